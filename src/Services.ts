@@ -1,0 +1,59 @@
+import type { Config } from './config/Config.js';
+import type { CallRegistry } from './call/CallRegistry.js';
+import type { Call } from './call/Call.js';
+import type { LocalInterfaces } from './media/LocalInterface.js';
+import type { LegObserver, PacketTap } from './media/RelayLeg.js';
+
+/** Hooks the optional subsystems (Redis store, recorder, ownership) plug into. */
+export interface CallHooks {
+  /** A leg learned or confirmed an endpoint, or saw activity on a foreign call. */
+  legObserver(call: Call): LegObserver | null;
+  /** Signalling reached a foreign call: make it ours (active-switchover). */
+  takeOver(call: Call): void;
+  /** Waits (bounded) until the call's latest state is in Redis. */
+  flushed(call: Call): Promise<void>;
+  /** The pcap tap of a call that is being recorded. */
+  tap(call: Call): PacketTap | null;
+  startRecording(call: Call): void;
+  stopRecording(call: Call): void;
+}
+
+export interface Limits {
+  maxSessions: number;
+  /** Seconds. */
+  timeout: number;
+  silentTimeout: number;
+  offerTimeout: number;
+  finalTimeout: number;
+  deleteDelay: number;
+}
+
+export function limitsFrom(c: Config): Limits {
+  return {
+    maxSessions: c.maxSessions,
+    timeout: c.timeout,
+    silentTimeout: c.silentTimeout,
+    offerTimeout: c.offerTimeout,
+    finalTimeout: c.finalTimeout,
+    deleteDelay: c.deleteDelay,
+  };
+}
+
+/** What command handlers need: configuration, interfaces, the call table and the hooks. */
+export interface Services {
+  config: Config;
+  interfaces: LocalInterfaces;
+  registry: CallRegistry;
+  hooks: CallHooks;
+  /** Limits and timeouts the CLI can change at run time (`set maxsessions`, `set timeout` ...). */
+  limits: Limits;
+}
+
+export const noHooks: CallHooks = {
+  legObserver: () => null,
+  takeOver: () => undefined,
+  flushed: () => Promise.resolve(),
+  tap: () => null,
+  startRecording: () => undefined,
+  stopRecording: () => undefined,
+};

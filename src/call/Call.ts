@@ -1,0 +1,98 @@
+import type { LegSettings } from './LegSettings.js';
+import type { Media } from './Media.js';
+import { Monologue } from './Monologue.js';
+import type { Stream } from './Stream.js';
+
+export type CloseReason = 'deleted' | 'timeout' | 'silent_timeout' | 'offer_timeout' | 'final_timeout' | 'terminated' | 'foreign_deleted' | 'error';
+
+/** A call: its parties, who owns it, and where its record lives in Redis. */
+export class Call {
+  readonly monologues = new Map<string, Monologue>();
+  /** The callee side between offer and answer, before its tag is known. */
+  pending: Monologue | null = null;
+  lastSignal: number;
+  /** Created from a peer's Redis record; never written back, only final-timeout applies. */
+  foreign = false;
+  /** The DB its record is in: ours for own calls, the peer's for foreign ones; -1 = never written. */
+  redisDb = -1;
+  /** The relay that owns the call, and the ownership generation (see docs/redis.md). */
+  ownerId = '';
+  generation = 0;
+  /** Source ip:port of the NG request that created it. */
+  createdFrom = '';
+  tos = 0;
+  /** Set by delete: the call is destroyed at this time (ms). */
+  destroyAt: number | null = null;
+  destroyed = false;
+  /** pcap recording in progress. */
+  recording: { close(): void } | null = null;
+  recordRequested = false;
+  /** Learning flags chosen by signalling; restored with the call. */
+  legSettings: LegSettings | null = null;
+  /** A foreign call taken over by media must wait this long for its first own timeout. */
+  graceUntil = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly callId: string,
+    readonly created: number,
+  ) {
+    this.lastSignal = created;
+  }
+
+  /** Runs signalling work on this call one request at a time (port allocation is async). */
+  serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  parties(): Monologue[] {
+    const list = [...this.monologues.values()];
+    if (this.pending) list.push(this.pending);
+    return list;
+  }
+
+  medias(): Media[] {
+    return this.parties().flatMap((m) => m.medias);
+  }
+
+  streams(): Stream[] {
+    return this.medias().flatMap((m) => m.streams());
+  }
+
+  get deleted(): boolean {
+    return this.destroyAt !== null;
+  }
+
+  findByTag(tag: string): Monologue | undefined {
+    return this.monologues.get(tag);
+  }
+
+  addMonologue(tag: string, now: number, interfaceName: string): Monologue {
+    const ml = new Monologue(tag, now, interfaceName);
+    this.monologues.set(tag, ml);
+    return ml;
+  }
+
+  /** Gives the pending callee side its tag once the answer names it. */
+  namePending(tag: string): Monologue {
+    const ml = this.pending!;
+    this.pending = null;
+    ml.tag = tag;
+    this.monologues.set(tag, ml);
+    return ml;
+  }
+
+  /** Stops media at once (delete), keeping sockets until the delete-delay ends. */
+  stopMedia(): void {
+    for (const s of this.streams()) if (s.leg) s.leg.stopped = true;
+  }
+
+  close(): void {
+    this.destroyed = true;
+    this.recording?.close();
+    this.recording = null;
+    for (const ml of this.parties()) ml.close();
+  }
+}

@@ -1,0 +1,90 @@
+import { moduleLogger } from '../log.js';
+import { Call, type CloseReason } from './Call.js';
+import { Statistics } from './Statistics.js';
+
+const log = moduleLogger('registry');
+
+/** Told about every change of a call: the Redis store listens here. */
+export interface CallListener {
+  changed?(call: Call): void;
+  /** The call ended (delete, timeout, terminate); its record must go. */
+  ended?(call: Call, reason: CloseReason): void;
+}
+
+/** All calls of this relay, own and foreign, by call-id. */
+export class CallRegistry {
+  private readonly calls = new Map<string, Call>();
+  private readonly listeners: CallListener[] = [];
+  readonly stats = new Statistics();
+
+  listen(l: CallListener): void {
+    this.listeners.push(l);
+  }
+
+  get(callId: string): Call | undefined {
+    return this.calls.get(callId);
+  }
+
+  all(): Call[] {
+    return [...this.calls.values()];
+  }
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  count(): { own: number; foreign: number } {
+    let foreign = 0;
+    for (const c of this.calls.values()) if (c.foreign) foreign++;
+    return { own: this.calls.size - foreign, foreign };
+  }
+
+  create(callId: string, foreign: boolean): Call {
+    const call = new Call(callId, Date.now());
+    call.foreign = foreign;
+    this.calls.set(callId, call);
+    if (foreign) this.stats.foreignSessionsCreated++;
+    else this.stats.ownSessionsCreated++;
+    log.debug({ callId, foreign }, 'call created');
+    return call;
+  }
+
+  /** Signals that an own call changed and must be persisted. */
+  changed(call: Call): void {
+    if (call.destroyed) return;
+    for (const l of this.listeners) l.changed?.(call);
+  }
+
+  /**
+   * Ends a call: media sockets close, ports return to their pools, listeners remove its
+   * record. `notify=false` drops a foreign copy without touching anybody's Redis data.
+   */
+  destroy(call: Call, reason: CloseReason, notify = true): void {
+    if (call.destroyed) return;
+    if (this.calls.get(call.callId) === call) this.calls.delete(call.callId);
+    call.close();
+    this.stats.closed[reason]++;
+    this.stats.closedDuration += (Date.now() - call.created) / 1000;
+    log.info({ callId: call.callId, reason, foreign: call.foreign }, 'call closed');
+    if (notify) for (const l of this.listeners) l.ended?.(call, reason);
+  }
+
+  /**
+   * `delete`: media stops now and the record goes now; sockets and state stay until the
+   * delete-delay ends (0 = destroy at once).
+   */
+  markDeleted(call: Call, delayMs: number): void {
+    if (delayMs <= 0) {
+      this.destroy(call, 'deleted');
+      return;
+    }
+    call.destroyAt = Date.now() + delayMs;
+    call.stopMedia();
+    for (const l of this.listeners) l.ended?.(call, 'deleted');
+  }
+
+  /** Removes the call from the table without closing it (a replacement takes its place). */
+  forget(call: Call): void {
+    if (this.calls.get(call.callId) === call) this.calls.delete(call.callId);
+  }
+}

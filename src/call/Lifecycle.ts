@@ -1,0 +1,86 @@
+import { moduleLogger } from '../log.js';
+import type { Limits } from '../Services.js';
+import type { Call, CloseReason } from './Call.js';
+import type { CallRegistry } from './CallRegistry.js';
+
+const log = moduleLogger('lifecycle');
+
+/**
+ * Which timeout ends the call now, if any. A call lives while any one of its streams is
+ * inside its limit: offer-timeout before the answer, silent-timeout for media the party
+ * does not send, timeout otherwise. Foreign calls obey only final-timeout.
+ */
+export function expiry(call: Call, limits: Limits, now: number): CloseReason | null {
+  if (limits.finalTimeout > 0 && now >= call.created + limits.finalTimeout * 1000) return 'final_timeout';
+  if (call.foreign) return null;
+  if (call.destroyAt !== null) return now >= call.destroyAt ? 'deleted' : null;
+  if (now < call.graceUntil) return null;
+  let anyStream = false;
+  let worst: CloseReason = 'timeout';
+  for (const ml of call.parties()) {
+    for (const m of ml.medias) {
+      let limit: number;
+      let reason: CloseReason;
+      if (m.sdpAddress === null) {
+        limit = limits.offerTimeout;
+        reason = 'offer_timeout';
+      } else if (!m.sending) {
+        limit = limits.silentTimeout;
+        reason = 'silent_timeout';
+      } else {
+        limit = limits.timeout;
+        reason = 'timeout';
+      }
+      for (const st of m.streams()) {
+        anyStream = true;
+        const last = st.leg?.lastPacket ?? call.lastSignal;
+        if (now - Math.max(last, call.lastSignal) < limit * 1000) return null;
+        worst = reason;
+      }
+    }
+  }
+  return anyStream ? worst : null;
+}
+
+/** The 1 s sweep that ends timed-out and deleted calls. */
+export class Lifecycle {
+  private timer: NodeJS.Timeout | null = null;
+  /** Extra work per sweep (retrying pending binds of foreign calls). */
+  readonly onSweep: ((now: number) => void)[] = [];
+
+  constructor(
+    private readonly registry: CallRegistry,
+    private readonly limits: Limits,
+  ) {}
+
+  start(intervalMs = 1000): void {
+    this.timer = setInterval(() => this.sweep(Date.now()), intervalMs);
+    this.timer.unref();
+  }
+
+  sweep(now: number): void {
+    for (const call of this.registry.all()) {
+      const reason = expiry(call, this.limits, now);
+      if (reason === null) continue;
+      if (reason === 'deleted') {
+        // Its record went at delete time already.
+        this.registry.destroy(call, 'deleted', false);
+      } else {
+        log.info({ callId: call.callId, reason }, 'Closing call due to timeout');
+        this.registry.destroy(call, reason);
+      }
+    }
+    for (const f of this.onSweep) {
+      try {
+        f(now);
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'sweep hook failed');
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

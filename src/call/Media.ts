@@ -1,0 +1,45 @@
+import type { Direction } from '../sdp/SessionDescription.js';
+import type { Stream } from './Stream.js';
+
+/** One m= line of a party: what it negotiated and the streams the relay holds for it. */
+export class Media {
+  type = 'audio';
+  protocol = 'RTP/AVP';
+  formats: string[] = [];
+  codecs: string[] = [];
+  direction: Direction = 'sendrecv';
+  /** The party's SDP said a=rtcp-mux. */
+  rtcpMux = false;
+  /** RTCP shares the RTP port towards this party. */
+  muxed = false;
+  /** Rejected (port 0): no streams. */
+  rejected = false;
+  /** The party's SDP endpoint, or null when unknown (not yet answered, zero address). */
+  sdpAddress: string | null = null;
+  sdpRtpPort = 0;
+  sdpRtcpPort = 0;
+  rtp: Stream | null = null;
+  rtcp: Stream | null = null;
+
+  constructor(readonly index: number) {}
+
+  streams(): Stream[] {
+    const s: Stream[] = [];
+    if (this.rtp) s.push(this.rtp);
+    if (this.rtcp) s.push(this.rtcp);
+    return s;
+  }
+
+  /** Whether the party sends media: decides between `timeout` and `silent-timeout`. */
+  get sending(): boolean {
+    return (this.direction === 'sendrecv' || this.direction === 'sendonly') && this.sdpAddress !== null
+      && this.sdpAddress !== '0.0.0.0' && this.sdpAddress !== '::';
+  }
+
+  close(): void {
+    this.rtp?.close();
+    this.rtcp?.close();
+    this.rtp = null;
+    this.rtcp = null;
+  }
+}

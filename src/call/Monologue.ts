@@ -1,0 +1,27 @@
+import type { Media } from './Media.js';
+
+/** One party of a call, found by its SIP tag. */
+export class Monologue {
+  label?: string;
+  viaBranch?: string;
+  medias: Media[] = [];
+  /** The party this one exchanges media with (offer/answer). */
+  peer: Monologue | null = null;
+  /** Logical interface its sockets live on. */
+  interfaceName: string;
+  family: 4 | 6 | undefined;
+  /** Set once an SDP from this party was seen. */
+  sdpSeen = false;
+
+  constructor(
+    public tag: string,
+    readonly created: number,
+    interfaceName: string,
+  ) {
+    this.interfaceName = interfaceName;
+  }
+
+  close(): void {
+    for (const m of this.medias) m.close();
+  }
+}

@@ -1,0 +1,148 @@
+import { isIP } from 'node:net';
+import type { Services } from '../Services.js';
+import { NgError, NgErrorText } from '../ng/errors.js';
+import type { NgRequest } from '../ng/NgRequest.js';
+import { PortsExhaustedError } from '../media/PortPool.js';
+import { codecNames, mediaConnection, parseSdp, SdpParseError, type SessionDescription } from '../sdp/SessionDescription.js';
+import { rewriteSdp, type MediaRewrite } from '../sdp/rewrite.js';
+import type { Call } from './Call.js';
+import type { LegSettings } from './LegSettings.js';
+import { Media } from './Media.js';
+import { allocateStreams, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import type { Monologue } from './Monologue.js';
+
+export type ExchangeKind = 'offer' | 'answer';
+
+export function parseRequestSdp(text: string): SessionDescription {
+  try {
+    return parseSdp(text);
+  } catch (e) {
+    if (e instanceof SdpParseError) throw new NgError(NgErrorText.sdpParse);
+    throw e;
+  }
+}
+
+/** Learning and source checks of the call, from NG flags/keys over the configured default. */
+function legSettings(s: Services, req: NgRequest, call: Call): LegSettings {
+  const prev = call.legSettings;
+  const learningKey = req.str('endpoint-learning');
+  const learning = (['off', 'immediate', 'delayed', 'heuristic'] as const).find((l) => l === learningKey || req.has(`endpoint-learning-${l}`));
+  const settings: LegSettings = {
+    learning: learning ?? prev?.learning ?? s.config.endpointLearning,
+    strictSource: req.has('strict-source') || (prev?.strictSource ?? false),
+    mediaHandover: req.has('media-handover') || (prev?.mediaHandover ?? false),
+    asymmetric: req.has('symmetric') ? false : req.has('asymmetric') || (prev?.asymmetric ?? false),
+  };
+  call.legSettings = settings;
+  return settings;
+}
+
+/** The endpoint the sender wants media at: SDP, or `media address`, or the SIP source. */
+function senderAddress(req: NgRequest, sdpAddress: string | undefined): string | undefined {
+  const mediaAddress = req.str('media-address');
+  if (mediaAddress && isIP(mediaAddress)) return mediaAddress;
+  if (req.has('sip-source-address')) {
+    const rf = req.rawList('received-from');
+    if (rf.length === 2 && isIP(rf[1]!)) return rf[1];
+  }
+  return sdpAddress;
+}
+
+/**
+ * Takes an SDP from `sender` towards `receiver`: records the sender's media and endpoints,
+ * makes sure both sides hold bound ports, links their legs and returns the SDP for the
+ * receiver, pointing at the receiver's ports on the relay.
+ */
+export async function exchangeSdp(
+  s: Services,
+  call: Call,
+  kind: ExchangeKind,
+  sender: Monologue,
+  receiver: Monologue,
+  sd: SessionDescription,
+  req: NgRequest,
+): Promise<string> {
+  const now = Date.now();
+  const rtcpMuxOpts = req.option('rtcp-mux');
+  const family = familyOf(req) ?? receiver.family ?? sd.connection?.family ?? sd.medias.find((m) => m.connection)?.connection?.family ?? 4;
+  receiver.family = family;
+  const receiverLocal = s.interfaces.pick(receiver.interfaceName, family);
+  if (!receiverLocal) throw new NgError(`Unknown logical interface '${receiver.interfaceName}'`);
+
+  const rewrites: (MediaRewrite | null)[] = [];
+  for (let i = 0; i < sd.medias.length; i++) {
+    const md = sd.medias[i]!;
+    const conn = mediaConnection(sd, md);
+    const sm = (sender.medias[i] ??= new Media(i + 1));
+    const rm = (receiver.medias[i] ??= new Media(i + 1));
+    sm.type = rm.type = md.type;
+    sm.protocol = md.protocol;
+    if (rm.protocol === 'RTP/AVP' || kind === 'offer') rm.protocol = md.protocol;
+    sm.formats = md.formats;
+    sm.codecs = codecNames(md);
+    sm.direction = md.direction ?? sd.direction ?? 'sendrecv';
+    sm.rejected = md.port === 0;
+    if (kind === 'answer' && sm.rejected) rm.rejected = true;
+    if (sm.rejected) {
+      rewrites.push(null);
+      continue;
+    }
+    sm.sdpAddress = senderAddress(req, conn?.address) ?? null;
+    sm.sdpRtpPort = md.port;
+    sm.sdpRtcpPort = md.rtcpPort ?? md.port + 1;
+    sm.rtcpMux = md.rtcpMux;
+    if (kind === 'answer') {
+      sm.muxed = md.rtcpMux;
+      // Towards the offerer we keep the mux it offered when the answerer took it, or when asked to demux.
+      rm.muxed = rm.rtcpMux && (md.rtcpMux || rtcpMuxOpts.has('demux') || rtcpMuxOpts.has('accept'));
+    } else if (rtcpMuxOpts.has('require')) {
+      sm.muxed = sm.rtcpMux;
+    }
+    const senderLocal = s.interfaces.pick(sender.interfaceName, conn?.family ?? family);
+    if (!senderLocal) throw new NgError(`Unknown logical interface '${sender.interfaceName}'`);
+    try {
+      await allocateStreams(sm, senderLocal);
+      await allocateStreams(rm, receiverLocal);
+    } catch (e) {
+      if (e instanceof PortsExhaustedError) throw new NgError(NgErrorText.noPorts);
+      throw e;
+    }
+    setPartyEndpoints(sm, now);
+    const local = rm.rtp!.local;
+    const offerMux = kind === 'offer' && md.rtcpMux && !rtcpMuxOpts.has('demux') && !rtcpMuxOpts.has('reject');
+    const forceMux = kind === 'offer' && rtcpMuxOpts.has('offer');
+    rewrites.push({
+      address: local.advertised,
+      family: local.family,
+      rtpPort: rm.rtp!.localPort,
+      rtcpPort: kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort,
+      rtcpMux: kind === 'answer' ? rm.muxed : offerMux || forceMux,
+    });
+  }
+  sender.sdpSeen = true;
+  const settings = legSettings(s, req, call);
+  const observer = s.hooks.legObserver(call);
+  const tap = s.hooks.tap(call);
+  configureLegs(sender, settings, observer, tap);
+  configureLegs(receiver, settings, observer, tap);
+  for (const m of receiver.medias) setPartyEndpoints(m, now);
+  linkParties(sender, receiver);
+
+  const replace = req.option('replace');
+  return rewriteSdp(sd, {
+    address: receiverLocal.advertised,
+    family: receiverLocal.family,
+    replaceOrigin: replace.has('origin'),
+    // ICE=remove or not: ngrelay does not terminate ICE, so candidates always go.
+    removeIce: true,
+    rtcpAttribute: req.has('no-rtcp-attribute') ? 'none' : req.has('full-rtcp-attribute') ? 'full' : 'short',
+    medias: rewrites,
+  });
+}
+
+function familyOf(req: NgRequest): 4 | 6 | undefined {
+  const af = req.str('address-family')?.toUpperCase();
+  if (af === 'IP6') return 6;
+  if (af === 'IP4') return 4;
+  return undefined;
+}

@@ -1,0 +1,30 @@
+import type { CloseReason } from './Call.js';
+
+/** Totals since start-up, for `statistics`, `list totals` and the CLI. */
+export class Statistics {
+  readonly startedAt = Date.now();
+  ownSessionsCreated = 0;
+  foreignSessionsCreated = 0;
+  rejectedSessions = 0;
+  closed: Record<CloseReason, number> = {
+    deleted: 0,
+    timeout: 0,
+    silent_timeout: 0,
+    offer_timeout: 0,
+    final_timeout: 0,
+    terminated: 0,
+    foreign_deleted: 0,
+    error: 0,
+  };
+  /** Sum of durations of closed calls, in seconds. */
+  closedDuration = 0;
+  /** NG requests per command name. */
+  readonly commands = new Map<string, { count: number; errors: number }>();
+
+  countCommand(name: string, ok: boolean): void {
+    const c = this.commands.get(name) ?? { count: 0, errors: 0 };
+    c.count++;
+    if (!ok) c.errors++;
+    this.commands.set(name, c);
+  }
+}

@@ -1,0 +1,39 @@
+import { mediaCounters } from '../media/MediaCounters.js';
+import type { CallRegistry } from './CallRegistry.js';
+
+/** The figures `statistics` (NG) and `list totals` / `list jsonstats` (CLI) report. */
+export function statisticsReport(registry: CallRegistry) {
+  const st = registry.stats;
+  const { own, foreign } = registry.count();
+  const closedTotal = Object.values(st.closed).reduce((a, b) => a + b, 0);
+  const control: Record<string, number> = {};
+  for (const [name, c] of st.commands) control[name] = c.count;
+  return {
+    currentstatistics: {
+      sessionsown: own,
+      sessionsforeign: foreign,
+      sessionstotal: own + foreign,
+      transcodedmedia: 0,
+      packetrate: 0,
+      byterate: 0,
+      errorrate: 0,
+    },
+    totalstatistics: {
+      uptime: Math.floor((Date.now() - st.startedAt) / 1000),
+      managedsessions: st.ownSessionsCreated,
+      rejectedsessions: st.rejectedSessions,
+      timeoutsessions: st.closed.timeout,
+      silenttimeoutsessions: st.closed.silent_timeout,
+      finaltimeoutsessions: st.closed.final_timeout,
+      offertimeoutsessions: st.closed.offer_timeout,
+      regularterminatedsessions: st.closed.deleted,
+      forcedterminatedsessions: st.closed.terminated,
+      closedsessions: closedTotal,
+      relayedpackets: mediaCounters.packets,
+      relayedbytes: mediaCounters.bytes,
+      relayedpacketerrors: mediaCounters.errors,
+      avgcallduration: closedTotal > 0 ? Number((st.closedDuration / closedTotal).toFixed(6)) : 0,
+    },
+    controlstatistics: control,
+  };
+}

@@ -1,0 +1,37 @@
+import type { LocalAddress } from '../media/LocalInterface.js';
+import type { RelayLeg } from '../media/RelayLeg.js';
+
+export type Component = 1 | 2;
+
+/**
+ * One packet stream of a party (RTP or RTCP): the local port it is reached on and the
+ * relay leg bound there. `leg` is null while the port could not be bound (a standby whose
+ * peer still holds the address); the port is kept so that the bind can be retried.
+ */
+export class Stream {
+  leg: RelayLeg | null = null;
+  /** Why the last bind failed, for logs and the CLI. */
+  bindError: string | null = null;
+  /** The port is claimed in its pool (false only when another call held it). */
+  reserved = true;
+  binding = false;
+
+  constructor(
+    readonly component: Component,
+    readonly local: LocalAddress,
+    readonly localPort: number,
+  ) {}
+
+  get isRtcp(): boolean {
+    return this.component === 2;
+  }
+
+  close(): void {
+    if (this.leg) {
+      this.leg.close();
+      this.leg = null;
+    }
+    if (this.reserved) this.local.pool.release(this.localPort);
+    this.reserved = false;
+  }
+}

@@ -1,0 +1,225 @@
+import type { Call } from '../call/Call.js';
+import { statisticsReport } from '../call/StatisticsReport.js';
+import { setLogLevel } from '../log.js';
+import type { Limits, Services } from '../Services.js';
+import type { ClusterControl } from './ClusterControl.js';
+import { sessionDetail, sessionLine } from './sessionsText.js';
+
+export interface CliContext {
+  services: Services;
+  cluster: ClusterControl | null;
+}
+
+const MORE = 'More parameters required.\n';
+const unknown = (line: string): string => `Unknown or incomplete command::${line}\n`;
+
+function numSessions(s: Services): string {
+  const { own, foreign } = s.registry.count();
+  let v4 = 0;
+  let v6 = 0;
+  let mixed = 0;
+  for (const c of s.registry.all()) {
+    const fams = new Set(c.streams().map((st) => st.local.family));
+    if (fams.size > 1) mixed++;
+    else if (fams.has(6)) v6++;
+    else if (fams.has(4)) v4++;
+  }
+  return (
+    `Current sessions own: ${own}\n` +
+    `Current sessions foreign: ${foreign}\n` +
+    `Current sessions total: ${own + foreign}\n` +
+    `Current transcoded media: 0\n` +
+    `Current sessions ipv4 only media: ${v4}\n` +
+    `Current sessions ipv6 only media: ${v6}\n` +
+    `Current sessions ip mixed  media: ${mixed}\n`
+  );
+}
+
+function listSessions(s: Services, which: string): string {
+  const pick: Record<string, (c: Call) => boolean> = { all: () => true, own: (c) => !c.foreign, foreign: (c) => c.foreign };
+  const filter = pick[which];
+  if (!filter) {
+    const call = s.registry.get(which);
+    return call ? sessionDetail(call) : `\nCall ID not found (${which}).\n\n`;
+  }
+  const calls = s.registry.all().filter(filter);
+  if (calls.length === 0) {
+    return which === 'all' ? 'No sessions on this media relay.\n' : `No ${which} sessions on this media relay.\n`;
+  }
+  return calls.map(sessionLine).join('');
+}
+
+function listTotals(s: Services): string {
+  const r = statisticsReport(s.registry);
+  const line = (k: string, v: string | number): string => ` ${k.padEnd(48)}:${v}\n`;
+  const cur = r.currentstatistics;
+  const tot = r.totalstatistics;
+  return (
+    '\nStatistics over currently running sessions:\n\n' +
+    line('Owned sessions', cur.sessionsown) +
+    line('Foreign sessions', cur.sessionsforeign) +
+    line('Total sessions', cur.sessionstotal) +
+    '\nTotal statistics (does not include current running sessions):\n\n' +
+    line('Uptime of rtpengine', `${tot.uptime} seconds`) +
+    line('Total managed sessions', tot.managedsessions) +
+    line('Total rejected sessions', tot.rejectedsessions) +
+    line('Total timed-out sessions via TIMEOUT', tot.timeoutsessions) +
+    line('Total timed-out sessions via SILENT_TIMEOUT', tot.silenttimeoutsessions) +
+    line('Total timed-out sessions via FINAL_TIMEOUT', tot.finaltimeoutsessions) +
+    line('Total timed-out sessions via OFFER_TIMEOUT', tot.offertimeoutsessions) +
+    line('Total regular terminated sessions', tot.regularterminatedsessions) +
+    line('Total forced terminated sessions', tot.forcedterminatedsessions) +
+    line('Total relayed packets', tot.relayedpackets) +
+    line('Total relayed bytes', tot.relayedbytes) +
+    line('Total relayed packet errors', tot.relayedpacketerrors) +
+    line('Average call duration', tot.avgcallduration) +
+    '\nControl statistics:\n\n' +
+    Object.entries(r.controlstatistics).map(([k, v]) => line(k, v)).join('')
+  );
+}
+
+function listInterfaces(s: Services): string {
+  return s.interfaces.all
+    .map((a) => {
+      const pool = a.pool;
+      const pct = ((pool.inUse / pool.size) * 100).toFixed(1);
+      return (
+        `Interface '${a.name}' address '${a.address}' (IPv${a.family})\n` +
+        ` Port range: ${pool.min} - ${pool.max}\n` +
+        ` Ports used: ${String(pool.inUse).padStart(5)} / ${String(pool.size).padStart(5)} (${pct.padStart(5)}%)\n` +
+        ` Last port used: ${pool.lastPort}\n`
+      );
+    })
+    .join('');
+}
+
+const TIMEOUT_KEYS: Record<string, [keyof Limits, string]> = {
+  timeout: ['timeout', 'TIMEOUT'],
+  silenttimeout: ['silentTimeout', 'SILENT_TIMEOUT'],
+  offertimeout: ['offerTimeout', 'OFFER_TIMEOUT'],
+  finaltimeout: ['finalTimeout', 'FINAL_TIMEOUT'],
+};
+
+function list(ctx: CliContext, args: string[], line: string): string {
+  const s = ctx.services;
+  const [what, arg] = args;
+  switch (what) {
+    case 'numsessions':
+      return numSessions(s);
+    case 'sessions':
+      return arg ? listSessions(s, arg) : MORE;
+    case 'totals':
+      return listTotals(s);
+    case 'jsonstats':
+      return JSON.stringify(statisticsReport(s.registry)) + '\n';
+    case 'interfaces':
+      return listInterfaces(s);
+    case 'maxsessions':
+      return `Maximum sessions configured on rtpengine: ${s.limits.maxSessions}\n`;
+    case 'deletedelay':
+      return `DELETE_DELAY=${s.limits.deleteDelay}\n`;
+    default: {
+      const t = what ? TIMEOUT_KEYS[what] : undefined;
+      if (t) return `${t[1]}=${s.limits[t[0]]}\n`;
+      return what ? unknown(line) : MORE;
+    }
+  }
+}
+
+function set(ctx: CliContext, args: string[], line: string): string {
+  const s = ctx.services;
+  const [what, value] = args;
+  if (!what) return MORE;
+  if (value === undefined) return MORE;
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value)) return `Invalid value '${value}'\n`;
+  switch (what) {
+    case 'maxsessions':
+      if (n < -1) return `Invalid value '${value}'\n`;
+      s.limits.maxSessions = n;
+      return n === -1 ? `Success setting maxsessions to ${n}; disable feature.\n` : `Success setting maxsessions to ${n}\n`;
+    case 'deletedelay':
+      if (n < 0) return `Invalid value '${value}'\n`;
+      s.limits.deleteDelay = n;
+      return `Success setting deletedelay to ${n}\n`;
+    case 'loglevel':
+      if (n < 0 || n > 7) return `Invalid value '${value}'\n`;
+      setLogLevel(n);
+      return `Success setting loglevel to ${n}\n`;
+    default: {
+      const t = TIMEOUT_KEYS[what];
+      if (!t || n < 0) return unknown(line);
+      s.limits[t[0]] = n;
+      return `Success setting timeout to ${n}\n`;
+    }
+  }
+}
+
+function terminate(ctx: CliContext, args: string[]): string {
+  const s = ctx.services;
+  const [which] = args;
+  if (!which) return MORE;
+  const texts: Record<string, [(c: Call) => boolean, string]> = {
+    all: [() => true, 'All calls terminated by operator.\n'],
+    own: [(c) => !c.foreign, 'All own calls terminated by operator.\n'],
+    foreign: [(c) => c.foreign, 'All foreign calls terminated by operator.\n'],
+  };
+  const t = texts[which];
+  if (t) {
+    for (const c of s.registry.all().filter(t[0])) s.registry.destroy(c, 'terminated');
+    return t[1];
+  }
+  const call = s.registry.get(which);
+  if (!call) return `\nCall Id not found (${which}).\n\n`;
+  s.registry.destroy(call, 'terminated');
+  return `\nCall Id (${which}) successfully terminated by operator.\n\n`;
+}
+
+async function keyspace(ctx: CliContext, cmd: string, args: string[]): Promise<string> {
+  const cluster = ctx.cluster;
+  if (cmd === 'kslist') {
+    return '\nSubscribed-on keyspaces:\n' + (cluster?.kslist() ?? []).map((n) => `${n} `).join('') + '\n';
+  }
+  const [arg] = args;
+  if (arg === undefined) return MORE;
+  if (!/^\d+$/.test(arg)) return `Invalid keyspace '${arg}'.\n`;
+  if (!cluster) return 'Redis is not configured on this media relay.\n';
+  const db = Number(arg);
+  if (cmd === 'ksadd') {
+    return (await cluster.ksadd(db))
+      ? `Success adding keyspace ${db} to redis notifications.\n`
+      : `Keyspace ${db} is already among redis notifications.\n`;
+  }
+  return (await cluster.ksrm(db))
+    ? `Successfully unsubscribed from keyspace ${db}.\nSuccessfully removed all foreign calls for keyspace ${db}.\n`
+    : `Keyspace ${db} is not among redis notifications.\n`;
+}
+
+/** Runs one CLI line and returns rtpengine 10.5's text for it. */
+export async function runCliLine(ctx: CliContext, line: string): Promise<string> {
+  const words = line.trim().split(/\s+/).filter((w) => w !== '');
+  const [cmd, ...args] = words;
+  switch (cmd) {
+    case undefined:
+      return MORE;
+    case 'list':
+    case 'get':
+      return list(ctx, args, line.trim());
+    case 'set':
+    case 'params':
+      return cmd === 'set' ? set(ctx, args, line.trim()) : unknown(line.trim());
+    case 'terminate':
+      return terminate(ctx, args);
+    case 'ksadd':
+    case 'ksrm':
+    case 'kslist':
+      return keyspace(ctx, cmd, args);
+    case 'active':
+    case 'standby':
+      if (!ctx.cluster) return 'Redis is not configured on this media relay.\n';
+      ctx.cluster.setActive(cmd === 'active');
+      return cmd === 'active' ? "Ok, all calls set to 'owned (active)'\n" : "Ok, all calls set to 'foreign (standby)'\n";
+    default:
+      return unknown(line.trim());
+  }
+}

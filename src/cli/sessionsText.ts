@@ -1,0 +1,42 @@
+import type { Call } from '../call/Call.js';
+
+const pad = (s: string | number, n: number): string => String(s).padStart(n);
+const padEnd = (s: string | number, n: number): string => String(s).padEnd(n);
+
+/** One line of `list sessions all|own|foreign`, in rtpengine 10.5's format. */
+export function sessionLine(c: Call): string {
+  return (
+    `callid: ${pad(c.callId, 60)} | deletionmark:${pad(c.deleted ? 'yes' : 'no', 4)} | created:${pad(Math.floor(c.created / 1000), 12)}` +
+    ` | proxy:${c.createdFrom} | redis_keyspace:${Math.max(c.redisDb, 0)} | foreign:${c.foreign ? 'yes' : 'no'}\n`
+  );
+}
+
+/** `list sessions <call-id>`: the call, its parties, media and ports with counters. */
+export function sessionDetail(c: Call): string {
+  const now = Date.now();
+  let out = '\n';
+  out += ` callid: ${c.callId}\n deletionmark: ${c.deleted ? 'yes' : 'no'}\n created: ${Math.floor(c.created / 1000)}\n`;
+  out += ` proxy: ${c.createdFrom}\n tos: ${c.tos}\n last_signal: ${Math.floor(c.lastSignal / 1000)}\n`;
+  out += ` redis_keyspace: ${Math.max(c.redisDb, 0)}\n foreign: ${c.foreign ? 'yes' : 'no'}\n\n`;
+  const parties = c.parties();
+  parties.forEach((ml, i) => {
+    const type = i === 0 ? 'FROM_TAG' : ml.tag ? 'TO_TAG' : 'UNKNOWN';
+    out += `--- Tag '${ml.tag}', type: ${type}, label '${ml.label ?? ''}', branch '${ml.viaBranch ?? ''}', callduration ${((now - ml.created) / 1000).toFixed(6)}\n`;
+    if (ml.peer) {
+      out += `---     subscribed to '${ml.peer.tag}'\n`;
+      out += `---     subscription of '${ml.peer.tag}'\n`;
+    }
+    for (const m of ml.medias) {
+      out += `------ Media #${m.index} (${m.type} over ${m.protocol}) using ${m.codecs[0] ?? 'unknown codec'}\n`;
+      for (const st of m.streams()) {
+        const leg = st.leg;
+        const remote = leg && leg.remotePort ? leg.remoteAddress : '';
+        out +=
+          `-------- Port ${pad(st.local.address, 15)}:${padEnd(st.localPort, 5)} <> ${pad(remote, 15)}:${padEnd(leg?.remotePort ?? 0, 5)}` +
+          `${st.isRtcp ? ' (RTCP)' : ''}, SSRC 0, ${leg?.packets ?? 0} p, ${leg?.bytes ?? 0} b, ${leg?.errors ?? 0} e, ` +
+          `${Math.floor((leg?.lastPacket ?? 0) / 1000)} ts\n`;
+      }
+    }
+  });
+  return out;
+}

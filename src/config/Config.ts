@@ -1,0 +1,40 @@
+import type { InterfaceSpec } from './InterfaceSpec.js';
+import type { ListenAddress } from './Endpoint.js';
+import type { RedisSpec } from './RedisSpec.js';
+
+export type EndpointLearning = 'off' | 'immediate' | 'delayed' | 'heuristic';
+
+/** The daemon's settings after the config file and the command line are merged and checked. */
+export interface Config {
+  interfaces: InterfaceSpec[];
+  listenNg: ListenAddress;
+  listenCli: ListenAddress;
+  portMin: number;
+  portMax: number;
+  timeout: number;
+  silentTimeout: number;
+  offerTimeout: number;
+  finalTimeout: number;
+  deleteDelay: number;
+  maxSessions: number;
+  foreground: boolean;
+  pidfile?: string;
+  logLevel: number;
+  logStderr: boolean;
+  redis?: RedisSpec;
+  redisWrite?: RedisSpec;
+  subscribeKeyspace: number[];
+  redisExpires: number;
+  redisConnectTimeout: number;
+  redisCmdTimeout: number;
+  noRedisRequired: boolean;
+  activeSwitchover: boolean;
+  endpointLearning: EndpointLearning;
+  recordingDir?: string;
+  recordingMethod: 'pcap' | 'proc';
+  recordingFormat: 'raw' | 'eth';
+  tos?: number;
+  numThreads: number;
+  /** This relay's identity in Redis records (default: hostname + NG port). */
+  nodeId: string;
+}

@@ -1,0 +1,222 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import yargs from 'yargs';
+import type { Config } from './Config.js';
+import { parseKeyFile, splitList, KeyFileError } from './KeyFile.js';
+import { parseInterfaceSpec } from './InterfaceSpec.js';
+import { parseListenAddress } from './Endpoint.js';
+import { parseRedisSpec } from './RedisSpec.js';
+
+export class ConfigError extends Error {}
+
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
+interface OptionDef {
+  kind: Kind;
+  alias?: string;
+  describe: string;
+  default?: string;
+}
+
+/** Every option ngrelay knows, with rtpengine's names, short flags and defaults. */
+export const OPTIONS: Record<string, OptionDef> = {
+  interface: { kind: 'list', alias: 'i', describe: 'Local interface for RTP: [NAME/]IP[!ADVERTISED]' },
+  'listen-ng': { kind: 'string', alias: 'n', describe: 'UDP address for the NG protocol, [IP:]PORT', default: '127.0.0.1:2223' },
+  'listen-cli': { kind: 'string', alias: 'c', describe: 'TCP address for the CLI, [IP:]PORT', default: '127.0.0.1:9900' },
+  'port-min': { kind: 'int', alias: 'm', describe: 'Lowest port for media', default: '30000' },
+  'port-max': { kind: 'int', alias: 'M', describe: 'Highest port for media', default: '40000' },
+  timeout: { kind: 'int', alias: 'o', describe: 'Seconds without media before a call is closed', default: '60' },
+  'silent-timeout': { kind: 'int', alias: 's', describe: 'Timeout for held or inactive media', default: '3600' },
+  'offer-timeout': { kind: 'int', describe: 'Timeout for calls that were never answered', default: '3600' },
+  'final-timeout': { kind: 'int', alias: 'a', describe: 'Seconds after which any call is closed (0 = off)', default: '0' },
+  'delete-delay': { kind: 'int', alias: 'd', describe: 'Seconds between delete and freeing the call', default: '30' },
+  'max-sessions': { kind: 'int', describe: 'Limit of concurrent own sessions (-1 = none)', default: '-1' },
+  foreground: { kind: 'bool', alias: 'f', describe: 'Stay in the foreground', default: 'false' },
+  pidfile: { kind: 'string', alias: 'p', describe: 'Write the PID to this file' },
+  'log-level': { kind: 'int', alias: 'L', describe: 'Syslog-style level 0-7', default: '6' },
+  'log-stderr': { kind: 'bool', alias: 'E', describe: 'Log to stderr', default: 'false' },
+  'log-facility': { kind: 'string', describe: 'Syslog facility (accepted for compatibility)', default: 'daemon' },
+  redis: { kind: 'string', alias: 'r', describe: 'Redis for persistence: [PW@]HOST:PORT/DB' },
+  'redis-write': { kind: 'string', alias: 'w', describe: 'Redis for writes: [PW@]HOST:PORT/DB' },
+  'subscribe-keyspace': { kind: 'list', alias: 'k', describe: 'Redis DB numbers to subscribe to' },
+  'redis-expires': { kind: 'int', describe: 'TTL of call records in seconds', default: '86400' },
+  'redis-connect-timeout': { kind: 'int', describe: 'Redis connect timeout in ms', default: '1000' },
+  'redis-cmd-timeout': { kind: 'int', describe: 'Redis command timeout in ms (0 = 2000)', default: '0' },
+  'no-redis-required': { kind: 'bool', alias: 'q', describe: 'Start even when Redis is unreachable', default: 'false' },
+  'active-switchover': { kind: 'bool', describe: 'Signalling or media on a foreign call makes it own', default: 'true' },
+  'endpoint-learning': { kind: 'string', describe: 'off, immediate, delayed or heuristic', default: 'delayed' },
+  'recording-dir': { kind: 'string', describe: 'Directory for call recordings' },
+  'recording-method': { kind: 'string', describe: 'pcap or proc', default: 'pcap' },
+  'recording-format': { kind: 'string', describe: 'raw or eth', default: 'raw' },
+  tos: { kind: 'int', alias: 'T', describe: 'TOS value for media packets' },
+  'num-threads': { kind: 'int', describe: 'Media threads', default: '1' },
+  table: { kind: 'int', alias: 't', describe: 'Kernel table (ignored: userspace only)', default: '-1' },
+  'node-id': { kind: 'string', describe: 'Identity of this relay in Redis records' },
+};
+
+export interface LoadResult {
+  config: Config;
+  warnings: string[];
+  configFile: string | null;
+}
+
+function intValue(key: string, v: string, min: number, max: number): number {
+  const s = v.trim();
+  if (!/^-?\d+$/.test(s)) throw new ConfigError(`Invalid value for '${key}': '${v}' is not an integer`);
+  const n = Number(s);
+  if (n < min || n > max) throw new ConfigError(`Invalid value for '${key}': '${v}' is out of range ${min}..${max}`);
+  return n;
+}
+
+function boolValue(key: string, v: string): boolean {
+  const s = v.trim().toLowerCase();
+  if (s === 'true' || s === '1' || s === 'yes') return true;
+  if (s === 'false' || s === '0' || s === 'no') return false;
+  throw new ConfigError(`Invalid value for '${key}': '${v}' is not true or false`);
+}
+
+function oneOf<T extends string>(key: string, v: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new ConfigError(`Invalid value for '${key}': '${v}' (expected one of ${allowed.join(', ')})`);
+}
+
+function wrap<T>(key: string, v: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`Invalid value for '${key}': '${v}': ${(e as Error).message}`);
+  }
+}
+
+/** Parses argv, reads the config file, merges them (the command line wins) and checks every value. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): LoadResult {
+  const warnings: string[] = [];
+  let y = yargs(argv)
+    .scriptName('ngrelay')
+    .usage('$0 [options]')
+    .option('config-file', { type: 'string', describe: 'Config file, or "none"', default: '/etc/rtpengine/rtpengine.conf' })
+    .option('config-section', { type: 'string', describe: 'Section of the config file', default: 'rtpengine' })
+    .strictOptions()
+    .version(false)
+    .help('help')
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw new ConfigError(msg ?? err?.message ?? 'invalid command line');
+    });
+  for (const [name, def] of Object.entries(OPTIONS)) {
+    y = y.option(name, {
+      type: def.kind === 'bool' ? 'boolean' : 'string',
+      array: def.kind === 'list' ? true : undefined,
+      alias: def.alias,
+      describe: def.describe,
+    });
+  }
+  const args = y.parseSync() as Record<string, unknown>;
+  if (args['help']) {
+    process.exit(0);
+  }
+
+  const raw = new Map<string, string | string[]>();
+  const configFile = String(args['config-file']);
+  let usedFile: string | null = null;
+  if (configFile !== 'none') {
+    let text: string | null = null;
+    try {
+      text = readFileSync(configFile, 'utf8');
+    } catch (e) {
+      // rtpengine tolerates a missing default file, not a missing explicit one.
+      if (argv.some((a) => a.startsWith('--config-file'))) {
+        throw new ConfigError(`Cannot read config file '${configFile}': ${(e as Error).message}`);
+      }
+    }
+    if (text !== null) {
+      usedFile = configFile;
+      let kf;
+      try {
+        kf = parseKeyFile(text, configFile);
+      } catch (e) {
+        if (e instanceof KeyFileError) throw new ConfigError(e.message);
+        throw e;
+      }
+      const section = kf.get(String(args['config-section']));
+      for (const [key, value] of section ?? []) {
+        const def = OPTIONS[key];
+        if (!def) {
+          warnings.push(`Unknown key '${key}' in config file ${configFile} ignored`);
+          continue;
+        }
+        raw.set(key, def.kind === 'list' ? splitList(value) : value);
+      }
+    }
+  }
+  for (const [name, def] of Object.entries(OPTIONS)) {
+    const v = args[name];
+    if (v === undefined) continue;
+    if (def.kind === 'list') raw.set(name, (v as unknown[]).flatMap((x) => String(x).split(';')).filter((s) => s !== ''));
+    else if (def.kind === 'bool') raw.set(name, v ? 'true' : 'false');
+    else raw.set(name, String(v));
+  }
+
+  const str = (k: string): string | undefined => {
+    const v = raw.get(k) ?? OPTIONS[k]!.default;
+    return v === undefined ? undefined : String(v);
+  };
+  const list = (k: string): string[] => (raw.get(k) as string[] | undefined) ?? [];
+  const int = (k: string, min: number, max: number): number => intValue(k, str(k)!, min, max);
+  const optInt = (k: string, min: number, max: number): number | undefined =>
+    str(k) === undefined ? undefined : intValue(k, str(k)!, min, max);
+  const bool = (k: string): boolean => boolValue(k, str(k)!);
+
+  const interfaces = list('interface').map((s) => wrap('interface', s, () => parseInterfaceSpec(s)));
+  if (interfaces.length === 0) throw new ConfigError("Missing option 'interface': at least one interface must be given");
+  const portMin = int('port-min', 1024, 65535);
+  const portMax = int('port-max', 1024, 65535);
+  if (portMax <= portMin) throw new ConfigError(`Invalid value for 'port-max': '${portMax}' must be above port-min ${portMin}`);
+  const listenNg = wrap('listen-ng', str('listen-ng')!, () => parseListenAddress(str('listen-ng')!, '127.0.0.1'));
+  const listenCli = wrap('listen-cli', str('listen-cli')!, () => parseListenAddress(str('listen-cli')!, '127.0.0.1'));
+  const redisRaw = str('redis');
+  const redis = redisRaw === undefined ? undefined : wrap('redis', redisRaw, () => parseRedisSpec(redisRaw, env['RTPENGINE_REDIS_AUTH_PW']));
+  const redisWriteRaw = str('redis-write');
+  const redisWrite = redisWriteRaw === undefined ? undefined
+    : wrap('redis-write', redisWriteRaw, () => parseRedisSpec(redisWriteRaw, env['RTPENGINE_REDIS_WRITE_AUTH_PW']));
+  const subscribeKeyspace = list('subscribe-keyspace').map((s) => intValue('subscribe-keyspace', s, 0, 65535));
+
+  const config: Config = {
+    interfaces,
+    listenNg,
+    listenCli,
+    portMin,
+    portMax,
+    timeout: int('timeout', 0, 1e9),
+    silentTimeout: int('silent-timeout', 0, 1e9),
+    offerTimeout: int('offer-timeout', 0, 1e9),
+    finalTimeout: int('final-timeout', 0, 1e9),
+    deleteDelay: int('delete-delay', 0, 1e9),
+    maxSessions: int('max-sessions', -1, 1e9),
+    foreground: bool('foreground'),
+    pidfile: str('pidfile'),
+    logLevel: int('log-level', 0, 7),
+    logStderr: bool('log-stderr'),
+    redis,
+    redisWrite,
+    subscribeKeyspace,
+    redisExpires: int('redis-expires', 0, 1e9),
+    redisConnectTimeout: int('redis-connect-timeout', 1, 1e7),
+    redisCmdTimeout: int('redis-cmd-timeout', 0, 1e7),
+    noRedisRequired: bool('no-redis-required'),
+    activeSwitchover: bool('active-switchover'),
+    endpointLearning: oneOf('endpoint-learning', str('endpoint-learning')!, ['off', 'immediate', 'delayed', 'heuristic'] as const),
+    recordingDir: str('recording-dir'),
+    recordingMethod: oneOf('recording-method', str('recording-method')!, ['pcap', 'proc'] as const),
+    recordingFormat: oneOf('recording-format', str('recording-format')!, ['raw', 'eth'] as const),
+    tos: optInt('tos', 0, 255),
+    numThreads: int('num-threads', 1, 64),
+    nodeId: str('node-id') ?? `${hostname()}:${listenNg.port}`,
+  };
+  if (subscribeKeyspace.length > 0 && !redis) {
+    throw new ConfigError("Invalid value for 'subscribe-keyspace': it needs the 'redis' option");
+  }
+  return { config, warnings, configFile: usedFile };
+}

@@ -1,0 +1,119 @@
+import { writeFileSync, unlinkSync } from 'node:fs';
+import { CallRegistry } from './call/CallRegistry.js';
+import { Lifecycle } from './call/Lifecycle.js';
+import { CliServer } from './cli/CliServer.js';
+import type { ClusterControl } from './cli/ClusterControl.js';
+import type { Config } from './config/Config.js';
+import { ConfigError, loadConfig } from './config/options.js';
+import { flushLogs, initLogging, moduleLogger, setLogLevel } from './log.js';
+import { LocalInterfaces } from './media/LocalInterface.js';
+import { bindUdp } from './media/udp.js';
+import { dispatch } from './ng/Dispatcher.js';
+import { NgServer } from './ng/NgServer.js';
+import { limitsFrom, noHooks, type Services } from './Services.js';
+import { startRedis, type RedisRuntime } from './store/wiring.js';
+import { recordingHooks } from './media/recording.js';
+
+const log = moduleLogger('main');
+
+/** Every interface address must be bindable; the first carries own calls, so it is fatal there. */
+async function checkInterfaces(config: Config, interfaces: LocalInterfaces): Promise<void> {
+  const first = interfaces.defaultName;
+  for (const a of interfaces.all) {
+    try {
+      const s = await bindUdp(a.address, a.family, 0);
+      s.close();
+    } catch (e) {
+      const msg = `interface '${a.name}' address ${a.address} cannot be bound: ${(e as Error).message}`;
+      if (a.name === first) throw new ConfigError(`Invalid value for 'interface': ${msg}`);
+      log.warn(
+        config.subscribeKeyspace.length > 0
+          ? `${msg}; foreign calls on it wait until the address arrives (set net.ipv4.ip_nonlocal_bind=1 to pre-bind)`
+          : msg,
+      );
+    }
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let config: Config;
+  let warnings: string[];
+  try {
+    ({ config, warnings } = loadConfig(argv));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`ngrelay: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  initLogging(config.logLevel, config.logStderr || config.foreground);
+  for (const w of warnings) log.warn(w);
+  if (config.tos !== undefined) log.warn("'tos' is accepted but not applied: Node's dgram cannot set IP_TOS");
+
+  const interfaces = new LocalInterfaces(config.interfaces, config.portMin, config.portMax);
+  try {
+    await checkInterfaces(config, interfaces);
+  } catch (e) {
+    process.stderr.write(`ngrelay: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const registry = new CallRegistry();
+  const services: Services = { config, interfaces, registry, hooks: { ...noHooks }, limits: limitsFrom(config) };
+  Object.assign(services.hooks, recordingHooks(services));
+  const lifecycle = new Lifecycle(registry, services.limits);
+
+  let redis: RedisRuntime | null = null;
+  let cluster: ClusterControl | null = null;
+  if (config.redis) {
+    try {
+      redis = await startRedis(services, lifecycle);
+      cluster = redis.cluster;
+    } catch (e) {
+      process.stderr.write(`ngrelay: ${(e as Error).message}\n`);
+      flushLogs();
+      process.exit(1);
+    }
+  }
+
+  const ng = new NgServer((req) => dispatch(services, req));
+  const cli = new CliServer({ services, cluster });
+  try {
+    await ng.listen(config.listenNg);
+    await cli.listen(config.listenCli);
+  } catch (e) {
+    process.stderr.write(`ngrelay: cannot listen: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  lifecycle.start();
+  if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
+  log.info({ interfaces: config.interfaces.map((i) => `${i.name}/${i.address}`), nodeId: config.nodeId }, 'Startup complete');
+
+  let level = config.logLevel;
+  process.on('SIGUSR1', () => setLogLevel((level = Math.max(0, level - 1))));
+  process.on('SIGUSR2', () => setLogLevel((level = Math.min(7, level + 1))));
+  const shutdown = async (signal: string): Promise<void> => {
+    log.info({ signal }, 'Shutting down');
+    lifecycle.stop();
+    ng.close();
+    cli.close();
+    // Own calls stay in Redis: a restarted relay (or a peer) carries them on.
+    await redis?.close();
+    for (const c of registry.all()) c.close();
+    if (config.pidfile) {
+      try {
+        unlinkSync(config.pidfile);
+      } catch {
+        /* gone already */
+      }
+    }
+    flushLogs();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('uncaughtException', (err) => {
+    // Bad input must never take the relay down with its calls.
+    log.error({ err: err.stack }, 'uncaught exception');
+  });
+}

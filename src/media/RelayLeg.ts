@@ -1,0 +1,181 @@
+import type dgram from 'node:dgram';
+import { mediaCounters } from './MediaCounters.js';
+
+export type LearningMode = 'off' | 'immediate' | 'delayed' | 'heuristic';
+
+/** rtpengine's learning window after the last signalling event. */
+export const LEARNING_WINDOW_MS = 3000;
+
+/** What the control plane wants to hear from a leg; called rarely, never per packet. */
+export interface LegObserver {
+  /** The endpoint packets are sent to changed (learned, confirmed, handed over). */
+  endpointChanged(leg: RelayLeg): void;
+  /** First packet after `watchActivity` was set (takeover of a foreign call). */
+  activity(leg: RelayLeg): void;
+}
+
+/** Receives copies of relayed packets (pcap recording). */
+export interface PacketTap {
+  packet(data: Buffer, srcAddress: string, srcPort: number, dstAddress: string, dstPort: number): void;
+}
+
+/**
+ * One local socket of a party: it receives what that party sends and sends to that party
+ * what its peer sends. Packets received here leave through `forward` towards the peer's
+ * endpoint; `rtcpForward` takes muxed RTCP towards a peer that does not mux.
+ */
+export class RelayLeg {
+  /** Where packets sent out of this leg go: the party's learned (or SDP) endpoint. */
+  remoteAddress = '';
+  remotePort = 0;
+  /** The endpoint the party's SDP gave. */
+  sdpAddress = '';
+  sdpPort = 0;
+  confirmed = false;
+  learnUntil = 0;
+  learning: LearningMode = 'delayed';
+  strictSource = false;
+  mediaHandover = false;
+  /** Do not learn: send to the SDP endpoint whatever the source. */
+  asymmetric = false;
+  /** Stops relaying (delete, block) without closing the socket. */
+  stopped = false;
+  watchActivity = false;
+  forward: RelayLeg | null = null;
+  rtcpForward: RelayLeg | null = null;
+  tap: PacketTap | null = null;
+  observer: LegObserver | null = null;
+  /** Ingress counters of this socket. */
+  packets = 0;
+  bytes = 0;
+  errors = 0;
+  lastPacket: number;
+  private heuristicRank = -1;
+  private closed = false;
+
+  constructor(
+    readonly socket: dgram.Socket,
+    readonly localAddress: string,
+    readonly localPort: number,
+    readonly family: 4 | 6,
+  ) {
+    this.lastPacket = Date.now();
+    socket.on('message', this.onMessage);
+    // A send to an unreachable endpoint surfaces as an ICMP error on some kernels; never crash.
+    socket.on('error', () => {
+      this.errors++;
+    });
+  }
+
+  /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */
+  setSdpEndpoint(address: string, port: number, now: number): void {
+    const changed = address !== this.sdpAddress || port !== this.sdpPort;
+    this.sdpAddress = address;
+    this.sdpPort = port;
+    if (changed || this.remotePort === 0) {
+      this.remoteAddress = address;
+      this.remotePort = port;
+      this.confirmed = this.learning === 'off' || this.asymmetric;
+      this.heuristicRank = -1;
+    }
+    this.learnUntil = now + LEARNING_WINDOW_MS;
+  }
+
+  private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (rinfo.port !== this.remotePort || rinfo.address !== this.remoteAddress) {
+      if (!this.otherSource(rinfo, now)) {
+        this.errors++;
+        mediaCounters.errors++;
+        return;
+      }
+    } else if (!this.confirmed && (this.learning === 'immediate' || now >= this.learnUntil)) {
+      this.confirmed = true;
+      this.observer?.endpointChanged(this);
+    }
+    this.packets++;
+    this.bytes += msg.length;
+    this.lastPacket = now;
+    mediaCounters.packets++;
+    mediaCounters.bytes += msg.length;
+    if (this.watchActivity) {
+      this.watchActivity = false;
+      this.observer?.activity(this);
+    }
+    const b1 = msg.length > 1 ? msg[1]! : 0;
+    // RFC 5761: on a muxed port, second byte 192-223 is RTCP.
+    const out = this.rtcpForward !== null && b1 >= 192 && b1 <= 223 ? this.rtcpForward : this.forward;
+    if (out === null || out.remotePort === 0 || out.closed) return;
+    out.socket.send(msg, out.remotePort, out.remoteAddress);
+    if (this.tap !== null) this.tap.packet(msg, out.localAddress, out.localPort, out.remoteAddress, out.remotePort);
+  };
+
+  /** A packet from a source other than the current endpoint: learn, hand over, accept or drop. */
+  private otherSource(rinfo: dgram.RemoteInfo, now: number): boolean {
+    if (this.asymmetric || this.learning === 'off') {
+      return !this.strictSource || this.remotePort === 0;
+    }
+    if (this.confirmed) {
+      if (this.strictSource) return false;
+      if (this.mediaHandover) this.learn(rinfo, true);
+      return true;
+    }
+    switch (this.learning) {
+      case 'immediate':
+        this.learn(rinfo, true);
+        return true;
+      case 'delayed':
+        this.learn(rinfo, now >= this.learnUntil);
+        return true;
+      case 'heuristic': {
+        const rank = this.rank(rinfo);
+        if (now >= this.learnUntil) this.learn(rinfo, true);
+        else if (rank >= this.heuristicRank) {
+          this.heuristicRank = rank;
+          this.learn(rinfo, false);
+        }
+        return true;
+      }
+    }
+  }
+
+  private rank(rinfo: dgram.RemoteInfo): number {
+    const sameIp = rinfo.address === this.sdpAddress;
+    const samePort = rinfo.port === this.sdpPort;
+    return sameIp && samePort ? 3 : sameIp ? 2 : samePort ? 1 : 0;
+  }
+
+  private learn(rinfo: dgram.RemoteInfo, confirm: boolean): void {
+    this.remoteAddress = rinfo.address;
+    this.remotePort = rinfo.port;
+    this.confirmed = confirm;
+    this.observer?.endpointChanged(this);
+  }
+
+  /** Restores a learned endpoint from a record (standby, restart). */
+  restoreEndpoint(address: string, port: number, confirmed: boolean): void {
+    this.remoteAddress = address;
+    this.remotePort = port;
+    this.confirmed = confirmed;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.forward = null;
+    this.rtcpForward = null;
+    this.tap = null;
+    this.observer = null;
+    this.socket.removeAllListeners('message');
+    try {
+      this.socket.close();
+    } catch {
+      /* already closed */
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import type { Services } from '../Services.js';
+import { moduleLogger } from '../log.js';
+import { NgError, NgErrorText } from './errors.js';
+import type { NgDict, NgRequest } from './NgRequest.js';
+import { answer } from './commands/answer.js';
+import { del } from './commands/delete.js';
+import { list } from './commands/list.js';
+import { offer } from './commands/offer.js';
+import { ping } from './commands/ping.js';
+import { query } from './commands/query.js';
+import { startRecording, stopRecording } from './commands/recording.js';
+import { statistics } from './commands/statistics.js';
+
+const log = moduleLogger('ng');
+
+type Handler = (s: Services, req: NgRequest) => NgDict | Promise<NgDict>;
+
+const COMMANDS: Record<string, Handler> = {
+  ping,
+  offer,
+  answer,
+  delete: del,
+  query,
+  list,
+  statistics,
+  'start recording': startRecording,
+  'stop recording': stopRecording,
+};
+
+/** Runs one NG command and turns the outcome into a reply dict; the one place errors meet the wire. */
+export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
+  const command = req.command;
+  let ok = false;
+  try {
+    if (command === undefined) throw new NgError(NgErrorText.noCommand);
+    const handler = COMMANDS[command];
+    if (!handler) throw new NgError(NgErrorText.unknownCommand);
+    const reply = await handler(s, req);
+    ok = true;
+    if (reply['result'] === undefined) reply['result'] = 'ok';
+    return reply;
+  } catch (e) {
+    if (e instanceof NgError) {
+      log.info({ command, callId: req.callId, reason: e.message }, 'NG command failed');
+      if (e.loadLimit && req.list('supports').includes('load-limit')) return { result: 'load limit', message: e.message };
+      return { result: 'error', 'error-reason': e.message };
+    }
+    log.error({ command, callId: req.callId, err: (e as Error).stack }, 'internal error in NG command');
+    return { result: 'error', 'error-reason': `Internal error: ${(e as Error).message}` };
+  } finally {
+    if (command !== undefined) s.registry.stats.countCommand(command, ok);
+  }
+}

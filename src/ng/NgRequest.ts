@@ -1,0 +1,92 @@
+import { NgError } from './errors.js';
+
+export type NgValue = string | number | NgValue[] | { [k: string]: NgValue };
+export type NgDict = { [k: string]: NgValue };
+
+/** An NG request with keys and flags normalised (case, spaces, hyphens and underscores fold together). */
+export class NgRequest {
+  private readonly keys = new Map<string, NgValue>();
+  readonly flags = new Set<string>();
+
+  constructor(
+    readonly dict: NgDict,
+    /** Source of the datagram, "ip:port". */
+    readonly source: string,
+  ) {
+    for (const [k, v] of Object.entries(dict)) this.keys.set(normalise(k), v);
+    const flags = this.keys.get('flags');
+    if (Array.isArray(flags)) for (const f of flags) if (typeof f === 'string') this.flags.add(normalise(f));
+  }
+
+  get command(): string | undefined {
+    const c = this.dict['command'];
+    return typeof c === 'string' ? c : undefined;
+  }
+
+  raw(key: string): NgValue | undefined {
+    return this.keys.get(normalise(key));
+  }
+
+  str(key: string): string | undefined {
+    const v = this.raw(key);
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number') return String(v);
+    return undefined;
+  }
+
+  int(key: string): number | undefined {
+    const v = this.raw(key);
+    if (typeof v === 'number') return Math.trunc(v);
+    if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v);
+    if (v !== undefined) throw new NgError(`Invalid value for key '${key}'`);
+    return undefined;
+  }
+
+  /** A list key, or a single string taken as a one-element list; values normalised. */
+  list(key: string): string[] {
+    const v = this.raw(key);
+    if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string').map(normalise);
+    if (typeof v === 'string') return [normalise(v)];
+    return [];
+  }
+
+  /** Raw list of strings (interface names are case-sensitive). */
+  rawList(key: string): string[] {
+    const v = this.raw(key);
+    if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+    if (typeof v === 'string') return [v];
+    return [];
+  }
+
+  has(flag: string): boolean {
+    return this.flags.has(normalise(flag));
+  }
+
+  /** A list-valued option that may also come as prefixed flags, e.g. `replace: [origin]` or flag `replace-origin`. */
+  option(key: string): Set<string> {
+    const out = new Set(this.list(key));
+    const prefix = normalise(key) + '-';
+    for (const f of this.flags) if (f.startsWith(prefix)) out.add(f.slice(prefix.length));
+    return out;
+  }
+
+  get callId(): string | undefined {
+    return this.str('call-id');
+  }
+  get fromTag(): string | undefined {
+    return this.str('from-tag');
+  }
+  get toTag(): string | undefined {
+    return this.str('to-tag');
+  }
+  get viaBranch(): string | undefined {
+    return this.str('via-branch');
+  }
+  get sdp(): string | undefined {
+    return this.str('sdp');
+  }
+}
+
+export function normalise(k: string): string {
+  return k.toLowerCase().replace(/[ _]/g, '-');
+}

@@ -1,0 +1,72 @@
+import dgram from 'node:dgram';
+import type { ListenAddress } from '../config/Endpoint.js';
+import { moduleLogger } from '../log.js';
+import { decodeRequest, encodeReply, splitCookie, type NgEncoding } from './codec.js';
+import { CookieCache } from './CookieCache.js';
+import { NgError } from './errors.js';
+import { NgRequest, type NgDict } from './NgRequest.js';
+
+const log = moduleLogger('ng');
+
+export type NgHandler = (req: NgRequest) => Promise<NgDict>;
+
+/** The NG control listener over UDP: framing, encodings, the cookie cache, replies to the sender. */
+export class NgServer {
+  private socket: dgram.Socket | null = null;
+  private readonly cache = new CookieCache();
+
+  constructor(private readonly handler: NgHandler) {}
+
+  async listen(addr: ListenAddress): Promise<void> {
+    const socket = dgram.createSocket({ type: addr.host.includes(':') ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(addr.port, addr.host, () => {
+        socket.removeListener('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (err) => log.error({ err: err.message }, 'NG socket error'));
+    socket.on('message', (msg, rinfo) => this.onPacket(msg, rinfo));
+    this.socket = socket;
+    log.info({ address: `${addr.host}:${addr.port}` }, 'NG listener ready');
+  }
+
+  private onPacket(packet: Buffer, rinfo: dgram.RemoteInfo): void {
+    const parts = splitCookie(packet);
+    if (!parts) {
+      log.warn({ from: `${rinfo.address}:${rinfo.port}` }, 'NG packet without cookie dropped');
+      return;
+    }
+    const { cookie, body } = parts;
+    const source = `${rinfo.address}:${rinfo.port}`;
+    const { reply, duplicate } = this.cache.run(cookie, () => this.process(cookie, body, source));
+    if (duplicate) log.debug({ cookie, from: source }, 'duplicate NG request answered from cache');
+    reply.then(
+      (bytes) => this.socket?.send(bytes, rinfo.port, rinfo.address),
+      (err: Error) => log.error({ cookie, err: err.message }, 'NG reply failed'),
+    );
+  }
+
+  private async process(cookie: string, body: Buffer, source: string): Promise<Buffer> {
+    let encoding: NgEncoding = body[0] === 0x7b ? 'json' : 'bencode';
+    let dict: NgDict;
+    try {
+      ({ dict, encoding } = decodeRequest(body));
+    } catch (e) {
+      const reason = e instanceof NgError ? e.message : 'Could not decode bencode dictionary';
+      log.warn({ from: source, reason }, 'undecodable NG request');
+      return encodeReply(cookie, { result: 'error', 'error-reason': reason }, encoding);
+    }
+    const req = new NgRequest(dict, source);
+    log.debug({ cookie, from: source, command: req.command, callId: req.callId }, 'NG request');
+    const reply = await this.handler(req);
+    return encodeReply(cookie, reply, encoding);
+  }
+
+  close(): void {
+    this.cache.close();
+    this.socket?.close();
+    this.socket = null;
+  }
+}

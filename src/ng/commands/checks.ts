@@ -1,0 +1,31 @@
+import type { Call } from '../../call/Call.js';
+import type { Services } from '../../Services.js';
+import { NgError, NgErrorText } from '../errors.js';
+import type { NgRequest } from '../NgRequest.js';
+
+/** rtpengine's order of checks for offer and answer. */
+export function requireOfferAnswerKeys(req: NgRequest, needToTag: boolean): { sdp: string; callId: string; fromTag: string; toTag?: string } {
+  const sdp = req.sdp;
+  if (!sdp) throw new NgError(NgErrorText.noSdp);
+  const callId = req.callId;
+  if (!callId) throw new NgError(NgErrorText.noCallId);
+  const fromTag = req.fromTag;
+  if (!fromTag) throw new NgError(NgErrorText.noFromTag);
+  const toTag = req.toTag;
+  if (needToTag && !toTag) throw new NgError(NgErrorText.noToTag);
+  return { sdp, callId, fromTag, toTag };
+}
+
+export function requireCall(s: Services, req: NgRequest): Call {
+  const callId = req.callId;
+  if (!callId) throw new NgError(NgErrorText.noCallId);
+  const call = s.registry.get(callId);
+  if (!call) throw new NgError(NgErrorText.unknownCallId);
+  return call;
+}
+
+/** After signalling: persist (bounded wait) and keep learning windows fresh. */
+export async function afterSignalling(s: Services, call: Call): Promise<void> {
+  s.registry.changed(call);
+  await s.hooks.flushed(call);
+}

@@ -1,0 +1,29 @@
+import { callReport } from '../../call/CallReport.js';
+import type { Services } from '../../Services.js';
+import { NgError, NgErrorText } from '../errors.js';
+import type { NgDict, NgRequest } from '../NgRequest.js';
+
+/**
+ * Ends a call (or, with tags, the dialogue they name). Media stops now; sockets stay for
+ * `delete-delay`. An unknown call is a success with a warning unless the `fatal` flag is set.
+ */
+export async function del(s: Services, req: NgRequest): Promise<NgDict> {
+  const callId = req.callId;
+  if (!callId) throw new NgError(NgErrorText.noCallId);
+  const call = s.registry.get(callId);
+  const fromTag = req.fromTag;
+  const toTag = req.has('to-tag') ? req.toTag : undefined;
+  const matches = call && !call.deleted && (!fromTag || call.findByTag(fromTag)) && (!toTag || call.findByTag(toTag));
+  if (!call || !matches) {
+    if (req.has('fatal')) throw new NgError(NgErrorText.notFound);
+    return { warning: NgErrorText.notFound, result: 'ok' };
+  }
+  return call.serialize(async () => {
+    if (call.foreign) s.hooks.takeOver(call);
+    const reply = req.has('fast') ? {} : callReport(call);
+    const delay = req.int('delete-delay') ?? s.limits.deleteDelay;
+    s.registry.markDeleted(call, delay * 1000);
+    await s.hooks.flushed(call);
+    return reply;
+  });
+}

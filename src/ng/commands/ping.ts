@@ -1,0 +1,5 @@
+import type { NgDict } from '../NgRequest.js';
+
+export function ping(): NgDict {
+  return { result: 'pong' };
+}

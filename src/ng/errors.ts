@@ -1,0 +1,33 @@
+/** rtpengine 10.5's NG error reasons; operators grep their logs for these exact texts. */
+export const NgErrorText = {
+  noPayload: 'Invalid data (no payload)',
+  badBencode: 'Could not decode bencode dictionary',
+  badJson: 'Failed to parse JSON document',
+  badFormat: 'Invalid NG data format',
+  noCommand: 'Dictionary contains no key "command"',
+  unknownCommand: 'Unrecognized command',
+  noSdp: 'No SDP body in message',
+  noCallId: 'No call-id in message',
+  noFromTag: 'No from-tag in message',
+  noToTag: 'No to-tag in message',
+  unknownCallId: 'Unknown call-id',
+  sdpParse: 'Failed to parse SDP',
+  incompleteSdp: 'Incomplete SDP specification',
+  dialogue: 'Invalid dialogue association',
+  rewrite: 'Error rewriting SDP',
+  noPorts: 'Ran out of ports',
+  notFound: "Call-ID not found or tags didn't match",
+  sessionLimit: 'Parallel session limit reached',
+  invalidLimit: 'invalid limit, must be >= 0',
+} as const;
+
+/** An error meant for the NG client: its message becomes `error-reason`. */
+export class NgError extends Error {
+  /** `load limit` replies go to clients that announced `supports: [load limit]`. */
+  constructor(
+    message: string,
+    readonly loadLimit = false,
+  ) {
+    super(message);
+  }
+}

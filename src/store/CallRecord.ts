@@ -1,0 +1,164 @@
+import type { Call } from '../call/Call.js';
+import type { LegSettings } from '../call/LegSettings.js';
+import type { Media } from '../call/Media.js';
+import type { Monologue } from '../call/Monologue.js';
+import type { Direction } from '../sdp/SessionDescription.js';
+
+/** Version of the record layout below; docs/redis.md describes it. */
+export const RECORD_VERSION = 1;
+
+export interface StreamRecord {
+  component: 1 | 2;
+  interface: string;
+  address: string;
+  family: 4 | 6;
+  port: number;
+  /** The learned endpoint the relay sends to, if known. */
+  endpoint: { address: string; port: number; confirmed: boolean } | null;
+}
+
+export interface MediaRecord {
+  index: number;
+  type: string;
+  protocol: string;
+  formats: string[];
+  codecs: string[];
+  direction: Direction;
+  rtcpMux: boolean;
+  muxed: boolean;
+  rejected: boolean;
+  sdp: { address: string; rtp: number; rtcp: number } | null;
+  streams: StreamRecord[];
+}
+
+export interface PartyRecord {
+  tag: string;
+  pending: boolean;
+  label?: string;
+  viaBranch?: string;
+  created: number;
+  interface: string;
+  family?: 4 | 6;
+  peer: string | null;
+  sdpSeen: boolean;
+  medias: MediaRecord[];
+}
+
+export interface CallRecord {
+  version: number;
+  callId: string;
+  /** Relay that owns the call and its ownership generation: a higher generation wins. */
+  owner: string;
+  generation: number;
+  /** The DB the owner writes this record to. */
+  db: number;
+  created: number;
+  lastSignal: number;
+  createdFrom: string;
+  learning: LegSettings | null;
+  parties: PartyRecord[];
+}
+
+export class RecordError extends Error {}
+
+function mediaRecord(m: Media): MediaRecord {
+  return {
+    index: m.index,
+    type: m.type,
+    protocol: m.protocol,
+    formats: m.formats,
+    codecs: m.codecs,
+    direction: m.direction,
+    rtcpMux: m.rtcpMux,
+    muxed: m.muxed,
+    rejected: m.rejected,
+    sdp: m.sdpAddress === null ? null : { address: m.sdpAddress, rtp: m.sdpRtpPort, rtcp: m.sdpRtcpPort },
+    streams: m.streams().map((st) => ({
+      component: st.component,
+      interface: st.local.name,
+      address: st.local.address,
+      family: st.local.family,
+      port: st.localPort,
+      endpoint: st.leg && st.leg.remotePort !== 0 ? { address: st.leg.remoteAddress, port: st.leg.remotePort, confirmed: st.leg.confirmed } : null,
+    })),
+  };
+}
+
+function partyRecord(ml: Monologue, pending: boolean): PartyRecord {
+  return {
+    tag: ml.tag,
+    pending,
+    label: ml.label,
+    viaBranch: ml.viaBranch,
+    created: ml.created,
+    interface: ml.interfaceName,
+    family: ml.family,
+    peer: ml.peer ? ml.peer.tag : null,
+    sdpSeen: ml.sdpSeen,
+    medias: ml.medias.map(mediaRecord),
+  };
+}
+
+export function encodeCall(call: Call, db: number): string {
+  const rec: CallRecord = {
+    version: RECORD_VERSION,
+    callId: call.callId,
+    owner: call.ownerId,
+    generation: call.generation,
+    db,
+    created: call.created,
+    lastSignal: call.lastSignal,
+    createdFrom: call.createdFrom,
+    learning: call.legSettings,
+    parties: [...call.monologues.values()].map((ml) => partyRecord(ml, false)),
+  };
+  if (call.pending) rec.parties.push(partyRecord(call.pending, true));
+  return JSON.stringify(rec);
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown, what: string): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RecordError(`${what} is not a number`);
+  return v;
+};
+const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string') throw new RecordError(`${what} is not a string`);
+  return v;
+};
+
+/** Parses and checks a record; anything unexpected is a RecordError (logged and skipped by callers). */
+export function decodeCall(text: string): CallRecord {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new RecordError('not JSON');
+  }
+  if (!isObj(v)) throw new RecordError('not an object');
+  if (v['version'] !== RECORD_VERSION) throw new RecordError(`unknown record version ${String(v['version'])}`);
+  str(v['callId'], 'callId');
+  str(v['owner'], 'owner');
+  num(v['generation'], 'generation');
+  num(v['db'], 'db');
+  num(v['created'], 'created');
+  num(v['lastSignal'], 'lastSignal');
+  if (!Array.isArray(v['parties'])) throw new RecordError('parties is not a list');
+  for (const p of v['parties'] as unknown[]) {
+    if (!isObj(p)) throw new RecordError('party is not an object');
+    str(p['tag'], 'party tag');
+    str(p['interface'], 'party interface');
+    if (!Array.isArray(p['medias'])) throw new RecordError('medias is not a list');
+    for (const m of p['medias'] as unknown[]) {
+      if (!isObj(m) || !Array.isArray(m['streams'])) throw new RecordError('media is malformed');
+      for (const s of m['streams'] as unknown[]) {
+        if (!isObj(s)) throw new RecordError('stream is not an object');
+        const port = num(s['port'], 'stream port');
+        if (port < 1 || port > 65535) throw new RecordError(`stream port ${port} out of range`);
+        str(s['interface'], 'stream interface');
+        str(s['address'], 'stream address');
+        if (s['component'] !== 1 && s['component'] !== 2) throw new RecordError('stream component is not 1 or 2');
+      }
+    }
+  }
+  return v as unknown as CallRecord;
+}

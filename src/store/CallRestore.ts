@@ -1,0 +1,171 @@
+import type { Call } from '../call/Call.js';
+import { Media } from '../call/Media.js';
+import { configureLegs, linkParties } from '../call/MediaSetup.js';
+import { Monologue } from '../call/Monologue.js';
+import { Stream } from '../call/Stream.js';
+import { moduleLogger } from '../log.js';
+import { RelayLeg } from '../media/RelayLeg.js';
+import type { Services } from '../Services.js';
+import type { CallRecord, MediaRecord, PartyRecord, StreamRecord } from './CallRecord.js';
+
+const log = moduleLogger('restore');
+
+/** Binds a stream's claimed port; a failure is logged with call, port and interface and retried later. */
+export async function bindStream(s: Services, call: Call, st: Stream): Promise<boolean> {
+  if (st.leg || st.binding || !st.reserved || call.destroyed) return st.leg !== null;
+  st.binding = true;
+  try {
+    const sock = await st.local.pool.bindReserved(st.localPort);
+    if (call.destroyed || !st.reserved) {
+      sock.close();
+      return false;
+    }
+    st.leg = new RelayLeg(sock, st.local.address, st.localPort, st.local.family);
+    if (st.bindError) log.info({ callId: call.callId, port: st.localPort, interface: st.local.name }, 'port bound after earlier failure');
+    st.bindError = null;
+    return true;
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (st.bindError !== msg) {
+      log.warn(
+        { callId: call.callId, port: st.localPort, interface: st.local.name, address: st.local.address, err: msg },
+        'cannot bind port of restored call; retrying every second',
+      );
+    }
+    st.bindError = msg;
+    return false;
+  } finally {
+    st.binding = false;
+  }
+}
+
+function makeStream(s: Services, call: Call, r: StreamRecord): Stream | null {
+  const local = s.interfaces.find(r.interface, r.address) ?? s.interfaces.pick(r.interface, r.family);
+  if (!local) {
+    log.warn({ callId: call.callId, interface: r.interface, port: r.port }, 'record names an interface this relay does not have');
+    return null;
+  }
+  const st = new Stream(r.component, local, r.port);
+  if (!local.pool.reserve(r.port)) {
+    st.reserved = false;
+    st.bindError = `port ${r.port} on ${local.address} is held by another call`;
+    log.warn({ callId: call.callId, port: r.port, interface: local.name }, st.bindError);
+  }
+  return st;
+}
+
+/** Keeps a stream whose port is unchanged; replaces it otherwise. */
+function syncStream(s: Services, call: Call, old: Stream | null, r: StreamRecord | undefined): Stream | null {
+  if (!r) {
+    old?.close();
+    return null;
+  }
+  if (old && old.localPort === r.port && old.local.name === r.interface && old.local.address === r.address) return old;
+  old?.close();
+  return makeStream(s, call, r);
+}
+
+function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
+  m.type = r.type;
+  m.protocol = r.protocol;
+  m.formats = r.formats ?? [];
+  m.codecs = r.codecs ?? [];
+  m.direction = r.direction ?? 'sendrecv';
+  m.rtcpMux = !!r.rtcpMux;
+  m.muxed = !!r.muxed;
+  m.rejected = !!r.rejected;
+  m.sdpAddress = r.sdp?.address ?? null;
+  m.sdpRtpPort = r.sdp?.rtp ?? 0;
+  m.sdpRtcpPort = r.sdp?.rtcp ?? 0;
+  m.rtp = syncStream(s, call, m.rtp, r.streams.find((x) => x.component === 1));
+  m.rtcp = syncStream(s, call, m.rtcp, r.streams.find((x) => x.component === 2));
+}
+
+function syncParty(s: Services, call: Call, r: PartyRecord): Monologue {
+  let ml = r.pending ? call.pending : call.findByTag(r.tag);
+  if (!ml && !r.pending && call.pending && call.pending.tag === '') ml = call.namePending(r.tag);
+  if (!ml) {
+    ml = new Monologue(r.tag, r.created, r.interface);
+    if (r.pending) call.pending = ml;
+    else call.monologues.set(r.tag, ml);
+  }
+  ml.label = r.label;
+  ml.viaBranch = r.viaBranch;
+  ml.interfaceName = r.interface;
+  ml.family = r.family;
+  ml.sdpSeen = !!r.sdpSeen;
+  r.medias.forEach((mr, i) => syncMedia(s, call, (ml!.medias[i] ??= new Media(mr.index)), mr));
+  for (const extra of ml.medias.splice(r.medias.length)) extra.close();
+  return ml;
+}
+
+/** Sets each leg's endpoint from the record: the learned one the owner had, else the SDP's. */
+function restoreEndpoints(call: Call, rec: CallRecord): void {
+  for (const pr of rec.parties) {
+    const ml = pr.pending ? call.pending : call.findByTag(pr.tag);
+    if (!ml) continue;
+    pr.medias.forEach((mr, i) => {
+      const m = ml.medias[i];
+      if (!m) return;
+      for (const sr of mr.streams) {
+        const st = sr.component === 1 ? m.rtp : m.rtcp;
+        const leg = st?.leg;
+        if (!leg) continue;
+        if (m.sdpAddress !== null) {
+          leg.sdpAddress = m.sdpAddress;
+          leg.sdpPort = sr.component === 1 ? m.sdpRtpPort : m.sdpRtcpPort;
+        }
+        if (sr.endpoint) leg.restoreEndpoint(sr.endpoint.address, sr.endpoint.port, sr.endpoint.confirmed);
+        else if (m.sdpAddress !== null && leg.remotePort === 0) leg.restoreEndpoint(leg.sdpAddress, leg.sdpPort, false);
+      }
+    });
+  }
+}
+
+/**
+ * Brings a call in line with a record: parties, media, ports (kept when unchanged, bound
+ * when new), learned endpoints and links. Used for start-up restore and for foreign updates.
+ */
+export async function syncCallFromRecord(s: Services, call: Call, rec: CallRecord): Promise<void> {
+  call.lastSignal = rec.lastSignal;
+  call.createdFrom = rec.createdFrom ?? '';
+  call.ownerId = rec.owner;
+  call.generation = rec.generation;
+  call.legSettings = rec.learning ?? call.legSettings;
+  const seen = new Set<Monologue>();
+  for (const pr of rec.parties) seen.add(syncParty(s, call, pr));
+  for (const ml of call.parties()) {
+    if (!seen.has(ml)) {
+      ml.close();
+      if (call.pending === ml) call.pending = null;
+      else call.monologues.delete(ml.tag);
+    }
+  }
+  await bindPending(s, call);
+  restoreEndpoints(call, rec);
+  relink(s, call, rec);
+}
+
+/** Links parties to their peers and applies learning settings and observers to every leg. */
+export function relink(s: Services, call: Call, rec?: CallRecord): void {
+  const peers = new Map<Monologue, Monologue>();
+  for (const ml of call.parties()) {
+    const peerTag = rec ? rec.parties.find((p) => (p.pending ? call.pending === ml : p.tag === ml.tag))?.peer : ml.peer?.tag;
+    const peer = peerTag === undefined || peerTag === null ? null : peerTag === '' ? call.pending : call.findByTag(peerTag) ?? null;
+    if (peer) peers.set(ml, peer);
+  }
+  for (const [a, b] of peers) linkParties(a, b);
+  const settings = call.legSettings ?? { learning: s.config.endpointLearning, strictSource: false, mediaHandover: false, asymmetric: false };
+  const observer = s.hooks.legObserver(call);
+  const tap = s.hooks.tap(call);
+  for (const ml of call.parties()) configureLegs(ml, settings, observer, tap);
+}
+
+/** Binds every claimed port that has no socket yet. */
+export async function bindPending(s: Services, call: Call): Promise<boolean> {
+  let bound = false;
+  for (const st of call.streams()) {
+    if (!st.leg && st.reserved && (await bindStream(s, call, st))) bound = true;
+  }
+  return bound;
+}

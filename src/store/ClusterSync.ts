@@ -1,0 +1,218 @@
+import type { Call } from '../call/Call.js';
+import { moduleLogger } from '../log.js';
+import type { Services } from '../Services.js';
+import type { ClusterControl } from '../cli/ClusterControl.js';
+import { decodeCall, RecordError, type CallRecord } from './CallRecord.js';
+import { bindPending, relink, syncCallFromRecord } from './CallRestore.js';
+import type { KeyspaceHandler, KeyspaceSubscriber } from './KeyspaceSubscriber.js';
+import { readRecords, readRecordText, scanKeys, type RedisConnections } from './RedisConnections.js';
+import type { RedisStore } from './RedisStore.js';
+
+const log = moduleLogger('cluster');
+
+/**
+ * Keeps the call table in line with Redis: FOREIGN copies of peers' calls (created, updated
+ * in place, destroyed), start-up restore, and ownership. A record with a higher generation
+ * than ours means a peer took the call over: we yield. Taking a call over writes a higher
+ * generation and removes the superseded record.
+ */
+export class ClusterSync implements KeyspaceHandler, ClusterControl {
+  private readonly perKey = new Map<string, Promise<void>>();
+  subscriber: KeyspaceSubscriber | null = null;
+
+  constructor(
+    private readonly s: Services,
+    private readonly readers: RedisConnections,
+    private readonly store: RedisStore,
+  ) {}
+
+  /** Events of one key are handled in arrival order; keys run independently. */
+  private serial(key: string, work: () => Promise<void>): void {
+    const prev = this.perKey.get(key) ?? Promise.resolve();
+    const next = prev
+      .then(work)
+      .catch((e: Error) => log.error({ key, err: e.message }, 'keyspace event handling failed'))
+      .finally(() => {
+        if (this.perKey.get(key) === next) this.perKey.delete(key);
+      });
+    this.perKey.set(key, next);
+  }
+
+  written(db: number, key: string): void {
+    this.serial(key, async () => {
+      const text = await readRecordText(this.readers.get(db), key);
+      if (text === null) return;
+      await this.applyText(db, key, text);
+    });
+  }
+
+  deleted(db: number, key: string): void {
+    this.serial(key, async () => {
+      // The DEL half of an update: the key is back already, the SADD event follows.
+      if ((await this.readers.get(db).exists(key)) === 1) return;
+      const call = this.s.registry.get(key);
+      if (!call) {
+        log.debug({ db, key }, 'DEL did not find call');
+        return;
+      }
+      if (!call.foreign || call.redisDb !== db) {
+        log.debug({ db, key }, 'Ignoring DEL for a call not held from that keyspace');
+        return;
+      }
+      this.s.registry.destroy(call, 'foreign_deleted', false);
+    });
+  }
+
+  resync(db: number): void {
+    this.serial(`\0resync:${db}`, () => this.readDb(db, 'foreign'));
+  }
+
+  /** Start-up: peers' DBs as FOREIGN first, then our own DB as OWN. */
+  async restoreAll(dbs: number[]): Promise<void> {
+    for (const db of dbs) await this.readDb(db, 'foreign');
+    await this.readDb(this.store.ownDb, 'own');
+  }
+
+  private async readDb(db: number, as: 'own' | 'foreign'): Promise<void> {
+    const conn = this.readers.get(db);
+    const keys = await scanKeys(conn);
+    const records = await readRecords(conn, keys);
+    let restored = 0;
+    for (const [key, text] of records) {
+      if (as === 'own') {
+        if (await this.restoreOwn(key, text)) restored++;
+      } else if (await this.applyText(db, key, text)) restored++;
+    }
+    if (as === 'foreign') {
+      // A call that ended while we were not listening must not linger.
+      for (const call of this.s.registry.all()) {
+        if (call.foreign && call.redisDb === db && !records.has(call.callId)) this.s.registry.destroy(call, 'foreign_deleted', false);
+      }
+    }
+    log.info({ db, as, keys: keys.length, restored }, 'keyspace read');
+  }
+
+  private decode(db: number, key: string, text: string): CallRecord | null {
+    try {
+      const rec = decodeCall(text);
+      if (rec.callId !== key) throw new RecordError(`record call-id '${rec.callId}' differs from key`);
+      return rec;
+    } catch (e) {
+      // Never deleted by a reader: the owner may still need it, an operator may inspect it.
+      log.error({ db, key, err: (e as Error).message }, 'Skipping corrupt call record in Redis');
+      return null;
+    }
+  }
+
+  private async restoreOwn(key: string, text: string): Promise<boolean> {
+    const rec = this.decode(this.store.ownDb, key, text);
+    if (!rec) return false;
+    const existing = this.s.registry.get(key);
+    if (existing && existing.generation > rec.generation) {
+      log.info({ callId: key, ours: rec.generation, theirs: existing.generation, owner: existing.ownerId }, 'call was taken over by a peer; dropping our stale record');
+      this.store.removeStale(key, this.store.ownDb);
+      return false;
+    }
+    const call = existing ?? this.s.registry.create(key, false);
+    call.foreign = false;
+    call.redisDb = this.store.ownDb;
+    await this.syncCall(call, rec);
+    return true;
+  }
+
+  private async applyText(db: number, key: string, text: string): Promise<boolean> {
+    const rec = this.decode(db, key, text);
+    if (!rec) return false;
+    let call = this.s.registry.get(key);
+    if (call && !call.foreign) {
+      if (call.deleted || !newer(rec, call)) {
+        log.debug({ callId: key, db }, 'Ignoring update received for OWN call');
+        return false;
+      }
+      // A peer took our call over: become its standby, drop our record.
+      log.info({ callId: key, generation: rec.generation, owner: rec.owner }, 'call taken over by a peer; yielding');
+      call.foreign = true;
+      this.store.removeStale(key, this.store.ownDb);
+    } else if (call && call.generation > rec.generation) {
+      log.debug({ callId: key, db }, 'Ignoring older record for foreign call');
+      return false;
+    }
+    call ??= this.s.registry.create(key, true);
+    call.foreign = true;
+    call.redisDb = db;
+    await this.syncCall(call, rec);
+    return true;
+  }
+
+  private async syncCall(call: Call, rec: CallRecord): Promise<void> {
+    await syncCallFromRecord(this.s, call, rec);
+    this.watch(call);
+  }
+
+  /** Media on a foreign call takes it over (active-switchover). */
+  private watch(call: Call): void {
+    const on = call.foreign && this.s.config.activeSwitchover;
+    for (const st of call.streams()) if (st.leg) st.leg.watchActivity = on;
+  }
+
+  /** Makes a foreign call ours: higher generation, written to our DB, the old record removed. */
+  takeOver(call: Call): void {
+    if (!call.foreign || call.destroyed) return;
+    const oldDb = call.redisDb;
+    call.foreign = false;
+    call.generation++;
+    call.ownerId = this.s.config.nodeId;
+    call.redisDb = this.store.ownDb;
+    // The call's own timeouts start now, not when the owner last saw signalling.
+    call.lastSignal = Date.now();
+    this.watch(call);
+    log.info({ callId: call.callId, fromDb: oldDb, generation: call.generation }, 'call taken over');
+    this.s.registry.changed(call);
+    if (oldDb >= 0 && oldDb !== this.store.ownDb) this.store.removeStale(call.callId, oldDb);
+  }
+
+  /** The 1 s sweep: ports a standby could not bind before (the owner still held them) are retried. */
+  retryBinds(): void {
+    for (const call of this.s.registry.all()) {
+      if (call.destroyed || !call.streams().some((st) => !st.leg && st.reserved && !st.binding)) continue;
+      void bindPending(this.s, call).then((bound) => {
+        if (!bound || call.destroyed) return;
+        relink(this.s, call);
+        this.watch(call);
+      });
+    }
+  }
+
+  async ksadd(db: number): Promise<boolean> {
+    if (!this.subscriber || !(await this.subscriber.add(db))) return false;
+    this.resync(db);
+    return true;
+  }
+
+  async ksrm(db: number): Promise<boolean> {
+    if (!this.subscriber || !(await this.subscriber.remove(db))) return false;
+    for (const call of this.s.registry.all()) {
+      if (call.foreign && call.redisDb === db) this.s.registry.destroy(call, 'terminated', false);
+    }
+    return true;
+  }
+
+  kslist(): number[] {
+    return this.subscriber?.list() ?? [];
+  }
+
+  setActive(active: boolean): void {
+    for (const call of this.s.registry.all()) {
+      if (active && call.foreign) this.takeOver(call);
+      else if (!active && !call.foreign) {
+        call.foreign = true;
+        this.watch(call);
+      }
+    }
+  }
+}
+
+/** Ownership order: higher generation wins; on a tie the record of another owner does not. */
+function newer(rec: CallRecord, call: Call): boolean {
+  return rec.generation > call.generation;
+}

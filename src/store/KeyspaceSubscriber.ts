@@ -1,0 +1,93 @@
+import { Redis } from 'ioredis';
+import type { RedisSpec } from '../config/RedisSpec.js';
+import { moduleLogger } from '../log.js';
+import { redisOptions, type ConnectionSettings } from './RedisConnections.js';
+
+const log = moduleLogger('subscriber');
+
+/** What the subscriber reports; the ForeignCalls manager acts on it. */
+export interface KeyspaceHandler {
+  /** `sadd` / `set` on a key of a subscribed DB: the record was written. */
+  written(db: number, key: string): void;
+  /** `del` on a key: the record was removed (or is about to be rewritten). */
+  deleted(db: number, key: string): void;
+  /** (Re)subscribed after a connection loss or at ksadd: read the whole DB again. */
+  resync(db: number): void;
+}
+
+const CHANNEL = /^__keyspace@(\d+)__:(.*)$/s;
+
+/**
+ * Listens to keyspace notifications on its own connection, one PSUBSCRIBE per DB. After a
+ * lost connection it subscribes again and asks for a resync, since pub/sub keeps no backlog.
+ */
+export class KeyspaceSubscriber {
+  private readonly conn: Redis;
+  private readonly dbs = new Set<number>();
+  private lost = false;
+
+  constructor(
+    spec: RedisSpec,
+    settings: ConnectionSettings,
+    private readonly handler: KeyspaceHandler,
+  ) {
+    // Subscriptions must not time out: commandTimeout applies to PSUBSCRIBE replies only.
+    this.conn = new Redis({ ...redisOptions(spec, 0, settings), autoResubscribe: true });
+    this.conn.on('error', (err: Error) => log.debug({ err: err.message }, 'subscriber connection error'));
+    this.conn.on('close', () => {
+      if (!this.lost) log.warn('Lost the keyspace subscription connection; will resubscribe and resync');
+      this.lost = true;
+    });
+    this.conn.on('ready', () => {
+      if (!this.lost) return;
+      this.lost = false;
+      log.info({ keyspaces: [...this.dbs] }, 'Keyspace subscription re-established; resyncing');
+      for (const db of this.dbs) this.handler.resync(db);
+    });
+    this.conn.on('pmessage', (_pattern: string, channel: string, event: string) => this.onEvent(channel, event));
+  }
+
+  async start(dbs: number[]): Promise<void> {
+    await this.conn.connect();
+    for (const db of dbs) await this.add(db);
+  }
+
+  list(): number[] {
+    return [...this.dbs].sort((a, b) => a - b);
+  }
+
+  has(db: number): boolean {
+    return this.dbs.has(db);
+  }
+
+  async add(db: number): Promise<boolean> {
+    if (this.dbs.has(db)) return false;
+    this.dbs.add(db);
+    await this.conn.psubscribe(`__keyspace@${db}__:*`);
+    log.info({ db }, 'subscribed to keyspace');
+    return true;
+  }
+
+  async remove(db: number): Promise<boolean> {
+    if (!this.dbs.delete(db)) return false;
+    await this.conn.punsubscribe(`__keyspace@${db}__:*`).catch(() => undefined);
+    log.info({ db }, 'unsubscribed from keyspace');
+    return true;
+  }
+
+  private onEvent(channel: string, event: string): void {
+    const m = CHANNEL.exec(channel);
+    if (!m) return;
+    const db = Number(m[1]);
+    const key = m[2]!;
+    if (!this.dbs.has(db)) return;
+    if (event === 'sadd' || event === 'set') this.handler.written(db, key);
+    else if (event === 'del') this.handler.deleted(db, key);
+    // 'expire' follows each write; 'expired' is ignored like rtpengine: only final-timeout,
+    // a DEL or the operator ends a foreign call.
+  }
+
+  async close(): Promise<void> {
+    await this.conn.quit().catch(() => this.conn.disconnect());
+  }
+}
