@@ -1,0 +1,87 @@
+import dgram from 'node:dgram';
+import bencode from 'bencode';
+
+export type Dict = Record<string, unknown>;
+
+function fromBencode(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  if (Array.isArray(v)) return v.map(fromBencode);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromBencode(x)]));
+  return v;
+}
+
+let cookieSeq = 0;
+
+/** A Kamailio-like NG client: one UDP socket, cookie-matched replies, bencode or JSON. */
+export class NgClient {
+  private readonly socket = dgram.createSocket('udp4');
+  private readonly pending = new Map<string, (reply: Buffer) => void>();
+  private ready: Promise<void>;
+
+  constructor(
+    readonly port: number,
+    readonly host = '127.0.0.1',
+  ) {
+    this.socket.on('message', (msg) => {
+      const sp = msg.indexOf(0x20);
+      const cookie = msg.subarray(0, sp).toString();
+      const cb = this.pending.get(cookie);
+      if (cb) {
+        this.pending.delete(cookie);
+        cb(msg.subarray(sp + 1));
+      }
+    });
+    this.ready = new Promise((r) => this.socket.bind(0, '127.0.0.1', () => r()));
+  }
+
+  /** Sends raw bytes as `COOKIE SP BODY` and resolves with the raw reply body. */
+  async raw(body: Buffer | string, cookie = `t${process.pid}_${++cookieSeq}`, timeoutMs = 3000): Promise<Buffer> {
+    await this.ready;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(cookie);
+        reject(new Error(`no NG reply for cookie ${cookie} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(cookie, (b) => {
+        clearTimeout(timer);
+        resolve(b);
+      });
+      this.socket.send(Buffer.concat([Buffer.from(cookie + ' '), Buffer.from(body)]), this.port, this.host);
+    });
+  }
+
+  /** Sends a bytes-exact datagram and waits for any reply (or none). */
+  async datagram(bytes: Buffer, waitMs = 500): Promise<Buffer | null> {
+    await this.ready;
+    return new Promise((resolve) => {
+      const onMsg = (m: Buffer): void => {
+        clearTimeout(t);
+        resolve(m);
+      };
+      const t = setTimeout(() => {
+        this.socket.removeListener('message', onMsg);
+        resolve(null);
+      }, waitMs);
+      this.socket.once('message', onMsg);
+      this.socket.send(bytes, this.port, this.host);
+    });
+  }
+
+  async request(dict: Dict, opts: { json?: boolean; cookie?: string } = {}): Promise<Dict> {
+    const body = opts.json ? Buffer.from(JSON.stringify(dict)) : Buffer.from(bencode.encode(dict));
+    const reply = await this.raw(body, opts.cookie);
+    if (reply[0] === 0x7b) return JSON.parse(reply.toString()) as Dict;
+    return fromBencode(bencode.decode(reply)) as Dict;
+  }
+
+  /** Like request(), but fails the test on `result: error`. */
+  async ok(dict: Dict): Promise<Dict> {
+    const r = await this.request(dict);
+    if (r['result'] !== 'ok' && r['result'] !== 'pong') throw new Error(`NG ${String(dict['command'])} failed: ${JSON.stringify(r)}`);
+    return r;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

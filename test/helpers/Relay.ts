@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { NgClient } from './NgClient.js';
+import { freePort, mediaRange } from './ports.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const DAEMON = join(ROOT, 'dist/src/bin/ngrelay.js');
+
+export interface RelayOptions {
+  /** `interface` values, e.g. ['pub1/127.0.0.1']. */
+  interfaces?: string[];
+  /** Extra command-line options, e.g. ['--timeout=3']. */
+  args?: string[];
+  /** Config file text; written to a temp file and passed with --config-file. */
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  portMin?: number;
+  portMax?: number;
+  ngPort?: number;
+  cliPort?: number;
+  /** Run inside a network namespace (`ip netns exec NAME`). */
+  netns?: string;
+  ngHost?: string;
+  /** Wait for the NG ping to answer (default true). */
+  waitReady?: boolean;
+}
+
+/** An ngrelay daemon started as a child process, with clients for its NG and CLI sockets. */
+export class Relay {
+  readonly ng: NgClient;
+  output = '';
+  exited: Promise<number | null>;
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly ngPort: number,
+    readonly cliPort: number,
+    readonly portMin: number,
+    readonly portMax: number,
+    readonly ngHost: string,
+  ) {
+    this.ng = new NgClient(ngPort, ngHost);
+    proc.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
+  }
+
+  static async start(o: RelayOptions = {}): Promise<Relay> {
+    if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: run 'npm run build' (npm test does it)`);
+    const ngHost = o.ngHost ?? '127.0.0.1';
+    const ngPort = o.ngPort ?? (await freePort());
+    const cliPort = o.cliPort ?? (await freePort());
+    const range = o.portMin !== undefined ? { portMin: o.portMin, portMax: o.portMax ?? o.portMin + 399 } : mediaRange();
+    const args = [DAEMON];
+    if (o.configFile !== undefined) {
+      const dir = mkdtempSync(join(tmpdir(), 'ngrelay-'));
+      const file = join(dir, 'rtpengine.conf');
+      writeFileSync(file, o.configFile);
+      args.push(`--config-file=${file}`);
+    } else args.push('--config-file=none');
+    for (const i of o.interfaces ?? (o.configFile === undefined ? ['pub1/127.0.0.1'] : [])) args.push(`--interface=${i}`);
+    args.push(`--listen-ng=${ngHost}:${ngPort}`, `--listen-cli=${ngHost}:${cliPort}`);
+    args.push(`--port-min=${range.portMin}`, `--port-max=${range.portMax}`, '--log-stderr', '--log-level=7');
+    args.push(...(o.args ?? []));
+    const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, process.execPath, ...args] : [process.execPath, ...args];
+    const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost);
+    if (o.waitReady !== false) await relay.waitReady();
+    return relay;
+  }
+
+  /** Pings until `pong`; fails with the daemon's output if it exits or never answers. */
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    while (Date.now() < deadline) {
+      if (exited) throw new Error(`ngrelay exited during start-up:\n${this.output}`);
+      try {
+        const r = await this.ng.raw('d7:command4:pinge', undefined, 300);
+        if (r.toString().includes('pong')) return;
+      } catch {
+        /* not yet */
+      }
+    }
+    throw new Error(`ngrelay did not answer ping within ${timeoutMs} ms:\n${this.output}`);
+  }
+
+  /** One CLI command over TCP, as rtpengine-ctl sends it. */
+  cli(line: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let out = '';
+      const s = net.connect({ host: this.ngHost, port: this.cliPort }, () => s.write(line + '\n'));
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => (out += d));
+      s.on('end', () => resolve(out));
+      s.on('error', reject);
+      s.setTimeout(5000, () => {
+        s.destroy();
+        reject(new Error(`CLI '${line}' timed out`));
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  /** Stops the daemon (SIGTERM by default) and resolves with its exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    this.ng.close();
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Runs ngrelay to completion (for start-up errors) and returns exit code and output. */
+export function runDaemon(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 10_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [DAEMON, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const t = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, output });
+    });
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `f` until it returns a truthy value, or fails with `what`. */
+export async function waitFor<T>(what: string, f: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await f();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
