@@ -19,7 +19,11 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
     return { warning: NgErrorText.notFound, result: 'ok' };
   }
   return call.serialize(async () => {
-    if (call.foreign) s.hooks.takeOver(call);
+    if (call.foreign) {
+      // The takeover record must reach Redis before the DEL, so the old owner yields first.
+      s.hooks.takeOver(call);
+      await s.hooks.flushed(call);
+    }
     const reply = req.has('fast') ? {} : callReport(call);
     const delay = req.int('delete-delay') ?? s.limits.deleteDelay;
     s.registry.markDeleted(call, delay * 1000);

@@ -32,6 +32,11 @@ export async function offer(s: Services, req: NgRequest): Promise<NgDict> {
   const { sdp, callId, fromTag, toTag } = requireOfferAnswerKeys(req, false);
   const sd = parseRequestSdp(sdp);
   let call = s.registry.get(callId);
+  if (call?.deleted) {
+    // A new dialogue reusing a call-id that is in its delete-delay: start afresh.
+    s.registry.destroy(call, 'deleted', false);
+    call = undefined;
+  }
   const isNew = !call;
   if (!call) {
     checkLimits(s);
