@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests spawn daemons on fixed port ranges; run files one at a time.
     fileParallelism: false,
+    reporters: ['default', './test/SummaryReporter.ts'],
   },
 });
