@@ -40,7 +40,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
 
   written(db: number, key: string): void {
     this.serial(key, async () => {
-      const text = await readRecordText(this.readers.get(db), key);
+      const text = await readRecordText(await this.readers.ready(db), key);
       if (text === null) return;
       await this.applyText(db, key, text);
     });
@@ -49,7 +49,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   deleted(db: number, key: string): void {
     this.serial(key, async () => {
       // The DEL half of an update: the key is back already, the SADD event follows.
-      if ((await this.readers.get(db).exists(key)) === 1) return;
+      if ((await (await this.readers.ready(db)).exists(key)) === 1) return;
       const call = this.s.registry.get(key);
       if (!call) {
         log.debug({ db, key }, 'DEL did not find call');
@@ -74,7 +74,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   }
 
   private async readDb(db: number, as: 'own' | 'foreign'): Promise<void> {
-    const conn = this.readers.get(db);
+    const conn = await this.readers.ready(db);
     const keys = await scanKeys(conn);
     const records = await readRecords(conn, keys);
     let restored = 0;

@@ -14,7 +14,8 @@ export function redisOptions(spec: RedisSpec, db: number, t: ConnectionSettings)
     db,
     password: spec.password,
     connectTimeout: t.connectTimeout,
-    commandTimeout: t.commandTimeout,
+    // ioredis applies any number, even 0, as a timeout: 0 must mean none (subscriptions).
+    commandTimeout: t.commandTimeout > 0 ? t.commandTimeout : undefined,
     // Queued commands would hold NG replies hostage; the store re-sends what failed itself.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -42,6 +43,24 @@ export class RedisConnections {
       c.connect().catch(() => undefined);
       this.byDb.set(db, c);
     }
+    return c;
+  }
+
+  /** The connection of `db` once it is ready (commands fail fast before); rejects after the connect timeout. */
+  async ready(db: number): Promise<Redis> {
+    const c = this.get(db);
+    if (c.status === 'ready') return c;
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        c.off('ready', onReady);
+        reject(new Error(`Redis DB ${db} at ${this.spec.host}:${this.spec.port} is not connected`));
+      }, this.settings.connectTimeout + 1000);
+      c.once('ready', onReady);
+    });
     return c;
   }
 
