@@ -15,6 +15,8 @@ export class Stream {
   /** The port is claimed in its pool (false only when another call held it). */
   reserved = true;
   binding = false;
+  /** The endpoint a Redis record gave: applied when the leg gets bound (maybe later), kept for a takeover's record. */
+  recordEndpoint: { address: string; port: number; confirmed: boolean } | null = null;
 
   constructor(
     readonly component: Component,

@@ -79,7 +79,7 @@ function mediaRecord(m: Media): MediaRecord {
       address: st.local.address,
       family: st.local.family,
       port: st.localPort,
-      endpoint: st.leg && st.leg.remotePort !== 0 ? { address: st.leg.remoteAddress, port: st.leg.remotePort, confirmed: st.leg.confirmed } : null,
+      endpoint: st.leg ? (st.leg.remotePort !== 0 ? { address: st.leg.remoteAddress, port: st.leg.remotePort, confirmed: st.leg.confirmed } : null) : st.recordEndpoint,
     })),
   };
 }

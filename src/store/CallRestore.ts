@@ -99,7 +99,20 @@ function syncParty(s: Services, call: Call, r: PartyRecord): Monologue {
   return ml;
 }
 
-/** Sets each leg's endpoint from the record: the learned one the owner had, else the SDP's. */
+/** Points a bound leg at the record's endpoint: the learned one the owner had, else the SDP's. */
+function applyEndpoint(m: Media, st: Stream): void {
+  const leg = st.leg;
+  if (!leg) return;
+  if (m.sdpAddress !== null) {
+    leg.sdpAddress = m.sdpAddress;
+    leg.sdpPort = st.isRtcp ? m.sdpRtcpPort : m.sdpRtpPort;
+  }
+  const ep = st.recordEndpoint;
+  if (ep) leg.restoreEndpoint(ep.address, ep.port, ep.confirmed);
+  else if (m.sdpAddress !== null && leg.remotePort === 0) leg.restoreEndpoint(leg.sdpAddress, leg.sdpPort, false);
+}
+
+/** Takes each stream's endpoint from the record, for its leg now or once it is bound. */
 function restoreEndpoints(call: Call, rec: CallRecord): void {
   for (const pr of rec.parties) {
     const ml = pr.pending ? call.pending : call.findByTag(pr.tag);
@@ -109,14 +122,9 @@ function restoreEndpoints(call: Call, rec: CallRecord): void {
       if (!m) return;
       for (const sr of mr.streams) {
         const st = sr.component === 1 ? m.rtp : m.rtcp;
-        const leg = st?.leg;
-        if (!leg) continue;
-        if (m.sdpAddress !== null) {
-          leg.sdpAddress = m.sdpAddress;
-          leg.sdpPort = sr.component === 1 ? m.sdpRtpPort : m.sdpRtcpPort;
-        }
-        if (sr.endpoint) leg.restoreEndpoint(sr.endpoint.address, sr.endpoint.port, sr.endpoint.confirmed);
-        else if (m.sdpAddress !== null && leg.remotePort === 0) leg.restoreEndpoint(leg.sdpAddress, leg.sdpPort, false);
+        if (!st) continue;
+        st.recordEndpoint = sr.endpoint ?? null;
+        applyEndpoint(m, st);
       }
     });
   }
@@ -161,11 +169,15 @@ export function relink(s: Services, call: Call, rec?: CallRecord): void {
   for (const ml of call.parties()) configureLegs(ml, settings, observer, tap);
 }
 
-/** Binds every claimed port that has no socket yet. */
+/** Binds every claimed port that has no socket yet, pointing new legs at their endpoints. */
 export async function bindPending(s: Services, call: Call): Promise<boolean> {
   let bound = false;
-  for (const st of call.streams()) {
-    if (!st.leg && st.reserved && (await bindStream(s, call, st))) bound = true;
+  for (const m of call.medias()) {
+    for (const st of m.streams()) {
+      if (st.leg || !st.reserved || !(await bindStream(s, call, st))) continue;
+      applyEndpoint(m, st);
+      bound = true;
+    }
   }
   return bound;
 }

@@ -81,7 +81,12 @@ export class NgClient {
     return r;
   }
 
+  private closed = false;
+
+  /** Idempotent: a test may stop a relay it killed earlier. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.socket.close();
   }
 }
