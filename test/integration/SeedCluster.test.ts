@@ -29,7 +29,6 @@ describe('three relays on one Redis, configured as in the seed', () => {
   });
 
   afterAll(async () => {
-    if (process.env.DUMP) for (const r of relays) console.log(r.output);
     for (const c of calls) c.close();
     for (const r of relays) await r.stop();
     await redis?.stop();
