@@ -59,7 +59,8 @@ export class NgServer {
       return encodeReply(cookie, { result: 'error', 'error-reason': reason }, encoding);
     }
     const req = new NgRequest(dict, source);
-    log.debug({ cookie, from: source, command: req.command, callId: req.callId }, 'NG request');
+    // The key list, in wire order, shows which flags a proxy module actually turned into keys.
+    if (log.isDebug()) log.debug({ cookie, from: source, command: req.command, callId: req.callId, keys: Object.keys(dict) }, 'NG request');
     const reply = await this.handler(req);
     return encodeReply(cookie, reply, encoding);
   }
