@@ -42,14 +42,26 @@ export class KeyspaceSubscriber {
       if (!this.lost) return;
       this.lost = false;
       log.info({ keyspaces: [...this.dbs] }, 'Keyspace subscription re-established; resyncing');
-      for (const db of this.dbs) this.handler.resync(db);
+      // Explicitly: autoResubscribe knows nothing of DBs whose first PSUBSCRIBE never went out.
+      this.subscribeAll()
+        .then(() => {
+          for (const db of this.dbs) this.handler.resync(db);
+        })
+        .catch((e: Error) => log.warn({ err: e.message }, 'resubscribe failed; retrying on the next connect'));
     });
     this.conn.on('pmessage', (_pattern: string, channel: string, event: string) => this.onEvent(channel, event));
   }
 
+  /** The DBs are remembered first, so that a failed first connect still subscribes them later. */
   async start(dbs: number[]): Promise<void> {
+    for (const db of dbs) this.dbs.add(db);
     await this.conn.connect();
-    for (const db of dbs) await this.add(db);
+    await this.subscribeAll();
+    for (const db of dbs) log.info({ db }, 'subscribed to keyspace');
+  }
+
+  private async subscribeAll(): Promise<void> {
+    if (this.dbs.size > 0) await this.conn.psubscribe(...[...this.dbs].map((db) => `__keyspace@${db}__:*`));
   }
 
   list(): number[] {
