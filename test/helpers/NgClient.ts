@@ -12,17 +12,38 @@ function fromBencode(v: unknown): unknown {
 
 let cookieSeq = 0;
 
+/** Where an NG client's datagrams go: a local UDP socket, or one inside a network namespace. */
+export interface DatagramTransport {
+  ready: Promise<void>;
+  send(data: Buffer, port: number, host: string): void;
+  onMessage(listener: (msg: Buffer) => void): void;
+  offMessage(listener: (msg: Buffer) => void): void;
+  close(): void;
+}
+
+/** A UDP socket on 127.0.0.1 in this process's namespace. */
+export function loopbackTransport(): DatagramTransport {
+  const socket = dgram.createSocket('udp4');
+  return {
+    ready: new Promise((r) => socket.bind(0, '127.0.0.1', () => r())),
+    send: (data, port, host) => socket.send(data, port, host),
+    onMessage: (l) => socket.on('message', l),
+    offMessage: (l) => socket.removeListener('message', l),
+    close: () => socket.close(),
+  };
+}
+
 /** A Kamailio-like NG client: one UDP socket, cookie-matched replies, bencode or JSON. */
 export class NgClient {
-  private readonly socket = dgram.createSocket('udp4');
   private readonly pending = new Map<string, (reply: Buffer) => void>();
   private ready: Promise<void>;
 
   constructor(
     readonly port: number,
     readonly host = '127.0.0.1',
+    private readonly socket: DatagramTransport = loopbackTransport(),
   ) {
-    this.socket.on('message', (msg) => {
+    this.socket.onMessage((msg) => {
       const sp = msg.indexOf(0x20);
       const cookie = msg.subarray(0, sp).toString();
       const cb = this.pending.get(cookie);
@@ -31,7 +52,7 @@ export class NgClient {
         cb(msg.subarray(sp + 1));
       }
     });
-    this.ready = new Promise((r) => this.socket.bind(0, '127.0.0.1', () => r()));
+    this.ready = socket.ready;
   }
 
   /** Sends raw bytes as `COOKIE SP BODY` and resolves with the raw reply body. */
@@ -56,13 +77,14 @@ export class NgClient {
     return new Promise((resolve) => {
       const onMsg = (m: Buffer): void => {
         clearTimeout(t);
+        this.socket.offMessage(onMsg);
         resolve(m);
       };
       const t = setTimeout(() => {
-        this.socket.removeListener('message', onMsg);
+        this.socket.offMessage(onMsg);
         resolve(null);
       }, waitMs);
-      this.socket.once('message', onMsg);
+      this.socket.onMessage(onMsg);
       this.socket.send(bytes, this.port, this.host);
     });
   }

@@ -3,11 +3,17 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { NgClient } from './NgClient.js';
+import { NgClient, type DatagramTransport } from './NgClient.js';
 import { freePort, mediaRange } from './ports.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DAEMON = join(ROOT, 'dist/src/bin/ngrelay.js');
+
+/** How the test reaches a relay that runs in a network namespace (see NetLab). */
+export interface ControlPath {
+  datagrams(): DatagramTransport;
+  tcpLine(host: string, port: number, line: string): Promise<string>;
+}
 
 export interface RelayOptions {
   /** `interface` values, e.g. ['pub1/127.0.0.1']. */
@@ -24,6 +30,8 @@ export interface RelayOptions {
   /** Run inside a network namespace (`ip netns exec NAME`). */
   netns?: string;
   ngHost?: string;
+  /** NG and CLI go through this (a namespaced agent) instead of local sockets. */
+  control?: ControlPath;
   /** Wait for the NG ping to answer (default true). */
   waitReady?: boolean;
 }
@@ -41,8 +49,9 @@ export class Relay {
     readonly portMin: number,
     readonly portMax: number,
     readonly ngHost: string,
+    private readonly control?: ControlPath,
   ) {
-    this.ng = new NgClient(ngPort, ngHost);
+    this.ng = new NgClient(ngPort, ngHost, control?.datagrams());
     proc.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
@@ -67,7 +76,7 @@ export class Relay {
     args.push(...(o.args ?? []));
     const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, process.execPath, ...args] : [process.execPath, ...args];
     const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost);
+    const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost, o.control);
     if (o.waitReady !== false) await relay.waitReady();
     return relay;
   }
@@ -91,6 +100,7 @@ export class Relay {
 
   /** One CLI command over TCP, as rtpengine-ctl sends it. */
   cli(line: string): Promise<string> {
+    if (this.control) return this.control.tcpLine(this.ngHost, this.cliPort, line);
     return new Promise((resolve, reject) => {
       let out = '';
       const s = net.connect({ host: this.ngHost, port: this.cliPort }, () => s.write(line + '\n'));

@@ -1,0 +1,174 @@
+import { LAB_NET, NetLab, type AgentPacket, type AgentSocket, type NetnsAgent } from './NetLab.js';
+import { RedisServer } from './RedisServer.js';
+import { Relay, waitFor } from './Relay.js';
+import { audioSdp, readSdp } from './sdp.js';
+
+/** Addresses of the two-relay cluster of docs/cluster.md, inside the lab's subnet. */
+export const ADDR = {
+  redis: `${LAB_NET}.5`,
+  sip: `${LAB_NET}.6`,
+  relay1: `${LAB_NET}.11`,
+  relay2: `${LAB_NET}.12`,
+  caller: `${LAB_NET}.21`,
+  callee: `${LAB_NET}.22`,
+  vip1: `${LAB_NET}.101`,
+  vip2: `${LAB_NET}.102`,
+} as const;
+
+export type RelayName = 'relay1' | 'relay2';
+
+/** Each relay writes its own DB, subscribes to its peer's, and lists its own VIP first. */
+const ROLE = {
+  relay1: { db: 1, peerDb: 2, interfaces: [`pub1/${ADDR.vip1}`, `pub2/${ADDR.vip2}`] },
+  relay2: { db: 2, peerDb: 1, interfaces: [`pub2/${ADDR.vip2}`, `pub1/${ADDR.vip1}`] },
+} as const;
+
+export const NG_PORT = 2223;
+export const CLI_PORT = 9900;
+
+export interface Kill {
+  /** When SIGKILL was sent, and when the process was seen gone (ms, shared clock). */
+  killedAt: number;
+  deadAt: number;
+}
+
+export interface CallPorts {
+  /** The relay port the caller sends to (answer SDP) and the one the callee sends to (offer SDP). */
+  callerSide: number;
+  calleeSide: number;
+}
+
+/**
+ * Two relays (relay1 owning VIP1, relay2 owning VIP2), a Redis, a SIP proxy namespace that
+ * sends NG and CLI commands, and caller/callee namespaces for RTP, as docs/cluster.md sets up.
+ */
+export class FailoverCluster {
+  readonly relays: Partial<Record<RelayName, Relay>> = {};
+  /** Every relay process started, killed ones included, for their logs. */
+  private readonly started: { name: RelayName; relay: Relay }[] = [];
+  private constructor(
+    readonly lab: NetLab,
+    readonly redis: RedisServer,
+    readonly sip: NetnsAgent,
+    readonly caller: NetnsAgent,
+    readonly callee: NetnsAgent,
+  ) {}
+
+  /** `nonlocalBind`: set net.ipv4.ip_nonlocal_bind=1 in the relays' namespaces (the documented set-up). */
+  static async create(o: { nonlocalBind?: boolean } = {}): Promise<FailoverCluster> {
+    const lab = NetLab.create();
+    try {
+      lab.addHost('redis', [ADDR.redis]);
+      lab.addHost('sip', [ADDR.sip]);
+      lab.addHost('relay1', [ADDR.relay1, ADDR.vip1]);
+      lab.addHost('relay2', [ADDR.relay2, ADDR.vip2]);
+      lab.addHost('caller', [ADDR.caller]);
+      lab.addHost('callee', [ADDR.callee]);
+      if (o.nonlocalBind !== false) for (const r of ['relay1', 'relay2']) lab.sysctl(r, 'net.ipv4.ip_nonlocal_bind', '1');
+      const redis = await RedisServer.start({ host: ADDR.redis, port: 6379, netns: lab.ns('redis') });
+      const [sip, caller, callee] = await Promise.all([lab.agent('sip'), lab.agent('caller'), lab.agent('callee')]);
+      return new FailoverCluster(lab, redis, sip, caller, callee);
+    } catch (e) {
+      lab.destroy();
+      throw e;
+    }
+  }
+
+  async startRelay(name: RelayName, args: string[] = []): Promise<Relay> {
+    const role = ROLE[name];
+    const relay = await Relay.start({
+      netns: this.lab.ns(name),
+      ngHost: ADDR[name],
+      ngPort: NG_PORT,
+      cliPort: CLI_PORT,
+      portMin: 30000,
+      portMax: 30199,
+      control: this.sip.controlPath(ADDR.sip),
+      interfaces: [...role.interfaces],
+      args: [`--redis=${ADDR.redis}:6379/${role.db}`, `--subscribe-keyspace=${role.peerDb}`, `--node-id=${name}`, '--delete-delay=0', ...args],
+    });
+    this.relays[name] = relay;
+    this.started.push({ name, relay });
+    return relay;
+  }
+
+  /** SIGKILL, the way a relay host dies; resolves once the process is gone. */
+  async kill(name: RelayName): Promise<Kill> {
+    const relay = this.relays[name]!;
+    const killedAt = Date.now();
+    relay.proc.kill('SIGKILL');
+    await relay.exited;
+    relay.ng.close();
+    delete this.relays[name];
+    return { killedAt, deadAt: Date.now() };
+  }
+
+  /** Keys in a Redis DB, read inside the Redis namespace. */
+  keys(db: number): string[] {
+    return this.lab
+      .run('redis', 'redis-cli', '-h', ADDR.redis, '-n', String(db), '--scan')
+      .split('\n')
+      .filter((k) => k !== '');
+  }
+
+  /** The stored record of a call (parsed from the set member), or null. */
+  record(db: number, callId: string): Record<string, unknown> | null {
+    const out = this.lab.run('redis', 'redis-cli', '-h', ADDR.redis, '-n', String(db), 'SMEMBERS', callId).trim();
+    return out === '' ? null : (JSON.parse(out) as Record<string, unknown>);
+  }
+
+  /** Offer from the caller, answer from the callee, through `relay`. */
+  async setupCall(relay: Relay, callId: string, callerSdpPort: number, calleePort: number): Promise<CallPorts> {
+    const common = { 'call-id': callId, 'from-tag': 'caller-tag', replace: ['origin', 'session-connection'], ICE: 'remove', 'received-from': ['IP4', ADDR.sip] };
+    const offer = await relay.ng.ok({ ...common, command: 'offer', sdp: audioSdp(ADDR.caller, callerSdpPort) });
+    const answer = await relay.ng.ok({ ...common, command: 'answer', 'to-tag': 'callee-tag', sdp: audioSdp(ADDR.callee, calleePort) });
+    return { calleeSide: readSdp(offer['sdp'] as string).medias[0]!.port, callerSide: readSdp(answer['sdp'] as string).medias[0]!.port };
+  }
+
+  /** Waits until relay `name` is known to hold the call (own or foreign) per `list sessions all`. */
+  async holds(name: RelayName, callId: string): Promise<void> {
+    await waitFor(`${name} to hold ${callId}`, async () => (await this.relays[name]!.cli('list sessions all')).includes(callId), 5000, 50);
+  }
+
+  /** The daemons' logs, for a failed test's report. */
+  logs(): string {
+    return this.started.map(({ name, relay }) => `===== ${name} (pid ${relay.pid})\n${relay.output}`).join('\n');
+  }
+
+  close(): Promise<void> {
+    return (async () => {
+      for (const r of Object.values(this.relays)) await r.stop('SIGKILL');
+      await this.redis.stop();
+      this.lab.destroy();
+    })();
+  }
+}
+
+/** `list numsessions` as numbers: { own, foreign, total }. */
+export async function numSessions(relay: Relay): Promise<{ own: number; foreign: number; total: number }> {
+  const text = await relay.cli('list numsessions');
+  const n = (what: string): number => Number(new RegExp(`${what}[^:]*:\\s*(\\d+)`, 'i').exec(text)?.[1] ?? NaN);
+  return { own: n('own'), foreign: n('foreign'), total: n('total') };
+}
+
+/**
+ * The media gap at an endpoint: from the owner's SIGKILL to the first packet that was sent
+ * after the owner was gone (so it can only have come through the survivor).
+ */
+export function mediaGap(sock: AgentSocket, k: Kill): { gapMs: number; first: AgentPacket } | null {
+  const first = sock.received.find((p) => p.sentAt !== undefined && p.sentAt > k.deadAt);
+  return first ? { gapMs: first.at - k.killedAt, first } : null;
+}
+
+/** Waits until `sock` has received `n` packets sent after `t`. */
+export function waitForMedia(sock: AgentSocket, t: number, n = 10, timeoutMs = 5000): Promise<AgentPacket[] | false> {
+  return waitFor(
+    `${n} packets at ${sock.address}:${sock.port} sent after ${t}`,
+    () => {
+      const got = sock.received.filter((p) => p.sentAt !== undefined && p.sentAt > t);
+      return got.length >= n ? got : false;
+    },
+    timeoutMs,
+    20,
+  );
+}
