@@ -107,7 +107,6 @@ export async function exchangeSdp(
       if (e instanceof PortsExhaustedError) throw new NgError(NgErrorText.noPorts);
       throw e;
     }
-    setPartyEndpoints(sm, now);
     const local = rm.rtp!.local;
     const offerMux = kind === 'offer' && md.rtcpMux && !rtcpMuxOpts.has('demux') && !rtcpMuxOpts.has('reject');
     const forceMux = kind === 'offer' && rtcpMuxOpts.has('offer');
@@ -125,6 +124,8 @@ export async function exchangeSdp(
   const tap = s.hooks.tap(call);
   configureLegs(sender, settings, observer, tap);
   configureLegs(receiver, settings, observer, tap);
+  // After configureLegs, so that a leg that does not learn starts out confirmed.
+  for (const m of sender.medias) setPartyEndpoints(m, now);
   for (const m of receiver.medias) setPartyEndpoints(m, now);
   linkParties(sender, receiver);
 

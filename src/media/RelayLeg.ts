@@ -90,9 +90,8 @@ export class RelayLeg {
         mediaCounters.errors++;
         return;
       }
-    } else if (!this.confirmed && (this.learning === 'immediate' || now >= this.learnUntil)) {
-      this.confirmed = true;
-      this.observer?.endpointChanged(this);
+    } else if (!this.confirmed) {
+      this.currentSource(rinfo, now);
     }
     this.packets++;
     this.bytes += msg.length;
@@ -110,6 +109,15 @@ export class RelayLeg {
     out.socket.send(msg, out.remotePort, out.remoteAddress);
     if (this.tap !== null) this.tap.packet(msg, out.localAddress, out.localPort, out.remoteAddress, out.remotePort);
   };
+
+  /** A packet from the endpoint being learned: it keeps its heuristic rank and is confirmed after the window. */
+  private currentSource(rinfo: dgram.RemoteInfo, now: number): void {
+    if (this.learning === 'heuristic') this.heuristicRank = Math.max(this.heuristicRank, this.rank(rinfo));
+    if (this.learning === 'immediate' || now >= this.learnUntil) {
+      this.confirmed = true;
+      this.observer?.endpointChanged(this);
+    }
+  }
 
   /** A packet from a source other than the current endpoint: learn, hand over, accept or drop. */
   private otherSource(rinfo: dgram.RemoteInfo, now: number): boolean {
