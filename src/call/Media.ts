@@ -12,6 +12,8 @@ export class Media {
   rtcpMux = false;
   /** RTCP shares the RTP port towards this party. */
   muxed = false;
+  /** For an offerer: whether the answer accepts its rtcp-mux regardless of the answerer (null: follow it). */
+  muxInAnswer: boolean | null = null;
   /** Rejected (port 0): no streams. */
   rejected = false;
   /** The party's SDP endpoint, or null when unknown (not yet answered, zero address). */

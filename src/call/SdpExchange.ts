@@ -37,6 +37,27 @@ function legSettings(s: Services, req: NgRequest, call: Call): LegSettings {
   return settings;
 }
 
+/** Whether the offer passed on carries a=rtcp-mux: the offerer's choice unless `offer`/`require` or `demux` override it. */
+function offersMux(offered: boolean, opts: Set<string>): boolean {
+  if (opts.has('offer') || opts.has('require')) return true;
+  if (opts.has('demux')) return false;
+  return offered;
+}
+
+/**
+ * Decided at the offer, as rtpengine does: whether the answer will accept the offerer's
+ * rtcp-mux whatever the answerer says (true/false), or follow the answerer (null). A mux
+ * the relay did not pass on is accepted (the relay demuxes) unless `reject`; `accept` and
+ * `reject` override the answerer's choice.
+ */
+function muxInAnswer(offered: boolean, downstream: boolean, opts: Set<string>): boolean | null {
+  if (!offered) return false;
+  if (!downstream) return !opts.has('reject');
+  if (opts.has('accept')) return true;
+  if (opts.has('reject')) return false;
+  return null;
+}
+
 /** The endpoint the sender wants media at: SDP, or `media address`, or the SIP source. */
 function senderAddress(req: NgRequest, sdpAddress: string | undefined): string | undefined {
   const mediaAddress = req.str('media-address');
@@ -91,12 +112,13 @@ export async function exchangeSdp(
     sm.sdpRtpPort = md.port;
     sm.sdpRtcpPort = md.rtcpPort ?? md.port + 1;
     sm.rtcpMux = md.rtcpMux;
+    const downstreamMux = kind === 'offer' && offersMux(md.rtcpMux, rtcpMuxOpts);
     if (kind === 'answer') {
       sm.muxed = md.rtcpMux;
-      // Towards the offerer we keep the mux it offered when the answerer took it, or when asked to demux.
-      rm.muxed = rm.rtcpMux && (md.rtcpMux || rtcpMuxOpts.has('demux') || rtcpMuxOpts.has('accept'));
-    } else if (rtcpMuxOpts.has('require')) {
-      sm.muxed = sm.rtcpMux;
+      rm.muxed = rm.rtcpMux && (rm.muxInAnswer ?? md.rtcpMux);
+    } else {
+      sm.muxInAnswer = muxInAnswer(md.rtcpMux, downstreamMux, rtcpMuxOpts);
+      if (rtcpMuxOpts.has('require')) sm.muxed = sm.rtcpMux;
     }
     const senderLocal = s.interfaces.pick(sender.interfaceName, conn?.family ?? family);
     if (!senderLocal) throw new NgError(`Unknown logical interface '${sender.interfaceName}'`);
@@ -108,14 +130,12 @@ export async function exchangeSdp(
       throw e;
     }
     const local = rm.rtp!.local;
-    const offerMux = kind === 'offer' && md.rtcpMux && !rtcpMuxOpts.has('demux') && !rtcpMuxOpts.has('reject');
-    const forceMux = kind === 'offer' && rtcpMuxOpts.has('offer');
     rewrites.push({
       address: local.advertised,
       family: local.family,
       rtpPort: rm.rtp!.localPort,
       rtcpPort: kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort,
-      rtcpMux: kind === 'answer' ? rm.muxed : offerMux || forceMux,
+      rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
     });
   }
   sender.sdpSeen = true;
