@@ -10,6 +10,12 @@ function fromBencode(v: unknown): unknown {
   return v;
 }
 
+/** An NG message body (bencode or JSON, by its first byte) as plain values. */
+export function decodeNgBody(body: Buffer): Dict {
+  if (body[0] === 0x7b) return JSON.parse(body.toString()) as Dict;
+  return fromBencode(bencode.decode(body)) as Dict;
+}
+
 let cookieSeq = 0;
 
 /** Where an NG client's datagrams go: a local UDP socket, or one inside a network namespace. */
@@ -91,9 +97,7 @@ export class NgClient {
 
   async request(dict: Dict, opts: { json?: boolean; cookie?: string } = {}): Promise<Dict> {
     const body = opts.json ? Buffer.from(JSON.stringify(dict)) : Buffer.from(bencode.encode(dict));
-    const reply = await this.raw(body, opts.cookie);
-    if (reply[0] === 0x7b) return JSON.parse(reply.toString()) as Dict;
-    return fromBencode(bencode.decode(reply)) as Dict;
+    return decodeNgBody(await this.raw(body, opts.cookie));
   }
 
   /** Like request(), but fails the test on `result: error`. */

@@ -34,7 +34,11 @@ export interface RelayOptions {
   control?: ControlPath;
   /** Wait for the NG ping to answer (default true). */
   waitReady?: boolean;
+  /** Run Debian's rtpengine (the reference, userspace only) with the same options instead of ngrelay. */
+  rtpengine?: boolean;
 }
+
+export const RTPENGINE = '/usr/bin/rtpengine';
 
 /** An ngrelay daemon started as a child process, with clients for its NG and CLI sockets. */
 export class Relay {
@@ -58,12 +62,13 @@ export class Relay {
   }
 
   static async start(o: RelayOptions = {}): Promise<Relay> {
-    if (!existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: run 'npm run build' (npm test does it)`);
+    if (o.rtpengine && !existsSync(RTPENGINE)) throw new Error(`${RTPENGINE} is missing: 'apt-get install -y rtpengine-daemon' (.ci/run does it)`);
+    if (!o.rtpengine && !existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: run 'npm run build' (npm test does it)`);
     const ngHost = o.ngHost ?? '127.0.0.1';
     const ngPort = o.ngPort ?? (await freePort());
     const cliPort = o.cliPort ?? (await freePort());
     const range = o.portMin !== undefined ? { portMin: o.portMin, portMax: o.portMax ?? o.portMin + 399 } : mediaRange();
-    const args = [DAEMON];
+    const args = o.rtpengine ? ['--table=-1', '--foreground'] : [DAEMON];
     if (o.configFile !== undefined) {
       const dir = mkdtempSync(join(tmpdir(), 'ngrelay-'));
       const file = join(dir, 'rtpengine.conf');
@@ -74,7 +79,8 @@ export class Relay {
     args.push(`--listen-ng=${ngHost}:${ngPort}`, `--listen-cli=${ngHost}:${cliPort}`);
     args.push(`--port-min=${range.portMin}`, `--port-max=${range.portMax}`, '--log-stderr', '--log-level=7');
     args.push(...(o.args ?? []));
-    const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, process.execPath, ...args] : [process.execPath, ...args];
+    const program = o.rtpengine ? [RTPENGINE, ...args] : [process.execPath, ...args];
+    const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...program] : program;
     const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost, o.control);
     if (o.waitReady !== false) await relay.waitReady();
