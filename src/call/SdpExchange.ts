@@ -3,7 +3,7 @@ import type { Services } from '../Services.js';
 import { NgError, NgErrorText } from '../ng/errors.js';
 import type { NgRequest } from '../ng/NgRequest.js';
 import { PortsExhaustedError } from '../media/PortPool.js';
-import { codecNames, mediaConnection, parseSdp, SdpParseError, type SessionDescription } from '../sdp/SessionDescription.js';
+import { codecNames, mediaConnection, parseSdp, SdpIncompleteError, SdpParseError, type SessionDescription } from '../sdp/SessionDescription.js';
 import { rewriteSdp, type MediaRewrite } from '../sdp/rewrite.js';
 import type { Call } from './Call.js';
 import type { LegSettings } from './LegSettings.js';
@@ -17,6 +17,7 @@ export function parseRequestSdp(text: string): SessionDescription {
   try {
     return parseSdp(text);
   } catch (e) {
+    if (e instanceof SdpIncompleteError) throw new NgError(NgErrorText.incompleteSdp);
     if (e instanceof SdpParseError) throw new NgError(NgErrorText.sdpParse);
     throw e;
   }

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 
 export class SdpParseError extends Error {}
+/** Parsable, but a media section has no address to send to (rtpengine: "Incomplete SDP specification"). */
+export class SdpIncompleteError extends SdpParseError {}
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 const DIRECTIONS = new Set<string>(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
@@ -114,7 +116,7 @@ export function parseSdp(text: string): SessionDescription {
   }
   for (const m of sd.medias) {
     if (m.port !== 0 && !m.connection && !sd.connection) {
-      throw new SdpParseError(`no c= line for m=${m.type}`);
+      throw new SdpIncompleteError(`no c= line for m=${m.type}`);
     }
   }
   return sd;

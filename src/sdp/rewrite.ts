@@ -42,7 +42,11 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
   sd.medias.forEach((m, i) => {
     const r = opt.medias[i];
     if (!r) {
-      out.push(...m.lines);
+      // Rejected (port 0): no ports of ours, but no peer address may leak either.
+      for (const line of m.lines) {
+        if (line.startsWith('c=')) out.push(`c=IN ${ipv(opt.family)} ${opt.address}`);
+        else if (!(opt.removeIce && isIceAttribute(line))) out.push(line);
+      }
       return;
     }
     out.push(m.lines[0]!.replace(/^(m=\S+ )\d+/, `$1${r.rtpPort}`));
