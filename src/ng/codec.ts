@@ -53,20 +53,38 @@ export function decodeRequest(body: Buffer): { dict: NgDict; encoding: NgEncodin
   throw new NgError(NgErrorText.badFormat);
 }
 
-function toBencodable(v: NgValue | boolean | null | undefined): unknown {
-  if (typeof v === 'number') return Math.trunc(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v === null || v === undefined) return '';
-  if (Array.isArray(v)) return v.map(toBencodable);
-  if (typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toBencodable(x);
-    return out;
+/**
+ * Bencode in the dict's insertion order, as rtpengine writes it (`result` usually last);
+ * the bencode package would sort the keys. Numbers are written as integers.
+ */
+function bencodeValue(v: NgValue | boolean | null | undefined, out: Buffer[]): void {
+  if (typeof v === 'number') out.push(Buffer.from(`i${Math.trunc(v)}e`));
+  else if (typeof v === 'boolean') out.push(Buffer.from(v ? 'i1e' : 'i0e'));
+  else if (typeof v === 'string') bencodeString(v, out);
+  else if (v === null || v === undefined) out.push(Buffer.from('0:'));
+  else if (Array.isArray(v)) {
+    out.push(Buffer.from('l'));
+    for (const x of v) bencodeValue(x, out);
+    out.push(Buffer.from('e'));
+  } else {
+    out.push(Buffer.from('d'));
+    for (const [k, x] of Object.entries(v)) {
+      if (x === undefined) continue;
+      bencodeString(k, out);
+      bencodeValue(x, out);
+    }
+    out.push(Buffer.from('e'));
   }
-  return v;
+}
+
+function bencodeString(s: string, out: Buffer[]): void {
+  const b = Buffer.from(s, 'utf8');
+  out.push(Buffer.from(`${b.length}:`), b);
 }
 
 export function encodeReply(cookie: string, dict: NgDict, encoding: NgEncoding): Buffer {
-  const body = encoding === 'json' ? Buffer.from(JSON.stringify(dict)) : Buffer.from(bencode.encode(toBencodable(dict)));
-  return Buffer.concat([Buffer.from(cookie + ' ', 'latin1'), body]);
+  const parts = [Buffer.from(cookie + ' ', 'latin1')];
+  if (encoding === 'json') parts.push(Buffer.from(JSON.stringify(dict)));
+  else bencodeValue(dict, parts);
+  return Buffer.concat(parts);
 }
