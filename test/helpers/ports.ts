@@ -26,3 +26,16 @@ export function mediaRange(width = 400): { portMin: number; portMax: number } {
   const base = 20000 + 2 * Math.floor(Math.random() * ((12000 - width) / 2));
   return { portMin: base, portMax: base + width - 1 };
 }
+
+/** Whether some socket holds UDP `port` on `address` (our own bind attempt fails with EADDRINUSE). */
+export function isUdpBound(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      s.close();
+      if (e.code === 'EADDRINUSE') resolve(true);
+      else reject(e);
+    });
+    s.bind({ port, address, exclusive: true }, () => s.close(() => resolve(false)));
+  });
+}
