@@ -74,6 +74,12 @@ export class CallRegistry {
    * delete-delay ends (0 = destroy at once).
    */
   markDeleted(call: Call, delayMs: number): void {
+    if (call.destroyAt !== null) {
+      // Deleted before: its record is gone already; a shorter delay may bring the end forward.
+      if (delayMs <= 0) this.destroy(call, 'deleted', false);
+      else call.destroyAt = Math.min(call.destroyAt, Date.now() + delayMs);
+      return;
+    }
     if (delayMs <= 0) {
       this.destroy(call, 'deleted');
       return;

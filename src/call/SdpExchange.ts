@@ -86,8 +86,11 @@ export async function exchangeSdp(
 ): Promise<string> {
   const now = Date.now();
   const rtcpMuxOpts = req.option('rtcp-mux');
-  const family = familyOf(req) ?? receiver.family ?? sd.connection?.family ?? sd.medias.find((m) => m.connection)?.connection?.family ?? 4;
+  const sdpFamily = sd.connection?.family ?? sd.medias.find((m) => m.connection)?.connection?.family;
+  // `address family` is about the SDP we send on; the sender keeps the family its own SDP uses.
+  const family = familyOf(req) ?? receiver.family ?? sdpFamily ?? 4;
   receiver.family = family;
+  if (sdpFamily) sender.family = sdpFamily;
   const receiverLocal = s.interfaces.pick(receiver.interfaceName, family);
   if (!receiverLocal) throw new NgError(`Unknown logical interface '${receiver.interfaceName}'`);
 

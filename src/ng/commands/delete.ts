@@ -13,7 +13,8 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
   const call = s.registry.get(callId);
   const fromTag = req.fromTag;
   const toTag = req.has('to-tag') ? req.toTag : undefined;
-  const matches = call && !call.deleted && (!fromTag || call.findByTag(fromTag)) && (!toTag || call.findByTag(toTag));
+  // A call already marked deleted still answers (a retransmitted BYE), as in rtpengine.
+  const matches = call && (!fromTag || call.findByTag(fromTag)) && (!toTag || call.findByTag(toTag));
   if (!call || !matches) {
     if (req.has('fatal')) throw new NgError(NgErrorText.notFound);
     return { warning: NgErrorText.notFound, result: 'ok' };

@@ -1,0 +1,314 @@
+import bencode from 'bencode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dict } from '../helpers/NgClient.js';
+import { Relay, waitFor } from '../helpers/Relay.js';
+import { isUdpBound } from '../helpers/ports.js';
+import { audioSdp, readSdp } from '../helpers/sdp.js';
+
+// offer / answer / delete / query / list / statistics, shaped like Kamailio 5.6's requests
+// (kamailio-ng-capture.md) and checked against rtpengine 10.5's replies (rtpengine-behaviour.md §1).
+
+/** The caller's SDP from the capture, as Kamailio sends it. */
+const CAPTURE_OFFER = [
+  'v=0', 'o=uac 395173723 1 IN IP4 127.0.0.2', 's=e2e', 'c=IN IP4 127.0.0.2', 't=0 0',
+  'm=audio 45000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20',
+  'a=ice-ufrag:5627ouzr', 'a=ice-pwd:57cttqv287909qipk4ouwr1f',
+  'a=candidate:1 1 UDP 2130706431 127.0.0.2 45000 typ host', 'a=candidate:1 2 UDP 2130706430 127.0.0.2 45001 typ host',
+  'a=sendrecv', '',
+].join('\r\n');
+const CAPTURE_ANSWER = [
+  'v=0', 'o=uas 57534134 2 IN IP4 127.0.0.3', 's=e2e', 'c=IN IP4 127.0.0.3', 't=0 0',
+  'm=audio 45000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20',
+  'a=sendrecv', '',
+].join('\r\n');
+
+/** Exactly the keys Kamailio's rtpengine module sends with `replace-origin replace-session-connection ICE=remove`. */
+function kamailio(command: string, callId: string, fromTag: string, extra: Dict = {}): Dict {
+  const d: Dict = { supports: ['load limit'] };
+  if (extra['sdp'] !== undefined) d['sdp'] = extra['sdp'];
+  if (command !== 'delete') {
+    d['ICE'] = 'remove';
+    d['replace'] = ['origin', 'session-connection'];
+  }
+  d['call-id'] = callId;
+  d['received-from'] = ['IP4', '127.0.0.1'];
+  d['from-tag'] = fromTag;
+  if (extra['to-tag'] !== undefined) d['to-tag'] = extra['to-tag'];
+  d['command'] = command;
+  return d;
+}
+
+const sdpOf = (r: Dict): ReturnType<typeof readSdp> => readSdp(r['sdp'] as string);
+const portsOf = (r: Dict): number[] => sdpOf(r).medias.map((m) => m.port);
+
+async function portsUsed(relay: Relay): Promise<number> {
+  const text = await relay.cli('list interfaces');
+  return [...text.matchAll(/Ports used:\s+(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+describe('ngrelay calls', () => {
+  let relay: Relay;
+  beforeAll(async () => {
+    relay = await Relay.start({ interfaces: ['pub1/127.0.0.1', 'pub1/::1'], args: ['--delete-delay=0'] });
+  });
+  afterAll(async () => {
+    expect(await relay.stop()).toBe(0);
+  });
+
+  it("offers and answers Kamailio's capture and returns rtpengine's lines with bound ports", async () => {
+    const offer = await relay.ng.ok(kamailio('offer', 'kam-1', 'A', { sdp: CAPTURE_OFFER }));
+    expect(Object.keys(offer).sort()).toEqual(['result', 'sdp']);
+    const port = portsOf(offer)[0]!;
+    expect(port % 2).toBe(0);
+    expect(offer['sdp']).toBe([
+      'v=0', 'o=uac 395173723 1 IN IP4 127.0.0.1', 's=e2e', 'c=IN IP4 127.0.0.1', 't=0 0',
+      `m=audio ${port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20',
+      'a=sendrecv', `a=rtcp:${port + 1}`, '',
+    ].join('\r\n'));
+    expect(await isUdpBound('127.0.0.1', port)).toBe(true);
+    expect(await isUdpBound('127.0.0.1', port + 1)).toBe(true);
+
+    const answer = await relay.ng.ok(kamailio('answer', 'kam-1', 'A', { sdp: CAPTURE_ANSWER, 'to-tag': 'B' }));
+    const back = portsOf(answer)[0]!;
+    expect(back).not.toBe(port);
+    // Same lines as rtpengine 10.5 returned in the capture (it orders a=ptime after a=rtcp).
+    const want = ['v=0', 'o=uas 57534134 2 IN IP4 127.0.0.1', 's=e2e', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${back} RTP/AVP 0 101`,
+      'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=sendrecv', `a=rtcp:${back + 1}`, 'a=ptime:20', ''];
+    expect((answer['sdp'] as string).split('\r\n').sort()).toEqual(want.sort());
+    expect(await isUdpBound('127.0.0.1', back)).toBe(true);
+    expect(await isUdpBound('127.0.0.1', back + 1)).toBe(true);
+
+    const del = await relay.ng.ok(kamailio('delete', 'kam-1', 'A'));
+    expect(Object.keys(del).sort()).toEqual(['SSRC', 'created', 'created_us', 'last signal', 'result', 'tags', 'totals']);
+    // delete-delay 0: the ports go at once.
+    for (const p of [port, port + 1, back, back + 1]) expect(await isUdpBound('127.0.0.1', p)).toBe(false);
+  });
+
+  it('answers a retransmitted offer (same cookie) with the same bytes and no new ports', async () => {
+    const body = bencode.encode(kamailio('offer', 'retrans', 'A', { sdp: CAPTURE_OFFER }));
+    const first = await relay.ng.raw(body, 'retrans-cookie');
+    const used = await portsUsed(relay);
+    const again = await relay.ng.raw(body, 'retrans-cookie');
+    expect(again).toEqual(first);
+    expect(await portsUsed(relay)).toBe(used);
+    await relay.ng.ok(kamailio('delete', 'retrans', 'A'));
+  });
+
+  it('keeps ports on a re-offer, and a repeated answer is harmless', async () => {
+    const used0 = await portsUsed(relay);
+    const o1 = await relay.ng.ok(kamailio('offer', 'reinv', 'A', { sdp: CAPTURE_OFFER }));
+    const a1 = await relay.ng.ok(kamailio('answer', 'reinv', 'A', { sdp: CAPTURE_ANSWER, 'to-tag': 'B' }));
+    const used = await portsUsed(relay);
+    expect(used - used0).toBe(4 * 1);
+    const a2 = await relay.ng.ok(kamailio('answer', 'reinv', 'A', { sdp: CAPTURE_ANSWER, 'to-tag': 'B' }));
+    expect(a2['sdp']).toBe(a1['sdp']);
+    const hold = await relay.ng.ok(kamailio('offer', 'reinv', 'A', { sdp: audioSdp('127.0.0.2', 45000, { direction: 'sendonly' }), 'to-tag': 'B' }));
+    expect(portsOf(hold)).toEqual(portsOf(o1));
+    expect(sdpOf(hold).medias[0]!.direction).toBe('sendonly');
+    const held = await relay.ng.ok(kamailio('answer', 'reinv', 'A', { sdp: audioSdp('127.0.0.3', 45000, { direction: 'recvonly' }), 'to-tag': 'B' }));
+    expect(portsOf(held)).toEqual(portsOf(a1));
+    expect(sdpOf(held).medias[0]!.direction).toBe('recvonly');
+    expect(await portsUsed(relay)).toBe(used);
+    await relay.ng.ok(kamailio('delete', 'reinv', 'A'));
+    expect(await portsUsed(relay)).toBe(used0);
+  });
+
+  it("matches parties by tag both ways: a callee's re-INVITE gets the caller-side port", async () => {
+    const o = await relay.ng.ok(kamailio('offer', 'callee-reinv', 'A', { sdp: CAPTURE_OFFER }));
+    const a = await relay.ng.ok(kamailio('answer', 'callee-reinv', 'A', { sdp: CAPTURE_ANSWER, 'to-tag': 'B' }));
+    // The callee (B) now offers towards the caller (A): the SDP goes to A, so A's port on the relay.
+    const ro = await relay.ng.ok(kamailio('offer', 'callee-reinv', 'B', { sdp: audioSdp('127.0.0.3', 45000, { direction: 'sendonly' }), 'to-tag': 'A' }));
+    expect(portsOf(ro)).toEqual(portsOf(a));
+    const ra = await relay.ng.ok(kamailio('answer', 'callee-reinv', 'B', { sdp: audioSdp('127.0.0.2', 45000, { direction: 'recvonly' }), 'to-tag': 'A' }));
+    expect(portsOf(ra)).toEqual(portsOf(o));
+    const q = await relay.ng.ok({ command: 'query', 'call-id': 'callee-reinv' });
+    expect(Object.keys(q['tags'] as Dict).sort()).toEqual(['A', 'B']);
+    // The BYE comes from the callee.
+    const del = await relay.ng.ok(kamailio('delete', 'callee-reinv', 'B'));
+    expect(del['warning']).toBeUndefined();
+    expect((await relay.ng.request({ command: 'list' }))['calls']).not.toContain('callee-reinv');
+  });
+
+  it('returns ok + warning for deleting an unknown call, an error with flag fatal', async () => {
+    expect(await relay.ng.request(kamailio('delete', 'never-was', 'A'))).toEqual({ warning: "Call-ID not found or tags didn't match", result: 'ok' });
+    expect(await relay.ng.request({ command: 'delete', 'call-id': 'never-was', flags: ['fatal'] }))
+      .toEqual({ result: 'error', 'error-reason': "Call-ID not found or tags didn't match" });
+    await relay.ng.ok(kamailio('offer', 'tagged', 'A', { sdp: CAPTURE_OFFER }));
+    expect(await relay.ng.request(kamailio('delete', 'tagged', 'Z'))).toEqual({ warning: "Call-ID not found or tags didn't match", result: 'ok' });
+    await relay.ng.ok(kamailio('delete', 'tagged', 'A'));
+  });
+
+  it("reports a query in rtpengine 10.5's structure", async () => {
+    await relay.ng.ok(kamailio('offer', 'q1', 'A', { sdp: CAPTURE_OFFER }));
+    const a = await relay.ng.ok(kamailio('answer', 'q1', 'A', { sdp: CAPTURE_ANSWER, 'to-tag': 'B' }));
+    const q = await relay.ng.ok({ command: 'query', 'call-id': 'q1' });
+    expect(Object.keys(q).sort()).toEqual(['SSRC', 'created', 'created_us', 'last signal', 'result', 'tags', 'totals']);
+    expect(q['SSRC']).toEqual({});
+    expect(Math.abs((q['created'] as number) - Date.now() / 1000)).toBeLessThan(60);
+    expect(q['created_us']).toBeGreaterThanOrEqual(0);
+    expect(q['created_us']).toBeLessThan(1_000_000);
+    expect(q['totals']).toEqual({ RTP: { packets: 0, bytes: 0, errors: 0 }, RTCP: { packets: 0, bytes: 0, errors: 0 } });
+    const tags = q['tags'] as Record<string, Dict>;
+    const caller = tags['A']!;
+    expect(caller['tag']).toBe('A');
+    expect(caller['subscriptions']).toEqual([{ tag: 'B', type: 'offer/answer' }]);
+    expect(caller['subscribers']).toEqual([{ tag: 'B', type: 'offer/answer' }]);
+    const media = (caller['medias'] as Dict[])[0]!;
+    expect(media).toMatchObject({ index: 1, type: 'audio', protocol: 'RTP/AVP' });
+    expect(media['flags']).toEqual(expect.arrayContaining(['initialized', 'send', 'recv']));
+    const [rtp, rtcp] = media['streams'] as Dict[];
+    // The caller's streams are where the relay hears it: the port the answer gave it.
+    expect(rtp).toMatchObject({ 'local port': portsOf(a)[0], 'local address': '127.0.0.1', family: 'IPv4', 'advertised endpoint': { family: 'IPv4', address: '127.0.0.2', port: 45000 } });
+    expect(rtp!['flags']).toEqual(expect.arrayContaining(['RTP', 'filled']));
+    expect(rtp!['stats']).toEqual({ packets: 0, bytes: 0, errors: 0 });
+    expect(rtcp).toMatchObject({ 'local port': portsOf(a)[0]! + 1, 'advertised endpoint': { address: '127.0.0.2', port: 45001 } });
+    expect(rtcp!['flags']).toEqual(expect.arrayContaining(['RTCP']));
+    // from-tag narrows the report to that party.
+    const only = await relay.ng.ok({ command: 'query', 'call-id': 'q1', 'from-tag': 'B' });
+    expect(Object.keys(only['tags'] as Dict)).toEqual(['B']);
+    await relay.ng.ok(kamailio('delete', 'q1', 'A'));
+  });
+
+  it('lists calls with a limit, and accepts a JSON list request', async () => {
+    for (const id of ['l1', 'l2', 'l3']) await relay.ng.ok(kamailio('offer', id, 'A', { sdp: CAPTURE_OFFER }));
+    expect(((await relay.ng.ok({ command: 'list' }))['calls'] as string[]).sort()).toEqual(['l1', 'l2', 'l3']);
+    expect((await relay.ng.ok({ command: 'list', limit: 2 }))['calls']).toHaveLength(2);
+    expect((await relay.ng.ok({ command: 'list', limit: '1' }))['calls']).toHaveLength(1);
+    expect((await relay.ng.ok({ command: 'list', limit: 0 }))['calls']).toEqual([]);
+    expect(((await relay.ng.request({ command: 'list' }, { json: true }))['calls'] as string[]).sort()).toEqual(['l1', 'l2', 'l3']);
+    for (const id of ['l1', 'l2', 'l3']) await relay.ng.ok(kamailio('delete', id, 'A'));
+  });
+
+  it('reports statistics', async () => {
+    await relay.ng.ok(kamailio('offer', 'st1', 'A', { sdp: CAPTURE_OFFER }));
+    const r = await relay.ng.ok({ command: 'statistics' });
+    const st = r['statistics'] as Record<string, Dict>;
+    expect(Object.keys(st)).toEqual(expect.arrayContaining(['currentstatistics', 'totalstatistics', 'controlstatistics']));
+    expect(st['currentstatistics']).toMatchObject({ sessionsown: 1, sessionsforeign: 0, sessionstotal: 1 });
+    expect(st['totalstatistics']!['managedsessions']).toBeGreaterThanOrEqual(1);
+    expect(st['totalstatistics']!['uptime']).toBeGreaterThanOrEqual(0);
+    await relay.ng.ok(kamailio('delete', 'st1', 'A'));
+  });
+
+  it('limits sessions: "load limit" for clients that support it, an error for others', async () => {
+    expect(await relay.cli('set maxsessions 1')).toBe('Success setting maxsessions to 1\n');
+    try {
+      await relay.ng.ok(kamailio('offer', 'lim1', 'A', { sdp: CAPTURE_OFFER }));
+      expect(await relay.ng.request(kamailio('offer', 'lim2', 'A', { sdp: CAPTURE_OFFER })))
+        .toEqual({ result: 'load limit', message: 'Parallel session limit reached' });
+      expect(await relay.ng.request({ command: 'offer', sdp: CAPTURE_OFFER, 'call-id': 'lim2', 'from-tag': 'A' }))
+        .toEqual({ result: 'error', 'error-reason': 'Parallel session limit reached' });
+      // A call that exists already is not a new session.
+      await relay.ng.ok(kamailio('answer', 'lim1', 'A', { sdp: CAPTURE_ANSWER, 'to-tag': 'B' }));
+      await relay.ng.ok(kamailio('offer', 'lim1', 'A', { sdp: CAPTURE_OFFER, 'to-tag': 'B' }));
+      expect((await relay.ng.ok({ command: 'list' }))['calls']).toEqual(['lim1']);
+    } finally {
+      expect(await relay.cli('set maxsessions -1')).toBe('Success setting maxsessions to -1; disable feature\n');
+    }
+    await relay.ng.ok(kamailio('delete', 'lim1', 'A'));
+  });
+
+  it('relays audio + video, keeping a rejected m= line at port 0', async () => {
+    const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.2', 's=-', 'c=IN IP4 127.0.0.2', 't=0 0',
+      'm=audio 45000 RTP/AVP 0', 'a=sendrecv', 'm=video 45002 RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'm=video 0 RTP/AVP 97', ''].join('\r\n');
+    const o = await relay.ng.ok(kamailio('offer', 'av', 'A', { sdp }));
+    const out = sdpOf(o);
+    expect(out.medias.map((m) => m.type)).toEqual(['audio', 'video', 'video']);
+    const [audio, video, rejected] = out.medias;
+    expect(audio!.port).not.toBe(video!.port);
+    expect(rejected!.port).toBe(0);
+    for (const m of [audio!, video!]) {
+      expect(m.rtcpPort).toBe(m.port + 1);
+      expect(await isUdpBound('127.0.0.1', m.port)).toBe(true);
+    }
+    const answer = ['v=0', 'o=- 2 1 IN IP4 127.0.0.3', 's=-', 'c=IN IP4 127.0.0.3', 't=0 0',
+      'm=audio 46000 RTP/AVP 0', 'm=video 0 RTP/AVP 96', 'm=video 0 RTP/AVP 97', ''].join('\r\n');
+    const a = await relay.ng.ok(kamailio('answer', 'av', 'A', { sdp: answer, 'to-tag': 'B' }));
+    expect(portsOf(a)[0]).toBeGreaterThan(0);
+    expect(portsOf(a).slice(1)).toEqual([0, 0]);
+    const q = await relay.ng.ok({ command: 'query', 'call-id': 'av' });
+    expect(((q['tags'] as Record<string, Dict>)['A']!['medias'] as Dict[]).map((m) => m['type'])).toEqual(['audio', 'video', 'video']);
+    await relay.ng.ok(kamailio('delete', 'av', 'A'));
+  });
+
+  it('offers IPv6 with "address family: IP6" on a ::1 interface', async () => {
+    const o = await relay.ng.ok({ ...kamailio('offer', 'v6', 'A', { sdp: CAPTURE_OFFER }), 'address family': 'IP6' });
+    const out = sdpOf(o);
+    expect(out.lines).toContain('c=IN IP6 ::1');
+    expect(out.lines).toContain('o=uac 395173723 1 IN IP6 ::1');
+    expect(await isUdpBound('::1', out.medias[0]!.port)).toBe(true);
+    // The IPv6 callee answers; the IPv4 caller gets an IPv4 address back.
+    const a = await relay.ng.ok(kamailio('answer', 'v6', 'A', { sdp: audioSdp('::1', 46000), 'to-tag': 'B' }));
+    expect(sdpOf(a).lines).toContain('c=IN IP4 127.0.0.1');
+    expect(await relay.cli('list numsessions')).toContain('Current sessions ip mixed  media: 1\n');
+    await relay.ng.ok(kamailio('delete', 'v6', 'A'));
+  });
+
+  it('takes the media address from "media address", or from "received from" with flag "SIP source address"', async () => {
+    const endpointOf = async (callId: string): Promise<unknown> => {
+      const q = await relay.ng.ok({ command: 'query', 'call-id': callId, 'from-tag': 'A' });
+      const media = ((q['tags'] as Record<string, Dict>)['A']!['medias'] as Dict[])[0]!;
+      return ((media['streams'] as Dict[])[0]!['advertised endpoint'] as Dict)['address'];
+    };
+    await relay.ng.ok({ command: 'offer', sdp: audioSdp('192.0.2.50', 45000), 'call-id': 'sip-src', 'from-tag': 'A', 'received-from': ['IP4', '127.0.0.7'], flags: ['SIP source address'] });
+    expect(await endpointOf('sip-src')).toBe('127.0.0.7');
+    await relay.ng.ok({ command: 'offer', sdp: audioSdp('192.0.2.50', 45000), 'call-id': 'no-flag', 'from-tag': 'A', 'received-from': ['IP4', '127.0.0.7'] });
+    expect(await endpointOf('no-flag')).toBe('192.0.2.50');
+    await relay.ng.ok({ command: 'offer', sdp: audioSdp('192.0.2.50', 45000), 'call-id': 'media-addr', 'from-tag': 'A', 'media address': '127.0.0.8' });
+    expect(await endpointOf('media-addr')).toBe('127.0.0.8');
+    for (const id of ['sip-src', 'no-flag', 'media-addr']) await relay.ng.ok({ command: 'delete', 'call-id': id });
+  });
+
+  it('delays the end of a deleted call by the "delete-delay" key', async () => {
+    const o = await relay.ng.ok(kamailio('offer', 'dd-key', 'A', { sdp: CAPTURE_OFFER }));
+    await relay.ng.ok({ ...kamailio('delete', 'dd-key', 'A'), 'delete-delay': 1 });
+    expect(await relay.cli('list sessions all')).toMatch(/callid: +dd-key \| deletionmark: yes \|/);
+    expect(await isUdpBound('127.0.0.1', portsOf(o)[0]!)).toBe(true);
+    // A retransmitted BYE (new cookie) still gets the stats.
+    expect((await relay.ng.ok({ ...kamailio('delete', 'dd-key', 'A'), 'delete-delay': 1 }))['tags']).toBeDefined();
+    await waitFor('the deleted call to go', async () => !(await relay.cli('list sessions all')).includes(' dd-key |'), 5000);
+    expect(await isUdpBound('127.0.0.1', portsOf(o)[0]!)).toBe(false);
+  });
+});
+
+describe('ngrelay delete-delay option and named interfaces', () => {
+  let relay: Relay;
+  beforeAll(async () => {
+    relay = await Relay.start({ interfaces: ['int/127.0.0.1', 'ext/127.0.0.2'], args: ['--delete-delay=30'] });
+  });
+  afterAll(async () => {
+    expect(await relay.stop()).toBe(0);
+  });
+
+  it('keeps a deleted call (deletionmark yes, ports bound) for delete-delay; key 0 frees at once', async () => {
+    const o = await relay.ng.ok(kamailio('offer', 'dd-opt', 'A', { sdp: CAPTURE_OFFER }));
+    await relay.ng.ok(kamailio('delete', 'dd-opt', 'A'));
+    expect(await relay.cli('list sessions all')).toMatch(/callid: +dd-opt \| deletionmark: yes \|/);
+    expect(await relay.cli('list sessions dd-opt')).toContain('\ndeletionmark: yes\n');
+    expect(await isUdpBound('127.0.0.1', portsOf(o)[0]!)).toBe(true);
+    await relay.ng.ok({ ...kamailio('delete', 'dd-opt', 'A'), 'delete-delay': 0 });
+    expect(await relay.cli('list sessions all')).toBe('No sessions on this media relay.\n');
+    expect(await isUdpBound('127.0.0.1', portsOf(o)[0]!)).toBe(false);
+
+    const o2 = await relay.ng.ok(kamailio('offer', 'dd-zero', 'A', { sdp: CAPTURE_OFFER }));
+    await relay.ng.ok({ ...kamailio('delete', 'dd-zero', 'A'), 'delete delay': 0 });
+    expect(await isUdpBound('127.0.0.1', portsOf(o2)[0]!)).toBe(false);
+  });
+
+  it('puts each side on its interface with "direction"', async () => {
+    const o = await relay.ng.ok({ ...kamailio('offer', 'dir', 'A', { sdp: CAPTURE_OFFER }), direction: ['int', 'ext'] });
+    // The offer goes to the callee, on "ext".
+    expect(sdpOf(o).lines).toContain('c=IN IP4 127.0.0.2');
+    expect(await isUdpBound('127.0.0.2', portsOf(o)[0]!)).toBe(true);
+    const a = await relay.ng.ok(kamailio('answer', 'dir', 'A', { sdp: CAPTURE_ANSWER, 'to-tag': 'B' }));
+    expect(sdpOf(a).lines).toContain('c=IN IP4 127.0.0.1');
+    expect(await isUdpBound('127.0.0.1', portsOf(a)[0]!)).toBe(true);
+    // Remembered per party: a re-offer without direction stays put.
+    const ro = await relay.ng.ok(kamailio('offer', 'dir', 'A', { sdp: CAPTURE_OFFER, 'to-tag': 'B' }));
+    expect(sdpOf(ro).lines).toContain('c=IN IP4 127.0.0.2');
+    expect(portsOf(ro)).toEqual(portsOf(o));
+    expect(await relay.ng.request({ ...kamailio('offer', 'dir2', 'A', { sdp: CAPTURE_OFFER }), direction: ['int', 'nope'] }))
+      .toMatchObject({ result: 'error' });
+    await relay.ng.ok({ ...kamailio('delete', 'dir', 'A'), 'delete-delay': 0 });
+  });
+});
