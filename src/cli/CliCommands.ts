@@ -11,7 +11,8 @@ export interface CliContext {
 }
 
 const MORE = 'More parameters required.\n';
-const unknown = (line: string): string => `Unknown or incomplete command::${line}\n`;
+/** rtpengine names what is left of the line after the words it understood (the double colon is its own). */
+const unknown = (rest: string[]): string => `Unknown or incomplete command::${rest.join(' ')}\n`;
 
 function numSessions(s: Services): string {
   const { own, foreign } = s.registry.count();
@@ -100,9 +101,10 @@ const TIMEOUT_KEYS: Record<string, [keyof Limits, string]> = {
   finaltimeout: ['finalTimeout', 'FINAL_TIMEOUT'],
 };
 
-function list(ctx: CliContext, args: string[], line: string): string {
+function list(ctx: CliContext, args: string[]): string {
   const s = ctx.services;
-  const [what, arg] = args;
+  const [what] = args;
+  const arg = args.slice(1).join(' ');
   switch (what) {
     case 'numsessions':
       return numSessions(s);
@@ -117,47 +119,50 @@ function list(ctx: CliContext, args: string[], line: string): string {
     case 'maxsessions':
       return `Maximum sessions configured on rtpengine: ${s.limits.maxSessions}\n`;
     case 'deletedelay':
-      return `DELETE_DELAY=${s.limits.deleteDelay}\n`;
+      return `${s.limits.deleteDelay}\n`;
     default: {
       const t = what ? TIMEOUT_KEYS[what] : undefined;
       if (t) return `${t[1]}=${s.limits[t[0]]}\n`;
-      return what ? unknown(line) : MORE;
+      return what ? unknown(args) : MORE;
     }
   }
 }
 
-function set(ctx: CliContext, args: string[], line: string): string {
+function set(ctx: CliContext, args: string[]): string {
   const s = ctx.services;
   const [what, value] = args;
   if (!what) return MORE;
+  const t = TIMEOUT_KEYS[what];
+  if (!t && !['maxsessions', 'deletedelay', 'loglevel'].includes(what)) return unknown(args);
   if (value === undefined) return MORE;
+  const isInt = /^-?\d+$/.test(value);
   const n = Number(value);
-  if (!/^-?\d+$/.test(value)) return `Invalid value '${value}'\n`;
   switch (what) {
     case 'maxsessions':
-      if (n < -1) return `Invalid value '${value}'\n`;
+      if (!isInt) return `Fail setting maxsessions to ${value}; no digists found\n`;
+      if (n < -1) return `Fail setting maxsessions to ${value}; either positive or -1 values allowed\n`;
       s.limits.maxSessions = n;
-      return n === -1 ? `Success setting maxsessions to ${n}; disable feature.\n` : `Success setting maxsessions to ${n}\n`;
+      return n === -1 ? `Success setting maxsessions to ${n}; disable feature\n` : `Success setting maxsessions to ${n}\n`;
     case 'deletedelay':
-      if (n < 0) return `Invalid value '${value}'\n`;
+      if (!isInt || n < 0) return 'Invalid delete-delay value\n';
       s.limits.deleteDelay = n;
-      return `Success setting deletedelay to ${n}\n`;
+      return `Success setting delete-delay to ${n}\n`;
     case 'loglevel':
-      if (n < 0 || n > 7) return `Invalid value '${value}'\n`;
+      if (!isInt || n < 0 || n > 7) return `Invalid log level '${value}'\n`;
       setLogLevel(n);
       return `Success setting loglevel to ${n}\n`;
-    default: {
-      const t = TIMEOUT_KEYS[what];
-      if (!t || n < 0) return unknown(line);
-      s.limits[t[0]] = n;
+    default:
+      // rtpengine's own wording, typo and errno included.
+      if (!isInt) return `Fail setting timeout to ${value}; no digists found\n`;
+      if (n < 0) return `Fail setting timeout to ${value}; errno=0\n`;
+      s.limits[t![0]] = n;
       return `Success setting timeout to ${n}\n`;
-    }
   }
 }
 
 function terminate(ctx: CliContext, args: string[]): string {
   const s = ctx.services;
-  const [which] = args;
+  const which = args.join(' ');
   if (!which) return MORE;
   const texts: Record<string, [(c: Call) => boolean, string]> = {
     all: [() => true, 'All calls terminated by operator.\n'],
@@ -204,10 +209,9 @@ export async function runCliLine(ctx: CliContext, line: string): Promise<string>
       return MORE;
     case 'list':
     case 'get':
-      return list(ctx, args, line.trim());
+      return list(ctx, args);
     case 'set':
-    case 'params':
-      return cmd === 'set' ? set(ctx, args, line.trim()) : unknown(line.trim());
+      return set(ctx, args);
     case 'terminate':
       return terminate(ctx, args);
     case 'ksadd':
@@ -220,6 +224,6 @@ export async function runCliLine(ctx: CliContext, line: string): Promise<string>
       ctx.cluster.setActive(cmd === 'active');
       return cmd === 'active' ? "Ok, all calls set to 'owned (active)'\n" : "Ok, all calls set to 'foreign (standby)'\n";
     default:
-      return unknown(line.trim());
+      return unknown(words);
   }
 }

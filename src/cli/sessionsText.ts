@@ -15,9 +15,9 @@ export function sessionLine(c: Call): string {
 export function sessionDetail(c: Call): string {
   const now = Date.now();
   let out = '\n';
-  out += ` callid: ${c.callId}\n deletionmark: ${c.deleted ? 'yes' : 'no'}\n created: ${Math.floor(c.created / 1000)}\n`;
-  out += ` proxy: ${c.createdFrom}\n tos: ${c.tos}\n last_signal: ${Math.floor(c.lastSignal / 1000)}\n`;
-  out += ` redis_keyspace: ${Math.max(c.redisDb, 0)}\n foreign: ${c.foreign ? 'yes' : 'no'}\n\n`;
+  out += `callid: ${c.callId}\ndeletionmark: ${c.deleted ? 'yes' : 'no'}\ncreated: ${Math.floor(c.created / 1000)}\n`;
+  out += `proxy: ${c.createdFrom}\ntos: ${c.tos}\nlast_signal: ${Math.floor(c.lastSignal / 1000)}\n`;
+  out += `redis_keyspace: ${Math.max(c.redisDb, 0)}\nforeign: ${c.foreign ? 'yes' : 'no'}\n\n`;
   const parties = c.parties();
   parties.forEach((ml, i) => {
     const type = i === 0 ? 'FROM_TAG' : ml.tag ? 'TO_TAG' : 'UNKNOWN';
@@ -38,5 +38,5 @@ export function sessionDetail(c: Call): string {
       }
     }
   });
-  return out;
+  return out + '\n';
 }
