@@ -1,0 +1,132 @@
+/**
+ * A load worker: plays the phones of a share of the calls through ONE UDP socket, sends
+ * G.711-sized RTP at a fixed rate per stream and timestamps every packet so that its return
+ * through the relay gives the latency. Runs as a forked child of relay-bench.
+ */
+import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { LatencyHistogram } from './LatencyHistogram.js';
+import type { CoordinatorMessage, LoadPlan, WorkerMessage } from './protocol.js';
+
+const RTP_HEADER = 12;
+const PAYLOAD = 160;
+const PACKET = RTP_HEADER + PAYLOAD;
+/** Payload layout: float64 send time (performance.now ms), uint32 stream, uint8 measured flag. */
+const AT = RTP_HEADER;
+const STREAM = RTP_HEADER + 8;
+const MEASURED = RTP_HEADER + 12;
+/** Packets in flight reuse buffers from a ring this large; sends complete long before it wraps. */
+const RING = 8192;
+const SOCKET_BUFFER = 4 * 1024 * 1024;
+
+function literalLookup(address: string, _o: unknown, cb: (e: Error | null, a: string, f: number) => void): void {
+  cb(null, address, 4);
+}
+
+function send(m: WorkerMessage): void {
+  process.send!(m);
+}
+
+const socket = dgram.createSocket({
+  type: 'udp4',
+  lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+  recvBufferSize: SOCKET_BUFFER,
+  sendBufferSize: SOCKET_BUFFER,
+});
+
+function run(plan: LoadPlan): void {
+  const streams = plan.destinations.length;
+  const histogram = new LatencyHistogram();
+  const receivedPerStream = new Uint32Array(streams);
+  let received = 0;
+  let sentMeasured = 0;
+  let sendErrors = 0;
+
+  const startPerf = performance.now() + (plan.startAt - Date.now());
+  const measureFrom = startPerf + plan.warmupMs;
+  const stopAt = measureFrom + plan.durationMs;
+  const total = Math.floor(((plan.warmupMs + plan.durationMs) / 1000) * plan.packetsPerSecond) * streams;
+  const perMs = (streams * plan.packetsPerSecond) / 1000;
+
+  const ring: Buffer[] = [];
+  const slab = Buffer.alloc(RING * PACKET);
+  for (let i = 0; i < RING; i++) {
+    const b = slab.subarray(i * PACKET, (i + 1) * PACKET);
+    b[0] = 0x80; // RTP v2
+    b[1] = 0; // PT 0 (PCMU)
+    ring.push(b);
+  }
+  const ssrcBase = (process.pid << 12) >>> 0;
+
+  socket.on('message', (msg) => {
+    const now = performance.now();
+    if (msg.length !== PACKET || msg[MEASURED] !== 1) return;
+    received++;
+    receivedPerStream[msg.readUInt32LE(STREAM) % streams]!++;
+    histogram.record((now - msg.readDoubleLE(AT)) * 1000);
+  });
+
+  let sent = 0;
+  let cpuAtStart: NodeJS.CpuUsage | null = null;
+  let wallAtStart = 0;
+  // Without a callback dgram sends synchronously when it can and reports failures here.
+  socket.on('error', () => sendErrors++);
+  const tick = (): void => {
+    const now = performance.now();
+    if (now < startPerf) return;
+    if (cpuAtStart === null && now >= measureFrom) {
+      cpuAtStart = process.cpuUsage();
+      wallAtStart = now;
+    }
+    const due = Math.min(total, Math.floor((now - startPerf) * perMs));
+    while (sent < due) {
+      const stream = sent % streams;
+      const seq = Math.floor(sent / streams);
+      const b = ring[sent % RING]!;
+      b.writeUInt16BE(seq & 0xffff, 2);
+      b.writeUInt32BE((seq * PAYLOAD) >>> 0, 4);
+      b.writeUInt32BE((ssrcBase + stream) >>> 0, 8);
+      const at = performance.now();
+      const measured = at >= measureFrom && at < stopAt;
+      b.writeDoubleLE(at, AT);
+      b.writeUInt32LE(stream, STREAM);
+      b[MEASURED] = measured ? 1 : 0;
+      socket.send(b, 0, PACKET, plan.destinations[stream]!, plan.relayHost);
+      if (measured) sentMeasured++;
+      sent++;
+    }
+    if (sent >= total) {
+      clearInterval(timer);
+      setTimeout(() => report(), plan.drainMs);
+    }
+  };
+  const timer = setInterval(tick, 1);
+
+  const report = (): void => {
+    const cpu = process.cpuUsage(cpuAtStart ?? undefined);
+    const latency: [number, number][] = [];
+    histogram.counts.forEach((c, i) => {
+      if (c > 0) latency.push([i, c]);
+    });
+    let silent = 0;
+    for (const n of receivedPerStream) if (n === 0) silent++;
+    send({
+      type: 'report',
+      sent: sentMeasured,
+      received,
+      silentStreams: silent,
+      sendErrors,
+      latency,
+      maxLatencyUs: histogram.max,
+      cpuUs: cpu.user + cpu.system,
+      wallMs: performance.now() - wallAtStart,
+    });
+    socket.close();
+    process.disconnect();
+  };
+}
+
+process.on('message', (m: CoordinatorMessage) => {
+  if (m.type === 'plan') run(m);
+});
+socket.bind(0, '127.0.0.1', () => send({ type: 'ready', port: socket.address().port }));

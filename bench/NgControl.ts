@@ -1,0 +1,76 @@
+import dgram from 'node:dgram';
+import bencode from 'bencode';
+
+export type NgDict = Record<string, unknown>;
+
+function decoded(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  if (Array.isArray(v)) return v.map(decoded);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decoded(x)]));
+  return v;
+}
+
+/** The signalling side of the benchmark: bencode NG requests over UDP, as Kamailio sends them. */
+export class NgControl {
+  private readonly socket = dgram.createSocket('udp4');
+  private readonly pending = new Map<string, (body: Buffer) => void>();
+  private readonly bound: Promise<void>;
+  private seq = 0;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    this.socket.on('message', (msg) => {
+      const sp = msg.indexOf(0x20);
+      const cookie = msg.subarray(0, sp).toString();
+      const done = this.pending.get(cookie);
+      if (done) {
+        this.pending.delete(cookie);
+        done(msg.subarray(sp + 1));
+      }
+    });
+    this.bound = new Promise((r) => this.socket.bind(0, '127.0.0.1', () => r()));
+  }
+
+  /** Sends one request, retransmitting like Kamailio does until a reply or the deadline. */
+  async request(dict: NgDict, timeoutMs = 3000): Promise<NgDict> {
+    await this.bound;
+    const cookie = `b${process.pid}_${++this.seq}`;
+    const datagram = Buffer.concat([Buffer.from(cookie + ' '), Buffer.from(bencode.encode(dict))]);
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const retry = setInterval(() => this.socket.send(datagram, this.port, this.host), 500);
+      const timer = setTimeout(() => {
+        clearInterval(retry);
+        this.pending.delete(cookie);
+        reject(new Error(`no NG reply to ${String(dict['command'])} from ${this.host}:${this.port} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(cookie, (b) => {
+        clearInterval(retry);
+        clearTimeout(timer);
+        resolve(b);
+      });
+      this.socket.send(datagram, this.port, this.host);
+    });
+    return decoded(bencode.decode(reply)) as NgDict;
+  }
+
+  /** Resolves once the relay answers `ping`, or rejects at the deadline. */
+  async waitPong(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const r = await this.request({ command: 'ping' }, 500);
+        if (r['result'] === 'pong') return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${this.host}:${this.port} did not answer ping with pong`);
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NgControl } from './NgControl.js';
+
+export type RelayKind = 'ngrelay' | 'rtpengine';
+
+export interface RelayLaunch {
+  kind: RelayKind;
+  ngPort: number;
+  cliPort: number;
+  portMin: number;
+  portMax: number;
+  /** Appended to the command line (e.g. --num-threads=2). */
+  extraArgs: string[];
+  logFile: string;
+}
+
+const NGRELAY = resolve(import.meta.dirname, '../src/bin/ngrelay.js');
+export const RTPENGINE = '/usr/bin/rtpengine';
+
+export function relayCommand(l: RelayLaunch): string[] {
+  const common = [`--port-min=${l.portMin}`, `--port-max=${l.portMax}`, ...l.extraArgs];
+  if (l.kind === 'ngrelay') {
+    return [process.execPath, NGRELAY, '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${l.ngPort}`,
+      `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...common];
+  }
+  // Userspace only: no kernel forwarding table.
+  return [RTPENGINE, '--table=-1', '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${l.ngPort}`,
+    `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...common];
+}
+
+/** A relay under test: one we started (and stop by its PID) or one already running elsewhere. */
+export class RelayProcess {
+  readonly ng: NgControl;
+  private exitCode: number | null | undefined;
+
+  private constructor(
+    readonly name: string,
+    readonly pid: number,
+    readonly ngHost: string,
+    readonly ngPort: number,
+    readonly command: string[],
+    private readonly child: ChildProcess | null,
+  ) {
+    this.ng = new NgControl(ngHost, ngPort);
+    child?.once('exit', (code, signal) => (this.exitCode = code ?? (signal ? -1 : null)));
+  }
+
+  static async launch(l: RelayLaunch): Promise<RelayProcess> {
+    const cmd = relayCommand(l);
+    const log = openSync(l.logFile, 'w');
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', log, log] });
+    closeSync(log);
+    if (child.pid === undefined) throw new Error(`cannot start ${cmd[0]}`);
+    const relay = new RelayProcess(l.kind, child.pid, '127.0.0.1', l.ngPort, cmd, child);
+    try {
+      await relay.ng.waitPong(15_000);
+    } catch (e) {
+      await relay.stop();
+      throw new Error(`${l.kind} did not come up (${(e as Error).message}); see ${l.logFile}`);
+    }
+    return relay;
+  }
+
+  /** A relay someone else runs: we only talk NG to it and read its /proc entry. */
+  static attach(name: string, host: string, ngPort: number, pid: number): RelayProcess {
+    return new RelayProcess(name, pid, host, ngPort, [], null);
+  }
+
+  get running(): boolean {
+    return this.child === null || this.exitCode === undefined;
+  }
+
+  /** SIGTERM to our own child by PID, SIGKILL if it lingers; never touches other processes. */
+  async stop(): Promise<void> {
+    this.ng.close();
+    const child = this.child;
+    if (child === null || this.exitCode !== undefined) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    process.kill(this.pid, 'SIGTERM');
+    const killer = setTimeout(() => {
+      if (this.exitCode === undefined) process.kill(this.pid, 'SIGKILL');
+    }, 5000);
+    await exited;
+    clearTimeout(killer);
+  }
+}
+
+export function logPath(dir: string, name: string): string {
+  return join(dir, `${name}.log`);
+}

@@ -1,0 +1,40 @@
+/** Messages between the benchmark's coordinator and its load workers (child processes). */
+
+/** A worker's endpoint socket is bound; every call it carries uses this port on both sides. */
+export interface WorkerReady {
+  type: 'ready';
+  port: number;
+}
+
+/** What to send: one stream per call direction, each to a relay port, on a shared clock. */
+export interface LoadPlan {
+  type: 'plan';
+  relayHost: string;
+  /** Relay port each stream sends to. */
+  destinations: number[];
+  /** Epoch ms at which sending starts. */
+  startAt: number;
+  warmupMs: number;
+  durationMs: number;
+  drainMs: number;
+  packetsPerSecond: number;
+}
+
+export interface WorkerReport {
+  type: 'report';
+  /** Packets sent and received inside the measured window (after warm-up). */
+  sent: number;
+  received: number;
+  /** Streams of which no measured packet arrived (set-up or relaying failures). */
+  silentStreams: number;
+  sendErrors: number;
+  /** Non-empty latency buckets as [bucket, count] pairs, and the maximum in µs. */
+  latency: [number, number][];
+  maxLatencyUs: number;
+  /** This worker's own CPU over the measured window. */
+  cpuUs: number;
+  wallMs: number;
+}
+
+export type CoordinatorMessage = LoadPlan;
+export type WorkerMessage = WorkerReady | WorkerReport;

@@ -1,0 +1,291 @@
+#!/usr/bin/env node
+/**
+ * Relay benchmark: sets up N calls over NG (offer + answer, as Kamailio does) against each
+ * relay, sends G.711-sized RTP both ways through it from forked load workers, and reports loss,
+ * latency through the relay and the relay's CPU per relayed packet. See docs/performance.md.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LatencyHistogram } from './LatencyHistogram.js';
+import type { NgControl } from './NgControl.js';
+import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
+import type { LoadPlan, WorkerMessage, WorkerReady, WorkerReport } from './protocol.js';
+import { logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
+
+const WORKER = resolve(import.meta.dirname, 'LoadWorker.js');
+
+const { values: opt } = parseArgs({
+  options: {
+    relays: { type: 'string', default: 'ngrelay,rtpengine' },
+    target: { type: 'string' },
+    pid: { type: 'string' },
+    calls: { type: 'string', default: '200,1000' },
+    duration: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    drain: { type: 'string', default: '1' },
+    rate: { type: 'string', default: '50' },
+    workers: { type: 'string', default: String(os.availableParallelism()) },
+    'port-min': { type: 'string', default: '20000' },
+    'port-max': { type: 'string', default: '29999' },
+    'ngrelay-arg': { type: 'string', multiple: true, default: [] },
+    'rtpengine-arg': { type: 'string', multiple: true, default: [] },
+    json: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (opt.help) {
+  process.stdout.write(`usage: npm run bench -- [options]
+  --relays=ngrelay,rtpengine  relays to start and stop ourselves (loopback only)
+  --target=HOST:PORT --pid=PID  also measure a relay that is already running (NG address, its PID)
+  --calls=200,1000            call counts; each call is 2 streams of --rate packets/s
+  --duration=20 --warmup=3 --drain=1   seconds measured, not measured before, waited after
+  --workers=N                 load worker processes (default: CPUs)
+  --ngrelay-arg=ARG --rtpengine-arg=ARG   extra relay options (repeatable)
+  --port-min --port-max       relay media port range
+  --json=FILE                 also write the results as JSON
+`);
+  process.exit(0);
+}
+
+interface Result {
+  relay: string;
+  calls: number;
+  packetsPerSecond: number;
+  sent: number;
+  received: number;
+  lossPercent: number;
+  silentStreams: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  relayCpuSeconds: number;
+  relayCpuPercent: number;
+  relayUsPerPacket: number;
+  generatorCpuPercent: number;
+  generatorUsPerPacket: number;
+  loadAverage: string;
+}
+
+const num = (s: string): number => {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${s}`);
+  return n;
+};
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = net.createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => res(p));
+    });
+  });
+}
+
+function audioSdp(port: number, origin: string): string {
+  return ['v=0', `o=${origin} 1 1 IN IP4 127.0.0.1`, 's=bench', 'c=IN IP4 127.0.0.1', 't=0 0',
+    `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');
+}
+
+function mediaPort(sdp: unknown): number {
+  const m = typeof sdp === 'string' ? /^m=audio (\d+) /m.exec(sdp) : null;
+  if (!m) throw new Error(`relay answered without an audio m-line: ${String(sdp)}`);
+  return Number(m[1]);
+}
+
+const cookieRun = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+
+/** Offer and answer for one call; returns [port the caller sends to, port the callee sends to]. */
+async function setUpCall(ng: NgControl, id: string, endpointPort: number): Promise<[number, number]> {
+  const common = { 'call-id': id, 'from-tag': `${id}-a`, replace: ['origin', 'session-connection'], ICE: 'remove' };
+  const offer = await ng.request({ ...common, command: 'offer', sdp: audioSdp(endpointPort, 'caller') });
+  if (offer['result'] !== 'ok') throw new Error(`offer failed: ${JSON.stringify(offer)}`);
+  const answer = await ng.request({ ...common, command: 'answer', 'to-tag': `${id}-b`, sdp: audioSdp(endpointPort, 'callee') });
+  if (answer['result'] !== 'ok') throw new Error(`answer failed: ${JSON.stringify(answer)}`);
+  return [mediaPort(answer['sdp']), mediaPort(offer['sdp'])];
+}
+
+async function inBatches<T>(n: number, width: number, f: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
+    while (next < n) {
+      const i = next++;
+      out[i] = await f(i);
+    }
+  }));
+  return out;
+}
+
+function startWorkers(n: number): Promise<{ child: ChildProcess; port: number }[]> {
+  return Promise.all(Array.from({ length: n }, () => new Promise<{ child: ChildProcess; port: number }>((res, rej) => {
+    const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('error', rej);
+    child.once('message', (m: WorkerMessage) => res({ child, port: (m as WorkerReady).port }));
+  })));
+}
+
+function reportOf(child: ChildProcess): Promise<WorkerReport> {
+  return new Promise((res, rej) => {
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'report') res(m);
+    });
+    child.once('exit', (code) => rej(new Error(`load worker exited (${code}) before reporting`)));
+  });
+}
+
+const sleepUntil = (epochMs: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, epochMs - Date.now())));
+
+async function measure(relay: RelayProcess, calls: number): Promise<Result> {
+  const workerCount = Math.max(1, Math.min(num(opt.workers), calls));
+  const workers = await startWorkers(workerCount);
+  const destinations: number[][] = workers.map(() => []);
+  try {
+    await inBatches(calls, 32, async (i) => {
+      const w = i % workerCount;
+      const [callerTo, calleeTo] = await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, workers[w]!.port);
+      destinations[w]!.push(callerTo, calleeTo);
+    });
+    const warmupMs = num(opt.warmup) * 1000;
+    const plan: Omit<LoadPlan, 'destinations'> = {
+      type: 'plan',
+      relayHost: relay.ngHost,
+      startAt: Date.now() + 500,
+      warmupMs,
+      durationMs: num(opt.duration) * 1000,
+      drainMs: num(opt.drain) * 1000,
+      packetsPerSecond: num(opt.rate),
+    };
+    const reports = workers.map((w) => reportOf(w.child));
+    workers.forEach((w, i) => w.child.send({ ...plan, destinations: destinations[i]! } satisfies LoadPlan));
+    await sleepUntil(plan.startAt + warmupMs);
+    const load = loadAverage();
+    const cpu0 = processCpuSeconds(relay.pid);
+    const all = await Promise.all(reports);
+    const cpu1 = processCpuSeconds(relay.pid);
+
+    const histogram = new LatencyHistogram();
+    let sent = 0;
+    let received = 0;
+    let silent = 0;
+    let genCpuUs = 0;
+    let wallMs = 0;
+    for (const r of all) {
+      const h = new LatencyHistogram();
+      for (const [b, c] of r.latency) h.counts[b] = c;
+      h.max = r.maxLatencyUs;
+      histogram.merge(h);
+      sent += r.sent;
+      received += r.received;
+      silent += r.silentStreams;
+      genCpuUs += r.cpuUs;
+      wallMs = Math.max(wallMs, r.wallMs);
+    }
+    const relayCpu = cpu1 - cpu0;
+    return {
+      relay: relay.name,
+      calls,
+      packetsPerSecond: calls * 2 * plan.packetsPerSecond,
+      sent,
+      received,
+      lossPercent: sent === 0 ? 100 : (100 * (sent - received)) / sent,
+      silentStreams: silent,
+      p50Us: histogram.percentile(0.5),
+      p99Us: histogram.percentile(0.99),
+      maxUs: Math.round(histogram.max),
+      relayCpuSeconds: relayCpu,
+      relayCpuPercent: (100 * relayCpu * 1000) / wallMs,
+      relayUsPerPacket: received === 0 ? NaN : (relayCpu * 1e6) / received,
+      generatorCpuPercent: (100 * genCpuUs) / 1000 / wallMs,
+      generatorUsPerPacket: sent === 0 ? NaN : genCpuUs / sent,
+      loadAverage: load,
+    };
+  } finally {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
+  }
+}
+
+async function deleteCalls(relay: RelayProcess, calls: number): Promise<void> {
+  await inBatches(calls, 32, (i) => {
+    const id = `bench-${cookieRun}-${calls}-${i}`;
+    return relay.ng.request({ command: 'delete', 'call-id': id, 'from-tag': `${id}-a` }).catch(() => undefined);
+  });
+}
+
+function table(results: Result[]): string {
+  const head = ['relay', 'calls', 'pkt/s', 'sent', 'received', 'loss %', 'p50 µs', 'p99 µs', 'max µs',
+    'relay CPU %', 'relay µs/pkt', 'generator CPU %', 'load avg'];
+  const rows = results.map((r) => [r.relay, r.calls, r.packetsPerSecond, r.sent, r.received, r.lossPercent.toFixed(3),
+    r.p50Us, r.p99Us, r.maxUs, r.relayCpuPercent.toFixed(1), r.relayUsPerPacket.toFixed(2), r.generatorCpuPercent.toFixed(1), r.loadAverage]);
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function ratios(results: Result[]): string[] {
+  const out: string[] = [];
+  for (const calls of new Set(results.map((r) => r.calls))) {
+    const ng = results.find((r) => r.calls === calls && r.relay === 'ngrelay');
+    const rt = results.find((r) => r.calls === calls && r.relay === 'rtpengine');
+    if (ng && rt) {
+      out.push(`${calls} calls: ngrelay/rtpengine CPU per packet = ${(ng.relayUsPerPacket / rt.relayUsPerPacket).toFixed(2)}, ` +
+        `p99 ${ng.p99Us} vs ${rt.p99Us} µs, loss ${ng.lossPercent.toFixed(3)} % vs ${rt.lossPercent.toFixed(3)} %`);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const logDir = mkdtempSync(join(os.tmpdir(), 'relay-bench-'));
+  const callCounts = opt.calls.split(',').map(num);
+  const kinds = opt.relays.split(',').filter((s) => s !== '') as RelayKind[];
+  for (const k of kinds) if (k !== 'ngrelay' && k !== 'rtpengine') throw new Error(`unknown relay '${k}'`);
+  process.stdout.write(`machine: ${os.availableParallelism()} CPUs, ${cpuModel()}, node ${process.version}; load average ${loadAverage()}\n`);
+  process.stdout.write(`relay logs in ${logDir}\n`);
+  const results: Result[] = [];
+  for (const calls of callCounts) {
+    for (const kind of kinds) {
+      const ngPort = await freePort();
+      const relay = await RelayProcess.launch({
+        kind,
+        ngPort,
+        cliPort: await freePort(),
+        portMin: num(opt['port-min']),
+        portMax: num(opt['port-max']),
+        extraArgs: kind === 'ngrelay' ? opt['ngrelay-arg'] : opt['rtpengine-arg'],
+        logFile: logPath(logDir, `${kind}-${calls}`),
+      });
+      try {
+        process.stdout.write(`${kind} (pid ${relay.pid}): ${relay.command.join(' ')}\n`);
+        const r = await measure(relay, calls);
+        results.push(r);
+        process.stdout.write(`${table([r]).split('\n')[2]}\n`);
+      } finally {
+        await relay.stop();
+      }
+    }
+    if (opt.target !== undefined) {
+      const [host, port] = opt.target.split(':');
+      if (opt.pid === undefined) throw new Error('--target needs --pid (the relay process whose CPU is measured)');
+      const relay = RelayProcess.attach('external', host!, num(port!), num(opt.pid));
+      try {
+        await relay.ng.waitPong(5000);
+        results.push(await measure(relay, calls));
+        await deleteCalls(relay, calls);
+      } finally {
+        relay.ng.close();
+      }
+    }
+  }
+  process.stdout.write(`\n${table(results)}\n\n${ratios(results).join('\n')}\n`);
+  if (opt.json !== undefined) writeFileSync(opt.json, JSON.stringify({ cpu: cpuModel(), cpus: os.availableParallelism(), results }, null, 2));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`relay-bench: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
