@@ -34,6 +34,7 @@ const { values: opt } = parseArgs({
     'ngrelay-arg': { type: 'string', multiple: true, default: [] },
     'rtpengine-arg': { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
+    direct: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -47,6 +48,7 @@ if (opt.help) {
   --workers=N                 load worker processes (default: CPUs)
   --ngrelay-arg=ARG --rtpengine-arg=ARG   extra relay options (repeatable)
   --port-min --port-max       relay media port range
+  --direct                    also run the generator without a relay (its own latency floor and CPU)
   --json=FILE                 also write the results as JSON
 `);
   process.exit(0);
@@ -56,6 +58,8 @@ interface Result {
   relay: string;
   calls: number;
   packetsPerSecond: number;
+  /** What the generator managed to offer in the measured window (below plan when it is the bottleneck). */
+  sentPerSecond: number;
   sent: number;
   received: number;
   lossPercent: number;
@@ -142,20 +146,22 @@ function reportOf(child: ChildProcess): Promise<WorkerReport> {
 
 const sleepUntil = (epochMs: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, epochMs - Date.now())));
 
-async function measure(relay: RelayProcess, calls: number): Promise<Result> {
+/** Measures one relay, or with `null` the generator alone (packets sent straight back to itself). */
+async function measure(relay: RelayProcess | null, calls: number): Promise<Result> {
   const workerCount = Math.max(1, Math.min(num(opt.workers), calls));
   const workers = await startWorkers(workerCount);
   const destinations: number[][] = workers.map(() => []);
   try {
     await inBatches(calls, 32, async (i) => {
       const w = i % workerCount;
-      const [callerTo, calleeTo] = await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, workers[w]!.port);
+      const port = workers[w]!.port;
+      const [callerTo, calleeTo] = relay === null ? [port, port] : await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, port);
       destinations[w]!.push(callerTo, calleeTo);
     });
     const warmupMs = num(opt.warmup) * 1000;
     const plan: Omit<LoadPlan, 'destinations'> = {
       type: 'plan',
-      relayHost: relay.ngHost,
+      relayHost: relay?.ngHost ?? '127.0.0.1',
       startAt: Date.now() + 500,
       warmupMs,
       durationMs: num(opt.duration) * 1000,
@@ -166,9 +172,9 @@ async function measure(relay: RelayProcess, calls: number): Promise<Result> {
     workers.forEach((w, i) => w.child.send({ ...plan, destinations: destinations[i]! } satisfies LoadPlan));
     await sleepUntil(plan.startAt + warmupMs);
     const load = loadAverage();
-    const cpu0 = processCpuSeconds(relay.pid);
+    const cpu0 = relay === null ? 0 : processCpuSeconds(relay.pid);
     const all = await Promise.all(reports);
-    const cpu1 = processCpuSeconds(relay.pid);
+    const cpu1 = relay === null ? 0 : processCpuSeconds(relay.pid);
 
     const histogram = new LatencyHistogram();
     let sent = 0;
@@ -189,15 +195,16 @@ async function measure(relay: RelayProcess, calls: number): Promise<Result> {
     }
     const relayCpu = cpu1 - cpu0;
     return {
-      relay: relay.name,
+      relay: relay?.name ?? 'direct (no relay)',
       calls,
       packetsPerSecond: calls * 2 * plan.packetsPerSecond,
+      sentPerSecond: Math.round(sent / (plan.durationMs / 1000)),
       sent,
       received,
       lossPercent: sent === 0 ? 100 : (100 * (sent - received)) / sent,
       silentStreams: silent,
-      p50Us: histogram.percentile(0.5),
-      p99Us: histogram.percentile(0.99),
+      p50Us: Math.round(histogram.percentile(0.5)),
+      p99Us: Math.round(histogram.percentile(0.99)),
       maxUs: Math.round(histogram.max),
       relayCpuSeconds: relayCpu,
       relayCpuPercent: (100 * relayCpu * 1000) / wallMs,
@@ -219,15 +226,20 @@ async function deleteCalls(relay: RelayProcess, calls: number): Promise<void> {
 }
 
 function table(results: Result[]): string {
-  const head = ['relay', 'calls', 'pkt/s', 'sent', 'received', 'loss %', 'p50 µs', 'p99 µs', 'max µs',
+  const head = ['relay', 'calls', 'planned pkt/s', 'sent pkt/s', 'sent', 'received', 'loss %', 'p50 µs', 'p99 µs', 'max µs',
     'relay CPU %', 'relay µs/pkt', 'generator CPU %', 'load avg'];
-  const rows = results.map((r) => [r.relay, r.calls, r.packetsPerSecond, r.sent, r.received, r.lossPercent.toFixed(3),
-    r.p50Us, r.p99Us, r.maxUs, r.relayCpuPercent.toFixed(1), r.relayUsPerPacket.toFixed(2), r.generatorCpuPercent.toFixed(1), r.loadAverage]);
+  const rows = results.map((r) => [r.relay, r.calls, r.packetsPerSecond, r.sentPerSecond, r.sent, r.received, r.lossPercent.toFixed(3),
+    r.p50Us, r.p99Us, Math.round(r.maxUs), r.relayCpuPercent.toFixed(1), r.relayUsPerPacket.toFixed(2), r.generatorCpuPercent.toFixed(1), r.loadAverage]);
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 function ratios(results: Result[]): string[] {
   const out: string[] = [];
+  for (const r of results) {
+    if (r.sentPerSecond < r.packetsPerSecond * 0.99) {
+      out.push(`warning: ${r.relay} at ${r.calls} calls: the generator offered ${r.sentPerSecond} of ${r.packetsPerSecond} pkt/s (machine out of CPU)`);
+    }
+  }
   for (const calls of new Set(results.map((r) => r.calls))) {
     const ng = results.find((r) => r.calls === calls && r.relay === 'ngrelay');
     const rt = results.find((r) => r.calls === calls && r.relay === 'rtpengine');
@@ -244,10 +256,15 @@ async function main(): Promise<void> {
   const callCounts = opt.calls.split(',').map(num);
   const kinds = opt.relays.split(',').filter((s) => s !== '') as RelayKind[];
   for (const k of kinds) if (k !== 'ngrelay' && k !== 'rtpengine') throw new Error(`unknown relay '${k}'`);
-  process.stdout.write(`machine: ${os.availableParallelism()} CPUs, ${cpuModel()}, node ${process.version}; load average ${loadAverage()}\n`);
+  process.stdout.write(`${new Date().toISOString()} machine: ${os.availableParallelism()} CPUs, ${cpuModel()}, node ${process.version}; load average ${loadAverage()}\n`);
   process.stdout.write(`relay logs in ${logDir}\n`);
   const results: Result[] = [];
   for (const calls of callCounts) {
+    if (opt.direct) {
+      const r = await measure(null, calls);
+      results.push(r);
+      process.stdout.write(`${table([r]).split('\n')[2]}\n`);
+    }
     for (const kind of kinds) {
       const ngPort = await freePort();
       const relay = await RelayProcess.launch({
