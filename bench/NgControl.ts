@@ -1,14 +1,8 @@
 import dgram from 'node:dgram';
 import bencode from 'bencode';
+import { decodeRequest, splitCookie } from '../src/ng/codec.js';
 
 export type NgDict = Record<string, unknown>;
-
-function decoded(v: unknown): unknown {
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
-  if (Array.isArray(v)) return v.map(decoded);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decoded(x)]));
-  return v;
-}
 
 /** The signalling side of the benchmark: bencode NG requests over UDP, as Kamailio sends them. */
 export class NgControl {
@@ -22,12 +16,11 @@ export class NgControl {
     readonly port: number,
   ) {
     this.socket.on('message', (msg) => {
-      const sp = msg.indexOf(0x20);
-      const cookie = msg.subarray(0, sp).toString();
-      const done = this.pending.get(cookie);
-      if (done) {
-        this.pending.delete(cookie);
-        done(msg.subarray(sp + 1));
+      const split = splitCookie(msg);
+      const done = split && this.pending.get(split.cookie);
+      if (split && done) {
+        this.pending.delete(split.cookie);
+        done(split.body);
       }
     });
     this.bound = new Promise((r) => this.socket.bind(0, '127.0.0.1', () => r()));
@@ -52,7 +45,8 @@ export class NgControl {
       });
       this.socket.send(datagram, this.port, this.host);
     });
-    return decoded(bencode.decode(reply)) as NgDict;
+    // A reply is a dict like a request; the daemon's own decoder reads both.
+    return decodeRequest(reply).dict;
   }
 
   /** Resolves once the relay answers `ping`, or rejects at the deadline. */
