@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kamailio } from '../helpers/Kamailio.js';
 import { placeKamailioCall } from '../helpers/KamailioCall.js';
+import { freePort } from '../helpers/ports.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
+import { SipUserAgent } from '../helpers/SipUserAgent.js';
+import { audioSdp } from '../helpers/sdp.js';
 
 const RELAY_IP = '127.0.0.1';
 
@@ -43,6 +46,8 @@ describe('an unmodified Kamailio driving ngrelay', () => {
   it("answers Kamailio's start-up ping with pong, so Kamailio keeps the relay enabled", async () => {
     const pings = await waitFor('a ping from Kamailio', async () => (await kamailioRequests()).filter((r) => r.command === 'ping'));
     expect(pings[0]!.keys).toEqual(['command']);
+    await waitFor("Kamailio's 'found, support for it enabled'", () =>
+      kamailio.output.includes(`rtpengine instance <udp:${RELAY_IP}:${relay.ngPort}> found, support for it enabled`));
     // Kamailio marks a node disabled when the ping gets anything but pong.
     const show = await kamailio.rpc('rtpengine.show', 'all');
     expect(show).toContain(`udp:${RELAY_IP}:${relay.ngPort}`);
@@ -84,5 +89,20 @@ describe('an unmodified Kamailio driving ngrelay', () => {
     expect(kamailio.output).not.toMatch(/rtpengine_(offer|answer) failed|ERROR: rtpengine/);
     const failed = relay.output.split('\n').filter((l) => l.includes('"NG command failed"') && !l.includes('"command":"query"'));
     expect(failed).toEqual([]);
+  });
+});
+
+describe('Kamailio whose relay does not answer the start-up ping', () => {
+  it('marks the relay disabled and turns the INVITE away with 503 (the config above)', async () => {
+    const kamailio = await Kamailio.start({ ngPort: await freePort() });
+    const alice = await SipUserAgent.open('alice');
+    try {
+      await waitFor('the relay marked disabled', async () => /disabled:\s*1/.test(await kamailio.rpc('rtpengine.show', 'all')));
+      const reply = await alice.invite('sip:bob@127.0.0.1:9', { address: '127.0.0.1', port: kamailio.sipPort }, audioSdp('127.0.0.2', 40000));
+      expect(reply.status).toBe(503);
+    } finally {
+      alice.close();
+      await kamailio.stop();
+    }
   });
 });
