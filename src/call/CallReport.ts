@@ -24,8 +24,10 @@ function streamReport(st: Stream, m: Media): NgDict {
     'local address': st.local.address,
     family: familyName(st.local.family),
   };
-  if (leg && leg.remotePort !== 0) r['endpoint'] = endpoint(st.local.family, leg.remoteAddress, leg.remotePort);
-  if (m.sdpAddress !== null) r['advertised endpoint'] = endpoint(st.local.family, m.sdpAddress, sdpPort);
+  // rtpengine always sends both keys: empty dicts while the party's endpoint is unknown.
+  const advertised = m.sdpAddress !== null ? endpoint(st.local.family, m.sdpAddress, sdpPort) : {};
+  r['endpoint'] = leg && leg.remotePort !== 0 ? endpoint(st.local.family, leg.remoteAddress, leg.remotePort) : advertised;
+  r['advertised endpoint'] = advertised;
   r['last packet'] = secs(leg?.lastPacket ?? 0);
   r['flags'] = flags;
   r['stats'] = { packets: leg?.packets ?? 0, bytes: leg?.bytes ?? 0, errors: leg?.errors ?? 0 };
@@ -61,8 +63,10 @@ function partyReport(ml: Monologue): NgDict {
 export function callReport(call: Call, onlyTags?: string[]): NgDict {
   const tags: NgDict = {};
   const totals = { RTP: { packets: 0, bytes: 0, errors: 0 }, RTCP: { packets: 0, bytes: 0, errors: 0 } };
+  let untagged = 0;
   for (const ml of call.parties()) {
-    if (!onlyTags || onlyTags.includes(ml.tag)) tags[ml.tag] = partyReport(ml);
+    // The callee before its answer has no tag yet; rtpengine names it like this.
+    if (!onlyTags || onlyTags.includes(ml.tag)) tags[ml.tag || `<untagged ${++untagged}>`] = partyReport(ml);
     for (const st of ml.medias.flatMap((m) => m.streams())) {
       const t = st.isRtcp ? totals.RTCP : totals.RTP;
       t.packets += st.leg?.packets ?? 0;

@@ -169,6 +169,22 @@ describe('ngrelay calls', () => {
     await relay.ng.ok(kamailio('delete', 'q1', 'A'));
   });
 
+  it('reports the callee of an unanswered offer as rtpengine does: untagged, endpoint unknown', async () => {
+    await relay.ng.ok(kamailio('offer', 'q-offer-only', 'A', { sdp: CAPTURE_OFFER }));
+    const q = await relay.ng.ok({ command: 'query', 'call-id': 'q-offer-only' });
+    const tags = q['tags'] as Record<string, Dict>;
+    expect(Object.keys(tags)).toEqual(['A', '<untagged 1>']);
+    expect(tags['<untagged 1>']!['tag']).toBe('');
+    expect(tags['A']!['subscriptions']).toEqual([{ tag: '', type: 'offer/answer' }]);
+    const stream = ((tags['<untagged 1>']!['medias'] as Dict[])[0]!['streams'] as Dict[])[0]!;
+    expect(stream['endpoint']).toEqual({});
+    expect(stream['advertised endpoint']).toEqual({});
+    expect(stream['flags']).toEqual(['RTP']);
+    const callerStream = ((tags['A']!['medias'] as Dict[])[0]!['streams'] as Dict[])[0]!;
+    expect(callerStream['endpoint']).toEqual({ family: 'IPv4', address: '127.0.0.2', port: 45000 });
+    await relay.ng.ok(kamailio('delete', 'q-offer-only', 'A'));
+  });
+
   it('lists calls with a limit, and accepts a JSON list request', async () => {
     for (const id of ['l1', 'l2', 'l3']) await relay.ng.ok(kamailio('offer', id, 'A', { sdp: CAPTURE_OFFER }));
     expect(((await relay.ng.ok({ command: 'list' }))['calls'] as string[]).sort()).toEqual(['l1', 'l2', 'l3']);
