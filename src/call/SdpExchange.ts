@@ -94,6 +94,7 @@ export async function exchangeSdp(
   const receiverLocal = s.interfaces.pick(receiver.interfaceName, family);
   if (!receiverLocal) throw new NgError(`Unknown logical interface '${receiver.interfaceName}'`);
 
+  const transport = transportProtocol(req);
   const rewrites: (MediaRewrite | null)[] = [];
   for (let i = 0; i < sd.medias.length; i++) {
     const md = sd.medias[i]!;
@@ -102,7 +103,8 @@ export async function exchangeSdp(
     const rm = (receiver.medias[i] ??= new Media(i + 1));
     sm.type = rm.type = md.type;
     sm.protocol = md.protocol;
-    if (rm.protocol === 'RTP/AVP' || kind === 'offer') rm.protocol = md.protocol;
+    // The offerer's media keeps the transport it offered; an answer does not change it.
+    if (kind === 'offer') rm.protocol = md.protocol;
     sm.formats = md.formats;
     sm.codecs = codecNames(md);
     sm.direction = md.direction ?? sd.direction ?? 'sendrecv';
@@ -134,7 +136,11 @@ export async function exchangeSdp(
       throw e;
     }
     const local = rm.rtp!.local;
+    // `accept` (answer) hands the offerer back the transport it offered.
+    const protocol = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
+    if (protocol) rm.protocol = protocol;
     rewrites.push({
+      protocol,
       address: local.advertised,
       family: local.family,
       rtpPort: rm.rtp!.localPort,
@@ -163,6 +169,14 @@ export async function exchangeSdp(
     rtcpAttribute: req.has('no-rtcp-attribute') ? 'none' : req.has('full-rtcp-attribute') ? 'full' : 'short',
     medias: rewrites,
   });
+}
+
+/** `transport protocol`: plain RTP profiles only, since ngrelay does no SRTP or DTLS. */
+function transportProtocol(req: NgRequest): 'RTP/AVP' | 'RTP/AVPF' | 'accept' | undefined {
+  const v = req.str('transport-protocol');
+  if (v === undefined || v === '') return undefined;
+  if (v === 'RTP/AVP' || v === 'RTP/AVPF' || v === 'accept') return v;
+  throw new NgError(`Unsupported transport protocol '${v}'`);
 }
 
 function familyOf(req: NgRequest): 4 | 6 | undefined {

@@ -8,6 +8,8 @@ export interface MediaRewrite {
   /** null: the RTCP port line is left out (rtcp-mux answer keeps a=rtcp:RTP). */
   rtcpPort: number | null;
   rtcpMux: boolean;
+  /** A different transport on the m= line (`transport protocol`), else the sender's stays. */
+  protocol?: string;
 }
 
 export interface RewriteOptions {
@@ -49,7 +51,7 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
       }
       return;
     }
-    out.push(m.lines[0]!.replace(/^(m=\S+ )\d+/, `$1${r.rtpPort}`));
+    out.push(m.lines[0]!.replace(/^(m=\S+ )\d+((?:\/\d+)? )(\S+)/, (_l, head: string, count: string, proto: string) => `${head}${r.rtpPort}${count}${r.protocol ?? proto}`));
     let rtcpDone = false;
     const rtcpLine = (): string | null => {
       if (r.rtcpPort === null || opt.rtcpAttribute === 'none') return null;

@@ -185,6 +185,17 @@ describe('ngrelay calls', () => {
     await relay.ng.ok(kamailio('delete', 'q-offer-only', 'A'));
   });
 
+  it('changes the RTP profile with "transport protocol", and "accept" restores the offerer\'s', async () => {
+    const o = await relay.ng.ok({ ...kamailio('offer', 'proto', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/AVPF' });
+    expect(sdpOf(o).lines).toContain(`m=audio ${portsOf(o)[0]} RTP/AVPF 0 101`);
+    const avpf = CAPTURE_ANSWER.replace('RTP/AVP', 'RTP/AVPF');
+    const a = await relay.ng.ok({ ...kamailio('answer', 'proto', 'A', { sdp: avpf, 'to-tag': 'B' }), 'transport-protocol': 'accept' });
+    expect(sdpOf(a).lines).toContain(`m=audio ${portsOf(a)[0]} RTP/AVP 0 101`);
+    expect(await relay.ng.request({ ...kamailio('offer', 'proto-srtp', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/SAVP' }))
+      .toEqual({ result: 'error', 'error-reason': "Unsupported transport protocol 'RTP/SAVP'" });
+    await relay.ng.ok(kamailio('delete', 'proto', 'A'));
+  });
+
   it('lists calls with a limit, and accepts a JSON list request', async () => {
     for (const id of ['l1', 'l2', 'l3']) await relay.ng.ok(kamailio('offer', id, 'A', { sdp: CAPTURE_OFFER }));
     expect(((await relay.ng.ok({ command: 'list' }))['calls'] as string[]).sort()).toEqual(['l1', 'l2', 'l3']);

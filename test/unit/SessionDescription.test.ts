@@ -141,6 +141,11 @@ describe('rewriteSdp', () => {
     ]));
   });
 
+  it('puts another transport on the m= line when asked', () => {
+    const out = rewriteSdp(parseSdp(crlf(OFFER)), opts({ medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false, protocol: 'RTP/AVPF' }] }));
+    expect(out).toContain('\r\nm=audio 40000 RTP/AVPF 0 101\r\n');
+  });
+
   it('writes IPv6 addresses with IP6', () => {
     const out = rewriteSdp(parseSdp(crlf(OFFER)), opts({
       address: '::1', family: 6, replaceOrigin: true,
