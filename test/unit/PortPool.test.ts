@@ -2,9 +2,19 @@ import { spawn } from 'node:child_process';
 import type dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortPool, PortsExhaustedError } from '../../src/media/PortPool.js';
-import { mediaRange } from '../helpers/ports.js';
+import { isUdpBound, mediaRange } from '../helpers/ports.js';
 
 const held: dgram.Socket[] = [];
+
+/** A small even-based range nobody (other daemons on this machine) holds right now. */
+async function quietRange(width: number): Promise<number> {
+  for (;;) {
+    const { portMin } = mediaRange(200);
+    let free = true;
+    for (let p = portMin; p < portMin + width && free; p++) free = !(await isUdpBound('127.0.0.1', p)) && !(await isUdpBound('127.0.0.2', p));
+    if (free) return portMin;
+  }
+}
 afterEach(() => held.splice(0).forEach((s) => s.close()));
 
 async function pair(pool: PortPool): Promise<[number, number]> {
@@ -42,7 +52,7 @@ describe('PortPool', () => {
   });
 
   it('runs out with PortsExhaustedError and reuses ports after release', async () => {
-    const { portMin } = mediaRange(200);
+    const portMin = await quietRange(6);
     const pool = new PortPool('127.0.0.1', 4, portMin, portMin + 5);
     const ports = [await pair(pool), await pair(pool), await pair(pool)].map((p) => p[0]).sort();
     expect(ports).toEqual([portMin, portMin + 2, portMin + 4]);
@@ -58,7 +68,7 @@ describe('PortPool', () => {
   });
 
   it('skips ports that another process holds', async () => {
-    const { portMin } = mediaRange(200);
+    const portMin = await quietRange(4);
     const release = await holdInOtherProcess(portMin + 1);
     try {
       const pool = new PortPool('127.0.0.1', 4, portMin, portMin + 3);
@@ -72,7 +82,7 @@ describe('PortPool', () => {
   });
 
   it('keeps the same port number apart per address', async () => {
-    const { portMin } = mediaRange(200);
+    const portMin = await quietRange(2);
     const a = new PortPool('127.0.0.1', 4, portMin, portMin + 1);
     const b = new PortPool('127.0.0.2', 4, portMin, portMin + 1);
     expect(await pair(a)).toEqual([portMin, portMin + 1]);
