@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { LAB_NET, NetLab, type AgentPacket, type AgentSocket, type NetnsAgent } from './NetLab.js';
 import { RedisServer } from './RedisServer.js';
 import { Relay, waitFor } from './Relay.js';
@@ -144,6 +145,93 @@ export class FailoverCluster {
   }
 }
 
+export interface RunningCall {
+  c: FailoverCluster;
+  caller: AgentSocket;
+  callee: AgentSocket;
+  ports: CallPorts;
+}
+
+/** A cluster with a call on relay1 and RTP flowing both ways (relay2 started first unless told otherwise). */
+export async function clusterWithCall(callId: string, o: { startStandby?: boolean; args?: string[] } = {}): Promise<RunningCall> {
+  const c = await FailoverCluster.create();
+  try {
+    await c.startRelay('relay1', o.args);
+    if (o.startStandby !== false) await c.startRelay('relay2', o.args);
+    const caller = await c.caller.socket(ADDR.caller);
+    const callee = await c.callee.socket(ADDR.callee);
+    const ports = await c.setupCall(c.relays.relay1!, callId, caller.port, callee.port);
+    await caller.stream(ADDR.vip1, ports.callerSide, 0x1111);
+    await callee.stream(ADDR.vip1, ports.calleeSide, 0x2222);
+    const t = Date.now();
+    await waitForMedia(callee, t);
+    await waitForMedia(caller, t);
+    return { c, caller, callee, ports };
+  } catch (e) {
+    console.log(c.logs());
+    await c.close();
+    throw e;
+  }
+}
+
+/**
+ * One cluster per test: call from a describe block. Torn down after each test; a failed
+ * test prints the daemons' logs first.
+ */
+export function clusterPerTest(): {
+  create(o?: Parameters<typeof FailoverCluster.create>[0]): Promise<FailoverCluster>;
+  withCall(callId: string, o?: Parameters<typeof clusterWithCall>[1]): Promise<RunningCall>;
+} {
+  let current: FailoverCluster | null = null;
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') console.log(current?.logs());
+    await current?.close();
+    current = null;
+  });
+  return {
+    create: async (o) => (current = await FailoverCluster.create(o)),
+    withCall: async (callId, o) => {
+      const r = await clusterWithCall(callId, o);
+      current = r.c;
+      return r;
+    },
+  };
+}
+
+/** Ends the call with a `delete` to `name` and checks that nothing of it is left on any relay or DB. */
+export async function endCall(r: RunningCall, name: RelayName, callId: string): Promise<void> {
+  await r.caller.stop();
+  await r.callee.stop();
+  await r.c.relays[name]!.ng.ok({ command: 'delete', 'call-id': callId, 'from-tag': 'caller-tag' });
+  for (const relay of Object.values(r.c.relays)) await waitFor('the call to end on every relay', async () => (await numSessions(relay)).total === 0, 3000);
+  await waitFor('no key of the call in any DB', () => [...r.c.keys(1), ...r.c.keys(2)].length === 0, 3000);
+}
+
+/**
+ * Waits for media sent after the owner died to arrive at both ends through the survivor,
+ * prints the gap per direction (never asserted: timing depends on the machine) and returns it.
+ */
+export async function reportGap(label: string, k: Kill, atCallee: AgentSocket, atCaller: AgentSocket): Promise<{ toCallee: AgentPacket; toCaller: AgentPacket }> {
+  await waitForMedia(atCallee, k.deadAt);
+  await waitForMedia(atCaller, k.deadAt);
+  const toCallee = mediaGap(atCallee, k)!;
+  const toCaller = mediaGap(atCaller, k)!;
+  console.log(`media gap [${label}]: caller->callee ${toCallee.gapMs} ms, callee->caller ${toCaller.gapMs} ms`);
+  return { toCallee: toCallee.first, toCaller: toCaller.first };
+}
+
+/**
+ * The failure itself: relay1 SIGKILLed, VIP1 moved to relay2 at once (as keepalived does),
+ * the gap reported, and relay2 seen owning the call without any operator action.
+ */
+export async function failOver(r: RunningCall, label: string): Promise<{ kill: Kill; toCallee: AgentPacket; toCaller: AgentPacket }> {
+  const kill = await r.c.kill('relay1');
+  r.c.lab.moveAddress(ADDR.vip1, 'relay1', 'relay2');
+  const gap = await reportGap(label, kill, r.callee, r.caller);
+  await waitFor('relay2 to own the call', async () => (await numSessions(r.c.relays.relay2!)).own === 1, 3000);
+  return { kill, ...gap };
+}
+
 /** `list numsessions` as numbers: { own, foreign, total }. */
 export async function numSessions(relay: Relay): Promise<{ own: number; foreign: number; total: number }> {
   const text = await relay.cli('list numsessions');
@@ -161,8 +249,8 @@ export function mediaGap(sock: AgentSocket, k: Kill): { gapMs: number; first: Ag
 }
 
 /** Waits until `sock` has received `n` packets sent after `t`. */
-export function waitForMedia(sock: AgentSocket, t: number, n = 10, timeoutMs = 5000): Promise<AgentPacket[] | false> {
-  return waitFor(
+export async function waitForMedia(sock: AgentSocket, t: number, n = 10, timeoutMs = 5000): Promise<AgentPacket[]> {
+  const got = await waitFor(
     `${n} packets at ${sock.address}:${sock.port} sent after ${t}`,
     () => {
       const got = sock.received.filter((p) => p.sentAt !== undefined && p.sentAt > t);
@@ -171,4 +259,5 @@ export function waitForMedia(sock: AgentSocket, t: number, n = 10, timeoutMs = 5
     timeoutMs,
     20,
   );
+  return got as AgentPacket[];
 }
