@@ -39,8 +39,9 @@ export class CallRegistry {
     return { own: this.calls.size - foreign, foreign };
   }
 
-  create(callId: string, foreign: boolean): Call {
-    const call = new Call(callId, Date.now());
+  /** `created`: a call restored from a record keeps the time it began on its first relay. */
+  create(callId: string, foreign: boolean, created = Date.now()): Call {
+    const call = new Call(callId, created);
     call.foreign = foreign;
     this.calls.set(callId, call);
     if (foreign) this.stats.foreignSessionsCreated++;

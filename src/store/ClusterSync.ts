@@ -113,7 +113,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       this.store.removeStale(key, this.store.ownDb);
       return false;
     }
-    const call = existing ?? this.s.registry.create(key, false);
+    const call = existing ?? this.s.registry.create(key, false, rec.created);
     call.foreign = false;
     call.redisDb = this.store.ownDb;
     await this.syncCall(call, rec);
@@ -137,7 +137,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       log.debug({ callId: key, db }, 'Ignoring older record for foreign call');
       return false;
     }
-    call ??= this.s.registry.create(key, true);
+    call ??= this.s.registry.create(key, true, rec.created);
     call.foreign = true;
     call.redisDb = db;
     await this.syncCall(call, rec);

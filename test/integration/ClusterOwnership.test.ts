@@ -59,6 +59,9 @@ describe('ownership moves to the surviving relay', () => {
     const relay1 = await r.c.startRelay('relay1', ['--timeout=2']);
     await r.c.holds('relay1', callId);
     expect(await numSessions(relay1)).toMatchObject({ own: 0, foreign: 1 });
+    // The restored copy keeps the call's creation time.
+    const created = async (relay: typeof relay1): Promise<string | undefined> => /created:\s*(\d+)/.exec(await relay.cli('list sessions all'))?.[1];
+    expect(await created(relay1)).toBe(await created(relay2));
     // Longer than the restarted relay's timeout: no media reaches it, yet it must not end the call.
     await sleep(3500);
     expect(await numSessions(relay1)).toMatchObject({ own: 0, foreign: 1 });
