@@ -38,13 +38,16 @@ const reasons: Record<number, string> = { 100: 'Trying', 180: 'Ringing', 200: 'O
  */
 export class SipUserAgent {
   dialog: SipDialog | null = null;
+  /** Provisional responses (above 100) to our INVITEs, e.g. a 183 with early-media SDP. */
+  readonly provisional: SipMessage[] = [];
   /** Everything received, in order (for failure messages). */
   readonly log: string[] = [];
   private readonly queue: SipMessage[] = [];
   private readonly sources = new WeakMap<SipMessage, Peer>();
   private readonly seen = new Map<string, Buffer | null>();
   private readonly transactions = new Map<string, ClientTransaction>();
-  private readonly acks = new Map<string, Buffer>();
+  private readonly acks = new Map<string, { bytes: Buffer; to: Peer }>();
+  private pendingInvite: { request: SipMessage; proxy: Peer } | null = null;
   private wakers: Array<() => void> = [];
 
   private constructor(
@@ -73,7 +76,7 @@ export class SipUserAgent {
     return `SIP/2.0/UDP ${this.host}:${this.port};rport;branch=z9hG4bK${token()}`;
   }
 
-  /** Sends an INVITE for `target` to the proxy at `proxy`, ACKs a 2xx and keeps the dialog. */
+  /** Sends an INVITE for `target` to the proxy at `proxy`, ACKs the final response, keeps the dialog of a 2xx. */
   async invite(target: string, proxy: Peer, sdp: string): Promise<SipMessage> {
     const callId = `${token(6)}@ngrelay.test`;
     const localTag = token(5);
@@ -87,7 +90,9 @@ export class SipUserAgent {
       ['Contact', `<${this.uri}>`],
       ['Content-Type', 'application/sdp'],
     ], sdp);
-    const final = await this.transact(req, proxy);
+    this.pendingInvite = { request: req, proxy };
+    const final = await this.transact(req, proxy).finally(() => (this.pendingInvite = null));
+    if (final.status >= 300) this.sendAck(final, proxy, SipMessage.request('ACK', target, this.sameTransactionHeaders(req, 'ACK', final.header('to'))));
     if (final.status >= 200 && final.status < 300) {
       this.dialog = {
         callId,
@@ -102,6 +107,13 @@ export class SipUserAgent {
       this.ack(final);
     }
     return final;
+  }
+
+  /** Cancels the INVITE still in progress (RFC 3261 §9.1); resolves with the CANCEL's own final response. */
+  cancel(): Promise<SipMessage> {
+    const p = this.pendingInvite;
+    if (!p) throw new Error(`${this.user}: no INVITE in progress to cancel`);
+    return this.transact(SipMessage.request('CANCEL', p.request.requestUri, this.sameTransactionHeaders(p.request, 'CANCEL')), p.proxy);
   }
 
   /** Sends an in-dialog request (re-INVITE, BYE) along the route set; ACKs a 2xx to INVITE. */
@@ -202,11 +214,26 @@ export class SipUserAgent {
   /** ACK for a 2xx: a new transaction along the dialog's route set (RFC 3261 §13.2.2.4). */
   private ack(final: SipMessage): void {
     const d = this.dialog!;
-    const ack = SipMessage.request('ACK', d.remoteTarget, this.inDialogHeaders(d, `${final.cseq.seq} ACK`));
+    this.sendAck(final, this.nextHop(), SipMessage.request('ACK', d.remoteTarget, this.inDialogHeaders(d, `${final.cseq.seq} ACK`)));
+  }
+
+  /** Sends an ACK and keeps it for a retransmitted final response. */
+  private sendAck(final: SipMessage, to: Peer, ack: SipMessage): void {
     const bytes = ack.toBuffer();
-    this.acks.set(`${final.callId} ${final.cseq.seq}`, bytes);
-    const hop = this.nextHop();
-    this.socket.send(bytes, hop.port, hop.address);
+    this.acks.set(`${final.callId} ${final.cseq.seq}`, { bytes, to });
+    this.socket.send(bytes, to.port, to.address);
+  }
+
+  /** CANCEL, and ACK for a non-2xx, belong to the INVITE's transaction: its Via branch, CSeq number (§9.1, §17.1.1.3). */
+  private sameTransactionHeaders(invite: SipMessage, method: string, to = invite.header('to')): Array<[string, string]> {
+    return [
+      ['Via', invite.all('via')[0]!],
+      ['Max-Forwards', '70'],
+      ['From', invite.header('from') ?? ''],
+      ['To', to ?? ''],
+      ['Call-ID', invite.callId],
+      ['CSeq', `${invite.cseq.seq} ${method}`],
+    ];
   }
 
   /** Headers of a request inside the dialog, each with a new branch (RFC 3261 §12.2.1.1). */
@@ -249,7 +276,10 @@ export class SipUserAgent {
   }
 
   private onResponse(res: SipMessage): void {
-    if (res.status < 200) return;
+    if (res.status < 200) {
+      if (res.status > 100 && res.cseq.method === 'INVITE') this.provisional.push(res);
+      return;
+    }
     const key = `${res.branch} ${res.cseq.method}`;
     const tx = this.transactions.get(key);
     if (tx) {
@@ -258,11 +288,8 @@ export class SipUserAgent {
       tx.resolve(res);
       return;
     }
-    // A retransmitted 2xx to INVITE: the ACK got lost, send it again.
+    // A retransmitted final response to INVITE: the ACK got lost, send it again.
     const ack = this.acks.get(`${res.callId} ${res.cseq.seq}`);
-    if (ack && res.cseq.method === 'INVITE') {
-      const hop = this.nextHop();
-      this.socket.send(ack, hop.port, hop.address);
-    }
+    if (ack && res.cseq.method === 'INVITE') this.socket.send(ack.bytes, ack.to.port, ack.to.address);
   }
 }

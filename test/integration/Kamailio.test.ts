@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kamailio } from '../helpers/Kamailio.js';
-import { placeKamailioCall } from '../helpers/KamailioCall.js';
+import { CALLEE_IP, CALLER_IP, placeKamailioCall } from '../helpers/KamailioCall.js';
+import { MediaPair } from '../helpers/MediaPair.js';
 import { freePort } from '../helpers/ports.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
 import { SipUserAgent } from '../helpers/SipUserAgent.js';
-import { audioSdp } from '../helpers/sdp.js';
+import { audioSdp, readSdp } from '../helpers/sdp.js';
 
 const RELAY_IP = '127.0.0.1';
 
@@ -89,6 +90,53 @@ describe('an unmodified Kamailio driving ngrelay', () => {
     expect(kamailio.output).not.toMatch(/rtpengine_(offer|answer) failed|ERROR: rtpengine/);
     const failed = relay.output.split('\n').filter((l) => l.includes('"NG command failed"') && !l.includes('"command":"query"'));
     expect(failed).toEqual([]);
+  });
+
+  it('ends calls that never connect on the relay: CANCEL after early media, and a 486', async () => {
+    const kam = { address: '127.0.0.1', port: kamailio.sipPort };
+    const noSession = async (id: string): Promise<void> => {
+      await waitFor('no own session', async () => (await relay.cli('list numsessions')).includes('Current sessions own: 0'));
+      expect(await relay.ng.request({ command: 'query', 'call-id': id })).toEqual({ result: 'error', 'error-reason': 'Unknown call-id' });
+    };
+    const alice = await SipUserAgent.open('alice');
+    const bob = await SipUserAgent.open('bob');
+    const aMedia = await MediaPair.open(CALLER_IP, 0xa11ce);
+    const bMedia = await MediaPair.open(CALLEE_IP, 0xb0b);
+    const carol = await SipUserAgent.open('carol');
+    const dave = await SipUserAgent.open('dave');
+    try {
+      // 183 with SDP: Kamailio answers on the relay, early media reaches the caller; then CANCEL.
+      const inviting = alice.invite(`sip:bob@127.0.0.1:${bob.port}`, kam, audioSdp(CALLER_IP, aMedia.port));
+      const invite = await bob.nextRequest('INVITE');
+      const toBob = readSdp(invite.body).medias[0]!;
+      bob.respond(invite, 183, audioSdp(CALLEE_IP, bMedia.port));
+      const early = await waitFor('183 at the caller', () => alice.provisional.find((r) => r.status === 183));
+      const toAlice = readSdp(early.body).medias[0]!;
+      expect([toAlice.address, toBob.address]).toEqual([RELAY_IP, RELAY_IP]);
+      bMedia.send(3, { address: RELAY_IP, rtpPort: toBob.port, rtcpPort: toBob.port + 1 });
+      const heard = await aMedia.rtp.waitFor(3);
+      expect(heard.every((p) => p.port === toAlice.port && p.data.readUInt32BE(8) === bMedia.ssrc)).toBe(true);
+      const cancelling = alice.cancel();
+      bob.respond(await bob.nextRequest('CANCEL'), 200);
+      bob.respond(invite, 487);
+      expect((await cancelling).status).toBe(200);
+      expect((await inviting).status).toBe(487);
+      await noSession(invite.callId);
+
+      // 486 from the callee: Kamailio's failure_route deletes the call.
+      const calling = carol.invite(`sip:dave@127.0.0.1:${dave.port}`, kam, audioSdp(CALLER_IP, aMedia.port));
+      const busy = await dave.nextRequest('INVITE');
+      dave.respond(busy, 486);
+      expect((await calling).status).toBe(486);
+      await noSession(busy.callId);
+
+      const commands = async (id: string): Promise<string[]> => (await kamailioRequests()).filter((r) => r.callId === id).map((r) => r.command);
+      expect(await commands(invite.callId)).toEqual(['offer', 'answer', 'delete']);
+      expect(await commands(busy.callId)).toEqual(['offer', 'delete']);
+      expect(relay.output).not.toMatch(new RegExp(`"NG command failed".*(${invite.callId}|${busy.callId})`));
+    } finally {
+      for (const x of [alice, bob, carol, dave, aMedia, bMedia]) x.close();
+    }
   });
 });
 
