@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADDR, clusterPerTest, endCall, failOver, numSessions, reportGap } from '../helpers/FailoverCluster.js';
+import { ADDR, clusterPerTest, endCall, failOver, numSessions, reportGap, waitForMedia } from '../helpers/FailoverCluster.js';
 import type { AgentSocket } from '../helpers/NetLab.js';
 import { sleep, waitFor } from '../helpers/Relay.js';
 
@@ -45,6 +45,31 @@ describe('ownership moves to the surviving relay', () => {
     console.log(`abandoned call closed by the survivor ${Date.now() - stoppedAt} ms after media stopped (timeout=2)`);
     await waitFor('its ports to be freed', () => vipPorts().length === 0, 3000);
     await waitFor('no key of the call in any DB', () => [...r.c.keys(1), ...r.c.keys(2)].length === 0, 3000);
+  });
+
+  it('an owner restarted in place, whose address then moves to the peer, yields the call through its subscription', async () => {
+    const callId = 'own-restart-early';
+    const r = await cluster.withCall(callId, { args: ['--timeout=2'] });
+    await r.c.holds('relay2', callId);
+    // A quick restart (e.g. by systemd) before keepalived moved anything: it restores the call as own.
+    const kill = await r.c.kill('relay1');
+    const relay1 = await r.c.startRelay('relay1', ['--timeout=2']);
+    await reportGap('owner restarted in place (restored from its own DB)', kill, r.callee, r.caller);
+    expect(await numSessions(relay1)).toMatchObject({ own: 1, foreign: 0 });
+    // keepalived moves the address after all: the peer takes over, the restarted relay must yield.
+    const movedAt = Date.now();
+    r.c.lab.moveAddress(ADDR.vip1, 'relay1', 'relay2');
+    await waitForMedia(r.callee, movedAt);
+    await waitForMedia(r.caller, movedAt);
+    await waitFor('relay2 to own the call', async () => (await numSessions(r.c.relays.relay2!)).own === 1, 3000);
+    await waitFor('relay1 to yield', async () => (await numSessions(relay1)).foreign === 1, 3000);
+    await waitFor('only the new owner to have a record', () => r.c.record(1, callId) === null && r.c.record(2, callId) !== null, 3000);
+    // Past relay1's timeout, without media there: it must neither time out nor delete the call.
+    await sleep(3000);
+    expect(await numSessions(relay1)).toMatchObject({ own: 0, foreign: 1 });
+    expect(r.c.record(2, callId)).not.toBeNull();
+    await waitForMedia(r.callee, Date.now());
+    await endCall(r, 'relay2', callId);
   });
 
   it('the old owner restarted while the survivor carries the call yields: media keeps flowing, nothing lost', async () => {
