@@ -152,8 +152,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
   }
   for (const [name, def] of Object.entries(OPTIONS)) {
-    const v = args[name];
-    if (v === undefined) continue;
+    const given = args[name];
+    if (given === undefined) continue;
+    // A repeated single-value option: the last one wins, as with GLib.
+    const v: unknown = def.kind !== 'list' && Array.isArray(given) ? given[given.length - 1] : given;
     if (def.kind === 'list') raw.set(name, (v as unknown[]).flatMap((x) => String(x).split(';')).filter((s) => s !== ''));
     else if (def.kind === 'bool') raw.set(name, v ? 'true' : 'false');
     else raw.set(name, String(v));
