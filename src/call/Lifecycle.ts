@@ -12,8 +12,9 @@ const log = moduleLogger('lifecycle');
  */
 export function expiry(call: Call, limits: Limits, now: number): CloseReason | null {
   if (limits.finalTimeout > 0 && now >= call.created + limits.finalTimeout * 1000) return 'final_timeout';
-  if (call.foreign) return null;
+  // A delete ends foreign calls too (one sent to a standby without active-switchover).
   if (call.destroyAt !== null) return now >= call.destroyAt ? 'deleted' : null;
+  if (call.foreign) return null;
   if (now < call.graceUntil) return null;
   let anyStream = false;
   let worst: CloseReason = 'timeout';
