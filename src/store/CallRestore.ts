@@ -4,6 +4,7 @@ import { configureLegs, linkParties } from '../call/MediaSetup.js';
 import { Monologue } from '../call/Monologue.js';
 import { Stream } from '../call/Stream.js';
 import { moduleLogger } from '../log.js';
+import type { LocalAddress } from '../media/LocalInterface.js';
 import { RelayLeg } from '../media/RelayLeg.js';
 import type { Services } from '../Services.js';
 import type { CallRecord, MediaRecord, PartyRecord, StreamRecord } from './CallRecord.js';
@@ -39,8 +40,13 @@ export async function bindStream(s: Services, call: Call, st: Stream): Promise<b
   }
 }
 
+/** The local address a record's stream lives on here: the same address, else another of that interface name. */
+function localFor(s: Services, r: StreamRecord): LocalAddress | undefined {
+  return s.interfaces.find(r.interface, r.address) ?? s.interfaces.pick(r.interface, r.family);
+}
+
 function makeStream(s: Services, call: Call, r: StreamRecord): Stream | null {
-  const local = s.interfaces.find(r.interface, r.address) ?? s.interfaces.pick(r.interface, r.family);
+  const local = localFor(s, r);
   if (!local) {
     log.warn({ callId: call.callId, interface: r.interface, port: r.port }, 'record names an interface this relay does not have');
     return null;
@@ -60,7 +66,7 @@ function syncStream(s: Services, call: Call, old: Stream | null, r: StreamRecord
     old?.close();
     return null;
   }
-  if (old && old.localPort === r.port && old.local.name === r.interface && old.local.address === r.address) return old;
+  if (old && old.localPort === r.port && old.local === localFor(s, r)) return old;
   old?.close();
   return makeStream(s, call, r);
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisServer } from './RedisServer.js';
+import { RedisServer } from './RedisServer.js';
 import { Relay, waitFor, type RelayOptions } from './Relay.js';
 import { RtpEndpoint, rtpPacket } from './RtpEndpoint.js';
 import { audioSdp, readSdp } from './sdp.js';
@@ -147,4 +147,25 @@ export function logLines(relay: Relay, msg: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.startsWith('{') && l.includes(msg))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * Runs `body` with a fresh Redis, an owner writing DB 1 and a standby of it writing DB 2. The
+ * standby has the owner's interface name on an address of its own (pub1/127.0.0.3), so it
+ * binds foreign ports while the owner holds them. Everything is stopped afterwards.
+ */
+export async function withOwnerAndStandby(
+  standbyArgs: string[],
+  body: (redis: RedisServer, owner: Relay, standby: Relay) => Promise<void>,
+): Promise<void> {
+  const redis = await RedisServer.start();
+  const relays: Relay[] = [];
+  try {
+    relays.push(await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'] }));
+    relays.push(await clusterRelay(redis, 2, { interfaces: ['pub2/127.0.0.2;pub1/127.0.0.3'], subscribe: [1], args: standbyArgs }));
+    await body(redis, relays[0]!, relays[1]!);
+  } finally {
+    for (const r of relays) await r.stop();
+    await redis.stop();
+  }
 }
