@@ -41,9 +41,22 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   written(db: number, key: string): void {
     this.serial(key, async () => {
       const text = await readRecordText(await this.readers.ready(db), key);
-      if (text === null) return;
-      await this.applyText(db, key, text);
+      if (text === null) await this.claimedAndGone(db, key);
+      else await this.applyText(db, key, text);
     });
+  }
+
+  /**
+   * A peer wrote a record for a call we own and removed it before we could read it: it took
+   * the call over and ended it (a delete sent to it). Its takeover removed our record first,
+   * so when ours is gone too the call is over; when ours is still there we took it back.
+   */
+  private async claimedAndGone(db: number, key: string): Promise<void> {
+    const call = this.s.registry.get(key);
+    if (!call || call.foreign || call.deleted || db === this.store.ownDb) return;
+    if ((await (await this.readers.ready(this.store.ownDb)).exists(key)) === 1) return;
+    log.info({ callId: key, db }, 'call was taken over and ended by a peer');
+    this.s.registry.destroy(call, 'foreign_deleted', false);
   }
 
   deleted(db: number, key: string): void {

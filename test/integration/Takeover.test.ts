@@ -1,0 +1,136 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterRelay, TestCall, waitSessions, withOwnerAndStandby } from '../helpers/cluster.js';
+import { RedisServer } from '../helpers/RedisServer.js';
+import { waitFor, type Relay } from '../helpers/Relay.js';
+import { rtpPacket } from '../helpers/RtpEndpoint.js';
+import { audioSdp } from '../helpers/sdp.js';
+
+type Dict = Record<string, unknown>;
+
+async function record(db: Redis, key: string): Promise<Dict | null> {
+  const [text] = await db.smembers(key);
+  return text === undefined ? null : (JSON.parse(text) as Dict);
+}
+
+/**
+ * Two relays standing by for each other: relay 1 writes DB 1 and subscribes to DB 2, relay 2
+ * the other way round. Each has the other's interface name on an address of its own, so both
+ * hold sockets for every call. active-switchover is on (the default).
+ */
+describe('taking a call over (active-switchover, CLI active / standby)', () => {
+  let redis: RedisServer;
+  let r1: Relay;
+  let r2: Relay;
+  let db1: Redis;
+  let db2: Redis;
+  const calls: TestCall[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    r1 = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1;pub2/127.0.0.4'], subscribe: [2] });
+    r2 = await clusterRelay(redis, 2, { interfaces: ['pub2/127.0.0.2;pub1/127.0.0.3'], subscribe: [1] });
+    db1 = redis.client(1);
+    db2 = redis.client(2);
+  });
+
+  afterAll(async () => {
+    for (const c of calls) c.close();
+    await r1?.stop();
+    await r2?.stop();
+    await redis?.stop();
+  });
+
+  async function placeOnR1(id: string): Promise<TestCall> {
+    const c = await TestCall.place(r1, id);
+    calls.push(c);
+    await waitFor(`${id} on relay 2`, async () => (await r2.cli(`list sessions ${id}`)).includes(' foreign: yes'));
+    return c;
+  }
+
+  /** Relay 2 owns the call: its record in DB 2 with a higher generation, none in DB 1, relay 1 standing by. */
+  async function expectOwnedByR2(id: string, generation: number): Promise<void> {
+    await waitFor(`relay 2's record of ${id}`, async () => (await record(db2, id))?.['generation'] === generation);
+    expect(await record(db2, id)).toMatchObject({ owner: 'relay2', generation, db: 2 });
+    await waitFor(`relay 1's record of ${id} to go`, async () => (await db1.exists(id)) === 0);
+    expect(await r2.cli(`list sessions ${id}`)).toContain(' foreign: no\n');
+    await waitFor(`relay 1 to stand by for ${id}`, async () => (await r1.cli(`list sessions ${id}`)).includes(' foreign: yes'));
+    expect(await r1.cli(`list sessions ${id}`)).toContain(' redis_keyspace: 2\n');
+  }
+
+  it('an offer on the standby makes the call its own', async () => {
+    const c = await placeOnR1('to-offer');
+    expect(await record(db1, 'to-offer')).toMatchObject({ owner: 'relay1', generation: 0 });
+    const reply = await r2.ng.ok({ command: 'offer', 'call-id': 'to-offer', 'from-tag': 'to-offer-A', 'to-tag': 'to-offer-B', sdp: audioSdp('127.0.0.1', c.caller.port) });
+    expect(reply['sdp']).toContain(`m=audio ${c.calleeSendsTo.port} `);
+    await expectOwnedByR2('to-offer', 1);
+  });
+
+  it('an answer on the standby makes the call its own', async () => {
+    const c = await placeOnR1('to-answer');
+    await r2.ng.ok({ command: 'answer', 'call-id': 'to-answer', 'from-tag': 'to-answer-A', 'to-tag': 'to-answer-B', sdp: audioSdp('127.0.0.1', c.callee.port) });
+    await expectOwnedByR2('to-answer', 1);
+  });
+
+  it('media reaching the standby makes the call its own', async () => {
+    const c = await placeOnR1('to-media');
+    c.caller.send(rtpPacket(1, 5), c.callerSendsTo.port, '127.0.0.3');
+    await expectOwnedByR2('to-media', 1);
+    await c.callee.waitFor(1);
+  });
+
+  it('a delete on the standby ends the call everywhere', async () => {
+    await placeOnR1('to-delete');
+    await r2.ng.ok({ command: 'delete', 'call-id': 'to-delete', 'from-tag': 'to-delete-A' });
+    expect(await r2.cli('list sessions to-delete')).toBe('\nCall ID not found (to-delete).\n\n');
+    await waitFor('relay 1 to drop to-delete', async () => (await r1.cli('list sessions to-delete')).includes('Call ID not found'));
+    expect(await db1.exists('to-delete')).toBe(0);
+    expect(await db2.exists('to-delete')).toBe(0);
+  });
+
+  it("CLI 'active' and 'standby' move every call, with rtpengine's texts", async () => {
+    for (const c of calls) c.close();
+    calls.length = 0;
+    expect(await r1.cli('terminate all')).toBe('All calls terminated by operator.\n');
+    expect(await r2.cli('terminate all')).toBe('All calls terminated by operator.\n');
+    await placeOnR1('cli-1');
+    await placeOnR1('cli-2');
+    await waitSessions(r2, { own: 0, foreign: 2 });
+
+    expect(await r2.cli('active')).toBe("Ok, all calls set to 'owned (active)'\n");
+    await waitSessions(r2, { own: 2, foreign: 0 });
+    await waitSessions(r1, { own: 0, foreign: 2 });
+    for (const id of ['cli-1', 'cli-2']) await expectOwnedByR2(id, 1);
+
+    // The way back: relay 2 stands by, relay 1 becomes active and owns them with generation 2.
+    expect(await r2.cli('standby')).toBe("Ok, all calls set to 'foreign (standby)'\n");
+    await waitSessions(r2, { own: 0, foreign: 2 });
+    expect(await r1.cli('active')).toBe("Ok, all calls set to 'owned (active)'\n");
+    await waitSessions(r1, { own: 2, foreign: 0 });
+    for (const id of ['cli-1', 'cli-2']) {
+      await waitFor(`relay 1's record of ${id}`, async () => (await record(db1, id))?.['generation'] === 2);
+      expect(await record(db1, id)).toMatchObject({ owner: 'relay1', db: 1 });
+      await waitFor(`relay 2's record of ${id} to go`, async () => (await db2.exists(id)) === 0);
+    }
+    await waitSessions(r2, { own: 0, foreign: 2 });
+    expect(await r2.cli('list sessions foreign')).toMatch(/cli-1 \| .*redis_keyspace:1 \| foreign:yes/);
+  });
+});
+
+describe('a delete for a foreign call without active-switchover', () => {
+  it("ends the copy after the delete-delay and leaves the owner's record", async () => {
+    await withOwnerAndStandby(['--active-switchover=false', '--delete-delay=1'], async (redis, owner, standby) => {
+      const call = await TestCall.place(owner, 'nsw-delete');
+      try {
+        await waitSessions(standby, { own: 0, foreign: 1 });
+        await standby.ng.ok({ command: 'delete', 'call-id': 'nsw-delete', 'from-tag': 'nsw-delete-A' });
+        expect(await standby.cli('list sessions foreign')).toMatch(/nsw-delete \| deletionmark: yes/);
+        await waitSessions(standby, { own: 0, foreign: 0 }, 5000);
+        expect(await redis.client(1).exists('nsw-delete')).toBe(1);
+        await waitSessions(owner, { own: 1, foreign: 0 });
+      } finally {
+        call.close();
+      }
+    });
+  });
+});
