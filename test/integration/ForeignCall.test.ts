@@ -83,8 +83,8 @@ describe('foreign calls follow the owner: create, update in place, delete', () =
     expect(callerSide).toMatchObject({ 'local port': call.callerSendsTo.port, 'local address': '127.0.0.3', endpoint: { address: '127.0.0.1', port: call.caller.port } });
     expect(stream(q, 'fc-1-B', 0)).toMatchObject({ 'local port': call.calleeSendsTo.port, endpoint: { address: '127.0.0.1', port: call.callee.port } });
     const detail = await standby.cli('list sessions fc-1');
-    expect(detail).toContain(' foreign: yes\n');
-    expect(detail).toContain(' redis_keyspace: 1\n');
+    expect(detail).toContain('\nforeign: yes\n');
+    expect(detail).toContain('\nredis_keyspace: 1\n');
     expect(detail).toContain("--- Tag 'fc-1-A', type: FROM_TAG");
     // The standby's sockets relay (here: to the phones, since it is on another address).
     const got = call.callee.received.length;

@@ -44,7 +44,7 @@ describe('taking a call over (active-switchover, CLI active / standby)', () => {
   async function placeOnR1(id: string): Promise<TestCall> {
     const c = await TestCall.place(r1, id);
     calls.push(c);
-    await waitFor(`${id} on relay 2`, async () => (await r2.cli(`list sessions ${id}`)).includes(' foreign: yes'));
+    await waitFor(`${id} on relay 2`, async () => (await r2.cli(`list sessions ${id}`)).includes('\nforeign: yes'));
     return c;
   }
 
@@ -53,9 +53,9 @@ describe('taking a call over (active-switchover, CLI active / standby)', () => {
     await waitFor(`relay 2's record of ${id}`, async () => (await record(db2, id))?.['generation'] === generation);
     expect(await record(db2, id)).toMatchObject({ owner: 'relay2', generation, db: 2 });
     await waitFor(`relay 1's record of ${id} to go`, async () => (await db1.exists(id)) === 0);
-    expect(await r2.cli(`list sessions ${id}`)).toContain(' foreign: no\n');
-    await waitFor(`relay 1 to stand by for ${id}`, async () => (await r1.cli(`list sessions ${id}`)).includes(' foreign: yes'));
-    expect(await r1.cli(`list sessions ${id}`)).toContain(' redis_keyspace: 2\n');
+    expect(await r2.cli(`list sessions ${id}`)).toContain('\nforeign: no\n');
+    await waitFor(`relay 1 to stand by for ${id}`, async () => (await r1.cli(`list sessions ${id}`)).includes('\nforeign: yes'));
+    expect(await r1.cli(`list sessions ${id}`)).toContain('\nredis_keyspace: 2\n');
   }
 
   it('an offer on the standby makes the call its own', async () => {
