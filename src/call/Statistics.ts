@@ -1,4 +1,5 @@
 import type { CloseReason } from './Call.js';
+import { ControlStatistics } from './ControlStatistics.js';
 
 /** Totals since start-up, for `statistics`, `list totals` and the CLI. */
 export class Statistics {
@@ -18,13 +19,6 @@ export class Statistics {
   };
   /** Sum of durations of closed calls, in seconds. */
   closedDuration = 0;
-  /** NG requests per command name. */
-  readonly commands = new Map<string, { count: number; errors: number }>();
-
-  countCommand(name: string, ok: boolean): void {
-    const c = this.commands.get(name) ?? { count: 0, errors: 0 };
-    c.count++;
-    if (!ok) c.errors++;
-    this.commands.set(name, c);
-  }
+  /** NG requests per proxy and command. */
+  readonly control = new ControlStatistics();
 }

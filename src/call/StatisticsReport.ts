@@ -6,8 +6,6 @@ export function statisticsReport(registry: CallRegistry) {
   const st = registry.stats;
   const { own, foreign } = registry.count();
   const closedTotal = Object.values(st.closed).reduce((a, b) => a + b, 0);
-  const control: Record<string, number> = {};
-  for (const [name, c] of st.commands) control[name] = c.count;
   return {
     currentstatistics: {
       sessionsown: own,
@@ -32,8 +30,10 @@ export function statisticsReport(registry: CallRegistry) {
       relayedpackets: mediaCounters.packets,
       relayedbytes: mediaCounters.bytes,
       relayedpacketerrors: mediaCounters.errors,
-      avgcallduration: closedTotal > 0 ? Number((st.closedDuration / closedTotal).toFixed(6)) : 0,
+      // Strings with 6 decimals, as rtpengine sends them (bencode has no floats).
+      avgcallduration: (closedTotal > 0 ? st.closedDuration / closedTotal : 0).toFixed(6),
+      totalcallsduration: st.closedDuration.toFixed(6),
     },
-    controlstatistics: control,
+    controlstatistics: st.control.report(),
   };
 }

@@ -50,16 +50,22 @@ function listSessions(s: Services, which: string): string {
   return calls.map(sessionLine).join('');
 }
 
+/** `list totals`: rtpengine 10.5's lines for what ngrelay measures (no kernel, graphite or MOS figures). */
 function listTotals(s: Services): string {
   const r = statisticsReport(s.registry);
   const line = (k: string, v: string | number): string => ` ${k.padEnd(48)}:${v}\n`;
   const cur = r.currentstatistics;
   const tot = r.totalstatistics;
+  const streams = s.registry.all().reduce((n, c) => n + c.medias().filter((m) => m.rtp).length, 0);
   return (
     '\nStatistics over currently running sessions:\n\n' +
     line('Owned sessions', cur.sessionsown) +
     line('Foreign sessions', cur.sessionsforeign) +
     line('Total sessions', cur.sessionstotal) +
+    line('Transcoded media', cur.transcodedmedia) +
+    line('Userspace-only media streams', streams) +
+    line('Kernel-only media streams', 0) +
+    line('Mixed kernel/userspace media streams', 0) +
     '\nTotal statistics (does not include current running sessions):\n\n' +
     line('Uptime of rtpengine', `${tot.uptime} seconds`) +
     line('Total managed sessions', tot.managedsessions) +
@@ -70,12 +76,19 @@ function listTotals(s: Services): string {
     line('Total timed-out sessions via OFFER_TIMEOUT', tot.offertimeoutsessions) +
     line('Total regular terminated sessions', tot.regularterminatedsessions) +
     line('Total forced terminated sessions', tot.forcedterminatedsessions) +
+    line('Total relayed packets (userspace)', tot.relayedpackets) +
+    line('Total relayed packet errors (userspace)', tot.relayedpacketerrors) +
+    line('Total relayed bytes (userspace)', tot.relayedbytes) +
+    line('Total relayed packets (kernel)', 0) +
+    line('Total relayed packet errors (kernel)', 0) +
+    line('Total relayed bytes (kernel)', 0) +
     line('Total relayed packets', tot.relayedpackets) +
-    line('Total relayed bytes', tot.relayedbytes) +
     line('Total relayed packet errors', tot.relayedpacketerrors) +
+    line('Total relayed bytes', tot.relayedbytes) +
+    line('Total calls duration', `${tot.totalcallsduration} seconds`) +
     line('Average call duration', tot.avgcallduration) +
-    '\nControl statistics:\n\n' +
-    Object.entries(r.controlstatistics).map(([k, v]) => line(k, v)).join('')
+    '\n\nControl statistics:\n\n' +
+    s.registry.stats.control.table()
   );
 }
 

@@ -30,6 +30,7 @@ const COMMANDS: Record<string, Handler> = {
 /** Runs one NG command and turns the outcome into a reply dict; the one place errors meet the wire. */
 export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
   const command = req.command;
+  const started = process.hrtime.bigint();
   let ok = false;
   try {
     if (command === undefined) throw new NgError(NgErrorText.noCommand);
@@ -48,6 +49,7 @@ export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
     log.error({ command, callId: req.callId, err: (e as Error).stack }, 'internal error in NG command');
     return { result: 'error', 'error-reason': `Internal error: ${(e as Error).message}` };
   } finally {
-    if (command !== undefined) s.registry.stats.countCommand(command, ok);
+    const proxy = req.source.slice(0, req.source.lastIndexOf(':'));
+    s.registry.stats.control.count(proxy, command, ok, Number(process.hrtime.bigint() - started) / 1e9);
   }
 }

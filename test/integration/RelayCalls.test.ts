@@ -208,12 +208,23 @@ describe('ngrelay calls', () => {
 
   it('reports statistics', async () => {
     await relay.ng.ok(kamailio('offer', 'st1', 'A', { sdp: CAPTURE_OFFER }));
+    await relay.ng.ok({ command: 'statistics' });
     const r = await relay.ng.ok({ command: 'statistics' });
     const st = r['statistics'] as Record<string, Dict>;
     expect(Object.keys(st)).toEqual(expect.arrayContaining(['currentstatistics', 'totalstatistics', 'controlstatistics']));
     expect(st['currentstatistics']).toMatchObject({ sessionsown: 1, sessionsforeign: 0, sessionstotal: 1 });
     expect(st['totalstatistics']!['managedsessions']).toBeGreaterThanOrEqual(1);
     expect(st['totalstatistics']!['uptime']).toBeGreaterThanOrEqual(0);
+    // rtpengine's controlstatistics: per proxy IP, short command names, durations as strings.
+    const control = st['controlstatistics']!;
+    const proxies = control['proxies'] as Dict[];
+    expect(proxies.map((p) => p['proxy'])).toEqual(['127.0.0.1']);
+    expect(proxies[0]!['offercount']).toBeGreaterThanOrEqual(1);
+    expect(proxies[0]!['offerduration']).toMatch(/^\d+\.\d{6}$/);
+    expect(proxies[0]!['errorcount']).toBeGreaterThanOrEqual(0);
+    expect(control['totaloffercount']).toBe(proxies[0]!['offercount']);
+    expect(control['totalstatscount']).toBeGreaterThanOrEqual(1);
+    expect(st['totalstatistics']!['avgcallduration']).toMatch(/^\d+\.\d{6}$/);
     await relay.ng.ok(kamailio('delete', 'st1', 'A'));
   });
 

@@ -148,6 +148,11 @@ describe('ngrelay CLI', () => {
     expect(totals).toContain('Statistics over currently running sessions:\n');
     expect(totals).toContain(` ${'Owned sessions'.padEnd(48)}:1\n`);
     expect(totals).toContain('Total statistics (does not include current running sessions):\n');
+    const names = ['Ping', 'Offer', 'Answer', 'Delete', 'Query', 'List', 'StartRec', 'StopRec', 'StartFwd', 'StopFwd', 'BlkDTMF', 'UnblkDTMF',
+      'BlkMedia', 'UnblkMedia', 'PlayMedia', 'StopMedia', 'PlayDTMF', 'Stats', 'SlnMedia', 'UnslnMedia', 'Pub', 'SubReq', 'SubAns', 'Unsub'];
+    const table = totals.slice(totals.indexOf('Control statistics:\n\n') + 'Control statistics:\n\n'.length).split('\n');
+    expect(table[0]).toBe('                Proxy ' + names.map((n) => `| ${n.padStart(10)} `).join(''));
+    expect(table[1]).toMatch(/^ {12}127\.0\.0\.1 \| +\d+ \| +[1-9]\d* \| /);
     await relay.cli('terminate all');
   });
 
