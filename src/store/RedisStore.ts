@@ -76,10 +76,13 @@ export class RedisStore implements CallListener {
 
   private enqueue(callId: string, op: Op): void {
     const ops = this.queue.get(callId) ?? [];
-    // Only the newest state of the own record matters; a stale-record delete elsewhere must stay.
-    const kept = ops.filter((o) => o.kind === 'delete' && o.db !== this.ownDb);
-    kept.push(op);
-    this.queue.set(callId, kept);
+    // Only the newest state of the own record matters; a stale-record delete elsewhere must stay,
+    // and stay behind the takeover write it followed: a third relay that saw the old owner's DEL
+    // before our record would drop its copy of the call and build it again.
+    const stale = (o: Op): boolean => o.kind === 'delete' && o.db !== this.ownDb;
+    const firstOwn = ops.findIndex((o) => !stale(o));
+    const cut = firstOwn < 0 ? ops.length : firstOwn;
+    this.queue.set(callId, [...ops.slice(0, cut).filter(stale), op, ...ops.slice(cut).filter(stale)]);
     this.kick();
   }
 
