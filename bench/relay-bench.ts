@@ -97,22 +97,37 @@ function audioSdp(port: number, origin: string): string {
     `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');
 }
 
-function mediaPort(sdp: unknown): number {
-  const m = typeof sdp === 'string' ? /^m=audio (\d+) /m.exec(sdp) : null;
+/** The relay's media address and port for the first audio m-line of its SDP. */
+function mediaEndpoint(sdp: unknown): { address: string; port: number } {
+  const text = typeof sdp === 'string' ? sdp : '';
+  const m = /^m=audio (\d+) /m.exec(text);
   if (!m) throw new Error(`relay answered without an audio m-line: ${String(sdp)}`);
-  return Number(m[1]);
+  // The media-level c= line wins over the session-level one.
+  const c = /^c=IN IP4 (\S+)/m.exec(text.slice(m.index)) ?? /^c=IN IP4 (\S+)/m.exec(text);
+  if (!c) throw new Error(`relay SDP has no IPv4 c= line: ${text}`);
+  return { address: c[1]!, port: Number(m[1]) };
 }
 
 const cookieRun = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
-/** Offer and answer for one call; returns [port the caller sends to, port the callee sends to]. */
-async function setUpCall(ng: NgControl, id: string, endpointPort: number): Promise<[number, number]> {
+interface CallPorts {
+  relayAddress: string;
+  /** Relay port the caller sends to, and the one the callee sends to. */
+  callerTo: number;
+  calleeTo: number;
+}
+
+/** Offer and answer for one call whose both parties are the worker socket at endpointPort. */
+async function setUpCall(ng: NgControl, id: string, endpointPort: number): Promise<CallPorts> {
   const common = { 'call-id': id, 'from-tag': `${id}-a`, replace: ['origin', 'session-connection'], ICE: 'remove' };
   const offer = await ng.request({ ...common, command: 'offer', sdp: audioSdp(endpointPort, 'caller') });
   if (offer['result'] !== 'ok') throw new Error(`offer failed: ${JSON.stringify(offer)}`);
   const answer = await ng.request({ ...common, command: 'answer', 'to-tag': `${id}-b`, sdp: audioSdp(endpointPort, 'callee') });
   if (answer['result'] !== 'ok') throw new Error(`answer failed: ${JSON.stringify(answer)}`);
-  return [mediaPort(answer['sdp']), mediaPort(offer['sdp'])];
+  const toCaller = mediaEndpoint(answer['sdp']);
+  const toCallee = mediaEndpoint(offer['sdp']);
+  if (toCaller.address !== toCallee.address) throw new Error(`relay uses two media addresses (${toCaller.address}, ${toCallee.address})`);
+  return { relayAddress: toCaller.address, callerTo: toCaller.port, calleeTo: toCallee.port };
 }
 
 async function inBatches<T>(n: number, width: number, f: (i: number) => Promise<T>): Promise<T[]> {
@@ -152,16 +167,18 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
   const workers = await startWorkers(workerCount);
   const destinations: number[][] = workers.map(() => []);
   try {
+    let relayAddress = '127.0.0.1';
     await inBatches(calls, 32, async (i) => {
       const w = i % workerCount;
       const port = workers[w]!.port;
-      const [callerTo, calleeTo] = relay === null ? [port, port] : await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, port);
-      destinations[w]!.push(callerTo, calleeTo);
+      const c = relay === null ? { relayAddress, callerTo: port, calleeTo: port } : await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, port);
+      relayAddress = c.relayAddress;
+      destinations[w]!.push(c.callerTo, c.calleeTo);
     });
     const warmupMs = num(opt.warmup) * 1000;
     const plan: Omit<LoadPlan, 'destinations'> = {
       type: 'plan',
-      relayHost: relay?.ngHost ?? '127.0.0.1',
+      relayHost: relayAddress,
       startAt: Date.now() + 500,
       warmupMs,
       durationMs: num(opt.duration) * 1000,
