@@ -4,25 +4,34 @@ import { RedisServer } from './RedisServer.js';
 import { Relay, waitFor } from './Relay.js';
 import { audioSdp, readSdp } from './sdp.js';
 
-/** Addresses of the two-relay cluster of docs/cluster.md, inside the lab's subnet. */
+/** Addresses of the clusters of docs/cluster.md, inside the lab's subnet. */
 export const ADDR = {
   redis: `${LAB_NET}.5`,
   sip: `${LAB_NET}.6`,
   relay1: `${LAB_NET}.11`,
   relay2: `${LAB_NET}.12`,
+  relay3: `${LAB_NET}.13`,
   caller: `${LAB_NET}.21`,
   callee: `${LAB_NET}.22`,
   vip1: `${LAB_NET}.101`,
   vip2: `${LAB_NET}.102`,
+  vip3: `${LAB_NET}.103`,
 } as const;
 
-export type RelayName = 'relay1' | 'relay2';
+export type RelayName = 'relay1' | 'relay2' | 'relay3';
+const RELAYS: RelayName[] = ['relay1', 'relay2', 'relay3'];
 
-/** Each relay writes its own DB, subscribes to its peer's, and lists its own VIP first. */
-const ROLE = {
-  relay1: { db: 1, peerDb: 2, interfaces: [`pub1/${ADDR.vip1}`, `pub2/${ADDR.vip2}`] },
-  relay2: { db: 2, peerDb: 1, interfaces: [`pub2/${ADDR.vip2}`, `pub1/${ADDR.vip1}`] },
-} as const;
+/** relayN writes DB N, subscribes to its peers' DBs, and lists its own VIP (pubN) first. */
+function role(name: RelayName, count: number): { db: number; peerDbs: number[]; interfaces: string[] } {
+  const n = RELAYS.indexOf(name) + 1;
+  const all = Array.from({ length: count }, (_, i) => i + 1);
+  const order = [n, ...all.filter((i) => i !== n)];
+  return {
+    db: n,
+    peerDbs: all.filter((i) => i !== n),
+    interfaces: order.map((i) => `pub${i}/${ADDR[`vip${i}` as 'vip1']}`),
+  };
+}
 
 export const NG_PORT = 2223;
 export const CLI_PORT = 9900;
@@ -40,7 +49,7 @@ export interface CallPorts {
 }
 
 /**
- * Two relays (relay1 owning VIP1, relay2 owning VIP2), a Redis, a SIP proxy namespace that
+ * Two or three relays (relayN owning VIPN), a Redis, a SIP proxy namespace that
  * sends NG and CLI commands, and caller/callee namespaces for RTP, as docs/cluster.md sets up.
  */
 export class FailoverCluster {
@@ -49,6 +58,7 @@ export class FailoverCluster {
   private readonly started: { name: RelayName; relay: Relay }[] = [];
   private constructor(
     readonly lab: NetLab,
+    readonly relayCount: number,
     readonly redis: RedisServer,
     readonly sip: NetnsAgent,
     readonly caller: NetnsAgent,
@@ -56,19 +66,19 @@ export class FailoverCluster {
   ) {}
 
   /** `nonlocalBind`: set net.ipv4.ip_nonlocal_bind=1 in the relays' namespaces (the documented set-up). */
-  static async create(o: { nonlocalBind?: boolean } = {}): Promise<FailoverCluster> {
+  static async create(o: { nonlocalBind?: boolean; relays?: 2 | 3 } = {}): Promise<FailoverCluster> {
     const lab = NetLab.create();
+    const count = o.relays ?? 2;
     try {
       lab.addHost('redis', [ADDR.redis]);
       lab.addHost('sip', [ADDR.sip]);
-      lab.addHost('relay1', [ADDR.relay1, ADDR.vip1]);
-      lab.addHost('relay2', [ADDR.relay2, ADDR.vip2]);
+      RELAYS.slice(0, count).forEach((r, i) => lab.addHost(r, [ADDR[r], ADDR[`vip${i + 1}` as 'vip1']]));
       lab.addHost('caller', [ADDR.caller]);
       lab.addHost('callee', [ADDR.callee]);
-      if (o.nonlocalBind !== false) for (const r of ['relay1', 'relay2']) lab.sysctl(r, 'net.ipv4.ip_nonlocal_bind', '1');
+      if (o.nonlocalBind !== false) for (const r of RELAYS.slice(0, count)) lab.sysctl(r, 'net.ipv4.ip_nonlocal_bind', '1');
       const redis = await RedisServer.start({ host: ADDR.redis, port: 6379, netns: lab.ns('redis') });
       const [sip, caller, callee] = await Promise.all([lab.agent('sip'), lab.agent('caller'), lab.agent('callee')]);
-      return new FailoverCluster(lab, redis, sip, caller, callee);
+      return new FailoverCluster(lab, count, redis, sip, caller, callee);
     } catch (e) {
       lab.destroy();
       throw e;
@@ -76,7 +86,7 @@ export class FailoverCluster {
   }
 
   async startRelay(name: RelayName, args: string[] = []): Promise<Relay> {
-    const role = ROLE[name];
+    const r = role(name, this.relayCount);
     const relay = await Relay.start({
       netns: this.lab.ns(name),
       ngHost: ADDR[name],
@@ -85,8 +95,8 @@ export class FailoverCluster {
       portMin: 30000,
       portMax: 30199,
       control: this.sip.controlPath(ADDR.sip),
-      interfaces: [...role.interfaces],
-      args: [`--redis=${ADDR.redis}:6379/${role.db}`, `--subscribe-keyspace=${role.peerDb}`, `--node-id=${name}`, '--delete-delay=0', ...args],
+      interfaces: r.interfaces,
+      args: [`--redis=${ADDR.redis}:6379/${r.db}`, ...r.peerDbs.map((db) => `--subscribe-keyspace=${db}`), `--node-id=${name}`, '--delete-delay=0', ...args],
     });
     this.relays[name] = relay;
     this.started.push({ name, relay });
@@ -110,6 +120,11 @@ export class FailoverCluster {
       .run('redis', 'redis-cli', '-h', ADDR.redis, '-n', String(db), '--scan')
       .split('\n')
       .filter((k) => k !== '');
+  }
+
+  /** Every key in the relays' DBs. */
+  allKeys(): string[] {
+    return Array.from({ length: this.relayCount }, (_, i) => this.keys(i + 1)).flat();
   }
 
   /** The stored record of a call (parsed from the set member), or null. */
@@ -153,11 +168,12 @@ export interface RunningCall {
 }
 
 /** A cluster with a call on relay1 and RTP flowing both ways (relay2 started first unless told otherwise). */
-export async function clusterWithCall(callId: string, o: { startStandby?: boolean; args?: string[] } = {}): Promise<RunningCall> {
-  const c = await FailoverCluster.create();
+export async function clusterWithCall(callId: string, o: { startStandby?: boolean; args?: string[]; relays?: 2 | 3 } = {}): Promise<RunningCall> {
+  const c = await FailoverCluster.create({ relays: o.relays });
   try {
     await c.startRelay('relay1', o.args);
     if (o.startStandby !== false) await c.startRelay('relay2', o.args);
+    if (o.relays === 3) await c.startRelay('relay3', o.args);
     const caller = await c.caller.socket(ADDR.caller);
     const callee = await c.callee.socket(ADDR.callee);
     const ports = await c.setupCall(c.relays.relay1!, callId, caller.port, callee.port);
@@ -204,7 +220,7 @@ export async function endCall(r: RunningCall, name: RelayName, callId: string): 
   await r.callee.stop();
   await r.c.relays[name]!.ng.ok({ command: 'delete', 'call-id': callId, 'from-tag': 'caller-tag' });
   for (const relay of Object.values(r.c.relays)) await waitFor('the call to end on every relay', async () => (await numSessions(relay)).total === 0, 3000);
-  await waitFor('no key of the call in any DB', () => [...r.c.keys(1), ...r.c.keys(2)].length === 0, 3000);
+  await waitFor('no key of the call in any DB', () => r.c.allKeys().length === 0, 3000);
 }
 
 /**

@@ -6,7 +6,7 @@ import { waitFor } from '../helpers/Relay.js';
 // In-call failover the way operators run it (docs/cluster.md): relays, Redis and phones each in
 // a network namespace on one bridge, the owner SIGKILLed and its VIP moved to the standby at once.
 // Default ownership settings throughout (active-switchover on).
-describe('in-call failover between two relays in network namespaces', () => {
+describe('in-call failover between relays in network namespaces', () => {
   const cluster = clusterPerTest();
 
   it('keeps RTP flowing both ways through the standby after the owner dies, and a delete there ends the call', async () => {
@@ -78,6 +78,22 @@ describe('in-call failover between two relays in network namespaces', () => {
     await r.caller.stream(ADDR.vip1, r.ports.callerSide, 0x1111);
     await waitForMedia(r.callee, Date.now());
     await waitFor('relay2 to own the call', async () => (await numSessions(r.c.relays.relay2!)).own === 1, 3000);
+    await endCall(r, 'relay2', callId);
+  });
+
+  it('three relays: the third follows the takeover to the survivor and drops its copy when the call ends there', async () => {
+    const callId = 'failover-three';
+    const r = await cluster.withCall(callId, { relays: 3 });
+    const relay3 = r.c.relays.relay3!;
+    await r.c.holds('relay2', callId);
+    await r.c.holds('relay3', callId);
+    for (const name of ['relay2', 'relay3'] as const) expect(await numSessions(r.c.relays[name]!)).toMatchObject({ own: 0, foreign: 1, total: 1 });
+    await failOver(r, 'three relays, VIP1 to relay2');
+    // relay3's copy now comes from relay2's DB and survives the old owner's record going away.
+    await waitFor("relay3's copy to follow the new owner", async () => / redis_keyspace:2 \| foreign:yes/.test(await relay3.cli('list sessions all')), 3000);
+    expect(await numSessions(relay3)).toMatchObject({ own: 0, foreign: 1 });
+    // Never torn down and rebuilt on the way (the new record is written before the old one goes).
+    expect(relay3.output).not.toContain('"reason":"foreign_deleted"');
     await endCall(r, 'relay2', callId);
   });
 
