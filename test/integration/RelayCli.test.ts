@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +155,21 @@ describe('ngrelay CLI', () => {
     expect(table[0]).toBe('                Proxy ' + names.map((n) => `| ${n.padStart(10)} `).join(''));
     expect(table[1]).toMatch(/^ {12}127\.0\.0\.1 \| +\d+ \| +[1-9]\d* \| /);
     await relay.cli('terminate all');
+  });
+
+  it('closes a connection whose line is too long, and shrugs off binary junk', async () => {
+    const raw = (bytes: Buffer): Promise<string> =>
+      new Promise((resolve) => {
+        let out = '';
+        const sock = net.connect({ host: '127.0.0.1', port: relay.cliPort }, () => sock.write(bytes));
+        sock.setEncoding('latin1');
+        sock.on('data', (d: string) => (out += d));
+        sock.on('close', () => resolve(out));
+        sock.on('error', () => undefined);
+      });
+    expect(await raw(Buffer.alloc(5000, 0x61))).toBe('');
+    expect(await raw(Buffer.from([0xff, 0x00, 0x20, 0x0a]))).toMatch(/^Unknown or incomplete command::/);
+    expect(await relay.cli('list numsessions')).toBe(numsessions(0, 0));
   });
 
   it("works with Debian's rtpengine-ctl and with ngrelay-ctl", async () => {
