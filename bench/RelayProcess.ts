@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NgControl } from './NgControl.js';
 
@@ -49,6 +49,8 @@ export class RelayProcess {
 
   static async launch(l: RelayLaunch): Promise<RelayProcess> {
     const cmd = relayCommand(l);
+    if (!existsSync(cmd[1]!) && l.kind === 'ngrelay') throw new Error(`${cmd[1]} is missing: run 'npm run build' first`);
+    if (!existsSync(cmd[0]!)) throw new Error(`${cmd[0]} is missing: 'apt-get install rtpengine-daemon', or leave it out with --relays=ngrelay`);
     const log = openSync(l.logFile, 'w');
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', log, log] });
     closeSync(log);
