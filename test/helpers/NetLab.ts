@@ -22,6 +22,24 @@ function sh(cmd: string[], what = cmd.join(' ')): string {
   return r.stdout;
 }
 
+/** Namespaces of labs whose test process died without cleaning up (SIGKILL, a crash). */
+function sweepStale(): void {
+  const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of list.split('\n')) {
+    const m = /^(ngr(\d+)x\d+-\S+)/.exec(line);
+    if (m && !alive(Number(m[2]))) spawnSync('ip', ['netns', 'del', m[1]!]);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Fails with a clear message when this machine cannot run the lab (never skips). */
 function preflight(): void {
   if (process.getuid?.() !== 0) throw new Error('NetLab needs root (ip netns, veth, bridge); CI runs as root');
@@ -46,6 +64,7 @@ export class NetLab {
 
   static create(): NetLab {
     preflight();
+    sweepStale();
     const lab = new NetLab(`ngr${process.pid}x${++labSeq}`);
     live.add(lab);
     try {

@@ -15,6 +15,10 @@ describe('in-call failover between relays in network namespaces', () => {
     const relay2 = r.c.relays.relay2!;
     await r.c.holds('relay2', callId);
     expect(await numSessions(relay2)).toMatchObject({ own: 0, foreign: 1 });
+    // ip_nonlocal_bind: the standby holds the call's sockets on VIP1 before the address is there.
+    const bound = r.c.lab.run('relay2', 'ss', '-H', '-uln');
+    expect(bound).toContain(`${ADDR.vip1}:${r.ports.callerSide} `);
+    expect(bound).toContain(`${ADDR.vip1}:${r.ports.calleeSide} `);
 
     const gap = await failOver(r, 'standby running before the call');
     // Through the survivor, still from the VIP ports the phones know.
