@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterRelay, numSessions, TestCall, waitSessions } from '../helpers/cluster.js';
+import { RedisServer } from '../helpers/RedisServer.js';
+import type { Relay } from '../helpers/Relay.js';
+
+type Dict = Record<string, unknown>;
+
+/** The relay's local RTP ports of a call, from `query`. */
+async function localPorts(relay: Relay, callId: string): Promise<number[]> {
+  const q = await relay.ng.ok({ command: 'query', 'call-id': callId });
+  return Object.values(q['tags'] as Dict).flatMap((t) =>
+    ((t as Dict)['medias'] as Dict[]).flatMap((m) => (m['streams'] as Dict[]).map((s) => s['local port'] as number)),
+  );
+}
+
+describe('a relay restarted on its DB restores its own calls', () => {
+  let redis: RedisServer;
+  let relay: Relay;
+  const calls: TestCall[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'] });
+    for (const id of ['rs-1', 'rs-2']) {
+      const c = await TestCall.place(relay, id);
+      await c.mediaFlows();
+      calls.push(c);
+    }
+  });
+
+  afterAll(async () => {
+    for (const c of calls) c.close();
+    await relay?.stop();
+    await redis?.stop();
+  });
+
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    it(`after ${signal}: same ports, media flows again`, async () => {
+      const before = await Promise.all(calls.map((c) => localPorts(relay, c.callId)));
+      await relay.stop(signal);
+      expect(await redis.client(1).exists('rs-1', 'rs-2')).toBe(2);
+      relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
+      expect(await numSessions(relay)).toEqual({ own: 2, foreign: 0, total: 2 });
+      for (const [i, c] of calls.entries()) {
+        expect(await localPorts(relay, c.callId)).toEqual(before[i]);
+        await c.mediaFlows();
+      }
+      expect(await relay.cli('list sessions own')).toMatch(/rs-1 \| deletionmark:  no \| .*redis_keyspace:1 \| foreign:no/);
+      // Still the owner: a delete removes the record.
+      if (signal === 'SIGKILL') {
+        await relay.ng.ok({ command: 'delete', 'call-id': 'rs-2', 'from-tag': 'rs-2-A' });
+        expect(await redis.client(1).exists('rs-2')).toBe(0);
+        await waitSessions(relay, { own: 1, foreign: 0 });
+      }
+    });
+  }
+});
+
+describe('a standby started after the calls exist', () => {
+  it('restores them as foreign at start-up, before it answers', async () => {
+    const redis = await RedisServer.start();
+    const owner = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'] });
+    const calls = [await TestCall.place(owner, 'late-1'), await TestCall.place(owner, 'late-2')];
+    const standby = await clusterRelay(redis, 2, { interfaces: ['pub2/127.0.0.2;pub1/127.0.0.3'], subscribe: [1] });
+    try {
+      expect(await numSessions(standby)).toEqual({ own: 0, foreign: 2, total: 2 });
+      for (const c of calls) expect(await localPorts(standby, c.callId)).toEqual(await localPorts(owner, c.callId));
+      expect(await standby.cli('list sessions foreign')).toMatch(/late-1 \| .*redis_keyspace:1 \| foreign:yes/);
+    } finally {
+      for (const c of calls) c.close();
+      await owner.stop();
+      await standby.stop();
+      await redis.stop();
+    }
+  });
+});
