@@ -18,24 +18,36 @@ export interface RedisRuntime {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|\bAUTH\b/i;
+
 /** Waits about 10 s for the server to answer with the role we need; the error says why not. */
 async function waitForServer(conn: Redis, spec: RedisSpec, needMaster: boolean): Promise<void> {
   let last = 'no answer';
-  for (let i = 0; i < 11; i++) {
-    try {
-      if (conn.status !== 'ready') await conn.connect().catch((e: Error) => { throw e; });
-      const info = await conn.info('replication');
-      const role = /role:(\S+)/.exec(info)?.[1] ?? 'unknown';
-      if (!needMaster || role === 'master' || role === 'active-replica') return;
-      last = `role is '${role}', not master`;
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/WRONGPASS|NOAUTH|invalid password|AUTH/i.test(msg)) {
-        throw new Error(`Redis authentication failed for ${describeRedis(spec)}: ${msg}`);
+  let authFailure: string | null = null;
+  // ioredis reports a refused AUTH only as an 'error' event; connect() just says "closed".
+  const onError = (e: Error): void => {
+    if (AUTH_FAILURE.test(e.message)) authFailure = e.message;
+    else last = e.message;
+  };
+  conn.on('error', onError);
+  try {
+    for (let i = 0; i < 11; i++) {
+      try {
+        if (conn.status !== 'ready') await conn.connect();
+        const info = await conn.info('replication');
+        const role = /role:(\S+)/.exec(info)?.[1] ?? 'unknown';
+        if (!needMaster || role === 'master' || role === 'active-replica') return;
+        last = `role is '${role}', not master`;
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (AUTH_FAILURE.test(msg)) authFailure = msg;
+        else if (!/already connect|Connection is closed|isn't writeable/i.test(msg)) last = msg;
       }
-      if (!/already connect/i.test(msg)) last = msg;
+      if (authFailure !== null) throw new Error(`Redis authentication failed for ${describeRedis(spec)}: ${authFailure}`);
+      await sleep(1000);
     }
-    await sleep(1000);
+  } finally {
+    conn.off('error', onError);
   }
   throw new Error(`Cannot start up without running Redis at ${describeRedis(spec)}: ${last}`);
 }
