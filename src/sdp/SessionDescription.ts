@@ -127,7 +127,8 @@ export function mediaConnection(sd: SessionDescription, m: MediaDescription): Co
   return m.connection ?? sd.connection;
 }
 
-const STATIC_PAYLOADS: Record<string, string> = {
+/** RFC 3551 names of the static payload types rtpengine writes a=rtpmap lines for. */
+export const STATIC_PAYLOADS: Record<string, string> = {
   '0': 'PCMU/8000', '3': 'GSM/8000', '4': 'G723/8000', '8': 'PCMA/8000', '9': 'G722/8000',
   '13': 'CN/8000', '18': 'G729/8000',
 };

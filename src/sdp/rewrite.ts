@@ -1,4 +1,4 @@
-import { attributeName, isIceAttribute, type SessionDescription } from './SessionDescription.js';
+import { attributeName, isIceAttribute, STATIC_PAYLOADS, type MediaDescription, type SessionDescription } from './SessionDescription.js';
 
 /** What the relay puts into one m= section of the SDP it passes on. */
 export interface MediaRewrite {
@@ -24,9 +24,55 @@ export interface RewriteOptions {
 
 const ipv = (family: 4 | 6): string => (family === 6 ? 'IP6' : 'IP4');
 
-/** Produces the SDP to send on, changing only addresses, ports, a=rtcp, ICE and, if asked, o=. */
+const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
+/** Attributes the relay writes itself, in its own order. */
+const GENERATED = new Set(['mid', 'rtpmap', 'fmtp', 'rtcp-fb', 'rtcp', 'rtcp-mux', 'ptime', ...DIRECTIONS]);
+
+const payloadOf = (line: string): string => /^a=[\w-]+:(\S+)/.exec(line)?.[1] ?? '';
+
+/**
+ * The lines after m= in rtpengine 10.5's order: other lines (c=, b= ...) where they were,
+ * a=mid, the remaining attributes as they came, then per payload a=rtpmap (written for
+ * static types too), a=fmtp and a=rtcp-fb, then the direction (the session's, or sendrecv,
+ * when the section has none), a=rtcp, a=rtcp-mux and a=ptime.
+ */
+function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, sessionDirection: string | undefined): string[] {
+  const lines: string[] = [];
+  const byName = new Map<string, string[]>();
+  const kept: string[] = [];
+  for (const line of m.lines.slice(1)) {
+    if (line.startsWith('c=')) lines.push(`c=IN ${ipv(r.family)} ${r.address}`);
+    else if (!line.startsWith('a=')) lines.push(line);
+    else if (opt.removeIce && isIceAttribute(line)) continue;
+    else {
+      const name = attributeName(line) ?? '';
+      if (GENERATED.has(name)) byName.set(name, [...(byName.get(name) ?? []), line]);
+      else kept.push(line);
+    }
+  }
+  const get = (name: string): string[] => byName.get(name) ?? [];
+  lines.push(...get('mid'), ...kept);
+  for (const pt of m.formats) {
+    const rtpmap = get('rtpmap').find((l) => payloadOf(l) === pt) ?? (STATIC_PAYLOADS[pt] ? `a=rtpmap:${pt} ${STATIC_PAYLOADS[pt]}` : undefined);
+    if (rtpmap) lines.push(rtpmap);
+    lines.push(...get('fmtp').filter((l) => payloadOf(l) === pt), ...get('rtcp-fb').filter((l) => payloadOf(l) === pt));
+  }
+  // Codec lines for payloads the m= line does not list (a=rtcp-fb:* ...) stay too.
+  for (const name of ['rtpmap', 'fmtp', 'rtcp-fb']) lines.push(...get(name).filter((l) => !m.formats.includes(payloadOf(l))));
+  lines.push(`a=${m.direction ?? sessionDirection ?? 'sendrecv'}`);
+  if (r.rtcpPort !== null && opt.rtcpAttribute !== 'none') {
+    lines.push(opt.rtcpAttribute === 'full' ? `a=rtcp:${r.rtcpPort} IN ${ipv(r.family)} ${r.address}` : `a=rtcp:${r.rtcpPort}`);
+  }
+  if (r.rtcpMux) lines.push('a=rtcp-mux');
+  lines.push(...get('ptime'));
+  return lines;
+}
+
+/** Produces the SDP to send on: addresses, ports, a=rtcp, ICE, o= if asked, attributes in rtpengine's order. */
 export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string {
   const out: string[] = [];
+  // A session-level direction goes into every media section the relay writes.
+  const movesDirection = opt.medias.some((r) => r !== null);
   for (const line of sd.sessionLines) {
     if (line.startsWith('c=')) {
       out.push(`c=IN ${ipv(opt.family)} ${opt.address}`);
@@ -38,6 +84,8 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
         out.push(`o=${f.join(' ')}`);
       } else out.push(line);
     } else if (opt.removeIce && isIceAttribute(line)) {
+      continue;
+    } else if (movesDirection && DIRECTIONS.has(attributeName(line) ?? '')) {
       continue;
     } else out.push(line);
   }
@@ -52,32 +100,7 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
       return;
     }
     out.push(m.lines[0]!.replace(/^(m=\S+ )\d+((?:\/\d+)? )(\S+)/, (_l, head: string, count: string, proto: string) => `${head}${r.rtpPort}${count}${r.protocol ?? proto}`));
-    let rtcpDone = false;
-    const rtcpLine = (): string | null => {
-      if (r.rtcpPort === null || opt.rtcpAttribute === 'none') return null;
-      return opt.rtcpAttribute === 'full' ? `a=rtcp:${r.rtcpPort} IN ${ipv(r.family)} ${r.address}` : `a=rtcp:${r.rtcpPort}`;
-    };
-    for (const line of m.lines.slice(1)) {
-      if (line.startsWith('c=')) {
-        out.push(`c=IN ${ipv(r.family)} ${r.address}`);
-        continue;
-      }
-      const name = attributeName(line);
-      if (name === 'rtcp') {
-        const l = rtcpLine();
-        if (l) out.push(l);
-        rtcpDone = true;
-      } else if (name === 'rtcp-mux') {
-        if (r.rtcpMux) out.push(line);
-      } else if (opt.removeIce && isIceAttribute(line)) {
-        continue;
-      } else out.push(line);
-    }
-    if (!rtcpDone) {
-      const l = rtcpLine();
-      if (l) out.push(l);
-    }
-    if (r.rtcpMux && !m.rtcpMux) out.push('a=rtcp-mux');
+    out.push(...mediaBody(m, r, opt, sd.direction));
   });
   return out.join('\r\n') + '\r\n';
 }

@@ -95,9 +95,9 @@ describe('rewriteSdp', () => {
       'a=rtpmap:0 PCMU/8000',
       'a=rtpmap:101 telephone-event/8000',
       'a=fmtp:101 0-16',
-      'a=ptime:20',
       'a=sendrecv',
       'a=rtcp:40001',
+      'a=ptime:20',
     ]));
   });
 
@@ -112,10 +112,10 @@ describe('rewriteSdp', () => {
     expect(out).toContain('a=candidate:1 1 UDP 2130706431 127.0.0.2 45000 typ host\r\n');
   });
 
-  it('replaces an existing a=rtcp in place, in short or full form, or drops it', () => {
+  it('replaces an existing a=rtcp, in short or full form, or drops it', () => {
     const sd = parseSdp(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=audio 4000 RTP/AVP 0', 'a=rtcp:4005 IN IP4 192.0.2.1', 'a=sendrecv']));
-    expect(rewriteSdp(sd, opts())).toBe(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtcp:40001', 'a=sendrecv']));
-    expect(rewriteSdp(sd, opts({ rtcpAttribute: 'full' }))).toContain('m=audio 40000 RTP/AVP 0\r\na=rtcp:40001 IN IP4 127.0.0.1\r\na=sendrecv\r\n');
+    expect(rewriteSdp(sd, opts())).toBe(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', 'a=rtcp:40001']));
+    expect(rewriteSdp(sd, opts({ rtcpAttribute: 'full' }))).toContain('a=sendrecv\r\na=rtcp:40001 IN IP4 127.0.0.1\r\n');
     expect(rewriteSdp(sd, opts({ rtcpAttribute: 'none' }))).not.toContain('a=rtcp');
   });
 
@@ -135,8 +135,8 @@ describe('rewriteSdp', () => {
     }));
     expect(out).toBe(crlf([
       'v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 't=0 0',
-      'm=audio 40000 RTP/AVP 0', 'c=IN IP4 127.0.0.1', 'a=sendrecv', 'a=rtcp:40001',
-      'm=video 40010 RTP/AVP 96', 'c=IN IP4 127.0.0.1', 'a=rtpmap:96 H264/90000', 'a=rtcp:40011',
+      'm=audio 40000 RTP/AVP 0', 'c=IN IP4 127.0.0.1', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', 'a=rtcp:40001',
+      'm=video 40010 RTP/AVP 96', 'c=IN IP4 127.0.0.1', 'a=rtpmap:96 H264/90000', 'a=sendrecv', 'a=rtcp:40011',
       'm=video 0 RTP/AVP 97', 'c=IN IP4 127.0.0.1', 'a=rtpmap:97 VP8/90000',
     ]));
   });
@@ -158,11 +158,33 @@ describe('rewriteSdp', () => {
   it('adds a=rtcp-mux when muxing and keeps it only then', () => {
     const sd = parseSdp(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=audio 4000 RTP/AVP 0', 'a=rtcp-mux']));
     expect(rewriteSdp(sd, opts({ medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40000, rtcpMux: true }] })))
-      .toContain('m=audio 40000 RTP/AVP 0\r\na=rtcp-mux\r\na=rtcp:40000\r\n');
+      .toContain('m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\na=rtcp:40000\r\na=rtcp-mux\r\n');
     expect(rewriteSdp(sd, opts())).not.toContain('a=rtcp-mux');
     const plain = parseSdp(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=audio 4000 RTP/AVP 0']));
     expect(rewriteSdp(plain, opts({ medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: true }] })))
-      .toBe(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtcp:40001', 'a=rtcp-mux']));
+      .toBe(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', 'a=rtcp:40001', 'a=rtcp-mux']));
+  });
+
+  // Inputs sent to the Debian rtpengine 10.5 daemon and its outputs, ports replaced.
+  it("orders attributes as rtpengine 10.5 does: others first, then codecs, direction, rtcp, ptime", () => {
+    const one = parseSdp(crlf(['v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 'c=IN IP4 127.0.0.5', 't=0 0', 'm=audio 4000 RTP/AVP 8 0 101', 'b=AS:64',
+      'a=foo:bar', 'a=rtpmap:101 telephone-event/8000', 'a=maxptime:40', 'a=fmtp:101 0-15', 'a=ptime:20']));
+    expect(rewriteSdp(one, opts())).toBe(crlf(['v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 8 0 101', 'b=AS:64',
+      'a=foo:bar', 'a=maxptime:40', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15',
+      'a=sendrecv', 'a=rtcp:40001', 'a=ptime:20']));
+
+    const two = parseSdp(crlf(['v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 't=0 0', 'm=audio 4000 RTP/AVP 96 101', 'c=IN IP4 127.0.0.5',
+      'a=rtpmap:96 opus/48000/2', 'a=rtpmap:101 telephone-event/48000', 'a=fmtp:96 useinbandfec=1', 'a=fmtp:101 0-15', 'a=rtcp-fb:96 nack',
+      'a=rtcp-mux', 'a=recvonly', 'a=mid:0']));
+    expect(rewriteSdp(two, opts({ medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: true }] }))).toBe(crlf([
+      'v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 't=0 0', 'm=audio 40000 RTP/AVP 96 101', 'c=IN IP4 127.0.0.1', 'a=mid:0',
+      'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 useinbandfec=1', 'a=rtcp-fb:96 nack', 'a=rtpmap:101 telephone-event/48000', 'a=fmtp:101 0-15',
+      'a=recvonly', 'a=rtcp:40001', 'a=rtcp-mux']));
+
+    // A session-level direction moves into the media section.
+    const three = parseSdp(crlf(['v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 'c=IN IP4 127.0.0.5', 't=0 0', 'a=sendonly', 'm=audio 4000 RTP/AVP 0', 'a=x-custom']));
+    expect(rewriteSdp(three, opts())).toBe(crlf(['v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0',
+      'a=x-custom', 'a=rtpmap:0 PCMU/8000', 'a=sendonly', 'a=rtcp:40001']));
   });
 
   it('writes CRLF whatever the input line ends were', () => {
