@@ -8,6 +8,8 @@ export interface NgExchange {
   client: string;
   request: Dict;
   reply?: Dict;
+  /** The tap kept the reply from the client (a lost reply). */
+  dropped?: boolean;
 }
 
 function split(datagram: Buffer): { cookie: string; body: Buffer } {
@@ -36,14 +38,16 @@ export class NgTap {
     private readonly socket: dgram.Socket,
     readonly port: number,
     private readonly relay: { host: string; port: number },
+    private readonly dropReply: (ex: NgExchange) => boolean,
   ) {
     socket.on('message', (msg, rinfo) => this.fromClient(msg, rinfo));
   }
 
-  static async open(relay: { host: string; port: number }): Promise<NgTap> {
+  /** `dropReply` decides, per exchange, whether its reply gets lost on the way back. */
+  static async open(relay: { host: string; port: number }, dropReply: (ex: NgExchange) => boolean = () => false): Promise<NgTap> {
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-    return new NgTap(socket, socket.address().port, relay);
+    return new NgTap(socket, socket.address().port, relay, dropReply);
   }
 
   private fromClient(msg: Buffer, client: dgram.RemoteInfo): void {
@@ -55,7 +59,11 @@ export class NgTap {
       up.on('message', (reply) => {
         const { cookie, body } = split(reply);
         const ex = this.exchanges.find((e) => e.cookie === cookie && e.client === key && !e.reply);
-        if (ex) ex.reply = decode(body);
+        if (ex) {
+          ex.reply = decode(body);
+          ex.dropped = this.dropReply(ex);
+          if (ex.dropped) return;
+        }
         this.socket.send(reply, client.port, client.address);
       });
       this.upstreams.set(key, up);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kamailio } from '../helpers/Kamailio.js';
 import { CALLEE_IP, CALLER_IP, placeKamailioCall } from '../helpers/KamailioCall.js';
 import { MediaPair } from '../helpers/MediaPair.js';
+import { NgTap } from '../helpers/NgTap.js';
 import { freePort } from '../helpers/ports.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
 import { SipUserAgent } from '../helpers/SipUserAgent.js';
@@ -151,6 +152,29 @@ describe('Kamailio whose relay does not answer the start-up ping', () => {
     } finally {
       alice.close();
       await kamailio.stop();
+    }
+  });
+});
+
+describe('Kamailio resending an NG request whose reply was lost', () => {
+  it('gets the same reply from the cookie cache, and the call goes on with one set of ports', async () => {
+    const relay = await Relay.start({ args: ['--delete-delay=0', '--timeout=30'] });
+    // The first reply to the first offer is lost; Kamailio resends after rtpengine_tout_ms.
+    const tap = await NgTap.open({ host: '127.0.0.1', port: relay.ngPort }, (ex) => ex.request['command'] === 'offer' && !tap.exchanges.some((e) => e.dropped));
+    let kamailio: Kamailio | undefined;
+    try {
+      kamailio = await Kamailio.start({ ngPort: tap.port });
+      const call = await placeKamailioCall({ kamailio, relay: { address: RELAY_IP, portMin: relay.portMin, portMax: relay.portMax } });
+      const offers = tap.exchanges.filter((e) => e.request['call-id'] === call.callId && e.request['command'] === 'offer');
+      expect(offers[0]!.dropped).toBe(true);
+      expect(offers[1]!.cookie).toBe(offers[0]!.cookie);
+      expect(offers[1]!.reply).toEqual(offers[0]!.reply);
+      expect(relay.output).toContain('duplicate NG request answered from cache');
+      await waitFor('no own session after BYE', async () => (await relay.cli('list numsessions')).includes('Current sessions own: 0'));
+    } finally {
+      await kamailio?.stop();
+      tap.close();
+      expect(await relay.stop()).toBe(0);
     }
   });
 });
