@@ -167,6 +167,7 @@ export async function exchangeSdp(
     // ICE=remove or not: ngrelay does not terminate ICE, so candidates always go.
     removeIce: true,
     rtcpAttribute: req.has('no-rtcp-attribute') ? 'none' : req.has('full-rtcp-attribute') ? 'full' : 'short',
+    originalSendrecv: req.has('original-sendrecv'),
     medias: rewrites,
   });
 }

@@ -18,6 +18,8 @@ export interface RewriteOptions {
   replaceOrigin: boolean;
   removeIce: boolean;
   rtcpAttribute: 'short' | 'full' | 'none';
+  /** Flag `original sendrecv`: no a=sendrecv is added where the input had no direction. */
+  originalSendrecv?: boolean;
   /** One entry per m= line; null leaves a section alone (rejected, port 0). */
   medias: (MediaRewrite | null)[];
 }
@@ -59,7 +61,8 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   }
   // Codec lines for payloads the m= line does not list (a=rtcp-fb:* ...) stay too.
   for (const name of ['rtpmap', 'fmtp', 'rtcp-fb']) lines.push(...get(name).filter((l) => !m.formats.includes(payloadOf(l))));
-  lines.push(`a=${m.direction ?? sessionDirection ?? 'sendrecv'}`);
+  const direction = m.direction ?? sessionDirection ?? (opt.originalSendrecv ? undefined : 'sendrecv');
+  if (direction) lines.push(`a=${direction}`);
   if (r.rtcpPort !== null && opt.rtcpAttribute !== 'none') {
     lines.push(opt.rtcpAttribute === 'full' ? `a=rtcp:${r.rtcpPort} IN ${ipv(r.family)} ${r.address}` : `a=rtcp:${r.rtcpPort}`);
   }

@@ -187,6 +187,12 @@ describe('rewriteSdp', () => {
       'a=x-custom', 'a=rtpmap:0 PCMU/8000', 'a=sendonly', 'a=rtcp:40001']));
   });
 
+  it("adds a=sendrecv where the input had no direction, unless told 'original sendrecv'", () => {
+    const sd = parseSdp(crlf(['v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 'c=IN IP4 127.0.0.5', 't=0 0', 'm=audio 4000 RTP/AVP 0']));
+    expect(rewriteSdp(sd, opts())).toContain('a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\na=rtcp:40001\r\n');
+    expect(rewriteSdp(sd, opts({ originalSendrecv: true }))).toContain('a=rtpmap:0 PCMU/8000\r\na=rtcp:40001\r\n');
+  });
+
   it('writes CRLF whatever the input line ends were', () => {
     const lf = rewriteSdp(parseSdp(OFFER.join('\n') + '\n'), opts());
     const mixed = rewriteSdp(parseSdp(OFFER.join('\r\n').replace('\r\ns=', '\ns=') + '\n'), opts());
