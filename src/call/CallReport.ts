@@ -41,7 +41,8 @@ function mediaReport(m: Media): NgDict {
   if (m.muxed) flags.push('rtcp-mux');
   if (m.rtp?.leg?.asymmetric) flags.push('asymmetric');
   const r: NgDict = { index: m.index, type: m.type, protocol: m.protocol };
-  if (m.codecs[0]) r['codec'] = m.codecs[0];
+  const codec = m.reportedCodec;
+  if (codec) r['codec'] = codec;
   r['streams'] = m.streams().map((st) => streamReport(st, m));
   r['flags'] = flags;
   return r;

@@ -32,6 +32,11 @@ export class Media {
     return s;
   }
 
+  /** The codec reports name: like rtpengine, only once RTP has arrived (then the SDP's first). */
+  get reportedCodec(): string | undefined {
+    return (this.rtp?.leg?.packets ?? 0) > 0 ? this.codecs[0] : undefined;
+  }
+
   /** Whether the party sends media: decides between `timeout` and `silent-timeout`. */
   get sending(): boolean {
     return (this.direction === 'sendrecv' || this.direction === 'sendonly') && this.sdpAddress !== null

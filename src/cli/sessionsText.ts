@@ -27,7 +27,7 @@ export function sessionDetail(c: Call): string {
       out += `---     subscription of '${ml.peer.tag}'\n`;
     }
     for (const m of ml.medias) {
-      out += `------ Media #${m.index} (${m.type} over ${m.protocol}) using ${m.codecs[0] ?? 'unknown codec'}\n`;
+      out += `------ Media #${m.index} (${m.type} over ${m.protocol}) using ${m.reportedCodec ?? 'unknown codec'}\n`;
       for (const st of m.streams()) {
         const leg = st.leg;
         const remote = leg && leg.remotePort ? leg.remoteAddress : '';

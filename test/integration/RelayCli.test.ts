@@ -4,7 +4,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Relay, ROOT } from '../helpers/Relay.js';
+import { Relay, ROOT, waitFor } from '../helpers/Relay.js';
+import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
 import { isUdpBound } from '../helpers/ports.js';
 import { audioSdp, readSdp } from '../helpers/sdp.js';
 
@@ -76,11 +77,33 @@ describe('ngrelay CLI', () => {
     ]);
     expect(text).toContain("---     subscribed to 'B'\n");
     expect(text).toContain("---     subscription of 'B'\n");
-    expect(text).toContain('------ Media #1 (audio over RTP/AVP) using PCMU/8000\n');
+    // As in rtpengine, the codec is known once media has arrived.
+    expect(text).toContain('------ Media #1 (audio over RTP/AVP) using unknown codec\n');
     expect(text).toMatch(new RegExp(`-------- Port {7}127\\.0\\.0\\.1:${port} <> {7}127\\.0\\.0\\.3:46000, SSRC 0, 0 p, 0 b, 0 e, \\d+ ts\n`));
     expect(text.endsWith(' ts\n\n')).toBe(true);
     expect(text).toMatch(/ \(RTCP\), SSRC 0, 0 p, 0 b, 0 e, \d+ ts\n/);
     await relay.cli('terminate detail-1');
+  });
+
+  it('names the codec once media has arrived, in the session detail and the query', async () => {
+    const caller = await RtpEndpoint.open('127.0.0.1');
+    try {
+      await relay.ng.ok({ command: 'offer', sdp: audioSdp('127.0.0.1', caller.port), 'call-id': 'codec-1', 'from-tag': 'A' });
+      const a = await relay.ng.ok({ command: 'answer', sdp: audioSdp('127.0.0.3', 46000), 'call-id': 'codec-1', 'from-tag': 'A', 'to-tag': 'B' });
+      const toCaller = readSdp(a['sdp'] as string).medias[0]!.port;
+      for (let i = 0; i < 3; i++) caller.send(rtpPacket(i, 4242), toCaller, '127.0.0.1');
+      const q = await waitFor('the relay to count the caller\'s packets', async () => {
+        const r = await relay.ng.ok({ command: 'query', 'call-id': 'codec-1', 'from-tag': 'A' });
+        const media = ((r['tags'] as Record<string, Record<string, unknown>>)['A']!['medias'] as Record<string, unknown>[])[0]!;
+        return media['codec'] ? media : null;
+      });
+      expect(q['codec']).toBe('PCMU/8000');
+      const text = await relay.cli('list sessions codec-1');
+      expect(text).toMatch(/--- Tag 'A'[^]*using PCMU\/8000\n[^]*--- Tag 'B'[^]*using unknown codec\n/);
+    } finally {
+      caller.close();
+      await relay.cli('terminate codec-1');
+    }
   });
 
   it('terminates one call, all, own and foreign calls', async () => {
