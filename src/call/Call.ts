@@ -10,6 +10,8 @@ export class Call {
   readonly monologues = new Map<string, Monologue>();
   /** The callee side between offer and answer, before its tag is known. */
   pending: Monologue | null = null;
+  /** The party that sent the latest offer: FROM_TAG in `list sessions` (a callee's re-INVITE flips it). */
+  offerer: Monologue | null = null;
   lastSignal: number;
   /** Created from a peer's Redis record; never written back, only final-timeout applies. */
   foreign = false;

@@ -19,8 +19,9 @@ export function sessionDetail(c: Call): string {
   out += `proxy: ${c.createdFrom}\ntos: ${c.tos}\nlast_signal: ${Math.floor(c.lastSignal / 1000)}\n`;
   out += `redis_keyspace: ${Math.max(c.redisDb, 0)}\nforeign: ${c.foreign ? 'yes' : 'no'}\n\n`;
   const parties = c.parties();
-  parties.forEach((ml, i) => {
-    const type = i === 0 ? 'FROM_TAG' : ml.tag ? 'TO_TAG' : 'UNKNOWN';
+  parties.forEach((ml) => {
+    const offerer = c.offerer ?? parties[0];
+    const type = ml === offerer ? 'FROM_TAG' : ml.tag ? 'TO_TAG' : 'UNKNOWN';
     out += `--- Tag '${ml.tag}', type: ${type}, label '${ml.label ?? ''}', branch '${ml.viaBranch ?? ''}', callduration ${((now - ml.created) / 1000).toFixed(6)}\n`;
     if (ml.peer) {
       out += `---     subscribed to '${ml.peer.tag}'\n`;

@@ -75,6 +75,12 @@ describe('ngrelay CLI', () => {
       '',
       expect.stringMatching(/^--- Tag 'A', type: FROM_TAG, label '', branch '', callduration \d+\.\d{6}$/),
     ]);
+    expect(text).toMatch(/--- Tag 'B', type: TO_TAG, /);
+    // A re-INVITE from the callee makes it the FROM_TAG side, as in rtpengine.
+    await relay.ng.ok({ command: 'offer', sdp: audioSdp('127.0.0.3', 46000), 'call-id': 'detail-1', 'from-tag': 'B', 'to-tag': 'A' });
+    const flipped = await relay.cli('list sessions detail-1');
+    expect(flipped).toMatch(/--- Tag 'A', type: TO_TAG, /);
+    expect(flipped).toMatch(/--- Tag 'B', type: FROM_TAG, /);
     expect(text).toContain("---     subscribed to 'B'\n");
     expect(text).toContain("---     subscription of 'B'\n");
     // As in rtpengine, the codec is known once media has arrived.

@@ -63,6 +63,7 @@ export async function offer(s: Services, req: NgRequest): Promise<NgDict> {
       const receiver = offerReceiver(s, c, sender, toTag, toIface);
       if (req.has('record-call') || ['yes', 'on'].includes(req.str('record-call') ?? '')) s.hooks.startRecording(c);
       const out = await exchangeSdp(s, c, 'offer', sender, receiver, sd, req);
+      c.offerer = sender;
       await afterSignalling(s, c);
       return { sdp: out };
     } catch (e) {
