@@ -59,7 +59,8 @@ export class RedisServer {
   /** Kills the server (SIGKILL, like a crash) and waits for it to go. */
   async kill(): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    // A process killed by a signal has signalCode set and exitCode null.
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const gone = new Promise((r) => p.once('exit', r));
     p.kill('SIGKILL');
     await gone;
