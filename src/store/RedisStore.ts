@@ -34,6 +34,8 @@ export class RedisStore implements CallListener {
     private readonly maxWaitMs: number,
   ) {
     const c = conns.get(ownDb);
+    // Start-up usually waited for the connection already: no 'ready' event will come for it.
+    this.connectedOnce = c.status === 'ready';
     c.on('ready', () => this.onReady());
     c.on('close', () => {
       if (this.connectedOnce && !this.outage) {
@@ -88,7 +90,8 @@ export class RedisStore implements CallListener {
 
   /** Resolves when the call's queued state reached Redis, or after the bounded wait. */
   flushed(call: Call): Promise<void> {
-    if (!this.queue.has(call.callId)) return Promise.resolve();
+    // While Redis is away the write waits for the reconnection: reply at once, as rtpengine does.
+    if (!this.queue.has(call.callId) || this.conns.get(this.ownDb).status !== 'ready') return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         log.warn({ callId: call.callId, waitedMs: this.maxWaitMs }, 'Redis write still pending; replying anyway');
