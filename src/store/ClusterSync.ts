@@ -10,6 +10,9 @@ import type { RedisStore } from './RedisStore.js';
 
 const log = moduleLogger('cluster');
 
+/** How long a resync waits before dropping foreign calls whose records are missing. */
+const RESYNC_GRACE_MS = 3000;
+
 /**
  * Keeps the call table in line with Redis: FOREIGN copies of peers' calls (created, updated
  * in place, destroyed), start-up restore, and ownership. A record with a higher generation
@@ -27,23 +30,27 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   ) {}
 
   /** Events of one key are handled in arrival order; keys run independently. */
-  private serial(key: string, work: () => Promise<void>): void {
+  private serial(key: string, work: () => Promise<unknown>): Promise<void> {
     const prev = this.perKey.get(key) ?? Promise.resolve();
     const next = prev
       .then(work)
+      .then(() => undefined)
       .catch((e: Error) => log.error({ key, err: e.message }, 'keyspace event handling failed'))
       .finally(() => {
         if (this.perKey.get(key) === next) this.perKey.delete(key);
       });
     this.perKey.set(key, next);
+    return next;
   }
 
   written(db: number, key: string): void {
-    this.serial(key, async () => {
-      const text = await readRecordText(await this.readers.ready(db), key);
-      if (text === null) await this.claimedAndGone(db, key);
-      else await this.applyText(db, key, text);
-    });
+    void this.serial(key, () => this.readAndApply(db, key));
+  }
+
+  private async readAndApply(db: number, key: string): Promise<void> {
+    const text = await readRecordText(await this.readers.ready(db), key);
+    if (text === null) await this.claimedAndGone(db, key);
+    else await this.applyText(db, key, text);
   }
 
   /**
@@ -76,8 +83,32 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
     });
   }
 
+  /**
+   * After a lost subscription (or ksadd): read the DB again, each key in line with its events.
+   * A foreign call whose record is missing is dropped only if it is still missing after a
+   * grace period: a Redis that restarted empty has our peer's calls back once the peer
+   * reconnected and rewrote them, while a call that ended during the outage stays gone.
+   */
   resync(db: number): void {
-    this.serial(`\0resync:${db}`, () => this.readDb(db, 'foreign'));
+    void this.serial(`\0resync:${db}`, async () => {
+      const keys = new Set(await scanKeys(await this.readers.ready(db)));
+      await Promise.all([...keys].map((key) => this.serial(key, () => this.readAndApply(db, key))));
+      const missing = this.s.registry.all().filter((c) => c.foreign && c.redisDb === db && !keys.has(c.callId)).map((c) => c.callId);
+      log.info({ db, keys: keys.size, missing: missing.length }, 'keyspace resynced');
+      if (missing.length > 0) setTimeout(() => this.dropIfGone(db, missing), RESYNC_GRACE_MS).unref();
+    });
+  }
+
+  private dropIfGone(db: number, callIds: string[]): void {
+    for (const key of callIds) {
+      void this.serial(key, async () => {
+        const call = this.s.registry.get(key);
+        if (!call || !call.foreign || call.redisDb !== db) return;
+        if ((await (await this.readers.ready(db)).exists(key)) === 1) return;
+        log.info({ callId: key, db }, 'foreign call ended while the subscription was down');
+        this.s.registry.destroy(call, 'foreign_deleted', false);
+      });
+    }
   }
 
   /** Start-up: peers' DBs as FOREIGN first, then our own DB as OWN. */
@@ -86,22 +117,19 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
     await this.readDb(this.store.ownDb, 'own');
   }
 
+  /** SCAN and pipelined reads; each record is applied in line with that key's events. */
   private async readDb(db: number, as: 'own' | 'foreign'): Promise<void> {
     const conn = await this.readers.ready(db);
     const keys = await scanKeys(conn);
     const records = await readRecords(conn, keys);
     let restored = 0;
-    for (const [key, text] of records) {
-      if (as === 'own') {
-        if (await this.restoreOwn(key, text)) restored++;
-      } else if (await this.applyText(db, key, text)) restored++;
-    }
-    if (as === 'foreign') {
-      // A call that ended while we were not listening must not linger.
-      for (const call of this.s.registry.all()) {
-        if (call.foreign && call.redisDb === db && !records.has(call.callId)) this.s.registry.destroy(call, 'foreign_deleted', false);
-      }
-    }
+    await Promise.all(
+      [...records].map(([key, text]) =>
+        this.serial(key, async () => {
+          if (await (as === 'own' ? this.restoreOwn(key, text) : this.applyText(db, key, text))) restored++;
+        }),
+      ),
+    );
     log.info({ db, as, keys: keys.length, restored }, 'keyspace read');
   }
 
