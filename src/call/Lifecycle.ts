@@ -8,7 +8,9 @@ const log = moduleLogger('lifecycle');
 /**
  * Which timeout ends the call now, if any. A call lives while any one of its streams is
  * inside its limit: offer-timeout before the answer, silent-timeout for media the party
- * does not send, timeout otherwise. Foreign calls obey only final-timeout.
+ * does not send, timeout otherwise. The call is counted under the limit that held it
+ * longest (an unanswered call under offer-timeout, a held one under silent-timeout).
+ * Foreign calls obey only final-timeout.
  */
 export function expiry(call: Call, limits: Limits, now: number): CloseReason | null {
   if (limits.finalTimeout > 0 && now >= call.created + limits.finalTimeout * 1000) return 'final_timeout';
@@ -17,30 +19,26 @@ export function expiry(call: Call, limits: Limits, now: number): CloseReason | n
   if (call.foreign) return null;
   if (now < call.graceUntil) return null;
   let anyStream = false;
-  let worst: CloseReason = 'timeout';
+  let reason: CloseReason = 'timeout';
+  let latest = -Infinity;
   for (const ml of call.parties()) {
     for (const m of ml.medias) {
-      let limit: number;
-      let reason: CloseReason;
-      if (m.sdpAddress === null) {
-        limit = limits.offerTimeout;
-        reason = 'offer_timeout';
-      } else if (!m.sending) {
-        limit = limits.silentTimeout;
-        reason = 'silent_timeout';
-      } else {
-        limit = limits.timeout;
-        reason = 'timeout';
-      }
+      const [limit, why]: [number, CloseReason] =
+        m.sdpAddress === null ? [limits.offerTimeout, 'offer_timeout']
+        : !m.sending ? [limits.silentTimeout, 'silent_timeout']
+        : [limits.timeout, 'timeout'];
       for (const st of m.streams()) {
         anyStream = true;
-        const last = st.leg?.lastPacket ?? call.lastSignal;
-        if (now - Math.max(last, call.lastSignal) < limit * 1000) return null;
-        worst = reason;
+        const deadline = Math.max(st.leg?.lastPacket ?? 0, call.lastSignal) + limit * 1000;
+        if (now < deadline) return null;
+        if (deadline > latest) {
+          latest = deadline;
+          reason = why;
+        }
       }
     }
   }
-  return anyStream ? worst : null;
+  return anyStream ? reason : null;
 }
 
 /** The 1 s sweep that ends timed-out and deleted calls. */
