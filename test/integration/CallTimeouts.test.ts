@@ -3,20 +3,7 @@ import { MediaCall, paced, uniqueCallId } from '../helpers/MediaCall.js';
 import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { rtpPacket } from '../helpers/RtpEndpoint.js';
 import { audioSdp } from '../helpers/sdp.js';
-
-interface Totals {
-  timeoutsessions: number;
-  silenttimeoutsessions: number;
-  offertimeoutsessions: number;
-  finaltimeoutsessions: number;
-  regularterminatedsessions: number;
-  closedsessions: number;
-}
-
-async function totals(relay: Relay): Promise<Totals> {
-  const r = await relay.ng.ok({ command: 'statistics' });
-  return (r['statistics'] as { totalstatistics: Totals }).totalstatistics;
-}
+import { listTotalsValue, totalStatistics } from '../helpers/stats.js';
 
 async function exists(relay: Relay, callId: string): Promise<boolean> {
   const r = await relay.ng.request({ command: 'query', 'call-id': callId });
@@ -29,14 +16,6 @@ async function gone(relay: Relay, callId: string, since: number): Promise<number
   return Date.now() - since;
 }
 
-/** `list totals` line value, e.g. 'Total timed-out sessions via TIMEOUT'. */
-async function totalsLine(relay: Relay, label: string): Promise<number> {
-  const text = await relay.cli('list totals');
-  const line = text.split('\n').find((l) => l.startsWith(` ${label.padEnd(48)}:`));
-  if (!line) throw new Error(`no '${label}' in list totals:\n${text}`);
-  return Number(line.split(':').pop());
-}
-
 describe('call timeouts (timeout=1, silent-timeout=2, offer-timeout=2)', () => {
   let relay: Relay;
   beforeAll(async () => {
@@ -47,20 +26,20 @@ describe('call timeouts (timeout=1, silent-timeout=2, offer-timeout=2)', () => {
   });
 
   it('timeout: an answered call without media is closed and counted under TIMEOUT', async () => {
-    const before = await totals(relay);
+    const before = await totalStatistics(relay);
     const call = await MediaCall.establish(relay);
     const took = await gone(relay, call.callId, Date.now());
     console.log(`timeout=1: call without media closed after ${took} ms`);
-    const after = await totals(relay);
+    const after = await totalStatistics(relay);
     expect(after.timeoutsessions - before.timeoutsessions).toBe(1);
     expect(after.closedsessions - before.closedsessions).toBe(1);
-    expect(await totalsLine(relay, 'Total timed-out sessions via TIMEOUT')).toBe(after.timeoutsessions);
+    expect(await listTotalsValue(relay, 'Total timed-out sessions via TIMEOUT')).toBe(after.timeoutsessions);
     expect(relay.output).toMatch(new RegExp(`"callId":"${call.callId}","reason":"timeout".*Closing call due to timeout`));
     call.close();
   });
 
   it('a call with media on just one stream is kept alive, and closes once that stream falls silent', async () => {
-    const before = await totals(relay);
+    const before = await totalStatistics(relay);
     const call = await MediaCall.establish(relay);
     // Only the caller talks, for three times the timeout.
     await paced(150, 50, (i) => call.caller.send(rtpPacket(i, 1), call.toCaller.port, '127.0.0.1'));
@@ -68,7 +47,7 @@ describe('call timeouts (timeout=1, silent-timeout=2, offer-timeout=2)', () => {
     expect(call.callee.received).toHaveLength(150);
     const took = await gone(relay, call.callId, Date.now());
     console.log(`timeout=1: call closed ${took} ms after its last packet`);
-    expect((await totals(relay)).timeoutsessions - before.timeoutsessions).toBe(1);
+    expect((await totalStatistics(relay)).timeoutsessions - before.timeoutsessions).toBe(1);
     call.close();
   });
 
@@ -82,7 +61,7 @@ describe('call timeouts (timeout=1, silent-timeout=2, offer-timeout=2)', () => {
   });
 
   it('silent-timeout: a held call (sendonly / recvonly) without media is closed under SILENT_TIMEOUT', async () => {
-    const before = await totals(relay);
+    const before = await totalStatistics(relay);
     const call = await MediaCall.establish(relay);
     await call.reinvite(audioSdp('127.0.0.1', call.caller.port, { direction: 'sendonly' }), audioSdp('127.0.0.1', call.callee.port, { direction: 'recvonly' }));
     const since = Date.now();
@@ -91,33 +70,33 @@ describe('call timeouts (timeout=1, silent-timeout=2, offer-timeout=2)', () => {
     expect(await exists(relay, call.callId)).toBe(true);
     const took = await gone(relay, call.callId, since);
     console.log(`silent-timeout=2: held call closed after ${took} ms`);
-    const after = await totals(relay);
+    const after = await totalStatistics(relay);
     expect(after.silenttimeoutsessions - before.silenttimeoutsessions).toBe(1);
     expect(after.timeoutsessions - before.timeoutsessions).toBe(0);
-    expect(await totalsLine(relay, 'Total timed-out sessions via SILENT_TIMEOUT')).toBe(after.silenttimeoutsessions);
+    expect(await listTotalsValue(relay, 'Total timed-out sessions via SILENT_TIMEOUT')).toBe(after.silenttimeoutsessions);
     call.close();
   });
 
   it('silent-timeout: an inactive call is closed under SILENT_TIMEOUT', async () => {
-    const before = await totals(relay);
+    const before = await totalStatistics(relay);
     const call = await MediaCall.open(relay);
     await call.offer(audioSdp('127.0.0.1', call.caller.port, { direction: 'inactive' }));
     await call.answer(audioSdp('127.0.0.1', call.callee.port, { direction: 'inactive' }));
     await gone(relay, call.callId, Date.now());
-    expect((await totals(relay)).silenttimeoutsessions - before.silenttimeoutsessions).toBe(1);
+    expect((await totalStatistics(relay)).silenttimeoutsessions - before.silenttimeoutsessions).toBe(1);
     call.close();
   });
 
   it('offer-timeout: a call that is never answered is closed under OFFER_TIMEOUT', async () => {
-    const before = await totals(relay);
+    const before = await totalStatistics(relay);
     const callId = uniqueCallId('unanswered');
     await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'caller', sdp: audioSdp('127.0.0.1', 30000) });
     const took = await gone(relay, callId, Date.now());
     console.log(`offer-timeout=2: unanswered call closed after ${took} ms`);
-    const after = await totals(relay);
+    const after = await totalStatistics(relay);
     expect(after.offertimeoutsessions - before.offertimeoutsessions).toBe(1);
     expect(after.timeoutsessions - before.timeoutsessions).toBe(0);
-    expect(await totalsLine(relay, 'Total timed-out sessions via OFFER_TIMEOUT')).toBe(after.offertimeoutsessions);
+    expect(await listTotalsValue(relay, 'Total timed-out sessions via OFFER_TIMEOUT')).toBe(after.offertimeoutsessions);
   });
 
   it('frees the ports of timed-out calls', async () => {
@@ -138,10 +117,10 @@ describe('final-timeout', () => {
     const took = await gone(relay, call.callId, since);
     await sending;
     console.log(`final-timeout=2: call closed ${took} ms after creation; ${call.callee.received.length} of 200 packets reached the callee`);
-    const t = await totals(relay);
+    const t = await totalStatistics(relay);
     expect(t.finaltimeoutsessions).toBe(1);
     expect(t.timeoutsessions).toBe(0);
-    expect(await totalsLine(relay, 'Total timed-out sessions via FINAL_TIMEOUT')).toBe(1);
+    expect(await listTotalsValue(relay, 'Total timed-out sessions via FINAL_TIMEOUT')).toBe(1);
     // Media stopped with the call.
     expect(call.callee.received.length).toBeLessThan(200);
     call.close();
@@ -177,7 +156,7 @@ describe('delete-delay', () => {
     await waitFor('ports freed', async () => /Ports used:\s+0 \//.test(await relay.cli('list interfaces')), 10_000, 100);
     console.log(`delete-delay=2: ports freed ${Date.now() - deletedAt} ms after delete`);
     expect(await relay.cli('list sessions all')).toBe('No sessions on this media relay.\n');
-    const t = await totals(relay);
+    const t = await totalStatistics(relay);
     expect(t.regularterminatedsessions).toBe(1);
     expect(t.closedsessions).toBe(1);
     call.close();

@@ -4,6 +4,7 @@ import type { Dict } from '../helpers/NgClient.js';
 import { freePort } from '../helpers/ports.js';
 import { Relay, runDaemon, sleep, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
+import { totalStatistics } from '../helpers/stats.js';
 
 /** rtpengine's learning window after the last signalling, plus a margin for the sweep of timers. */
 const WINDOW_MS = 3000 + 300;
@@ -159,7 +160,7 @@ describe('endpoint learning', () => {
   it('strict source: once confirmed, other sources are dropped and counted as errors', async () => {
     await openNat();
     const call = await natCall(relay, { 'endpoint-learning': 'immediate', flags: ['strict source'] });
-    const before = (await relay.ng.ok({ command: 'statistics' }))['statistics'] as { totalstatistics: { relayedpacketerrors: number } };
+    const before = await totalStatistics(relay);
     await calleeSendsFrom(call, natA, 0);
     for (let i = 0; i < 5; i++) natB.send(rtpPacket(10 + i, 0x2222), call.toCallee.port, '127.0.0.1');
     await calleeSendsFrom(call, natA, 1);
@@ -170,8 +171,8 @@ describe('endpoint learning', () => {
     expect(st.stats).toMatchObject({ packets: 2, errors: 5 });
     const q = await call.query();
     expect((q['totals'] as { RTP: { errors: number } }).RTP.errors).toBe(5);
-    const after = (await relay.ng.ok({ command: 'statistics' }))['statistics'] as { totalstatistics: { relayedpacketerrors: number } };
-    expect(after.totalstatistics.relayedpacketerrors - before.totalstatistics.relayedpacketerrors).toBe(5);
+    const after = await totalStatistics(relay);
+    expect(after.relayedpacketerrors - before.relayedpacketerrors).toBe(5);
     expect(await whereDoesCallerMediaGo(call, phones(call), 0)).toBe(natA.port);
     await call.delete();
     call.close();

@@ -2,22 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaCall, streamsOf } from '../helpers/MediaCall.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint, rtcpPacket, rtpPacket } from '../helpers/RtpEndpoint.js';
-
-interface TotalStats {
-  relayedpackets: number;
-  relayedbytes: number;
-  relayedpacketerrors: number;
-}
-
-async function totalStats(relay: Relay): Promise<TotalStats> {
-  return ((await relay.ng.ok({ command: 'statistics' }))['statistics'] as { totalstatistics: TotalStats }).totalstatistics;
-}
-
-function totalsLine(text: string, label: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(` ${label.padEnd(48)}:`));
-  if (!line) throw new Error(`no '${label}' in:\n${text}`);
-  return Number(line.slice(line.indexOf(':') + 1));
-}
+import { listTotalsValue, totalStatistics } from '../helpers/stats.js';
 
 describe('media counters', () => {
   let relay: Relay;
@@ -29,7 +14,7 @@ describe('media counters', () => {
   });
 
   it('query, list sessions <call-id> and delete show packets, bytes, errors and last packet per stream', async () => {
-    const before = await totalStats(relay);
+    const before = await totalStatistics(relay);
     const call = await MediaCall.establish(relay, { offer: { 'endpoint-learning': 'immediate', flags: ['strict source'] } });
     const stranger = await RtpEndpoint.open();
     const startedAt = Math.floor(Date.now() / 1000);
@@ -73,14 +58,13 @@ describe('media counters', () => {
     expect(del['totals']).toEqual(q['totals']);
     expect(streamsOf(del, 'caller')[0]!.stats.packets).toBe(7);
 
-    const after = await totalStats(relay);
+    const after = await totalStatistics(relay);
     expect(after.relayedpackets - before.relayedpackets).toBe(11);
     expect(after.relayedbytes - before.relayedbytes).toBe(10 * 172 + 8);
     expect(after.relayedpacketerrors - before.relayedpacketerrors).toBe(2);
-    const totals = await relay.cli('list totals');
-    expect(totalsLine(totals, 'Total relayed packets')).toBe(after.relayedpackets);
-    expect(totalsLine(totals, 'Total relayed bytes')).toBe(after.relayedbytes);
-    expect(totalsLine(totals, 'Total relayed packet errors')).toBe(after.relayedpacketerrors);
+    expect(await listTotalsValue(relay, 'Total relayed packets')).toBe(after.relayedpackets);
+    expect(await listTotalsValue(relay, 'Total relayed bytes')).toBe(after.relayedbytes);
+    expect(await listTotalsValue(relay, 'Total relayed packet errors')).toBe(after.relayedpacketerrors);
     stranger.close();
     call.close();
   });
