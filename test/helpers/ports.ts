@@ -39,3 +39,15 @@ export function isUdpBound(address: string, port: number): Promise<boolean> {
     s.bind({ port, address, exclusive: true }, () => s.close(() => resolve(false)));
   });
 }
+
+/** The even first port of `width` consecutive ports nobody (other daemons on this machine) holds right now. */
+export async function quietRange(width: number, addresses = ['127.0.0.1']): Promise<number> {
+  for (;;) {
+    const { portMin } = mediaRange(200);
+    let free = true;
+    for (let p = portMin; p < portMin + width && free; p++) {
+      for (const a of addresses) if (free && (await isUdpBound(a, p))) free = false;
+    }
+    if (free) return portMin;
+  }
+}

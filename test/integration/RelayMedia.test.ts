@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaCall, uniqueCallId } from '../helpers/MediaCall.js';
+import { quietRange } from '../helpers/ports.js';
 import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
 import { audioSdp, readSdp } from '../helpers/sdp.js';
@@ -146,7 +147,7 @@ describe('media ports of a small pool', () => {
   let portMin: number;
   beforeAll(async () => {
     // Room for exactly one call: two parties x RTP/RTCP.
-    portMin = 20000 + 4 * Math.floor(Math.random() * 2500);
+    portMin = await quietRange(4);
     relay = await Relay.start({ portMin, portMax: portMin + 3, args: ['--delete-delay=0'] });
   });
   afterAll(async () => {

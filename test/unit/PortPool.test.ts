@@ -2,19 +2,12 @@ import { spawn } from 'node:child_process';
 import type dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortPool, PortsExhaustedError } from '../../src/media/PortPool.js';
-import { isUdpBound, mediaRange } from '../helpers/ports.js';
+import { mediaRange, quietRange as quietRangeOn } from '../helpers/ports.js';
+
+const quietRange = (width: number): Promise<number> => quietRangeOn(width, ['127.0.0.1', '127.0.0.2']);
 
 const held: dgram.Socket[] = [];
 
-/** A small even-based range nobody (other daemons on this machine) holds right now. */
-async function quietRange(width: number): Promise<number> {
-  for (;;) {
-    const { portMin } = mediaRange(200);
-    let free = true;
-    for (let p = portMin; p < portMin + width && free; p++) free = !(await isUdpBound('127.0.0.1', p)) && !(await isUdpBound('127.0.0.2', p));
-    if (free) return portMin;
-  }
-}
 afterEach(() => held.splice(0).forEach((s) => s.close()));
 
 async function pair(pool: PortPool): Promise<[number, number]> {
