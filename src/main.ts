@@ -50,6 +50,7 @@ export async function main(argv: string[]): Promise<void> {
   initLogging(config.logLevel, config.logStderr || config.foreground);
   for (const w of warnings) log.warn(w);
   if (config.tos !== undefined) log.warn("'tos' is accepted but not applied: Node's dgram cannot set IP_TOS");
+  if (config.recordingMethod === 'proc') log.warn("recording-method=proc (rtpengine's kernel spool for its recording daemon) is not supported: calls are recorded as pcap files");
 
   const interfaces = new LocalInterfaces(config.interfaces, config.portMin, config.portMax);
   try {
