@@ -78,7 +78,11 @@ describe('foreign calls follow the owner: create, update in place, delete', () =
 
   it('the standby holds the call as foreign, on the same ports and endpoints', async () => {
     await waitSessions(standby, { own: 0, foreign: 1 });
-    const q = await standby.ng.ok({ command: 'query', 'call-id': 'fc-1' });
+    // The answer's record may still be on its way.
+    const q = await waitFor('the answer on the standby', async () => {
+      const r = await standby.ng.ok({ command: 'query', 'call-id': 'fc-1' });
+      return 'fc-1-B' in (r['tags'] as Dict) && r;
+    });
     const callerSide = stream(q, 'fc-1-A', 0);
     expect(callerSide).toMatchObject({ 'local port': call.callerSendsTo.port, 'local address': '127.0.0.3', endpoint: { address: '127.0.0.1', port: call.caller.port } });
     expect(stream(q, 'fc-1-B', 0)).toMatchObject({ 'local port': call.calleeSendsTo.port, endpoint: { address: '127.0.0.1', port: call.callee.port } });

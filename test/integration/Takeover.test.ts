@@ -44,7 +44,11 @@ describe('taking a call over (active-switchover, CLI active / standby)', () => {
   async function placeOnR1(id: string): Promise<TestCall> {
     const c = await TestCall.place(r1, id);
     calls.push(c);
-    await waitFor(`${id} on relay 2`, async () => (await r2.cli(`list sessions ${id}`)).includes('\nforeign: yes'));
+    // The answer's record has arrived when the callee's tag is there.
+    await waitFor(`${id} answered on relay 2`, async () => {
+      const text = await r2.cli(`list sessions ${id}`);
+      return text.includes('\nforeign: yes') && text.includes(`--- Tag '${id}-B'`);
+    });
     return c;
   }
 
