@@ -12,7 +12,7 @@ export async function allocateStreams(media: Media, local: LocalAddress): Promis
   const rtp = new Stream(1, local, rtpSock.address().port);
   rtp.leg = new RelayLeg(rtpSock, local.address, rtp.localPort, local.family);
   const rtcp = new Stream(2, local, rtcpSock.address().port);
-  rtcp.leg = new RelayLeg(rtcpSock, local.address, rtcp.localPort, local.family);
+  rtcp.leg = new RelayLeg(rtcpSock, local.address, rtcp.localPort, local.family, true);
   media.rtp = rtp;
   media.rtcp = rtcp;
 }

@@ -58,6 +58,8 @@ export class RelayLeg {
     readonly localAddress: string,
     readonly localPort: number,
     readonly family: 4 | 6,
+    /** The odd port of a pair: everything on it is RTCP. */
+    readonly rtcpPort = false,
   ) {
     this.lastPacket = Date.now();
     socket.on('message', this.onMessage);
@@ -85,13 +87,13 @@ export class RelayLeg {
     if (this.stopped) return;
     const now = Date.now();
     if (rinfo.port !== this.remotePort || rinfo.address !== this.remoteAddress) {
-      if (!this.otherSource(rinfo, now)) {
+      if (!this.otherSource(msg, rinfo, now)) {
         this.errors++;
         mediaCounters.errors++;
         return;
       }
     } else if (!this.confirmed) {
-      this.currentSource(rinfo, now);
+      this.currentSource(msg, rinfo, now);
     }
     this.packets++;
     this.bytes += msg.length;
@@ -111,7 +113,8 @@ export class RelayLeg {
   };
 
   /** A packet from the endpoint being learned: it keeps its heuristic rank and is confirmed after the window. */
-  private currentSource(rinfo: dgram.RemoteInfo, now: number): void {
+  private currentSource(msg: Buffer, rinfo: dgram.RemoteInfo, now: number): void {
+    if (this.strayRtcp(msg)) return;
     if (this.learning === 'heuristic') this.heuristicRank = Math.max(this.heuristicRank, this.rank(rinfo));
     if (this.learning === 'immediate' || now >= this.learnUntil) {
       this.confirmed = true;
@@ -120,10 +123,11 @@ export class RelayLeg {
   }
 
   /** A packet from a source other than the current endpoint: learn, hand over, accept or drop. */
-  private otherSource(rinfo: dgram.RemoteInfo, now: number): boolean {
+  private otherSource(msg: Buffer, rinfo: dgram.RemoteInfo, now: number): boolean {
     if (this.asymmetric || this.learning === 'off') {
       return !this.strictSource || this.remotePort === 0;
     }
+    if (this.strayRtcp(msg)) return !(this.confirmed && this.strictSource);
     if (this.confirmed) {
       if (this.strictSource) return false;
       if (this.mediaHandover) this.learn(rinfo, true);
@@ -146,6 +150,15 @@ export class RelayLeg {
         return true;
       }
     }
+  }
+
+  /**
+   * RTCP on an RTP port that does not mux (some PBXs send it there, rtpengine GH #697) is
+   * relayed but neither learns nor confirms an endpoint.
+   */
+  private strayRtcp(msg: Buffer): boolean {
+    if (this.rtcpPort || this.rtcpForward !== null || msg.length < 2) return false;
+    return msg[1]! >= 192 && msg[1]! <= 223;
   }
 
   private rank(rinfo: dgram.RemoteInfo): number {

@@ -21,7 +21,7 @@ export async function bindStream(s: Services, call: Call, st: Stream): Promise<b
       sock.close();
       return false;
     }
-    st.leg = new RelayLeg(sock, st.local.address, st.localPort, st.local.family);
+    st.leg = new RelayLeg(sock, st.local.address, st.localPort, st.local.family, st.isRtcp);
     if (st.bindError) log.info({ callId: call.callId, port: st.localPort, interface: st.local.name }, 'port bound after earlier failure');
     st.bindError = null;
     return true;

@@ -3,7 +3,7 @@ import { MediaCall, streamsOf } from '../helpers/MediaCall.js';
 import type { Dict } from '../helpers/NgClient.js';
 import { freePort } from '../helpers/ports.js';
 import { Relay, runDaemon, sleep, waitFor } from '../helpers/Relay.js';
-import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
+import { RtpEndpoint, rtcpPacket, rtpPacket } from '../helpers/RtpEndpoint.js';
 import { totalStatistics } from '../helpers/stats.js';
 
 /** rtpengine's learning window after the last signalling, plus a margin for the sweep of timers. */
@@ -113,6 +113,21 @@ describe('endpoint learning', () => {
     await calleeSendsFrom(call, natB, 0);
     await calleeSendsFrom(call, natA, 1);
     expect(await whereDoesCallerMediaGo(call, phones(call), 0)).toBe(natB.port);
+    await call.delete();
+    call.close();
+    closeNat();
+  });
+
+  it('RTCP on an RTP port without mux is relayed but neither learns nor confirms (rtpengine GH #697)', async () => {
+    await openNat();
+    const call = await natCall(relay, { 'endpoint-learning': 'immediate' });
+    const n = call.caller.received.length;
+    natA.send(rtcpPacket(0x2222), call.toCallee.port, '127.0.0.1');
+    await waitFor('stray RTCP relayed', () => call.caller.received.length > n);
+    expect(await whereDoesCallerMediaGo(call, phones(call), 0)).toBe(call.callee.port);
+    expect((await calleeStream(call)).flags).not.toContain('confirmed');
+    await calleeSendsFrom(call, natA, 0);
+    expect(await whereDoesCallerMediaGo(call, phones(call), 1)).toBe(natA.port);
     await call.delete();
     call.close();
     closeNat();
