@@ -21,7 +21,7 @@ interface OptionDef {
 /** Every option ngrelay knows, with rtpengine's names, short flags and defaults. */
 export const OPTIONS: Record<string, OptionDef> = {
   interface: { kind: 'list', alias: 'i', describe: 'Local interface for RTP: [NAME/]IP[!ADVERTISED]' },
-  'listen-ng': { kind: 'string', alias: 'n', describe: 'UDP address for the NG protocol, [IP:]PORT', default: '127.0.0.1:2223' },
+  'listen-ng': { kind: 'string', alias: 'n', describe: 'UDP address for the NG protocol, [IP:]PORT', default: '127.0.0.1:22222' },
   'listen-cli': { kind: 'string', alias: 'c', describe: 'TCP address for the CLI, [IP:]PORT', default: '127.0.0.1:9900' },
   'port-min': { kind: 'int', alias: 'm', describe: 'Lowest port for media', default: '30000' },
   'port-max': { kind: 'int', alias: 'M', describe: 'Highest port for media', default: '40000' },

@@ -18,7 +18,7 @@ describe('loadConfig', () => {
     expect(configFile).toBeNull();
     expect(warnings).toEqual([]);
     expect(config).toMatchObject({
-      listenNg: { host: '127.0.0.1', port: 2223 },
+      listenNg: { host: '127.0.0.1', port: 22222 },
       listenCli: { host: '127.0.0.1', port: 9900 },
       portMin: 30000,
       portMax: 40000,
