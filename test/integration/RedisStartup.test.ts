@@ -42,7 +42,11 @@ describe('Redis at start-up', () => {
   it('an unreachable Redis stops start-up with a clear message, or, with no-redis-required, the calls are written once it appears', async () => {
     const [gone, late] = [await freePort(), await freePort()];
     const refused = runDaemon([...base, `--redis=127.0.0.1:${gone}/1`], {}, 20_000);
-    const relay = await Relay.start({ args: [`--redis=127.0.0.1:${late}/1`, '--no-redis-required', '--delete-delay=0'] });
+    const [relay, standby] = await Promise.all([
+      Relay.start({ args: [`--redis=127.0.0.1:${late}/1`, '--no-redis-required', '--delete-delay=0'] }),
+      // A standby whose keyspace could not be subscribed at start-up subscribes once Redis is there.
+      Relay.start({ interfaces: ['pub2/127.0.0.2;pub1/127.0.0.3'], args: [`--redis=127.0.0.1:${late}/2`, '--subscribe-keyspace=1', '--no-redis-required'] }),
+    ]);
     const call = await TestCall.place(relay, 'late-redis');
     const redis = await RedisServer.start({ port: late });
     try {
@@ -51,9 +55,12 @@ describe('Redis at start-up', () => {
       expect(r.output).toContain(`Cannot start up without running Redis at 127.0.0.1:${gone}/1: connect ECONNREFUSED`);
       await call.mediaFlows();
       await waitFor('the call to be written after Redis appeared', async () => (await redis.client(1).exists('late-redis')) === 1);
+      await waitSessions(standby, { own: 0, foreign: 1 });
+      expect(await standby.cli('kslist')).toBe('\nSubscribed-on keyspaces:\n1 \n');
     } finally {
       call.close();
       await relay.stop();
+      await standby.stop();
       await redis.stop();
     }
   });
