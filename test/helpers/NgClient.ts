@@ -62,7 +62,7 @@ export class NgClient {
   }
 
   /** Sends raw bytes as `COOKIE SP BODY` and resolves with the raw reply body. */
-  async raw(body: Buffer | string, cookie = `t${process.pid}_${++cookieSeq}`, timeoutMs = 3000): Promise<Buffer> {
+  async raw(body: Uint8Array | string, cookie = `t${process.pid}_${++cookieSeq}`, timeoutMs = 3000): Promise<Buffer> {
     await this.ready;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

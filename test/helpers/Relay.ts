@@ -150,14 +150,17 @@ export function runDaemon(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A value `waitFor` accepts as done. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /** Polls `f` until it returns a truthy value, or fails with `what`. */
-export async function waitFor<T>(what: string, f: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(what: string, f: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const v = await f();
-      if (v) return v;
+      if (v) return v as Truthy<T>;
     } catch (e) {
       last = e;
     }
