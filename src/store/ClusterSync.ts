@@ -162,6 +162,11 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   }
 
   private async applyText(db: number, key: string, text: string): Promise<boolean> {
+    // An event read before `ksrm` finished must not bring back a call ksrm just removed.
+    if (this.subscriber && !this.subscriber.has(db)) {
+      log.debug({ callId: key, db }, 'Ignoring record of a keyspace no longer subscribed');
+      return false;
+    }
     const rec = this.decode(db, key, text);
     if (!rec) return false;
     let call = this.s.registry.get(key);
