@@ -30,6 +30,7 @@ function streamReport(st: Stream, m: Media): NgDict {
   r['advertised endpoint'] = advertised;
   r['last packet'] = secs(leg?.lastPacket ?? 0);
   r['flags'] = flags;
+  if (leg && leg.ssrc !== 0) r['SSRC'] = leg.ssrc;
   r['stats'] = { packets: leg?.packets ?? 0, bytes: leg?.bytes ?? 0, errors: leg?.errors ?? 0 };
   return r;
 }

@@ -48,6 +48,8 @@ export class RelayLeg {
   /** Ingress counters of this socket. */
   packets = 0;
   bytes = 0;
+  /** SSRC of the last RTP packet received (0 = none yet), for query and the CLI. */
+  ssrc = 0;
   errors = 0;
   lastPacket: number;
   private heuristicRank = -1;
@@ -105,8 +107,13 @@ export class RelayLeg {
       this.observer?.activity(this);
     }
     const b1 = msg.length > 1 ? msg[1]! : 0;
-    // RFC 5761: on a muxed port, second byte 192-223 is RTCP.
-    const out = this.rtcpForward !== null && b1 >= 192 && b1 <= 223 ? this.rtcpForward : this.forward;
+    // RFC 5761: second byte 192-223 is RTCP (on a muxed port, or stray on an RTP port).
+    const rtcp = b1 >= 192 && b1 <= 223;
+    if (!rtcp && !this.rtcpPort && msg.length >= 12) {
+      const ssrc = msg.readUInt32BE(8);
+      if (ssrc !== this.ssrc) this.ssrc = ssrc;
+    }
+    const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
     if (out === null || out.remotePort === 0 || out.closed) return;
     out.socket.send(msg, out.remotePort, out.remoteAddress);
     if (this.tap !== null) this.tap.packet(msg, out.localAddress, out.localPort, out.remoteAddress, out.remotePort);

@@ -111,6 +111,7 @@ export interface StreamStats {
   endpoint?: { address: string; port: number };
   'last packet': number;
   flags: string[];
+  SSRC?: number;
   stats: { packets: number; bytes: number; errors: number };
 }
 

@@ -41,6 +41,10 @@ describe('media counters', () => {
     expect(callerRtp!['last packet']).toBeGreaterThanOrEqual(startedAt);
     expect(callerRtp!.flags).toEqual(expect.arrayContaining(['RTP', 'filled', 'confirmed']));
     expect(callerRtcp!.flags).toContain('RTCP');
+    // The SSRC of what each party sends; RTCP streams carry none, as in rtpengine's reply.
+    expect(callerRtp!.SSRC).toBe(0x1111);
+    expect(calleeRtp!.SSRC).toBe(0x2222);
+    expect(callerRtcp).not.toHaveProperty('SSRC');
     expect(callerRtp!.endpoint).toMatchObject({ address: '127.0.0.1', port: call.caller.port });
     expect(q['totals']).toEqual({
       RTP: { packets: 10, bytes: 10 * 172, errors: 2 },
@@ -50,7 +54,7 @@ describe('media counters', () => {
     const detail = await relay.cli(`list sessions ${call.callId}`);
     const portLine = (port: number): string => detail.split('\n').find((l) => l.includes(`127.0.0.1:${String(port).padEnd(5)} <>`))!;
     // The caller's RTP socket is the one the answer SDP gave it.
-    expect(portLine(call.toCaller.port)).toMatch(new RegExp(`<>\\s+127\\.0\\.0\\.1:${call.caller.port}\\s*, SSRC \\w+, 7 p, 1204 b, 0 e, \\d+ ts`));
+    expect(portLine(call.toCaller.port)).toMatch(new RegExp(`<>\\s+127\\.0\\.0\\.1:${call.caller.port}\\s*, SSRC 1111, 7 p, 1204 b, 0 e, \\d+ ts`));
     expect(portLine(call.toCaller.port + 1)).toMatch(/\(RTCP\), SSRC \w+, 1 p, 8 b, 0 e, \d+ ts/);
     expect(portLine(call.toCallee.port)).toMatch(/, 3 p, 516 b, 2 e, \d+ ts/);
 
