@@ -26,6 +26,8 @@ export interface MediaRecord {
   direction: Direction;
   rtcpMux: boolean;
   muxed: boolean;
+  /** The offer's decision on muxing towards the offerer in the answer (null: follow the answerer). */
+  muxInAnswer?: boolean | null;
   rejected: boolean;
   sdp: { address: string; rtp: number; rtcp: number } | null;
   streams: StreamRecord[];
@@ -71,6 +73,7 @@ function mediaRecord(m: Media): MediaRecord {
     direction: m.direction,
     rtcpMux: m.rtcpMux,
     muxed: m.muxed,
+    muxInAnswer: m.muxInAnswer,
     rejected: m.rejected,
     sdp: m.sdpAddress === null ? null : { address: m.sdpAddress, rtp: m.sdpRtpPort, rtcp: m.sdpRtcpPort },
     streams: m.streams().map((st) => ({

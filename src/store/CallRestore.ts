@@ -79,6 +79,7 @@ function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   m.direction = r.direction ?? 'sendrecv';
   m.rtcpMux = !!r.rtcpMux;
   m.muxed = !!r.muxed;
+  m.muxInAnswer = typeof r.muxInAnswer === 'boolean' ? r.muxInAnswer : null;
   m.rejected = !!r.rejected;
   m.sdpAddress = r.sdp?.address ?? null;
   m.sdpRtpPort = r.sdp?.rtp ?? 0;
