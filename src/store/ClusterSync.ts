@@ -67,20 +67,8 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   }
 
   deleted(db: number, key: string): void {
-    this.serial(key, async () => {
-      // The DEL half of an update: the key is back already, the SADD event follows.
-      if ((await (await this.readers.ready(db)).exists(key)) === 1) return;
-      const call = this.s.registry.get(key);
-      if (!call) {
-        log.debug({ db, key }, 'DEL did not find call');
-        return;
-      }
-      if (!call.foreign || call.redisDb !== db) {
-        log.debug({ db, key }, 'Ignoring DEL for a call not held from that keyspace');
-        return;
-      }
-      this.s.registry.destroy(call, 'foreign_deleted', false);
-    });
+    // A DEL that is half of an update finds the key back already; the SADD event follows.
+    void this.serial(key, () => this.dropIfGone(db, key, 'DEL event'));
   }
 
   /**
@@ -95,20 +83,27 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       await Promise.all([...keys].map((key) => this.serial(key, () => this.readAndApply(db, key))));
       const missing = this.s.registry.all().filter((c) => c.foreign && c.redisDb === db && !keys.has(c.callId)).map((c) => c.callId);
       log.info({ db, keys: keys.size, missing: missing.length }, 'keyspace resynced');
-      if (missing.length > 0) setTimeout(() => this.dropIfGone(db, missing), RESYNC_GRACE_MS).unref();
+      const dropLater = (): void => {
+        for (const key of missing) void this.serial(key, () => this.dropIfGone(db, key, 'record missing after resync'));
+      };
+      if (missing.length > 0) setTimeout(dropLater, RESYNC_GRACE_MS).unref();
     });
   }
 
-  private dropIfGone(db: number, callIds: string[]): void {
-    for (const key of callIds) {
-      void this.serial(key, async () => {
-        const call = this.s.registry.get(key);
-        if (!call || !call.foreign || call.redisDb !== db) return;
-        if ((await (await this.readers.ready(db)).exists(key)) === 1) return;
-        log.info({ callId: key, db }, 'foreign call ended while the subscription was down');
-        this.s.registry.destroy(call, 'foreign_deleted', false);
-      });
+  /** Ends our foreign copy of a call held from `db` when its record there is gone. */
+  private async dropIfGone(db: number, key: string, why: string): Promise<void> {
+    const call = this.s.registry.get(key);
+    if (!call) {
+      log.debug({ db, key, why }, 'no call to drop');
+      return;
     }
+    if (!call.foreign || call.redisDb !== db) {
+      log.debug({ db, key, why }, 'not dropped: not a foreign call held from that keyspace');
+      return;
+    }
+    if ((await (await this.readers.ready(db)).exists(key)) === 1) return;
+    log.info({ callId: key, db, why }, 'foreign call ended');
+    this.s.registry.destroy(call, 'foreign_deleted', false);
   }
 
   /** Start-up: peers' DBs as FOREIGN first, then our own DB as OWN. */
@@ -171,13 +166,12 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
     if (!rec) return false;
     let call = this.s.registry.get(key);
     if (call && !call.foreign) {
-      if (call.deleted || !newer(rec, call)) {
+      if (call.deleted || rec.generation <= call.generation) {
         log.debug({ callId: key, db }, 'Ignoring update received for OWN call');
         return false;
       }
       // A peer took our call over: become its standby, drop our record.
       log.info({ callId: key, generation: rec.generation, owner: rec.owner }, 'call taken over by a peer; yielding');
-      call.foreign = true;
       this.store.removeStale(key, this.store.ownDb);
     } else if (call && call.generation > rec.generation) {
       log.debug({ callId: key, db }, 'Ignoring older record for foreign call');
@@ -256,9 +250,4 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       }
     }
   }
-}
-
-/** Ownership order: higher generation wins; on a tie the record of another owner does not. */
-function newer(rec: CallRecord, call: Call): boolean {
-  return rec.generation > call.generation;
 }

@@ -91,7 +91,7 @@ export async function startRedis(s: Services, lifecycle: Lifecycle): Promise<Red
     reachable = false;
     log.warn({ err: (e as Error).message }, 'Redis unreachable; starting without restore (no-redis-required)');
   }
-  log.info({ read: describeRedis(readSpec), write: describeRedis(writeSpec), keyspaces: c.subscribeKeyspace }, 'Redis connected');
+  if (reachable) log.info({ read: describeRedis(readSpec), write: describeRedis(writeSpec), keyspaces: c.subscribeKeyspace }, 'Redis connected');
 
   const store = new RedisStore(writers, ownDb, c.redisExpires, Math.min(settings.commandTimeout, 1000));
   store.allOwnCalls = () => s.registry.all().filter((call) => !call.foreign && !call.deleted);
