@@ -1,4 +1,4 @@
-import type { NgDict, NgValue } from '../ng/NgRequest.js';
+import { emptyDict, type NgDict, type NgValue } from '../ng/NgRequest.js';
 import type { Call } from './Call.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
@@ -63,7 +63,7 @@ function partyReport(ml: Monologue): NgDict {
 
 /** The `query` / `delete` reply body, in rtpengine 10.5's structure. */
 export function callReport(call: Call, onlyTags?: string[]): NgDict {
-  const tags: NgDict = {};
+  const tags = emptyDict();
   const totals = { RTP: { packets: 0, bytes: 0, errors: 0 }, RTCP: { packets: 0, bytes: 0, errors: 0 } };
   let untagged = 0;
   for (const ml of call.parties()) {

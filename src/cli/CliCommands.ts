@@ -36,9 +36,21 @@ function numSessions(s: Services): string {
   );
 }
 
+/** Maps, not object literals: a call-id such as `constructor` must never find a built-in. */
+const SESSION_FILTERS = new Map<string, (c: Call) => boolean>([
+  ['all', () => true],
+  ['own', (c) => !c.foreign],
+  ['foreign', (c) => c.foreign],
+]);
+
+const TERMINATE_TEXTS = new Map<string, string>([
+  ['all', 'All calls terminated by operator.\n'],
+  ['own', 'All own calls terminated by operator.\n'],
+  ['foreign', 'All foreign calls terminated by operator.\n'],
+]);
+
 function listSessions(s: Services, which: string): string {
-  const pick: Record<string, (c: Call) => boolean> = { all: () => true, own: (c) => !c.foreign, foreign: (c) => c.foreign };
-  const filter = pick[which];
+  const filter = SESSION_FILTERS.get(which);
   if (!filter) {
     const call = s.registry.get(which);
     return call ? sessionDetail(call) : `\nCall ID not found (${which}).\n\n`;
@@ -107,12 +119,12 @@ function listInterfaces(s: Services): string {
     .join('');
 }
 
-const TIMEOUT_KEYS: Record<string, [keyof Limits, string]> = {
-  timeout: ['timeout', 'TIMEOUT'],
-  silenttimeout: ['silentTimeout', 'SILENT_TIMEOUT'],
-  offertimeout: ['offerTimeout', 'OFFER_TIMEOUT'],
-  finaltimeout: ['finalTimeout', 'FINAL_TIMEOUT'],
-};
+const TIMEOUT_KEYS = new Map<string, [keyof Limits, string]>([
+  ['timeout', ['timeout', 'TIMEOUT']],
+  ['silenttimeout', ['silentTimeout', 'SILENT_TIMEOUT']],
+  ['offertimeout', ['offerTimeout', 'OFFER_TIMEOUT']],
+  ['finaltimeout', ['finalTimeout', 'FINAL_TIMEOUT']],
+]);
 
 function list(ctx: CliContext, args: string[]): string {
   const s = ctx.services;
@@ -134,7 +146,7 @@ function list(ctx: CliContext, args: string[]): string {
     case 'deletedelay':
       return `${s.limits.deleteDelay}\n`;
     default: {
-      const t = what ? TIMEOUT_KEYS[what] : undefined;
+      const t = what ? TIMEOUT_KEYS.get(what) : undefined;
       if (t) return `${t[1]}=${s.limits[t[0]]}\n`;
       return what ? unknown(args) : MORE;
     }
@@ -145,7 +157,7 @@ function set(ctx: CliContext, args: string[]): string {
   const s = ctx.services;
   const [what, value] = args;
   if (!what) return MORE;
-  const t = TIMEOUT_KEYS[what];
+  const t = TIMEOUT_KEYS.get(what);
   if (!t && !['maxsessions', 'deletedelay', 'loglevel'].includes(what)) return unknown(args);
   if (value === undefined) return MORE;
   const isInt = /^-?\d+$/.test(value);
@@ -177,15 +189,10 @@ function terminate(ctx: CliContext, args: string[]): string {
   const s = ctx.services;
   const which = args.join(' ');
   if (!which) return MORE;
-  const texts: Record<string, [(c: Call) => boolean, string]> = {
-    all: [() => true, 'All calls terminated by operator.\n'],
-    own: [(c) => !c.foreign, 'All own calls terminated by operator.\n'],
-    foreign: [(c) => c.foreign, 'All foreign calls terminated by operator.\n'],
-  };
-  const t = texts[which];
-  if (t) {
-    for (const c of s.registry.all().filter(t[0])) s.registry.destroy(c, 'terminated');
-    return t[1];
+  const filter = SESSION_FILTERS.get(which);
+  if (filter) {
+    for (const c of s.registry.all().filter(filter)) s.registry.destroy(c, 'terminated');
+    return TERMINATE_TEXTS.get(which)!;
   }
   const call = s.registry.get(which);
   if (!call) return `\nCall Id not found (${which}).\n\n`;

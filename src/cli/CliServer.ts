@@ -1,10 +1,15 @@
 import net from 'node:net';
 import type { ListenAddress } from '../config/Endpoint.js';
 import { moduleLogger } from '../log.js';
+import { wireText } from '../ng/wireText.js';
 import { runCliLine, type CliContext } from './CliCommands.js';
 
 const log = moduleLogger('cli');
-const MAX_LINE = 1024;
+/** rtpengine takes long lines (call-ids); this bounds what one connection may make us hold. */
+const MAX_LINE = 64 * 1024;
+const IDLE_MS = 5000;
+/** Concurrent CLI connections; more are refused by the listener until some close. */
+const MAX_CONNECTIONS = 64;
 
 /** rtpengine's CLI transport: one line in over TCP, the answer, then close. */
 export class CliServer {
@@ -14,6 +19,7 @@ export class CliServer {
 
   async listen(addr: ListenAddress): Promise<void> {
     const server = net.createServer((sock) => this.onConnection(sock));
+    server.maxConnections = MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(addr.port, addr.host, () => {
@@ -27,28 +33,43 @@ export class CliServer {
   }
 
   private onConnection(sock: net.Socket): void {
-    let buf = '';
+    const chunks: Buffer[] = [];
+    let size = 0;
     let done = false;
-    sock.setEncoding('utf8');
-    sock.setTimeout(5000, () => sock.destroy());
+    // Idle or slow clients (not sending their line, not reading the answer) are dropped.
+    sock.setTimeout(IDLE_MS, () => sock.destroy());
     sock.on('error', () => sock.destroy());
-    const finish = (line: string): void => {
+    const finish = (line: Buffer): void => {
       if (done) return;
       done = true;
-      log.debug({ line }, 'CLI command');
-      runCliLine(this.ctx, line)
+      // One line per connection: whatever follows it is never read, let alone buffered.
+      sock.removeListener('data', onData);
+      sock.pause();
+      const text = wireText(line).replace(/\r$/, '');
+      log.debug({ line: text.slice(0, 200) }, 'CLI command');
+      runCliLine(this.ctx, text)
         .catch((e: Error) => `Error: ${e.message}\n`)
-        .then((text) => sock.end(text));
+        .then((reply) => sock.end(reply, () => sock.destroy()));
     };
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) finish(buf.slice(0, nl).replace(/\r$/, ''));
-      else if (buf.length > MAX_LINE) sock.destroy();
-    });
+    const onData = (chunk: Buffer): void => {
+      const nl = chunk.indexOf(0x0a);
+      if (nl >= 0) {
+        chunks.push(chunk.subarray(0, nl));
+        finish(Buffer.concat(chunks));
+        return;
+      }
+      size += chunk.length;
+      if (size > MAX_LINE) {
+        log.warn({ from: sock.remoteAddress, bytes: size }, 'CLI line too long, connection dropped');
+        sock.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    sock.on('data', onData);
     // Clients that half-close without a newline still get their answer.
     sock.on('end', () => {
-      if (!done && buf.trim() !== '') finish(buf);
+      if (!done && size > 0) finish(Buffer.concat(chunks));
     });
   }
 

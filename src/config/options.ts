@@ -142,7 +142,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       const section = kf.get(String(args['config-section']));
       for (const [key, value] of section ?? []) {
-        const def = OPTIONS[key];
+        // hasOwn: a key named `constructor` or `toString` is unknown, not a built-in.
+        const def = Object.hasOwn(OPTIONS, key) ? OPTIONS[key] : undefined;
         if (!def) {
           warnings.push(`Unknown key '${key}' in config file ${configFile} ignored`);
           continue;

@@ -15,17 +15,18 @@ const log = moduleLogger('ng');
 
 type Handler = (s: Services, req: NgRequest) => NgDict | Promise<NgDict>;
 
-const COMMANDS: Record<string, Handler> = {
-  ping,
-  offer,
-  answer,
-  delete: del,
-  query,
-  list,
-  statistics,
-  'start recording': startRecording,
-  'stop recording': stopRecording,
-};
+/** A Map: a command named after a built-in property (`constructor`, `__proto__`) must find nothing. */
+const COMMANDS = new Map<string, Handler>([
+  ['ping', ping],
+  ['offer', offer],
+  ['answer', answer],
+  ['delete', del],
+  ['query', query],
+  ['list', list],
+  ['statistics', statistics],
+  ['start recording', startRecording],
+  ['stop recording', stopRecording],
+]);
 
 /** Runs one NG command and turns the outcome into a reply dict; the one place errors meet the wire. */
 export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
@@ -34,7 +35,7 @@ export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
   let ok = false;
   try {
     if (command === undefined) throw new NgError(NgErrorText.noCommand);
-    const handler = COMMANDS[command];
+    const handler = COMMANDS.get(command);
     if (!handler) throw new NgError(NgErrorText.unknownCommand);
     const reply = await handler(s, req);
     ok = true;

@@ -3,6 +3,11 @@ import { NgError } from './errors.js';
 export type NgValue = string | number | NgValue[] | { [k: string]: NgValue };
 export type NgDict = { [k: string]: NgValue };
 
+/** A dict for keys from the wire: none of them can reach Object.prototype (`__proto__`, `constructor` ...). */
+export function emptyDict(): NgDict {
+  return Object.create(null) as NgDict;
+}
+
 /** An NG request with keys and flags normalised (case, spaces, hyphens and underscores fold together). */
 export class NgRequest {
   private readonly keys = new Map<string, NgValue>();
@@ -13,7 +18,11 @@ export class NgRequest {
     /** Source of the datagram, "ip:port". */
     readonly source: string,
   ) {
-    for (const [k, v] of Object.entries(dict)) this.keys.set(normalise(k), v);
+    for (const [k, v] of Object.entries(dict)) {
+      // The first of two spellings of one key wins, as the first of duplicate keys does.
+      const n = normalise(k);
+      if (!this.keys.has(n)) this.keys.set(n, v);
+    }
     const flags = this.keys.get('flags');
     if (Array.isArray(flags)) for (const f of flags) if (typeof f === 'string') this.flags.add(normalise(f));
   }

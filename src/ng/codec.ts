@@ -1,6 +1,6 @@
-import bencode from 'bencode';
+import { BencodeError, decodeBencodeDict } from './bencode.js';
 import { NgError, NgErrorText } from './errors.js';
-import type { NgDict, NgValue } from './NgRequest.js';
+import { emptyDict, type NgDict, type NgValue } from './NgRequest.js';
 
 export type NgEncoding = 'bencode' | 'json';
 
@@ -11,18 +11,16 @@ export function splitCookie(packet: Buffer): { cookie: string; body: Buffer } | 
   return { cookie: packet.subarray(0, sp).toString('latin1'), body: packet.subarray(sp + 1) };
 }
 
-const decoder = new TextDecoder('utf-8');
-
-function fromBencode(v: unknown): NgValue {
-  if (v instanceof Uint8Array) return decoder.decode(v);
-  if (typeof v === 'number') return v;
-  if (Array.isArray(v)) return v.map(fromBencode);
-  if (v && typeof v === 'object') {
-    const out: NgDict = {};
-    for (const [k, x] of Object.entries(v)) out[k] = fromBencode(x);
+/** JSON objects rebuilt without a prototype, so no key of theirs can name a built-in property. */
+function fromJson(v: unknown): NgValue {
+  if (Array.isArray(v)) return v.map(fromJson);
+  if (v !== null && typeof v === 'object') {
+    const out = emptyDict();
+    for (const k of Object.keys(v)) out[k] = fromJson((v as Record<string, unknown>)[k]);
     return out;
   }
-  throw new Error('unexpected bencode value');
+  // Strings and numbers; true/false/null pass as they came and match no typed getter.
+  return v as NgValue;
 }
 
 /** Decodes the dict of a request; the encoding comes from its first byte. */
@@ -30,14 +28,12 @@ export function decodeRequest(body: Buffer): { dict: NgDict; encoding: NgEncodin
   if (body.length === 0) throw new NgError(NgErrorText.noPayload);
   const first = body[0];
   if (first === 0x64 /* d */) {
-    let v: unknown;
     try {
-      v = bencode.decode(body);
-    } catch {
-      throw new NgError(NgErrorText.badBencode);
+      return { dict: decodeBencodeDict(body), encoding: 'bencode' };
+    } catch (e) {
+      if (e instanceof BencodeError) throw new NgError(NgErrorText.badBencode);
+      throw e;
     }
-    if (!v || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) throw new NgError(NgErrorText.badBencode);
-    return { dict: fromBencode(v) as NgDict, encoding: 'bencode' };
   }
   if (first === 0x7b /* { */) {
     let v: unknown;
@@ -48,7 +44,12 @@ export function decodeRequest(body: Buffer): { dict: NgDict; encoding: NgEncodin
     }
     // rtpengine 10.5 says "bencode" here as well.
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new NgError(NgErrorText.badBencode);
-    return { dict: v as NgDict, encoding: 'json' };
+    try {
+      return { dict: fromJson(v) as NgDict, encoding: 'json' };
+    } catch {
+      // Nested deeper than the stack allows.
+      throw new NgError(NgErrorText.badJson);
+    }
   }
   throw new NgError(NgErrorText.badFormat);
 }

@@ -61,6 +61,40 @@ export function isIceAttribute(line: string): boolean {
   return n !== null && ICE_ATTRS.has(n);
 }
 
+const isRtp = (protocol: string): boolean => protocol.includes('RTP/');
+const PAYLOAD_TYPE = /^\d{1,3}$/;
+
+/** `m=TYPE PORT[/COUNT] PROTO FMT ...`, split on single blanks as rtpengine does. */
+function parseMediaLine(line: string, value: string): MediaDescription {
+  const words = value.split(' ');
+  if (words.length < 3) throw new SdpParseError(`bad m= line '${line.slice(0, 80)}'`);
+  const [type, portField, protocol] = words as [string, string, string];
+  const slash = portField.indexOf('/');
+  const portText = slash < 0 ? portField : portField.slice(0, slash);
+  const countText = slash < 0 ? '1' : portField.slice(slash + 1);
+  if (type === '' || protocol === '' || !/^\d{1,5}$/.test(portText) || !/^\d{1,5}$/.test(countText)) {
+    throw new SdpParseError(`bad m= line '${line.slice(0, 80)}'`);
+  }
+  const port = Number(portText);
+  if (port > 65535) throw new SdpParseError(`bad port in '${line.slice(0, 80)}'`);
+  const formats = words.slice(3);
+  // RTP formats are payload types; anything else (a blank run, a name) is what rtpengine calls incomplete.
+  if (isRtp(protocol)) {
+    for (const f of formats) if (!PAYLOAD_TYPE.test(f) || Number(f) > 127) throw new SdpIncompleteError(`bad payload type in '${line.slice(0, 80)}'`);
+  } else if (formats.includes('')) throw new SdpParseError(`bad m= line '${line.slice(0, 80)}'`);
+  return {
+    type,
+    port,
+    portCount: Number(countText),
+    protocol,
+    formats,
+    lines: [line],
+    rtcpMux: false,
+    rtpmap: new Map(),
+    hasIce: false,
+  };
+}
+
 /** Parses an SDP body, keeping every line so that a rewrite changes only what it must. */
 export function parseSdp(text: string): SessionDescription {
   const lines = text.split(/\r?\n/);
@@ -69,25 +103,13 @@ export function parseSdp(text: string): SessionDescription {
   const sd: SessionDescription = { sessionLines: [], medias: [] };
   let media: MediaDescription | null = null;
   for (const raw of lines) {
-    const line = raw.replace(/\s+$/, '');
-    if (!/^[a-z]=/.test(line)) throw new SdpParseError(`malformed line '${line.slice(0, 40)}'`);
+    // trimEnd, not /\s+$/: that regex is quadratic on a long run of blanks inside a line.
+    const line = raw.trimEnd();
+    const c0 = line.charCodeAt(0);
+    if (!(c0 >= 0x61 && c0 <= 0x7a) || line.charCodeAt(1) !== 0x3d) throw new SdpParseError(`malformed line '${line.slice(0, 40)}'`);
     const value = line.slice(2);
-    if (line.startsWith('m=')) {
-      const m = /^(\S+) (\d+)(?:\/(\d+))? (\S+)((?: \S+)*)$/.exec(value);
-      if (!m) throw new SdpParseError(`bad m= line '${line}'`);
-      const port = Number(m[2]);
-      if (port > 65535) throw new SdpParseError(`bad port in '${line}'`);
-      media = {
-        type: m[1]!,
-        port,
-        portCount: m[3] ? Number(m[3]) : 1,
-        protocol: m[4]!,
-        formats: m[5]!.trim() === '' ? [] : m[5]!.trim().split(' '),
-        lines: [line],
-        rtcpMux: false,
-        rtpmap: new Map(),
-        hasIce: false,
-      };
+    if (c0 === 0x6d /* m */) {
+      media = parseMediaLine(line, value);
       sd.medias.push(media);
       continue;
     }
@@ -128,12 +150,12 @@ export function mediaConnection(sd: SessionDescription, m: MediaDescription): Co
 }
 
 /** RFC 3551 names of the static payload types rtpengine writes a=rtpmap lines for. */
-export const STATIC_PAYLOADS: Record<string, string> = {
-  '0': 'PCMU/8000', '3': 'GSM/8000', '4': 'G723/8000', '8': 'PCMA/8000', '9': 'G722/8000',
-  '13': 'CN/8000', '18': 'G729/8000',
-};
+export const STATIC_PAYLOADS: ReadonlyMap<string, string> = new Map([
+  ['0', 'PCMU/8000'], ['3', 'GSM/8000'], ['4', 'G723/8000'], ['8', 'PCMA/8000'], ['9', 'G722/8000'],
+  ['13', 'CN/8000'], ['18', 'G729/8000'],
+]);
 
 /** "PCMU/8000" style names of a media section's payloads, in m= order. */
 export function codecNames(m: MediaDescription): string[] {
-  return m.formats.map((pt) => m.rtpmap.get(pt) ?? STATIC_PAYLOADS[pt] ?? `${pt}`);
+  return m.formats.map((pt) => m.rtpmap.get(pt) ?? STATIC_PAYLOADS.get(pt) ?? `${pt}`);
 }

@@ -55,7 +55,8 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   const get = (name: string): string[] => byName.get(name) ?? [];
   lines.push(...get('mid'), ...kept);
   for (const pt of m.formats) {
-    const rtpmap = get('rtpmap').find((l) => payloadOf(l) === pt) ?? (STATIC_PAYLOADS[pt] ? `a=rtpmap:${pt} ${STATIC_PAYLOADS[pt]}` : undefined);
+    const known = STATIC_PAYLOADS.get(pt);
+    const rtpmap = get('rtpmap').find((l) => payloadOf(l) === pt) ?? (known ? `a=rtpmap:${pt} ${known}` : undefined);
     if (rtpmap) lines.push(rtpmap);
     lines.push(...get('fmtp').filter((l) => payloadOf(l) === pt), ...get('rtcp-fb').filter((l) => payloadOf(l) === pt));
   }

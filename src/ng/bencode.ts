@@ -1,0 +1,90 @@
+import { emptyDict, type NgDict, type NgValue } from './NgRequest.js';
+import { wireText } from './wireText.js';
+
+export class BencodeError extends Error {}
+
+type Open = { list: NgValue[]; dict?: undefined } | { dict: NgDict; key: string | null; list?: undefined };
+
+/**
+ * Decodes the bencode dictionary at the start of `buf`, in one pass and without recursion
+ * (any nesting depth costs heap, never stack). Lenient where rtpengine 10.5 is: containers
+ * still open at the end of the datagram are closed, bytes after the dictionary are ignored,
+ * the first of duplicate keys wins, `i-0e` and blanks before an integer's digits are taken.
+ */
+export function decodeBencodeDict(buf: Uint8Array): NgDict {
+  if (buf[0] !== 0x64 /* d */) throw new BencodeError('not a dictionary');
+  const root = emptyDict();
+  const stack: Open[] = [{ dict: root, key: null }];
+  let pos = 1;
+
+  const add = (v: NgValue): void => {
+    const top = stack[stack.length - 1]!;
+    if (top.list) top.list.push(v);
+    else if (top.key === null) {
+      if (typeof v !== 'string') throw new BencodeError('dictionary key is not a string');
+      top.key = v;
+    } else {
+      if (!Object.prototype.hasOwnProperty.call(top.dict, top.key)) top.dict[top.key] = v;
+      top.key = null;
+    }
+  };
+
+  while (stack.length > 0) {
+    if (pos >= buf.length) {
+      // End of datagram: open containers close, but not a key waiting for its value.
+      for (const o of stack) if (o.dict && o.key !== null) throw new BencodeError('key without value');
+      break;
+    }
+    const c = buf[pos]!;
+    if (c === 0x65 /* e */) {
+      const top = stack.pop()!;
+      if (top.dict && top.key !== null) throw new BencodeError('key without value');
+      pos++;
+      continue;
+    }
+    if (c === 0x64 /* d */ || c === 0x6c /* l */) {
+      pos++;
+      if (c === 0x64) {
+        const dict = emptyDict();
+        add(dict);
+        stack.push({ dict, key: null });
+      } else {
+        const list: NgValue[] = [];
+        add(list);
+        stack.push({ list });
+      }
+      continue;
+    }
+    if (c === 0x69 /* i */) {
+      pos++;
+      while (pos < buf.length && (buf[pos] === 0x20 || buf[pos] === 0x09)) pos++;
+      const start = pos;
+      if (buf[pos] === 0x2d /* - */ || buf[pos] === 0x2b /* + */) pos++;
+      const digits = pos;
+      while (pos < buf.length && buf[pos]! >= 0x30 && buf[pos]! <= 0x39) pos++;
+      if (pos === digits || buf[pos] !== 0x65) throw new BencodeError('bad integer');
+      if (buf[digits] === 0x30 && pos - digits > 1) throw new BencodeError('integer with leading zero');
+      add(Number(Buffer.from(buf.buffer, buf.byteOffset + start, pos - start).toString('latin1')));
+      pos++;
+      continue;
+    }
+    if (c >= 0x30 && c <= 0x39) {
+      let len = 0;
+      const digits = pos;
+      while (pos < buf.length && buf[pos]! >= 0x30 && buf[pos]! <= 0x39) {
+        len = len * 10 + (buf[pos]! - 0x30);
+        if (len > buf.length) throw new BencodeError('string longer than the datagram');
+        pos++;
+      }
+      if (buf[pos] !== 0x3a /* : */) throw new BencodeError('bad string length');
+      if (buf[digits] === 0x30 && pos - digits > 1) throw new BencodeError('string length with leading zero');
+      pos++;
+      if (pos + len > buf.length) throw new BencodeError('string longer than the datagram');
+      add(wireText(buf.subarray(pos, pos + len)));
+      pos += len;
+      continue;
+    }
+    throw new BencodeError(`unexpected byte 0x${c.toString(16)}`);
+  }
+  return root;
+}
