@@ -113,8 +113,14 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Commands and timers contain their own failures (the call they hit ends); what still
+  // escapes is counted and logged rather than taking every other call down with it.
   process.on('uncaughtException', (err) => {
-    // Bad input must never take the relay down with its calls.
+    registry.stats.internalErrors++;
     log.error({ err: err.stack }, 'uncaught exception');
+  });
+  process.on('unhandledRejection', (err) => {
+    registry.stats.internalErrors++;
+    log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection');
   });
 }

@@ -71,6 +71,22 @@ export class CallRegistry {
   }
 
   /**
+   * An unexpected exception while working on `call` (a command, a timer): rather than keep
+   * whatever half-changed state it left, the call ends (sockets closed, ports back, record
+   * removed) and the failure is counted.
+   */
+  contain(call: Call, err: unknown, where: string): void {
+    this.stats.internalErrors++;
+    log.error({ callId: call.callId, where, err: err instanceof Error ? err.stack : String(err) }, 'internal error: call ended');
+    try {
+      this.destroy(call, 'error');
+    } catch (e) {
+      this.forget(call);
+      log.error({ callId: call.callId, err: e instanceof Error ? e.stack : String(e) }, 'call could not be closed cleanly');
+    }
+  }
+
+  /**
    * `delete`: media stops now and the record goes now; sockets and state stay until the
    * delete-delay ends (0 = destroy at once).
    */

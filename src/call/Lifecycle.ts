@@ -59,14 +59,10 @@ export class Lifecycle {
 
   sweep(now: number): void {
     for (const call of this.registry.all()) {
-      const reason = expiry(call, this.limits, now);
-      if (reason === null) continue;
-      if (reason === 'deleted') {
-        // Its record went at delete time already.
-        this.registry.destroy(call, 'deleted', false);
-      } else {
-        log.info({ callId: call.callId, reason }, 'Closing call due to timeout');
-        this.registry.destroy(call, reason);
+      try {
+        this.check(call, now);
+      } catch (e) {
+        this.registry.contain(call, e, 'timeout sweep');
       }
     }
     for (const f of this.onSweep) {
@@ -75,6 +71,18 @@ export class Lifecycle {
       } catch (e) {
         log.error({ err: (e as Error).message }, 'sweep hook failed');
       }
+    }
+  }
+
+  private check(call: Call, now: number): void {
+    const reason = expiry(call, this.limits, now);
+    if (reason === null) return;
+    if (reason === 'deleted') {
+      // Its record went at delete time already.
+      this.registry.destroy(call, 'deleted', false);
+    } else {
+      log.info({ callId: call.callId, reason }, 'Closing call due to timeout');
+      this.registry.destroy(call, reason);
     }
   }
 

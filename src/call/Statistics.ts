@@ -17,6 +17,8 @@ export class Statistics {
     foreign_deleted: 0,
     error: 0,
   };
+  /** Unexpected exceptions contained (the call they hit was ended, the relay went on). */
+  internalErrors = 0;
   /** Sum of durations of closed calls, in seconds. */
   closedDuration = 0;
   /** NG requests per proxy and command. */

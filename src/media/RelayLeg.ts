@@ -6,6 +6,12 @@ export type LearningMode = 'off' | 'immediate' | 'delayed' | 'heuristic';
 /** rtpengine's learning window after the last signalling event. */
 export const LEARNING_WINDOW_MS = 3000;
 
+/**
+ * Datagrams libuv may hold for one socket when the kernel's buffer is full; beyond this a
+ * leg drops (and counts) instead of queueing without bound.
+ */
+export const MAX_SEND_QUEUE = 256;
+
 /** What the control plane wants to hear from a leg; called rarely, never per packet. */
 export interface LegObserver {
   /** The endpoint packets are sent to changed (learned, confirmed, handed over). */
@@ -115,9 +121,24 @@ export class RelayLeg {
     }
     const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
     if (out === null || out.remotePort === 0 || out.closed) return;
-    out.socket.send(msg, out.remotePort, out.remoteAddress);
+    if (out.socket.getSendQueueCount() >= MAX_SEND_QUEUE) {
+      out.sendError();
+      return;
+    }
+    // Without a callback Node drops send errors silently; this one is allocated once per leg.
+    out.socket.send(msg, out.remotePort, out.remoteAddress, out.onSent);
     if (this.tap !== null) this.tap.packet(msg, out.localAddress, out.localPort, out.remoteAddress, out.remotePort);
   };
+
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.sendError();
+  };
+
+  /** A packet that could not leave through this leg (send error, full queue) counts against it. */
+  private sendError(): void {
+    this.errors++;
+    mediaCounters.errors++;
+  }
 
   /** A packet from the endpoint being learned: it keeps its heuristic rank and is confirmed after the window. */
   private currentSource(msg: Buffer, rinfo: dgram.RemoteInfo, now: number): void {

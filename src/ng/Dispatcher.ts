@@ -47,7 +47,13 @@ export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
       if (e.loadLimit && req.list('supports').includes('load-limit')) return { result: 'load limit', message: e.message };
       return { result: 'error', 'error-reason': e.message };
     }
-    log.error({ command, callId: req.callId, err: (e as Error).stack }, 'internal error in NG command');
+    // Whatever the command left half-done, its call does not live on with it.
+    const call = req.callId === undefined ? undefined : s.registry.get(req.callId);
+    if (call) s.registry.contain(call, e, `NG ${command}`);
+    else {
+      s.registry.stats.internalErrors++;
+      log.error({ command, callId: req.callId, err: (e as Error).stack }, 'internal error in NG command');
+    }
     return { result: 'error', 'error-reason': `Internal error: ${(e as Error).message}` };
   } finally {
     const proxy = req.source.slice(0, req.source.lastIndexOf(':'));

@@ -8,6 +8,9 @@ import { NgRequest, type NgDict } from './NgRequest.js';
 
 const log = moduleLogger('ng');
 
+/** The largest UDP payload over IPv4. */
+const MAX_DATAGRAM = 65_507;
+
 export type NgHandler = (req: NgRequest) => Promise<NgDict>;
 
 /** The NG control listener over UDP: framing, encodings, the cookie cache, replies to the sender. */
@@ -61,8 +64,11 @@ export class NgServer {
     const req = new NgRequest(dict, source);
     // The key list, in wire order, shows which flags a proxy module actually turned into keys.
     if (log.isDebug()) log.debug({ cookie, from: source, command: req.command, callId: req.callId, keys: Object.keys(dict) }, 'NG request');
-    const reply = await this.handler(req);
-    return encodeReply(cookie, reply, encoding);
+    const reply = encodeReply(cookie, await this.handler(req), encoding);
+    if (reply.length <= MAX_DATAGRAM) return reply;
+    // Sent as it is, it would vanish (EMSGSIZE); the client gets told instead.
+    log.warn({ cookie, command: req.command, bytes: reply.length }, 'NG reply too large for one datagram');
+    return encodeReply(cookie, { result: 'error', 'error-reason': 'Reply too large for one datagram' }, encoding);
   }
 
   close(): void {

@@ -56,12 +56,60 @@ describe('decodeRequest', () => {
   it("gives rtpengine's error texts", () => {
     expect(reason(Buffer.alloc(0))).toBe('Invalid data (no payload)');
     expect(reason(b('d3:foo'))).toBe('Could not decode bencode dictionary');
-    expect(reason(b('d3:fooi1e'))).toBe('Could not decode bencode dictionary');
+    expect(reason(b('d3:fooi1e5:flags'))).toBe('Could not decode bencode dictionary');
     expect(reason(b('{bad json'))).toBe('Failed to parse JSON document');
     expect(reason(b('xyz'))).toBe('Invalid NG data format');
     expect(reason(b('[1,2]'))).toBe('Invalid NG data format');
     expect(reason(b('li1ee'))).toBe('Invalid NG data format');
     expect(reason(b('i5e'))).toBe('Invalid NG data format');
+  });
+});
+
+// Each case was checked against rtpengine 10.5 (mr10.5.3.5): its decoder is lenient at the
+// end of a datagram and strict about numbers and string lengths.
+describe('bencode as rtpengine reads it', () => {
+  const dict = (s: string): unknown => decodeRequest(b(s)).dict;
+
+  it('closes containers left open at the end of the datagram', () => {
+    expect(dict('d')).toEqual({});
+    expect(dict('d7:command4:ping')).toEqual({ command: 'ping' });
+    expect(dict('d7:command4:ping5:flagsl3:abc')).toEqual({ command: 'ping', flags: ['abc'] });
+    expect(dict('d7:command4:ping1:xd1:ai1e')).toEqual({ command: 'ping', x: { a: 1 } });
+  });
+
+  it('ignores what follows the dictionary and keeps the first of duplicate keys', () => {
+    expect(dict('d7:command4:pinge   trailing')).toEqual({ command: 'ping' });
+    expect(dict('d7:command4:ping7:command5:offere')).toEqual({ command: 'ping' });
+  });
+
+  it('takes i-0e, blanks before digits and huge integers; refuses leading zeros and empty numbers', () => {
+    expect(dict('d1:xi-0ee')).toEqual({ x: -0 });
+    expect(dict('d1:xi 5ee')).toEqual({ x: 5 });
+    expect(dict('d1:xi99999999999999999999999ee')).toEqual({ x: 1e23 });
+    for (const bad of ['d1:xi01ee', 'd1:xiee', 'd1:xi1', 'd1:x03:abce', 'd1:x10:abce', 'd1:x', 'd1:', 'di1e1:xe']) {
+      expect(reason(b(bad)), bad).toBe('Could not decode bencode dictionary');
+    }
+  });
+
+  it('gives dictionaries no prototype: built-in names are plain keys', () => {
+    const d = dict('d9:__proto__d1:ai1ee11:constructor1:x8:toString1:ye') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(d)).toBeNull();
+    expect(Object.keys(d)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(d['constructor']).toBe('x');
+    const j = decodeRequest(b('{"__proto__":{"a":1},"command":"ping"}')).dict as Record<string, unknown>;
+    expect(Object.getPrototypeOf(j)).toBeNull();
+    expect(Object.keys(j)).toEqual(['__proto__', 'command']);
+  });
+
+  it('decodes 30,000 nested lists without running out of stack (rtpengine 10.5 crashes)', () => {
+    const deep = 'd7:command4:ping1:x' + 'l'.repeat(30_000) + 'e'.repeat(30_000) + 'e';
+    expect((dict(deep) as Record<string, unknown>)['command']).toBe('ping');
+  });
+
+  it('keeps invalid UTF-8 strings apart: one character per byte', () => {
+    const d = decodeRequest(Buffer.concat([b('d7:call-id3:'), Buffer.from([0x61, 0xff, 0xfe]), b('1:y2:'), Buffer.from([0xc3, 0xa9]), b('e')])).dict;
+    expect(d['call-id']).toBe('a\u00ff\u00fe');
+    expect(d['y']).toBe('\u00e9');
   });
 });
 
