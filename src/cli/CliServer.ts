@@ -49,7 +49,9 @@ export class CliServer {
       log.debug({ line: text.slice(0, 200) }, 'CLI command');
       runCliLine(this.ctx, text)
         .catch((e: Error) => `Error: ${e.message}\n`)
-        .then((reply) => sock.end(reply, () => sock.destroy()));
+        // Closing at once would reset the connection over unread input and lose the answer
+        // on the client's side; the idle timeout ends a client that never closes.
+        .then((reply) => sock.end(reply));
     };
     const onData = (chunk: Buffer): void => {
       const nl = chunk.indexOf(0x0a);

@@ -1,0 +1,52 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { waitFor, type Relay } from './Relay.js';
+
+/** A seeded PRNG (mulberry32): every fuzz run with the same seed sends the same bytes. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Open file descriptors of a process (sockets, files, the event loop's own). */
+export function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** Resident set size of a process in kB. */
+export function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]);
+}
+
+/** Ports in use on each interface, from `list interfaces`. */
+export async function portsInUse(relay: Relay): Promise<number> {
+  const text = await relay.cli('list interfaces');
+  const used = [...text.matchAll(/Ports used:\s+(\d+)/g)].map((m) => Number(m[1]));
+  if (used.length === 0) throw new Error(`no 'Ports used' in:\n${text}`);
+  return used.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * What must hold after any abuse: the process lives, answers ping at once, the CLI and NG
+ * agree on the number of calls, and with every call gone no port and no socket is left.
+ */
+export async function expectHealthy(relay: Relay, baselineFds: number): Promise<void> {
+  expect(relay.proc.exitCode, relay.output.slice(-2000)).toBeNull();
+  expect((await relay.ng.raw('d7:command4:pinge', undefined, 1000)).toString()).toBe('d6:result4:ponge');
+  const listed = ((await relay.ng.request({ command: 'list', limit: 100000 }))['calls'] as unknown[]).length;
+  const numsessions = /Current sessions total: (\d+)/.exec(await relay.cli('list numsessions'));
+  expect(Number(numsessions?.[1])).toBe(listed);
+  expect(await relay.cli('terminate all')).toBe('All calls terminated by operator.\n');
+  expect(await relay.cli('list numsessions')).toContain('Current sessions total: 0\n');
+  expect(await portsInUse(relay)).toBe(0);
+  // Sockets close on the next loop turn.
+  await waitFor(`file descriptors back to ${baselineFds} (now ${fdCount(relay.pid)})`, () => fdCount(relay.pid) <= baselineFds, 5000);
+}
