@@ -110,6 +110,9 @@ export async function exchangeSdp(
     sm.direction = md.direction ?? sd.direction ?? 'sendrecv';
     sm.rejected = md.port === 0;
     if (kind === 'answer' && sm.rejected) rm.rejected = true;
+    // A port for media the other side refused before (a re-INVITE bringing video back, an
+    // answer taking up what its offer refused): rtpengine opens ports for it again.
+    if (!sm.rejected) rm.rejected = false;
     if (sm.rejected) {
       rewrites.push(null);
       continue;

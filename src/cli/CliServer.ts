@@ -8,6 +8,9 @@ const log = moduleLogger('cli');
 /** rtpengine takes long lines (call-ids); this bounds what one connection may make us hold. */
 const MAX_LINE = 64 * 1024;
 const IDLE_MS = 5000;
+/** How long a client may take to read the answer and close. */
+const LINGER_MS = 2000;
+const discard = (): void => undefined;
 /** Concurrent CLI connections; more are refused by the listener until some close. */
 const MAX_CONNECTIONS = 64;
 
@@ -42,16 +45,19 @@ export class CliServer {
     const finish = (line: Buffer): void => {
       if (done) return;
       done = true;
-      // One line per connection: whatever follows it is never read, let alone buffered.
+      // One line per connection: whatever follows it is discarded, never buffered.
       sock.removeListener('data', onData);
-      sock.pause();
+      sock.on('data', discard);
       const text = wireText(line).replace(/\r$/, '');
       log.debug({ line: text.slice(0, 200) }, 'CLI command');
       runCliLine(this.ctx, text)
         .catch((e: Error) => `Error: ${e.message}\n`)
-        // Closing at once would reset the connection over unread input and lose the answer
-        // on the client's side; the idle timeout ends a client that never closes.
-        .then((reply) => sock.end(reply));
+        // Closing at once would reset the connection over unread input and lose the answer on
+        // the client's side: the client gets a moment to read it and close, then it is cut.
+        .then((reply) => {
+          sock.end(reply);
+          setTimeout(() => sock.destroy(), LINGER_MS).unref();
+        });
     };
     const onData = (chunk: Buffer): void => {
       const nl = chunk.indexOf(0x0a);

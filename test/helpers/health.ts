@@ -27,7 +27,7 @@ export function rssKb(pid: number): number {
 }
 
 /** Ports in use on each interface, from `list interfaces`. */
-export async function portsInUse(relay: Relay): Promise<number> {
+export async function portsUsed(relay: Relay): Promise<number> {
   const text = await relay.cli('list interfaces');
   const used = [...text.matchAll(/Ports used:\s+(\d+)/g)].map((m) => Number(m[1]));
   if (used.length === 0) throw new Error(`no 'Ports used' in:\n${text}`);
@@ -46,7 +46,7 @@ export async function expectHealthy(relay: Relay, baselineFds: number): Promise<
   expect(Number(numsessions?.[1])).toBe(listed);
   expect(await relay.cli('terminate all')).toBe('All calls terminated by operator.\n');
   expect(await relay.cli('list numsessions')).toContain('Current sessions total: 0\n');
-  expect(await portsInUse(relay)).toBe(0);
+  expect(await portsUsed(relay)).toBe(0);
   // Sockets close on the next loop turn.
   await waitFor(`file descriptors back to ${baselineFds} (now ${fdCount(relay.pid)})`, () => fdCount(relay.pid) <= baselineFds, 5000);
 }

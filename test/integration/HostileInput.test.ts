@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNgBody } from '../helpers/NgClient.js';
-import { expectHealthy, fdCount, portsInUse, rssKb } from '../helpers/health.js';
+import { expectHealthy, fdCount, portsUsed, rssKb } from '../helpers/health.js';
 import { Relay, sleep } from '../helpers/Relay.js';
 import { audioSdp } from '../helpers/sdp.js';
 
@@ -164,7 +164,7 @@ describe('hostile input', () => {
     expect(['ok', 'error']).toContain(r['result']);
     expect((await relay.ng.raw('d7:command4:pinge', undefined, 1000)).toString()).toBe('d6:result4:ponge');
     await relay.cli('terminate all');
-    expect(await portsInUse(relay)).toBe(0);
+    expect(await portsUsed(relay)).toBe(0);
   });
 
   it('is healthy afterwards: alive, counts agree, no port or descriptor left', async () => {

@@ -2,6 +2,7 @@ import bencode from 'bencode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dict } from '../helpers/NgClient.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
+import { portsUsed } from '../helpers/health.js';
 import { isUdpBound } from '../helpers/ports.js';
 import { audioSdp, readSdp } from '../helpers/sdp.js';
 
@@ -40,11 +41,6 @@ function kamailio(command: string, callId: string, fromTag: string, extra: Dict 
 
 const sdpOf = (r: Dict): ReturnType<typeof readSdp> => readSdp(r['sdp'] as string);
 const portsOf = (r: Dict): number[] => sdpOf(r).medias.map((m) => m.port);
-
-async function portsUsed(relay: Relay): Promise<number> {
-  const text = await relay.cli('list interfaces');
-  return [...text.matchAll(/Ports used:\s+(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
-}
 
 describe('ngrelay calls', () => {
   let relay: Relay;
@@ -266,6 +262,24 @@ describe('ngrelay calls', () => {
     const q = await relay.ng.ok({ command: 'query', 'call-id': 'av' });
     expect(((q['tags'] as Record<string, Dict>)['A']!['medias'] as Dict[]).map((m) => m['type'])).toEqual(['audio', 'video', 'video']);
     await relay.ng.ok(kamailio('delete', 'av', 'A'));
+  });
+
+  it('opens ports again, as rtpengine does, for media one side refused and the other now takes up', async () => {
+    const sdp = (ip: string, video: number): string =>
+      ['v=0', `o=- 1 1 IN IP4 ${ip}`, 's=-', `c=IN IP4 ${ip}`, 't=0 0', 'm=audio 45000 RTP/AVP 0', `m=video ${video} RTP/AVP 96`, ''].join('\r\n');
+    // The answer takes up video the offer refused.
+    await relay.ng.ok(kamailio('offer', 'revive-1', 'A', { sdp: sdp('127.0.0.2', 0) }));
+    const a = await relay.ng.ok(kamailio('answer', 'revive-1', 'A', { sdp: sdp('127.0.0.3', 46002), 'to-tag': 'B' }));
+    expect(portsOf(a)[1]).toBeGreaterThan(0);
+    expect(await isUdpBound('127.0.0.1', portsOf(a)[1]!)).toBe(true);
+    // A re-INVITE brings back video the callee had refused.
+    await relay.ng.ok(kamailio('offer', 'revive-2', 'A', { sdp: sdp('127.0.0.2', 45002) }));
+    expect(portsOf(await relay.ng.ok(kamailio('answer', 'revive-2', 'A', { sdp: sdp('127.0.0.3', 0), 'to-tag': 'B' })))[1]).toBe(0);
+    const reoffer = await relay.ng.ok(kamailio('offer', 'revive-2', 'A', { sdp: sdp('127.0.0.2', 45002) }));
+    expect(portsOf(reoffer)[1]).toBeGreaterThan(0);
+    const reanswer = await relay.ng.ok(kamailio('answer', 'revive-2', 'A', { sdp: sdp('127.0.0.3', 46002), 'to-tag': 'B' }));
+    expect(await isUdpBound('127.0.0.1', portsOf(reanswer)[1]!)).toBe(true);
+    for (const id of ['revive-1', 'revive-2']) await relay.ng.ok(kamailio('delete', id, 'A'));
   });
 
   it('offers IPv6 with "address family: IP6" on a ::1 interface', async () => {
