@@ -27,6 +27,9 @@ const COMMANDS: Record<string, Handler> = {
   'stop recording': stopRecording,
 };
 
+/** The commands this relay implements, as they arrive in the `command` key. */
+export const NG_COMMANDS: readonly string[] = Object.keys(COMMANDS);
+
 /** Runs one NG command and turns the outcome into a reply dict; the one place errors meet the wire. */
 export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
   const command = req.command;
@@ -34,7 +37,8 @@ export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
   let ok = false;
   try {
     if (command === undefined) throw new NgError(NgErrorText.noCommand);
-    const handler = COMMANDS[command];
+    // Own keys only: 'constructor', 'toString' or '__proto__' from the wire must not reach Object.prototype.
+    const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!handler) throw new NgError(NgErrorText.unknownCommand);
     const reply = await handler(s, req);
     ok = true;
