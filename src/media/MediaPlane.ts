@@ -90,6 +90,8 @@ export interface MediaPlane {
   allocatePair(local: LocalAddress): Promise<[MediaLeg, MediaLeg]>;
   /** Binds a port already claimed in `local`'s pool (a restored call's). */
   bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean): Promise<MediaLeg>;
+  /** Resolves once every change made to legs so far is in effect (kernel entries included). */
+  settled(): Promise<void>;
   /** Stops whatever the plane runs besides its legs (kernel entries, workers). */
   close(): Promise<void>;
 }

@@ -36,7 +36,7 @@ function stopStream(sid) {
 const ops = {
   open: (m) =>
     new Promise((resolve, reject) => {
-      const s = dgram.createSocket('udp4');
+      const s = dgram.createSocket(m.address?.includes(':') ? { type: 'udp6', ipv6Only: true } : 'udp4');
       const sid = nextSid++;
       s.on('message', (data, r) => out({ ev: 'rx', sid, address: r.address, port: r.port, at: Date.now(), data: data.toString('base64') }));
       s.on('error', () => undefined); // ICMP unreachable while an address moves

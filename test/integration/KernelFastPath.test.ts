@@ -77,21 +77,29 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     lab?.destroy();
   });
 
-  /** Offer from A, answer from B; returns the relay's ports towards each side. */
+  /** Offer from A, answer from B; returns the relay's ports that lead to each side. */
   async function call(
-    callId: string, fam: 'v4' | 'v6', aPort: number, bPort: number, o: { muxA?: boolean; muxB?: boolean; flags?: string[] } = {},
+    callId: string, fam: 'v4' | 'v6', aPort: number, bPort: number,
+    o: { muxA?: boolean; muxB?: boolean; flags?: string[]; offer?: Record<string, unknown> } = {},
   ): Promise<{ toA: number; toB: number }> {
     const extra = (m?: boolean): string[] => (m ? ['a=rtcp-mux'] : []);
     const flags = o.flags ?? [];
     const offer = await relay.ng.ok({
       command: 'offer', 'call-id': callId, 'from-tag': 'A', replace: ['origin', 'session-connection'], flags,
-      sdp: audioSdp(A[fam], aPort, { extra: extra(o.muxA) }), ...(fam === 'v6' ? { 'address family': 'IP6' } : {}),
+      sdp: audioSdp(A[fam], aPort, { extra: extra(o.muxA) }), ...(fam === 'v6' ? { 'address family': 'IP6' } : {}), ...o.offer,
     });
     const an = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'A', 'to-tag': 'B', flags, sdp: audioSdp(B[fam], bPort, { extra: extra(o.muxB) }) });
 
-    return { toB: readSdp(offer['sdp'] as string).medias[0]!.port, toA: readSdp(an['sdp'] as string).medias[0]!.port };
+    // The offer goes to B: its port is where B sends (towards A); the answer's is where A sends.
+    return { toA: readSdp(offer['sdp'] as string).medias[0]!.port, toB: readSdp(an['sdp'] as string).medias[0]!.port };
   }
 
+  /** The loader process the relay runs. */
+  const helperPid = (): number => {
+    const out = lab.run('relay', 'pgrep', '-P', String(relay.pid), '-f', 'ngrelay-kernel').trim();
+    if (!out) throw new Error(`no ngrelay-kernel child of ${relay.pid}`);
+    return Number(out.split('\n')[0]);
+  };
   const kernelLegs = async (callId: string): Promise<number> => (await relay.cli(`list sessions ${callId}`)).split('\n').filter((l) => l.endsWith(', kernel')).length;
   const userspacePackets = (): Promise<number> => listTotalsValue(relay, 'Total relayed packets (userspace)');
   const kernelPackets = (): Promise<number> => listTotalsValue(relay, 'Total relayed packets (kernel)');
@@ -141,6 +149,8 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     expect(streams[0]!.stats.packets).toBe(51);
     expect(streams[0]!.SSRC).toBe(0xa);
     expect(streams[1]!.stats.packets).toBe(3);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'k4', 'from-tag': 'A' });
+    expect(await listTotalsValue(relay, 'Kernel-only media streams')).toBe(0);
   });
 
   it('leaves any other source to userspace policy: relayed, not learned (and dropped with strict source)', async () => {
@@ -196,11 +206,12 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     const sa = await a.socket(A.v6, 6000);
     const sb = await b.socket(B.v6, 7000);
     const sbRtcp = await b.socket(B.v6, 7001);
-    // A muxes, B does not: A's RTCP on the RTP port leaves towards B's RTCP port.
-    const { toA, toB } = await call('k6', 'v6', 6000, 7000, { muxA: true });
+    // A muxes, B does not (the relay demuxes): A's RTCP on the RTP port leaves towards B's RTCP port.
+    const { toA, toB } = await call('k6', 'v6', 6000, 7000, { muxA: true, offer: { 'rtcp-mux': ['demux'] } });
     await burst(sa, sb, R.v6, toB, [rtp(1, 0x6a)]);
     await burst(sb, sa, R.v6, toA, [rtp(1, 0x6b)]);
-    await waitFor('IPv6 RTP offloaded', async () => (await kernelLegs('k6')) >= 2, 5000);
+    await burst(sbRtcp, sa, R.v6, toA + 1, [rtcp(0x6b)]);
+    await waitFor('IPv6 RTP and RTCP offloaded', async () => (await kernelLegs('k6')) === 3, 5000);
     const user0 = await userspacePackets();
     await burst(sa, sb, R.v6, toB, Array.from({ length: 30 }, (_, i) => rtp(10 + i, 0x6a)));
     await burst(sa, sbRtcp, R.v6, toB, [rtcp(0x6a)]);
@@ -229,14 +240,33 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     expect(await listTotalsValue(relay, 'Kernel-only media streams')).toBe(0);
   });
 
-  it('cleans up what a SIGKILLed relay left in the kernel when it starts again', async () => {
+  it('survives a crash of its loader: restarted, streams installed again', async () => {
+    const sa = await a.socket(A.v4, 4600);
+    const sb = await b.socket(B.v4, 5600);
+    const { toA, toB } = await call('k4-crash', 'v4', 4600, 5600);
+    await burst(sa, sb, R.v4, toB, [rtp(1, 1)]);
+    await burst(sb, sa, R.v4, toA, [rtp(1, 2)]);
+    await waitFor('offloaded', async () => (await kernelLegs('k4-crash')) === 2, 5000);
+    process.kill(helperPid(), 'SIGKILL');
+    await waitFor('loader restarted', () => relay.output.includes('re-installing streams'), 5000);
+    const kern0 = await kernelPackets();
+    const user0 = await userspacePackets();
+    await burst(sa, sb, R.v4, toB, Array.from({ length: 20 }, (_, i) => rtp(2 + i, 1)));
+    await waitFor('kernel counted after the restart', async () => (await kernelPackets()) - kern0 >= 20, 4000);
+    expect(await userspacePackets()).toBe(user0);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'k4-crash', 'from-tag': 'A' });
+  });
+
+  it('cleans up what a relay killed together with its loader left in the kernel when it starts again', async () => {
+    // The loader takes its filters away when its relay dies alone; both dying leaves them.
+    process.kill(helperPid(), 'SIGKILL');
     relay.proc.kill('SIGKILL');
     await relay.exited;
     relay.ng.close();
     expect(lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress')).toContain('ngr_ingress');
     relay = await startRelay();
     const filters = lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress');
-    expect(filters.match(/ngr_ingress/g)?.length).toBe(1);
+    expect(filters.split('\n').filter((l) => l.includes('handle 0x4e47')).length).toBe(1);
     await waitFor('stale filter noticed', () => relay.output.includes('a previous run left behind'), 3000);
   });
 

@@ -211,6 +211,10 @@ export class KernelOffload implements OffloadWatcher {
     inst.seen = c;
   }
 
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);

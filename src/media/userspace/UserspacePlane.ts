@@ -8,7 +8,11 @@ import { RelayLeg, type OffloadWatcher } from './RelayLeg.js';
  * An offload watcher (the kernel fast path) may take confirmed streams off its hands.
  */
 export class UserspacePlane implements MediaPlane {
-  constructor(private readonly offload: (OffloadWatcher & { close(): Promise<void> }) | null = null) {}
+  constructor(private readonly offload: (OffloadWatcher & { settled(): Promise<void>; close(): Promise<void> }) | null = null) {}
+
+  settled(): Promise<void> {
+    return this.offload?.settled() ?? Promise.resolve();
+  }
 
   async allocatePair(local: LocalAddress): Promise<[MediaLeg, MediaLeg]> {
     const [rtp, rtcp] = await local.pool.allocatePair();

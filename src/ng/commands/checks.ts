@@ -24,8 +24,11 @@ export function requireCall(s: Services, req: NgRequest): Call {
   return call;
 }
 
-/** After signalling: persist (bounded wait) and keep learning windows fresh. */
+/**
+ * After signalling: persist (bounded wait), and let the media plane apply what changed (a
+ * moved endpoint must not keep going to the old one through the kernel once we have replied).
+ */
 export async function afterSignalling(s: Services, call: Call): Promise<void> {
   s.registry.changed(call);
-  await s.hooks.flushed(call);
+  await Promise.all([s.hooks.flushed(call), s.media.settled()]);
 }
