@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
+import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { NgControl } from './NgControl.js';
 
@@ -91,4 +92,16 @@ export class RelayProcess {
 
 export function logPath(dir: string, name: string): string {
   return join(dir, `${name}.log`);
+}
+
+/** A TCP port free on loopback right now (the relay binds its NG (UDP) and CLI (TCP) ports on it). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = net.createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => res(p));
+    });
+  });
 }
