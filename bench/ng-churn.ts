@@ -18,6 +18,8 @@ import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.
 const { values: opt } = parseArgs({
   options: {
     relays: { type: 'string', default: 'ngrelay,rtpengine' },
+    target: { type: 'string' },
+    pid: { type: 'string' },
     calls: { type: 'string', default: '50000' },
     parallel: { type: 'string', default: '50' },
     flood: { type: 'string', default: '10' },
@@ -36,6 +38,7 @@ const { values: opt } = parseArgs({
 if (opt.help) {
   process.stdout.write(`usage: npm run bench:churn -- [options]
   --relays=ngrelay,rtpengine  relays to start (one after the other) and stop by PID; loopback only
+  --target=HOST:PORT --pid=PID  also measure a relay that is already running (NG address, its PID)
   --calls=50000               calls set up and deleted (offer, answer, delete)
   --parallel=50               requests in flight (one call per slot at a time)
   --flood=10                  seconds of ping flood after the churn (0 = none)
@@ -273,6 +276,17 @@ async function main(): Promise<void> {
       if (r.failures > 0) process.stdout.write(`  ${r.failures} failed requests, first: ${r.firstFailure}\n`);
     } finally {
       await relay.stop();
+    }
+  }
+  if (opt.target !== undefined) {
+    const [host, port] = opt.target.split(':');
+    if (opt.pid === undefined) throw new Error('--target needs --pid (the relay process whose memory is read)');
+    const relay = RelayProcess.attach('external', host!, num(port!), num(opt.pid));
+    try {
+      await relay.ng.waitPong(5000);
+      results.push(await measure(relay, plans(n, num(opt.seed)), parallel, floodS, settleS));
+    } finally {
+      relay.ng.close();
     }
   }
   process.stdout.write(`\n${table(results, settleS)}\n`);
