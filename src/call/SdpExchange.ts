@@ -129,8 +129,8 @@ export async function exchangeSdp(
     const senderLocal = s.interfaces.pick(sender.interfaceName, conn?.family ?? family);
     if (!senderLocal) throw new NgError(`Unknown logical interface '${sender.interfaceName}'`);
     try {
-      await allocateStreams(sm, senderLocal);
-      await allocateStreams(rm, receiverLocal);
+      // Both sides bind at once; each takes its ports from the pool before the first await.
+      await Promise.all([allocateStreams(sm, senderLocal), allocateStreams(rm, receiverLocal)]);
     } catch (e) {
       if (e instanceof PortsExhaustedError) throw new NgError(NgErrorText.noPorts);
       throw e;

@@ -8,10 +8,10 @@
  * request within a second or two, long before the bound reaches it at any real rate).
  */
 
-/** 8 MiB: about 12,000 delete replies (the largest ones), several seconds at thousands of calls/s. */
+/** 8 MiB: about 10,000 delete replies (the largest ones), several seconds at thousands of calls/s. */
 export const COOKIE_CACHE_MAX_BYTES = 8 * 1024 * 1024;
 /** Map entry, key string, promise and buffer headers: what a cached reply costs beyond its bytes. */
-const ENTRY_OVERHEAD = 200;
+const ENTRY_OVERHEAD = 300;
 
 interface Entry {
   readonly cookie: string;
