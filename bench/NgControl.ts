@@ -1,6 +1,5 @@
 import dgram from 'node:dgram';
-import bencode from 'bencode';
-import { decodeRequest, splitCookie } from '../src/ng/codec.js';
+import { decodeRequest, encodeReply, splitCookie } from '../src/ng/codec.js';
 
 export type NgDict = Record<string, unknown>;
 
@@ -30,7 +29,8 @@ export class NgControl {
   async request(dict: NgDict, timeoutMs = 3000): Promise<NgDict> {
     await this.bound;
     const cookie = `b${process.pid}_${++this.seq}`;
-    const datagram = Buffer.concat([Buffer.from(cookie + ' '), Buffer.from(bencode.encode(dict))]);
+    // Keys in the dict's own order, unsorted, as Kamailio sends them (the relay's encoder keeps the order).
+    const datagram = encodeReply(cookie, dict as Parameters<typeof encodeReply>[1], 'bencode');
     const reply = await new Promise<Buffer>((resolve, reject) => {
       const retry = setInterval(() => this.socket.send(datagram, this.port, this.host), 500);
       const timer = setTimeout(() => {

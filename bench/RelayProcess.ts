@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
+import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { NgControl } from './NgControl.js';
 
@@ -17,12 +18,15 @@ export interface RelayLaunch {
 }
 
 const NGRELAY = resolve(import.meta.dirname, '../src/bin/ngrelay.js');
+/** Node options and environment of ngrelay as etc/ngrelay.service runs it (memory tuning, docs/operations.md). */
+export const NGRELAY_NODE_OPTIONS = ['--max-semi-space-size=2'];
+export const NGRELAY_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 export const RTPENGINE = '/usr/bin/rtpengine';
 
 export function relayCommand(l: RelayLaunch): string[] {
   const common = [`--port-min=${l.portMin}`, `--port-max=${l.portMax}`, ...l.extraArgs];
   if (l.kind === 'ngrelay') {
-    return [process.execPath, NGRELAY, '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${l.ngPort}`,
+    return [process.execPath, ...NGRELAY_NODE_OPTIONS, NGRELAY, '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${l.ngPort}`,
       `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...common];
   }
   // Userspace only: no kernel forwarding table.
@@ -49,10 +53,11 @@ export class RelayProcess {
 
   static async launch(l: RelayLaunch): Promise<RelayProcess> {
     const cmd = relayCommand(l);
-    if (!existsSync(cmd[1]!) && l.kind === 'ngrelay') throw new Error(`${cmd[1]} is missing: run 'npm run build' first`);
+    if (l.kind === 'ngrelay' && !existsSync(NGRELAY)) throw new Error(`${NGRELAY} is missing: run 'npm run build' first`);
     if (!existsSync(cmd[0]!)) throw new Error(`${cmd[0]} is missing: 'apt-get install rtpengine-daemon', or leave it out with --relays=ngrelay`);
     const log = openSync(l.logFile, 'w');
-    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', log, log] });
+    const env = l.kind === 'ngrelay' ? { ...process.env, ...NGRELAY_ENV } : process.env;
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', log, log], env });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`cannot start ${cmd[0]}`);
     const relay = new RelayProcess(l.kind, child.pid, '127.0.0.1', l.ngPort, cmd, child);
@@ -91,4 +96,16 @@ export class RelayProcess {
 
 export function logPath(dir: string, name: string): string {
   return join(dir, `${name}.log`);
+}
+
+/** A TCP port free on loopback right now (the relay binds its NG (UDP) and CLI (TCP) ports on it). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = net.createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => res(p));
+    });
+  });
 }

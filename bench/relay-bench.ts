@@ -6,7 +6,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +13,7 @@ import { LatencyHistogram } from './LatencyHistogram.js';
 import type { NgControl } from './NgControl.js';
 import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
 import type { LoadPlan, WorkerMessage, WorkerReady, WorkerReport } from './protocol.js';
-import { logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
+import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
 
 const WORKER = resolve(import.meta.dirname, 'LoadWorker.js');
 
@@ -80,17 +79,6 @@ const num = (s: string): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${s}`);
   return n;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = net.createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => res(p));
-    });
-  });
-}
 
 function audioSdp(port: number, origin: string): string {
   return ['v=0', `o=${origin} 1 1 IN IP4 127.0.0.1`, 's=bench', 'c=IN IP4 127.0.0.1', 't=0 0',

@@ -25,6 +25,11 @@ export class CallRegistry {
     return this.calls.get(callId);
   }
 
+  /** Live view of the table, for sweeps that must not copy it every second. */
+  values(): IterableIterator<Call> {
+    return this.calls.values();
+  }
+
   all(): Call[] {
     return [...this.calls.values()];
   }

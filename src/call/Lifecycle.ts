@@ -2,6 +2,8 @@ import { moduleLogger } from '../log.js';
 import type { Limits } from '../Services.js';
 import type { Call, CloseReason } from './Call.js';
 import type { CallRegistry } from './CallRegistry.js';
+import type { Monologue } from './Monologue.js';
+import type { Stream } from './Stream.js';
 
 const log = moduleLogger('lifecycle');
 
@@ -18,27 +20,47 @@ export function expiry(call: Call, limits: Limits, now: number): CloseReason | n
   if (call.destroyAt !== null) return now >= call.destroyAt ? 'deleted' : null;
   if (call.foreign) return null;
   if (now < call.graceUntil) return null;
-  let anyStream = false;
-  let reason: CloseReason = 'timeout';
-  let latest = -Infinity;
-  for (const ml of call.parties()) {
-    for (const m of ml.medias) {
-      const [limit, why]: [number, CloseReason] =
-        m.sdpAddress === null ? [limits.offerTimeout, 'offer_timeout']
-        : !m.sending ? [limits.silentTimeout, 'silent_timeout']
-        : [limits.timeout, 'timeout'];
-      for (const st of m.streams()) {
-        anyStream = true;
-        const deadline = Math.max(st.leg?.lastPacket ?? 0, call.lastSignal) + limit * 1000;
-        if (now < deadline) return null;
-        if (deadline > latest) {
-          latest = deadline;
-          reason = why;
-        }
-      }
-    }
-  }
+  // Runs every second over every call: no arrays, no closures.
+  const state: Sweep = { anyStream: false, reason: 'timeout', latest: -Infinity };
+  for (const ml of call.monologues.values()) if (alive(ml, call, limits, now, state)) return null;
+  if (call.pending && alive(call.pending, call, limits, now, state)) return null;
+  const { anyStream, reason } = state;
   return anyStream ? reason : null;
+}
+
+interface Sweep {
+  anyStream: boolean;
+  reason: CloseReason;
+  latest: number;
+}
+
+/** Whether one stream of the party is inside its limit; else notes the latest deadline and its reason. */
+function alive(ml: Monologue, call: Call, limits: Limits, now: number, state: Sweep): boolean {
+  for (const m of ml.medias) {
+    let limit = limits.timeout;
+    let why: CloseReason = 'timeout';
+    if (m.sdpAddress === null) {
+      limit = limits.offerTimeout;
+      why = 'offer_timeout';
+    } else if (!m.sending) {
+      limit = limits.silentTimeout;
+      why = 'silent_timeout';
+    }
+    if (streamAlive(m.rtp, call, limit * 1000, why, now, state) || streamAlive(m.rtcp, call, limit * 1000, why, now, state)) return true;
+  }
+  return false;
+}
+
+function streamAlive(st: Stream | null, call: Call, limitMs: number, why: CloseReason, now: number, state: Sweep): boolean {
+  if (st === null) return false;
+  state.anyStream = true;
+  const deadline = Math.max(st.leg?.lastPacket ?? 0, call.lastSignal) + limitMs;
+  if (now < deadline) return true;
+  if (deadline > state.latest) {
+    state.latest = deadline;
+    state.reason = why;
+  }
+  return false;
 }
 
 /** The 1 s sweep that ends timed-out and deleted calls. */
@@ -58,7 +80,8 @@ export class Lifecycle {
   }
 
   sweep(now: number): void {
-    for (const call of this.registry.all()) {
+    // The table itself, not a copy: destroy() removes the current entry, which a Map iterator allows.
+    for (const call of this.registry.values()) {
       try {
         this.check(call, now);
       } catch (e) {

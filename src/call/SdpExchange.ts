@@ -132,8 +132,8 @@ export async function exchangeSdp(
     const senderLocal = s.interfaces.pick(sender.interfaceName, conn?.family ?? family);
     if (!senderLocal) throw new NgError(`Unknown logical interface '${sender.interfaceName}'`);
     try {
-      await allocateStreams(s.media, sm, senderLocal);
-      await allocateStreams(s.media, rm, receiverLocal);
+      // Both sides bind at once; each takes its ports from the pool before the first await.
+      await Promise.all([allocateStreams(s.media, sm, senderLocal), allocateStreams(s.media, rm, receiverLocal)]);
     } catch (e) {
       if (e instanceof PortsExhaustedError) throw new NgError(NgErrorText.noPorts);
       throw e;

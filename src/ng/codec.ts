@@ -56,36 +56,45 @@ export function decodeRequest(body: Buffer): { dict: NgDict; encoding: NgEncodin
 
 /**
  * Bencode in the dict's insertion order, as rtpengine writes it (`result` usually last);
- * the bencode package would sort the keys. Numbers are written as integers.
+ * the bencode package would sort the keys. Numbers are written as integers. Built as one
+ * string and written once: a Buffer per key and value cost more than the rest of a command.
  */
-function bencodeValue(v: NgValue | boolean | null | undefined, out: Buffer[]): void {
-  if (typeof v === 'number') out.push(Buffer.from(`i${Math.trunc(v)}e`));
-  else if (typeof v === 'boolean') out.push(Buffer.from(v ? 'i1e' : 'i0e'));
-  else if (typeof v === 'string') bencodeString(v, out);
-  else if (v === null || v === undefined) out.push(Buffer.from('0:'));
-  else if (Array.isArray(v)) {
-    out.push(Buffer.from('l'));
-    for (const x of v) bencodeValue(x, out);
-    out.push(Buffer.from('e'));
+function bencodeValue(v: NgValue | boolean | null | undefined): string {
+  if (typeof v === 'string') return bencodeString(v);
+  if (typeof v === 'number') return `i${Math.trunc(v)}e`;
+  if (typeof v === 'boolean') return v ? 'i1e' : 'i0e';
+  if (v === null || v === undefined) return '0:';
+  let out: string;
+  if (Array.isArray(v)) {
+    out = 'l';
+    for (const x of v) out += bencodeValue(x);
   } else {
-    out.push(Buffer.from('d'));
-    for (const [k, x] of Object.entries(v)) {
+    out = 'd';
+    for (const k in v) {
+      const x = v[k];
       if (x === undefined) continue;
-      bencodeString(k, out);
-      bencodeValue(x, out);
+      out += bencodeString(k) + bencodeValue(x);
     }
-    out.push(Buffer.from('e'));
   }
+  return out + 'e';
 }
 
-function bencodeString(s: string, out: Buffer[]): void {
-  const b = Buffer.from(s, 'utf8');
-  out.push(Buffer.from(`${b.length}:`), b);
+function bencodeString(s: string): string {
+  let bytes = Buffer.byteLength(s, 'utf8');
+  if (bytes !== s.length) {
+    // Lone surrogates become U+FFFD (as Buffer.from writes them) before counting, so that
+    // two halves in adjacent strings cannot pair up in the joined text.
+    s = (s as unknown as { toWellFormed(): string }).toWellFormed();
+    bytes = Buffer.byteLength(s, 'utf8');
+  }
+  return `${bytes}:${s}`;
 }
 
 export function encodeReply(cookie: string, dict: NgDict, encoding: NgEncoding): Buffer {
-  const parts = [Buffer.from(cookie + ' ', 'latin1')];
-  if (encoding === 'json') parts.push(Buffer.from(JSON.stringify(dict)));
-  else bencodeValue(dict, parts);
-  return Buffer.concat(parts);
+  const body = encoding === 'json' ? JSON.stringify(dict) : bencodeValue(dict);
+  const head = cookie.length + 1;
+  const out = Buffer.allocUnsafe(head + Buffer.byteLength(body, 'utf8'));
+  out.write(cookie + ' ', 0, 'latin1');
+  out.write(body, head, 'utf8');
+  return out;
 }

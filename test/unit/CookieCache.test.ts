@@ -3,8 +3,8 @@ import { CookieCache } from '../../src/ng/CookieCache.js';
 
 describe('CookieCache', () => {
   const caches: CookieCache[] = [];
-  const cache = (): CookieCache => {
-    const c = new CookieCache(3_600_000);
+  const cache = (maxBytes?: number): CookieCache => {
+    const c = new CookieCache(3_600_000, maxBytes);
     caches.push(c);
     return c;
   };
@@ -69,5 +69,35 @@ describe('CookieCache', () => {
     await expect(c.run('k', () => Promise.reject(new Error('boom'))).reply).rejects.toThrow('boom');
     await new Promise((r) => setImmediate(r));
     expect(await c.run('k', async () => Buffer.from('ok')).reply).toEqual(Buffer.from('ok'));
+  });
+
+  it('stays within its byte bound: the oldest finished replies go first, a running one stays', async () => {
+    // Each 1000-byte reply is counted with its bookkeeping (~1300 bytes); three fit, four do not.
+    const c = cache(4000);
+    let release!: (b: Buffer) => void;
+    const running = c.run('running', () => new Promise<Buffer>((r) => (release = r)));
+    for (const k of ['a', 'b', 'c', 'd']) await c.run(k, async () => Buffer.alloc(1000, k)).reply;
+    expect(c.get('a')).toBeUndefined();
+    expect(c.get('b')).toBeDefined();
+    expect(c.get('d')).toBeDefined();
+    expect(c.get('running')).toBe(running.reply);
+    expect(c.size).toBeLessThanOrEqual(4000);
+    release(Buffer.alloc(1000, 'r'));
+    await running.reply;
+    await new Promise((r) => setImmediate(r));
+    // The late finisher is the newest: the oldest (b) makes room for it.
+    expect(c.get('b')).toBeUndefined();
+    expect(await c.run('running', async () => Buffer.from('again')).reply).toEqual(Buffer.alloc(1000, 'r'));
+    expect(c.size).toBeLessThanOrEqual(4000);
+  });
+
+  it('gives the bytes back when a generation expires', async () => {
+    const c = cache();
+    await c.run('k', async () => Buffer.alloc(5000)).reply;
+    expect(c.size).toBeGreaterThan(5000);
+    c.rotate();
+    expect(c.size).toBeGreaterThan(5000);
+    c.rotate();
+    expect(c.size).toBe(0);
   });
 });

@@ -69,21 +69,23 @@ export class PortPool {
     return bindUdp(this.address, this.family, port);
   }
 
+  /**
+   * Claims and binds both ports at once. The claim and `lastPort` change before the first
+   * await, so a concurrent allocation (the other side of the same media) starts past them.
+   */
   private async tryBindPair(port: number): Promise<[dgram.Socket, dgram.Socket] | null> {
     this.mark(port);
     this.mark(port + 1);
-    let rtp: dgram.Socket | null = null;
-    try {
-      rtp = await bindUdp(this.address, this.family, port);
-      const rtcp = await bindUdp(this.address, this.family, port + 1);
-      this.lastPort = port;
-      return [rtp, rtcp];
-    } catch {
-      rtp?.close();
-      this.release(port);
-      this.release(port + 1);
-      return null;
-    }
+    const previous = this.lastPort;
+    this.lastPort = port;
+    const [rtp, rtcp] = await Promise.allSettled([bindUdp(this.address, this.family, port), bindUdp(this.address, this.family, port + 1)]);
+    if (rtp.status === 'fulfilled' && rtcp.status === 'fulfilled') return [rtp.value, rtcp.value];
+    if (rtp.status === 'fulfilled') rtp.value.close();
+    if (rtcp.status === 'fulfilled') rtcp.value.close();
+    this.release(port);
+    this.release(port + 1);
+    if (this.lastPort === port) this.lastPort = previous;
+    return null;
   }
 
   private mark(port: number): void {
