@@ -229,9 +229,11 @@ export class Cluster {
       }
       m.counters.failures++;
       log.info({ cluster: this.name, callId, member: m.name, result: reply === null ? 'no answer' : dict === null ? 'invalid reply' : String(result) }, 'offer refused, next member');
-      if (reply !== null && dict !== null && result === 'error') lastError = reply;
+      // rtpengine's own words for a full relay, to proxies that did not announce `load limit`.
+      const full = result === 'load limit' || dict?.['error-reason'] === NgErrorText.sessionLimit;
+      if (reply !== null && dict !== null && result === 'error' && !full) lastError = reply;
       // Whatever the refusing member may have kept of the call, it does not keep.
-      if (result !== 'load limit') void m.link.request(deleteRequest(callId, req.fromTag));
+      if (!full) void m.link.request(deleteRequest(callId, req.fromTag));
     }
     this.o.shared?.del(this.name, callId);
     // Every member failed with an error of its own (a bad SDP, say): the proxy gets the member's words.
