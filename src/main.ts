@@ -8,8 +8,10 @@ import { ConfigError, loadConfig } from './config/options.js';
 import { flushLogs, initLogging, moduleLogger, setLogLevel } from './log.js';
 import { LocalInterfaces } from './media/LocalInterface.js';
 import { bindUdp } from './media/udp.js';
-import { dispatch } from './ng/Dispatcher.js';
-import { NgServer } from './ng/NgServer.js';
+import { Metrics } from './metrics/Metrics.js';
+import { MetricsServer } from './metrics/MetricsServer.js';
+import { dispatch, NG_COMMANDS } from './ng/Dispatcher.js';
+import { NgServer, type NgHandler } from './ng/NgServer.js';
 import { limitsFrom, noHooks, type Services } from './Services.js';
 import { startRedis, type RedisRuntime } from './store/wiring.js';
 import { recordingHooks } from './media/recording.js';
@@ -77,11 +79,17 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
 
-  const ng = new NgServer((req) => dispatch(services, req));
+  const metrics = config.listenHttp
+    ? new Metrics({ calls: registry, interfaces, ngCommands: NG_COMMANDS, store: redis ? redis.figures : undefined })
+    : null;
+  const handler: NgHandler = (req) => dispatch(services, req);
+  const ng = new NgServer(metrics ? metrics.ng.observe(handler) : handler);
   const cli = new CliServer({ services, cluster });
+  const http = metrics ? new MetricsServer(metrics) : null;
   try {
     await ng.listen(config.listenNg);
     await cli.listen(config.listenCli);
+    if (http && config.listenHttp) await http.listen(config.listenHttp);
   } catch (e) {
     process.stderr.write(`ngrelay: cannot listen: ${(e as Error).message}\n`);
     process.exit(1);
@@ -98,6 +106,7 @@ export async function main(argv: string[]): Promise<void> {
     lifecycle.stop();
     ng.close();
     cli.close();
+    http?.close();
     // Own calls stay in Redis: a restarted relay (or a peer) carries them on.
     await redis?.close();
     for (const c of registry.all()) c.close();

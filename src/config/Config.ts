@@ -9,6 +9,8 @@ export interface Config {
   interfaces: InterfaceSpec[];
   listenNg: ListenAddress;
   listenCli: ListenAddress;
+  /** Prometheus `/metrics` over HTTP; undefined = off. */
+  listenHttp?: ListenAddress;
   portMin: number;
   portMax: number;
   timeout: number;
