@@ -10,6 +10,9 @@ export class NgControl {
   private readonly pending = new Map<string, (body: Buffer) => void>();
   private readonly bound: Promise<void>;
   private seq = 0;
+  /** Cookies differ between instances too: a relay caches replies by cookie alone. */
+  private static instances = 0;
+  private readonly instance = ++NgControl.instances;
 
   constructor(
     readonly host: string,
@@ -29,7 +32,7 @@ export class NgControl {
   /** Sends one request, retransmitting like Kamailio does until a reply or the deadline. */
   async request(dict: NgDict, timeoutMs = 3000): Promise<NgDict> {
     await this.bound;
-    const cookie = `b${process.pid}_${++this.seq}`;
+    const cookie = `b${process.pid}_${this.instance}_${++this.seq}`;
     const datagram = Buffer.concat([Buffer.from(cookie + ' '), Buffer.from(bencode.encode(dict))]);
     const reply = await new Promise<Buffer>((resolve, reject) => {
       const retry = setInterval(() => this.socket.send(datagram, this.port, this.host), 500);
