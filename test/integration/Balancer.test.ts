@@ -1,8 +1,10 @@
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Balancer } from '../helpers/Balancer.js';
 import { decodeNgBody, type Dict } from '../helpers/NgClient.js';
 import { RedisServer } from '../helpers/RedisServer.js';
+import { freePort } from '../helpers/ports.js';
 import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { audioSdp } from '../helpers/sdp.js';
 
@@ -286,6 +288,42 @@ describe('ngrelay-balancer in front of two ngrelays and Debian rtpengine 10.5', 
     } finally {
       for (const f of [garbage, silent, answering]) f.close();
     }
+  });
+
+  it('two clusters from a config file, each on its own NG address; run-time changes written back with save', async () => {
+    const [ngA, ngB] = [await freePort(), await freePort()];
+    const file = [
+      '# operator comment kept',
+      '[balancer]',
+      'ping-interval = 1',
+      '',
+      '[cluster blue]',
+      `listen-ng = 127.0.0.1:${ngA}`,
+      `member-ngr1 = address=127.0.0.1:${relays[0]!.ngPort},weight=1,capacity=10,label=rack-a`,
+      '',
+      '[cluster green]',
+      `listen-ng = 127.0.0.1:${ngB}`,
+      `member-ngr2 = address=127.0.0.1:${relays[1]!.ngPort},weight=1,capacity=10`,
+      '',
+    ].join('\n');
+    const b = await startBalancer({ configFile: file });
+    await waitFor('both clusters online', async () => (await b.cli('ls')).split('active members = 1').length === 3, 5000, 100);
+    expect(await b.cli('ls')).toBe(
+      `Cluster: #0\n    name = blue\n    address = 127.0.0.1:${ngA}\n    active members = 1\n    inactive members = 0\n\n` +
+      `Cluster: #1\n    name = green\n    address = 127.0.0.1:${ngB}\n    active members = 1\n    inactive members = 0\n\nOK\n`,
+    );
+    expect((await b.members('blue')).get('ngr1')!['label']).toBe('rack-a');
+    expect(await b.cli('ls nosuch')).toBe("ERROR: no cluster 'nosuch'\n");
+    expect(await b.cli('frobnicate')).toMatch(/^ERROR: unknown command 'frobnicate'/);
+    expect(await b.cli(`modify green add name=rtpe,address=127.0.0.1:${relays[2]!.ngPort},capacity=5,weight=2`)).toBe('OK\n');
+    expect(await b.cli('save')).toBe(`saved to ${b.configPath}\nOK\n`);
+    const saved = readFileSync(b.configPath!, 'utf8');
+    expect(saved).toContain('# operator comment kept\n[balancer]\nping-interval = 1\n');
+    expect(saved).toContain(`member-rtpe = address=127.0.0.1:${relays[2]!.ngPort},weight=2,capacity=5\n`);
+    await b.stop();
+    balancers = balancers.filter((x) => x !== b);
+    const again = await startBalancer({ configFile: saved });
+    expect([...(await again.members('green')).keys()]).toEqual(['ngr2', 'rtpe']);
   });
 
   it('rebuilds the call map from the members after a restart under 100 live calls', async () => {
