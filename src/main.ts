@@ -7,7 +7,9 @@ import type { Config } from './config/Config.js';
 import { ConfigError, loadConfig } from './config/options.js';
 import { flushLogs, initLogging, moduleLogger, setLogLevel } from './log.js';
 import { LocalInterfaces } from './media/LocalInterface.js';
-import { bindUdp } from './media/udp.js';
+import { bindUdp } from './media/userspace/udp.js';
+import { UserspacePlane } from './media/userspace/UserspacePlane.js';
+import { KernelOffload } from './media/kernel/KernelOffload.js';
 import { Metrics } from './metrics/Metrics.js';
 import { MetricsServer } from './metrics/MetricsServer.js';
 import { dispatch, NG_COMMANDS } from './ng/Dispatcher.js';
@@ -37,6 +39,19 @@ async function checkInterfaces(config: Config, interfaces: LocalInterfaces): Pro
   }
 }
 
+/** The kernel fast path for `table` >= 0, or null (with one warning saying why) when it cannot run here. */
+async function startKernelPath(config: Config): Promise<KernelOffload | null> {
+  if (config.table < 0) return null;
+  try {
+    const k = await KernelOffload.start(config.table);
+    log.info({ table: config.table }, 'kernel fast path active');
+    return k;
+  } catch (e) {
+    log.warn(`kernel fast path unavailable (table ${config.table}): ${(e as Error).message}; media is relayed in userspace`);
+    return null;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   let config: Config;
   let warnings: string[];
@@ -62,7 +77,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const registry = new CallRegistry();
-  const services: Services = { config, interfaces, registry, hooks: { ...noHooks }, limits: limitsFrom(config) };
+  const media = new UserspacePlane(await startKernelPath(config));
+  const services: Services = { config, interfaces, media, registry, hooks: { ...noHooks }, limits: limitsFrom(config) };
   Object.assign(services.hooks, recordingHooks(services));
   const lifecycle = new Lifecycle(registry, services.limits);
 
@@ -110,6 +126,7 @@ export async function main(argv: string[]): Promise<void> {
     // Own calls stay in Redis: a restarted relay (or a peer) carries them on.
     await redis?.close();
     for (const c of registry.all()) c.close();
+    await media.close();
     if (config.pidfile) {
       try {
         unlinkSync(config.pidfile);

@@ -1,5 +1,6 @@
 import type { Call } from '../call/Call.js';
 import { statisticsReport } from '../call/StatisticsReport.js';
+import { mediaCounters } from '../media/MediaCounters.js';
 import { setLogLevel } from '../log.js';
 import type { Limits, Services } from '../Services.js';
 import type { ClusterControl } from './ClusterControl.js';
@@ -62,22 +63,33 @@ function listSessions(s: Services, which: string): string {
   return calls.map(sessionLine).join('');
 }
 
-/** `list totals`: rtpengine 10.5's lines for what ngrelay measures (no kernel, graphite or MOS figures). */
+/** `list totals`: rtpengine 10.5's lines for what ngrelay measures (no graphite or MOS figures). */
 function listTotals(s: Services): string {
   const r = statisticsReport(s.registry);
   const line = (k: string, v: string | number): string => ` ${k.padEnd(48)}:${v}\n`;
   const cur = r.currentstatistics;
   const tot = r.totalstatistics;
-  const streams = s.registry.all().reduce((n, c) => n + c.medias().filter((m) => m.rtp).length, 0);
+  // A media stream counts as kernel-only when every port of it is offloaded, mixed when some are.
+  const paths = { user: 0, kernel: 0, mixed: 0 };
+  for (const c of s.registry.all()) {
+    for (const m of c.medias()) {
+      if (!m.rtp) continue;
+      const legs = m.streams().filter((st) => st.leg);
+      const off = legs.filter((st) => st.leg!.offloaded).length;
+      if (off === 0) paths.user++;
+      else if (off === legs.length) paths.kernel++;
+      else paths.mixed++;
+    }
+  }
   return (
     '\nStatistics over currently running sessions:\n\n' +
     line('Owned sessions', cur.sessionsown) +
     line('Foreign sessions', cur.sessionsforeign) +
     line('Total sessions', cur.sessionstotal) +
     line('Transcoded media', cur.transcodedmedia) +
-    line('Userspace-only media streams', streams) +
-    line('Kernel-only media streams', 0) +
-    line('Mixed kernel/userspace media streams', 0) +
+    line('Userspace-only media streams', paths.user) +
+    line('Kernel-only media streams', paths.kernel) +
+    line('Mixed kernel/userspace media streams', paths.mixed) +
     '\nTotal statistics (does not include current running sessions):\n\n' +
     line('Uptime of rtpengine', `${tot.uptime} seconds`) +
     line('Total managed sessions', tot.managedsessions) +
@@ -88,12 +100,12 @@ function listTotals(s: Services): string {
     line('Total timed-out sessions via OFFER_TIMEOUT', tot.offertimeoutsessions) +
     line('Total regular terminated sessions', tot.regularterminatedsessions) +
     line('Total forced terminated sessions', tot.forcedterminatedsessions) +
-    line('Total relayed packets (userspace)', tot.relayedpackets) +
-    line('Total relayed packet errors (userspace)', tot.relayedpacketerrors) +
-    line('Total relayed bytes (userspace)', tot.relayedbytes) +
-    line('Total relayed packets (kernel)', 0) +
-    line('Total relayed packet errors (kernel)', 0) +
-    line('Total relayed bytes (kernel)', 0) +
+    line('Total relayed packets (userspace)', mediaCounters.packets) +
+    line('Total relayed packet errors (userspace)', mediaCounters.errors) +
+    line('Total relayed bytes (userspace)', mediaCounters.bytes) +
+    line('Total relayed packets (kernel)', mediaCounters.kernelPackets) +
+    line('Total relayed packet errors (kernel)', mediaCounters.kernelErrors) +
+    line('Total relayed bytes (kernel)', mediaCounters.kernelBytes) +
     line('Total relayed packets', tot.relayedpackets) +
     line('Total relayed packet errors', tot.relayedpacketerrors) +
     line('Total relayed bytes', tot.relayedbytes) +

@@ -37,6 +37,8 @@ export interface Config {
   recordingFormat: 'raw' | 'eth';
   tos?: number;
   numThreads: number;
+  /** Kernel fast path: the number its kernel objects are named after; -1 = userspace only. */
+  table: number;
   /** This relay's identity in Redis records (default: hostname + NG port). */
   nodeId: string;
 }

@@ -51,7 +51,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   'recording-format': { kind: 'string', describe: 'raw or eth', default: 'raw' },
   tos: { kind: 'int', alias: 'T', describe: 'TOS value for media packets' },
   'num-threads': { kind: 'int', describe: 'Media threads', default: '1' },
-  table: { kind: 'int', alias: 't', describe: 'Kernel table (ignored: userspace only)', default: '-1' },
+  table: { kind: 'int', alias: 't', describe: 'Kernel fast-path table number 0-255 (-1 = userspace only)', default: '0' },
   'node-id': { kind: 'string', describe: 'Identity of this relay in Redis records' },
 };
 
@@ -221,6 +221,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     recordingFormat: oneOf('recording-format', str('recording-format')!, ['raw', 'eth'] as const),
     tos: optInt('tos', 0, 255),
     numThreads: int('num-threads', 1, 64),
+    table: int('table', -1, 255),
     nodeId: str('node-id') ?? `${hostname()}:${listenNg.port}`,
   };
   if (subscribeKeyspace.length > 0 && !redis) {

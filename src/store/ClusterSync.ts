@@ -196,7 +196,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   /** Media on a foreign call takes it over (active-switchover). */
   private watch(call: Call): void {
     const on = call.foreign && this.s.config.activeSwitchover;
-    for (const st of call.streams()) if (st.leg) st.leg.watchActivity = on;
+    for (const st of call.streams()) st.leg?.watchActivity(on);
   }
 
   /** Makes a foreign call ours: higher generation, written to our DB, the old record removed. */
