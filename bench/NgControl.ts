@@ -9,6 +9,9 @@ export class NgControl {
   private readonly pending = new Map<string, (body: Buffer) => void>();
   private readonly bound: Promise<void>;
   private seq = 0;
+  /** Cookies differ between instances too: a relay caches replies by cookie alone. */
+  private static instances = 0;
+  private readonly instance = ++NgControl.instances;
 
   constructor(
     readonly host: string,
@@ -28,7 +31,7 @@ export class NgControl {
   /** Sends one request, retransmitting like Kamailio does until a reply or the deadline. */
   async request(dict: NgDict, timeoutMs = 3000): Promise<NgDict> {
     await this.bound;
-    const cookie = `b${process.pid}_${++this.seq}`;
+    const cookie = `b${process.pid}_${this.instance}_${++this.seq}`;
     // Keys in the dict's own order, unsorted, as Kamailio sends them (the relay's encoder keeps the order).
     const datagram = encodeReply(cookie, dict as Parameters<typeof encodeReply>[1], 'bencode');
     const reply = await new Promise<Buffer>((resolve, reject) => {

@@ -5,10 +5,14 @@ import { parseKeyFile } from '../config/KeyFile.js';
 
 /** rtpengine-ctl's argument handling: -ip ADDR[:PORT], -port N, then the command words. */
 function target(args: string[]): { host: string; port: number; words: string[] } {
+  // `--balancer`: the admin CLI of ngrelay-balancer (its own config file and default port).
+  const balancer = args[0] === '--balancer';
+  if (balancer) args = args.slice(1);
   let host = '127.0.0.1';
-  let port = 9900;
+  let port = balancer ? 9901 : 9900;
   try {
-    const v = parseKeyFile(readFileSync('/etc/rtpengine/rtpengine.conf', 'utf8')).get('rtpengine')?.get('listen-cli');
+    const [file, section] = balancer ? ['/etc/ngrelay/ngrelay-balancer.conf', 'balancer'] : ['/etc/rtpengine/rtpengine.conf', 'rtpengine'];
+    const v = parseKeyFile(readFileSync(file, 'utf8')).get(section)?.get('listen-cli');
     if (v) {
       const i = v.lastIndexOf(':');
       if (i > 0) host = v.slice(0, i);
@@ -36,7 +40,7 @@ function target(args: string[]): { host: string; port: number; words: string[] }
 
 const { host, port, words } = target(process.argv.slice(2));
 if (words.length === 0) {
-  process.stderr.write('Usage: ngrelay-ctl [-ip ADDR[:PORT]] [-port PORT] COMMAND...\n');
+  process.stderr.write('Usage: ngrelay-ctl [--balancer] [-ip ADDR[:PORT]] [-port PORT] COMMAND...\n');
   process.exit(1);
 }
 const sock = net.connect({ host, port }, () => sock.write(words.join(' ') + '\n'));

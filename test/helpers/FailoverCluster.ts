@@ -66,8 +66,8 @@ export class FailoverCluster {
   ) {}
 
   /** `nonlocalBind`: set net.ipv4.ip_nonlocal_bind=1 in the relays' namespaces (the documented set-up). */
-  static async create(o: { nonlocalBind?: boolean; relays?: 2 | 3 } = {}): Promise<FailoverCluster> {
-    const lab = NetLab.create();
+  static async create(o: { nonlocalBind?: boolean; relays?: 2 | 3; prefix?: 'ngr' | 'bal' } = {}): Promise<FailoverCluster> {
+    const lab = NetLab.create({ prefix: o.prefix });
     const count = o.relays ?? 2;
     try {
       lab.addHost('redis', [ADDR.redis]);

@@ -1,0 +1,70 @@
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { flushLogs, initLogging, moduleLogger, setLogLevel } from '../log.js';
+import { AdminCli } from './AdminCli.js';
+import type { BalancerConfig } from './BalancerConfig.js';
+import { BalancerServer } from './BalancerServer.js';
+import { Cluster } from './Cluster.js';
+import { saveClusters } from './ConfigSave.js';
+import { BalancerConfigError, loadBalancerConfig } from './options.js';
+import { SharedCallMap } from './SharedCallMap.js';
+
+const log = moduleLogger('balancer');
+
+/** Composition root of ngrelay-balancer. */
+export async function balancerMain(argv: string[]): Promise<void> {
+  let config: BalancerConfig;
+  try {
+    config = loadBalancerConfig(argv);
+  } catch (e) {
+    if (e instanceof BalancerConfigError) {
+      process.stderr.write(`ngrelay-balancer: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  initLogging(config.logLevel, config.logStderr || config.foreground);
+
+  const shared = config.redis ? new SharedCallMap(config.redis) : null;
+  const clusters = config.clusters.map(
+    (spec) => new Cluster(spec, { memberTimeout: config.memberTimeout, pingInterval: config.pingInterval, failures: config.failures, syncInterval: config.syncInterval, shared }),
+  );
+  const servers = clusters.map((c) => new BalancerServer(c));
+  const file = config.configFile;
+  const cli = new AdminCli({ clusters, save: file === null ? null : () => saveClusters(file, clusters.map((c) => c.spec)) });
+  try {
+    // The map is rebuilt from the members before the first proxy request is taken.
+    await Promise.all(clusters.map((c) => c.start()));
+    for (let i = 0; i < clusters.length; i++) await servers[i]!.listen(clusters[i]!.spec.listenNg);
+    await cli.listen(config.listenCli);
+  } catch (e) {
+    process.stderr.write(`ngrelay-balancer: cannot listen: ${(e as Error).message}\n`);
+    flushLogs();
+    process.exit(1);
+  }
+  if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
+  log.info({ clusters: clusters.map((c) => c.name), calls: clusters.reduce((a, c) => a + c.calls, 0) }, 'Startup complete');
+
+  let level = config.logLevel;
+  process.on('SIGUSR1', () => setLogLevel((level = Math.max(0, level - 1))));
+  process.on('SIGUSR2', () => setLogLevel((level = Math.min(7, level + 1))));
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'Shutting down');
+    for (const s of servers) s.close();
+    cli.close();
+    for (const c of clusters) c.close();
+    shared?.close();
+    if (config.pidfile) {
+      try {
+        unlinkSync(config.pidfile);
+      } catch {
+        /* gone already */
+      }
+    }
+    flushLogs();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('uncaughtException', (err) => log.error({ err: err.stack }, 'uncaught exception'));
+  process.on('unhandledRejection', (err) => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection'));
+}
