@@ -36,6 +36,8 @@ export interface RelayOptions {
   waitReady?: boolean;
   /** Run Debian's rtpengine (the reference, userspace only) with the same options instead of ngrelay. */
   rtpengine?: boolean;
+  /** Open-file limit for the daemon (many calls need many sockets), set with prlimit. */
+  nofile?: number;
 }
 
 export const RTPENGINE = '/usr/bin/rtpengine';
@@ -82,7 +84,8 @@ export class Relay {
     if (!o.rtpengine && !(o.args ?? []).some((a) => a.startsWith('--table'))) args.push('--table=-1');
     args.push(...(o.args ?? []));
     const program = o.rtpengine ? [RTPENGINE, ...args] : [process.execPath, ...args];
-    const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...program] : program;
+    const limited = o.nofile ? ['prlimit', `--nofile=${o.nofile}:${o.nofile}`, ...program] : program;
+    const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...limited] : limited;
     const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost, o.control);
     if (o.waitReady !== false) await relay.waitReady();

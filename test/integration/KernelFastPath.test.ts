@@ -48,14 +48,14 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
   let a: NetnsAgent;
   let b: NetnsAgent;
 
-  const startRelay = async (extra: string[] = []): Promise<Relay> =>
+  const startRelay = async (extra: string[] = [], range = { portMin: 30000, portMax: 30999 }): Promise<Relay> =>
     Relay.start({
       netns: lab.ns('relay'),
       ngHost: R.v4,
       control: sip.controlPath(SIP),
       interfaces: [`pub/${R.v4}`, `pub/${R.v6}`],
-      portMin: 30000,
-      portMax: 30999,
+      ...range,
+      nofile: 100_000,
       args: [`--table=${TABLE}`, '--endpoint-learning=immediate', '--delete-delay=0', '--timeout=3', ...extra],
     });
 
@@ -93,6 +93,17 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     // The offer goes to B: its port is where B sends (towards A); the answer's is where A sends.
     return { toA: readSdp(offer['sdp'] as string).medias[0]!.port, toB: readSdp(an['sdp'] as string).medias[0]!.port };
   }
+
+  /** Entries in the map of the program attached in the relay's namespace, read with bpftool. */
+  const mapEntries = (): number => {
+    const filter = lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress');
+    const prog = / id (\d+) name ngr_ingress/.exec(filter)?.[1];
+    if (!prog) throw new Error(`no fast-path program on eth0:\n${filter}`);
+    const info = JSON.parse(lab.run('relay', 'bpftool', '-j', 'prog', 'show', 'id', prog)) as { map_ids?: number[] };
+    const map = info.map_ids?.[0];
+    if (map === undefined) throw new Error(`program ${prog} has no map`);
+    return (JSON.parse(lab.run('relay', 'bpftool', '-j', 'map', 'dump', 'id', String(map))) as unknown[]).length;
+  };
 
   /** The loader process the relay runs. */
   const helperPid = (): number => {
@@ -269,6 +280,32 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     expect(filters.split('\n').filter((l) => l.includes('handle 0x4e47')).length).toBe(1);
     await waitFor('stale filter noticed', () => relay.output.includes('a previous run left behind'), 3000);
   });
+
+  it('installs 10,000 calls and removes them, leaving nothing in the kernel', async () => {
+    await relay.stop();
+    // Learning off: both ends are confirmed by their SDP, so every call is offloaded at its answer.
+    relay = await startRelay(['--endpoint-learning=off', '--timeout=600'], { portMin: 20000, portMax: 61999 });
+    const calls = 10_000;
+    const started = Date.now();
+    for (let i = 0; i < calls; i += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, calls - i) }, async (_, j) => {
+          const n = i + j;
+          const id = `scale-${n}`;
+          await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'A', sdp: audioSdp(A.v4, 10000 + 2 * (n % 20000)) });
+          await relay.ng.ok({ command: 'answer', 'call-id': id, 'from-tag': 'A', 'to-tag': 'B', sdp: audioSdp(B.v4, 10000 + 2 * (n % 20000)) });
+        }),
+      );
+    }
+    const setupMs = Date.now() - started;
+    await waitFor('every call offloaded', async () => (await listTotalsValue(relay, 'Kernel-only media streams')) === calls, 60_000, 500);
+    const entries = mapEntries();
+    console.log(`${calls} calls set up and offloaded in ${Date.now() - started} ms (setup ${setupMs} ms); ${entries} kernel entries`);
+    expect(entries).toBe(4 * calls);
+    expect(await relay.cli('terminate all')).toBe('All calls terminated by operator.\n');
+    await waitFor('kernel entries removed', () => mapEntries() === 0, 30_000, 500);
+    expect(await listTotalsValue(relay, 'Kernel-only media streams')).toBe(0);
+  }, 240_000);
 
   it('runs in userspace with table=-1, as before', async () => {
     await relay.stop();

@@ -156,7 +156,8 @@ export class KernelOffload implements OffloadWatcher {
   /** The entry the leg should have, or null when its stream must stay in userspace. */
   private desired(leg: RelayLeg): Omit<Installed, 'seen'> | null {
     const out = leg.forward;
-    if (leg.isStopped || leg.tap !== null || !leg.confirmed || leg.remotePort === 0) return null;
+    // A leg watching for activity (a standby copy) must see the first packet itself.
+    if (leg.isStopped || leg.tap !== null || leg.isWatching || !leg.confirmed || leg.remotePort === 0) return null;
     if (!ready(out, leg.family)) return null;
     const mux = leg.rtcpForward;
     if (mux !== null && !ready(mux, leg.family)) return null;

@@ -163,6 +163,12 @@ export class RelayLeg implements MediaLeg {
 
   watchActivity(on: boolean): void {
     this.watching = on;
+    this.changed();
+  }
+
+  /** The next packet is to be reported (a standby copy waiting for its call's media). */
+  get isWatching(): boolean {
+    return this.watching;
   }
 
   stop(): void {
@@ -200,6 +206,7 @@ export class RelayLeg implements MediaLeg {
     if (this.watching) {
       this.watching = false;
       this.observer?.activity(this);
+      this.changed();
     }
     const b1 = msg.length > 1 ? msg[1]! : 0;
     // RFC 5761: second byte 192-223 is RTCP (on a muxed port, or stray on an RTP port).
