@@ -21,6 +21,13 @@ export interface Config {
   pidfile?: string;
   logLevel: number;
   logStderr: boolean;
+  logFormat: 'default' | 'parsable' | 'json';
+  logTimestamps: boolean;
+  logFacility: string;
+  /** `log-level-<subsystem>` given explicitly. */
+  subsystemLevels: Map<string, number>;
+  /** rtpengine's kernel table: accepted; ngrelay relays in userspace. */
+  table: number;
   redis?: RedisSpec;
   redisWrite?: RedisSpec;
   subscribeKeyspace: number[];
