@@ -78,6 +78,8 @@ export class Relay {
     for (const i of o.interfaces ?? (o.configFile === undefined ? ['pub1/127.0.0.1'] : [])) args.push(`--interface=${i}`);
     args.push(`--listen-ng=${ngHost}:${ngPort}`, `--listen-cli=${ngHost}:${cliPort}`);
     args.push(`--port-min=${range.portMin}`, `--port-max=${range.portMax}`, '--log-stderr', '--log-level=7');
+    // Tests read ngrelay's log as JSON lines (the default is rtpengine-like text).
+    if (!o.rtpengine) args.push('--log-format=json');
     args.push(...(o.args ?? []));
     const program = o.rtpengine ? [RTPENGINE, ...args] : [process.execPath, ...args];
     const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...program] : program;
