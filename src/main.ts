@@ -9,6 +9,7 @@ import { coreLevel, flushLogs, initLogging, moduleLogger, setLogLevel, setSubsys
 import { versionText } from './version.js';
 import { LocalInterfaces } from './media/LocalInterface.js';
 import { bindUdp } from './media/udp.js';
+import { MediaRates } from './media/MediaRates.js';
 import { dispatch } from './ng/Dispatcher.js';
 import { NgServer } from './ng/NgServer.js';
 import { limitsFrom, noHooks, type Services } from './Services.js';
@@ -77,6 +78,8 @@ function reload(argv: string[], services: Services): void {
   const changed: string[] = [];
   const limits = limitsFrom(config);
   for (const k of Object.keys(limits) as (keyof typeof limits)[]) {
+    // The load limits are set over the CLI only.
+    if (k === 'maxLoad' || k === 'maxCpu' || k === 'maxBandwidth') continue;
     if (services.limits[k] !== limits[k]) {
       changed.push(`${k} ${services.limits[k]} -> ${limits[k]}`);
       services.limits[k] = limits[k];
@@ -126,9 +129,10 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const registry = new CallRegistry();
-  const services: Services = { config, interfaces, registry, hooks: { ...noHooks }, limits: limitsFrom(config) };
+  const services: Services = { config, interfaces, registry, hooks: { ...noHooks }, limits: limitsFrom(config), rates: new MediaRates() };
   Object.assign(services.hooks, recordingHooks(services));
   const lifecycle = new Lifecycle(registry, services.limits);
+  lifecycle.onSweep.push((now) => services.rates.sample(now));
 
   let redis: RedisRuntime | null = null;
   let cluster: ClusterControl | null = null;

@@ -11,6 +11,8 @@ export class PortPool {
   private readonly used = new Uint8Array(65536);
   private usedCount = 0;
   lastPort = 0;
+  /** The last port handed out (0 before the first), what `list interfaces` shows. */
+  lastAllocated = 0;
 
   constructor(
     readonly address: string,
@@ -77,6 +79,7 @@ export class PortPool {
       rtp = await bindUdp(this.address, this.family, port);
       const rtcp = await bindUdp(this.address, this.family, port + 1);
       this.lastPort = port;
+      this.lastAllocated = port;
       return [rtp, rtcp];
     } catch {
       rtp?.close();
