@@ -30,7 +30,7 @@ export class TextLog {
     this.out = pino.destination({ fd: o.fd, sync: false });
   }
 
-  format(priority: number, subsystem: string, msg: string, fields?: object, now = Date.now()): string {
+  format(priority: number, subsystem: string, msg: string, fields?: object, now = performance.timeOrigin + performance.now()): string {
     let callId: string | undefined;
     const extra: string[] = [];
     for (const [k, v] of Object.entries(fields ?? {})) {

@@ -152,7 +152,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   for (const name of IGNORED_OPTIONS.keys()) if (args[name] !== undefined) ignored.add(name);
 
   const raw = new Map<string, string | string[]>();
-  const configFile = String(args['config-file']);
+  // Given twice, the last one wins (GLib).
+  const cf = args['config-file'];
+  const configFile = String(Array.isArray(cf) ? cf[cf.length - 1] : cf);
+  const cs = args['config-section'];
+  const configSection = String(Array.isArray(cs) ? cs[cs.length - 1] : cs);
   let usedFile: string | null = null;
   if (configFile !== 'none') {
     let text: string | null = null;
@@ -160,7 +164,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
       text = readFileSync(configFile, 'utf8');
     } catch (e) {
       // rtpengine tolerates a missing default file, not a missing explicit one.
-      if (argv.some((a) => a.startsWith('--config-file'))) {
+      if (argv.some((a) => a.startsWith('--config-file') && !/^--config-file=?none$/.test(a))) {
         throw new ConfigError(`Cannot read config file '${configFile}': ${(e as Error).message}`);
       }
     }
@@ -173,7 +177,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
         if (e instanceof KeyFileError) throw new ConfigError(e.message);
         throw e;
       }
-      const section = kf.get(String(args['config-section']));
+      const section = kf.get(configSection);
       for (const [key, value] of section ?? []) {
         // hasOwn: a key named `constructor` or `toString` is unknown, not a built-in.
         const def = Object.hasOwn(OPTIONS, key) ? OPTIONS[key] : undefined;
