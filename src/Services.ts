@@ -2,7 +2,7 @@ import type { Config } from './config/Config.js';
 import type { CallRegistry } from './call/CallRegistry.js';
 import type { Call } from './call/Call.js';
 import type { LocalInterfaces } from './media/LocalInterface.js';
-import type { LegObserver, PacketTap } from './media/RelayLeg.js';
+import type { LegObserver, MediaPlane, PacketTap } from './media/MediaPlane.js';
 import type { MediaRates } from './media/MediaRates.js';
 
 /** Hooks the optional subsystems (Redis store, recorder, ownership) plug into. */
@@ -51,6 +51,8 @@ export function limitsFrom(c: Config): Limits {
 export interface Services {
   config: Config;
   interfaces: LocalInterfaces;
+  /** Allocates and binds media ports; the only way to media. */
+  media: MediaPlane;
   registry: CallRegistry;
   hooks: CallHooks;
   /** Limits and timeouts the CLI can change at run time (`set maxsessions`, `set timeout` ...). */

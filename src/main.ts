@@ -8,10 +8,14 @@ import { ConfigError, loadConfig } from './config/options.js';
 import { coreLevel, flushLogs, initLogging, moduleLogger, setLogLevel, setSubsystemLevel } from './log.js';
 import { versionText } from './version.js';
 import { LocalInterfaces } from './media/LocalInterface.js';
-import { bindUdp } from './media/udp.js';
+import { bindUdp } from './media/userspace/udp.js';
+import { UserspacePlane } from './media/userspace/UserspacePlane.js';
+import { KernelOffload } from './media/kernel/KernelOffload.js';
+import { Metrics } from './metrics/Metrics.js';
+import { MetricsServer } from './metrics/MetricsServer.js';
+import { dispatch, NG_COMMANDS } from './ng/Dispatcher.js';
+import { NgServer, type NgHandler } from './ng/NgServer.js';
 import { MediaRates } from './media/MediaRates.js';
-import { dispatch } from './ng/Dispatcher.js';
-import { NgServer } from './ng/NgServer.js';
 import { limitsFrom, noHooks, type Services } from './Services.js';
 import { startRedis, type RedisRuntime } from './store/wiring.js';
 import { recordingHooks } from './media/recording.js';
@@ -96,6 +100,19 @@ function reload(argv: string[], services: Services): void {
   if (fixed.length > 0) log.warn(`SIGHUP: changes of ${fixed.join(', ')} take effect after a restart`);
 }
 
+/** The kernel fast path for `table` >= 0, or null (with one warning saying why) when it cannot run here. */
+async function startKernelPath(config: Config): Promise<KernelOffload | null> {
+  if (config.table < 0) return null;
+  try {
+    const k = await KernelOffload.start(config.table);
+    log.info({ table: config.table }, 'kernel fast path active');
+    return k;
+  } catch (e) {
+    log.warn(`kernel fast path unavailable (table ${config.table}): ${(e as Error).message}; media is relayed in userspace`);
+    return null;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   let config: Config;
   let warnings: string[];
@@ -129,7 +146,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const registry = new CallRegistry();
-  const services: Services = { config, interfaces, registry, hooks: { ...noHooks }, limits: limitsFrom(config), rates: new MediaRates() };
+  const media = new UserspacePlane(await startKernelPath(config));
+  const services: Services = { config, interfaces, media, registry, hooks: { ...noHooks }, limits: limitsFrom(config), rates: new MediaRates() };
   Object.assign(services.hooks, recordingHooks(services));
   const lifecycle = new Lifecycle(registry, services.limits);
   lifecycle.onSweep.push((now) => services.rates.sample(now));
@@ -147,11 +165,17 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
 
-  const ng = new NgServer((req) => dispatch(services, req));
+  const metrics = config.listenHttp
+    ? new Metrics({ calls: registry, interfaces, ngCommands: NG_COMMANDS, store: redis ? redis.figures : undefined })
+    : null;
+  const handler: NgHandler = (req) => dispatch(services, req);
+  const ng = new NgServer(metrics ? metrics.ng.observe(handler) : handler);
   const cli = new CliServer({ services, cluster });
+  const http = metrics ? new MetricsServer(metrics) : null;
   try {
     await ng.listen(config.listenNg);
     await cli.listen(config.listenCli);
+    if (http && config.listenHttp) await http.listen(config.listenHttp);
   } catch (e) {
     process.stderr.write(`ngrelay: cannot listen: ${(e as Error).message}\n`);
     process.exit(1);
@@ -168,9 +192,11 @@ export async function main(argv: string[]): Promise<void> {
     lifecycle.stop();
     ng.close();
     cli.close();
+    http?.close();
     // Own calls stay in Redis: a restarted relay (or a peer) carries them on.
     await redis?.close();
     for (const c of registry.all()) c.close();
+    await media.close();
     if (config.pidfile) {
       try {
         unlinkSync(config.pidfile);

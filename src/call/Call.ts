@@ -88,7 +88,7 @@ export class Call {
 
   /** Stops media at once (delete), keeping sockets until the delete-delay ends. */
   stopMedia(): void {
-    for (const s of this.streams()) if (s.leg) s.leg.stopped = true;
+    for (const s of this.streams()) s.leg?.stop();
   }
 
   close(): void {

@@ -16,8 +16,8 @@ function streamReport(st: Stream, m: Media): NgDict {
   const flags: string[] = [st.isRtcp ? 'RTCP' : 'RTP'];
   if (m.sdpAddress !== null) flags.push('filled');
   if (leg?.confirmed) flags.push('confirmed');
-  if (leg?.strictSource) flags.push('strict source address');
-  if (leg?.mediaHandover) flags.push('media handover');
+  if (leg?.policy.strictSource) flags.push('strict source address');
+  if (leg?.policy.mediaHandover) flags.push('media handover');
   const sdpPort = st.isRtcp ? m.sdpRtcpPort : m.sdpRtpPort;
   const r: NgDict = {
     'local port': st.localPort,
@@ -40,7 +40,7 @@ function mediaReport(m: Media): NgDict {
   if (m.direction === 'sendrecv' || m.direction === 'sendonly') flags.push('send');
   if (m.direction === 'sendrecv' || m.direction === 'recvonly') flags.push('recv');
   if (m.muxed) flags.push('rtcp-mux');
-  if (m.rtp?.leg?.asymmetric) flags.push('asymmetric');
+  if (m.rtp?.leg?.policy.asymmetric) flags.push('asymmetric');
   const r: NgDict = { index: m.index, type: m.type, protocol: m.protocol };
   const codec = m.reportedCodec;
   if (codec) r['codec'] = codec;

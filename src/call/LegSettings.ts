@@ -1,9 +1,4 @@
-import type { EndpointLearning } from '../config/Config.js';
+import type { LegPolicy } from '../media/MediaPlane.js';
 
-/** Per-call media handling chosen by NG flags and keys. */
-export interface LegSettings {
-  learning: EndpointLearning;
-  strictSource: boolean;
-  mediaHandover: boolean;
-  asymmetric: boolean;
-}
+/** Per-call media handling chosen by NG flags and keys: the policy every leg of the call gets. */
+export type LegSettings = LegPolicy;

@@ -1,35 +1,32 @@
 import type { LocalAddress } from '../media/LocalInterface.js';
-import { RelayLeg, type LegObserver, type PacketTap } from '../media/RelayLeg.js';
+import type { LegObserver, MediaLeg, MediaPlane, PacketTap } from '../media/MediaPlane.js';
 import type { LegSettings } from './LegSettings.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
 import { Stream } from './Stream.js';
 
 /** Gives a media its RTP/RTCP port pair on `local`, unless it already has one (a re-offer keeps ports). */
-export async function allocateStreams(media: Media, local: LocalAddress): Promise<void> {
+export async function allocateStreams(plane: MediaPlane, media: Media, local: LocalAddress): Promise<void> {
   if (media.rtp || media.rejected) return;
-  const [rtpSock, rtcpSock] = await local.pool.allocatePair();
-  const rtp = new Stream(1, local, rtpSock.address().port);
-  rtp.leg = new RelayLeg(rtpSock, local.address, rtp.localPort, local.family);
-  const rtcp = new Stream(2, local, rtcpSock.address().port);
-  rtcp.leg = new RelayLeg(rtcpSock, local.address, rtcp.localPort, local.family, true);
+  const [rtpLeg, rtcpLeg] = await plane.allocatePair(local);
+  const rtp = new Stream(1, local, rtpLeg.localPort);
+  rtp.leg = rtpLeg;
+  const rtcp = new Stream(2, local, rtcpLeg.localPort);
+  rtcp.leg = rtcpLeg;
   media.rtp = rtp;
   media.rtcp = rtcp;
 }
 
 /** Where RTCP meant for a party leaves from: its RTP leg when it muxes. */
-function rtcpOut(m: Media): RelayLeg | null {
+function rtcpOut(m: Media): MediaLeg | null {
   return (m.muxed ? m.rtp?.leg : m.rtcp?.leg) ?? null;
 }
 
 function linkOneWay(from: Media, to: Media): void {
   const rtp = from.rtp?.leg;
   const rtcp = from.rtcp?.leg;
-  if (rtp) {
-    rtp.forward = to.rtp?.leg ?? null;
-    rtp.rtcpForward = from.muxed ? rtcpOut(to) : null;
-  }
-  if (rtcp) rtcp.forward = rtcpOut(to);
+  rtp?.forwardTo(to.rtp?.leg ?? null, from.muxed ? rtcpOut(to) : null);
+  rtcp?.forwardTo(rtcpOut(to), null);
 }
 
 /** Points each leg of a party at the matching leg of its peer, both ways, media by media. */
@@ -49,12 +46,9 @@ export function configureLegs(ml: Monologue, settings: LegSettings, observer: Le
     for (const s of m.streams()) {
       const leg = s.leg;
       if (!leg) continue;
-      leg.learning = settings.learning;
-      leg.strictSource = settings.strictSource;
-      leg.mediaHandover = settings.mediaHandover;
-      leg.asymmetric = settings.asymmetric;
-      leg.observer = observer;
-      leg.tap = tap;
+      leg.setPolicy(settings);
+      leg.setObserver(observer);
+      leg.setTap(tap);
     }
   }
 }

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Services } from '../Services.js';
 import { NgError, NgErrorText } from '../ng/errors.js';
 import type { NgRequest } from '../ng/NgRequest.js';
-import { PortsExhaustedError } from '../media/PortPool.js';
+import { PortsExhaustedError } from '../media/MediaPlane.js';
 import { codecNames, mediaConnection, parseSdp, SdpIncompleteError, SdpParseError, type SessionDescription } from '../sdp/SessionDescription.js';
 import { rewriteSdp, type MediaRewrite } from '../sdp/rewrite.js';
 import type { Call } from './Call.js';
@@ -132,8 +132,8 @@ export async function exchangeSdp(
     const senderLocal = s.interfaces.pick(sender.interfaceName, conn?.family ?? family);
     if (!senderLocal) throw new NgError(`Unknown logical interface '${sender.interfaceName}'`);
     try {
-      await allocateStreams(sm, senderLocal);
-      await allocateStreams(rm, receiverLocal);
+      await allocateStreams(s.media, sm, senderLocal);
+      await allocateStreams(s.media, rm, receiverLocal);
     } catch (e) {
       if (e instanceof PortsExhaustedError) throw new NgError(NgErrorText.noPorts);
       throw e;

@@ -27,9 +27,9 @@ export function statisticsReport(registry: CallRegistry) {
       regularterminatedsessions: st.closed.deleted,
       forcedterminatedsessions: st.closed.terminated,
       closedsessions: closedTotal,
-      relayedpackets: mediaCounters.packets,
-      relayedbytes: mediaCounters.bytes,
-      relayedpacketerrors: mediaCounters.errors,
+      relayedpackets: mediaCounters.packets + mediaCounters.kernelPackets,
+      relayedbytes: mediaCounters.bytes + mediaCounters.kernelBytes,
+      relayedpacketerrors: mediaCounters.errors + mediaCounters.kernelErrors,
       // Strings with 6 decimals, as rtpengine sends them (bencode has no floats).
       avgcallduration: (closedTotal > 0 ? st.closedDuration / closedTotal : 0).toFixed(6),
       totalcallsduration: st.closedDuration.toFixed(6),

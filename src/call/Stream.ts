@@ -1,5 +1,5 @@
 import type { LocalAddress } from '../media/LocalInterface.js';
-import type { RelayLeg } from '../media/RelayLeg.js';
+import type { MediaLeg } from '../media/MediaPlane.js';
 
 export type Component = 1 | 2;
 
@@ -9,7 +9,7 @@ export type Component = 1 | 2;
  * peer still holds the address); the port is kept so that the bind can be retried.
  */
 export class Stream {
-  leg: RelayLeg | null = null;
+  leg: MediaLeg | null = null;
   /** Why the last bind failed, for logs and the CLI. */
   bindError: string | null = null;
   /** The port is claimed in its pool (false only when another call held it). */

@@ -35,7 +35,7 @@ export function sessionDetail(c: Call): string {
         out +=
           `-------- Port ${pad(st.local.address, 15)}:${padEnd(st.localPort, 5)} <> ${pad(remote, 15)}:${padEnd(leg?.remotePort ?? 0, 5)}` +
           `${st.isRtcp ? ' (RTCP)' : ''}, SSRC ${(leg?.ssrc ?? 0).toString(16)}, ${leg?.packets ?? 0} p, ${leg?.bytes ?? 0} b, ${leg?.errors ?? 0} e, ` +
-          `${Math.floor((leg?.lastPacket ?? 0) / 1000)} ts\n`;
+          `${Math.floor((leg?.lastPacket ?? 0) / 1000)} ts${leg?.offloaded ? ', kernel' : ''}\n`;
       }
     }
   });

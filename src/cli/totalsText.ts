@@ -8,22 +8,32 @@ const secs = (n: number): string => n.toFixed(6);
 
 /**
  * `list totals` as rtpengine 10.5 prints it (same sections, lines and order). ngrelay has no
- * kernel forwarding, no graphite and no MOS figures: those lines show rtpengine's values
- * for a relay without them (0).
+ * graphite and no MOS figures, and no kernel rates: those lines show rtpengine's values for a
+ * relay without them (0).
  */
 export function totalsText(s: Services): string {
   const st = s.registry.stats;
   const { own, foreign } = s.registry.count();
   const r = s.rates;
-  let userStreams = 0;
+  // Media streams that carried packets: kernel-only when every port of it is offloaded, mixed when some are.
+  const paths = { user: 0, kernel: 0, mixed: 0 };
   for (const c of s.registry.all()) {
-    for (const stream of c.streams()) if (!stream.isRtcp && (stream.leg?.packets ?? 0) > 0) userStreams++;
+    for (const m of c.medias()) {
+      if (!m.rtp) continue;
+      const legs = m.streams().filter((st) => st.leg);
+      if (!legs.some((st) => st.leg!.packets > 0 || st.leg!.offloaded)) continue;
+      const off = legs.filter((st) => st.leg!.offloaded).length;
+      if (off === 0) paths.user++;
+      else if (off === legs.length) paths.kernel++;
+      else paths.mixed++;
+    }
   }
   const closed = st.managedSessions;
   const avg = closed > 0 ? st.closedDuration / closed : 0;
   const variance = closed > 0 ? Math.max(0, st.closedDurationSquared / closed - avg * avg) : 0;
   const c = st.closed;
-  const tot = mediaCounters;
+  const u = mediaCounters;
+  const tot = { packets: u.packets + u.kernelPackets, bytes: u.bytes + u.kernelBytes, errors: u.errors + u.kernelErrors };
   let out =
     '\nStatistics over currently running sessions:\n\n' +
     line('Owned sessions', own) +
@@ -39,9 +49,9 @@ export function totalsText(s: Services): string {
     line('Packets per second (total)', r.packets) +
     line('Bytes per second (total)', r.bytes) +
     line('Errors per second (total)', r.errors) +
-    line('Userspace-only media streams', userStreams) +
-    line('Kernel-only media streams', 0) +
-    line('Mixed kernel/userspace media streams', 0) +
+    line('Userspace-only media streams', paths.user) +
+    line('Kernel-only media streams', paths.kernel) +
+    line('Mixed kernel/userspace media streams', paths.mixed) +
     '\nTotal statistics (does not include current running sessions):\n\n' +
     line('Uptime of rtpengine', `${Math.floor((Date.now() - st.startedAt) / 1000)} seconds`) +
     line('Total managed sessions', closed) +
@@ -52,12 +62,12 @@ export function totalsText(s: Services): string {
     line('Total timed-out sessions via OFFER_TIMEOUT', c.offer_timeout) +
     line('Total regular terminated sessions', c.deleted) +
     line('Total forced terminated sessions', c.terminated) +
-    line('Total relayed packets (userspace)', tot.packets) +
-    line('Total relayed packet errors (userspace)', tot.errors) +
-    line('Total relayed bytes (userspace)', tot.bytes) +
-    line('Total relayed packets (kernel)', 0) +
-    line('Total relayed packet errors (kernel)', 0) +
-    line('Total relayed bytes (kernel)', 0) +
+    line('Total relayed packets (userspace)', u.packets) +
+    line('Total relayed packet errors (userspace)', u.errors) +
+    line('Total relayed bytes (userspace)', u.bytes) +
+    line('Total relayed packets (kernel)', u.kernelPackets) +
+    line('Total relayed packet errors (kernel)', u.kernelErrors) +
+    line('Total relayed bytes (kernel)', u.kernelBytes) +
     line('Total relayed packets', tot.packets) +
     line('Total relayed packet errors', tot.errors) +
     line('Total relayed bytes', tot.bytes) +

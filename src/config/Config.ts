@@ -9,6 +9,8 @@ export interface Config {
   interfaces: InterfaceSpec[];
   listenNg: ListenAddress;
   listenCli: ListenAddress;
+  /** Prometheus `/metrics` over HTTP; undefined = off. */
+  listenHttp?: ListenAddress;
   portMin: number;
   portMax: number;
   timeout: number;
@@ -26,8 +28,6 @@ export interface Config {
   logFacility: string;
   /** `log-level-<subsystem>` given explicitly. */
   subsystemLevels: Map<string, number>;
-  /** rtpengine's kernel table: accepted; ngrelay relays in userspace. */
-  table: number;
   redis?: RedisSpec;
   redisWrite?: RedisSpec;
   subscribeKeyspace: number[];
@@ -42,6 +42,8 @@ export interface Config {
   recordingFormat: 'raw' | 'eth';
   tos?: number;
   numThreads: number;
+  /** Kernel fast path: the number its kernel objects are named after; -1 = userspace only. */
+  table: number;
   /** This relay's identity in Redis records (default: hostname + NG port). */
   nodeId: string;
 }

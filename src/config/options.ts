@@ -26,6 +26,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   interface: { kind: 'list', alias: 'i', describe: 'Local interface for RTP: [NAME/]IP[!ADVERTISED]' },
   'listen-ng': { kind: 'string', alias: 'n', describe: 'UDP address for the NG protocol, [IP:]PORT', default: '127.0.0.1:22222' },
   'listen-cli': { kind: 'string', alias: 'c', describe: 'TCP address for the CLI, [IP:]PORT', default: '127.0.0.1:9900' },
+  'listen-http': { kind: 'string', describe: 'TCP address for HTTP (Prometheus /metrics), [IP:]PORT; off when not given' },
   'port-min': { kind: 'int', alias: 'm', describe: 'Lowest port for media', default: '30000' },
   'port-max': { kind: 'int', alias: 'M', describe: 'Highest port for media', default: '40000' },
   timeout: { kind: 'int', alias: 'o', describe: 'Seconds without media before a call is closed', default: '60' },
@@ -41,7 +42,6 @@ export const OPTIONS: Record<string, OptionDef> = {
   'log-facility': { kind: 'string', describe: 'Syslog facility (ngrelay logs to stdout/stderr; see docs/operations.md)', default: 'daemon' },
   'log-format': { kind: 'string', describe: 'default (rtpengine-like text lines), parsable (the same) or json', default: 'default' },
   'no-log-timestamps': { kind: 'bool', describe: 'Drop timestamps from log lines', default: 'false' },
-  'no-fallback': { kind: 'bool', alias: 'F', describe: 'Refuse to start without kernel forwarding (ngrelay has none)', default: 'false' },
   ...Object.fromEntries(LOG_SUBSYSTEMS.map(([name, what]) => [`log-level-${name}`, { kind: 'int', describe: `Log level for: ${what}` } as OptionDef])),
   redis: { kind: 'string', alias: 'r', describe: 'Redis for persistence: [PW@]HOST:PORT/DB' },
   'redis-write': { kind: 'string', alias: 'w', describe: 'Redis for writes: [PW@]HOST:PORT/DB' },
@@ -57,7 +57,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   'recording-format': { kind: 'string', describe: 'raw or eth', default: 'raw' },
   tos: { kind: 'int', alias: 'T', describe: 'TOS value for media packets' },
   'num-threads': { kind: 'int', describe: 'Media threads', default: '1' },
-  table: { kind: 'int', alias: 't', describe: 'Kernel table (ignored: userspace only)', default: '-1' },
+  table: { kind: 'int', alias: 't', describe: 'Kernel fast-path table number 0-255 (-1 = userspace only)', default: '0' },
   'node-id': { kind: 'string', describe: 'Identity of this relay in Redis records' },
 };
 
@@ -221,6 +221,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   if (portMax <= portMin) throw new ConfigError(`Invalid value for 'port-max': '${portMax}' must be above port-min ${portMin}`);
   const listenNg = wrap('listen-ng', str('listen-ng')!, () => parseListenAddress(str('listen-ng')!, '127.0.0.1'));
   const listenCli = wrap('listen-cli', str('listen-cli')!, () => parseListenAddress(str('listen-cli')!, '127.0.0.1'));
+  const listenHttpRaw = str('listen-http');
+  const listenHttp = listenHttpRaw === undefined ? undefined
+    : wrap('listen-http', listenHttpRaw, () => parseListenAddress(listenHttpRaw, '127.0.0.1'));
   const redisRaw = str('redis');
   const redis = redisRaw === undefined ? undefined : wrap('redis', redisRaw, () => parseRedisSpec(redisRaw, env['RTPENGINE_REDIS_AUTH_PW']));
   const redisWriteRaw = str('redis-write');
@@ -228,11 +231,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     : wrap('redis-write', redisWriteRaw, () => parseRedisSpec(redisWriteRaw, env['RTPENGINE_REDIS_WRITE_AUTH_PW']));
   const subscribeKeyspace = list('subscribe-keyspace').map((s) => intValue('subscribe-keyspace', s, 0, 65535));
 
-  const table = int('table', -1, 1e9);
   const config: Config = {
     interfaces,
     listenNg,
     listenCli,
+    listenHttp,
     portMin,
     portMax,
     timeout: int('timeout', 0, 1e9),
@@ -251,7 +254,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     subsystemLevels: new Map(
       LOG_SUBSYSTEMS.flatMap(([name]) => (str(`log-level-${name}`) === undefined ? [] : [[name, intValue(`log-level-${name}`, str(`log-level-${name}`)!, -1, 7)] as const])),
     ),
-    table,
     redis,
     redisWrite,
     subscribeKeyspace,
@@ -266,12 +268,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     recordingFormat: oneOf('recording-format', str('recording-format')!, ['raw', 'eth'] as const),
     tos: optInt('tos', 0, 255),
     numThreads: int('num-threads', 1, 64),
+    table: int('table', -1, 255),
     nodeId: str('node-id') ?? `${hostname()}:${listenNg.port}`,
   };
-  if (table >= 0) {
-    if (bool('no-fallback')) throw new ConfigError(`Invalid value for 'table': kernel forwarding (table ${table}) is not available in ngrelay and 'no-fallback' is set`);
-    notes.push(`Kernel forwarding (table ${table}) is not available: media is relayed in userspace`);
-  }
   if (ignored.size > 0) {
     warnings.push(`rtpengine options accepted but not implemented by ngrelay, ignored: ${[...ignored].join(', ')}`);
   }

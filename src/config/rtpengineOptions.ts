@@ -16,6 +16,7 @@ const list = (): IgnoredOption => ({ kind: 'list' });
 
 export const IGNORED_OPTIONS = new Map<string, IgnoredOption>([
   ['split-logs', bool()],
+  ['no-fallback', bool('F')],
   ['max-log-line-length', value()],
   ['log-mark-prefix', value()],
   ['log-mark-suffix', value()],
@@ -73,7 +74,6 @@ export const IGNORED_OPTIONS = new Map<string, IgnoredOption>([
   ['dtls-mtu', value()],
   ['dtls-ciphers', value()],
   ['dtls-signature', value()],
-  ['listen-http', value()],
   ['listen-https', value()],
   ['https-cert', value()],
   ['https-key', value()],

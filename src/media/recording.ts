@@ -3,12 +3,12 @@ import type { Call } from '../call/Call.js';
 import { moduleLogger } from '../log.js';
 import type { CallHooks, Services } from '../Services.js';
 import { PcapWriter } from './PcapWriter.js';
-import type { PacketTap } from './RelayLeg.js';
+import type { PacketTap } from './MediaPlane.js';
 
 const log = moduleLogger('recording');
 
 function setTap(call: Call, tap: PacketTap | null): void {
-  for (const st of call.streams()) if (st.leg) st.leg.tap = tap;
+  for (const st of call.streams()) st.leg?.setTap(tap);
 }
 
 /** `recording-method=pcap`: one pcap file per call in `recording-dir`. */

@@ -28,6 +28,9 @@ const COMMANDS = new Map<string, Handler>([
   ['stop recording', stopRecording],
 ]);
 
+/** The commands this relay implements, as they arrive in the `command` key. */
+export const NG_COMMANDS: readonly string[] = [...COMMANDS.keys()];
+
 /** Runs one NG command and turns the outcome into a reply dict; the one place errors meet the wire. */
 export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
   const command = req.command;

@@ -5,7 +5,6 @@ import { Monologue } from '../call/Monologue.js';
 import { Stream } from '../call/Stream.js';
 import { moduleLogger } from '../log.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
-import { RelayLeg } from '../media/RelayLeg.js';
 import type { Services } from '../Services.js';
 import type { CallRecord, MediaRecord, PartyRecord, StreamRecord } from './CallRecord.js';
 
@@ -16,12 +15,12 @@ export async function bindStream(s: Services, call: Call, st: Stream): Promise<b
   if (st.leg || st.binding || !st.reserved || call.destroyed) return st.leg !== null;
   st.binding = true;
   try {
-    const sock = await st.local.pool.bindReserved(st.localPort);
+    const leg = await s.media.bindReserved(st.local, st.localPort, st.isRtcp);
     if (call.destroyed || !st.reserved) {
-      sock.close();
+      leg.close();
       return false;
     }
-    st.leg = new RelayLeg(sock, st.local.address, st.localPort, st.local.family, st.isRtcp);
+    st.leg = leg;
     if (st.bindError) log.info({ callId: call.callId, port: st.localPort, interface: st.local.name }, 'port bound after earlier failure');
     st.bindError = null;
     return true;
@@ -108,15 +107,8 @@ function syncParty(s: Services, call: Call, r: PartyRecord): Monologue {
 
 /** Points a bound leg at the record's endpoint: the learned one the owner had, else the SDP's. */
 function applyEndpoint(m: Media, st: Stream): void {
-  const leg = st.leg;
-  if (!leg) return;
-  if (m.sdpAddress !== null) {
-    leg.sdpAddress = m.sdpAddress;
-    leg.sdpPort = st.isRtcp ? m.sdpRtcpPort : m.sdpRtpPort;
-  }
-  const ep = st.recordEndpoint;
-  if (ep) leg.restoreEndpoint(ep.address, ep.port, ep.confirmed);
-  else if (m.sdpAddress !== null && leg.remotePort === 0) leg.restoreEndpoint(leg.sdpAddress, leg.sdpPort, false);
+  const sdp = m.sdpAddress === null ? null : { address: m.sdpAddress, port: st.isRtcp ? m.sdpRtcpPort : m.sdpRtpPort };
+  st.leg?.restore(sdp, st.recordEndpoint);
 }
 
 /** Takes each stream's endpoint from the record, for its leg now or once it is bound. */

@@ -22,6 +22,9 @@ const RESYNC_GRACE_MS = 3000;
 export class ClusterSync implements KeyspaceHandler, ClusterControl {
   private readonly perKey = new Map<string, Promise<void>>();
   subscriber: KeyspaceSubscriber | null = null;
+  /** Foreign calls made ours, and own calls a peer took from us (metrics). */
+  takeovers = 0;
+  yields = 0;
 
   constructor(
     private readonly s: Services,
@@ -172,6 +175,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       }
       // A peer took our call over: become its standby, drop our record.
       log.info({ callId: key, generation: rec.generation, owner: rec.owner }, 'call taken over by a peer; yielding');
+      this.yields++;
       this.store.removeStale(key, this.store.ownDb);
     } else if (call && call.generation > rec.generation) {
       log.debug({ callId: key, db }, 'Ignoring older record for foreign call');
@@ -192,7 +196,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   /** Media on a foreign call takes it over (active-switchover). */
   private watch(call: Call): void {
     const on = call.foreign && this.s.config.activeSwitchover;
-    for (const st of call.streams()) if (st.leg) st.leg.watchActivity = on;
+    for (const st of call.streams()) st.leg?.watchActivity(on);
   }
 
   /** Makes a foreign call ours: higher generation, written to our DB, the old record removed. */
@@ -207,6 +211,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
     call.lastSignal = Date.now();
     this.watch(call);
     log.info({ callId: call.callId, fromDb: oldDb, generation: call.generation }, 'call taken over');
+    this.takeovers++;
     this.s.registry.changed(call);
     if (oldDb >= 0 && oldDb !== this.store.ownDb) this.store.removeStale(call.callId, oldDb);
   }

@@ -25,6 +25,8 @@ export class KeyspaceSubscriber {
   private readonly conn: Redis;
   private readonly dbs = new Set<number>();
   private lost = false;
+  /** Notifications received for subscribed DBs, by event (metrics). */
+  readonly events = { sadd: 0, set: 0, del: 0, other: 0 };
 
   constructor(
     spec: RedisSpec,
@@ -93,6 +95,8 @@ export class KeyspaceSubscriber {
     const db = Number(m[1]);
     const key = m[2]!;
     if (!this.dbs.has(db)) return;
+    if (event === 'sadd' || event === 'set' || event === 'del') this.events[event]++;
+    else this.events.other++;
     if (event === 'sadd' || event === 'set') this.handler.written(db, key);
     else if (event === 'del') this.handler.deleted(db, key);
     // 'expire' follows each write; 'expired' is ignored like rtpengine: only final-timeout,

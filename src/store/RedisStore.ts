@@ -24,6 +24,8 @@ export class RedisStore implements CallListener {
   private scheduled = false;
   private connectedOnce = false;
   private outage = false;
+  /** Writes and deletes Redis refused or timed out (each is retried), for metrics. */
+  writeFailures = 0;
   /** Own calls to write again after Redis came back (its data may be gone). */
   allOwnCalls: () => Call[] = () => [];
 
@@ -112,6 +114,10 @@ export class RedisStore implements CallListener {
     return this.queue.size;
   }
 
+  get connected(): boolean {
+    return this.conns.get(this.ownDb).status === 'ready';
+  }
+
   private kick(): void {
     if (this.scheduled || this.draining) return;
     this.scheduled = true;
@@ -160,6 +166,7 @@ export class RedisStore implements CallListener {
           await this.conns.get(op.db).del(callId);
         }
       } catch (e) {
+        this.writeFailures++;
         log.warn({ callId, op: op.kind, err: (e as Error).message }, 'Redis update failed; will retry');
         ops.splice(0, i);
         return false;

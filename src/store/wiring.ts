@@ -11,8 +11,20 @@ import type { Redis } from 'ioredis';
 
 const log = moduleLogger('redis');
 
+/** What the store has counted so far, read when metrics are scraped. */
+export interface StoreFigures {
+  /** Calls whose write or delete waits to go out. */
+  writeQueue: number;
+  writeFailures: number;
+  connected: boolean;
+  keyspaceEvents: Readonly<Record<'sadd' | 'set' | 'del' | 'other', number>>;
+  takeovers: number;
+  yields: number;
+}
+
 export interface RedisRuntime {
   cluster: ClusterControl;
+  figures(): StoreFigures;
   close(): Promise<void>;
 }
 
@@ -133,6 +145,14 @@ export async function startRedis(s: Services, lifecycle: Lifecycle): Promise<Red
   }
   return {
     cluster: sync,
+    figures: () => ({
+      writeQueue: store.pendingCount,
+      writeFailures: store.writeFailures,
+      connected: store.connected,
+      keyspaceEvents: subscriber.events,
+      takeovers: sync.takeovers,
+      yields: sync.yields,
+    }),
     async close() {
       await subscriber.close();
       await readers.close();

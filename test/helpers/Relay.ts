@@ -80,6 +80,8 @@ export class Relay {
     args.push(`--port-min=${range.portMin}`, `--port-max=${range.portMax}`, '--log-stderr', '--log-level=7');
     // Tests read ngrelay's log as JSON lines (the default is rtpengine-like text).
     if (!o.rtpengine) args.push('--log-format=json');
+    // Kernel fast path only where a test asks for it (a `table`): it changes the namespace's devices.
+    if (!o.rtpengine && !(o.args ?? []).some((a) => a.startsWith('--table'))) args.push('--table=-1');
     args.push(...(o.args ?? []));
     const program = o.rtpengine ? [RTPENGINE, ...args] : [process.execPath, ...args];
     const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...program] : program;

@@ -55,10 +55,11 @@ afterAll(async () => {
 });
 
 describe("Debian's stock config and command lines", () => {
-  it('starts from the rtpengine-daemon package\'s /etc/rtpengine/rtpengine.conf (interface = any, table = 0, listen-http, recording-method = proc)', async () => {
+  it('starts from the rtpengine-daemon package\'s /etc/rtpengine/rtpengine.conf (interface = any, listen-http, recording-method = proc)', async () => {
     const { text, ng, cli } = await stockConfig();
     const file = tmpFile('rtpengine.conf', text);
-    const p = spawn(process.execPath, [DAEMON, `--config-file=${file}`, '-f', '-E', '--no-log-timestamps'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // --table=-1: the file's `table = 0` would attach the kernel fast path to this host's devices.
+    const p = spawn(process.execPath, [DAEMON, `--config-file=${file}`, '-f', '-E', '--no-log-timestamps', '--table=-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     p.stderr.on('data', (d: Buffer) => (output += d.toString()));
     p.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -70,8 +71,7 @@ describe("Debian's stock config and command lines", () => {
       const ifs = await ctl(['-port', String(cli), 'list', 'interfaces']);
       expect(ifs.out).toMatch(/^Interface 'default' address '/);
       expect(ifs.out).not.toContain("'127.0.0.1'");
-      expect(output.match(/ignored: listen-http\n/g)).toHaveLength(1);
-      expect(output).toContain('INFO: [core] Kernel forwarding (table 0) is not available: media is relayed in userspace');
+      expect(output).not.toMatch(/Unknown key|not implemented/);
       expect(output).toMatch(/^INFO: \[control\] NG listener ready address=127\.0\.0\.1:\d+$/m);
       expect(ng).toBeGreaterThan(0);
     } finally {
@@ -92,13 +92,7 @@ describe("Debian's stock config and command lines", () => {
     expect(await r.cli('get loglevel internals')).toBe('7\n');
     const lines = r.output.split('\n').filter((l) => l.includes('not implemented'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('ignored: listen-udp, silence-detect');
-  });
-
-  it('refuses no-fallback with a kernel table, as rtpengine does without its kernel module', async () => {
-    const r = await runDaemon(['--config-file=none', '-i', '127.0.0.1', '-t', '0', '--no-fallback']);
-    expect(r.code).toBe(1);
-    expect(r.output).toContain("ngrelay: Invalid value for 'table': kernel forwarding (table 0) is not available in ngrelay and 'no-fallback' is set");
+    expect(lines[0]).toContain('ignored: no-fallback, listen-udp, silence-detect\n'.trim());
   });
 
   it('names interfaces as rtpengine does: any, a system interface, NAME/IFNAME (compared with rtpengine 10.5)', async () => {

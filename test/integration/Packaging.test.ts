@@ -39,5 +39,8 @@ describe('npm package', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
     expect(Object.keys(pkg.bin)).toEqual(['ngrelay', 'ngrelay-ctl']);
     expect(pkg.files).toContain('etc/');
+    // Installed without a registry: every runtime library travels in the tarball.
+    const full = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; bundleDependencies: string[] };
+    expect(full.bundleDependencies).toEqual(Object.keys(full.dependencies).sort());
   });
 });

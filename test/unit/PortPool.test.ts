@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PortPool, PortsExhaustedError } from '../../src/media/PortPool.js';
+import { PortsExhaustedError } from '../../src/media/MediaPlane.js';
+import { PortPool } from '../../src/media/userspace/PortPool.js';
 import { mediaRange, quietRange as quietRangeOn } from '../helpers/ports.js';
 
 const quietRange = (width: number): Promise<number> => quietRangeOn(width, ['127.0.0.1', '127.0.0.2']);

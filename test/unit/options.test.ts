@@ -39,6 +39,14 @@ describe('loadConfig', () => {
     });
     expect(config.redis).toBeUndefined();
     expect(config.pidfile).toBeUndefined();
+    expect(config.listenHttp).toBeUndefined();
+  });
+
+  it('takes listen-http as [IP:]PORT, on 127.0.0.1 when only a port is given', () => {
+    expect(loadConfig([...noFile, '--listen-http=9103'], {}).config.listenHttp).toEqual({ host: '127.0.0.1', port: 9103 });
+    expect(loadConfig([...noFile, '--listen-http=[::1]:9103'], {}).config.listenHttp).toEqual({ host: '::1', port: 9103 });
+    const file = confFile('[rtpengine]\ninterface = 127.0.0.1\nlisten-http = 0.0.0.0:9103\n');
+    expect(loadConfig([`--config-file=${file}`], {}).config.listenHttp).toEqual({ host: '0.0.0.0', port: 9103 });
   });
 
   it('reads the file section, with ";" lists and booleans', () => {
@@ -88,6 +96,7 @@ describe('loadConfig', () => {
       [['--port-min=70000'], 'port-min', '70000'],
       [['--log-level=9'], 'log-level', '9'],
       [['--listen-ng=nowhere:x'], 'listen-ng', 'nowhere:x'],
+      [['--listen-http=127.0.0.1:99999'], 'listen-http', '127.0.0.1:99999'],
       [['--interface=pub/not-an-ip'], 'interface', 'pub/not-an-ip'],
       [['--redis=127.0.0.1:6379'], 'redis', '127.0.0.1:6379'],
       [['--endpoint-learning=sometimes'], 'endpoint-learning', 'sometimes'],

@@ -1,7 +1,7 @@
 import type dgram from 'node:dgram';
+import { PortsExhaustedError } from '../MediaPlane.js';
 import { bindUdp } from './udp.js';
 
-export class PortsExhaustedError extends Error {}
 
 /**
  * The media ports of one local address: RTP on even ports, RTCP on the next odd one.

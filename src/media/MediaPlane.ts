@@ -1,0 +1,95 @@
+import type { LocalAddress } from './LocalInterface.js';
+
+/**
+ * The media plane's contract: everything above `media/` (the call model, the store, the CLI)
+ * allocates, configures, reads and closes media through these types only. Which backend
+ * moves the packets (userspace sockets, the kernel fast path, worker threads) is the plane's
+ * business.
+ */
+
+export type LearningMode = 'off' | 'immediate' | 'delayed' | 'heuristic';
+
+/** How a leg treats sources, from the call's NG flags. */
+export interface LegPolicy {
+  learning: LearningMode;
+  strictSource: boolean;
+  mediaHandover: boolean;
+  /** Do not learn: send to the SDP endpoint whatever the source. */
+  asymmetric: boolean;
+}
+
+/** What the control plane wants to hear from a leg; called rarely, never per packet. */
+export interface LegObserver {
+  /** The endpoint packets are sent to changed (learned, confirmed, handed over). */
+  endpointChanged(leg: MediaLeg): void;
+  /** First packet after `watchActivity(true)` (takeover of a foreign call). */
+  activity(leg: MediaLeg): void;
+}
+
+/** Receives copies of relayed packets (pcap recording). A leg with a tap stays in userspace. */
+export interface PacketTap {
+  packet(data: Buffer, srcAddress: string, srcPort: number, dstAddress: string, dstPort: number): void;
+}
+
+/** No free RTP/RTCP port pair on a local address. */
+export class PortsExhaustedError extends Error {}
+
+/** An endpoint: address and port. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/**
+ * One local media port of a party: it receives what that party sends, and sends that party
+ * what its peer sends. Counters cover every packet received on the port, whichever path
+ * relayed it.
+ */
+export interface MediaLeg {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly family: 4 | 6;
+  /** Where packets leaving through this leg go: the learned (or SDP) endpoint; port 0 = none yet. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly confirmed: boolean;
+  /** The endpoint the party's SDP gave. */
+  readonly sdpAddress: string;
+  readonly sdpPort: number;
+  readonly policy: Readonly<LegPolicy>;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly errors: number;
+  /** Epoch ms of the last packet received (creation time before any). */
+  readonly lastPacket: number;
+  /** SSRC of the last RTP packet received (0 = none yet). */
+  readonly ssrc: number;
+  /** Relayed by the kernel fast path right now. */
+  readonly offloaded: boolean;
+  readonly isClosed: boolean;
+
+  setPolicy(policy: LegPolicy): void;
+  setObserver(observer: LegObserver | null): void;
+  setTap(tap: PacketTap | null): void;
+  /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
+  forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
+  /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */
+  setSdpEndpoint(address: string, port: number, now: number): void;
+  /** Endpoints from a record (standby, restart): no learning window restarts. */
+  restore(sdp: Endpoint | null, endpoint: (Endpoint & { confirmed: boolean }) | null): void;
+  /** Report the next packet through `LegObserver.activity`. */
+  watchActivity(on: boolean): void;
+  /** Stops relaying (delete) without closing the port. */
+  stop(): void;
+  close(): void;
+}
+
+/** Allocates media ports and hands out legs bound on them. */
+export interface MediaPlane {
+  /** A bound RTP/RTCP pair on consecutive ports of `local` (RTP even). */
+  allocatePair(local: LocalAddress): Promise<[MediaLeg, MediaLeg]>;
+  /** Binds a port already claimed in `local`'s pool (a restored call's). */
+  bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean): Promise<MediaLeg>;
+  /** Stops whatever the plane runs besides its legs (kernel entries, workers). */
+  close(): Promise<void>;
+}

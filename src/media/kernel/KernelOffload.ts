@@ -1,0 +1,238 @@
+import { networkInterfaces } from 'node:os';
+import { moduleLogger } from '../../log.js';
+import { mediaCounters } from '../MediaCounters.js';
+import type { OffloadWatcher, RelayLeg } from '../userspace/RelayLeg.js';
+import { keyHex, valueHex, type FlowEnds } from './entry.js';
+import { KernelHelper, parseCounts, type EntryCounts } from './KernelHelper.js';
+
+const log = moduleLogger('kernel');
+
+/** How often counters and last-packet times come back from the kernel. */
+const SYNC_MS = 1000;
+const RESTART_MS = 1000;
+
+/** What is installed for one leg (the direction that arrives on it). */
+interface Installed {
+  key: string;
+  value: string;
+  device: string;
+  /** Counters of this entry at the last read; folded into the leg's counts. */
+  seen: EntryCounts;
+}
+
+const zero = (): EntryCounts => ({ packets: 0, bytes: 0, errors: 0, lastNs: 0n, ssrc: 0 });
+
+/**
+ * The kernel fast path: a confirmed plain stream (both endpoints confirmed, nothing that
+ * needs the packet in userspace, such as recording) is handed to the tc program, keyed on
+ * its exact 4-tuple, so any other source still reaches the leg's socket and its policy.
+ * Entries follow every change of the legs (re-INVITE, learning, hold, delete, close) and
+ * their counters flow back into the legs every second.
+ */
+export class KernelOffload implements OffloadWatcher {
+  private helper: KernelHelper | null = null;
+  private readonly installed = new Map<RelayLeg, Installed>();
+  /** Legs whose forward points at a leg (so a change of the target re-evaluates its sources). */
+  private readonly inbound = new Map<RelayLeg, Set<RelayLeg>>();
+  private readonly targets = new Map<RelayLeg, RelayLeg[]>();
+  private readonly dirty = new Set<RelayLeg>();
+  private flushing: Promise<void> | null = null;
+  private syncTimer: NodeJS.Timeout | null = null;
+  private devices = new Map<string, string>();
+  private closed = false;
+
+  private constructor(private readonly table: number) {}
+
+  /** Starts the loader and attaches the program; rejects with why it cannot run here. */
+  static async start(table: number): Promise<KernelOffload> {
+    const k = new KernelOffload(table);
+    await k.connect();
+    k.syncTimer = setInterval(() => void k.sync(), SYNC_MS);
+    k.syncTimer.unref();
+    return k;
+  }
+
+  private async connect(): Promise<void> {
+    const helper = await KernelHelper.start(this.table);
+    try {
+      const stale = await helper.command('cleanup');
+      if (stale.trim() !== '0') log.info({ table: this.table, filters: Number(stale) }, 'removed fast-path filters a previous run left behind');
+      this.devices = localDevices();
+      for (const dev of new Set(this.devices.values())) await helper.command(`attach ${dev}`);
+    } catch (e) {
+      await helper.stop();
+      throw e;
+    }
+    helper.onUnexpectedExit((reason) => this.lost(reason));
+    this.helper = helper;
+  }
+
+  /** The loader died: streams fall back to userspace until a new one has re-installed them. */
+  private lost(reason: string): void {
+    log.error({ reason }, 'kernel fast-path helper died; restarting it');
+    this.helper = null;
+    for (const leg of this.installed.keys()) this.dirty.add(leg);
+    this.installed.clear();
+    const retry = (): void => {
+      if (this.closed) return;
+      this.connect().then(
+        () => {
+          log.info({ streams: this.dirty.size }, 'kernel fast-path helper restarted; re-installing streams');
+          this.schedule();
+        },
+        (e: Error) => {
+          log.error({ err: e.message }, 'kernel fast-path helper restart failed');
+          setTimeout(retry, RESTART_MS).unref();
+        },
+      );
+    };
+    setTimeout(retry, RESTART_MS).unref();
+  }
+
+  legChanged(leg: RelayLeg): void {
+    this.dirty.add(leg);
+    // Legs forwarding into this one send to its endpoint: their entries follow it.
+    for (const src of this.inbound.get(leg) ?? []) this.dirty.add(src);
+    this.track(leg);
+    this.schedule();
+  }
+
+  /** Keeps `inbound` in line with the leg's forward targets. */
+  private track(leg: RelayLeg): void {
+    for (const t of this.targets.get(leg) ?? []) {
+      const sources = this.inbound.get(t);
+      if (sources?.delete(leg) && sources.size === 0) this.inbound.delete(t);
+    }
+    const now = leg.isClosed ? [] : [leg.forward, leg.rtcpForward].filter((t): t is RelayLeg => t !== null);
+    if (now.length === 0) this.targets.delete(leg);
+    else this.targets.set(leg, now);
+    for (const t of now) {
+      let s = this.inbound.get(t);
+      if (!s) this.inbound.set(t, (s = new Set()));
+      s.add(leg);
+    }
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.closed) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      try {
+        while (this.dirty.size > 0 && this.helper) {
+          const legs = [...this.dirty];
+          this.dirty.clear();
+          for (const leg of legs) await this.apply(leg);
+        }
+      } finally {
+        this.flushing = null;
+      }
+    });
+  }
+
+  /** Brings one leg's entry in line with what it should be now. */
+  private async apply(leg: RelayLeg): Promise<void> {
+    const helper = this.helper;
+    if (!helper) return;
+    const want = this.desired(leg);
+    const have = this.installed.get(leg);
+    if (have && want && have.key === want.key && have.value === want.value && have.device === want.device) return;
+    try {
+      if (have && (!want || have.key !== want.key)) {
+        this.installed.delete(leg);
+        leg.offloaded = false;
+        const final = parseCounts((await helper.command(`del ${have.key}`)).trim().split(' '), 0);
+        this.fold(leg, have, final, null);
+      }
+      if (want) {
+        await helper.command(`put ${want.key} ${want.value} ${want.device}`);
+        const kept = have && have.key === want.key ? have.seen : zero();
+        this.installed.set(leg, { ...want, seen: kept });
+        leg.offloaded = true;
+      }
+    } catch (e) {
+      log.warn({ leg: `${leg.localAddress}:${leg.localPort}`, err: (e as Error).message }, 'fast-path update failed; the stream stays in userspace');
+    }
+  }
+
+  /** The entry the leg should have, or null when its stream must stay in userspace. */
+  private desired(leg: RelayLeg): Omit<Installed, 'seen'> | null {
+    const out = leg.forward;
+    if (leg.isStopped || leg.tap !== null || !leg.confirmed || leg.remotePort === 0) return null;
+    if (!ready(out, leg.family)) return null;
+    const mux = leg.rtcpForward;
+    if (mux !== null && !ready(mux, leg.family)) return null;
+    const device = this.deviceOf(out!.localAddress);
+    if (!device) return null;
+    const arrive: FlowEnds = { srcAddress: leg.remoteAddress, srcPort: leg.remotePort, dstAddress: leg.localAddress, dstPort: leg.localPort };
+    return { key: keyHex(leg.family, arrive), value: valueHex(leave(out!), mux ? leave(mux) : null), device };
+  }
+
+  private deviceOf(address: string): string | undefined {
+    let dev = this.devices.get(address);
+    if (dev === undefined) {
+      this.devices = localDevices();
+      dev = this.devices.get(address);
+    }
+    return dev;
+  }
+
+  /** Reads every entry's counters and folds them into their legs. */
+  private async sync(): Promise<void> {
+    const helper = this.helper;
+    if (!helper || this.installed.size === 0) return;
+    try {
+      const { counts, nowNs } = await helper.dump();
+      const now = Date.now();
+      for (const [leg, inst] of this.installed) {
+        const c = counts.get(inst.key);
+        if (c) this.fold(leg, inst, c, { nowNs, now });
+      }
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'reading fast-path counters failed');
+    }
+  }
+
+  /** Adds what an entry counted since it was last read to the leg. */
+  private fold(leg: RelayLeg, inst: Installed, c: EntryCounts, clock: { nowNs: bigint; now: number } | null): void {
+    const o = leg.offloadedCounts;
+    const packets = c.packets - inst.seen.packets;
+    const bytes = c.bytes - inst.seen.bytes;
+    const errors = c.errors - inst.seen.errors;
+    o.packets += packets;
+    o.bytes += bytes;
+    o.errors += errors;
+    mediaCounters.kernelPackets += packets;
+    mediaCounters.kernelBytes += bytes;
+    mediaCounters.kernelErrors += errors;
+    if (c.lastNs !== inst.seen.lastNs && c.lastNs !== 0n) {
+      const now = clock?.now ?? Date.now();
+      o.lastPacket = clock ? now - Number(clock.nowNs - c.lastNs) / 1e6 : now;
+      if (c.ssrc !== 0) o.ssrc = c.ssrc;
+    }
+    inst.seen = c;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    await this.flushing;
+    await this.helper?.stop();
+    this.helper = null;
+  }
+}
+
+function ready(t: RelayLeg | null, family: 4 | 6): boolean {
+  return t !== null && !t.isClosed && t.confirmed && t.remotePort !== 0 && t.family === family;
+}
+
+function leave(out: RelayLeg): FlowEnds {
+  return { srcAddress: out.localAddress, srcPort: out.localPort, dstAddress: out.remoteAddress, dstPort: out.remotePort };
+}
+
+/** Local address -> the device that holds it, for every device of this network namespace. */
+function localDevices(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    for (const a of addrs ?? []) m.set(a.address, name);
+  }
+  return m;
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// tc-ingress fast path for confirmed RTP/RTCP streams: a packet whose exact 4-tuple
+// (peer address:port -> relay address:port) is in the map leaves rewritten (relay's other
+// address:port -> other peer's address:port) without reaching the relay's socket. Anything
+// else passes to the stack untouched, so the relay's userspace policy sees it.
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "fastpath.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NGR_MAX_ENTRIES);
+	__type(key, struct ngr_key);
+	__type(value, struct ngr_value);
+} ngr_streams SEC(".maps");
+
+#define IP_CSUM_OFF (ETH_HLEN + __builtin_offsetof(struct iphdr, check))
+
+static __always_inline int is_rtcp(struct __sk_buff *skb, __u32 payload)
+{
+	__u8 pt;
+	if (bpf_skb_load_bytes(skb, payload + 1, &pt, 1) < 0)
+		return 0;
+	return pt >= 192 && pt <= 223;
+}
+
+/* Replaces `len` bytes at `off` and folds the change into the L4 (and L3) checksums. */
+static __always_inline int rewrite_addr(struct __sk_buff *skb, __u32 off, const __u8 *from, const __u8 *to, int v6,
+					__u32 udp_csum_off, int csum_zero)
+{
+	int i;
+	if (v6) {
+		for (i = 0; i < 16; i += 4) {
+			__u32 o = *(const __u32 *)(from + i), n = *(const __u32 *)(to + i);
+			if (o == n)
+				continue;
+			if (bpf_l4_csum_replace(skb, udp_csum_off, o, n, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | 4) < 0)
+				return -1;
+		}
+		return bpf_skb_store_bytes(skb, off, to, 16, 0);
+	}
+	__u32 o = *(const __u32 *)from, n = *(const __u32 *)to;
+	if (o == n)
+		return 0;
+	if (!csum_zero && bpf_l4_csum_replace(skb, udp_csum_off, o, n, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | 4) < 0)
+		return -1;
+	if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, o, n, 4) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, off, to, 4, 0);
+}
+
+static __always_inline int rewrite_port(struct __sk_buff *skb, __u32 off, __u16 from, __u16 to, __u32 udp_csum_off, int csum_zero)
+{
+	if (from == to)
+		return 0;
+	if (!csum_zero && bpf_l4_csum_replace(skb, udp_csum_off, from, to, BPF_F_MARK_MANGLED_0 | 2) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, off, &to, 2, 0);
+}
+
+SEC("tc")
+int ngr_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct ngr_key key = {};
+	__u32 l3 = ETH_HLEN, l4, saddr_off, daddr_off;
+	int v6;
+
+	if ((void *)(eth + 1) > end)
+		return TC_ACT_OK;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data + l3;
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP || ip->ihl != 5)
+			return TC_ACT_OK;
+		if (ip->frag_off & bpf_htons(0x3fff)) /* fragments stay in userspace */
+			return TC_ACT_OK;
+		v6 = 0;
+		key.family = 4;
+		__builtin_memcpy(key.src, &ip->saddr, 4);
+		__builtin_memcpy(key.dst, &ip->daddr, 4);
+		l4 = l3 + sizeof(struct iphdr);
+		saddr_off = l3 + __builtin_offsetof(struct iphdr, saddr);
+		daddr_off = l3 + __builtin_offsetof(struct iphdr, daddr);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + l3;
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_UDP)
+			return TC_ACT_OK;
+		v6 = 1;
+		key.family = 6;
+		__builtin_memcpy(key.src, &ip6->saddr, 16);
+		__builtin_memcpy(key.dst, &ip6->daddr, 16);
+		l4 = l3 + sizeof(struct ipv6hdr);
+		saddr_off = l3 + __builtin_offsetof(struct ipv6hdr, saddr);
+		daddr_off = l3 + __builtin_offsetof(struct ipv6hdr, daddr);
+	} else {
+		return TC_ACT_OK;
+	}
+	struct udphdr *udp = data + l4;
+	if ((void *)(udp + 1) > end)
+		return TC_ACT_OK;
+	key.sport = udp->source;
+	key.dport = udp->dest;
+
+	struct ngr_value *v = bpf_map_lookup_elem(&ngr_streams, &key);
+	if (!v)
+		return TC_ACT_OK;
+
+	__u32 payload = l4 + sizeof(struct udphdr);
+	struct ngr_target *t = &v->rtp;
+	if (v->rtcp_alt.dport && is_rtcp(skb, payload))
+		t = &v->rtcp_alt;
+	__u32 udp_csum_off = l4 + __builtin_offsetof(struct udphdr, check);
+	/* An IPv4 UDP checksum of 0 means "none": it must stay 0. */
+	int csum_zero = !v6 && udp->check == 0;
+	__u16 old_sport = udp->source, old_dport = udp->dest;
+	__u32 ssrc = 0;
+
+	if (!is_rtcp(skb, payload))
+		bpf_skb_load_bytes(skb, payload + 8, &ssrc, 4);
+
+	if (!v->ifindex)
+		return TC_ACT_OK;
+
+	if (rewrite_addr(skb, saddr_off, key.src, t->src, v6, udp_csum_off, csum_zero) < 0 ||
+	    rewrite_addr(skb, daddr_off, key.dst, t->dst, v6, udp_csum_off, csum_zero) < 0 ||
+	    rewrite_port(skb, l4 + __builtin_offsetof(struct udphdr, source), old_sport, t->sport, udp_csum_off, csum_zero) < 0 ||
+	    rewrite_port(skb, l4 + __builtin_offsetof(struct udphdr, dest), old_dport, t->dport, udp_csum_off, csum_zero) < 0) {
+		__sync_fetch_and_add(&v->errors, 1);
+		return TC_ACT_SHOT;
+	}
+
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, skb->len - payload);
+	v->last_ns = bpf_ktime_get_ns();
+	if (ssrc)
+		v->ssrc = bpf_ntohl(ssrc);
+
+	/* The kernel routes it and fills in the link-layer addresses; no forwarding sysctl needed. */
+	return bpf_redirect_neigh(v->ifindex, NULL, 0, 0);
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,309 @@
+import type dgram from 'node:dgram';
+import { mediaCounters } from '../MediaCounters.js';
+import type { Endpoint, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+
+/** rtpengine's learning window after the last signalling event. */
+export const LEARNING_WINDOW_MS = 3000;
+
+/**
+ * Datagrams libuv may hold for one socket when the kernel's buffer is full; beyond this a
+ * leg drops (and counts) instead of queueing without bound.
+ */
+export const MAX_SEND_QUEUE = 256;
+
+/** Told when something that decides whether a leg may be offloaded changes; never per packet. */
+export interface OffloadWatcher {
+  legChanged(leg: RelayLeg): void;
+}
+
+/** Packets a faster path relayed for this leg, added to its own counters. */
+export interface OffloadedCounts {
+  packets: number;
+  bytes: number;
+  errors: number;
+  /** Epoch ms; 0 = none. */
+  lastPacket: number;
+  ssrc: number;
+}
+
+const DEFAULT_POLICY: LegPolicy = { learning: 'delayed', strictSource: false, mediaHandover: false, asymmetric: false };
+
+/**
+ * The userspace leg: one bound socket. Packets received here leave through `forward`
+ * towards the peer's endpoint; `rtcpForward` takes muxed RTCP towards a peer that does not mux.
+ */
+export class RelayLeg implements MediaLeg {
+  private remoteAddr = '';
+  private remotePortNo = 0;
+  private sdpAddr = '';
+  private sdpPortNo = 0;
+  private isConfirmed = false;
+  private learnUntil = 0;
+  private pol: LegPolicy = DEFAULT_POLICY;
+  private stopped = false;
+  private watching = false;
+  /** Where what arrives here leaves (package-visible for the offload decision). */
+  forward: RelayLeg | null = null;
+  rtcpForward: RelayLeg | null = null;
+  tap: PacketTap | null = null;
+  private observer: LegObserver | null = null;
+  /** Ingress counters of this socket. */
+  private ownPackets = 0;
+  private ownBytes = 0;
+  private ownErrors = 0;
+  private ownSsrc = 0;
+  private ownLast: number;
+  /** What a faster path relayed for this leg (kernel fast path). */
+  readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
+  offloaded = false;
+  private heuristicRank = -1;
+  private closed = false;
+
+  constructor(
+    readonly socket: dgram.Socket,
+    readonly localAddress: string,
+    readonly localPort: number,
+    readonly family: 4 | 6,
+    /** The odd port of a pair: everything on it is RTCP. */
+    readonly rtcpPort = false,
+    private readonly watcher: OffloadWatcher | null = null,
+  ) {
+    this.ownLast = Date.now();
+    socket.on('message', this.onMessage);
+    // A send to an unreachable endpoint surfaces as an ICMP error on some kernels; never crash.
+    socket.on('error', () => {
+      this.ownErrors++;
+    });
+  }
+
+  get remoteAddress(): string {
+    return this.remoteAddr;
+  }
+  get remotePort(): number {
+    return this.remotePortNo;
+  }
+  get sdpAddress(): string {
+    return this.sdpAddr;
+  }
+  get sdpPort(): number {
+    return this.sdpPortNo;
+  }
+  get confirmed(): boolean {
+    return this.isConfirmed;
+  }
+  get policy(): Readonly<LegPolicy> {
+    return this.pol;
+  }
+  get packets(): number {
+    return this.ownPackets + this.offloadedCounts.packets;
+  }
+  get bytes(): number {
+    return this.ownBytes + this.offloadedCounts.bytes;
+  }
+  get errors(): number {
+    return this.ownErrors + this.offloadedCounts.errors;
+  }
+  get lastPacket(): number {
+    return Math.max(this.ownLast, this.offloadedCounts.lastPacket);
+  }
+  get ssrc(): number {
+    return this.offloadedCounts.lastPacket > this.ownLast && this.offloadedCounts.ssrc !== 0 ? this.offloadedCounts.ssrc : this.ownSsrc;
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+  /** Relaying stopped (deleted call) or closed. */
+  get isStopped(): boolean {
+    return this.stopped || this.closed;
+  }
+
+  setPolicy(policy: LegPolicy): void {
+    this.pol = { ...policy };
+    this.changed();
+  }
+
+  setObserver(observer: LegObserver | null): void {
+    this.observer = observer;
+  }
+
+  setTap(tap: PacketTap | null): void {
+    this.tap = tap;
+    this.changed();
+  }
+
+  forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
+    this.forward = rtp as RelayLeg | null;
+    this.rtcpForward = rtcp as RelayLeg | null;
+    this.changed();
+  }
+
+  setSdpEndpoint(address: string, port: number, now: number): void {
+    const changed = address !== this.sdpAddr || port !== this.sdpPortNo;
+    this.sdpAddr = address;
+    this.sdpPortNo = port;
+    if (changed || this.remotePortNo === 0) {
+      this.remoteAddr = address;
+      this.remotePortNo = port;
+      this.isConfirmed = this.pol.learning === 'off' || this.pol.asymmetric;
+      this.heuristicRank = -1;
+    }
+    this.learnUntil = now + LEARNING_WINDOW_MS;
+    this.changed();
+  }
+
+  restore(sdp: Endpoint | null, endpoint: (Endpoint & { confirmed: boolean }) | null): void {
+    if (sdp) {
+      this.sdpAddr = sdp.address;
+      this.sdpPortNo = sdp.port;
+    }
+    if (endpoint) this.setRemote(endpoint.address, endpoint.port, endpoint.confirmed);
+    else if (sdp && this.remotePortNo === 0) this.setRemote(sdp.address, sdp.port, false);
+    this.changed();
+  }
+
+  watchActivity(on: boolean): void {
+    this.watching = on;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.watcher?.legChanged(this);
+  }
+
+  private setRemote(address: string, port: number, confirmed: boolean): void {
+    this.remoteAddr = address;
+    this.remotePortNo = port;
+    this.isConfirmed = confirmed;
+  }
+
+  private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr) {
+      if (!this.otherSource(msg, rinfo, now)) {
+        this.ownErrors++;
+        mediaCounters.errors++;
+        return;
+      }
+    } else if (!this.isConfirmed) {
+      this.currentSource(msg, rinfo, now);
+    }
+    this.ownPackets++;
+    this.ownBytes += msg.length;
+    this.ownLast = now;
+    mediaCounters.packets++;
+    mediaCounters.bytes += msg.length;
+    if (this.watching) {
+      this.watching = false;
+      this.observer?.activity(this);
+    }
+    const b1 = msg.length > 1 ? msg[1]! : 0;
+    // RFC 5761: second byte 192-223 is RTCP (on a muxed port, or stray on an RTP port).
+    const rtcp = b1 >= 192 && b1 <= 223;
+    if (!rtcp && !this.rtcpPort && msg.length >= 12) {
+      const ssrc = msg.readUInt32BE(8);
+      if (ssrc !== this.ownSsrc) this.ownSsrc = ssrc;
+    }
+    const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
+    if (out === null || out.remotePortNo === 0 || out.closed) return;
+    if (out.socket.getSendQueueCount() >= MAX_SEND_QUEUE) {
+      out.sendError();
+      return;
+    }
+    // Without a callback Node drops send errors silently; this one is allocated once per leg.
+    out.socket.send(msg, out.remotePortNo, out.remoteAddr, out.onSent);
+    if (this.tap !== null) this.tap.packet(msg, out.localAddress, out.localPort, out.remoteAddr, out.remotePortNo);
+  };
+
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.sendError();
+  };
+
+  /** A packet that could not leave through this leg (send error, full queue) counts against it. */
+  private sendError(): void {
+    this.ownErrors++;
+    mediaCounters.errors++;
+  }
+
+  /** A packet from the endpoint being learned: it keeps its heuristic rank and is confirmed after the window. */
+  private currentSource(msg: Buffer, rinfo: dgram.RemoteInfo, now: number): void {
+    if (this.strayRtcp(msg)) return;
+    if (this.pol.learning === 'heuristic') this.heuristicRank = Math.max(this.heuristicRank, this.rank(rinfo));
+    if (this.pol.learning === 'immediate' || now >= this.learnUntil) {
+      this.isConfirmed = true;
+      this.observer?.endpointChanged(this);
+      this.changed();
+    }
+  }
+
+  /** A packet from a source other than the current endpoint: learn, hand over, accept or drop. */
+  private otherSource(msg: Buffer, rinfo: dgram.RemoteInfo, now: number): boolean {
+    if (this.pol.asymmetric || this.pol.learning === 'off') {
+      return !this.pol.strictSource || this.remotePortNo === 0;
+    }
+    if (this.strayRtcp(msg)) return !(this.isConfirmed && this.pol.strictSource);
+    if (this.isConfirmed) {
+      if (this.pol.strictSource) return false;
+      if (this.pol.mediaHandover) this.learn(rinfo, true);
+      return true;
+    }
+    switch (this.pol.learning) {
+      case 'immediate':
+        this.learn(rinfo, true);
+        return true;
+      case 'delayed':
+        this.learn(rinfo, now >= this.learnUntil);
+        return true;
+      case 'heuristic': {
+        const rank = this.rank(rinfo);
+        if (now >= this.learnUntil) this.learn(rinfo, true);
+        else if (rank >= this.heuristicRank) {
+          this.heuristicRank = rank;
+          this.learn(rinfo, false);
+        }
+        return true;
+      }
+    }
+  }
+
+  /**
+   * RTCP on an RTP port that does not mux (some PBXs send it there, rtpengine GH #697) is
+   * relayed but neither learns nor confirms an endpoint.
+   */
+  private strayRtcp(msg: Buffer): boolean {
+    if (this.rtcpPort || this.rtcpForward !== null || msg.length < 2) return false;
+    return msg[1]! >= 192 && msg[1]! <= 223;
+  }
+
+  private rank(rinfo: dgram.RemoteInfo): number {
+    const sameIp = rinfo.address === this.sdpAddr;
+    const samePort = rinfo.port === this.sdpPortNo;
+    return sameIp && samePort ? 3 : sameIp ? 2 : samePort ? 1 : 0;
+  }
+
+  private learn(rinfo: dgram.RemoteInfo, confirm: boolean): void {
+    this.setRemote(rinfo.address, rinfo.port, confirm);
+    this.observer?.endpointChanged(this);
+    this.changed();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.changed();
+    this.forward = null;
+    this.rtcpForward = null;
+    this.tap = null;
+    this.observer = null;
+    this.socket.removeAllListeners('message');
+    try {
+      this.socket.close();
+    } catch {
+      /* already closed */
+    }
+  }
+}

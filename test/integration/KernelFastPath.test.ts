@@ -1,0 +1,257 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetLab, type AgentSocket, type NetnsAgent } from '../helpers/NetLab.js';
+import { ROOT, Relay, sleep, waitFor } from '../helpers/Relay.js';
+import { audioSdp, readSdp } from '../helpers/sdp.js';
+import { listTotalsValue } from '../helpers/stats.js';
+
+// The kernel fast path on a real kernel: relay, caller and callee in network namespaces on one
+// bridge (the relay's one device carries both directions), tc-ingress program and map installed
+// by the relay's loader. After hand-off the relay's sockets see none of the stream's packets,
+// yet both ends get every one, rewritten with correct addresses, ports and checksums.
+const TABLE = 42;
+const A = { v4: '10.201.1.21', v6: 'fd00:201::21' };
+const B = { v4: '10.201.1.22', v6: 'fd00:201::22' };
+const R = { v4: '10.201.1.10', v6: 'fd00:201::10' };
+const SIP = '10.201.1.5';
+
+function preflight(): void {
+  for (const f of ['dist/kernel/ngrelay-kernel', 'dist/kernel/fastpath.bpf.o']) {
+    if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: 'npm run build' builds it when clang and libbpf-dev are installed (.ci/run installs them)`);
+  }
+}
+
+function rtp(seq: number, ssrc: number, size = 160): Buffer {
+  const b = Buffer.alloc(12 + size, seq & 0xff);
+  b[0] = 0x80;
+  b[1] = 0;
+  b.writeUInt16BE(seq, 2);
+  b.writeUInt32BE(seq * 160, 4);
+  b.writeUInt32BE(ssrc, 8);
+  return b;
+}
+
+function rtcp(ssrc: number): Buffer {
+  const b = Buffer.alloc(28);
+  b[0] = 0x81;
+  b[1] = 200; // SR
+  b.writeUInt16BE(6, 2);
+  b.writeUInt32BE(ssrc, 4);
+  return b;
+}
+
+describe('kernel fast path (tc-ingress eBPF)', () => {
+  let lab: NetLab;
+  let relay: Relay;
+  let sip: NetnsAgent;
+  let a: NetnsAgent;
+  let b: NetnsAgent;
+
+  const startRelay = async (extra: string[] = []): Promise<Relay> =>
+    Relay.start({
+      netns: lab.ns('relay'),
+      ngHost: R.v4,
+      control: sip.controlPath(SIP),
+      interfaces: [`pub/${R.v4}`, `pub/${R.v6}`],
+      portMin: 30000,
+      portMax: 30999,
+      args: [`--table=${TABLE}`, '--endpoint-learning=immediate', '--delete-delay=0', '--timeout=3', ...extra],
+    });
+
+  beforeAll(async () => {
+    preflight();
+    lab = NetLab.create();
+    lab.addHost('sip', [SIP]);
+    lab.addHost('relay', [R.v4]);
+    lab.addHost('a', [A.v4]);
+    lab.addHost('b', [B.v4]);
+    for (const [host, v6] of [['relay', R.v6], ['a', A.v6], ['b', B.v6]] as const) lab.run(host, 'ip', '-6', 'addr', 'add', `${v6}/64`, 'dev', 'eth0', 'nodad');
+    [sip, a, b] = await Promise.all([lab.agent('sip'), lab.agent('a'), lab.agent('b')]);
+    relay = await startRelay();
+  });
+  afterAll(async () => {
+    if (relay) expect(await relay.stop()).toBe(0);
+    // A clean stop takes the program off the device.
+    if (lab) expect(lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress')).not.toContain('ngr_ingress');
+    lab?.destroy();
+  });
+
+  /** Offer from A, answer from B; returns the relay's ports towards each side. */
+  async function call(
+    callId: string, fam: 'v4' | 'v6', aPort: number, bPort: number, o: { muxA?: boolean; muxB?: boolean; flags?: string[] } = {},
+  ): Promise<{ toA: number; toB: number }> {
+    const extra = (m?: boolean): string[] => (m ? ['a=rtcp-mux'] : []);
+    const flags = o.flags ?? [];
+    const offer = await relay.ng.ok({
+      command: 'offer', 'call-id': callId, 'from-tag': 'A', replace: ['origin', 'session-connection'], flags,
+      sdp: audioSdp(A[fam], aPort, { extra: extra(o.muxA) }), ...(fam === 'v6' ? { 'address family': 'IP6' } : {}),
+    });
+    const an = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'A', 'to-tag': 'B', flags, sdp: audioSdp(B[fam], bPort, { extra: extra(o.muxB) }) });
+
+    return { toB: readSdp(offer['sdp'] as string).medias[0]!.port, toA: readSdp(an['sdp'] as string).medias[0]!.port };
+  }
+
+  const kernelLegs = async (callId: string): Promise<number> => (await relay.cli(`list sessions ${callId}`)).split('\n').filter((l) => l.endsWith(', kernel')).length;
+  const userspacePackets = (): Promise<number> => listTotalsValue(relay, 'Total relayed packets (userspace)');
+  const kernelPackets = (): Promise<number> => listTotalsValue(relay, 'Total relayed packets (kernel)');
+
+  /** Sends `n` packets and waits until `to` has them all (or fails naming what arrived). */
+  async function burst(from: AgentSocket, to: AgentSocket, dst: string, port: number, packets: Buffer[]): Promise<void> {
+    const before = to.received.length;
+    for (const p of packets) from.send(p, port, dst);
+    await waitFor(`${packets.length} packets at ${to.address}:${to.port} (got ${to.received.length - before})`, () => to.received.length - before >= packets.length, 5000, 20);
+  }
+
+  it('hands a confirmed IPv4 call (RTP and RTCP) to the kernel: every packet arrives, rewritten, none through the relay', async () => {
+    const sa = await a.socket(A.v4, 4000);
+    const sb = await b.socket(B.v4, 5000);
+    const sa2 = await a.socket(A.v4, 4001);
+    const sb2 = await b.socket(B.v4, 5001);
+    const { toA, toB } = await call('k4', 'v4', 4000, 5000);
+    // One packet each way on RTP and RTCP confirms both ends (learning is immediate).
+    await burst(sa, sb, R.v4, toB, [rtp(1, 0xa)]);
+    await burst(sb, sa, R.v4, toA, [rtp(1, 0xb)]);
+    await burst(sa2, sb2, R.v4, toB + 1, [rtcp(0xa)]);
+    await burst(sb2, sa2, R.v4, toA + 1, [rtcp(0xb)]);
+    await waitFor('four legs offloaded', async () => (await kernelLegs('k4')) === 4, 5000);
+    expect(await listTotalsValue(relay, 'Kernel-only media streams')).toBe(2);
+
+    const user0 = await userspacePackets();
+    const kern0 = await kernelPackets();
+    const toCallee = Array.from({ length: 50 }, (_, i) => rtp(100 + i, 0xa));
+    const b0 = sb.received.length;
+    await burst(sa, sb, R.v4, toB, toCallee);
+    await burst(sb, sa, R.v4, toA, Array.from({ length: 50 }, (_, i) => rtp(100 + i, 0xb)));
+    await burst(sa2, sb2, R.v4, toB + 1, [rtcp(0xa), rtcp(0xa)]);
+    const got = sb.received.slice(b0);
+    // Rewritten: from the relay's port towards B, to B's port, payload untouched (and the
+    // checksum right, or the receiving kernel would have dropped them).
+    for (const p of got) {
+      expect(p.address).toBe(R.v4);
+      expect(p.port).toBe(toA);
+    }
+    expect(got.map((p) => p.data.toString('hex'))).toEqual(toCallee.map((p) => p.toString('hex')));
+    expect(sb2.received.at(-1)!.port).toBe(toA + 1);
+    // The relay's sockets saw none of them; the kernel counted them all.
+    await waitFor('kernel counters read back', async () => (await kernelPackets()) - kern0 >= 102, 4000);
+    expect(await userspacePackets()).toBe(user0);
+    const q = await relay.ng.ok({ command: 'query', 'call-id': 'k4' });
+    const streams = ((q['tags'] as Record<string, { medias: { streams: { stats: { packets: number }; SSRC?: number }[] }[] }>)['A']!.medias[0]!.streams);
+    expect(streams[0]!.stats.packets).toBe(51);
+    expect(streams[0]!.SSRC).toBe(0xa);
+    expect(streams[1]!.stats.packets).toBe(3);
+  });
+
+  it('leaves any other source to userspace policy: relayed, not learned (and dropped with strict source)', async () => {
+    const stranger = await a.socket(A.v4, 4100);
+    const sa = await a.socket(A.v4, 4200);
+    const sb = await b.socket(B.v4, 5200);
+    for (const strict of [false, true]) {
+      const id = strict ? 'k4-strict' : 'k4-other';
+      const { toA, toB } = await call(id, 'v4', 4200, 5200, { flags: strict ? ['strict-source'] : [] });
+      await burst(sa, sb, R.v4, toB, [rtp(1, 1)]);
+      await burst(sb, sa, R.v4, toA, [rtp(1, 2)]);
+      await waitFor('RTP offloaded', async () => (await kernelLegs(id)) === 2, 5000);
+      const user0 = await userspacePackets();
+      const before = sb.received.length;
+      stranger.send(rtp(7, 7), toB, R.v4);
+      if (strict) {
+        await sleep(300);
+        expect(sb.received.length).toBe(before);
+        expect(await listTotalsValue(relay, 'Total relayed packet errors (userspace)')).toBeGreaterThan(0);
+      } else {
+        await waitFor('stranger relayed by userspace', () => sb.received.length > before, 3000);
+        expect(await userspacePackets()).toBe(user0 + 1);
+      }
+      // The confirmed peer is still in the kernel.
+      expect(await kernelLegs(id)).toBe(2);
+      await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
+    }
+  });
+
+  it('follows a re-INVITE to a new endpoint, and takes the entries away on delete', async () => {
+    const sa = await a.socket(A.v4, 4300);
+    const sb1 = await b.socket(B.v4, 5300);
+    const sb2 = await b.socket(B.v4, 5302);
+    const { toA, toB } = await call('k4-move', 'v4', 4300, 5300);
+    await burst(sa, sb1, R.v4, toB, [rtp(1, 1)]);
+    await burst(sb1, sa, R.v4, toA, [rtp(1, 2)]);
+    await waitFor('offloaded', async () => (await kernelLegs('k4-move')) === 2, 5000);
+    // B moves to port 5302: the old entry goes at once, media follows through userspace, then the kernel again.
+    await relay.ng.ok({ command: 'offer', 'call-id': 'k4-move', 'from-tag': 'A', sdp: audioSdp(A.v4, 4300) });
+    await relay.ng.ok({ command: 'answer', 'call-id': 'k4-move', 'from-tag': 'A', 'to-tag': 'B', sdp: audioSdp(B.v4, 5302) });
+    await burst(sa, sb2, R.v4, toB, [rtp(2, 1)]);
+    await burst(sb2, sa, R.v4, toA, [rtp(2, 2)]);
+    await waitFor('offloaded again', async () => (await kernelLegs('k4-move')) === 2, 5000);
+    const kern0 = await kernelPackets();
+    await burst(sa, sb2, R.v4, toB, Array.from({ length: 20 }, (_, i) => rtp(10 + i, 1)));
+    expect(sb1.received.length).toBe(1);
+    await waitFor('kernel counted the moved stream', async () => (await kernelPackets()) - kern0 >= 20, 4000);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'k4-move', 'from-tag': 'A' });
+    expect(await listTotalsValue(relay, 'Kernel-only media streams')).toBe(0);
+  });
+
+  it('relays IPv6 and rtcp-mux (muxed to a side that does not mux) in the kernel', async () => {
+    const sa = await a.socket(A.v6, 6000);
+    const sb = await b.socket(B.v6, 7000);
+    const sbRtcp = await b.socket(B.v6, 7001);
+    // A muxes, B does not: A's RTCP on the RTP port leaves towards B's RTCP port.
+    const { toA, toB } = await call('k6', 'v6', 6000, 7000, { muxA: true });
+    await burst(sa, sb, R.v6, toB, [rtp(1, 0x6a)]);
+    await burst(sb, sa, R.v6, toA, [rtp(1, 0x6b)]);
+    await waitFor('IPv6 RTP offloaded', async () => (await kernelLegs('k6')) >= 2, 5000);
+    const user0 = await userspacePackets();
+    await burst(sa, sb, R.v6, toB, Array.from({ length: 30 }, (_, i) => rtp(10 + i, 0x6a)));
+    await burst(sa, sbRtcp, R.v6, toB, [rtcp(0x6a)]);
+    expect(sb.received.at(-1)!.address).toBe(R.v6);
+    expect(sbRtcp.received.at(-1)!.port).toBe(toA + 1);
+    expect(await userspacePackets()).toBe(user0);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'k6', 'from-tag': 'A' });
+  });
+
+  it('times a kernel-relayed call out on schedule: alive while media flows, closed once it stops', async () => {
+    const sa = await a.socket(A.v4, 4400);
+    const sb = await b.socket(B.v4, 5400);
+    const { toA, toB } = await call('k4-timeout', 'v4', 4400, 5400);
+    await burst(sa, sb, R.v4, toB, [rtp(1, 1)]);
+    await burst(sb, sa, R.v4, toA, [rtp(1, 2)]);
+    await waitFor('offloaded', async () => (await kernelLegs('k4-timeout')) === 2, 5000);
+    // 5 s of media both ways with timeout=3: the kernel's last-packet times keep it alive.
+    await Promise.all([sa.stream(R.v4, toB, 1, 20), sb.stream(R.v4, toA, 2, 20)]);
+    await sleep(5000);
+    expect(await relay.cli('list sessions all')).toContain('k4-timeout');
+    await Promise.all([sa.stop(), sb.stop()]);
+    const stopped = Date.now();
+    await waitFor('call timed out', async () => !(await relay.cli('list sessions all')).includes('k4-timeout'), 10_000, 200);
+    const after = Date.now() - stopped;
+    expect(after).toBeGreaterThan(1500);
+    expect(await listTotalsValue(relay, 'Kernel-only media streams')).toBe(0);
+  });
+
+  it('cleans up what a SIGKILLed relay left in the kernel when it starts again', async () => {
+    relay.proc.kill('SIGKILL');
+    await relay.exited;
+    relay.ng.close();
+    expect(lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress')).toContain('ngr_ingress');
+    relay = await startRelay();
+    const filters = lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress');
+    expect(filters.match(/ngr_ingress/g)?.length).toBe(1);
+    await waitFor('stale filter noticed', () => relay.output.includes('a previous run left behind'), 3000);
+  });
+
+  it('runs in userspace with table=-1, as before', async () => {
+    await relay.stop();
+    relay = await startRelay(['--table=-1']);
+    expect(lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress')).not.toContain('ngr_ingress');
+    const sa = await a.socket(A.v4, 4500);
+    const sb = await b.socket(B.v4, 5500);
+    const { toA, toB } = await call('u4', 'v4', 4500, 5500);
+    await burst(sa, sb, R.v4, toB, [rtp(1, 1)]);
+    await burst(sb, sa, R.v4, toA, [rtp(1, 2)]);
+    const user0 = await userspacePackets();
+    await burst(sa, sb, R.v4, toB, Array.from({ length: 10 }, (_, i) => rtp(2 + i, 1)));
+    expect(await userspacePackets()).toBe(user0 + 10);
+    expect(await kernelLegs('u4')).toBe(0);
+  });
+});
