@@ -155,7 +155,8 @@ describe('operations', () => {
 
   it('logs JSON lines with log-format=json', async () => {
     const r = await start({ args: ['--log-format=json'] });
-    const line = r.output.split('\n').find((l) => l.includes('Startup complete'))!;
+    // Log lines are written asynchronously: the NG socket may answer before the line is out.
+    const line = await waitFor('the start-up line', () => r.output.split('\n').find((l) => l.includes('Startup complete')));
     expect(JSON.parse(line)).toMatchObject({ msg: 'Startup complete', module: 'main' });
   });
 
