@@ -87,6 +87,8 @@ export class Relay {
     for (const i of o.interfaces ?? (o.configFile === undefined ? ['pub1/127.0.0.1'] : [])) args.push(`--interface=${i}`);
     args.push(`--listen-ng=${ngHost}:${ngPort}`, `--listen-cli=${ngHost}:${cliPort}`);
     args.push(`--port-min=${range.portMin}`, `--port-max=${range.portMax}`, '--log-stderr', '--log-level=7');
+    // Tests read ngrelay's log as JSON lines (the default is rtpengine-like text).
+    if (!o.rtpengine) args.push('--log-format=json');
     // Kernel fast path only where a test asks for it (a `table`): it changes the namespace's devices.
     if (!o.rtpengine && !(o.args ?? []).some((a) => a.startsWith('--table'))) args.push('--table=-1');
     args.push(...(o.args ?? []));

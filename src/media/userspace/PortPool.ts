@@ -11,6 +11,8 @@ export class PortPool {
   private readonly used = new Uint8Array(65536);
   private usedCount = 0;
   lastPort = 0;
+  /** The last port handed out (0 before the first), what `list interfaces` shows. */
+  lastAllocated = 0;
 
   constructor(
     readonly address: string,
@@ -79,7 +81,10 @@ export class PortPool {
     const previous = this.lastPort;
     this.lastPort = port;
     const [rtp, rtcp] = await Promise.allSettled([bindUdp(this.address, this.family, port), bindUdp(this.address, this.family, port + 1)]);
-    if (rtp.status === 'fulfilled' && rtcp.status === 'fulfilled') return [rtp.value, rtcp.value];
+    if (rtp.status === 'fulfilled' && rtcp.status === 'fulfilled') {
+      this.lastAllocated = port;
+      return [rtp.value, rtcp.value];
+    }
     if (rtp.status === 'fulfilled') rtp.value.close();
     if (rtcp.status === 'fulfilled') rtcp.value.close();
     this.release(port);
