@@ -9,7 +9,9 @@ import { coreLevel, flushLogs, initLogging, isJournal, moduleLogger, setLogLevel
 import { versionText } from './version.js';
 import { LocalInterfaces } from './media/LocalInterface.js';
 import { bindUdp } from './media/userspace/udp.js';
+import type { MediaPlane } from './media/MediaPlane.js';
 import { UserspacePlane } from './media/userspace/UserspacePlane.js';
+import { WorkerPlane } from './media/workers/WorkerPlane.js';
 import { KernelOffload } from './media/kernel/KernelOffload.js';
 import { Metrics } from './metrics/Metrics.js';
 import { MetricsServer } from './metrics/MetricsServer.js';
@@ -89,6 +91,15 @@ function reload(argv: string[], services: Services): void {
 }
 
 /** The kernel fast path for `table` >= 0, or null (with one warning saying why) when it cannot run here. */
+/** Media on `num-threads` worker threads (0: on this thread), with the kernel fast path where it can run. */
+async function startMediaPlane(config: Config): Promise<MediaPlane> {
+  const offload = await startKernelPath(config);
+  if (config.numThreads === 0) return new UserspacePlane(offload);
+  const plane = await WorkerPlane.start(config.numThreads, offload);
+  log.info({ threads: config.numThreads }, 'media worker threads started');
+  return plane;
+}
+
 async function startKernelPath(config: Config): Promise<KernelOffload | null> {
   if (config.table < 0) return null;
   try {
@@ -134,7 +145,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const registry = new CallRegistry();
-  const media = new UserspacePlane(await startKernelPath(config));
+  const media = await startMediaPlane(config);
   const services: Services = { config, interfaces, media, registry, hooks: { ...noHooks }, limits: limitsFrom(config), rates: new MediaRates() };
   Object.assign(services.hooks, recordingHooks(services));
   const lifecycle = new Lifecycle(registry, services.limits);

@@ -6,6 +6,7 @@ import { openFilesLimit, setOpenFilesLimit } from './openFiles.js';
 import type { Limits, Services } from '../Services.js';
 import type { ClusterControl } from './ClusterControl.js';
 import { sessionDetail, sessionLine } from './sessionsText.js';
+import { killWorker, listWorkers } from './workersText.js';
 import { totalsText } from './totalsText.js';
 
 export interface CliContext {
@@ -104,6 +105,8 @@ function list(ctx: CliContext, args: string[]): string {
       return JSON.stringify(statisticsReport(s.registry)) + '\n';
     case 'interfaces':
       return listInterfaces(s);
+    case 'workers':
+      return listWorkers(s.media);
     case 'maxsessions':
       return `Maximum sessions configured on rtpengine: ${s.limits.maxSessions}\n`;
     case 'maxopenfiles':
@@ -272,6 +275,8 @@ export async function runCliLine(ctx: CliContext, line: string): Promise<string>
       return terminate(ctx, args);
     case 'params':
       return params(ctx, args);
+    case 'workers':
+      return args[0] === 'kill' ? killWorker(ctx.services.media, args[1]) : unknown(words);
     case 'ksadd':
     case 'ksrm':
     case 'kslist':

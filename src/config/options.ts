@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import yargs from 'yargs';
 import type { Config } from './Config.js';
 import { parseKeyFile, splitList, KeyFileError } from './KeyFile.js';
@@ -56,7 +56,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   'recording-method': { kind: 'string', describe: 'pcap or proc', default: 'pcap' },
   'recording-format': { kind: 'string', describe: 'raw or eth', default: 'raw' },
   tos: { kind: 'int', alias: 'T', describe: 'TOS value for media packets' },
-  'num-threads': { kind: 'int', describe: 'Media threads', default: '1' },
+  'num-threads': { kind: 'int', describe: 'Media worker threads (default: one per CPU; 0 = media on the control thread)', default: String(availableParallelism()) },
   table: { kind: 'int', alias: 't', describe: 'Kernel fast-path table number 0-255 (-1 = userspace only)', default: '0' },
   'node-id': { kind: 'string', describe: 'Identity of this relay in Redis records' },
 };
@@ -267,7 +267,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     recordingMethod: oneOf('recording-method', str('recording-method')!, ['pcap', 'proc'] as const),
     recordingFormat: oneOf('recording-format', str('recording-format')!, ['raw', 'eth'] as const),
     tos: optInt('tos', 0, 255),
-    numThreads: int('num-threads', 1, 64),
+    numThreads: int('num-threads', 0, 64),
     table: int('table', -1, 255),
     nodeId: str('node-id') ?? `${hostname()}:${listenNg.port}`,
   };

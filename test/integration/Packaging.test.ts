@@ -37,7 +37,7 @@ describe('npm package', () => {
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/ngrelay --config-file=\/etc\/ngrelay\/rtpengine\.conf --foreground --log-stderr --pidfile=\/run\/ngrelay\/ngrelay\.pid$/m);
     expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
-    expect(Object.keys(pkg.bin)).toEqual(['ngrelay', 'ngrelay-ctl']);
+    expect(Object.keys(pkg.bin).sort()).toEqual(['ngrelay', 'ngrelay-balancer', 'ngrelay-ctl']);
     expect(pkg.files).toContain('etc/');
     // Installed without a registry: every runtime library travels in the tarball.
     const full = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; bundleDependencies: string[] };
