@@ -15,6 +15,8 @@ export class Media {
   muxed = false;
   /** For an offerer: whether the answer accepts its rtcp-mux regardless of the answerer (null: follow it). */
   muxInAnswer: boolean | null = null;
+  /** The same decision per via-branch of the offers (an answer naming a branch gets its offer's). */
+  readonly muxByBranch = new Map<string, boolean | null>();
   /** For an answerer: the codecs the offer passed on to it (its answer may only pick from these). */
   offered: Codec[] = [];
   /** For an answerer: the offer's `codec-accept` list. */

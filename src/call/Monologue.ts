@@ -16,7 +16,7 @@ export class Monologue {
   sdpUsername?: string;
   sdpSessionName?: string;
   sdpVersion?: bigint;
-  /** The last SDP sent to this party (`replace: sdp-version` bumps the version when it changes). */
+  /** The last SDP for this party without its o= line (`replace: sdp-version` bumps the version when it changes). */
   lastOutSdp?: string;
 
   constructor(

@@ -45,8 +45,8 @@ export interface PlanParties {
   senderInterface: string;
   receiverInterface: string;
   receiverFamily: 4 | 6 | undefined;
-  /** The receiver's medias of an earlier offer (an answer picks codecs from what they were offered). */
-  receiverMedias: readonly Media[];
+  /** For an answer: the answerer's medias, with what the offer passed on to them. */
+  offeredMedias: readonly Media[];
 }
 
 const isRtp = (protocol: string): boolean => protocol.includes('RTP/');
@@ -62,7 +62,7 @@ export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescrip
   const receiverLocal = s.interfaces.pick(p.receiverInterface, family);
   if (!receiverLocal) throw new UnknownInterfaceError(p.receiverInterface);
   const medias: MediaPlan[] = sd.medias.map((md, i) => {
-    const offered = p.receiverMedias[i];
+    const offered = kind === 'answer' ? p.offeredMedias[i] : undefined;
     if (md.type === 'message' && !isRtp(md.protocol)) return { kind: 'passthrough' };
     if (md.port === 0) {
       if (kind === 'answer' && offered && isRtp(md.protocol) && offered.offered.length > 0) {
@@ -113,13 +113,13 @@ function offersMux(offered: boolean, opts: ReadonlySet<RtcpMuxOption>): boolean 
  * Decided at the offer, as rtpengine does: whether the answer will accept the offerer's
  * rtcp-mux whatever the answerer says (true/false), or follow the answerer (null). A mux
  * the relay did not pass on is accepted (the relay demuxes) unless `reject`; `accept` and
- * `reject` override the answerer's choice. Once accepted, a re-offer that still muxes keeps it.
+ * `reject` override the answerer's choice. Each via-branch keeps its offer's decision for its answer.
  */
-function muxInAnswer(offered: boolean, downstream: boolean, opts: ReadonlySet<RtcpMuxOption>, before: boolean | null): boolean | null {
+function muxInAnswer(offered: boolean, downstream: boolean, opts: ReadonlySet<RtcpMuxOption>): boolean | null {
   if (!offered) return false;
+  if (!downstream) return !opts.has('reject');
+  if (opts.has('accept')) return true;
   if (opts.has('reject')) return false;
-  if (!downstream) return true;
-  if (opts.has('accept') || before === true) return true;
   return null;
 }
 
@@ -179,9 +179,11 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
     const downstreamMux = kind === 'offer' && offersMux(md.rtcpMux, opts.rtcpMux);
     if (kind === 'answer') {
       sm.muxed = md.rtcpMux;
-      rm.muxed = rm.rtcpMux && (rm.muxInAnswer ?? md.rtcpMux);
+      const branch = opts.viaBranch !== undefined && rm.muxByBranch.has(opts.viaBranch) ? rm.muxByBranch.get(opts.viaBranch)! : rm.muxInAnswer;
+      rm.muxed = rm.rtcpMux && (branch ?? md.rtcpMux);
     } else {
-      sm.muxInAnswer = muxInAnswer(md.rtcpMux, downstreamMux, opts.rtcpMux, sm.muxInAnswer);
+      sm.muxInAnswer = muxInAnswer(md.rtcpMux, downstreamMux, opts.rtcpMux);
+      if (opts.viaBranch !== undefined) sm.muxByBranch.set(opts.viaBranch, sm.muxInAnswer);
       if (opts.rtcpMux.has('require')) sm.muxed = sm.rtcpMux;
     }
     allocations.push(allocateStreams(s.media, sm, mp.senderLocal!), allocateStreams(s.media, rm, receiverLocal));
@@ -189,7 +191,7 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
     const transport = opts.transport;
     const protocol = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
     if (protocol) rm.protocol = protocol;
-    const hold = isNullAddress(conn?.address) && !opts.replace.has('zero-address');
+    const hold = isNullAddress(conn?.address);
     rewrites.push({
       kind: 'relay',
       protocol,
@@ -199,7 +201,8 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
       rtcpPort: 0,
       rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
       formats: mp.formats,
-      nullAddress: hold,
+      nullAddress: hold && !opts.replace.has('zero-address'),
+      onHold: hold,
       ptime: kind === 'offer' ? opts.ptime : undefined,
     });
   }
@@ -252,13 +255,12 @@ function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOp
       version: replace.has('sdp-version') ? String(receiver.sdpVersion) : undefined,
       medias,
     });
-  let out = render();
   if (replace.has('sdp-version')) {
-    if (receiver.lastOutSdp !== undefined && receiver.lastOutSdp !== out) {
-      receiver.sdpVersion = receiver.sdpVersion! + 1n;
-      out = render();
-    }
-    receiver.lastOutSdp = out;
+    // The next version when what the receiver gets changed, or where the sender wants media
+    // (a new port with the same SDP otherwise, as rtpengine 10.5 counts it).
+    const key = [render(), ...sd.medias.map((m) => `${mediaConnection(sd, m)?.address ?? ''} ${m.port}`)].join('\n');
+    if (receiver.lastOutSdp !== undefined && receiver.lastOutSdp !== key) receiver.sdpVersion = receiver.sdpVersion! + 1n;
+    receiver.lastOutSdp = key;
   }
-  return out;
+  return render();
 }

@@ -6,7 +6,7 @@
 export interface CodecOptions {
   /** Removed from the SDP passed on; `all` removes every codec. */
   strip: readonly string[];
-  /** Everything but these is stripped. */
+  /** Spared by `strip` (`strip: [all], except: [PCMU]`). */
   except: readonly string[];
   /** Kept (or put back, if stripped) in the SDP passed on. */
   offer: readonly string[];

@@ -4,8 +4,7 @@ import { STATIC_PAYLOADS, type MediaDescription } from './SessionDescription.js'
 /**
  * Codec handling of an offer and an answer as rtpengine 10.5 does it when no transcoding is
  * involved: `strip`, `except`, `offer`, `mask` choose the payload types passed on; the answer
- * keeps only what was offered (GH 1499); a DTMF payload type whose clock rate no remaining
- * codec has goes with them. Anything that would need a transcoder (adding a codec, answering
+ * keeps only what was offered (GH 1499). Anything that would need a transcoder (adding a codec, answering
  * with a codec the answerer did not pick, repacketising) is refused with TranscodingRequiredError.
  */
 export class TranscodingRequiredError extends Error {}
@@ -58,8 +57,10 @@ export interface OfferCodecs {
 export function offerCodecs(m: MediaDescription, o: CodecOptions): OfferCodecs {
   const all = m.formats.map((pt) => ({ pt, codec: codecOf(m, pt) }));
   const stripped = (x: { codec: Codec | null }): boolean =>
-    anyMatch(x.codec, o.strip) || (o.except.length > 0 && !anyMatch(x.codec, o.except));
+    anyMatch(x.codec, o.strip) && !anyMatch(x.codec, o.except);
   let kept = all.filter((x) => !stripped(x));
+  // Stripping every codec leaves the list as it was (GH 1373).
+  if (o.offer.length === 0 && kept.every((x) => isDtmf(x.codec)) && all.some((x) => !isDtmf(x.codec))) kept = [...all];
   // `offer` puts stripped codecs back, in the order the flag names them.
   for (const spec of o.offer) {
     for (const x of all) if (matches(x.codec, spec) && spec.toLowerCase() !== 'all' && !kept.includes(x)) kept.push(x);
@@ -85,11 +86,6 @@ export function offerCodecs(m: MediaDescription, o: CodecOptions): OfferCodecs {
   }
   const media = kept.filter((x) => !isDtmf(x.codec));
   if (all.some((x) => !isDtmf(x.codec)) && media.length === 0) throw new TranscodingRequiredError('no codec left to offer');
-  if (kept.length < all.length) {
-    // DTMF reduction: telephone-event only for the clock rates of the codecs still offered.
-    const clocks = new Set(media.map((x) => x.codec?.clock));
-    kept = kept.filter((x) => !isDtmf(x.codec) || clocks.has(x.codec!.clock));
-  }
   return { formats: kept.map((x) => x.pt), masked: masked.map((x) => x.pt) };
 }
 

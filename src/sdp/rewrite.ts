@@ -13,7 +13,9 @@ export interface MediaRewrite {
   protocol?: string;
   /** Payload types passed on, in order; the sender's when absent. */
   formats?: readonly string[];
-  /** The sender's c= was the null address (hold): c= says so and the section becomes send-only. */
+  /** The sender's c= was the null address (hold): the section becomes send-only. */
+  onHold?: boolean;
+  /** ... and c= says so (unless `replace: zero-address`). */
   nullAddress: boolean;
   /** `ptime`: the a=ptime written. */
   ptime?: number;
@@ -103,8 +105,8 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   } else {
     for (const name of ['rtpmap', 'fmtp', 'rtcp-fb']) lines.push(...get(name));
   }
-  let direction = m.direction ?? sessionDirection ?? (opt.originalSendrecv && !r.nullAddress ? undefined : 'sendrecv');
-  if (direction && r.nullAddress) direction = HOLD.get(direction);
+  let direction = m.direction ?? sessionDirection ?? (opt.originalSendrecv && !r.onHold ? undefined : 'sendrecv');
+  if (direction && r.onHold) direction = HOLD.get(direction);
   if (direction) lines.push(`a=${direction}`);
   if (rtp && r.rtcpPort !== null && opt.rtcpAttribute !== 'none') {
     lines.push(opt.rtcpAttribute === 'full' ? `a=rtcp:${r.rtcpPort} IN ${ipv(r.family)} ${r.address}` : `a=rtcp:${r.rtcpPort}`);
@@ -158,8 +160,10 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
     const r = opt.medias[i]!;
     if (r.kind === 'passthrough') {
       out.push(m.lines[0]!);
-      if (r.connection) out.push(r.connection);
-      out.push(...m.lines.slice(1));
+      const rest = m.lines.slice(1);
+      // rtpengine 10.5 ends the c= it writes here with a bare LF; clients compare bytes.
+      if (r.connection) out.push(rest.length > 0 ? `${r.connection}\n${rest.shift()!}` : r.connection);
+      out.push(...rest);
       return;
     }
     if (r.kind === 'rejected') {

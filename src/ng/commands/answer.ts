@@ -34,7 +34,7 @@ export async function answer(s: Services, req: NgRequest): Promise<NgDict> {
       senderInterface: knownSender?.interfaceName ?? receiver.peer?.interfaceName ?? receiver.interfaceName,
       receiverInterface: receiver.interfaceName,
       receiverFamily: receiver.family,
-      receiverMedias: receiver.medias,
+      offeredMedias: knownSender?.medias ?? receiver.peer?.medias ?? [],
     });
     if (call.foreign) s.hooks.takeOver(call);
     call.lastSignal = Date.now();

@@ -50,7 +50,7 @@ async function offerOn(s: Services, c: Call, opts: OfferAnswerOptions): Promise<
     senderInterface: knownSender?.interfaceName ?? fromIface,
     receiverInterface: knownRecv?.interfaceName ?? toIface,
     receiverFamily: knownRecv?.family,
-    receiverMedias: knownRecv?.medias ?? [],
+    offeredMedias: [],
   });
   // Nothing below refuses the offer for policy: commit.
   c.lastSignal = Date.now();
