@@ -1,3 +1,4 @@
+import type { Codec } from '../sdp/codecs.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 import type { Stream } from './Stream.js';
 
@@ -14,6 +15,14 @@ export class Media {
   muxed = false;
   /** For an offerer: whether the answer accepts its rtcp-mux regardless of the answerer (null: follow it). */
   muxInAnswer: boolean | null = null;
+  /** The same decision per via-branch of the offers (an answer naming a branch gets its offer's). */
+  readonly muxByBranch = new Map<string, boolean | null>();
+  /** For an answerer: the codecs the offer passed on to it (its answer may only pick from these). */
+  offered: Codec[] = [];
+  /** For an answerer: the offer's `codec-accept` list. */
+  codecAccept: readonly string[] = [];
+  /** Not relayed (`m=message` ...): passed on as it came. */
+  passthrough = false;
   /** Rejected (port 0): no streams. */
   rejected = false;
   /** The party's SDP endpoint, or null when unknown (not yet answered, zero address). */
