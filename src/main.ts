@@ -17,6 +17,7 @@ import { NgServer, type NgHandler } from './ng/NgServer.js';
 import { limitsFrom, noHooks, type Services } from './Services.js';
 import { startRedis, type RedisRuntime } from './store/wiring.js';
 import { recordingHooks } from './media/recording.js';
+import { startShared, type SharedRuntime } from './cluster/SharedCluster.js';
 
 const log = moduleLogger('main');
 
@@ -84,7 +85,17 @@ export async function main(argv: string[]): Promise<void> {
 
   let redis: RedisRuntime | null = null;
   let cluster: ClusterControl | null = null;
-  if (config.redis) {
+  let shared: SharedRuntime | null = null;
+  let shutdown: ((signal: string, code?: number) => Promise<void>) | null = null;
+  if (config.clusterMode === 'shared') {
+    try {
+      shared = await startShared(services, (req) => dispatch(services, req), (code, why) => void shutdown?.(why, code));
+    } catch (e) {
+      process.stderr.write(`ngrelay: ${(e as Error).message}\n`);
+      flushLogs();
+      process.exit(1);
+    }
+  } else if (config.redis) {
     try {
       redis = await startRedis(services, lifecycle);
       cluster = redis.cluster;
@@ -98,9 +109,10 @@ export async function main(argv: string[]): Promise<void> {
   const metrics = config.listenHttp
     ? new Metrics({ calls: registry, interfaces, ngCommands: NG_COMMANDS, store: redis ? redis.figures : undefined })
     : null;
-  const handler: NgHandler = (req) => dispatch(services, req);
+  const sharedRuntime = shared;
+  const handler: NgHandler = sharedRuntime ? (req) => sharedRuntime.handler(req) : (req) => dispatch(services, req);
   const ng = new NgServer(metrics ? metrics.ng.observe(handler) : handler);
-  const cli = new CliServer({ services, cluster });
+  const cli = new CliServer({ services, cluster, shared: shared?.control ?? null });
   const http = metrics ? new MetricsServer(metrics) : null;
   try {
     await ng.listen(config.listenNg);
@@ -117,8 +129,10 @@ export async function main(argv: string[]): Promise<void> {
   let level = config.logLevel;
   process.on('SIGUSR1', () => setLogLevel((level = Math.max(0, level - 1))));
   process.on('SIGUSR2', () => setLogLevel((level = Math.min(7, level + 1))));
-  const shutdown = async (signal: string): Promise<void> => {
+  shutdown = async (signal: string, code = 0): Promise<void> => {
     log.info({ signal }, 'Shutting down');
+    // Shared mode: leave the directory (calls still held stay as records of a gone node).
+    await shared?.close(true);
     lifecycle.stop();
     ng.close();
     cli.close();
@@ -135,10 +149,10 @@ export async function main(argv: string[]): Promise<void> {
       }
     }
     flushLogs();
-    process.exit(0);
+    process.exit(code);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown?.('SIGTERM'));
+  process.on('SIGINT', () => void shutdown?.('SIGINT'));
   // Commands and timers contain their own failures (the call they hit ends); what still
   // escapes is counted and logged rather than taking every other call down with it.
   process.on('uncaughtException', (err) => {

@@ -4,11 +4,14 @@ import { mediaCounters } from '../media/MediaCounters.js';
 import { setLogLevel } from '../log.js';
 import type { Limits, Services } from '../Services.js';
 import type { ClusterControl } from './ClusterControl.js';
+import type { SharedControl } from '../cluster/SharedCluster.js';
 import { sessionDetail, sessionLine } from './sessionsText.js';
 
 export interface CliContext {
   services: Services;
   cluster: ClusterControl | null;
+  /** `cluster-mode = shared` only. */
+  shared?: SharedControl | null;
 }
 
 const MORE = 'More parameters required.\n';
@@ -50,7 +53,7 @@ const TERMINATE_TEXTS = new Map<string, string>([
   ['foreign', 'All foreign calls terminated by operator.\n'],
 ]);
 
-function listSessions(s: Services, which: string): string {
+function listSessions(s: Services, which: string, withOwner = false): string {
   const filter = SESSION_FILTERS.get(which);
   if (!filter) {
     const call = s.registry.get(which);
@@ -60,7 +63,7 @@ function listSessions(s: Services, which: string): string {
   if (calls.length === 0) {
     return which === 'all' ? 'No sessions on this media relay.\n' : `No ${which} sessions on this media relay.\n`;
   }
-  return calls.map(sessionLine).join('');
+  return calls.map((c) => sessionLine(c, withOwner)).join('');
 }
 
 /** `list totals`: rtpengine 10.5's lines for what ngrelay measures (no graphite or MOS figures). */
@@ -146,7 +149,9 @@ function list(ctx: CliContext, args: string[]): string {
     case 'numsessions':
       return numSessions(s);
     case 'sessions':
-      return arg ? listSessions(s, arg) : MORE;
+      return arg ? listSessions(s, arg, !!ctx.shared) : MORE;
+    case 'nodes':
+      return ctx.shared ? ctx.shared.listNodes() : 'This media relay is not in a shared cluster (cluster-mode = shared).\n';
     case 'totals':
       return listTotals(s);
     case 'jsonstats':
@@ -255,6 +260,10 @@ export async function runCliLine(ctx: CliContext, line: string): Promise<string>
       if (!ctx.cluster) return 'Redis is not configured on this media relay.\n';
       ctx.cluster.setActive(cmd === 'active');
       return cmd === 'active' ? "Ok, all calls set to 'owned (active)'\n" : "Ok, all calls set to 'foreign (standby)'\n";
+    case 'drain':
+    case 'undrain':
+      if (!ctx.shared) return 'This media relay is not in a shared cluster (cluster-mode = shared).\n';
+      return cmd === 'drain' ? ctx.shared.drain() : ctx.shared.undrain();
     default:
       return unknown(words);
   }
