@@ -106,6 +106,26 @@ export class NodeDirectory {
     return n?.alive ? n : undefined;
   }
 
+  /**
+   * A node whose lease exists, with its latest heartbeat (from the view, or read now for a node
+   * that joined since the last beat); null when it is dead. The lease decides, not the view:
+   * a node whose beat is late under load is still alive and still owns its calls.
+   */
+  async reachable(id: string): Promise<KnownNode | null> {
+    const fresh = this.live(id);
+    if (fresh) return fresh;
+    if (!(await this.ks.alive(id))) return null;
+    const known = this.view.get(id);
+    if (known) return known;
+    const text = await this.ks.node(id);
+    if (!text) return null;
+    try {
+      return { ...(JSON.parse(text) as NodeInfo), id, alive: true };
+    } catch {
+      return null;
+    }
+  }
+
   /** Authoritative: the node's lease exists (the view may be a beat old). */
   isAlive(id: string): Promise<boolean> {
     return this.ks.alive(id);

@@ -108,18 +108,14 @@ export class SharedRouter {
     }
 
     if (rec.owner !== this.me) {
-      const peer = this.directory.live(rec.owner);
-      if (peer && !forwarded) {
+      const peer = await this.directory.reachable(rec.owner);
+      if (peer) {
+        // A forwarded command is never forwarded again (no loops between nodes that disagree).
+        if (forwarded) return { result: 'error', 'error-reason': NgErrorText.unknownCallId };
         this.counters.forwardedToOwner++;
         const r = await this.forward(req, peer);
         if (r) return r;
-      }
-      if (await this.directory.isAlive(rec.owner)) {
-        if (forwarded) return { result: 'error', 'error-reason': NgErrorText.unknownCallId };
-        const again = this.directory.live(rec.owner);
-        if (!again) return { result: 'error', 'error-reason': `Owner node '${rec.owner}' is not known yet` };
-        const r = await this.forward(req, again);
-        return r ?? { result: 'error', 'error-reason': `Owner node '${rec.owner}' did not answer` };
+        if (await this.directory.isAlive(rec.owner)) return { result: 'error', 'error-reason': `Owner node '${rec.owner}' did not answer` };
       }
     }
     return this.deadOwner(req, command, callId, rec);
@@ -143,7 +139,7 @@ export class SharedRouter {
         const claim = await this.ks.claim(callId, this.me, rec);
         if (!claim.won) {
           // Another node took it over first: it answers.
-          const peer = this.directory.live(claim.owner);
+          const peer = await this.directory.reachable(claim.owner);
           const r = peer ? await this.forward(req, peer) : null;
           return r ?? { result: 'error', 'error-reason': `Owner node '${claim.owner}' did not answer` };
         }

@@ -167,11 +167,14 @@ export class SharedKeyspace {
   }
 
   async nodes(): Promise<Map<string, string>> {
-    // A flat list, not ioredis's object: node-ids become Map keys, never object properties.
-    const flat = (await this.conn.call('hgetall', KEY.nodes)) as string[];
-    const out = new Map<string, string>();
-    for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i]!, flat[i + 1]!);
-    return out;
+    // ioredis defines each field as an own property (a `__proto__` field stays data); the
+    // node-ids go on into a Map, never used to index an object.
+    return new Map(Object.entries(await this.conn.hgetall(KEY.nodes)));
+  }
+
+  /** One node's heartbeat text, or null. */
+  node(nodeId: string): Promise<string | null> {
+    return this.conn.hget(KEY.nodes, nodeId);
   }
 
   async removeNode(nodeId: string): Promise<void> {
