@@ -36,8 +36,9 @@ export async function sharedNode(o: SharedNodeOptions): Promise<Relay> {
     ngHost: o.address,
     ngPort,
     cliPort,
-    portMin: 30000,
-    portMax: 39999,
+    // Below the ephemeral range, so that a socket count in it is a count of media ports.
+    portMin: 20000,
+    portMax: 29999,
     netns: o.netns,
     control: o.control,
     args: [
