@@ -26,8 +26,10 @@ export const RTPENGINE = '/usr/bin/rtpengine';
 export function relayCommand(l: RelayLaunch): string[] {
   const common = [`--port-min=${l.portMin}`, `--port-max=${l.portMax}`, ...l.extraArgs];
   if (l.kind === 'ngrelay') {
+    // Userspace, like the rtpengine it is compared with, unless the run asks for a table.
+    const table = l.extraArgs.some((a) => a.startsWith('--table')) ? [] : ['--table=-1'];
     return [process.execPath, ...NGRELAY_NODE_OPTIONS, NGRELAY, '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${l.ngPort}`,
-      `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...common];
+      `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...table, ...common];
   }
   // Userspace only: no kernel forwarding table.
   return [RTPENGINE, '--table=-1', '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${l.ngPort}`,

@@ -3,6 +3,7 @@ import type { CallRegistry } from './call/CallRegistry.js';
 import type { Call } from './call/Call.js';
 import type { LocalInterfaces } from './media/LocalInterface.js';
 import type { LegObserver, MediaPlane, PacketTap } from './media/MediaPlane.js';
+import type { MediaRates } from './media/MediaRates.js';
 
 /** Hooks the optional subsystems (Redis store, recorder, ownership) plug into. */
 export interface CallHooks {
@@ -26,6 +27,10 @@ export interface Limits {
   offerTimeout: number;
   finalTimeout: number;
   deleteDelay: number;
+  /** rtpengine's load limits: shown and set over the CLI, not enforced by ngrelay (0 = off). */
+  maxLoad: number;
+  maxCpu: number;
+  maxBandwidth: number;
 }
 
 export function limitsFrom(c: Config): Limits {
@@ -36,6 +41,9 @@ export function limitsFrom(c: Config): Limits {
     offerTimeout: c.offerTimeout,
     finalTimeout: c.finalTimeout,
     deleteDelay: c.deleteDelay,
+    maxLoad: 0,
+    maxCpu: 0,
+    maxBandwidth: 0,
   };
 }
 
@@ -49,6 +57,8 @@ export interface Services {
   hooks: CallHooks;
   /** Limits and timeouts the CLI can change at run time (`set maxsessions`, `set timeout` ...). */
   limits: Limits;
+  /** Packet, byte and error rates, sampled each second. */
+  rates: MediaRates;
 }
 
 export const noHooks: CallHooks = {

@@ -5,15 +5,19 @@ import { CliServer } from './cli/CliServer.js';
 import type { ClusterControl } from './cli/ClusterControl.js';
 import type { Config } from './config/Config.js';
 import { ConfigError, loadConfig } from './config/options.js';
-import { flushLogs, initLogging, moduleLogger, setLogLevel } from './log.js';
+import { coreLevel, flushLogs, initLogging, isJournal, moduleLogger, setLogLevel, setSubsystemLevel } from './log.js';
+import { versionText } from './version.js';
 import { LocalInterfaces } from './media/LocalInterface.js';
 import { bindUdp } from './media/userspace/udp.js';
+import type { MediaPlane } from './media/MediaPlane.js';
 import { UserspacePlane } from './media/userspace/UserspacePlane.js';
+import { WorkerPlane } from './media/workers/WorkerPlane.js';
 import { KernelOffload } from './media/kernel/KernelOffload.js';
 import { Metrics } from './metrics/Metrics.js';
 import { MetricsServer } from './metrics/MetricsServer.js';
 import { dispatch, NG_COMMANDS } from './ng/Dispatcher.js';
 import { NgServer, type NgHandler } from './ng/NgServer.js';
+import { MediaRates } from './media/MediaRates.js';
 import { limitsFrom, noHooks, type Services } from './Services.js';
 import { startRedis, type RedisRuntime } from './store/wiring.js';
 import { recordingHooks } from './media/recording.js';
@@ -40,7 +44,63 @@ async function checkInterfaces(config: Config, interfaces: LocalInterfaces): Pro
   }
 }
 
+function logSettings(config: Config) {
+  const toStderr = config.logStderr || config.foreground;
+  return {
+    level: config.logLevel,
+    toStderr,
+    format: config.logFormat,
+    subsystemLevels: config.subsystemLevels,
+    timestamps: config.logTimestamps,
+    journal: isJournal(toStderr ? 2 : 1, process.env),
+  };
+}
+
+/**
+ * SIGHUP: the config file is read again and what can change at run time is applied (timeouts,
+ * delete-delay, max-sessions, log levels); addresses, ports, interfaces and Redis need a restart.
+ */
+function reload(argv: string[], services: Services): void {
+  let config: Config;
+  try {
+    const r = loadConfig(argv);
+    if (r.exit) return;
+    config = r.config;
+  } catch (e) {
+    log.error(`SIGHUP: config not reloaded, keeping the running settings: ${(e as Error).message}`);
+    return;
+  }
+  const changed: string[] = [];
+  const limits = limitsFrom(config);
+  for (const k of Object.keys(limits) as (keyof typeof limits)[]) {
+    // The load limits are set over the CLI only.
+    if (k === 'maxLoad' || k === 'maxCpu' || k === 'maxBandwidth') continue;
+    if (services.limits[k] !== limits[k]) {
+      changed.push(`${k} ${services.limits[k]} -> ${limits[k]}`);
+      services.limits[k] = limits[k];
+    }
+  }
+  if (config.logLevel !== services.config.logLevel) changed.push(`log-level ${services.config.logLevel} -> ${config.logLevel}`);
+  setLogLevel(config.logLevel);
+  for (const [sub, n] of config.subsystemLevels) setSubsystemLevel(sub, n);
+  const fixed = (['listenNg', 'listenCli', 'portMin', 'portMax', 'redis', 'subscribeKeyspace'] as const)
+    .filter((k) => JSON.stringify(config[k]) !== JSON.stringify(services.config[k]));
+  if (JSON.stringify(config.interfaces) !== JSON.stringify(services.config.interfaces)) fixed.push('interfaces' as never);
+  services.config = { ...services.config, logLevel: config.logLevel };
+  log.info(`SIGHUP: config reloaded${changed.length ? `: ${changed.join(', ')}` : ', nothing changed'}`);
+  if (fixed.length > 0) log.warn(`SIGHUP: changes of ${fixed.join(', ')} take effect after a restart`);
+}
+
 /** The kernel fast path for `table` >= 0, or null (with one warning saying why) when it cannot run here. */
+/** Media on `num-threads` worker threads (0: on this thread), with the kernel fast path where it can run. */
+async function startMediaPlane(config: Config): Promise<MediaPlane> {
+  const offload = await startKernelPath(config);
+  if (config.numThreads === 0) return new UserspacePlane(offload);
+  const plane = await WorkerPlane.start(config.numThreads, offload);
+  log.info({ threads: config.numThreads }, 'media worker threads started');
+  return plane;
+}
+
 async function startKernelPath(config: Config): Promise<KernelOffload | null> {
   if (config.table < 0) return null;
   try {
@@ -56,8 +116,15 @@ async function startKernelPath(config: Config): Promise<KernelOffload | null> {
 export async function main(argv: string[]): Promise<void> {
   let config: Config;
   let warnings: string[];
+  let notes: string[];
   try {
-    ({ config, warnings } = loadConfig(argv));
+    const r = loadConfig(argv);
+    if (r.exit === 'version') {
+      process.stdout.write(versionText());
+      process.exit(0);
+    }
+    if (r.exit === 'help') process.exit(0);
+    ({ config, warnings, notes } = r);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`ngrelay: ${e.message}\n`);
@@ -65,8 +132,9 @@ export async function main(argv: string[]): Promise<void> {
     }
     throw e;
   }
-  initLogging(config.logLevel, config.logStderr || config.foreground);
+  initLogging(logSettings(config));
   for (const w of warnings) log.warn(w);
+  for (const n of notes) log.info(n);
   if (config.tos !== undefined) log.warn("'tos' is accepted but not applied: Node's dgram cannot set IP_TOS");
   if (config.recordingMethod === 'proc') log.warn("recording-method=proc (rtpengine's kernel spool for its recording daemon) is not supported: calls are recorded as pcap files");
 
@@ -78,10 +146,11 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const registry = new CallRegistry();
-  const media = new UserspacePlane(await startKernelPath(config));
-  const services: Services = { config, interfaces, media, registry, hooks: { ...noHooks }, limits: limitsFrom(config) };
+  const media = await startMediaPlane(config);
+  const services: Services = { config, interfaces, media, registry, hooks: { ...noHooks }, limits: limitsFrom(config), rates: new MediaRates() };
   Object.assign(services.hooks, recordingHooks(services));
   const lifecycle = new Lifecycle(registry, services.limits);
+  lifecycle.onSweep.push((now) => services.rates.sample(now));
 
   let redis: RedisRuntime | null = null;
   let cluster: ClusterControl | null = null;
@@ -126,9 +195,9 @@ export async function main(argv: string[]): Promise<void> {
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
   log.info({ interfaces: config.interfaces.map((i) => `${i.name}/${i.address}`), nodeId: config.nodeId }, 'Startup complete');
 
-  let level = config.logLevel;
-  process.on('SIGUSR1', () => setLogLevel((level = Math.max(0, level - 1))));
-  process.on('SIGUSR2', () => setLogLevel((level = Math.min(7, level + 1))));
+  process.on('SIGUSR1', () => setLogLevel(Math.max(0, coreLevel() - 1)));
+  process.on('SIGUSR2', () => setLogLevel(Math.min(7, coreLevel() + 1)));
+  process.on('SIGHUP', () => reload(argv, services));
   shutdown = async (signal: string, code = 0): Promise<void> => {
     log.info({ signal }, 'Shutting down');
     // Shared mode: leave the directory (calls still held stay as records of a gone node).

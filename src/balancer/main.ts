@@ -1,5 +1,5 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { flushLogs, initLogging, moduleLogger, setLogLevel } from '../log.js';
+import { flushLogs, initLogging, isJournal, moduleLogger, setLogLevel } from '../log.js';
 import { AdminCli } from './AdminCli.js';
 import type { BalancerConfig } from './BalancerConfig.js';
 import { BalancerServer } from './BalancerServer.js';
@@ -22,7 +22,9 @@ export async function balancerMain(argv: string[]): Promise<void> {
     }
     throw e;
   }
-  initLogging(config.logLevel, config.logStderr || config.foreground);
+  const toStderr = config.logStderr || config.foreground;
+  // The relay's log lines: text, with journal priorities under systemd.
+  initLogging({ level: config.logLevel, toStderr, format: 'default', subsystemLevels: new Map(), timestamps: true, journal: isJournal(toStderr ? 2 : 1, process.env) });
 
   const shared = config.redis ? new SharedCallMap(config.redis) : null;
   const clusters = config.clusters.map(

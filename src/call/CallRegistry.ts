@@ -68,11 +68,23 @@ export class CallRegistry {
   destroy(call: Call, reason: CloseReason, notify = true): void {
     if (call.destroyed) return;
     if (this.calls.get(call.callId) === call) this.calls.delete(call.callId);
+    if (!call.foreign) this.countTraffic(call);
     call.close();
     this.stats.closed[reason]++;
-    this.stats.closedDuration += (Date.now() - call.created) / 1000;
+    const duration = (Date.now() - call.created) / 1000;
+    this.stats.closedDuration += duration;
+    this.stats.closedDurationSquared += duration * duration;
     log.info({ callId: call.callId, reason, foreign: call.foreign }, 'call closed');
     if (notify) for (const l of this.listeners) l.ended?.(call, reason);
+  }
+
+  /** rtpengine's end-of-call figures: a managed session, and whether media went no way or one way. */
+  private countTraffic(call: Call): void {
+    this.stats.managedSessions++;
+    const sending = call.parties().map((p) => p.medias.some((m) => m.streams().some((s) => !s.isRtcp && (s.leg?.packets ?? 0) > 0)));
+    const senders = sending.filter(Boolean).length;
+    if (senders === 0) this.stats.noPacketSessions++;
+    else if (senders < sending.length) this.stats.oneWaySessions++;
   }
 
   /**

@@ -6,9 +6,9 @@ import type { Monologue } from './Monologue.js';
 import { Stream } from './Stream.js';
 
 /** Gives a media its RTP/RTCP port pair on `local`, unless it already has one (a re-offer keeps ports). */
-export async function allocateStreams(plane: MediaPlane, media: Media, local: LocalAddress): Promise<void> {
+export async function allocateStreams(plane: MediaPlane, callId: string, media: Media, local: LocalAddress): Promise<void> {
   if (media.rtp || media.rejected) return;
-  const [rtpLeg, rtcpLeg] = await plane.allocatePair(local);
+  const [rtpLeg, rtcpLeg] = await plane.allocatePair(local, callId);
   const rtp = new Stream(1, local, rtpLeg.localPort);
   rtp.leg = rtpLeg;
   const rtcp = new Stream(2, local, rtcpLeg.localPort);

@@ -133,7 +133,7 @@ export async function exchangeSdp(
     if (!senderLocal) throw new NgError(`Unknown logical interface '${sender.interfaceName}'`);
     try {
       // Both sides bind at once; each takes its ports from the pool before the first await.
-      await Promise.all([allocateStreams(s.media, sm, senderLocal), allocateStreams(s.media, rm, receiverLocal)]);
+      await Promise.all([allocateStreams(s.media, call.callId, sm, senderLocal), allocateStreams(s.media, call.callId, rm, receiverLocal)]);
     } catch (e) {
       if (e instanceof PortsExhaustedError) throw new NgError(NgErrorText.noPorts);
       throw e;

@@ -19,8 +19,14 @@ export class Statistics {
   };
   /** Unexpected exceptions contained (the call they hit was ended, the relay went on). */
   internalErrors = 0;
-  /** Sum of durations of closed calls, in seconds. */
+  /** Sum of durations of closed calls, in seconds, and of their squares. */
   closedDuration = 0;
+  closedDurationSquared = 0;
+  /** Own calls that ended (rtpengine's "Total managed sessions": running calls are not in it). */
+  managedSessions = 0;
+  /** Ended own calls in which no party sent a packet, and in which only one party did. */
+  noPacketSessions = 0;
+  oneWaySessions = 0;
   /** NG requests per proxy and command. */
   readonly control = new ControlStatistics();
 }

@@ -1,17 +1,22 @@
 import type { Call } from '../call/Call.js';
 import { statisticsReport } from '../call/StatisticsReport.js';
-import { mediaCounters } from '../media/MediaCounters.js';
-import { setLogLevel } from '../log.js';
+import { LOG_SUBSYSTEMS, setLogLevel, setSubsystemLevel, subsystemLevel } from '../log.js';
+import { currentParams, paramsDiff, paramsText, type RuntimeParams } from './paramsText.js';
+import { openFilesLimit, setOpenFilesLimit } from './openFiles.js';
 import type { Limits, Services } from '../Services.js';
 import type { ClusterControl } from './ClusterControl.js';
 import type { SharedControl } from '../cluster/SharedCluster.js';
 import { sessionDetail, sessionLine } from './sessionsText.js';
+import { killWorker, listWorkers } from './workersText.js';
+import { totalsText } from './totalsText.js';
 
 export interface CliContext {
   services: Services;
   cluster: ClusterControl | null;
   /** `cluster-mode = shared` only. */
   shared?: SharedControl | null;
+  /** The run-time settings at start-up, for `params start|diff|revert`. */
+  start?: RuntimeParams;
 }
 
 const MORE = 'More parameters required.\n';
@@ -66,59 +71,6 @@ function listSessions(s: Services, which: string, withOwner = false): string {
   return calls.map((c) => sessionLine(c, withOwner)).join('');
 }
 
-/** `list totals`: rtpengine 10.5's lines for what ngrelay measures (no graphite or MOS figures). */
-function listTotals(s: Services): string {
-  const r = statisticsReport(s.registry);
-  const line = (k: string, v: string | number): string => ` ${k.padEnd(48)}:${v}\n`;
-  const cur = r.currentstatistics;
-  const tot = r.totalstatistics;
-  // A media stream counts as kernel-only when every port of it is offloaded, mixed when some are.
-  const paths = { user: 0, kernel: 0, mixed: 0 };
-  for (const c of s.registry.all()) {
-    for (const m of c.medias()) {
-      if (!m.rtp) continue;
-      const legs = m.streams().filter((st) => st.leg);
-      const off = legs.filter((st) => st.leg!.offloaded).length;
-      if (off === 0) paths.user++;
-      else if (off === legs.length) paths.kernel++;
-      else paths.mixed++;
-    }
-  }
-  return (
-    '\nStatistics over currently running sessions:\n\n' +
-    line('Owned sessions', cur.sessionsown) +
-    line('Foreign sessions', cur.sessionsforeign) +
-    line('Total sessions', cur.sessionstotal) +
-    line('Transcoded media', cur.transcodedmedia) +
-    line('Userspace-only media streams', paths.user) +
-    line('Kernel-only media streams', paths.kernel) +
-    line('Mixed kernel/userspace media streams', paths.mixed) +
-    '\nTotal statistics (does not include current running sessions):\n\n' +
-    line('Uptime of rtpengine', `${tot.uptime} seconds`) +
-    line('Total managed sessions', tot.managedsessions) +
-    line('Total rejected sessions', tot.rejectedsessions) +
-    line('Total timed-out sessions via TIMEOUT', tot.timeoutsessions) +
-    line('Total timed-out sessions via SILENT_TIMEOUT', tot.silenttimeoutsessions) +
-    line('Total timed-out sessions via FINAL_TIMEOUT', tot.finaltimeoutsessions) +
-    line('Total timed-out sessions via OFFER_TIMEOUT', tot.offertimeoutsessions) +
-    line('Total regular terminated sessions', tot.regularterminatedsessions) +
-    line('Total forced terminated sessions', tot.forcedterminatedsessions) +
-    line('Total relayed packets (userspace)', mediaCounters.packets) +
-    line('Total relayed packet errors (userspace)', mediaCounters.errors) +
-    line('Total relayed bytes (userspace)', mediaCounters.bytes) +
-    line('Total relayed packets (kernel)', mediaCounters.kernelPackets) +
-    line('Total relayed packet errors (kernel)', mediaCounters.kernelErrors) +
-    line('Total relayed bytes (kernel)', mediaCounters.kernelBytes) +
-    line('Total relayed packets', tot.relayedpackets) +
-    line('Total relayed packet errors', tot.relayedpacketerrors) +
-    line('Total relayed bytes', tot.relayedbytes) +
-    line('Total calls duration', `${tot.totalcallsduration} seconds`) +
-    line('Average call duration', tot.avgcallduration) +
-    '\n\nControl statistics:\n\n' +
-    s.registry.stats.control.table()
-  );
-}
-
 function listInterfaces(s: Services): string {
   return s.interfaces.all
     .map((a) => {
@@ -128,7 +80,7 @@ function listInterfaces(s: Services): string {
         `Interface '${a.name}' address '${a.address}' (IPv${a.family})\n` +
         ` Port range: ${pool.min} - ${pool.max}\n` +
         ` Ports used: ${String(pool.inUse).padStart(5)} / ${String(pool.size).padStart(5)} (${pct.padStart(5)}%)\n` +
-        ` Last port used: ${pool.lastPort}\n`
+        ` Last port used: ${String(pool.lastAllocated).padStart(5)}\n`
       );
     })
     .join('');
@@ -153,13 +105,41 @@ function list(ctx: CliContext, args: string[]): string {
     case 'nodes':
       return ctx.shared ? ctx.shared.listNodes() : 'This media relay is not in a shared cluster (cluster-mode = shared).\n';
     case 'totals':
-      return listTotals(s);
+      return totalsText(s);
     case 'jsonstats':
       return JSON.stringify(statisticsReport(s.registry)) + '\n';
     case 'interfaces':
       return listInterfaces(s);
+    case 'workers':
+      return listWorkers(s.media);
     case 'maxsessions':
       return `Maximum sessions configured on rtpengine: ${s.limits.maxSessions}\n`;
+    case 'maxopenfiles':
+      return `Maximum open-files configured on rtpengine: ${openFilesLimit()}; cat /proc/${process.pid}/limits\n`;
+    case 'maxload':
+      return `Maximum load average configured on rtpengine: ${s.limits.maxLoad.toFixed(2)}\n`;
+    case 'maxcpu':
+      return `Maximum CPU usage configured on rtpengine: ${s.limits.maxCpu.toFixed(1)}\n`;
+    case 'maxbw':
+      return `Maximum bandwidth configured on rtpengine: ${s.limits.maxBandwidth}\n`;
+    case 'loglevels':
+      return LOG_SUBSYSTEMS.map(([name, what]) => `${name} - ${what}\n`).join('');
+    case 'loglevel': {
+      if (args[1] === undefined) return LOG_SUBSYSTEMS.map(([name]) => `${name} = ${subsystemLevel(name)}\n`).join('');
+      const n = subsystemLevel(args[1]);
+      // rtpengine answers an unknown subsystem with nothing at all.
+      return n === undefined ? '' : `${n}\n`;
+    }
+    case 'controltos':
+      return '0\n';
+    case 'redisallowederrors':
+      return '-1\n';
+    case 'redisdisabletime':
+      return '10\n';
+    case 'rediscmdtimeout':
+      return `${s.config.redisCmdTimeout}\n`;
+    case 'redisconnecttimeout':
+      return `${s.config.redisConnectTimeout}\n`;
     case 'deletedelay':
       return `${s.limits.deleteDelay}\n`;
     default: {
@@ -175,11 +155,30 @@ function set(ctx: CliContext, args: string[]): string {
   const [what, value] = args;
   if (!what) return MORE;
   const t = TIMEOUT_KEYS.get(what);
-  if (!t && !['maxsessions', 'deletedelay', 'loglevel'].includes(what)) return unknown(args);
+  if (!t && !['maxsessions', 'deletedelay', 'loglevel', 'maxopenfiles', 'maxload', 'maxcpu', 'maxbw'].includes(what)) return unknown(args);
   if (value === undefined) return MORE;
   const isInt = /^-?\d+$/.test(value);
   const n = Number(value);
+  const isNum = /^-?\d+(\.\d*)?$/.test(value);
   switch (what) {
+    case 'maxopenfiles':
+      if (!isInt) return `Fail setting open_files to ${value}; no digists found\n`;
+      if (n < 65536) return `Fail setting open_files to ${n}; can't set it under 65536\n`;
+      return setOpenFilesLimit(n)
+        ? `Success setting open_files to ${n}; cat /proc/${process.pid}/limits\n`
+        : `Fail setting open_files to ${n}; errno = 1\n`;
+    case 'maxload':
+      if (!isNum) return `Fail setting maxload to ${value}; no digists found\n`;
+      s.limits.maxLoad = Number(value);
+      return `Success setting maxload to ${s.limits.maxLoad.toFixed(2)}\n`;
+    case 'maxcpu':
+      if (!isNum) return `Fail setting maxcpu to ${value}; no digists found\n`;
+      s.limits.maxCpu = Number(value);
+      return `Success setting maxcpu to ${s.limits.maxCpu.toFixed(1)}\n`;
+    case 'maxbw':
+      if (!isInt) return `Fail setting maxbw to ${value}; no digists found\n`;
+      s.limits.maxBandwidth = n;
+      return `Success setting maxbw to ${n}\n`;
     case 'maxsessions':
       if (!isInt) return `Fail setting maxsessions to ${value}; no digists found\n`;
       if (n < -1) return `Fail setting maxsessions to ${value}; either positive or -1 values allowed\n`;
@@ -189,10 +188,17 @@ function set(ctx: CliContext, args: string[]): string {
       if (!isInt || n < 0) return 'Invalid delete-delay value\n';
       s.limits.deleteDelay = n;
       return `Success setting delete-delay to ${n}\n`;
-    case 'loglevel':
-      if (!isInt || n < 0 || n > 7) return `Invalid log level '${value}'\n`;
-      setLogLevel(n);
-      return `Success setting loglevel to ${n}\n`;
+    case 'loglevel': {
+      // `set loglevel N` sets every subsystem, `set loglevel SUB N` one; a word alone wants its number.
+      const sub = args.length >= 3 ? value : undefined;
+      const level = args.length >= 3 ? args[2]! : value;
+      if (!/^-?\d+$/.test(level)) return sub === undefined ? MORE : `Invalid log level '${level}'\n`;
+      const v = Number(level);
+      // rtpengine takes any number, and an unknown subsystem changes nothing, with the same answer.
+      if (sub === undefined) setLogLevel(v);
+      else setSubsystemLevel(sub, v);
+      return `Success setting loglevel to ${v}\n`;
+    }
     default:
       // rtpengine's own wording, typo and errno included.
       if (!isInt) return `Fail setting timeout to ${value}; no digists found\n`;
@@ -237,6 +243,27 @@ async function keyspace(ctx: CliContext, cmd: string, args: string[]): Promise<s
     : `Keyspace ${db} is not among redis notifications.\n`;
 }
 
+function params(ctx: CliContext, args: string[]): string {
+  const [what] = args;
+  const start = ctx.start ?? currentParams(ctx.services);
+  switch (what) {
+    case undefined:
+      return MORE;
+    case 'current':
+      return paramsText(ctx.services, currentParams(ctx.services), 'current');
+    case 'start':
+      return paramsText(ctx.services, start, 'start');
+    case 'diff':
+      return paramsDiff(start, currentParams(ctx.services));
+    case 'revert':
+      for (const [name, n] of start.logLevels) setSubsystemLevel(name, n);
+      Object.assign(ctx.services.limits, start.limits);
+      return '';
+    default:
+      return unknown(args);
+  }
+}
+
 /** Runs one CLI line and returns rtpengine 10.5's text for it. */
 export async function runCliLine(ctx: CliContext, line: string): Promise<string> {
   const words = line.trim().split(/\s+/).filter((w) => w !== '');
@@ -251,6 +278,10 @@ export async function runCliLine(ctx: CliContext, line: string): Promise<string>
       return set(ctx, args);
     case 'terminate':
       return terminate(ctx, args);
+    case 'params':
+      return params(ctx, args);
+    case 'workers':
+      return args[0] === 'kill' ? killWorker(ctx.services.media, args[1]) : unknown(words);
     case 'ksadd':
     case 'ksrm':
     case 'kslist':

@@ -3,6 +3,7 @@ import type { ListenAddress } from '../config/Endpoint.js';
 import { moduleLogger } from '../log.js';
 import { wireText } from '../ng/wireText.js';
 import { runCliLine, type CliContext } from './CliCommands.js';
+import { currentParams } from './paramsText.js';
 
 const log = moduleLogger('cli');
 /** rtpengine takes long lines (call-ids); this bounds what one connection may make us hold. */
@@ -18,7 +19,11 @@ const MAX_CONNECTIONS = 64;
 export class CliServer {
   private server: net.Server | null = null;
 
-  constructor(private readonly ctx: CliContext) {}
+  private readonly ctx: CliContext;
+
+  constructor(ctx: CliContext) {
+    this.ctx = { ...ctx, start: ctx.start ?? currentParams(ctx.services) };
+  }
 
   async listen(addr: ListenAddress): Promise<void> {
     const server = net.createServer((sock) => this.onConnection(sock));

@@ -23,6 +23,11 @@ export interface Config {
   pidfile?: string;
   logLevel: number;
   logStderr: boolean;
+  logFormat: 'default' | 'parsable' | 'json';
+  logTimestamps: boolean;
+  logFacility: string;
+  /** `log-level-<subsystem>` given explicitly. */
+  subsystemLevels: Map<string, number>;
   redis?: RedisSpec;
   redisWrite?: RedisSpec;
   subscribeKeyspace: number[];

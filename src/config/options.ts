@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import yargs from 'yargs';
 import type { Config } from './Config.js';
 import { parseKeyFile, splitList, KeyFileError } from './KeyFile.js';
-import { parseInterfaceSpec } from './InterfaceSpec.js';
+import { networkInterfaces } from 'node:os';
+import { resolveInterfaceSpec, type SystemInterfaces } from './InterfaceSpec.js';
+import { IGNORED_OPTIONS } from './rtpengineOptions.js';
+import { LOG_SUBSYSTEMS } from '../logSubsystems.js';
 import { parseListenAddress } from './Endpoint.js';
 import { parseRedisSpec } from './RedisSpec.js';
 
@@ -36,7 +39,10 @@ export const OPTIONS: Record<string, OptionDef> = {
   pidfile: { kind: 'string', alias: 'p', describe: 'Write the PID to this file' },
   'log-level': { kind: 'int', alias: 'L', describe: 'Syslog-style level 0-7', default: '6' },
   'log-stderr': { kind: 'bool', alias: 'E', describe: 'Log to stderr', default: 'false' },
-  'log-facility': { kind: 'string', describe: 'Syslog facility (accepted for compatibility)', default: 'daemon' },
+  'log-facility': { kind: 'string', describe: 'Syslog facility (ngrelay logs to stdout/stderr; see docs/operations.md)', default: 'daemon' },
+  'log-format': { kind: 'string', describe: 'default (rtpengine-like text lines), parsable (the same) or json', default: 'default' },
+  'no-log-timestamps': { kind: 'bool', describe: 'Drop timestamps from log lines', default: 'false' },
+  ...Object.fromEntries(LOG_SUBSYSTEMS.map(([name, what]) => [`log-level-${name}`, { kind: 'int', describe: `Log level for: ${what}` } as OptionDef])),
   redis: { kind: 'string', alias: 'r', describe: 'Redis for persistence: [PW@]HOST:PORT/DB' },
   'redis-write': { kind: 'string', alias: 'w', describe: 'Redis for writes: [PW@]HOST:PORT/DB' },
   'subscribe-keyspace': { kind: 'list', alias: 'k', describe: 'Redis DB numbers to subscribe to' },
@@ -50,7 +56,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   'recording-method': { kind: 'string', describe: 'pcap or proc', default: 'pcap' },
   'recording-format': { kind: 'string', describe: 'raw or eth', default: 'raw' },
   tos: { kind: 'int', alias: 'T', describe: 'TOS value for media packets' },
-  'num-threads': { kind: 'int', describe: 'Media threads', default: '1' },
+  'num-threads': { kind: 'int', describe: 'Media worker threads (default: one per CPU; 0 = media on the control thread)', default: String(availableParallelism()) },
   table: { kind: 'int', alias: 't', describe: 'Kernel fast-path table number 0-255 (-1 = userspace only)', default: '0' },
   'node-id': { kind: 'string', describe: 'Identity of this relay in Redis records' },
   'cluster-mode': { kind: 'string', describe: 'static (one Redis DB per relay) or shared (one keyspace, any node answers)', default: 'static' },
@@ -65,7 +71,20 @@ export const OPTIONS: Record<string, OptionDef> = {
 export interface LoadResult {
   config: Config;
   warnings: string[];
+  /** Start-up notes that are not problems (kernel forwarding not available ...). */
+  notes: string[];
   configFile: string | null;
+  /** `--version` / `-v` or `--help` / `-h`: print and exit. */
+  exit?: 'version' | 'help';
+}
+
+/** The host's interfaces and addresses, for `interface = eth0` and `interface = any`. */
+export function systemInterfaces(): SystemInterfaces {
+  const out: SystemInterfaces = new Map();
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    out.set(name, (addrs ?? []).map((a) => ({ address: a.address, family: a.family === 'IPv4' ? 4 : 6, internal: a.internal })));
+  }
+  return out;
 }
 
 function intValue(key: string, v: string, min: number, max: number): number {
@@ -98,8 +117,10 @@ function wrap<T>(key: string, v: string, f: () => T): T {
 }
 
 /** Parses argv, reads the config file, merges them (the command line wins) and checks every value. */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): LoadResult {
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, system: () => SystemInterfaces = systemInterfaces): LoadResult {
   const warnings: string[] = [];
+  const notes: string[] = [];
+  const ignored = new Set<string>();
   let y = yargs(argv)
     .scriptName('ngrelay')
     .usage('$0 [options]')
@@ -107,7 +128,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .option('config-section', { type: 'string', describe: 'Section of the config file', default: 'rtpengine' })
     .strictOptions()
     .version(false)
+    .option('version', { type: 'boolean', alias: 'v', describe: 'Print the version and exit' })
     .help('help')
+    .alias('help', 'h')
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .exitProcess(false)
     .fail((msg, err) => {
@@ -121,13 +144,26 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       describe: def.describe,
     });
   }
-  const args = y.parseSync() as Record<string, unknown>;
-  if (args['help']) {
-    process.exit(0);
+  for (const [name, def] of IGNORED_OPTIONS) {
+    y = y.option(name, {
+      type: def.kind === 'bool' ? 'boolean' : 'string',
+      array: def.kind === 'list' ? true : undefined,
+      alias: def.alias,
+      describe: 'rtpengine option: accepted, not implemented (ignored)',
+      hidden: true,
+    });
   }
+  const args = y.parseSync() as Record<string, unknown>;
+  if (args['help']) return { config: null as unknown as Config, warnings, notes, configFile: null, exit: 'help' };
+  if (args['version']) return { config: null as unknown as Config, warnings, notes, configFile: null, exit: 'version' };
+  for (const name of IGNORED_OPTIONS.keys()) if (args[name] !== undefined) ignored.add(name);
 
   const raw = new Map<string, string | string[]>();
-  const configFile = String(args['config-file']);
+  // Given twice, the last one wins (GLib).
+  const cf = args['config-file'];
+  const configFile = String(Array.isArray(cf) ? cf[cf.length - 1] : cf);
+  const cs = args['config-section'];
+  const configSection = String(Array.isArray(cs) ? cs[cs.length - 1] : cs);
   let usedFile: string | null = null;
   if (configFile !== 'none') {
     let text: string | null = null;
@@ -135,7 +171,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       text = readFileSync(configFile, 'utf8');
     } catch (e) {
       // rtpengine tolerates a missing default file, not a missing explicit one.
-      if (argv.some((a) => a.startsWith('--config-file'))) {
+      if (argv.some((a) => a.startsWith('--config-file') && !/^--config-file=?none$/.test(a))) {
         throw new ConfigError(`Cannot read config file '${configFile}': ${(e as Error).message}`);
       }
     }
@@ -148,10 +184,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
         if (e instanceof KeyFileError) throw new ConfigError(e.message);
         throw e;
       }
-      const section = kf.get(String(args['config-section']));
+      const section = kf.get(configSection);
       for (const [key, value] of section ?? []) {
         // hasOwn: a key named `constructor` or `toString` is unknown, not a built-in.
         const def = Object.hasOwn(OPTIONS, key) ? OPTIONS[key] : undefined;
+        if (!def && IGNORED_OPTIONS.has(key)) {
+          ignored.add(key);
+          continue;
+        }
         if (!def) {
           warnings.push(`Unknown key '${key}' in config file ${configFile} ignored`);
           continue;
@@ -180,7 +220,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     str(k) === undefined ? undefined : intValue(k, str(k)!, min, max);
   const bool = (k: string): boolean => boolValue(k, str(k)!);
 
-  const interfaces = list('interface').map((s) => wrap('interface', s, () => parseInterfaceSpec(s)));
+  let nics: SystemInterfaces | null = null;
+  const interfaces = list('interface').flatMap((s) => wrap('interface', s, () => resolveInterfaceSpec(s, (nics ??= system()))));
   if (interfaces.length === 0) throw new ConfigError("Missing option 'interface': at least one interface must be given");
   const portMin = int('port-min', 1024, 65535);
   const portMax = int('port-max', 1024, 65535);
@@ -219,6 +260,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     pidfile: str('pidfile'),
     logLevel: int('log-level', 0, 7),
     logStderr: bool('log-stderr'),
+    logFormat: oneOf('log-format', str('log-format')!, ['default', 'parsable', 'json'] as const),
+    logTimestamps: !bool('no-log-timestamps'),
+    logFacility: str('log-facility')!,
+    subsystemLevels: new Map(
+      LOG_SUBSYSTEMS.flatMap(([name]) => (str(`log-level-${name}`) === undefined ? [] : [[name, intValue(`log-level-${name}`, str(`log-level-${name}`)!, -1, 7)] as const])),
+    ),
     redis,
     redisWrite,
     subscribeKeyspace,
@@ -232,7 +279,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     recordingMethod: oneOf('recording-method', str('recording-method')!, ['pcap', 'proc'] as const),
     recordingFormat: oneOf('recording-format', str('recording-format')!, ['raw', 'eth'] as const),
     tos: optInt('tos', 0, 255),
-    numThreads: int('num-threads', 1, 64),
+    numThreads: int('num-threads', 0, 64),
     table: int('table', -1, 255),
     nodeId: str('node-id') ?? (clusterMode === 'shared' ? `${hostname()}-${interfaces[0]!.address}` : `${hostname()}:${listenNg.port}`),
     clusterMode,
@@ -254,8 +301,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } else if (redisEngine !== 'redis') {
     throw new ConfigError("Invalid value for 'redis-engine': sentinel and cluster need cluster-mode=shared");
   }
+  if (ignored.size > 0) {
+    warnings.push(`rtpengine options accepted but not implemented by ngrelay, ignored: ${[...ignored].join(', ')}`);
+  }
   if (subscribeKeyspace.length > 0 && !redis) {
     throw new ConfigError("Invalid value for 'subscribe-keyspace': it needs the 'redis' option");
   }
-  return { config, warnings, configFile: usedFile };
+  return { config, warnings, notes, configFile: usedFile };
 }

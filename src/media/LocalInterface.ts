@@ -1,5 +1,5 @@
 import type { InterfaceSpec } from '../config/InterfaceSpec.js';
-import { PortPool } from './userspace/PortPool.js';
+import { PortPool } from './PortPool.js';
 
 /** One address of a logical interface, with its own port pool. */
 export interface LocalAddress {

@@ -1,9 +1,53 @@
-/** Relay-wide packet counters, bumped on the hot path (plain numbers, no allocation). */
+/**
+ * Relay-wide packet counters. The media path bumps its thread's totals (a plain typed array,
+ * no allocation); on a media worker that array lives in memory shared with the control
+ * thread, which adds every worker's totals up when asked.
+ */
+export const TOTAL_PACKETS = 0;
+export const TOTAL_BYTES = 1;
+export const TOTAL_ERRORS = 2;
+export const TOTAL_SLOTS = 4;
+
+/** This thread's userspace totals; the hot path writes here. */
+export let threadTotals: Float64Array<ArrayBufferLike> = new Float64Array(TOTAL_SLOTS);
+
+/** On a media worker: count into memory the control thread reads. */
+export function shareThreadTotals(view: Float64Array<ArrayBufferLike>): void {
+  threadTotals = view;
+}
+
+const workerTotals = new Set<Float64Array<ArrayBufferLike>>();
+
+/** On the control thread: a worker's totals to add in (and to leave out once it is gone). */
+export function addWorkerTotals(view: Float64Array<ArrayBufferLike>): void {
+  workerTotals.add(view);
+}
+
+export function removeWorkerTotals(view: Float64Array<ArrayBufferLike>, keep: boolean): void {
+  workerTotals.delete(view);
+  // A worker that died still relayed what it relayed.
+  if (keep) for (let i = 0; i < TOTAL_SLOTS; i++) retired[i]! += view[i]!;
+}
+
+const retired = new Float64Array(TOTAL_SLOTS);
+
+function total(i: number): number {
+  let n = threadTotals[i]! + retired[i]!;
+  for (const w of workerTotals) n += w[i]!;
+  return n;
+}
+
 export const mediaCounters = {
-  /** Relayed in userspace. */
-  packets: 0,
-  bytes: 0,
-  errors: 0,
+  /** Relayed in userspace, on any thread. */
+  get packets(): number {
+    return total(TOTAL_PACKETS);
+  },
+  get bytes(): number {
+    return total(TOTAL_BYTES);
+  },
+  get errors(): number {
+    return total(TOTAL_ERRORS);
+  },
   /** Relayed by the kernel fast path (read back once a second). */
   kernelPackets: 0,
   kernelBytes: 0,

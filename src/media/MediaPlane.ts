@@ -86,10 +86,17 @@ export interface MediaLeg {
 
 /** Allocates media ports and hands out legs bound on them. */
 export interface MediaPlane {
-  /** A bound RTP/RTCP pair on consecutive ports of `local` (RTP even). */
-  allocatePair(local: LocalAddress): Promise<[MediaLeg, MediaLeg]>;
+  /**
+   * A bound RTP/RTCP pair on consecutive ports of `local` (RTP even). Legs with the same
+   * `group` (a call) can forward to each other: they live on the same media thread.
+   */
+  allocatePair(local: LocalAddress, group: string): Promise<[MediaLeg, MediaLeg]>;
   /** Binds a port already claimed in `local`'s pool (a restored call's). */
-  bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean): Promise<MediaLeg>;
+  bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean, group: string): Promise<MediaLeg>;
+  /** Per media worker thread: ports (legs) it holds and packets it relayed; empty when media runs on the control thread. */
+  threads(): { index: number; legs: number; packets: number }[];
+  /** Stops a media thread as if it had died (it is restarted with its calls); false when there is no such thread. */
+  killThread(index: number): Promise<boolean>;
   /** Resolves once every change made to legs so far is in effect (kernel entries included). */
   settled(): Promise<void>;
   /** Stops whatever the plane runs besides its legs (kernel entries, workers). */

@@ -15,7 +15,7 @@ export async function bindStream(s: Services, call: Call, st: Stream): Promise<b
   if (st.leg || st.binding || !st.reserved || call.destroyed) return st.leg !== null;
   st.binding = true;
   try {
-    const leg = await s.media.bindReserved(st.local, st.localPort, st.isRtcp);
+    const leg = await s.media.bindReserved(st.local, st.localPort, st.isRtcp, call.callId);
     if (call.destroyed || !st.reserved) {
       leg.close();
       return false;

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,11 +36,18 @@ export interface RelayOptions {
   waitReady?: boolean;
   /** Run Debian's rtpengine (the reference, userspace only) with the same options instead of ngrelay. */
   rtpengine?: boolean;
-  /** Open-file limit for the daemon (many calls need many sockets), set with prlimit. */
-  nofile?: number;
+  /** Raise the daemon's open-file limit to the hard limit (many calls need many sockets). */
+  maxFiles?: boolean;
 }
 
 export const RTPENGINE = '/usr/bin/rtpengine';
+
+/** The hard limit on open files: as many sockets as a daemon of ours may get here. */
+export function hardFileLimit(): number {
+  const r = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return Number.isFinite(n) && n > 0 ? n : 1024;
+}
 
 /** An ngrelay daemon started as a child process, with clients for its NG and CLI sockets. */
 export class Relay {
@@ -80,11 +87,13 @@ export class Relay {
     for (const i of o.interfaces ?? (o.configFile === undefined ? ['pub1/127.0.0.1'] : [])) args.push(`--interface=${i}`);
     args.push(`--listen-ng=${ngHost}:${ngPort}`, `--listen-cli=${ngHost}:${cliPort}`);
     args.push(`--port-min=${range.portMin}`, `--port-max=${range.portMax}`, '--log-stderr', '--log-level=7');
+    // Tests read ngrelay's log as JSON lines (the default is rtpengine-like text).
+    if (!o.rtpengine) args.push('--log-format=json');
     // Kernel fast path only where a test asks for it (a `table`): it changes the namespace's devices.
     if (!o.rtpengine && !(o.args ?? []).some((a) => a.startsWith('--table'))) args.push('--table=-1');
     args.push(...(o.args ?? []));
     const program = o.rtpengine ? [RTPENGINE, ...args] : [process.execPath, ...args];
-    const limited = o.nofile ? ['prlimit', `--nofile=${o.nofile}:${o.nofile}`, ...program] : program;
+    const limited = o.maxFiles ? ['prlimit', `--nofile=${hardFileLimit()}`, ...program] : program;
     const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...limited] : limited;
     const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost, o.control);

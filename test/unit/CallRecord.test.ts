@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Call } from '../../src/call/Call.js';
 import { Media } from '../../src/call/Media.js';
 import { Stream } from '../../src/call/Stream.js';
-import { PortPool } from '../../src/media/userspace/PortPool.js';
+import { PortPool } from '../../src/media/PortPool.js';
 import type { LocalAddress } from '../../src/media/LocalInterface.js';
 import { decodeCall, encodeCall, RecordError, RECORD_VERSION } from '../../src/store/CallRecord.js';
 

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import type dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortsExhaustedError } from '../../src/media/MediaPlane.js';
-import { PortPool } from '../../src/media/userspace/PortPool.js';
+import { PortPool } from '../../src/media/PortPool.js';
+import { bindUdpPair } from '../../src/media/userspace/udp.js';
 import { mediaRange, quietRange as quietRangeOn } from '../helpers/ports.js';
 
 const quietRange = (width: number): Promise<number> => quietRangeOn(width, ['127.0.0.1', '127.0.0.2']);
@@ -11,8 +12,11 @@ const held: dgram.Socket[] = [];
 
 afterEach(() => held.splice(0).forEach((s) => s.close()));
 
+/** Binds both ports on this thread, as the userspace plane does. */
+const bind = (pool: PortPool) => (port: number) => bindUdpPair(pool.address, pool.family, port);
+
 async function pair(pool: PortPool): Promise<[number, number]> {
-  const [a, b] = await pool.allocatePair();
+  const [a, b] = await pool.allocatePair(bind(pool));
   held.push(a, b);
   return [a.address().port, b.address().port];
 }
@@ -50,7 +54,7 @@ describe('PortPool', () => {
     const pool = new PortPool('127.0.0.1', 4, portMin, portMin + 5);
     const ports = [await pair(pool), await pair(pool), await pair(pool)].map((p) => p[0]).sort();
     expect(ports).toEqual([portMin, portMin + 2, portMin + 4]);
-    await expect(pool.allocatePair()).rejects.toBeInstanceOf(PortsExhaustedError);
+    await expect(pool.allocatePair(bind(pool))).rejects.toBeInstanceOf(PortsExhaustedError);
     const i = held.findIndex((s) => s.address().port === portMin + 2);
     held[i]!.close();
     held[i + 1]!.close();
@@ -69,7 +73,7 @@ describe('PortPool', () => {
       expect(await pair(pool)).toEqual([portMin + 2, portMin + 3]);
       expect(pool.isUsed(portMin)).toBe(false);
       expect(pool.isUsed(portMin + 1)).toBe(false);
-      await expect(pool.allocatePair()).rejects.toBeInstanceOf(PortsExhaustedError);
+      await expect(pool.allocatePair(bind(pool))).rejects.toBeInstanceOf(PortsExhaustedError);
     } finally {
       release();
     }

@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { moduleLogger } from '../../log.js';
 import { mediaCounters } from '../MediaCounters.js';
-import type { OffloadWatcher, RelayLeg } from '../userspace/RelayLeg.js';
+import type { OffloadableLeg, OffloadWatcher } from '../Offload.js';
 import { keyHex, valueHex, type FlowEnds } from './entry.js';
 import { KernelHelper, parseCounts, type EntryCounts } from './KernelHelper.js';
 
@@ -31,11 +31,11 @@ const zero = (): EntryCounts => ({ packets: 0, bytes: 0, errors: 0, lastNs: 0n, 
  */
 export class KernelOffload implements OffloadWatcher {
   private helper: KernelHelper | null = null;
-  private readonly installed = new Map<RelayLeg, Installed>();
+  private readonly installed = new Map<OffloadableLeg, Installed>();
   /** Legs whose forward points at a leg (so a change of the target re-evaluates its sources). */
-  private readonly inbound = new Map<RelayLeg, Set<RelayLeg>>();
-  private readonly targets = new Map<RelayLeg, RelayLeg[]>();
-  private readonly dirty = new Set<RelayLeg>();
+  private readonly inbound = new Map<OffloadableLeg, Set<OffloadableLeg>>();
+  private readonly targets = new Map<OffloadableLeg, OffloadableLeg[]>();
+  private readonly dirty = new Set<OffloadableLeg>();
   private flushing: Promise<void> | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   private devices = new Map<string, string>();
@@ -89,7 +89,7 @@ export class KernelOffload implements OffloadWatcher {
     setTimeout(retry, RESTART_MS).unref();
   }
 
-  legChanged(leg: RelayLeg): void {
+  legChanged(leg: OffloadableLeg): void {
     this.dirty.add(leg);
     // Legs forwarding into this one send to its endpoint: their entries follow it.
     for (const src of this.inbound.get(leg) ?? []) this.dirty.add(src);
@@ -98,12 +98,12 @@ export class KernelOffload implements OffloadWatcher {
   }
 
   /** Keeps `inbound` in line with the leg's forward targets. */
-  private track(leg: RelayLeg): void {
+  private track(leg: OffloadableLeg): void {
     for (const t of this.targets.get(leg) ?? []) {
       const sources = this.inbound.get(t);
       if (sources?.delete(leg) && sources.size === 0) this.inbound.delete(t);
     }
-    const now = leg.isClosed ? [] : [leg.forward, leg.rtcpForward].filter((t): t is RelayLeg => t !== null);
+    const now = leg.isClosed ? [] : [leg.forward, leg.rtcpForward].filter((t): t is OffloadableLeg => t !== null);
     if (now.length === 0) this.targets.delete(leg);
     else this.targets.set(leg, now);
     for (const t of now) {
@@ -129,7 +129,7 @@ export class KernelOffload implements OffloadWatcher {
   }
 
   /** Brings one leg's entry in line with what it should be now. */
-  private async apply(leg: RelayLeg): Promise<void> {
+  private async apply(leg: OffloadableLeg): Promise<void> {
     const helper = this.helper;
     if (!helper) return;
     const want = this.desired(leg);
@@ -154,10 +154,10 @@ export class KernelOffload implements OffloadWatcher {
   }
 
   /** The entry the leg should have, or null when its stream must stay in userspace. */
-  private desired(leg: RelayLeg): Omit<Installed, 'seen'> | null {
+  private desired(leg: OffloadableLeg): Omit<Installed, 'seen'> | null {
     const out = leg.forward;
     // A leg watching for activity (a standby copy) must see the first packet itself.
-    if (leg.isStopped || leg.tap !== null || leg.isWatching || !leg.confirmed || leg.remotePort === 0) return null;
+    if (leg.isStopped || leg.tapped || leg.isWatching || !leg.confirmed || leg.remotePort === 0) return null;
     if (!ready(out, leg.family)) return null;
     const mux = leg.rtcpForward;
     if (mux !== null && !ready(mux, leg.family)) return null;
@@ -193,7 +193,7 @@ export class KernelOffload implements OffloadWatcher {
   }
 
   /** Adds what an entry counted since it was last read to the leg. */
-  private fold(leg: RelayLeg, inst: Installed, c: EntryCounts, clock: { nowNs: bigint; now: number } | null): void {
+  private fold(leg: OffloadableLeg, inst: Installed, c: EntryCounts, clock: { nowNs: bigint; now: number } | null): void {
     const o = leg.offloadedCounts;
     const packets = c.packets - inst.seen.packets;
     const bytes = c.bytes - inst.seen.bytes;
@@ -225,11 +225,11 @@ export class KernelOffload implements OffloadWatcher {
   }
 }
 
-function ready(t: RelayLeg | null, family: 4 | 6): boolean {
+function ready(t: OffloadableLeg | null, family: 4 | 6): boolean {
   return t !== null && !t.isClosed && t.confirmed && t.remotePort !== 0 && t.family === family;
 }
 
-function leave(out: RelayLeg): FlowEnds {
+function leave(out: OffloadableLeg): FlowEnds {
   return { srcAddress: out.localAddress, srcPort: out.localPort, dstAddress: out.remoteAddress, dstPort: out.remotePort };
 }
 

@@ -1,6 +1,8 @@
 import type dgram from 'node:dgram';
-import { mediaCounters } from '../MediaCounters.js';
+import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
 import type { Endpoint, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC, ownCounters } from '../LegCounters.js';
+import type { OffloadableLeg, OffloadedCounts } from '../Offload.js';
 
 /** rtpengine's learning window after the last signalling event. */
 export const LEARNING_WINDOW_MS = 3000;
@@ -11,19 +13,9 @@ export const LEARNING_WINDOW_MS = 3000;
  */
 export const MAX_SEND_QUEUE = 256;
 
-/** Told when something that decides whether a leg may be offloaded changes; never per packet. */
-export interface OffloadWatcher {
+/** Told when the leg's state changes (for the kernel fast path, or a worker's control thread). */
+export interface LegWatcher {
   legChanged(leg: RelayLeg): void;
-}
-
-/** Packets a faster path relayed for this leg, added to its own counters. */
-export interface OffloadedCounts {
-  packets: number;
-  bytes: number;
-  errors: number;
-  /** Epoch ms; 0 = none. */
-  lastPacket: number;
-  ssrc: number;
 }
 
 const DEFAULT_POLICY: LegPolicy = { learning: 'delayed', strictSource: false, mediaHandover: false, asymmetric: false };
@@ -32,7 +24,7 @@ const DEFAULT_POLICY: LegPolicy = { learning: 'delayed', strictSource: false, me
  * The userspace leg: one bound socket. Packets received here leave through `forward`
  * towards the peer's endpoint; `rtcpForward` takes muxed RTCP towards a peer that does not mux.
  */
-export class RelayLeg implements MediaLeg {
+export class RelayLeg implements MediaLeg, OffloadableLeg {
   private remoteAddr = '';
   private remotePortNo = 0;
   private sdpAddr = '';
@@ -47,12 +39,6 @@ export class RelayLeg implements MediaLeg {
   rtcpForward: RelayLeg | null = null;
   tap: PacketTap | null = null;
   private observer: LegObserver | null = null;
-  /** Ingress counters of this socket. */
-  private ownPackets = 0;
-  private ownBytes = 0;
-  private ownErrors = 0;
-  private ownSsrc = 0;
-  private ownLast: number;
   /** What a faster path relayed for this leg (kernel fast path). */
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
   offloaded = false;
@@ -66,13 +52,14 @@ export class RelayLeg implements MediaLeg {
     readonly family: 4 | 6,
     /** The odd port of a pair: everything on it is RTCP. */
     readonly rtcpPort = false,
-    private readonly watcher: OffloadWatcher | null = null,
+    private readonly watcher: LegWatcher | null = null,
+    /** Ingress counters of this socket (LegCounters layout), maybe in shared memory. */
+    private readonly c: Float64Array<ArrayBufferLike> = ownCounters(Date.now()),
   ) {
-    this.ownLast = Date.now();
     socket.on('message', this.onMessage);
     // A send to an unreachable endpoint surfaces as an ICMP error on some kernels; never crash.
     socket.on('error', () => {
-      this.ownErrors++;
+      this.c[ERRORS]!++;
     });
   }
 
@@ -95,22 +82,26 @@ export class RelayLeg implements MediaLeg {
     return this.pol;
   }
   get packets(): number {
-    return this.ownPackets + this.offloadedCounts.packets;
+    return this.c[PACKETS]! + this.offloadedCounts.packets;
   }
   get bytes(): number {
-    return this.ownBytes + this.offloadedCounts.bytes;
+    return this.c[BYTES]! + this.offloadedCounts.bytes;
   }
   get errors(): number {
-    return this.ownErrors + this.offloadedCounts.errors;
+    return this.c[ERRORS]! + this.offloadedCounts.errors;
   }
   get lastPacket(): number {
-    return Math.max(this.ownLast, this.offloadedCounts.lastPacket);
+    return Math.max(this.c[LAST_PACKET]!, this.offloadedCounts.lastPacket);
   }
   get ssrc(): number {
-    return this.offloadedCounts.lastPacket > this.ownLast && this.offloadedCounts.ssrc !== 0 ? this.offloadedCounts.ssrc : this.ownSsrc;
+    const o = this.offloadedCounts;
+    return o.lastPacket > this.c[LAST_PACKET]! && o.ssrc !== 0 ? o.ssrc : this.c[SSRC]!;
   }
   get isClosed(): boolean {
     return this.closed;
+  }
+  get tapped(): boolean {
+    return this.tap !== null;
   }
   /** Relaying stopped (deleted call) or closed. */
   get isStopped(): boolean {
@@ -166,7 +157,6 @@ export class RelayLeg implements MediaLeg {
     this.changed();
   }
 
-  /** The next packet is to be reported (a standby copy waiting for its call's media). */
   get isWatching(): boolean {
     return this.watching;
   }
@@ -191,18 +181,19 @@ export class RelayLeg implements MediaLeg {
     const now = Date.now();
     if (rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr) {
       if (!this.otherSource(msg, rinfo, now)) {
-        this.ownErrors++;
-        mediaCounters.errors++;
+        this.c[ERRORS]!++;
+        threadTotals[TOTAL_ERRORS]!++;
         return;
       }
     } else if (!this.isConfirmed) {
       this.currentSource(msg, rinfo, now);
     }
-    this.ownPackets++;
-    this.ownBytes += msg.length;
-    this.ownLast = now;
-    mediaCounters.packets++;
-    mediaCounters.bytes += msg.length;
+    const c = this.c;
+    c[PACKETS]!++;
+    c[BYTES]! += msg.length;
+    c[LAST_PACKET] = now;
+    threadTotals[TOTAL_PACKETS]!++;
+    threadTotals[TOTAL_BYTES]! += msg.length;
     if (this.watching) {
       this.watching = false;
       this.observer?.activity(this);
@@ -212,8 +203,7 @@ export class RelayLeg implements MediaLeg {
     // RFC 5761: second byte 192-223 is RTCP (on a muxed port, or stray on an RTP port).
     const rtcp = b1 >= 192 && b1 <= 223;
     if (!rtcp && !this.rtcpPort && msg.length >= 12) {
-      const ssrc = msg.readUInt32BE(8);
-      if (ssrc !== this.ownSsrc) this.ownSsrc = ssrc;
+      c[SSRC] = msg.readUInt32BE(8);
     }
     const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
     if (out === null || out.remotePortNo === 0 || out.closed) return;
@@ -232,8 +222,8 @@ export class RelayLeg implements MediaLeg {
 
   /** A packet that could not leave through this leg (send error, full queue) counts against it. */
   private sendError(): void {
-    this.ownErrors++;
-    mediaCounters.errors++;
+    this.c[ERRORS]!++;
+    threadTotals[TOTAL_ERRORS]!++;
   }
 
   /** A packet from the endpoint being learned: it keeps its heuristic rank and is confirmed after the window. */

@@ -1,26 +1,36 @@
 import type dgram from 'node:dgram';
 import type { LocalAddress } from '../LocalInterface.js';
 import type { MediaLeg, MediaPlane } from '../MediaPlane.js';
-import { RelayLeg, type OffloadWatcher } from './RelayLeg.js';
+import type { OffloadWatcher } from '../Offload.js';
+import { RelayLeg } from './RelayLeg.js';
+import { bindUdp, bindUdpPair } from './udp.js';
 
 /**
  * Media on this thread's sockets: each leg is a bound dgram socket relaying in userspace.
  * An offload watcher (the kernel fast path) may take confirmed streams off its hands.
  */
 export class UserspacePlane implements MediaPlane {
-  constructor(private readonly offload: (OffloadWatcher & { settled(): Promise<void>; close(): Promise<void> }) | null = null) {}
+  constructor(private readonly offload: OffloadWatcher | null = null) {}
+
+  threads(): { index: number; legs: number; packets: number }[] {
+    return [];
+  }
+
+  killThread(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
 
   settled(): Promise<void> {
     return this.offload?.settled() ?? Promise.resolve();
   }
 
   async allocatePair(local: LocalAddress): Promise<[MediaLeg, MediaLeg]> {
-    const [rtp, rtcp] = await local.pool.allocatePair();
+    const [rtp, rtcp] = await local.pool.allocatePair((port) => bindUdpPair(local.address, local.family, port));
     return [this.leg(rtp, local, false), this.leg(rtcp, local, true)];
   }
 
   async bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean): Promise<MediaLeg> {
-    return this.leg(await local.pool.bindReserved(port), local, rtcpOnly);
+    return this.leg(await bindUdp(local.address, local.family, port), local, rtcpOnly);
   }
 
   private leg(socket: dgram.Socket, local: LocalAddress, rtcpOnly: boolean): RelayLeg {

@@ -32,3 +32,12 @@ export function bindUdp(address: string, family: 4 | 6, port: number): Promise<d
     });
   });
 }
+
+/** Binds RTP and RTCP of a pair at once; null, with neither left bound, when either fails. */
+export async function bindUdpPair(address: string, family: 4 | 6, port: number): Promise<[dgram.Socket, dgram.Socket] | null> {
+  const [rtp, rtcp] = await Promise.allSettled([bindUdp(address, family, port), bindUdp(address, family, port + 1)]);
+  if (rtp.status === 'fulfilled' && rtcp.status === 'fulfilled') return [rtp.value, rtcp.value];
+  if (rtp.status === 'fulfilled') rtp.value.close();
+  if (rtcp.status === 'fulfilled') rtcp.value.close();
+  return null;
+}

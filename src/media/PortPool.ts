@@ -1,16 +1,19 @@
-import type dgram from 'node:dgram';
-import { PortsExhaustedError } from '../MediaPlane.js';
-import { bindUdp } from './udp.js';
+import { PortsExhaustedError } from './MediaPlane.js';
 
+/** Binds RTP on `port` and RTCP on `port + 1`; null (with nothing left bound) when either fails. */
+export type PairBinder<T> = (port: number) => Promise<T | null>;
 
 /**
- * The media ports of one local address: RTP on even ports, RTCP on the next odd one.
+ * The media ports of one local address: RTP on even ports, RTCP on the next odd one. It
+ * keeps the bookkeeping; the media plane binds (on this thread or a worker's).
  * The same port number may be in use on another address at the same time.
  */
 export class PortPool {
   private readonly used = new Uint8Array(65536);
   private usedCount = 0;
   lastPort = 0;
+  /** The last port handed out (0 before the first), what `list interfaces` shows. */
+  lastAllocated = 0;
 
   constructor(
     readonly address: string,
@@ -34,7 +37,7 @@ export class PortPool {
   }
 
   /** A bound RTP/RTCP pair on consecutive ports, starting from a random step past the last one. */
-  async allocatePair(): Promise<[dgram.Socket, dgram.Socket]> {
+  async allocatePair<T>(bindPair: PairBinder<T>): Promise<T> {
     const span = this.max - this.min + 1;
     let port = this.lastPort + 6 + Math.floor(Math.random() * 14);
     let tried = 0;
@@ -48,8 +51,8 @@ export class PortPool {
         continue;
       }
       if (!this.used[port] && !this.used[port + 1]) {
-        const pair = await this.tryBindPair(port);
-        if (pair) return pair;
+        const pair = await this.tryBindPair(port, bindPair);
+        if (pair !== null) return pair;
       }
       port += 2;
       tried += 2;
@@ -64,24 +67,20 @@ export class PortPool {
     return true;
   }
 
-  /** Binds a port claimed with reserve(); the claim stays if the bind fails, so a retry can follow. */
-  bindReserved(port: number): Promise<dgram.Socket> {
-    return bindUdp(this.address, this.family, port);
-  }
-
   /**
-   * Claims and binds both ports at once. The claim and `lastPort` change before the first
+   * Claims both ports and binds them. The claim and `lastPort` change before the first
    * await, so a concurrent allocation (the other side of the same media) starts past them.
    */
-  private async tryBindPair(port: number): Promise<[dgram.Socket, dgram.Socket] | null> {
+  private async tryBindPair<T>(port: number, bindPair: PairBinder<T>): Promise<T | null> {
     this.mark(port);
     this.mark(port + 1);
     const previous = this.lastPort;
     this.lastPort = port;
-    const [rtp, rtcp] = await Promise.allSettled([bindUdp(this.address, this.family, port), bindUdp(this.address, this.family, port + 1)]);
-    if (rtp.status === 'fulfilled' && rtcp.status === 'fulfilled') return [rtp.value, rtcp.value];
-    if (rtp.status === 'fulfilled') rtp.value.close();
-    if (rtcp.status === 'fulfilled') rtcp.value.close();
+    const pair = await bindPair(port);
+    if (pair !== null) {
+      this.lastAllocated = port;
+      return pair;
+    }
     this.release(port);
     this.release(port + 1);
     if (this.lastPort === port) this.lastPort = previous;

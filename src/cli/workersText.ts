@@ -1,0 +1,15 @@
+import type { MediaPlane } from '../media/MediaPlane.js';
+
+/** `list workers`: the media worker threads and their share of the calls (ngrelay's own). */
+export function listWorkers(media: MediaPlane): string {
+  const t = media.threads();
+  if (t.length === 0) return 'Media is relayed on the control thread (num-threads = 0).\n';
+  return t.map((w) => `Worker ${w.index}: ${w.legs} ports, ${w.packets} packets relayed in userspace\n`).join('');
+}
+
+/** `workers kill N`: stops a worker as if it had died; the relay restarts it and carries its calls on. */
+export async function killWorker(media: MediaPlane, arg: string | undefined): Promise<string> {
+  if (arg === undefined) return 'More parameters required.\n';
+  if (!/^\d+$/.test(arg) || !(await media.killThread(Number(arg)))) return `No media worker '${arg}'.\n`;
+  return `Media worker ${arg} stopped; it is being restarted with its calls.\n`;
+}

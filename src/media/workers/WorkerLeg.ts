@@ -1,0 +1,184 @@
+import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
+import type { Endpoint, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { OffloadableLeg, OffloadedCounts, OffloadWatcher } from '../Offload.js';
+import type { LegState, ToWorker } from './protocol.js';
+
+const DEFAULT_POLICY: LegPolicy = { learning: 'delayed', strictSource: false, mediaHandover: false, asymmetric: false };
+
+/** How a leg proxy reaches the worker that owns its socket. */
+export interface LegHost {
+  send(m: ToWorker): void;
+  release(leg: WorkerLeg): void;
+}
+
+/**
+ * The control thread's handle on a leg whose socket a media worker owns: commands go to the
+ * worker as messages; counters are read from shared memory; endpoint state comes back as
+ * events (and is current once the plane has settled).
+ */
+export class WorkerLeg implements MediaLeg, OffloadableLeg {
+  private state: LegState = { remoteAddress: '', remotePort: 0, sdpAddress: '', sdpPort: 0, confirmed: false };
+  private pol: LegPolicy = DEFAULT_POLICY;
+  forward: WorkerLeg | null = null;
+  rtcpForward: WorkerLeg | null = null;
+  private tap: PacketTap | null = null;
+  private observer: LegObserver | null = null;
+  private stopped = false;
+  private watching = false;
+  private closed = false;
+  readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
+  offloaded = false;
+
+  constructor(
+    readonly id: number,
+    public host: LegHost,
+    /** This leg's counters in the worker's shared memory (LegCounters layout). */
+    public counters: Float64Array<ArrayBufferLike>,
+    public slot: number,
+    readonly localAddress: string,
+    readonly localPort: number,
+    readonly family: 4 | 6,
+    readonly rtcpOnly: boolean,
+    private readonly watcher: OffloadWatcher | null,
+  ) {}
+
+  get remoteAddress(): string {
+    return this.state.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.state.remotePort;
+  }
+  get sdpAddress(): string {
+    return this.state.sdpAddress;
+  }
+  get sdpPort(): number {
+    return this.state.sdpPort;
+  }
+  get confirmed(): boolean {
+    return this.state.confirmed;
+  }
+  get policy(): Readonly<LegPolicy> {
+    return this.pol;
+  }
+  get packets(): number {
+    return this.counters[PACKETS]! + this.offloadedCounts.packets;
+  }
+  get bytes(): number {
+    return this.counters[BYTES]! + this.offloadedCounts.bytes;
+  }
+  get errors(): number {
+    return this.counters[ERRORS]! + this.offloadedCounts.errors;
+  }
+  get lastPacket(): number {
+    return Math.max(this.counters[LAST_PACKET]!, this.offloadedCounts.lastPacket);
+  }
+  get ssrc(): number {
+    const o = this.offloadedCounts;
+    return o.lastPacket > this.counters[LAST_PACKET]! && o.ssrc !== 0 ? o.ssrc : this.counters[SSRC]!;
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+  get isStopped(): boolean {
+    return this.stopped || this.closed;
+  }
+  get isWatching(): boolean {
+    return this.watching;
+  }
+  get tapped(): boolean {
+    return this.tap !== null;
+  }
+
+  setPolicy(policy: LegPolicy): void {
+    this.pol = { ...policy };
+    this.host.send({ op: 'policy', id: this.id, policy: this.pol });
+    this.changed();
+  }
+
+  setObserver(observer: LegObserver | null): void {
+    this.observer = observer;
+  }
+
+  setTap(tap: PacketTap | null): void {
+    if ((tap !== null) !== (this.tap !== null)) this.host.send({ op: 'tap', id: this.id, on: tap !== null });
+    this.tap = tap;
+    this.changed();
+  }
+
+  forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
+    this.forward = rtp as WorkerLeg | null;
+    this.rtcpForward = rtcp as WorkerLeg | null;
+    this.host.send({ op: 'forward', id: this.id, rtp: this.forward?.id ?? null, rtcp: this.rtcpForward?.id ?? null });
+    this.changed();
+  }
+
+  setSdpEndpoint(address: string, port: number, now: number): void {
+    this.host.send({ op: 'sdp', id: this.id, address, port, now });
+  }
+
+  restore(sdp: Endpoint | null, endpoint: (Endpoint & { confirmed: boolean }) | null): void {
+    this.host.send({ op: 'restore', id: this.id, sdp, endpoint });
+  }
+
+  watchActivity(on: boolean): void {
+    this.watching = on;
+    this.host.send({ op: 'watch', id: this.id, on });
+    this.changed();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.host.send({ op: 'stop', id: this.id });
+    this.changed();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.send({ op: 'close', id: this.id });
+    this.changed();
+    this.forward = null;
+    this.rtcpForward = null;
+    this.tap = null;
+    this.observer = null;
+    this.host.release(this);
+  }
+
+  /** The worker's word on the endpoint; `learned`: from a packet (the observer hears of it). */
+  applyState(state: LegState, learned: boolean): void {
+    this.state = state;
+    if (learned) this.observer?.endpointChanged(this);
+    this.changed();
+  }
+
+  applyActivity(): void {
+    this.watching = false;
+    this.observer?.activity(this);
+    this.changed();
+  }
+
+  tapPacket(data: Buffer, src: Endpoint, dst: Endpoint): void {
+    this.tap?.packet(data, src.address, src.port, dst.address, dst.port);
+  }
+
+  /** Everything a new worker needs to carry this leg on as it was (after its old worker died). */
+  replay(): ToWorker[] {
+    const m: ToWorker[] = [
+      { op: 'policy', id: this.id, policy: this.pol },
+      { op: 'restore', id: this.id, sdp: { address: this.state.sdpAddress, port: this.state.sdpPort }, endpoint: this.state.remotePort ? { address: this.state.remoteAddress, port: this.state.remotePort, confirmed: this.state.confirmed } : null },
+    ];
+    if (this.watching) m.push({ op: 'watch', id: this.id, on: true });
+    if (this.tap) m.push({ op: 'tap', id: this.id, on: true });
+    if (this.stopped) m.push({ op: 'stop', id: this.id });
+    return m;
+  }
+
+  /** Links are replayed once every leg of the worker exists again. */
+  replayLinks(): ToWorker {
+    return { op: 'forward', id: this.id, rtp: this.forward?.id ?? null, rtcp: this.rtcpForward?.id ?? null };
+  }
+
+  private changed(): void {
+    this.watcher?.legChanged(this);
+  }
+}

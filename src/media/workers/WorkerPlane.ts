@@ -1,0 +1,243 @@
+import { Worker } from 'node:worker_threads';
+import { moduleLogger } from '../../log.js';
+import { COUNTER_SLOTS } from '../LegCounters.js';
+import type { LocalAddress } from '../LocalInterface.js';
+import { addWorkerTotals, removeWorkerTotals } from '../MediaCounters.js';
+import type { MediaLeg, MediaPlane } from '../MediaPlane.js';
+import type { OffloadWatcher } from '../Offload.js';
+import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
+import { WorkerLeg, type LegHost } from './WorkerLeg.js';
+
+const log = moduleLogger('media');
+
+/** Legs one worker can hold (counter slots in its shared memory; slot 0 is its totals). */
+const SLOTS = 1 << 17;
+const WORKER_SCRIPT = new URL('./mediaWorker.js', import.meta.url);
+
+/** FNV-1a: the same call always lands on the same worker. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** One media worker thread as the control thread sees it. */
+class MediaWorker implements LegHost {
+  thread!: Worker;
+  shared!: SharedArrayBuffer;
+  totals!: Float64Array<ArrayBufferLike>;
+  readonly legs = new Map<number, WorkerLeg>();
+  private freeSlots: number[] = [];
+  private nextSlot = 1;
+  private readonly pending = new Map<number, (error: string | undefined) => void>();
+  /** Commands sent since the last barrier: settled() needs a round trip only then. */
+  dirty = false;
+  stopping = false;
+
+  constructor(
+    readonly index: number,
+    private readonly onDeath: (w: MediaWorker, reason: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.shared = new SharedArrayBuffer(SLOTS * COUNTER_SLOTS * 8);
+    this.totals = new Float64Array(this.shared, 0, COUNTER_SLOTS);
+    this.freeSlots = [];
+    this.nextSlot = 1;
+    const data: WorkerData = { index: this.index, shared: this.shared };
+    const thread = new Worker(WORKER_SCRIPT, { workerData: data, name: `media-${this.index}` });
+    this.thread = thread;
+    thread.on('message', (m: FromWorker) => this.onMessage(m));
+    thread.on('error', (e) => log.error({ worker: this.index, err: e.stack }, 'media worker failed'));
+    thread.on('exit', (code) => {
+      if (thread !== this.thread) return;
+      for (const done of this.pending.values()) done('media worker exited');
+      this.pending.clear();
+      if (!this.stopping) this.onDeath(this, `exit code ${code}`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      thread.once('online', resolve);
+      thread.once('error', reject);
+    });
+    addWorkerTotals(this.totals);
+  }
+
+  send(m: ToWorker): void {
+    this.dirty = true;
+    this.thread.postMessage(m);
+  }
+
+  private reqSeq = 0;
+
+  /** A command the worker answers with `done` (binds, barriers). */
+  request(m: ToWorker & { req: number }): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      this.pending.set(m.req, resolve);
+      this.thread.postMessage(m);
+    });
+  }
+
+  nextReq(): number {
+    return ++this.reqSeq;
+  }
+
+  allocSlot(): number {
+    const s = this.freeSlots.pop() ?? this.nextSlot++;
+    if (s >= SLOTS) throw new Error(`media worker ${this.index} holds ${SLOTS - 1} legs already`);
+    return s;
+  }
+
+  counters(slot: number): Float64Array<ArrayBufferLike> {
+    return new Float64Array(this.shared, slot * COUNTER_SLOTS * 8, COUNTER_SLOTS);
+  }
+
+  release(leg: WorkerLeg): void {
+    if (this.legs.get(leg.id) === leg) {
+      this.legs.delete(leg.id);
+      this.freeSlots.push(leg.slot);
+    }
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.ev) {
+      case 'done': {
+        const done = this.pending.get(m.req);
+        this.pending.delete(m.req);
+        done?.(m.error);
+        return;
+      }
+      case 'state':
+        return this.legs.get(m.id)?.applyState(m.state, m.learned);
+      case 'activity':
+        return this.legs.get(m.id)?.applyActivity();
+      case 'packet':
+        return this.legs.get(m.id)?.tapPacket(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.src, m.dst);
+    }
+  }
+}
+
+/**
+ * Media on worker threads: `num-threads` workers each own the sockets of their share of the
+ * calls (both legs of a call on one worker, by a hash of the call-id). The control thread
+ * keeps NG, CLI, Redis, timers and the model and never touches a media packet.
+ */
+export class WorkerPlane implements MediaPlane {
+  private readonly workers: MediaWorker[] = [];
+  private nextId = 0;
+
+  private constructor(private readonly offload: OffloadWatcher | null) {}
+
+  static async start(threads: number, offload: OffloadWatcher | null): Promise<WorkerPlane> {
+    const plane = new WorkerPlane(offload);
+    for (let i = 0; i < threads; i++) plane.workers.push(new MediaWorker(i, (w, why) => void plane.revive(w, why)));
+    await Promise.all(plane.workers.map((w) => w.start()));
+    return plane;
+  }
+
+
+  threads(): { index: number; legs: number; packets: number }[] {
+    return this.workers.map((w) => ({ index: w.index, legs: w.legs.size, packets: w.totals[0]! }));
+  }
+
+  async killThread(index: number): Promise<boolean> {
+    const w = this.workers[index];
+    if (!w) return false;
+    await w.thread.terminate();
+    return true;
+  }
+
+  private worker(group: string): MediaWorker {
+    return this.workers[hash(group) % this.workers.length]!;
+  }
+
+  private newLeg(w: MediaWorker, local: LocalAddress, port: number, rtcpOnly: boolean): WorkerLeg {
+    const slot = w.allocSlot();
+    return new WorkerLeg(++this.nextId, w, w.counters(slot), slot, local.address, port, local.family, rtcpOnly, this.offload);
+  }
+
+  async allocatePair(local: LocalAddress, group: string): Promise<[MediaLeg, MediaLeg]> {
+    const w = this.worker(group);
+    return local.pool.allocatePair(async (port) => {
+      const rtp = this.newLeg(w, local, port, false);
+      const rtcp = this.newLeg(w, local, port + 1, true);
+      const err = await w.request({ op: 'bindPair', req: w.nextReq(), ids: [rtp.id, rtcp.id], slots: [rtp.slot, rtcp.slot], address: local.address, family: local.family, port });
+      if (err !== undefined) {
+        w.release(rtp);
+        w.release(rtcp);
+        return null;
+      }
+      w.legs.set(rtp.id, rtp);
+      w.legs.set(rtcp.id, rtcp);
+      return [rtp, rtcp] as [MediaLeg, MediaLeg];
+    });
+  }
+
+  async bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean, group: string): Promise<MediaLeg> {
+    const w = this.worker(group);
+    const leg = this.newLeg(w, local, port, rtcpOnly);
+    const err = await w.request({ op: 'bind', req: w.nextReq(), id: leg.id, slot: leg.slot, address: local.address, family: local.family, port, rtcpOnly });
+    if (err !== undefined) {
+      w.release(leg);
+      throw new Error(err);
+    }
+    w.legs.set(leg.id, leg);
+    return leg;
+  }
+
+  /** A round trip to every worker that was told something since the last one, then the kernel. */
+  async settled(): Promise<void> {
+    await Promise.all(
+      this.workers.filter((w) => w.dirty).map((w) => {
+        w.dirty = false;
+        return w.request({ op: 'sync', req: w.nextReq() });
+      }),
+    );
+    await this.offload?.settled();
+  }
+
+  /**
+   * A worker died: a new one takes its place and binds the same ports again, and every leg
+   * it had is carried on from the control thread's copy of its state (counters included).
+   * A leg whose port cannot be bound again is closed, so its call times out rather than
+   * staying silently dead.
+   */
+  private async revive(w: MediaWorker, why: string): Promise<void> {
+    log.error({ worker: w.index, reason: why, legs: w.legs.size }, 'media worker died; restarting it and re-binding its calls');
+    const oldTotals = w.totals;
+    removeWorkerTotals(oldTotals, true);
+    const legs = [...w.legs.values()];
+    try {
+      await w.start();
+    } catch (e) {
+      log.error({ worker: w.index, err: (e as Error).message }, 'media worker could not be restarted; its calls are closed');
+      for (const leg of legs) leg.close();
+      return;
+    }
+    w.legs.clear();
+    const carried: WorkerLeg[] = [];
+    for (const leg of legs) {
+      if (leg.isClosed) continue;
+      const old = leg.counters;
+      leg.slot = w.allocSlot();
+      leg.counters = w.counters(leg.slot);
+      const err = await w.request({ op: 'bind', req: w.nextReq(), id: leg.id, slot: leg.slot, address: leg.localAddress, family: leg.family, port: leg.localPort, rtcpOnly: leg.rtcpOnly });
+      if (err !== undefined) {
+        log.error({ worker: w.index, port: leg.localPort, err }, 'port of a call on a dead media worker cannot be bound again; leg closed');
+        leg.close();
+        continue;
+      }
+      leg.counters.set(old);
+      w.legs.set(leg.id, leg);
+      for (const m of leg.replay()) w.send(m);
+      carried.push(leg);
+    }
+    for (const leg of carried) w.send(leg.replayLinks());
+    log.info({ worker: w.index, legs: carried.length }, 'media worker restarted');
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers) w.stopping = true;
+    await Promise.all(this.workers.map((w) => w.thread.terminate()));
+    await this.offload?.close();
+  }
+}

@@ -1,0 +1,113 @@
+import type dgram from 'node:dgram';
+import { parentPort, workerData } from 'node:worker_threads';
+import { COUNTER_SLOTS, LAST_PACKET } from '../LegCounters.js';
+import { shareThreadTotals } from '../MediaCounters.js';
+import type { LegObserver, PacketTap } from '../MediaPlane.js';
+import { RelayLeg, type LegWatcher } from '../userspace/RelayLeg.js';
+import { bindUdp, bindUdpPair } from '../userspace/udp.js';
+import type { FromWorker, LegState, ToWorker, WorkerData } from './protocol.js';
+
+/**
+ * A media worker: owns the sockets of its share of the calls and relays their packets with
+ * the userspace leg; the control thread drives it with messages and reads counters from
+ * shared memory. It never sees NG, Redis or the call model.
+ */
+const { shared } = workerData as WorkerData;
+const port = parentPort!;
+shareThreadTotals(new Float64Array(shared, 0, COUNTER_SLOTS));
+
+const legs = new Map<number, RelayLeg>();
+const ids = new Map<RelayLeg, number>();
+const posted = new Map<number, string>();
+
+const post = (m: FromWorker): void => port.postMessage(m);
+
+function stateOf(leg: RelayLeg): LegState {
+  return { remoteAddress: leg.remoteAddress, remotePort: leg.remotePort, sdpAddress: leg.sdpAddress, sdpPort: leg.sdpPort, confirmed: leg.confirmed };
+}
+
+/** Tells the control thread the leg's endpoint state whenever it changed since last told. */
+function report(leg: RelayLeg, learned: boolean): void {
+  const id = ids.get(leg);
+  if (id === undefined) return;
+  const state = stateOf(leg);
+  const key = `${state.remoteAddress}|${state.remotePort}|${state.sdpAddress}|${state.sdpPort}|${state.confirmed}`;
+  if (!learned && posted.get(id) === key) return;
+  posted.set(id, key);
+  post({ ev: 'state', id, state, learned });
+}
+
+const watcher: LegWatcher = { legChanged: (leg) => report(leg, false) };
+const observer: LegObserver = {
+  endpointChanged: (leg) => report(leg as RelayLeg, true),
+  activity: (leg) => {
+    const id = ids.get(leg as RelayLeg);
+    if (id !== undefined) post({ ev: 'activity', id });
+  },
+};
+
+/** Copies of a tapped leg's packets go to the control thread, which writes the recording. */
+function tapFor(id: number): PacketTap {
+  return {
+    packet: (data, srcAddress, srcPort, dstAddress, dstPort) =>
+      post({ ev: 'packet', id, data: new Uint8Array(data), src: { address: srcAddress, port: srcPort }, dst: { address: dstAddress, port: dstPort } }),
+  };
+}
+
+function add(id: number, slot: number, socket: dgram.Socket, address: string, family: 4 | 6, rtcpOnly: boolean): void {
+  const counters = new Float64Array(shared, slot * COUNTER_SLOTS * 8, COUNTER_SLOTS);
+  counters.fill(0);
+  counters[LAST_PACKET] = Date.now();
+  const leg = new RelayLeg(socket, address, socket.address().port, family, rtcpOnly, watcher, counters);
+  leg.setObserver(observer);
+  legs.set(id, leg);
+  ids.set(leg, id);
+}
+
+const leg = (id: number): RelayLeg | null => legs.get(id) ?? null;
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.op) {
+    case 'bindPair': {
+      const pair = await bindUdpPair(m.address, m.family, m.port);
+      if (!pair) return post({ ev: 'done', req: m.req, error: 'bind failed' });
+      add(m.ids[0], m.slots[0], pair[0], m.address, m.family, false);
+      add(m.ids[1], m.slots[1], pair[1], m.address, m.family, true);
+      return post({ ev: 'done', req: m.req });
+    }
+    case 'bind':
+      try {
+        add(m.id, m.slot, await bindUdp(m.address, m.family, m.port), m.address, m.family, m.rtcpOnly);
+        return post({ ev: 'done', req: m.req });
+      } catch (e) {
+        return post({ ev: 'done', req: m.req, error: (e as Error).message });
+      }
+    case 'policy':
+      return leg(m.id)?.setPolicy(m.policy);
+    case 'forward':
+      return leg(m.id)?.forwardTo(m.rtp === null ? null : leg(m.rtp), m.rtcp === null ? null : leg(m.rtcp));
+    case 'sdp':
+      return leg(m.id)?.setSdpEndpoint(m.address, m.port, m.now);
+    case 'restore':
+      return leg(m.id)?.restore(m.sdp, m.endpoint);
+    case 'watch':
+      return leg(m.id)?.watchActivity(m.on);
+    case 'tap':
+      return leg(m.id)?.setTap(m.on ? tapFor(m.id) : null);
+    case 'stop':
+      return leg(m.id)?.stop();
+    case 'close': {
+      const l = leg(m.id);
+      if (!l) return;
+      legs.delete(m.id);
+      ids.delete(l);
+      posted.delete(m.id);
+      return l.close();
+    }
+    case 'sync':
+      return post({ ev: 'done', req: m.req });
+  }
+}
+
+// The control thread sends a leg's commands only after its bind is done, so messages need no queue.
+port.on('message', (m: ToWorker) => void handle(m));
