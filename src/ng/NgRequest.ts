@@ -18,6 +18,8 @@ export class NgRequest {
     readonly dict: NgDict,
     /** Source of the datagram, "ip:port". */
     readonly source: string,
+    /** The datagram's cookie and encoding (absent for requests built in-process). */
+    readonly wire?: { cookie: string; encoding: 'bencode' | 'json' },
   ) {
     for (const [k, v] of Object.entries(dict)) {
       // The first of two spellings of one key wins, as the first of duplicate keys does.
