@@ -86,9 +86,10 @@ interface Result {
   byeP50Ms: number;
   byeP95Ms: number;
   byeP99Ms: number;
-  /** Retransmissions by the caller (INVITE, BYE) and by the callee (200 to INVITE). */
-  retransUac: number;
-  retransUas: number;
+  /** Retransmissions sent: INVITEs and BYEs by the caller, 200s by the callee (SIPp's -trace_counts). */
+  retransInvite: number;
+  retransOk: number;
+  retransBye: number;
   retransDetail: Record<string, number>;
   rtpExpected: number;
   rtpRelayed: number;
@@ -260,7 +261,6 @@ async function runOne(name: string, kind: RelayKind, extraArgs: string[], baseDi
     writeFileSync(join(dir, 'kamailio.log'), kamailio.output);
 
     const uacStat = lastRow(join(dir, 'uac_stat.csv'));
-    const uasStat = lastRow(join(dir, 'uas_stat.csv'));
     const countsOf = (prefix: string): Record<string, string> => {
       const f = readdirSync(dir).find((n) => n.startsWith(prefix) && n.endsWith('_counts.csv'));
       return f ? lastRow(join(dir, f)) : {};
@@ -273,7 +273,7 @@ async function runOne(name: string, kind: RelayKind, extraArgs: string[], baseDi
     const ok = Number(uacStat['SuccessfulCall(C)'] ?? NaN);
     const failed = Number(uacStat['FailedCall(C)'] ?? NaN);
     const placed = Number(uacStat['TotalCallCreated'] ?? NaN);
-    const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+    const sumOf = (r: Record<string, number>, re: RegExp): number => Object.entries(r).reduce((a, [k, v]) => a + (re.test(k) ? v : 0), 0);
     const relayedUser = totalsField(totals, 'Total relayed packets (userspace)');
     const relayedKernel = totalsField(totals, 'Total relayed packets (kernel)');
     const relayedAll = totalsField(totals, 'Total relayed packets');
@@ -295,8 +295,9 @@ async function runOne(name: string, kind: RelayKind, extraArgs: string[], baseDi
       byeP50Ms: percentile(bye, 0.5),
       byeP95Ms: percentile(bye, 0.95),
       byeP99Ms: percentile(bye, 0.99),
-      retransUac: Number(uacStat['Retransmissions(C)'] ?? sum(uacRetrans)),
-      retransUas: Number(uasStat['Retransmissions(C)'] ?? sum(uasRetrans)),
+      retransInvite: sumOf(uacRetrans, /_INVITE_Retrans$/),
+      retransOk: sumOf(uasRetrans, /_200_Retrans$/),
+      retransBye: sumOf(uacRetrans, /_BYE_Retrans$/),
       retransDetail: { ...prefixKeys('caller ', uacRetrans), ...prefixKeys('callee ', uasRetrans) },
       rtpExpected: ok * plays * G711_PCAP_PACKETS * 2,
       rtpRelayed: Number.isNaN(relayedAll) ? relayedUser : relayedAll,
@@ -310,7 +311,7 @@ async function runOne(name: string, kind: RelayKind, extraArgs: string[], baseDi
       ngTimeouts: count(/timeout waiting reply/g),
       offerFailed: count(/rtpengine_offer failed/g),
       answerFailed: count(/rtpengine_answer failed/g),
-      relayDisabledSeen: disabled || /disabling|disabled/i.test(log),
+      relayDisabledSeen: disabled || /no available proxies|disabl/i.test(log),
       sippWatchdog: Number(uacStat['WatchdogMajor(C)'] ?? 0) + Number(uacStat['WatchdogMinor(C)'] ?? 0),
       wallSeconds: wall,
       loadAverage: load,
@@ -331,11 +332,11 @@ const f0 = (n: number): string => (Number.isFinite(n) ? String(Math.round(n)) : 
 
 function table(results: Result[]): string {
   const head = ['relay', 'calls/s × concurrent', 'ok', 'failed', 'INVITE→200 p50/p95/p99/max ms', 'BYE→200 p50/p95/p99 ms',
-    'retrans caller/callee', 'RTP relayed / expected', 'relay CPU %', 'relay RSS MB peak/end', 'Kamailio CPU %', 'SIPp CPU %',
+    'retrans INVITE/200/BYE', 'RTP relayed / expected', 'relay CPU %', 'relay RSS MB peak/end', 'Kamailio CPU %', 'SIPp CPU %',
     'NG timeouts', 'relay disabled', 'load avg'];
   const rows = results.map((r) => [r.relay, `${r.rate} × ${r.concurrency}`, f0(r.callsOk), f0(r.callsFailed),
     `${f1(r.inviteP50Ms)} / ${f1(r.inviteP95Ms)} / ${f1(r.inviteP99Ms)} / ${f1(r.inviteMaxMs)}`,
-    `${f1(r.byeP50Ms)} / ${f1(r.byeP95Ms)} / ${f1(r.byeP99Ms)}`, `${f0(r.retransUac)} / ${f0(r.retransUas)}`,
+    `${f1(r.byeP50Ms)} / ${f1(r.byeP95Ms)} / ${f1(r.byeP99Ms)}`, `${f0(r.retransInvite)} / ${f0(r.retransOk)} / ${f0(r.retransBye)}`,
     `${f0(r.rtpRelayed)} / ${f0(r.rtpExpected)} (${f1((100 * r.rtpRelayed) / r.rtpExpected)} %)${r.rtpRelayedKernel > 0 ? `, kernel ${f0(r.rtpRelayedKernel)}` : ''}`,
     f1(r.relayCpuPercent), `${f1(r.relayRssPeakMb)} / ${f1(r.relayRssEndMb)}`, f1(r.kamailioCpuPercent), f1(r.sippCpuPercent),
     f0(r.ngTimeouts), r.relayDisabledSeen ? 'yes' : 'no', r.loadAverage]);
