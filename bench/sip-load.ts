@@ -67,6 +67,7 @@ const plays = playsPerCall({ holdSeconds });
 /** SIPp's per-call media ports ([auto_media_port]: base + 4 × call, wrapping at 10,000) stay clear of the relay's range. */
 const UAC_MEDIA_BASE = 10000;
 const UAS_MEDIA_BASE = 30000;
+const SIPP_SOCKET_BUFFER = 4 * 1024 * 1024;
 /** The Kamailio tests' configuration, unmodified (this file runs as dist/bench/sip-load.js). */
 const KAMAILIO_CFG = resolve(import.meta.dirname, '../../test/fixtures/kamailio.cfg');
 
@@ -221,7 +222,9 @@ async function runOne(name: string, kind: RelayKind, extraArgs: string[], baseDi
     const uacPort = await freePort();
     writeFileSync(join(dir, 'uas.xml'), uasScenario({ holdSeconds }));
     writeFileSync(join(dir, 'uac.xml'), uacScenario({ holdSeconds }, `127.0.0.1:${uasPort}`));
-    const common = ['-i', '127.0.0.1', '-mi', '127.0.0.1', '-nostdin', '-trace_stat', '-fd', '1', '-trace_counts', '-trace_err', '-max_socket', '4096'];
+    const common = ['-i', '127.0.0.1', '-mi', '127.0.0.1', '-nostdin', '-trace_stat', '-fd', '1', '-trace_counts', '-trace_err', '-max_socket', '4096',
+      // SIPp's own default socket buffer is 64 KiB: when SIPp stalls on a busy machine it drops SIP messages itself.
+      '-buff_size', String(SIPP_SOCKET_BUFFER)];
     uas = spawnSipp(['-sf', 'uas.xml', '-p', String(uasPort), '-mp', String(UAS_MEDIA_BASE), '-stf', 'uas_stat.csv', ...common], dir, join(dir, 'uas.out'));
     await sleep(1000);
     if (uas.exitCode !== null) throw new Error(`the SIPp callee exited at once; see ${join(dir, 'uas.out')}`);
