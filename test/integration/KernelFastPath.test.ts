@@ -291,9 +291,9 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     // Four sockets per call: the machine's hard limit on open files bounds the count.
     const calls = Math.min(10_000, Math.floor((hardFileLimit() - 500) / 4));
     const started = Date.now();
-    for (let i = 0; i < calls; i += 100) {
+    for (let i = 0; i < calls; i += 25) {
       await Promise.all(
-        Array.from({ length: Math.min(100, calls - i) }, async (_, j) => {
+        Array.from({ length: Math.min(25, calls - i) }, async (_, j) => {
           const n = i + j;
           const id = `scale-${n}`;
           await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'A', sdp: audioSdp(A.v4, 10000 + 2 * (n % 20000)) });
