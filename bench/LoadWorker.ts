@@ -133,16 +133,21 @@ function run(plan: LoadPlan): void {
   };
 }
 
-/** Probe packets at exact spacing: the worker spins between them (a short burst, not measured). */
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+/** Probe packets at exact spacing: the worker sleeps between them in the kernel (futex), not on the event loop. */
 function probe(p: ProbePlan): void {
   const b = Buffer.alloc(PACKET);
   b[0] = 0x80;
-  b.writeUInt32BE(0xfeed0000 | (process.pid & 0xffff), 8);
+  b.writeUInt32BE((0xfeed0000 | (process.pid & 0xffff)) >>> 0, 8);
   const sentAt: number[] = [];
   let due = p.startAtMono;
   for (let i = 0; i < p.count; i++, due += p.intervalMs) {
     let now = monoMs();
-    while (now < due) now = monoMs();
+    while (now < due) {
+      if (due - now > 0.02) Atomics.wait(nap, 0, 0, due - now);
+      now = monoMs();
+    }
     b.writeUInt16BE(i & 0xffff, 2);
     b.writeDoubleLE(now, AT);
     socket.send(b, 0, PACKET, p.port, p.host);

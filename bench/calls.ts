@@ -32,14 +32,18 @@ export const callTags = (id: string): { from: string; to: string } => ({ from: `
 
 /**
  * Offer (caller's SDP) and answer (callee's SDP) for one call. `direction` names the relay's
- * logical interfaces towards the caller and the callee (NG `direction`), when it has several.
+ * logical interfaces towards the caller and the callee, when it has several: NG `direction`
+ * lists the interface of the message's sender first, so the answer carries it reversed (as
+ * Kamailio sends it).
  */
 export async function setUpCall(ng: NgControl, id: string, caller: Endpoint, callee: Endpoint, direction?: [string, string]): Promise<CallPorts> {
   const tags = callTags(id);
-  const common = { 'call-id': id, 'from-tag': tags.from, replace: ['origin', 'session-connection'], ICE: 'remove', ...(direction ? { direction } : {}) };
-  const offer = await ng.request({ ...common, command: 'offer', sdp: audioSdp(caller, 'caller') });
+  const common = { 'call-id': id, 'from-tag': tags.from, replace: ['origin', 'session-connection'], ICE: 'remove' };
+  const offer = await ng.request({ ...common, command: 'offer', ...(direction ? { direction } : {}), sdp: audioSdp(caller, 'caller') });
   if (offer['result'] !== 'ok') throw new Error(`offer failed: ${JSON.stringify(offer)}`);
-  const answer = await ng.request({ ...common, command: 'answer', 'to-tag': tags.to, sdp: audioSdp(callee, 'callee') });
+  const answer = await ng.request({
+    ...common, command: 'answer', 'to-tag': tags.to, ...(direction ? { direction: [direction[1], direction[0]] } : {}), sdp: audioSdp(callee, 'callee'),
+  });
   if (answer['result'] !== 'ok') throw new Error(`answer failed: ${JSON.stringify(answer)}`);
   // The answer goes to the caller: its port is where the caller sends; the offer's, the callee's.
   return { callerTo: mediaEndpoint(answer['sdp']), calleeTo: mediaEndpoint(offer['sdp']) };

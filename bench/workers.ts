@@ -48,13 +48,16 @@ export function reportOf(child: ChildProcess): Promise<WorkerReport> {
 
 /** Sends a probe burst from one worker and resolves with its packets' send times. */
 export function probe(w: Worker, p: Omit<ProbePlan, 'type'>): Promise<number[]> {
-  return new Promise((res) => {
+  return new Promise((res, rej) => {
+    const gone = (code: number | null): void => rej(new Error(`load worker exited (${code}) during a probe`));
     const on = (m: WorkerMessage): void => {
       if (m.type !== 'probed') return;
       w.child.off('message', on);
+      w.child.off('exit', gone);
       res((m as ProbeDone).sentAt);
     };
     w.child.on('message', on);
+    w.child.once('exit', gone);
     w.child.send({ type: 'probe', ...p } satisfies ProbePlan);
   });
 }
