@@ -328,7 +328,6 @@ async function handoff(lab: BenchLab, relay: RelayProcess, topology: Topology, c
       const confirmed = Math.max(a[0]!, b[0]!);
       if (n >= sent.length) notHandedOff++;
       else viaUserspace.push(Math.max(0, sent[n]! - confirmed));
-      if (process.env['KB_DEBUG']) process.stdout.write(`call ${i}: ${n} via userspace of ${sent.length}\n${await relay.cli(`list sessions ${ids[i]!}`)}\n`);
     }
     const listed: number[] = [];
     for (let i = calls; i < 2 * calls; i++) {
@@ -447,9 +446,11 @@ async function inner(prefix: string): Promise<void> {
           const r = await measure(lab, relay, kind, topology, calls);
           r.addedUs = r.totalUs - direct.totalUs;
           if (kind === 'kernel') {
+            // RTP is offloaded, RTCP (none is sent) stays in userspace: each call's stream is "mixed".
             const totals = await relay.cli('list totals');
-            const streams = /Kernel-only media streams\s*:\s*(\d+)/.exec(totals)?.[1];
-            process.stdout.write(`  (kernel-only media streams at the end: ${streams ?? '?'} of ${calls * 2})\n`);
+            const value = (label: string): string => new RegExp(`${label}\\s*:\\s*(\\d+)`).exec(totals)?.[1] ?? '?';
+            process.stdout.write(`  (media streams at the end: ${value('Kernel-only media streams')} kernel-only, ` +
+              `${value('Mixed kernel/userspace media streams')} mixed (RTP in the kernel), ${value('Userspace-only media streams')} userspace-only)\n`);
           }
           show(r);
         } finally {
