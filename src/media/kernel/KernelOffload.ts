@@ -120,7 +120,10 @@ export class KernelOffload implements OffloadWatcher {
         while (this.dirty.size > 0 && this.helper) {
           const legs = [...this.dirty];
           this.dirty.clear();
-          for (const leg of legs) await this.apply(leg);
+          // All at once: the loader answers in order, and one event-loop turn per leg would
+          // leave a relay busy with userspace packets hand-offs at a few per turn. A leg that
+          // changes meanwhile is dirty again and applied in the next round, after its own.
+          await Promise.all(legs.map((leg) => this.apply(leg)));
         }
       } finally {
         this.flushing = null;
