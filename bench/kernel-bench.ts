@@ -447,7 +447,7 @@ async function inner(prefix: string): Promise<void> {
           r.addedUs = r.totalUs - direct.totalUs;
           if (kind === 'kernel') {
             // RTP is offloaded, RTCP (none is sent) stays in userspace: each call's stream is "mixed".
-            const totals = await relay.cli('list totals');
+            const totals = await relay.cli('list totals', 30_000).catch((e: Error) => e.message);
             const value = (label: string): string => new RegExp(`${label}\\s*:\\s*(\\d+)`).exec(totals)?.[1] ?? '?';
             process.stdout.write(`  (media streams at the end: ${value('Kernel-only media streams')} kernel-only, ` +
               `${value('Mixed kernel/userspace media streams')} mixed (RTP in the kernel), ${value('Userspace-only media streams')} userspace-only)\n`);
