@@ -114,6 +114,8 @@ interface Handoff {
   listedP99Ms: number;
   listedMaxMs: number;
   loadAverage: string;
+  /** Every call's figure, in order (ms). */
+  samples: { userspaceMs: number[]; listedMs: number[]; userspaceDatagrams: number[]; startSkewMs: number[] };
 }
 
 const percentile = (xs: number[], q: number): number => {
@@ -156,16 +158,19 @@ function outer(): void {
 // Inner process (in the relay's namespace).
 
 let nextTable = 0;
+/** What the inner process has running, stopped by PID when it is interrupted. */
+const liveRelays = new Set<RelayProcess>();
+const liveWorkers = new Set<Worker>();
 const cookieRun = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 let callSeq = 0;
 
-async function launch(relay: Relay, logDir: string, label: string): Promise<RelayProcess> {
-  const kind: RelayKind = relay === 'rtpengine' ? 'rtpengine' : 'ngrelay';
-  const table = relay === 'kernel' ? nextTable++ : -1;
+async function launch(which: Relay, logDir: string, label: string): Promise<RelayProcess> {
+  const kind: RelayKind = which === 'rtpengine' ? 'rtpengine' : 'ngrelay';
+  const table = which === 'kernel' ? nextTable++ : -1;
   if (table > 255) throw new Error('ran out of table numbers (at most 255)');
   const extraArgs = ['--endpoint-learning=immediate', '--delete-delay=0'];
   if (kind === 'ngrelay') extraArgs.push(`--table=${table}`);
-  return RelayProcess.launch({
+  const relay = await RelayProcess.launch({
     kind,
     ngPort: await freePort(),
     cliPort: await freePort(),
@@ -175,6 +180,13 @@ async function launch(relay: Relay, logDir: string, label: string): Promise<Rela
     extraArgs,
     logFile: logPath(logDir, label),
   });
+  liveRelays.add(relay);
+  return relay;
+}
+
+async function stopRelay(relay: RelayProcess): Promise<void> {
+  await relay.stop();
+  liveRelays.delete(relay);
 }
 
 interface Pair {
@@ -185,7 +197,15 @@ interface Pair {
 async function startPair(lab: BenchLab): Promise<Pair> {
   // Bound to any address: each packet leaves from the address of the link it takes.
   const [caller, callee] = await Promise.all([startWorkers(1, { netns: lab.a, bind: '0.0.0.0' }), startWorkers(1, { netns: lab.b, bind: '0.0.0.0' })]);
+  liveWorkers.add(caller[0]!);
+  liveWorkers.add(callee[0]!);
   return { caller: caller[0]!, callee: callee[0]! };
+}
+
+function stopPair(pair: Pair): void {
+  stopWorkers([pair.caller, pair.callee]);
+  liveWorkers.delete(pair.caller);
+  liveWorkers.delete(pair.callee);
 }
 
 async function setUpCalls(relay: RelayProcess, pair: Pair, topology: Topology, calls: number): Promise<{ ids: string[]; ports: CallPorts[] }> {
@@ -284,7 +304,7 @@ async function measure(lab: BenchLab, relay: RelayProcess | null, relayKind: Rel
       loadAverage: load,
     };
   } finally {
-    stopWorkers([pair.caller, pair.callee]);
+    stopPair(pair);
   }
 }
 
@@ -311,6 +331,8 @@ async function handoff(lab: BenchLab, relay: RelayProcess, topology: Topology, c
       probe(pair.callee, { host: ports[i]!.calleeTo.address, port: ports[i]!.calleeTo.port, startAtMono, count, intervalMs: interval }),
     ]);
     const viaUserspace: number[] = [];
+    const datagrams: number[] = [];
+    const skew: number[] = [];
     let notHandedOff = 0;
     for (let i = 0; i < calls; i++) {
       const u0 = udpInDatagrams();
@@ -326,6 +348,8 @@ async function handoff(lab: BenchLab, relay: RelayProcess, topology: Topology, c
       const n = u1 - u0;
       const sent = [...a, ...b].sort((x, y) => x - y);
       const confirmed = Math.max(a[0]!, b[0]!);
+      datagrams.push(n);
+      skew.push(Math.round((b[0]! - a[0]!) * 100) / 100);
       if (n >= sent.length) notHandedOff++;
       else viaUserspace.push(Math.max(0, sent[n]! - confirmed));
     }
@@ -354,9 +378,11 @@ async function handoff(lab: BenchLab, relay: RelayProcess, topology: Topology, c
       listedP99Ms: percentile(listed, 0.99),
       listedMaxMs: Math.max(...listed),
       loadAverage: load,
+      samples: { userspaceMs: viaUserspace.map((x) => Math.round(x * 100) / 100), listedMs: listed.map((x) => Math.round(x * 100) / 100),
+        userspaceDatagrams: datagrams, startSkewMs: skew },
     };
   } finally {
-    stopWorkers([pair.caller, pair.callee]);
+    stopPair(pair);
   }
 }
 
@@ -405,6 +431,12 @@ function verdicts(results: Result[], handoffs: Handoff[]): string[] {
 
 async function inner(prefix: string): Promise<void> {
   const lab = BenchLab.attach(prefix);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      stopWorkers([...liveWorkers]);
+      void Promise.all([...liveRelays].map((r) => r.stop())).finally(() => process.exit(1));
+    });
+  }
   nextTable = num(opt.table);
   const logDir = mkdtempSync(join(os.tmpdir(), 'kernel-bench-'));
   const callCounts = opt.calls.split(',').filter((s) => s !== '').map(num);
@@ -430,7 +462,7 @@ async function inner(prefix: string): Promise<void> {
         handoffs.push(h);
         process.stdout.write(`${handoffTable([h]).split('\n')[2]}\n`);
       } finally {
-        await relay.stop();
+        await stopRelay(relay);
       }
     }
   }
@@ -454,7 +486,7 @@ async function inner(prefix: string): Promise<void> {
           }
           show(r);
         } finally {
-          await relay.stop();
+          await stopRelay(relay);
         }
       }
     }
