@@ -4,7 +4,7 @@ import { Lifecycle } from './call/Lifecycle.js';
 import { runCliLine } from './cli/CliCommands.js';
 import { CliServer } from './cli/CliServer.js';
 import { currentParams } from './cli/paramsText.js';
-import type { ClusterControl } from './cli/ClusterControl.js';
+import type { ClusterControl } from './store/ClusterControl.js';
 import type { Config } from './config/Config.js';
 import { ConfigError, loadConfig } from './config/options.js';
 import { coreLevel, flushLogs, initLogging, isJournal, moduleLogger, setLogLevel, setSubsystemLevel } from './log.js';

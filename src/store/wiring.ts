@@ -1,6 +1,6 @@
 import type { Call } from '../call/Call.js';
 import type { CallRegistry } from '../call/CallRegistry.js';
-import type { ClusterControl } from '../cli/ClusterControl.js';
+import type { ClusterControl } from './ClusterControl.js';
 import { describeRedis, type RedisSpec } from '../config/RedisSpec.js';
 import { moduleLogger } from '../log.js';
 import type { Config } from '../config/Config.js';
