@@ -31,9 +31,6 @@ export interface PacketTap {
   packet(data: Buffer, srcAddress: string, srcPort: number, dstAddress: string, dstPort: number): void;
 }
 
-/** No free RTP/RTCP port pair on a local address. */
-export class PortsExhaustedError extends Error {}
-
 /** An endpoint: address and port. */
 export interface Endpoint {
   address: string;
