@@ -28,7 +28,8 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
     const reply = req.has('fast') ? {} : callReport(call);
     // With a tag, only that branch goes (and any party left with no partner), as rtpengine
     // does; the whole call goes when fewer than two parties would be left.
-    const tagged = fromTag ? call.findByTag(toTag ?? fromTag) : undefined;
+    // Only own calls with more parties than one dialogue (a fork, a re-tagged re-INVITE) have branches.
+    const tagged = fromTag && !call.foreign && call.parties().length > 2 ? call.findByTag(toTag ?? fromTag) : undefined;
     const branch = tagged && !call.deleted ? call.branchRemoval(tagged) : null;
     if (branch) {
       call.removeParties(branch);
