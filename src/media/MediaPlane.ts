@@ -34,6 +34,23 @@ export interface PacketTap {
 /** No free RTP/RTCP port pair on a local address. */
 export class PortsExhaustedError extends Error {}
 
+/** SDES or DTLS-exported master key of one direction (structured-clonable: it crosses to media workers). */
+export interface SrtpKeying {
+  /** RFC 4568 suite name, e.g. AES_CM_128_HMAC_SHA1_80. */
+  suite: string;
+  key: Uint8Array;
+  salt: Uint8Array;
+}
+
+/**
+ * What a leg does to packets besides relaying them: `recv` verifies and decrypts what its
+ * party sends, `send` encrypts what goes to its party; null = plain on that side.
+ */
+export interface LegCrypto {
+  recv: SrtpKeying | null;
+  send: SrtpKeying | null;
+}
+
 /** An endpoint: address and port. */
 export interface Endpoint {
   address: string;
@@ -71,6 +88,11 @@ export interface MediaLeg {
   setPolicy(policy: LegPolicy): void;
   setObserver(observer: LegObserver | null): void;
   setTap(tap: PacketTap | null): void;
+  /**
+   * SRTP on this leg (null: plain both ways). The same keys again keep the running state
+   * (ROC, replay window); new keys (re-keying) start afresh. A leg with crypto stays in userspace.
+   */
+  setCrypto(crypto: LegCrypto | null): void;
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
   /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */

@@ -1,6 +1,7 @@
 import type dgram from 'node:dgram';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
-import type { Endpoint, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import { cryptoIdentity, SrtpTransform } from '../transforms/SrtpTransform.js';
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC, ownCounters } from '../LegCounters.js';
 import type { OffloadableLeg, OffloadedCounts } from '../Offload.js';
 
@@ -38,11 +39,15 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   forward: RelayLeg | null = null;
   rtcpForward: RelayLeg | null = null;
   tap: PacketTap | null = null;
+  /** SRTP of this leg's party: decrypts what arrives, encrypts what leaves here. */
+  srtp: SrtpTransform | null = null;
   private observer: LegObserver | null = null;
   /** What a faster path relayed for this leg (kernel fast path). */
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
   offloaded = false;
   private heuristicRank = -1;
+  /** SRTP errors of transforms replaced by re-keying. */
+  private oldSrtpErrors = 0;
   private closed = false;
 
   constructor(
@@ -103,6 +108,17 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   get tapped(): boolean {
     return this.tap !== null;
   }
+  get transformed(): boolean {
+    return this.srtp !== null;
+  }
+  /** SRTP errors (auth, replay, malformed) of this leg's sessions; already counted in `errors`. */
+  get srtpErrors(): number {
+    const t = this.srtp;
+    if (t === null) return this.oldSrtpErrors;
+    let n = this.oldSrtpErrors;
+    for (const s of [t.recv, t.send]) if (s) n += s.errors.auth + s.errors.replay + s.errors.malformed;
+    return n;
+  }
   /** Relaying stopped (deleted call) or closed. */
   get isStopped(): boolean {
     return this.stopped || this.closed;
@@ -119,6 +135,14 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
 
   setTap(tap: PacketTap | null): void {
     this.tap = tap;
+    this.changed();
+  }
+
+  setCrypto(crypto: LegCrypto | null): void {
+    const id = cryptoIdentity(crypto);
+    if (id === (this.srtp?.identity ?? '')) return;
+    this.oldSrtpErrors = this.srtpErrors;
+    this.srtp = crypto === null || (crypto.recv === null && crypto.send === null) ? null : new SrtpTransform(crypto, id);
     this.changed();
   }
 
@@ -207,13 +231,31 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     }
     const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
     if (out === null || out.remotePortNo === 0 || out.closed) return;
+    const control = rtcp || this.rtcpPort;
+    if (this.srtp !== null) {
+      const plain = this.srtp.receive(msg, control);
+      if (plain === null) {
+        this.sendError();
+        return;
+      }
+      msg = plain;
+    }
+    const plain = msg;
+    if (out.srtp !== null) {
+      const wire = out.srtp.protect(msg, control);
+      if (wire === null) {
+        out.sendError();
+        return;
+      }
+      msg = wire;
+    }
     if (out.socket.getSendQueueCount() >= MAX_SEND_QUEUE) {
       out.sendError();
       return;
     }
     // Without a callback Node drops send errors silently; this one is allocated once per leg.
     out.socket.send(msg, out.remotePortNo, out.remoteAddr, out.onSent);
-    if (this.tap !== null) this.tap.packet(msg, out.localAddress, out.localPort, out.remoteAddr, out.remotePortNo);
+    if (this.tap !== null) this.tap.packet(plain, out.localAddress, out.localPort, out.remoteAddr, out.remotePortNo);
   };
 
   private readonly onSent = (err: Error | null): void => {

@@ -94,6 +94,8 @@ async function handle(m: ToWorker): Promise<void> {
       return leg(m.id)?.watchActivity(m.on);
     case 'tap':
       return leg(m.id)?.setTap(m.on ? tapFor(m.id) : null);
+    case 'crypto':
+      return leg(m.id)?.setCrypto(m.crypto);
     case 'stop':
       return leg(m.id)?.stop();
     case 'close': {

@@ -1,4 +1,4 @@
-import type { Endpoint, LegPolicy } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegPolicy } from '../MediaPlane.js';
 
 /**
  * Messages between the control thread and a media worker. Legs are numbered by the control
@@ -21,6 +21,7 @@ export type ToWorker =
   | { op: 'restore'; id: number; sdp: Endpoint | null; endpoint: (Endpoint & { confirmed: boolean }) | null }
   | { op: 'watch'; id: number; on: boolean }
   | { op: 'tap'; id: number; on: boolean }
+  | { op: 'crypto'; id: number; crypto: LegCrypto | null }
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
   | { op: 'sync'; req: number };
