@@ -8,7 +8,9 @@ import { rewriteSdp, type MediaRewrite } from '../sdp/rewrite.js';
 import type { Call } from './Call.js';
 import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
-import { allocateStreams, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { allocateStreams, applyCrypto, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { formatCrypto, isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
+import { answerCrypto, foldSuite, keying, offerCrypto, passThrough, type SdesOptions } from './SdesNegotiation.js';
 import type { Monologue } from './Monologue.js';
 
 export type ExchangeKind = 'offer' | 'answer';
@@ -95,6 +97,7 @@ export async function exchangeSdp(
   if (!receiverLocal) throw new NgError(`Unknown logical interface '${receiver.interfaceName}'`);
 
   const transport = transportProtocol(req);
+  const sdes = sdesOptions(req);
   const rewrites: (MediaRewrite | null)[] = [];
   for (let i = 0; i < sd.medias.length; i++) {
     const md = sd.medias[i]!;
@@ -140,8 +143,11 @@ export async function exchangeSdp(
     }
     const local = rm.rtp!.local;
     // `accept` (answer) hands the offerer back the transport it offered.
-    const protocol = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
+    let protocol = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
+    // An answer goes back in the offerer's profile when the relay bridged plain and SRTP.
+    if (kind === 'answer' && protocol === undefined && isSrtpProtocol(md.protocol) !== isSrtpProtocol(rm.protocol)) protocol = rm.protocol;
     if (protocol) rm.protocol = protocol;
+    const crypto = negotiateSdes(kind, sm, rm, md.protocol, protocol ?? md.protocol, parseCrypto(md), sdes);
     rewrites.push({
       protocol,
       address: local.advertised,
@@ -149,6 +155,7 @@ export async function exchangeSdp(
       rtpPort: rm.rtp!.localPort,
       rtcpPort: kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort,
       rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
+      crypto,
     });
   }
   sender.sdpSeen = true;
@@ -161,6 +168,8 @@ export async function exchangeSdp(
   for (const m of sender.medias) setPartyEndpoints(m, now);
   for (const m of receiver.medias) setPartyEndpoints(m, now);
   linkParties(sender, receiver);
+  applyCrypto(sender);
+  applyCrypto(receiver);
 
   const replace = req.option('replace');
   return rewriteSdp(sd, {
@@ -175,12 +184,62 @@ export async function exchangeSdp(
   });
 }
 
-/** `transport protocol`: plain RTP profiles only, since ngrelay does no SRTP or DTLS. */
-function transportProtocol(req: NgRequest): 'RTP/AVP' | 'RTP/AVPF' | 'accept' | undefined {
+const TRANSPORTS = new Set(['RTP/AVP', 'RTP/AVPF', 'RTP/SAVP', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'accept']);
+
+/** `transport protocol`: the RTP profiles rtpengine converts between, or `accept`. */
+function transportProtocol(req: NgRequest): string | undefined {
   const v = req.str('transport-protocol');
   if (v === undefined || v === '') return undefined;
-  if (v === 'RTP/AVP' || v === 'RTP/AVPF' || v === 'accept') return v;
+  if (TRANSPORTS.has(v)) return v;
   throw new NgError(`Unsupported transport protocol '${v}'`);
+}
+
+/** `SDES: [off, no-<suite>, only-<suite>]` or the same as `SDES-...` flags. */
+function sdesOptions(req: NgRequest): SdesOptions {
+  const o = req.option('SDES');
+  const no = new Set<string>();
+  const only = new Set<string>();
+  for (const v of o) {
+    if (v.startsWith('no-')) no.add(foldSuite(v.slice(3)));
+    else if (v.startsWith('only-')) only.add(foldSuite(v.slice(5)));
+  }
+  return { off: o.has('off'), no, only };
+}
+
+/**
+ * SDES for one media section: at an offer, the crypto lines the receiver is offered; at an
+ * answer, the line the offerer gets back and the keys of both sides' legs. Returns the
+ * `a=crypto` lines to write (none when the receiver's side is plain).
+ */
+function negotiateSdes(kind: ExchangeKind, sm: Media, rm: Media, inProtocol: string, outProtocol: string, lines: ReturnType<typeof parseCrypto>, opt: SdesOptions): string[] {
+  sm.sdes = isSrtpProtocol(inProtocol) ? lines : [];
+  if (kind === 'offer') {
+    sm.sdesOptions = opt;
+    rm.ourSdes = isSrtpProtocol(outProtocol) ? offerCrypto(sm.sdes, rm.ourSdes, opt) : [];
+    return rm.ourSdes.map(formatCrypto);
+  }
+  // sm answered what rm offered. The answerer's line names one of the lines offered to it.
+  const their = sm.sdes[0];
+  const ours = their ? sm.ourSdes.find((c) => c.tag === their.tag && c.suite === their.suite) : undefined;
+  const taken = their && ours ? their : null;
+  const answererCrypto = taken && ours ? { recv: keying(taken), send: keying(ours) } : null;
+  let offererCrypto = null;
+  const previous = rm.ourSdes;
+  rm.ourSdes = [];
+  if (isSrtpProtocol(outProtocol) && rm.sdes.length > 0) {
+    const line = answerCrypto(rm.sdes, taken, previous, rm.sdesOptions);
+    const theirs = line ? rm.sdes.find((c) => c.tag === line.tag) : undefined;
+    if (line && theirs) {
+      rm.ourSdes = [line];
+      offererCrypto = { recv: keying(theirs), send: keying(line) };
+    }
+  }
+  if (answererCrypto && offererCrypto) [sm.crypto, rm.crypto] = passThrough(answererCrypto, offererCrypto);
+  else {
+    sm.crypto = answererCrypto;
+    rm.crypto = offererCrypto;
+  }
+  return rm.ourSdes.map(formatCrypto);
 }
 
 function familyOf(req: NgRequest): 4 | 6 | undefined {

@@ -10,6 +10,8 @@ export interface MediaRewrite {
   rtcpMux: boolean;
   /** A different transport on the m= line (`transport protocol`), else the sender's stays. */
   protocol?: string;
+  /** The relay's own `a=crypto` lines (the sender's are dropped); undefined leaves the sender's. */
+  crypto?: string[];
 }
 
 export interface RewriteOptions {
@@ -46,6 +48,7 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     if (line.startsWith('c=')) lines.push(`c=IN ${ipv(r.family)} ${r.address}`);
     else if (!line.startsWith('a=')) lines.push(line);
     else if (opt.removeIce && isIceAttribute(line)) continue;
+    else if (r.crypto !== undefined && attributeName(line) === 'crypto') continue;
     else {
       const name = attributeName(line) ?? '';
       if (GENERATED.has(name)) byName.set(name, [...(byName.get(name) ?? []), line]);
@@ -68,6 +71,7 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     lines.push(opt.rtcpAttribute === 'full' ? `a=rtcp:${r.rtcpPort} IN ${ipv(r.family)} ${r.address}` : `a=rtcp:${r.rtcpPort}`);
   }
   if (r.rtcpMux) lines.push('a=rtcp-mux');
+  if (r.crypto) lines.push(...r.crypto);
   lines.push(...get('ptime'));
   return lines;
 }
