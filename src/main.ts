@@ -1,7 +1,9 @@
-import { writeFileSync, unlinkSync } from 'node:fs';
+import { removePidfile, writePidfile } from './pidfile.js';
 import { CallRegistry } from './call/CallRegistry.js';
 import { Lifecycle } from './call/Lifecycle.js';
+import { runCliLine } from './cli/CliCommands.js';
 import { CliServer } from './cli/CliServer.js';
+import { currentParams } from './cli/paramsText.js';
 import type { ClusterControl } from './cli/ClusterControl.js';
 import type { Config } from './config/Config.js';
 import { ConfigError, loadConfig } from './config/options.js';
@@ -169,7 +171,8 @@ export async function main(argv: string[]): Promise<void> {
     : null;
   const handler: NgHandler = (req) => dispatch(services, req);
   const ng = new NgServer(metrics ? metrics.ng.observe(handler) : handler);
-  const cli = new CliServer({ services, cluster });
+  const cliContext = { services, cluster, start: currentParams(services) };
+  const cli = new CliServer((line) => runCliLine(cliContext, line));
   const http = metrics ? new MetricsServer(metrics) : null;
   try {
     await ng.listen(config.listenNg);
@@ -180,7 +183,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   lifecycle.start();
-  if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
+  writePidfile(config.pidfile);
   log.info({ interfaces: config.interfaces.map((i) => `${i.name}/${i.address}`), nodeId: config.nodeId }, 'Startup complete');
 
   process.on('SIGUSR1', () => setLogLevel(Math.max(0, coreLevel() - 1)));
@@ -196,13 +199,7 @@ export async function main(argv: string[]): Promise<void> {
     await redis?.close();
     for (const c of registry.all()) c.close();
     await media.close();
-    if (config.pidfile) {
-      try {
-        unlinkSync(config.pidfile);
-      } catch {
-        /* gone already */
-      }
-    }
+    removePidfile(config.pidfile);
     flushLogs();
     process.exit(0);
   };

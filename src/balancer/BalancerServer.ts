@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { listenUdp } from '../ng/listenUdp.js';
 import type { ListenAddress } from '../config/Endpoint.js';
 import { moduleLogger } from '../log.js';
 import { decodeRequest, encodeReply, splitCookie, type NgEncoding } from '../ng/codec.js';
@@ -22,14 +23,7 @@ export class BalancerServer {
   constructor(private readonly cluster: Cluster) {}
 
   async listen(addr: ListenAddress): Promise<void> {
-    const socket = dgram.createSocket({ type: addr.host.includes(':') ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(addr.port, addr.host, () => {
-        socket.removeListener('error', reject);
-        resolve();
-      });
-    });
+    const socket = await listenUdp(addr);
     socket.on('error', (err) => log.error({ err: err.message }, 'NG socket error'));
     socket.on('message', (msg, rinfo) => this.onPacket(msg, rinfo));
     this.socket = socket;

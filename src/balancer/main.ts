@@ -1,6 +1,7 @@
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { removePidfile, writePidfile } from '../pidfile.js';
 import { flushLogs, initLogging, isJournal, moduleLogger, setLogLevel } from '../log.js';
-import { AdminCli } from './AdminCli.js';
+import { CliServer } from '../cli/CliServer.js';
+import { runAdminLine } from './AdminCommands.js';
 import type { BalancerConfig } from './BalancerConfig.js';
 import { BalancerServer } from './BalancerServer.js';
 import { Cluster } from './Cluster.js';
@@ -32,7 +33,16 @@ export async function balancerMain(argv: string[]): Promise<void> {
   );
   const servers = clusters.map((c) => new BalancerServer(c));
   const file = config.configFile;
-  const cli = new AdminCli({ clusters, save: file === null ? null : () => saveClusters(file, clusters.map((c) => c.spec)) });
+  const admin = { clusters, save: file === null ? null : () => saveClusters(file, clusters.map((c) => c.spec)) };
+  // rtp_cluster's wording for a command that failed.
+  const runAdmin = (line: string): string => {
+    try {
+      return runAdminLine(admin, line);
+    } catch (e) {
+      return `ERROR: ${(e as Error).message}\n`;
+    }
+  };
+  const cli = new CliServer(runAdmin, { maxLine: 4096, maxConnections: 16 });
   try {
     // The map is rebuilt from the members before the first proxy request is taken.
     await Promise.all(clusters.map((c) => c.start()));
@@ -43,7 +53,7 @@ export async function balancerMain(argv: string[]): Promise<void> {
     flushLogs();
     process.exit(1);
   }
-  if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
+  writePidfile(config.pidfile);
   log.info({ clusters: clusters.map((c) => c.name), calls: clusters.reduce((a, c) => a + c.calls, 0) }, 'Startup complete');
 
   let level = config.logLevel;
@@ -55,13 +65,7 @@ export async function balancerMain(argv: string[]): Promise<void> {
     cli.close();
     for (const c of clusters) c.close();
     shared?.close();
-    if (config.pidfile) {
-      try {
-        unlinkSync(config.pidfile);
-      } catch {
-        /* gone already */
-      }
-    }
+    removePidfile(config.pidfile);
     flushLogs();
     process.exit(0);
   };

@@ -203,18 +203,21 @@ function set(ctx: CliContext, args: string[]): string {
   }
 }
 
-function terminate(ctx: CliContext, args: string[]): string {
+/** Ends calls; answers once their media has stopped and their ports are free. */
+async function terminate(ctx: CliContext, args: string[]): Promise<string> {
   const s = ctx.services;
   const which = args.join(' ');
   if (!which) return MORE;
   const filter = SESSION_FILTERS.get(which);
   if (filter) {
     for (const c of s.registry.all().filter(filter)) s.registry.destroy(c, 'terminated');
+    await s.media.settled();
     return TERMINATE_TEXTS.get(which)!;
   }
   const call = s.registry.get(which);
   if (!call) return `\nCall Id not found (${which}).\n\n`;
   s.registry.destroy(call, 'terminated');
+  await s.media.settled();
   return `\nCall Id (${which}) successfully terminated by operator.\n\n`;
 }
 

@@ -2,32 +2,35 @@ import net from 'node:net';
 import type { ListenAddress } from '../config/Endpoint.js';
 import { moduleLogger } from '../log.js';
 import { wireText } from '../ng/wireText.js';
-import { runCliLine, type CliContext } from './CliCommands.js';
-import { currentParams } from './paramsText.js';
 
 const log = moduleLogger('cli');
-/** rtpengine takes long lines (call-ids); this bounds what one connection may make us hold. */
-const MAX_LINE = 64 * 1024;
 const IDLE_MS = 5000;
 /** How long a client may take to read the answer and close. */
 const LINGER_MS = 2000;
 const discard = (): void => undefined;
-/** Concurrent CLI connections; more are refused by the listener until some close. */
-const MAX_CONNECTIONS = 64;
 
-/** rtpengine's CLI transport: one line in over TCP, the answer, then close. */
+export interface LineServerLimits {
+  /** Bytes of one line; rtpengine takes long lines (call-ids), this bounds what a connection may make us hold. */
+  maxLine: number;
+  /** Concurrent connections; more are closed by the listener until some close. */
+  maxConnections: number;
+}
+
+/** Answers one CLI line; a thrown error becomes `Error: ...`. */
+export type LineRunner = (line: string) => Promise<string> | string;
+
+/** rtpengine's CLI transport: one line in over TCP, the answer, then close (the relay's and the balancer's). */
 export class CliServer {
   private server: net.Server | null = null;
 
-  private readonly ctx: CliContext;
-
-  constructor(ctx: CliContext) {
-    this.ctx = { ...ctx, start: ctx.start ?? currentParams(ctx.services) };
-  }
+  constructor(
+    private readonly run: LineRunner,
+    private readonly limits: LineServerLimits = { maxLine: 64 * 1024, maxConnections: 64 },
+  ) {}
 
   async listen(addr: ListenAddress): Promise<void> {
     const server = net.createServer((sock) => this.onConnection(sock));
-    server.maxConnections = MAX_CONNECTIONS;
+    server.maxConnections = this.limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(addr.port, addr.host, () => {
@@ -55,7 +58,8 @@ export class CliServer {
       sock.on('data', discard);
       const text = wireText(line).replace(/\r$/, '');
       log.debug({ line: text.slice(0, 200) }, 'CLI command');
-      runCliLine(this.ctx, text)
+      Promise.resolve()
+        .then(() => this.run(text))
         .catch((e: Error) => `Error: ${e.message}\n`)
         // Closing at once would reset the connection over unread input and lose the answer on
         // the client's side: the client gets a moment to read it and close, then it is cut.
@@ -72,7 +76,7 @@ export class CliServer {
         return;
       }
       size += chunk.length;
-      if (size > MAX_LINE) {
+      if (size > this.limits.maxLine) {
         log.warn({ from: sock.remoteAddress, bytes: size }, 'CLI line too long, connection dropped');
         sock.destroy();
         return;

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { listenUdp } from './listenUdp.js';
 import type { ListenAddress } from '../config/Endpoint.js';
 import { moduleLogger } from '../log.js';
 import { decodeRequest, encodeReply, splitCookie, type NgEncoding } from './codec.js';
@@ -21,14 +22,7 @@ export class NgServer {
   constructor(private readonly handler: NgHandler) {}
 
   async listen(addr: ListenAddress): Promise<void> {
-    const socket = dgram.createSocket({ type: addr.host.includes(':') ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(addr.port, addr.host, () => {
-        socket.removeListener('error', reject);
-        resolve();
-      });
-    });
+    const socket = await listenUdp(addr);
     socket.on('error', (err) => log.error({ err: err.message }, 'NG socket error'));
     socket.on('message', (msg, rinfo) => this.onPacket(msg, rinfo));
     this.socket = socket;

@@ -28,7 +28,8 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
     const reply = req.has('fast') ? {} : callReport(call);
     const delay = req.int('delete-delay') ?? s.limits.deleteDelay;
     s.registry.markDeleted(call, delay * 1000);
-    await s.hooks.flushed(call);
+    // The reply goes once media has stopped (and with no delay, the ports are free again).
+    await Promise.all([s.hooks.flushed(call), s.media.settled()]);
     return reply;
   });
 }
