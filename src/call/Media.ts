@@ -2,6 +2,7 @@ import type { LegCrypto } from '../media/MediaPlane.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 import { DEFAULT_SDES, type SdesOptions } from './SdesNegotiation.js';
+import { newWebrtcState, type WebrtcState } from './WebrtcNegotiation.js';
 import type { Stream } from './Stream.js';
 
 /** One m= line of a party: what it negotiated and the streams the relay holds for it. */
@@ -33,6 +34,8 @@ export class Media {
   sdesOptions: SdesOptions = DEFAULT_SDES;
   /** SRTP of the legs facing this party (decided at the answer); null: plain or passed through. */
   crypto: LegCrypto | null = null;
+  /** DTLS and ICE towards this party. */
+  readonly webrtc: WebrtcState = newWebrtcState();
 
   constructor(readonly index: number) {}
 

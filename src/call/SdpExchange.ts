@@ -10,6 +10,10 @@ import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
 import { allocateStreams, applyCrypto, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
 import { formatCrypto, isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
+import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
+import { mid, parseDtls, parseIce } from '../sdp/webrtc.js';
+import type { MediaDescription } from '../sdp/SessionDescription.js';
+import { answerWebrtc, offerWebrtc, type WebrtcOptions } from './WebrtcNegotiation.js';
 import { answerCrypto, foldSuite, keying, offerCrypto, passThrough, type SdesOptions } from './SdesNegotiation.js';
 import type { Monologue } from './Monologue.js';
 
@@ -98,6 +102,8 @@ export async function exchangeSdp(
 
   const transport = transportProtocol(req);
   const sdes = sdesOptions(req);
+  const web = webrtcOptions(req);
+  let iceLite = false;
   const rewrites: (MediaRewrite | null)[] = [];
   for (let i = 0; i < sd.medias.length; i++) {
     const md = sd.medias[i]!;
@@ -147,15 +153,30 @@ export async function exchangeSdp(
     // An answer goes back in the offerer's profile when the relay bridged plain and SRTP.
     if (kind === 'answer' && protocol === undefined && isSrtpProtocol(md.protocol) !== isSrtpProtocol(rm.protocol)) protocol = rm.protocol;
     if (protocol) rm.protocol = protocol;
-    const crypto = negotiateSdes(kind, sm, rm, md.protocol, protocol ?? md.protocol, parseCrypto(md), sdes);
+    const outProtocol = protocol ?? md.protocol;
+    const muxedOut = kind === 'answer' ? rm.muxed : downstreamMux;
+    const offererDtls = kind === 'answer' && rm.webrtc.dtlsPeer !== null && isSrtpProtocol(outProtocol) && web.dtls !== 'off' && dtlsIdentity() !== null;
+    const sdesLines = parseCrypto(md);
+    let crypto = negotiateSdes(kind, sm, rm, md.protocol, outProtocol, sdesLines, sdes, offererDtls);
+    const dtlsIn = parseDtls(sd, md);
+    const iceIn = parseIce(sd, md);
+    const lines = kind === 'offer'
+      ? offerWebrtc(sm, rm, md.protocol, outProtocol, dtlsIn, iceIn, trickleOf(sd, md), mid(md), web, false)
+      : answerWebrtc(sm, rm, outProtocol, dtlsIn, iceIn, isSrtpProtocol(md.protocol) && sdesLines.length > 0, web, muxedOut);
+    if (lines.dtlsChosen) crypto = [];
+    if (lines.iceLite) iceLite = true;
+    const terminates = isSrtpProtocol(md.protocol) || isSrtpProtocol(outProtocol);
     rewrites.push({
       protocol,
       address: local.advertised,
       family: local.family,
       rtpPort: rm.rtp!.localPort,
       rtcpPort: kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort,
-      rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
+      rtcpMux: muxedOut,
       crypto,
+      dtls: terminates ? lines.dtls : undefined,
+      ice: lines.ice,
+      mid: kind === 'answer' ? rm.webrtc.mid : undefined,
     });
   }
   sender.sdpSeen = true;
@@ -176,8 +197,9 @@ export async function exchangeSdp(
     address: receiverLocal.advertised,
     family: receiverLocal.family,
     replaceOrigin: replace.has('origin'),
-    // ICE=remove or not: ngrelay does not terminate ICE, so candidates always go.
+    // The sender's ICE never passes: the relay is the ICE agent (lite) towards each side.
     removeIce: true,
+    iceLite,
     rtcpAttribute: req.has('no-rtcp-attribute') ? 'none' : req.has('full-rtcp-attribute') ? 'full' : 'short',
     originalSendrecv: req.has('original-sendrecv'),
     medias: rewrites,
@@ -192,6 +214,23 @@ function transportProtocol(req: NgRequest): string | undefined {
   if (v === undefined || v === '') return undefined;
   if (TRANSPORTS.has(v)) return v;
   throw new NgError(`Unsupported transport protocol '${v}'`);
+}
+
+/** `DTLS`, `DTLS-reverse` and `ICE` keys. */
+function webrtcOptions(req: NgRequest): WebrtcOptions {
+  const d = req.str('DTLS')?.toLowerCase();
+  const r = req.str('DTLS-reverse')?.toLowerCase();
+  const i = req.str('ICE')?.toLowerCase();
+  return {
+    dtls: d === 'off' || d === 'no' || d === 'disable' || req.has('DTLS-off') ? 'off' : d === 'passive' || d === 'active' ? d : undefined,
+    dtlsReverse: r === 'passive' || r === 'active' ? r : undefined,
+    ice: i === 'remove' || i === 'force' || i === 'force-relay' || i === 'default' ? i : req.has('ICE-remove') ? 'remove' : req.has('ICE-force') ? 'force' : undefined,
+  };
+}
+
+/** `a=ice-options:` with `trickle`, in the media section or the session. */
+function trickleOf(sd: SessionDescription, m: MediaDescription): boolean {
+  return [...m.lines, ...sd.sessionLines].some((l) => l.startsWith('a=ice-options:') && /\btrickle\b/.test(l));
 }
 
 /** `SDES: [off, no-<suite>, only-<suite>]` or the same as `SDES-...` flags. */
@@ -211,7 +250,7 @@ function sdesOptions(req: NgRequest): SdesOptions {
  * answer, the line the offerer gets back and the keys of both sides' legs. Returns the
  * `a=crypto` lines to write (none when the receiver's side is plain).
  */
-function negotiateSdes(kind: ExchangeKind, sm: Media, rm: Media, inProtocol: string, outProtocol: string, lines: ReturnType<typeof parseCrypto>, opt: SdesOptions): string[] {
+function negotiateSdes(kind: ExchangeKind, sm: Media, rm: Media, inProtocol: string, outProtocol: string, lines: ReturnType<typeof parseCrypto>, opt: SdesOptions, offererDtls: boolean): string[] {
   sm.sdes = isSrtpProtocol(inProtocol) ? lines : [];
   if (kind === 'offer') {
     sm.sdesOptions = opt;
@@ -226,7 +265,7 @@ function negotiateSdes(kind: ExchangeKind, sm: Media, rm: Media, inProtocol: str
   let offererCrypto = null;
   const previous = rm.ourSdes;
   rm.ourSdes = [];
-  if (isSrtpProtocol(outProtocol) && rm.sdes.length > 0) {
+  if (isSrtpProtocol(outProtocol) && rm.sdes.length > 0 && !offererDtls) {
     const line = answerCrypto(rm.sdes, taken, previous, rm.sdesOptions);
     const theirs = line ? rm.sdes.find((c) => c.tag === line.tag) : undefined;
     if (line && theirs) {

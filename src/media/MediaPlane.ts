@@ -49,6 +49,10 @@ export interface SrtpKeying {
 export interface LegCrypto {
   recv: SrtpKeying | null;
   send: SrtpKeying | null;
+  /** DTLS-SRTP: the keys come from a handshake on this port in this role; `fingerprint` is the peer's from its SDP. */
+  dtls?: { role: 'client' | 'server'; fingerprint: { hash: string; value: string } | null } | null;
+  /** ICE-lite: binding requests for this ufrag are answered (and nominate the endpoint). */
+  ice?: { ufrag: string; pwd: string } | null;
 }
 
 /** An endpoint: address and port. */

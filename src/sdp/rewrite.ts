@@ -1,3 +1,4 @@
+import { isDtlsAttribute } from './webrtc.js';
 import { attributeName, isIceAttribute, STATIC_PAYLOADS, type MediaDescription, type SessionDescription } from './SessionDescription.js';
 
 /** What the relay puts into one m= section of the SDP it passes on. */
@@ -12,6 +13,12 @@ export interface MediaRewrite {
   protocol?: string;
   /** The relay's own `a=crypto` lines (the sender's are dropped); undefined leaves the sender's. */
   crypto?: string[];
+  /** The relay's a=setup/a=fingerprint (the sender's are dropped); undefined leaves the sender's. */
+  dtls?: string[];
+  /** ICE attributes of the relay (ufrag, pwd, candidates). */
+  ice?: string[];
+  /** a=mid to write when the section has none (an answer to an offer that had one). */
+  mid?: string;
 }
 
 export interface RewriteOptions {
@@ -22,6 +29,8 @@ export interface RewriteOptions {
   rtcpAttribute: 'short' | 'full' | 'none';
   /** Flag `original sendrecv`: no a=sendrecv is added where the input had no direction. */
   originalSendrecv?: boolean;
+  /** a=ice-lite at session level (the relay is an ICE-lite agent towards this party). */
+  iceLite?: boolean;
   /** One entry per m= line; null leaves a section alone (rejected, port 0). */
   medias: (MediaRewrite | null)[];
 }
@@ -49,6 +58,7 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     else if (!line.startsWith('a=')) lines.push(line);
     else if (opt.removeIce && isIceAttribute(line)) continue;
     else if (r.crypto !== undefined && attributeName(line) === 'crypto') continue;
+    else if (r.dtls !== undefined && isDtlsAttribute(line)) continue;
     else {
       const name = attributeName(line) ?? '';
       if (GENERATED.has(name)) byName.set(name, [...(byName.get(name) ?? []), line]);
@@ -56,7 +66,8 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     }
   }
   const get = (name: string): string[] => byName.get(name) ?? [];
-  lines.push(...get('mid'), ...kept);
+  const mids = get('mid');
+  lines.push(...(mids.length === 0 && r.mid !== undefined ? [`a=mid:${r.mid}`] : mids), ...kept);
   for (const pt of m.formats) {
     const known = STATIC_PAYLOADS.get(pt);
     const rtpmap = get('rtpmap').find((l) => payloadOf(l) === pt) ?? (known ? `a=rtpmap:${pt} ${known}` : undefined);
@@ -72,6 +83,8 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   }
   if (r.rtcpMux) lines.push('a=rtcp-mux');
   if (r.crypto) lines.push(...r.crypto);
+  if (r.dtls) lines.push(...r.dtls);
+  if (r.ice) lines.push(...r.ice);
   lines.push(...get('ptime'));
   return lines;
 }
@@ -93,10 +106,14 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
       } else out.push(line);
     } else if (opt.removeIce && isIceAttribute(line)) {
       continue;
+    } else if (opt.removeIce && !opt.iceLite && line.startsWith('a=group:')) {
+      // Without ICE towards this party there is no BUNDLE either (rtpengine drops the group).
+      continue;
     } else if (movesDirection && DIRECTIONS.has(attributeName(line) ?? '')) {
       continue;
     } else out.push(line);
   }
+  if (opt.iceLite) out.push('a=ice-lite');
   sd.medias.forEach((m, i) => {
     const r = opt.medias[i];
     if (!r) {

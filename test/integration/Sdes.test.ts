@@ -17,7 +17,15 @@ const savpOffer = sdp('198.51.100.1', 2000, 'RTP/SAVP', [
 ]);
 const plainOffer = sdp('198.51.100.1', 2000, 'RTP/AVP');
 const plainAnswer = sdp('198.51.100.3', 2002, 'RTP/AVP');
+// PCMU only: what the browser offered (codec filtering of answers is not what these cases are about).
+const pcmuAnswer = sdp('198.51.100.3', 2002, 'RTP/AVP').replace(' 0 8', ' 0');
 const savpAnswer = (tag: number, suite: string): string => sdp('198.51.100.3', 2002, 'RTP/SAVP', [`a=crypto:${tag} ${suite} inline:${B_KEY}`]);
+
+const BROWSER = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0', 'a=msid-semantic: WMS',
+  'm=audio 50000 UDP/TLS/RTP/SAVPF 111 0', 'c=IN IP4 127.0.0.1', 'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host generation 0', 'a=ice-ufrag:abcd', 'a=ice-pwd:abcdefghijklmnopqrstuvwx', 'a=ice-options:trickle',
+  'a=fingerprint:sha-256 DA:89:F7:04:38:D9:04:E1:9E:25:1A:43:87:8D:F5:BD:6E:4C:BB:88:12:A6:D5:FA:B1:4A:34:BC:32:C0:05:FE', 'a=setup:actpass', 'a=mid:0',
+  'a=sendrecv', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
 
 const base = { ICE: 'remove', DTLS: 'off', replace: ['origin'] };
 const scenarios: [string, Step[]][] = [
@@ -40,13 +48,27 @@ const scenarios: [string, Step[]][] = [
   ['AVP to SAVP, SDES-off', [
     { command: 'offer', sdp: plainOffer, flags: { ...base, 'transport-protocol': 'RTP/SAVP', flags: ['SDES-off'] } },
   ]],
+  ['AVP to SAVP with DTLS (actpass and our fingerprint)', [
+    { command: 'offer', sdp: plainOffer, flags: { 'transport-protocol': 'RTP/SAVP', ICE: 'remove' } },
+  ]],
+  ['AVP to UDP/TLS/RTP/SAVPF with ICE forced, SDES off', [
+    { command: 'offer', sdp: plainOffer, flags: { 'transport-protocol': 'UDP/TLS/RTP/SAVPF', ICE: 'force', 'rtcp-mux': ['offer'], flags: ['SDES-off'] } },
+  ]],
+  ['browser offer (DTLS, ICE, trickle, mid) to plain and back', [
+    { command: 'offer', sdp: BROWSER, flags: { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'], DTLS: 'off' } },
+    { command: 'answer', sdp: pcmuAnswer, flags: { ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF' } },
+  ]],
+  ['DTLS-reverse passive', [
+    { command: 'offer', sdp: BROWSER, flags: { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'DTLS-reverse': 'passive' } },
+    { command: 'answer', sdp: pcmuAnswer, flags: { ICE: 'remove' } },
+  ]],
   ['AVP to SAVPF with rtcp-mux', [
     { command: 'offer', sdp: plainOffer, flags: { ...base, 'transport-protocol': 'RTP/SAVPF', 'rtcp-mux': ['offer'] } },
   ]],
 ];
 
 // SDES offers and answers as rtpengine 10.5 writes them: the same steps through both daemons.
-describe('SDES SDP against rtpengine 10.5', () => {
+describe('SRTP, DTLS and ICE SDP against rtpengine 10.5', () => {
   let ours: Relay;
   let theirs: Relay;
   beforeAll(async () => {
@@ -61,7 +83,9 @@ describe('SDES SDP against rtpengine 10.5', () => {
       const keys = inputKeys(steps);
       const id = `sdes-${name.replace(/\W+/g, '-')}`;
       const [a, b] = await Promise.all([runSteps(ours, id, steps), runSteps(theirs, id, steps)]);
-      expect(a.map((s) => normaliseSdp(s, keys))).toEqual(b.map((s) => normaliseSdp(s, keys)));
+      // ngrelay is an ICE-lite agent and says so; rtpengine 10.5 runs full ICE where it leaves a=ice-lite out.
+      const lite = (s: string): string => s.replace(/^a=ice-lite\r\n/m, '');
+      expect(a.map((s) => lite(normaliseSdp(s, keys)))).toEqual(b.map((s) => lite(normaliseSdp(s, keys))));
     });
   }
 

@@ -11,9 +11,24 @@ function session(k: SrtpKeying | null): SrtpSession | null {
 
 const keyText = (k: SrtpKeying | null): string => (k === null ? '-' : `${k.suite}:${Buffer.from(k.key).toString('hex')}:${Buffer.from(k.salt).toString('hex')}`);
 
-/** Identity of a leg's keying: the same text keeps the running sessions (their ROC and replay state). */
+/** Identity of a leg's SDES keying: the same text keeps the running sessions (their ROC and replay state). */
+export function sdesIdentity(c: LegCrypto | null): string {
+  return c === null || (c.recv === null && c.send === null) ? '' : `${keyText(c.recv)}|${keyText(c.send)}`;
+}
+
+/** Identity of a leg's DTLS setup: a new role or peer fingerprint means a new handshake. */
+export function dtlsIdentityOf(c: LegCrypto | null): string {
+  const d = c?.dtls;
+  return d ? `${d.role}|${d.fingerprint?.hash ?? ''}|${d.fingerprint?.value ?? ''}` : '';
+}
+
+export function iceIdentity(c: LegCrypto | null): string {
+  return c?.ice ? `${c.ice.ufrag}|${c.ice.pwd}` : '';
+}
+
+/** Identity of everything a leg does to packets. */
 export function cryptoIdentity(c: LegCrypto | null): string {
-  return c === null ? '' : `${keyText(c.recv)}|${keyText(c.send)}`;
+  return `${sdesIdentity(c)}#${dtlsIdentityOf(c)}#${iceIdentity(c)}`;
 }
 
 /**
@@ -27,7 +42,7 @@ export class SrtpTransform {
 
   constructor(
     c: LegCrypto,
-    readonly identity = cryptoIdentity(c),
+    readonly identity = sdesIdentity(c),
   ) {
     this.recv = session(c.recv);
     this.send = session(c.send);
