@@ -111,3 +111,15 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** One CLI command over TCP (rtpengine's `rtpengine-ctl` protocol: a line in, text until close). */
+export function cliCommand(host: string, port: number, line: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((res, rej) => {
+    let out = '';
+    const s = net.connect(port, host, () => s.write(`${line}\n`));
+    s.setTimeout(timeoutMs, () => s.destroy(new Error(`CLI '${line}' on ${host}:${port} timed out`)));
+    s.on('data', (d: Buffer) => (out += d.toString()));
+    s.once('error', rej);
+    s.once('close', () => res(out));
+  });
+}

@@ -5,14 +5,14 @@
  * seconds, against each relay in turn; reports calls/s, NG round-trip p50/p99 and the
  * relay's resident memory at each stage. See docs/performance.md.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import type { NgControl, NgDict } from './NgControl.js';
-import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
+import { cpuModel, loadAverage, peakRssMb, processCpuSeconds, rssMb } from './procCpu.js';
 import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
 
 const { values: opt } = parseArgs({
@@ -118,16 +118,6 @@ function answerRequest(p: CallPlan): NgDict {
 }
 function deleteRequest(p: CallPlan): NgDict {
   return { supports: ['load limit'], 'call-id': p.callId, 'received-from': ['IP4', '127.0.0.1'], 'from-tag': p.fromTag, command: 'delete' };
-}
-
-/** Resident set size of a process in MB, from /proc/PID/status. */
-function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-function peakRssMb(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -8,9 +8,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { LatencyHistogram } from './LatencyHistogram.js';
-import type { NgControl } from './NgControl.js';
+import { NgControl } from './NgControl.js';
 import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
 import type { LoadPlan, WorkerMessage, WorkerReady, WorkerReport } from './protocol.js';
 import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
@@ -34,6 +35,8 @@ const { values: opt } = parseArgs({
     'rtpengine-arg': { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
     direct: { type: 'boolean', default: false },
+    'ng-probe': { type: 'boolean', default: false },
+    'ng-probe-interval': { type: 'string', default: '10' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -48,6 +51,9 @@ if (opt.help) {
   --ngrelay-arg=ARG --rtpengine-arg=ARG   extra relay options (repeatable)
   --port-min --port-max       relay media port range
   --direct                    also run the generator without a relay (its own latency floor and CPU)
+  --ng-probe                  while the media runs, send an NG request every --ng-probe-interval ms
+                              (default 10; ping and query of a call in turn, never waiting for the
+                              previous answer) and report their round trip: p50, p99, max
   --json=FILE                 also write the results as JSON
 `);
   process.exit(0);
@@ -72,6 +78,48 @@ interface Result {
   generatorCpuPercent: number;
   generatorUsPerPacket: number;
   loadAverage: string;
+  /** NG round trips of the concurrent prober (--ng-probe), in µs; failures: no answer within 3 s. */
+  ngProbes?: number;
+  ngProbeFailures?: number;
+  ngP50Us?: number;
+  ngP99Us?: number;
+  ngMaxUs?: number;
+}
+
+interface NgProbe {
+  stop(): Promise<{ probes: number; failures: number; histogram: LatencyHistogram }>;
+}
+
+/**
+ * Sends `ping` and `query` (of one of the calls) in turn every `intervalMs` on its own socket,
+ * each on schedule whether or not the previous one was answered (as a proxy's NG traffic does),
+ * and records each round trip.
+ */
+function startNgProbe(relay: RelayProcess, callId: string, intervalMs: number): NgProbe {
+  const ng = new NgControl(relay.ngHost, relay.ngPort);
+  const histogram = new LatencyHistogram();
+  const inFlight = new Set<Promise<void>>();
+  let probes = 0;
+  let failures = 0;
+  const timer = setInterval(() => {
+    const dict = probes % 2 === 0 ? { command: 'ping' } : { command: 'query', 'call-id': callId, 'from-tag': `${callId}-a` };
+    probes++;
+    const t0 = performance.now();
+    const p = ng.request(dict).then(
+      () => histogram.record((performance.now() - t0) * 1000),
+      () => void failures++,
+    );
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+      ng.close();
+      return { probes, failures, histogram };
+    },
+  };
 }
 
 const num = (s: string): number => {
@@ -178,8 +226,10 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
     await sleepUntil(plan.startAt + warmupMs);
     const load = loadAverage();
     const cpu0 = relay === null ? 0 : processCpuSeconds(relay.pid);
+    const probe = relay !== null && opt['ng-probe'] ? startNgProbe(relay, `bench-${cookieRun}-${calls}-0`, num(opt['ng-probe-interval'])) : null;
     const all = await Promise.all(reports);
     const cpu1 = relay === null ? 0 : processCpuSeconds(relay.pid);
+    const probed = await probe?.stop();
 
     const histogram = new LatencyHistogram();
     let sent = 0;
@@ -217,6 +267,13 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
       generatorCpuPercent: (100 * genCpuUs) / 1000 / wallMs,
       generatorUsPerPacket: sent === 0 ? NaN : genCpuUs / sent,
       loadAverage: load,
+      ...(probed && {
+        ngProbes: probed.probes,
+        ngProbeFailures: probed.failures,
+        ngP50Us: Math.round(probed.histogram.percentile(0.5)),
+        ngP99Us: Math.round(probed.histogram.percentile(0.99)),
+        ngMaxUs: Math.round(probed.histogram.max),
+      }),
     };
   } finally {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
@@ -233,8 +290,12 @@ async function deleteCalls(relay: RelayProcess, calls: number): Promise<void> {
 function table(results: Result[]): string {
   const head = ['relay', 'calls', 'planned pkt/s', 'sent pkt/s', 'sent', 'received', 'loss %', 'p50 µs', 'p99 µs', 'max µs',
     'relay CPU %', 'relay µs/pkt', 'generator CPU %', 'load avg'];
+  const probed = opt['ng-probe'];
+  if (probed) head.push('NG probes (failed)', 'NG p50 ms', 'NG p99 ms', 'NG max ms');
+  const ms = (us: number | undefined): string => (us === undefined || !Number.isFinite(us) ? '–' : (us / 1000).toFixed(2));
   const rows = results.map((r) => [r.relay, r.calls, r.packetsPerSecond, r.sentPerSecond, r.sent, r.received, r.lossPercent.toFixed(3),
-    r.p50Us, r.p99Us, Math.round(r.maxUs), r.relayCpuPercent.toFixed(1), r.relayUsPerPacket.toFixed(2), r.generatorCpuPercent.toFixed(1), r.loadAverage]);
+    r.p50Us, r.p99Us, Math.round(r.maxUs), r.relayCpuPercent.toFixed(1), r.relayUsPerPacket.toFixed(2), r.generatorCpuPercent.toFixed(1), r.loadAverage,
+    ...(probed ? [r.ngProbes === undefined ? '–' : `${r.ngProbes} (${r.ngProbeFailures})`, ms(r.ngP50Us), ms(r.ngP99Us), ms(r.ngMaxUs)] : [])]);
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 

@@ -24,6 +24,7 @@ import { MediaRates } from './media/MediaRates.js';
 import { limitsFrom, noHooks, type Services } from './Services.js';
 import { startRedis, type RedisRuntime } from './store/wiring.js';
 import { recordingHooks } from './media/recording.js';
+import { startShared, type SharedRuntime } from './cluster/SharedCluster.js';
 
 const log = moduleLogger('main');
 
@@ -158,7 +159,17 @@ export async function main(argv: string[]): Promise<void> {
 
   let redis: RedisRuntime | null = null;
   let cluster: ClusterControl | null = null;
-  if (config.redis) {
+  let shared: SharedRuntime | null = null;
+  let shutdown: ((signal: string, code?: number) => Promise<void>) | null = null;
+  if (config.clusterMode === 'shared') {
+    try {
+      shared = await startShared(services, (req) => dispatch(services, req), (code, why) => void shutdown?.(why, code));
+    } catch (e) {
+      process.stderr.write(`ngrelay: ${(e as Error).message}\n`);
+      flushLogs();
+      process.exit(1);
+    }
+  } else if (config.redis) {
     try {
       redis = await startRedis(services, lifecycle);
       cluster = redis.cluster;
@@ -172,9 +183,10 @@ export async function main(argv: string[]): Promise<void> {
   const metrics = config.listenHttp
     ? new Metrics({ calls: registry, interfaces, ngCommands: NG_COMMANDS, store: redis ? redis.figures : undefined })
     : null;
-  const handler: NgHandler = (req) => dispatch(services, req);
+  const sharedRuntime = shared;
+  const handler: NgHandler = sharedRuntime ? (req) => sharedRuntime.handler(req) : (req) => dispatch(services, req);
   const ng = new NgServer(metrics ? metrics.ng.observe(handler) : handler);
-  const cliContext = { services, cluster, start: currentParams(services) };
+  const cliContext = { services, cluster, shared: shared?.control ?? null, start: currentParams(services) };
   const cli = new CliServer((line) => runCliLine(cliContext, line));
   const http = metrics ? new MetricsServer(metrics) : null;
   try {
@@ -192,8 +204,10 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGUSR1', () => setLogLevel(Math.max(0, coreLevel() - 1)));
   process.on('SIGUSR2', () => setLogLevel(Math.min(7, coreLevel() + 1)));
   process.on('SIGHUP', () => reload(argv, services));
-  const shutdown = async (signal: string): Promise<void> => {
+  shutdown = async (signal: string, code = 0): Promise<void> => {
     log.info({ signal }, 'Shutting down');
+    // Shared mode: leave the directory (calls still held stay as records of a gone node).
+    await shared?.close(true);
     lifecycle.stop();
     ng.close();
     cli.close();
@@ -204,10 +218,10 @@ export async function main(argv: string[]): Promise<void> {
     await media.close();
     removePidfile(config.pidfile);
     flushLogs();
-    process.exit(0);
+    process.exit(code);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown?.('SIGTERM'));
+  process.on('SIGINT', () => void shutdown?.('SIGINT'));
   // Commands and timers contain their own failures (the call they hit ends); what still
   // escapes is counted and logged rather than taking every other call down with it.
   process.on('uncaughtException', (err) => {

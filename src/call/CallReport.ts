@@ -1,4 +1,4 @@
-import { emptyDict, type NgDict, type NgValue } from '../ng/NgRequest.js';
+import { emptyDict, type ReportDict as NgDict, type ReportValue as NgValue } from './ReportDict.js';
 import type { Call } from './Call.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';

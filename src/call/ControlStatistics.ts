@@ -1,4 +1,4 @@
-import type { NgDict } from '../ng/NgRequest.js';
+import type { ReportDict as NgDict } from './ReportDict.js';
 
 /**
  * NG requests counted per proxy (source IP) and command, under rtpengine's short names:

@@ -1,5 +1,6 @@
 import type { LegCrypto } from '../media/MediaPlane.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
+import type { Codec } from '../sdp/codecs.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 import { DEFAULT_SDES, type SdesOptions } from './SdesNegotiation.js';
 import { newWebrtcState, type WebrtcState } from './WebrtcNegotiation.js';
@@ -18,6 +19,14 @@ export class Media {
   muxed = false;
   /** For an offerer: whether the answer accepts its rtcp-mux regardless of the answerer (null: follow it). */
   muxInAnswer: boolean | null = null;
+  /** The same decision per via-branch of the offers (an answer naming a branch gets its offer's). */
+  readonly muxByBranch = new Map<string, boolean | null>();
+  /** For an answerer: the codecs the offer passed on to it (its answer may only pick from these). */
+  offered: Codec[] = [];
+  /** For an answerer: the offer's `codec-accept` list. */
+  codecAccept: readonly string[] = [];
+  /** Not relayed (`m=message` ...): passed on as it came. */
+  passthrough = false;
   /** Rejected (port 0): no streams. */
   rejected = false;
   /** The party's SDP endpoint, or null when unknown (not yet answered, zero address). */

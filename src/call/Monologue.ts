@@ -12,6 +12,12 @@ export class Monologue {
   family: 4 | 6 | undefined;
   /** Set once an SDP from this party was seen. */
   sdpSeen = false;
+  /** What the SDPs sent to this party keep (rtpengine's `replace` options): the first o= username, s=, version. */
+  sdpUsername?: string;
+  sdpSessionName?: string;
+  sdpVersion?: bigint;
+  /** The last SDP for this party without its o= line (`replace: sdp-version` bumps the version when it changes). */
+  lastOutSdp?: string;
 
   constructor(
     public tag: string,

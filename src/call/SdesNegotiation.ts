@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { LegCrypto, SrtpKeying } from '../media/MediaPlane.js';
 import { SRTP_SUITES, srtpSuite } from '../media/transforms/SrtpSuite.js';
-import type { SdesCrypto } from '../sdp/crypto.js';
+import { formatCrypto, isSrtpProtocol, type SdesCrypto } from '../sdp/crypto.js';
+import type { Media } from './Media.js';
+
+export type ExchangeKind = 'offer' | 'answer';
 
 /** The call's SDES choices (NG `SDES` list or `SDES-...` flags). Suite names as rtpengine writes them. */
 export interface SdesOptions {
@@ -85,4 +88,40 @@ export function passThrough(a: LegCrypto, b: LegCrypto): [LegCrypto | null, LegC
   if (sameKey(b.recv, a.send)) y.recv = x.send = null;
   const none = (c: LegCrypto): LegCrypto | null => (c.recv === null && c.send === null ? null : c);
   return [none(x), none(y)];
+}
+
+/**
+ * SDES for one media section: at an offer, the crypto lines the receiver is offered; at an
+ * answer, the line the offerer gets back and the keys of both sides' legs. Returns the
+ * `a=crypto` lines to write (none when the receiver's side is plain).
+ */
+export function negotiateSdes(kind: ExchangeKind, sm: Media, rm: Media, inProtocol: string, outProtocol: string, lines: SdesCrypto[], opt: SdesOptions, offererDtls: boolean): string[] {
+  sm.sdes = isSrtpProtocol(inProtocol) ? lines : [];
+  if (kind === 'offer') {
+    sm.sdesOptions = opt;
+    rm.ourSdes = isSrtpProtocol(outProtocol) ? offerCrypto(sm.sdes, rm.ourSdes, opt) : [];
+    return rm.ourSdes.map(formatCrypto);
+  }
+  // sm answered what rm offered. The answerer's line names one of the lines offered to it.
+  const their = sm.sdes[0];
+  const ours = their ? sm.ourSdes.find((c) => c.tag === their.tag && c.suite === their.suite) : undefined;
+  const taken = their && ours ? their : null;
+  const answererCrypto = taken && ours ? { recv: keying(taken), send: keying(ours) } : null;
+  let offererCrypto = null;
+  const previous = rm.ourSdes;
+  rm.ourSdes = [];
+  if (isSrtpProtocol(outProtocol) && rm.sdes.length > 0 && !offererDtls) {
+    const line = answerCrypto(rm.sdes, taken, previous, rm.sdesOptions);
+    const theirs = line ? rm.sdes.find((c) => c.tag === line.tag) : undefined;
+    if (line && theirs) {
+      rm.ourSdes = [line];
+      offererCrypto = { recv: keying(theirs), send: keying(line) };
+    }
+  }
+  if (answererCrypto && offererCrypto) [sm.crypto, rm.crypto] = passThrough(answererCrypto, offererCrypto);
+  else {
+    sm.crypto = answererCrypto;
+    rm.crypto = offererCrypto;
+  }
+  return rm.ourSdes.map(formatCrypto);
 }

@@ -5,6 +5,7 @@ import { currentParams, paramsDiff, paramsText, type RuntimeParams } from './par
 import { openFilesLimit, setOpenFilesLimit } from './openFiles.js';
 import type { Limits, Services } from '../Services.js';
 import type { ClusterControl } from './ClusterControl.js';
+import type { SharedControl } from '../cluster/SharedCluster.js';
 import { sessionDetail, sessionLine } from './sessionsText.js';
 import { killWorker, listWorkers } from './workersText.js';
 import { totalsText } from './totalsText.js';
@@ -12,6 +13,8 @@ import { totalsText } from './totalsText.js';
 export interface CliContext {
   services: Services;
   cluster: ClusterControl | null;
+  /** `cluster-mode = shared` only. */
+  shared?: SharedControl | null;
   /** The run-time settings at start-up, for `params start|diff|revert`. */
   start?: RuntimeParams;
 }
@@ -55,7 +58,7 @@ const TERMINATE_TEXTS = new Map<string, string>([
   ['foreign', 'All foreign calls terminated by operator.\n'],
 ]);
 
-function listSessions(s: Services, which: string): string {
+function listSessions(s: Services, which: string, withOwner = false): string {
   const filter = SESSION_FILTERS.get(which);
   if (!filter) {
     const call = s.registry.get(which);
@@ -65,7 +68,7 @@ function listSessions(s: Services, which: string): string {
   if (calls.length === 0) {
     return which === 'all' ? 'No sessions on this media relay.\n' : `No ${which} sessions on this media relay.\n`;
   }
-  return calls.map(sessionLine).join('');
+  return calls.map((c) => sessionLine(c, withOwner)).join('');
 }
 
 function listInterfaces(s: Services): string {
@@ -98,7 +101,9 @@ function list(ctx: CliContext, args: string[]): string {
     case 'numsessions':
       return numSessions(s);
     case 'sessions':
-      return arg ? listSessions(s, arg) : MORE;
+      return arg ? listSessions(s, arg, !!ctx.shared) : MORE;
+    case 'nodes':
+      return ctx.shared ? ctx.shared.listNodes() : 'This media relay is not in a shared cluster (cluster-mode = shared).\n';
     case 'totals':
       return totalsText(s);
     case 'jsonstats':
@@ -289,6 +294,10 @@ export async function runCliLine(ctx: CliContext, line: string): Promise<string>
       if (!ctx.cluster) return 'Redis is not configured on this media relay.\n';
       ctx.cluster.setActive(cmd === 'active');
       return cmd === 'active' ? "Ok, all calls set to 'owned (active)'\n" : "Ok, all calls set to 'foreign (standby)'\n";
+    case 'drain':
+    case 'undrain':
+      if (!ctx.shared) return 'This media relay is not in a shared cluster (cluster-mode = shared).\n';
+      return cmd === 'drain' ? ctx.shared.drain() : ctx.shared.undrain();
     default:
       return unknown(words);
   }

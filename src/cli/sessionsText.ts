@@ -4,10 +4,13 @@ const pad = (s: string | number, n: number): string => String(s).padStart(n);
 const padEnd = (s: string | number, n: number): string => String(s).padEnd(n);
 
 /** One line of `list sessions all|own|foreign`, in rtpengine 10.5's format. */
-export function sessionLine(c: Call): string {
+export function sessionLine(c: Call, withOwner = false): string {
   return (
     `callid: ${pad(c.callId, 60)} | deletionmark:${pad(c.deleted ? 'yes' : 'no', 4)} | created:${pad(Math.floor(c.created / 1000), 12)}` +
-    ` | proxy:${c.createdFrom} | redis_keyspace:${Math.max(c.redisDb, 0)} | foreign:${c.foreign ? 'yes' : 'no'}\n`
+    ` | proxy:${c.createdFrom} | redis_keyspace:${Math.max(c.redisDb, 0)} | foreign:${c.foreign ? 'yes' : 'no'}` +
+    // Shared mode (a node holds only its own calls): which node owns it, with the generation.
+    (withOwner ? ` | owner:${c.ownerId} | generation:${c.generation}` : '') +
+    '\n'
   );
 }
 

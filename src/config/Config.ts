@@ -46,4 +46,16 @@ export interface Config {
   table: number;
   /** This relay's identity in Redis records (default: hostname + NG port). */
   nodeId: string;
+  /** `static`: one DB per relay, subscriptions; `shared`: one keyspace, ownership by claim (docs/scale-out.md). */
+  clusterMode: 'static' | 'shared';
+  /** Shared mode: the NG address peers forward commands to. */
+  advertiseNg: ListenAddress;
+  /** Shared mode: ms between heartbeats. */
+  heartbeatInterval: number;
+  /** Shared mode: seconds a draining node waits for its calls (0 = no limit). */
+  drainTimeout: number;
+  redisEngine: 'redis' | 'sentinel' | 'cluster';
+  /** Further sentinels or cluster nodes besides `redis`. */
+  redisSeeds: ListenAddress[];
+  redisMasterName: string;
 }

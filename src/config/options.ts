@@ -59,6 +59,13 @@ export const OPTIONS: Record<string, OptionDef> = {
   'num-threads': { kind: 'int', describe: 'Media worker threads (default: one per CPU; 0 = media on the control thread)', default: String(availableParallelism()) },
   table: { kind: 'int', alias: 't', describe: 'Kernel fast-path table number 0-255 (-1 = userspace only)', default: '0' },
   'node-id': { kind: 'string', describe: 'Identity of this relay in Redis records' },
+  'cluster-mode': { kind: 'string', describe: 'static (one Redis DB per relay) or shared (one keyspace, any node answers)', default: 'static' },
+  'advertise-ng': { kind: 'string', describe: 'Shared mode: NG address other nodes forward to, IP:PORT (default: listen-ng)' },
+  'heartbeat-interval': { kind: 'int', describe: 'Shared mode: ms between heartbeats; a node is dead after 3 missed', default: '1000' },
+  'drain-timeout': { kind: 'int', describe: 'Shared mode: seconds a drained node waits for its calls before it exits (0 = no limit)', default: '0' },
+  'redis-engine': { kind: 'string', describe: 'Shared mode store: redis, sentinel or cluster', default: 'redis' },
+  'redis-seeds': { kind: 'list', describe: 'More sentinels or cluster nodes besides the one in `redis`: HOST:PORT' },
+  'redis-master-name': { kind: 'string', describe: 'Sentinel engine: the monitored master name', default: 'mymaster' },
 };
 
 export interface LoadResult {
@@ -229,6 +236,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const redisWriteRaw = str('redis-write');
   const redisWrite = redisWriteRaw === undefined ? undefined
     : wrap('redis-write', redisWriteRaw, () => parseRedisSpec(redisWriteRaw, env['RTPENGINE_REDIS_WRITE_AUTH_PW']));
+  const clusterMode = oneOf('cluster-mode', str('cluster-mode')!, ['static', 'shared'] as const);
+  const redisEngine = oneOf('redis-engine', str('redis-engine')!, ['redis', 'sentinel', 'cluster'] as const);
+  const redisSeeds = list('redis-seeds').map((v) => wrap('redis-seeds', v, () => parseListenAddress(v, '127.0.0.1')));
+  const advertiseRaw = str('advertise-ng');
+  const advertiseNg = advertiseRaw === undefined ? listenNg : wrap('advertise-ng', advertiseRaw, () => parseListenAddress(advertiseRaw, listenNg.host));
   const subscribeKeyspace = list('subscribe-keyspace').map((s) => intValue('subscribe-keyspace', s, 0, 65535));
 
   const config: Config = {
@@ -269,8 +281,26 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     tos: optInt('tos', 0, 255),
     numThreads: int('num-threads', 0, 64),
     table: int('table', -1, 255),
-    nodeId: str('node-id') ?? `${hostname()}:${listenNg.port}`,
+    nodeId: str('node-id') ?? (clusterMode === 'shared' ? `${hostname()}-${interfaces[0]!.address}` : `${hostname()}:${listenNg.port}`),
+    clusterMode,
+    advertiseNg,
+    heartbeatInterval: int('heartbeat-interval', 100, 60_000),
+    drainTimeout: int('drain-timeout', 0, 1e9),
+    redisEngine,
+    redisSeeds,
+    redisMasterName: str('redis-master-name')!,
   };
+  if (clusterMode === 'shared') {
+    if (!redis) throw new ConfigError("Invalid value for 'cluster-mode': shared needs the 'redis' option");
+    if (subscribeKeyspace.length > 0) throw new ConfigError("Invalid value for 'subscribe-keyspace': not used with cluster-mode=shared (all nodes share one keyspace)");
+    if (redisWrite) throw new ConfigError("Invalid value for 'redis-write': not used with cluster-mode=shared");
+    if (redisEngine === 'cluster' && redis.db !== 0) throw new ConfigError("Invalid value for 'redis': Redis Cluster has only DB 0");
+    if (advertiseNg.host === '0.0.0.0' || advertiseNg.host === '::') {
+      throw new ConfigError("Invalid value for 'advertise-ng': other nodes need a routable NG address, not a wildcard (set advertise-ng)");
+    }
+  } else if (redisEngine !== 'redis') {
+    throw new ConfigError("Invalid value for 'redis-engine': sentinel and cluster need cluster-mode=shared");
+  }
   if (ignored.size > 0) {
     warnings.push(`rtpengine options accepted but not implemented by ngrelay, ignored: ${[...ignored].join(', ')}`);
   }

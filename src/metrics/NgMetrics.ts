@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { NgHandler } from '../ng/NgServer.js';
+import { RawReply } from '../ng/RawReply.js';
 
 /** Results as labelled: rtpengine's `result` values folded into three. */
 export type NgResult = 'ok' | 'error' | 'load_limit';
@@ -54,7 +55,7 @@ export class NgMetrics {
       const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
       try {
         const reply = await handler(req);
-        this.record(req.command, resultOf(reply['result']), seconds());
+        this.record(req.command, resultOf(reply instanceof RawReply ? reply.result : reply['result']), seconds());
         return reply;
       } catch (e) {
         this.record(req.command, 'error', seconds());

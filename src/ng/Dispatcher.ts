@@ -1,6 +1,6 @@
 import type { Services } from '../Services.js';
 import { moduleLogger } from '../log.js';
-import { NgError, NgErrorText } from './errors.js';
+import { NgError, NgErrorText, toNgError } from './errors.js';
 import type { NgDict, NgRequest } from './NgRequest.js';
 import { answer } from './commands/answer.js';
 import { del } from './commands/delete.js';
@@ -44,20 +44,22 @@ export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
     ok = true;
     if (reply['result'] === undefined) reply['result'] = 'ok';
     return reply;
-  } catch (e) {
-    if (e instanceof NgError) {
-      log.info({ command, callId: req.callId, reason: e.message }, 'NG command failed');
+  } catch (caught) {
+    const ng = toNgError(caught);
+    if (ng) {
+      const e = ng;
+      log.info({ command, callId: req.callId, reason: e.message, detail: caught === ng ? undefined : (caught as Error).message }, 'NG command failed');
       if (e.loadLimit && req.list('supports').includes('load-limit')) return { result: 'load limit', message: e.message };
       return { result: 'error', 'error-reason': e.message };
     }
     // Whatever the command left half-done, its call does not live on with it.
     const call = req.callId === undefined ? undefined : s.registry.get(req.callId);
-    if (call) s.registry.contain(call, e, `NG ${command}`);
+    if (call) s.registry.contain(call, caught, `NG ${command}`);
     else {
       s.registry.stats.internalErrors++;
-      log.error({ command, callId: req.callId, err: (e as Error).stack }, 'internal error in NG command');
+      log.error({ command, callId: req.callId, err: (caught as Error).stack }, 'internal error in NG command');
     }
-    return { result: 'error', 'error-reason': `Internal error: ${(e as Error).message}` };
+    return { result: 'error', 'error-reason': `Internal error: ${(caught as Error).message}` };
   } finally {
     const proxy = req.source.slice(0, req.source.lastIndexOf(':'));
     s.registry.stats.control.count(proxy, command, ok, Number(process.hrtime.bigint() - started) / 1e9);

@@ -1,22 +1,25 @@
 import { NgError } from './errors.js';
 
-export type NgValue = string | number | NgValue[] | { [k: string]: NgValue };
-export type NgDict = { [k: string]: NgValue };
+import type { ReportDict, ReportValue } from '../call/ReportDict.js';
 
+export type NgValue = ReportValue;
+export type NgDict = ReportDict;
 /** A dict for keys from the wire: none of them can reach Object.prototype (`__proto__`, `constructor` ...). */
-export function emptyDict(): NgDict {
-  return Object.create(null) as NgDict;
-}
+export { emptyDict } from '../call/ReportDict.js';
 
 /** An NG request with keys and flags normalised (case, spaces, hyphens and underscores fold together). */
 export class NgRequest {
   private readonly keys = new Map<string, NgValue>();
   readonly flags = new Set<string>();
+  /** The flags as they came (codec names in `codec-strip-…` keep their case). */
+  readonly rawFlags: string[] = [];
 
   constructor(
     readonly dict: NgDict,
     /** Source of the datagram, "ip:port". */
     readonly source: string,
+    /** The datagram's cookie and encoding (absent for requests built in-process). */
+    readonly wire?: { cookie: string; encoding: 'bencode' | 'json' },
   ) {
     for (const [k, v] of Object.entries(dict)) {
       // The first of two spellings of one key wins, as the first of duplicate keys does.
@@ -24,7 +27,13 @@ export class NgRequest {
       if (!this.keys.has(n)) this.keys.set(n, v);
     }
     const flags = this.keys.get('flags');
-    if (Array.isArray(flags)) for (const f of flags) if (typeof f === 'string') this.flags.add(normalise(f));
+    if (Array.isArray(flags)) {
+      for (const f of flags) {
+        if (typeof f !== 'string') continue;
+        this.flags.add(normalise(f));
+        this.rawFlags.push(f);
+      }
+    }
   }
 
   get command(): string | undefined {

@@ -6,13 +6,14 @@ import { decodeRequest, encodeReply, splitCookie, type NgEncoding } from './code
 import { CookieCache } from './CookieCache.js';
 import { NgError } from './errors.js';
 import { NgRequest, type NgDict } from './NgRequest.js';
+import { RawReply } from './RawReply.js';
 
 const log = moduleLogger('ng');
 
 /** The largest UDP payload over IPv4. */
 const MAX_DATAGRAM = 65_507;
 
-export type NgHandler = (req: NgRequest) => Promise<NgDict>;
+export type NgHandler = (req: NgRequest) => Promise<NgDict | RawReply>;
 
 /** The NG control listener over UDP: framing, encodings, the cookie cache, replies to the sender. */
 export class NgServer {
@@ -55,10 +56,13 @@ export class NgServer {
       log.warn({ from: source, reason }, 'undecodable NG request');
       return encodeReply(cookie, { result: 'error', 'error-reason': reason }, encoding);
     }
-    const req = new NgRequest(dict, source);
+    const req = new NgRequest(dict, source, { cookie, encoding });
     // The key list, in wire order, shows which flags a proxy module actually turned into keys.
     if (log.isDebug()) log.debug({ cookie, from: source, command: req.command, callId: req.callId, keys: Object.keys(dict) }, 'NG request');
-    const reply = encodeReply(cookie, await this.handler(req), encoding);
+    const out = await this.handler(req);
+    // Another node's reply to this very request (same cookie): passed on unchanged.
+    if (out instanceof RawReply) return out.bytes;
+    const reply = encodeReply(cookie, out, encoding);
     if (reply.length <= MAX_DATAGRAM) return reply;
     // Sent as it is, it would vanish (EMSGSIZE); the client gets told instead.
     log.warn({ cookie, command: req.command, bytes: reply.length }, 'NG reply too large for one datagram');

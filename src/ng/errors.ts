@@ -1,3 +1,8 @@
+import { CallGoneError, DialogueError, UnknownInterfaceError } from '../call/errors.js';
+import { PortsExhaustedError } from '../media/MediaPlane.js';
+import { TranscodingRequiredError } from '../sdp/codecs.js';
+import { SdpIncompleteError, SdpParseError } from '../sdp/SessionDescription.js';
+
 /** rtpengine 10.5's NG error reasons; operators grep their logs for these exact texts. */
 export const NgErrorText = {
   noPayload: 'Invalid data (no payload)',
@@ -30,4 +35,20 @@ export class NgError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The one place where errors of the layers below become rtpengine's texts. A codec operation
+ * that needs a transcoder is refused as rtpengine refuses an SDP it cannot produce.
+ */
+export function toNgError(e: unknown): NgError | null {
+  if (e instanceof NgError) return e;
+  if (e instanceof UnknownInterfaceError) return new NgError(e.message);
+  if (e instanceof DialogueError) return new NgError(NgErrorText.dialogue);
+  if (e instanceof CallGoneError) return new NgError(NgErrorText.unknownCallId);
+  if (e instanceof SdpIncompleteError) return new NgError(NgErrorText.incompleteSdp);
+  if (e instanceof SdpParseError) return new NgError(NgErrorText.sdpParse);
+  if (e instanceof PortsExhaustedError) return new NgError(NgErrorText.noPorts);
+  if (e instanceof TranscodingRequiredError) return new NgError(NgErrorText.rewrite);
+  return null;
 }

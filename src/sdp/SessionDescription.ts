@@ -110,6 +110,8 @@ export function parseSdp(text: string): SessionDescription {
     const value = line.slice(2);
     if (c0 === 0x6d /* m */) {
       media = parseMediaLine(line, value);
+      // Passed on as it came (a rejected `m=application 0 * ` keeps its blank).
+      media.lines[0] = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       sd.medias.push(media);
       continue;
     }

@@ -1,8 +1,9 @@
 import { isDtlsAttribute } from './webrtc.js';
 import { attributeName, isIceAttribute, STATIC_PAYLOADS, type MediaDescription, type SessionDescription } from './SessionDescription.js';
 
-/** What the relay puts into one m= section of the SDP it passes on. */
+/** What the relay puts into one m= section it relays. */
 export interface MediaRewrite {
+  kind: 'relay';
   address: string;
   family: 4 | 6;
   rtpPort: number;
@@ -11,6 +12,14 @@ export interface MediaRewrite {
   rtcpMux: boolean;
   /** A different transport on the m= line (`transport protocol`), else the sender's stays. */
   protocol?: string;
+  /** Payload types passed on, in order; the sender's when absent. */
+  formats?: readonly string[];
+  /** The sender's c= was the null address (hold): the section becomes send-only. */
+  onHold?: boolean;
+  /** ... and c= says so (unless `replace: zero-address`). */
+  nullAddress: boolean;
+  /** `ptime`: the a=ptime written. */
+  ptime?: number;
   /** The relay's own `a=crypto` lines (the sender's are dropped); undefined leaves the sender's. */
   crypto?: string[];
   /** The relay's a=setup/a=fingerprint (the sender's are dropped); undefined leaves the sender's. */
@@ -20,6 +29,21 @@ export interface MediaRewrite {
   /** a=mid to write when the section has none (an answer to an offer that had one). */
   mid?: string;
 }
+
+/** A rejected section (port 0): no ports of ours, no direction, no ICE; the codecs may be narrowed. */
+export interface RejectedMedia {
+  kind: 'rejected';
+  formats?: readonly string[];
+}
+
+/** A section passed on as it came (`m=message` ... MSRP): only a c= is written when it had none. */
+export interface PassedMedia {
+  kind: 'passthrough';
+  /** The c= the section inherited from the session, written into it. */
+  connection?: string;
+}
+
+export type MediaOutput = MediaRewrite | RejectedMedia | PassedMedia;
 
 export interface RewriteOptions {
   address: string;
@@ -31,17 +55,30 @@ export interface RewriteOptions {
   originalSendrecv?: boolean;
   /** a=ice-lite at session level (the relay is an ICE-lite agent towards this party). */
   iceLite?: boolean;
-  /** One entry per m= line; null leaves a section alone (rejected, port 0). */
-  medias: (MediaRewrite | null)[];
+  /** `replace: zero-address`: a null c= becomes the relay's address. */
+  replaceZeroAddress?: boolean;
+  /** `loop protect`: the `a=rtpengine:ID` session attribute. */
+  instanceId?: string;
+  /** o= username, o= version and s= to write instead of the sender's (the `replace` options). */
+  username?: string;
+  version?: string;
+  sessionName?: string;
+  /** One entry per m= line. */
+  medias: MediaOutput[];
 }
 
 const ipv = (family: 4 | 6): string => (family === 6 ? 'IP6' : 'IP4');
+const nullAddress = (family: 4 | 6): string => (family === 6 ? '::' : '0.0.0.0');
+export const isNullAddress = (a: string | undefined): boolean => a === '0.0.0.0' || a === '::';
 
 const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 /** Attributes the relay writes itself, in its own order. */
 const GENERATED = new Set(['mid', 'rtpmap', 'fmtp', 'rtcp-fb', 'rtcp', 'rtcp-mux', 'ptime', ...DIRECTIONS]);
+/** A send-only sender on hold: what it can still do. */
+const HOLD = new Map([['sendrecv', 'sendonly'], ['recvonly', 'inactive'], ['sendonly', 'sendonly'], ['inactive', 'inactive']]);
 
 const payloadOf = (line: string): string => /^a=[\w-]+:(\S+)/.exec(line)?.[1] ?? '';
+const isRtp = (protocol: string): boolean => protocol.includes('RTP/');
 
 /**
  * The lines after m= in rtpengine 10.5's order: other lines (c=, b= ...) where they were,
@@ -53,8 +90,10 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   const lines: string[] = [];
   const byName = new Map<string, string[]>();
   const kept: string[] = [];
+  const formats = r.formats ?? m.formats;
+  const rtp = isRtp(r.protocol ?? m.protocol);
   for (const line of m.lines.slice(1)) {
-    if (line.startsWith('c=')) lines.push(`c=IN ${ipv(r.family)} ${r.address}`);
+    if (line.startsWith('c=')) lines.push(r.nullAddress ? `c=IN ${ipv(r.family)} ${nullAddress(r.family)}` : `c=IN ${ipv(r.family)} ${r.address}`);
     else if (!line.startsWith('a=')) lines.push(line);
     else if (opt.removeIce && isIceAttribute(line)) continue;
     else if (r.crypto !== undefined && attributeName(line) === 'crypto') continue;
@@ -68,64 +107,106 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   const get = (name: string): string[] => byName.get(name) ?? [];
   const mids = get('mid');
   lines.push(...(mids.length === 0 && r.mid !== undefined ? [`a=mid:${r.mid}`] : mids), ...kept);
-  for (const pt of m.formats) {
-    const known = STATIC_PAYLOADS.get(pt);
-    const rtpmap = get('rtpmap').find((l) => payloadOf(l) === pt) ?? (known ? `a=rtpmap:${pt} ${known}` : undefined);
-    if (rtpmap) lines.push(rtpmap);
-    lines.push(...get('fmtp').filter((l) => payloadOf(l) === pt), ...get('rtcp-fb').filter((l) => payloadOf(l) === pt));
+  if (rtp) {
+    for (const pt of formats) {
+      const known = STATIC_PAYLOADS.get(pt);
+      const rtpmap = get('rtpmap').find((l) => payloadOf(l) === pt) ?? (known ? `a=rtpmap:${pt} ${known}` : undefined);
+      if (rtpmap) lines.push(rtpmap);
+      lines.push(...get('fmtp').filter((l) => payloadOf(l) === pt), ...get('rtcp-fb').filter((l) => payloadOf(l) === pt));
+    }
+    // Feedback for every payload type (a=rtcp-fb:* ...) stays; lines of payload types not passed on go.
+    lines.push(...get('rtcp-fb').filter((l) => payloadOf(l) === '*'));
+  } else {
+    for (const name of ['rtpmap', 'fmtp', 'rtcp-fb']) lines.push(...get(name));
   }
-  // Codec lines for payloads the m= line does not list (a=rtcp-fb:* ...) stay too.
-  for (const name of ['rtpmap', 'fmtp', 'rtcp-fb']) lines.push(...get(name).filter((l) => !m.formats.includes(payloadOf(l))));
-  const direction = m.direction ?? sessionDirection ?? (opt.originalSendrecv ? undefined : 'sendrecv');
+  let direction = m.direction ?? sessionDirection ?? (opt.originalSendrecv && !r.onHold ? undefined : 'sendrecv');
+  if (direction && r.onHold) direction = HOLD.get(direction);
   if (direction) lines.push(`a=${direction}`);
-  if (r.rtcpPort !== null && opt.rtcpAttribute !== 'none') {
+  if (rtp && r.rtcpPort !== null && opt.rtcpAttribute !== 'none') {
     lines.push(opt.rtcpAttribute === 'full' ? `a=rtcp:${r.rtcpPort} IN ${ipv(r.family)} ${r.address}` : `a=rtcp:${r.rtcpPort}`);
   }
-  if (r.rtcpMux) lines.push('a=rtcp-mux');
+  if (rtp && r.rtcpMux) lines.push('a=rtcp-mux');
   if (r.crypto) lines.push(...r.crypto);
   if (r.dtls) lines.push(...r.dtls);
   if (r.ice) lines.push(...r.ice);
-  lines.push(...get('ptime'));
+  if (r.ptime !== undefined) lines.push(`a=ptime:${r.ptime}`);
+  else lines.push(...get('ptime'));
   return lines;
+}
+
+function mLine(m: MediaDescription, port: number, protocol: string | undefined, formats: readonly string[] | undefined): string {
+  const head = m.lines[0]!.replace(/^(m=\S+ )\d+((?:\/\d+)? )(\S+)/, (_l, h: string, count: string, proto: string) => `${h}${port}${count}${protocol ?? proto}`);
+  if (!formats) return head;
+  const words = head.split(' ');
+  return [...words.slice(0, 3), ...formats].join(' ');
 }
 
 /** Produces the SDP to send on: addresses, ports, a=rtcp, ICE, o= if asked, attributes in rtpengine's order. */
 export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string {
   const out: string[] = [];
   // A session-level direction goes into every media section the relay writes.
-  const movesDirection = opt.medias.some((r) => r !== null);
+  const movesDirection = opt.medias.some((r) => r.kind === 'relay');
+  // A null session c= (hold) stays null, in the family of the SDP passed on.
+  const sessionHold = !opt.replaceZeroAddress && isNullAddress(sd.connection?.address);
   for (const line of sd.sessionLines) {
     if (line.startsWith('c=')) {
-      out.push(`c=IN ${ipv(opt.family)} ${opt.address}`);
-    } else if (line.startsWith('o=') && opt.replaceOrigin) {
+      out.push(sessionHold ? `c=IN ${ipv(opt.family)} ${nullAddress(opt.family)}` : `c=IN ${ipv(opt.family)} ${opt.address}`);
+    } else if (line.startsWith('o=')) {
       const f = line.slice(2).split(' ');
       if (f.length >= 6) {
-        f[4] = ipv(opt.family);
-        f[5] = opt.address;
+        if (opt.username !== undefined) f[0] = opt.username;
+        if (opt.version !== undefined) f[2] = opt.version;
+        if (opt.replaceOrigin) {
+          f[4] = ipv(opt.family);
+          f[5] = opt.address;
+        }
         out.push(`o=${f.join(' ')}`);
       } else out.push(line);
+    } else if (line.startsWith('s=') && opt.sessionName !== undefined) {
+      out.push(`s=${opt.sessionName}`);
     } else if (opt.removeIce && isIceAttribute(line)) {
       continue;
     } else if (opt.removeIce && !opt.iceLite && line.startsWith('a=group:')) {
       // Without ICE towards this party there is no BUNDLE either (rtpengine drops the group).
+      continue;
+    } else if (attributeName(line) === 'rtpengine' && opt.instanceId !== undefined) {
       continue;
     } else if (movesDirection && DIRECTIONS.has(attributeName(line) ?? '')) {
       continue;
     } else out.push(line);
   }
   if (opt.iceLite) out.push('a=ice-lite');
+  if (opt.instanceId !== undefined) out.push(`a=rtpengine:${opt.instanceId}`);
   sd.medias.forEach((m, i) => {
-    const r = opt.medias[i];
-    if (!r) {
-      // Rejected (port 0): no ports of ours, but no peer address may leak either.
-      for (const line of m.lines) {
+    const r = opt.medias[i]!;
+    if (r.kind === 'passthrough') {
+      out.push(m.lines[0]!);
+      const rest = m.lines.slice(1);
+      // rtpengine 10.5 ends the c= it writes here with a bare LF; clients compare bytes.
+      if (r.connection) out.push(rest.length > 0 ? `${r.connection}\n${rest.shift()!}` : r.connection);
+      out.push(...rest);
+      return;
+    }
+    if (r.kind === 'rejected') {
+      // No ports of ours, but no peer address may leak either; no direction for media that is not there.
+      out.push(mLine(m, 0, undefined, r.formats));
+      for (const line of m.lines.slice(1)) {
         if (line.startsWith('c=')) out.push(`c=IN ${ipv(opt.family)} ${opt.address}`);
-        else if (!(opt.removeIce && isIceAttribute(line))) out.push(line);
+        else if (opt.removeIce && isIceAttribute(line)) continue;
+        else if (DIRECTIONS.has(attributeName(line) ?? '')) continue;
+        else out.push(line);
       }
       return;
     }
-    out.push(m.lines[0]!.replace(/^(m=\S+ )\d+((?:\/\d+)? )(\S+)/, (_l, head: string, count: string, proto: string) => `${head}${r.rtpPort}${count}${r.protocol ?? proto}`));
+    out.push(mLine(m, r.rtpPort, r.protocol, r.formats));
     out.push(...mediaBody(m, r, opt, sd.direction));
   });
   return out.join('\r\n') + '\r\n';
+}
+
+/** The session's o= username, version and s= as they came. */
+export function originOf(sd: SessionDescription): { username?: string; version?: string; sessionName?: string } {
+  const o = sd.sessionLines.find((l) => l.startsWith('o='))?.slice(2).split(' ');
+  const s = sd.sessionLines.find((l) => l.startsWith('s='));
+  return { username: o?.[0], version: o?.[2], sessionName: s?.slice(2) };
 }

@@ -30,14 +30,14 @@ export class Kamailio {
     this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
   }
 
-  static async start(o: { ngPort: number; ngHost?: string; children?: number }): Promise<Kamailio> {
+  static async start(o: { ngPort: number; ngHost?: string; children?: number; cfg?: string }): Promise<Kamailio> {
     const binary = requireTool('kamailio');
     requireTool('kamcmd');
     const sipPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'ngrelay-kamailio-'));
     const ctlSocket = `unixs:${join(dir, 'kamailio_ctl')}`;
     const args = [
-      '-DD', '-E', '-f', KAMAILIO_CFG,
+      '-DD', '-E', '-f', o.cfg ?? KAMAILIO_CFG,
       '-l', `udp:127.0.0.1:${sipPort}`,
       '-n', String(o.children ?? 2),
       '-A', `NG_SOCK="udp:${o.ngHost ?? '127.0.0.1'}:${o.ngPort}"`,

@@ -26,7 +26,7 @@ function sh(cmd: string[], what = cmd.join(' ')): string {
 function sweepStale(): void {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
   for (const line of list.split('\n')) {
-    const m = /^((?:ngr|bal)(\d+)x\d+-\S+)/.exec(line);
+    const m = /^((?:ngr|bal|sh)(\d+)x\d+-\S+)/.exec(line);
     if (m && !alive(Number(m[2]))) spawnSync('ip', ['netns', 'del', m[1]!]);
   }
 }
@@ -62,8 +62,8 @@ export class NetLab {
 
   private constructor(readonly prefix: string) {}
 
-  /** `prefix`: the start of the namespace names (the balancer's tests use `bal`). */
-  static create(o: { prefix?: 'ngr' | 'bal' } = {}): NetLab {
+  /** `prefix`: the start of the namespace names (the balancer's tests use `bal`, shared mode's `sh`). */
+  static create(o: { prefix?: 'ngr' | 'bal' | 'sh' } = {}): NetLab {
     preflight();
     sweepStale();
     const lab = new NetLab(`${o.prefix ?? 'ngr'}${process.pid}x${++labSeq}`);

@@ -29,7 +29,7 @@ function opts(over: Partial<RewriteOptions> = {}): RewriteOptions {
     replaceOrigin: false,
     removeIce: true,
     rtcpAttribute: 'short',
-    medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false }],
+    medias: [{ kind: 'relay', nullAddress: false, address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false }],
     ...over,
   };
 }
@@ -128,9 +128,9 @@ describe('rewriteSdp', () => {
     ]));
     const out = rewriteSdp(sd, opts({
       medias: [
-        { address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false },
-        { address: '127.0.0.1', family: 4, rtpPort: 40010, rtcpPort: 40011, rtcpMux: false },
-        null,
+        { kind: 'relay', nullAddress: false, address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false },
+        { kind: 'relay', nullAddress: false, address: '127.0.0.1', family: 4, rtpPort: 40010, rtcpPort: 40011, rtcpMux: false },
+        { kind: 'rejected' },
       ],
     }));
     expect(out).toBe(crlf([
@@ -142,14 +142,14 @@ describe('rewriteSdp', () => {
   });
 
   it('puts another transport on the m= line when asked', () => {
-    const out = rewriteSdp(parseSdp(crlf(OFFER)), opts({ medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false, protocol: 'RTP/AVPF' }] }));
+    const out = rewriteSdp(parseSdp(crlf(OFFER)), opts({ medias: [{ kind: 'relay', nullAddress: false, address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false, protocol: 'RTP/AVPF' }] }));
     expect(out).toContain('\r\nm=audio 40000 RTP/AVPF 0 101\r\n');
   });
 
   it('writes IPv6 addresses with IP6', () => {
     const out = rewriteSdp(parseSdp(crlf(OFFER)), opts({
       address: '::1', family: 6, replaceOrigin: true,
-      medias: [{ address: '::1', family: 6, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false }],
+      medias: [{ kind: 'relay', nullAddress: false, address: '::1', family: 6, rtpPort: 40000, rtcpPort: 40001, rtcpMux: false }],
     }));
     expect(out).toContain('\r\no=uac 395173723 1 IN IP6 ::1\r\n');
     expect(out).toContain('\r\nc=IN IP6 ::1\r\n');
@@ -157,11 +157,11 @@ describe('rewriteSdp', () => {
 
   it('adds a=rtcp-mux when muxing and keeps it only then', () => {
     const sd = parseSdp(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=audio 4000 RTP/AVP 0', 'a=rtcp-mux']));
-    expect(rewriteSdp(sd, opts({ medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40000, rtcpMux: true }] })))
+    expect(rewriteSdp(sd, opts({ medias: [{ kind: 'relay', nullAddress: false, address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40000, rtcpMux: true }] })))
       .toContain('m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\na=rtcp:40000\r\na=rtcp-mux\r\n');
     expect(rewriteSdp(sd, opts())).not.toContain('a=rtcp-mux');
     const plain = parseSdp(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=audio 4000 RTP/AVP 0']));
-    expect(rewriteSdp(plain, opts({ medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: true }] })))
+    expect(rewriteSdp(plain, opts({ medias: [{ kind: 'relay', nullAddress: false, address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: true }] })))
       .toBe(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', 'a=rtcp:40001', 'a=rtcp-mux']));
   });
 
@@ -176,7 +176,7 @@ describe('rewriteSdp', () => {
     const two = parseSdp(crlf(['v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 't=0 0', 'm=audio 4000 RTP/AVP 96 101', 'c=IN IP4 127.0.0.5',
       'a=rtpmap:96 opus/48000/2', 'a=rtpmap:101 telephone-event/48000', 'a=fmtp:96 useinbandfec=1', 'a=fmtp:101 0-15', 'a=rtcp-fb:96 nack',
       'a=rtcp-mux', 'a=recvonly', 'a=mid:0']));
-    expect(rewriteSdp(two, opts({ medias: [{ address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: true }] }))).toBe(crlf([
+    expect(rewriteSdp(two, opts({ medias: [{ kind: 'relay', nullAddress: false, address: '127.0.0.1', family: 4, rtpPort: 40000, rtcpPort: 40001, rtcpMux: true }] }))).toBe(crlf([
       'v=0', 'o=x 1 1 IN IP4 127.0.0.5', 's=x', 't=0 0', 'm=audio 40000 RTP/AVP 96 101', 'c=IN IP4 127.0.0.1', 'a=mid:0',
       'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 useinbandfec=1', 'a=rtcp-fb:96 nack', 'a=rtpmap:101 telephone-event/48000', 'a=fmtp:101 0-15',
       'a=recvonly', 'a=rtcp:40001', 'a=rtcp-mux']));

@@ -3,19 +3,6 @@ import type { Services } from '../../Services.js';
 import { NgError, NgErrorText } from '../errors.js';
 import type { NgRequest } from '../NgRequest.js';
 
-/** rtpengine's order of checks for offer and answer. */
-export function requireOfferAnswerKeys(req: NgRequest, needToTag: boolean): { sdp: string; callId: string; fromTag: string; toTag?: string } {
-  const sdp = req.sdp;
-  if (!sdp) throw new NgError(NgErrorText.noSdp);
-  const callId = req.callId;
-  if (!callId) throw new NgError(NgErrorText.noCallId);
-  const fromTag = req.fromTag;
-  if (!fromTag) throw new NgError(NgErrorText.noFromTag);
-  const toTag = req.toTag;
-  if (needToTag && !toTag) throw new NgError(NgErrorText.noToTag);
-  return { sdp, callId, fromTag, toTag };
-}
-
 export function requireCall(s: Services, req: NgRequest): Call {
   const callId = req.callId;
   if (!callId) throw new NgError(NgErrorText.noCallId);

@@ -1,0 +1,318 @@
+import { randomBytes } from 'node:crypto';
+import type { Services } from '../Services.js';
+import type { LocalAddress } from '../media/LocalInterface.js';
+import { answerCodecs, codecList, offerCodecs, ptimeOf, TranscodingRequiredError } from '../sdp/codecs.js';
+import { codecNames, mediaConnection, type SessionDescription } from '../sdp/SessionDescription.js';
+import { isNullAddress, originOf, rewriteSdp, type MediaOutput, type MediaRewrite } from '../sdp/rewrite.js';
+import type { Call } from './Call.js';
+import { UnknownInterfaceError } from './errors.js';
+import type { LegSettings } from './LegSettings.js';
+import { Media } from './Media.js';
+import { allocateStreams, applyCrypto, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
+import { isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
+import { mid, parseDtls, parseIce } from '../sdp/webrtc.js';
+import type { MediaDescription } from '../sdp/SessionDescription.js';
+import { negotiateSdes } from './SdesNegotiation.js';
+import { answerWebrtc, offerWebrtc } from './WebrtcNegotiation.js';
+import type { Monologue } from './Monologue.js';
+import type { OfferAnswerOptions, RtcpMuxOption } from './OfferAnswerOptions.js';
+
+export type ExchangeKind = 'offer' | 'answer';
+
+/** This relay's `a=rtpengine:` marker (loop protect): 12 hex digits, new at each start, as rtpengine's. */
+export const INSTANCE_ID = randomBytes(6).toString('hex');
+
+/** Whether an SDP went through this relay already (every session carries our marker). */
+export function isLooped(sd: SessionDescription): boolean {
+  return sd.sessionLines.some((l) => l === `a=rtpengine:${INSTANCE_ID}`);
+}
+
+/** What an exchange will do to one m= line, decided before anything changes. */
+interface MediaPlan {
+  kind: 'relay' | 'rejected' | 'passthrough';
+  /** Payload types passed on (RTP sections). */
+  formats?: string[];
+  senderLocal?: LocalAddress;
+}
+
+/** An offer or answer checked against the relay's abilities: it can be committed without failing on policy. */
+export interface ExchangePlan {
+  kind: ExchangeKind;
+  sd: SessionDescription;
+  opts: OfferAnswerOptions;
+  family: 4 | 6;
+  receiverLocal: LocalAddress;
+  medias: MediaPlan[];
+}
+
+/** The parties as the plan sees them: a party that does not exist yet has no medias and the default interface. */
+export interface PlanParties {
+  senderInterface: string;
+  receiverInterface: string;
+  receiverFamily: 4 | 6 | undefined;
+  /** For an answer: the answerer's medias, with what the offer passed on to them. */
+  offeredMedias: readonly Media[];
+}
+
+const isRtp = (protocol: string): boolean => protocol.includes('RTP/');
+
+/**
+ * Checks an offer or answer and decides its codecs, without changing anything: an unknown
+ * interface, or a codec operation that needs a transcoder, throws here.
+ */
+export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescription, opts: OfferAnswerOptions, p: PlanParties): ExchangePlan {
+  const sdpFamily = sd.connection?.family ?? sd.medias.find((m) => m.connection)?.connection?.family;
+  // `address family` is about the SDP we send on; the sender keeps the family its own SDP uses.
+  const family = opts.addressFamily ?? p.receiverFamily ?? sdpFamily ?? 4;
+  const receiverLocal = s.interfaces.pick(p.receiverInterface, family);
+  if (!receiverLocal) throw new UnknownInterfaceError(p.receiverInterface);
+  const medias: MediaPlan[] = sd.medias.map((md, i) => {
+    const offered = kind === 'answer' ? p.offeredMedias[i] : undefined;
+    if (md.type === 'message' && !isRtp(md.protocol)) return { kind: 'passthrough' };
+    if (md.port === 0) {
+      if (kind === 'answer' && offered && isRtp(md.protocol) && offered.offered.length > 0) {
+        const kept = answerCodecs(md, offered.offered, []);
+        return { kind: 'rejected', formats: kept.length > 0 ? kept : [offered.offered[0]!.pt] };
+      }
+      return { kind: 'rejected' };
+    }
+    const senderLocal = s.interfaces.pick(p.senderInterface, mediaConnection(sd, md)?.family ?? family);
+    if (!senderLocal) throw new UnknownInterfaceError(p.senderInterface);
+    if (!isRtp(md.protocol)) return { kind: 'relay', senderLocal };
+    let formats = md.formats;
+    if (kind === 'offer') {
+      formats = offerCodecs(md, opts.codec).formats;
+      const own = ptimeOf(md);
+      // Another packet size needs repacketising, which is transcoding.
+      if (opts.ptime !== undefined && own !== undefined && opts.ptime !== own) throw new TranscodingRequiredError('ptime');
+      if (opts.ptimeReverse !== undefined && opts.ptimeReverse !== (opts.ptime ?? own)) throw new TranscodingRequiredError('ptime-reverse');
+    } else if (offered && offered.offered.length > 0) {
+      formats = answerCodecs(md, offered.offered, offered.codecAccept);
+    }
+    return { kind: 'relay', formats, senderLocal };
+  });
+  return { kind, sd, opts, family, receiverLocal, medias };
+}
+
+/** Learning and source checks of the call, from NG flags/keys over the configured default. */
+function legSettings(s: Services, opts: OfferAnswerOptions, call: Call): LegSettings {
+  const prev = call.legSettings;
+  const settings: LegSettings = {
+    learning: opts.learning ?? prev?.learning ?? s.config.endpointLearning,
+    strictSource: opts.strictSource || (prev?.strictSource ?? false),
+    mediaHandover: opts.mediaHandover || (prev?.mediaHandover ?? false),
+    asymmetric: opts.asymmetric ?? prev?.asymmetric ?? false,
+  };
+  call.legSettings = settings;
+  return settings;
+}
+
+/** Whether the offer passed on carries a=rtcp-mux: the offerer's choice unless `offer`/`require` or `demux` override it. */
+function offersMux(offered: boolean, opts: ReadonlySet<RtcpMuxOption>): boolean {
+  if (opts.has('offer') || opts.has('require')) return true;
+  if (opts.has('demux')) return false;
+  return offered;
+}
+
+/**
+ * Decided at the offer, as rtpengine does: whether the answer will accept the offerer's
+ * rtcp-mux whatever the answerer says (true/false), or follow the answerer (null). A mux
+ * the relay did not pass on is accepted (the relay demuxes) unless `reject`; `accept` and
+ * `reject` override the answerer's choice. Each via-branch keeps its offer's decision for its answer.
+ */
+function muxInAnswer(offered: boolean, downstream: boolean, opts: ReadonlySet<RtcpMuxOption>): boolean | null {
+  if (!offered) return false;
+  if (!downstream) return !opts.has('reject');
+  if (opts.has('accept')) return true;
+  if (opts.has('reject')) return false;
+  return null;
+}
+
+/** The endpoint the sender wants media at: SDP, or `media address`, or the SIP source. */
+function senderAddress(opts: OfferAnswerOptions, sdpAddress: string | undefined): string | undefined {
+  return opts.mediaAddress ?? opts.sipSourceAddress ?? sdpAddress;
+}
+
+/**
+ * Takes an SDP from `sender` towards `receiver`, as planned: records the sender's media and
+ * endpoints, makes sure both sides hold bound ports, links their legs and returns the SDP for
+ * the receiver, pointing at the receiver's ports on the relay.
+ */
+export async function exchangeSdp(s: Services, call: Call, sender: Monologue, receiver: Monologue, plan: ExchangePlan): Promise<string> {
+  const { kind, sd, opts } = plan;
+  const now = Date.now();
+  const sdpFamily = sd.connection?.family ?? sd.medias.find((m) => m.connection)?.connection?.family;
+  receiver.family = plan.family;
+  if (sdpFamily) sender.family = sdpFamily;
+  const receiverLocal = plan.receiverLocal;
+  const rewrites: MediaOutput[] = [];
+  /** Per relayed m= line: the transport it leaves with, for SRTP/DTLS/ICE once ports are known. */
+  const transports: (string | undefined)[] = [];
+  // Both sides of every media bind at once; each takes its ports from the pool before the first await.
+  const allocations: Promise<void>[] = [];
+  for (let i = 0; i < sd.medias.length; i++) {
+    const md = sd.medias[i]!;
+    const mp = plan.medias[i]!;
+    const conn = mediaConnection(sd, md);
+    const sm = (sender.medias[i] ??= new Media(i + 1));
+    const rm = (receiver.medias[i] ??= new Media(i + 1));
+    sm.type = rm.type = md.type;
+    sm.protocol = md.protocol;
+    // The offerer's media keeps the transport it offered; an answer does not change it.
+    if (kind === 'offer') rm.protocol = md.protocol;
+    sm.formats = mp.formats ?? md.formats;
+    sm.codecs = codecNames({ ...md, formats: sm.formats });
+    sm.direction = md.direction ?? sd.direction ?? 'sendrecv';
+    sm.passthrough = rm.passthrough = mp.kind === 'passthrough';
+    sm.rejected = md.port === 0 || mp.kind === 'passthrough';
+    if (kind === 'answer' && sm.rejected) rm.rejected = true;
+    // A port for media the other side refused before (a re-INVITE bringing video back, an
+    // answer taking up what its offer refused): rtpengine opens ports for it again.
+    if (!sm.rejected) rm.rejected = false;
+    if (kind === 'offer') {
+      rm.offered = mp.formats ? codecList(md, mp.formats) : [];
+      rm.codecAccept = opts.codec.accept;
+    }
+    if (mp.kind !== 'relay') {
+      rewrites.push(mp.kind === 'passthrough'
+        ? { kind: 'passthrough', connection: md.connection || !sd.connection ? undefined : `c=IN IP${sd.connection.family} ${sd.connection.address}` }
+        : { kind: 'rejected', formats: mp.formats });
+      continue;
+    }
+    sm.sdpAddress = senderAddress(opts, conn?.address) ?? null;
+    sm.sdpRtpPort = md.port;
+    sm.sdpRtcpPort = md.rtcpPort ?? md.port + 1;
+    sm.rtcpMux = md.rtcpMux;
+    const downstreamMux = kind === 'offer' && offersMux(md.rtcpMux, opts.rtcpMux);
+    if (kind === 'answer') {
+      sm.muxed = md.rtcpMux;
+      const branch = opts.viaBranch !== undefined && rm.muxByBranch.has(opts.viaBranch) ? rm.muxByBranch.get(opts.viaBranch)! : rm.muxInAnswer;
+      rm.muxed = rm.rtcpMux && (branch ?? md.rtcpMux);
+    } else {
+      sm.muxInAnswer = muxInAnswer(md.rtcpMux, downstreamMux, opts.rtcpMux);
+      if (opts.viaBranch !== undefined) sm.muxByBranch.set(opts.viaBranch, sm.muxInAnswer);
+      if (opts.rtcpMux.has('require')) sm.muxed = sm.rtcpMux;
+    }
+    allocations.push(allocateStreams(s.media, call.callId, sm, mp.senderLocal!), allocateStreams(s.media, call.callId, rm, receiverLocal));
+    // `accept` (answer) hands the offerer back the transport it offered.
+    const transport = opts.transport;
+    let protocol: string | undefined = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
+    // An answer goes back in the offerer's profile when the relay bridged plain and SRTP.
+    if (kind === 'answer' && protocol === undefined && isSrtpProtocol(md.protocol) !== isSrtpProtocol(rm.protocol)) protocol = rm.protocol;
+    if (protocol) rm.protocol = protocol;
+    transports[i] = protocol ?? md.protocol;
+    const hold = isNullAddress(conn?.address);
+    rewrites.push({
+      kind: 'relay',
+      protocol,
+      address: receiverLocal.advertised,
+      family: receiverLocal.family,
+      rtpPort: 0,
+      rtcpPort: 0,
+      rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
+      formats: mp.formats,
+      nullAddress: hold && !opts.replace.has('zero-address'),
+      onHold: hold,
+      ptime: kind === 'offer' ? opts.ptime : undefined,
+    });
+  }
+  // Every allocation settles before a failure is reported: one still binding after the call was
+  // given up would attach ports nobody releases.
+  const outcomes = await Promise.allSettled(allocations);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  // Ports are known now: so are ICE candidates. SRTP (SDES, DTLS) and ICE per media.
+  let iceLite = false;
+  for (let i = 0; i < rewrites.length; i++) {
+    const r = rewrites[i]!;
+    if (r.kind !== 'relay') continue;
+    const rm = receiver.medias[i]!;
+    r.rtpPort = rm.rtp!.localPort;
+    r.rtcpPort = kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort;
+    const md = sd.medias[i]!;
+    const sm = sender.medias[i]!;
+    const lines = secureMedia(kind, sm, rm, sd, md, transports[i]!, opts, r.rtcpMux);
+    Object.assign(r, lines.rewrite);
+    if (lines.iceLite) iceLite = true;
+  }
+  sender.sdpSeen = true;
+  const settings = legSettings(s, opts, call);
+  const observer = s.hooks.legObserver(call);
+  const tap = s.hooks.tap(call);
+  configureLegs(sender, settings, observer, tap);
+  configureLegs(receiver, settings, observer, tap);
+  // After configureLegs, so that a leg that does not learn starts out confirmed.
+  for (const m of sender.medias) setPartyEndpoints(m, now);
+  for (const m of receiver.medias) setPartyEndpoints(m, now);
+  linkParties(sender, receiver);
+  applyCrypto(sender);
+  applyCrypto(receiver);
+  return sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite);
+}
+
+/**
+ * SDES, DTLS and ICE of one relayed media: what the receiver's SDP gets (a=crypto, a=setup and
+ * a=fingerprint, ICE-lite attributes, a=mid) and the keys and roles of both sides' legs.
+ */
+function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescription, md: MediaDescription, outProtocol: string, opts: OfferAnswerOptions, muxedOut: boolean): { rewrite: Partial<MediaRewrite>; iceLite: boolean } {
+  const web = opts.webrtc;
+  const offererDtls = kind === 'answer' && rm.webrtc.dtlsPeer !== null && isSrtpProtocol(outProtocol) && web.dtls !== 'off' && dtlsIdentity() !== null;
+  const sdesLines = parseCrypto(md);
+  let crypto = negotiateSdes(kind, sm, rm, md.protocol, outProtocol, sdesLines, opts.sdes, offererDtls);
+  const dtlsIn = parseDtls(sd, md);
+  const iceIn = parseIce(sd, md);
+  const lines = kind === 'offer'
+    // An offer lists the RTCP candidate too: the answer may still decline rtcp-mux.
+    ? offerWebrtc(sm, rm, md.protocol, outProtocol, dtlsIn, iceIn, trickleOf(sd, md), mid(md), web, false)
+    : answerWebrtc(sm, rm, outProtocol, dtlsIn, iceIn, isSrtpProtocol(md.protocol) && sdesLines.length > 0, web, muxedOut);
+  if (lines.dtlsChosen) crypto = [];
+  const terminates = isSrtpProtocol(md.protocol) || isSrtpProtocol(outProtocol);
+  return {
+    rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, mid: kind === 'answer' ? rm.webrtc.mid : undefined },
+    iceLite: lines.iceLite,
+  };
+}
+
+/** `a=ice-options:` with `trickle`, in the media section or the session. */
+function trickleOf(sd: SessionDescription, m: MediaDescription): boolean {
+  return [...m.lines, ...sd.sessionLines].some((l) => l.startsWith('a=ice-options:') && /\btrickle\b/.test(l));
+}
+
+/** The SDP for the receiver, with what the `replace` options keep of the SDPs it was sent before. */
+function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOptions, local: LocalAddress, medias: MediaOutput[], iceLite: boolean): string {
+  const origin = originOf(sd);
+  const firstSdp = receiver.sdpUsername === undefined;
+  if (firstSdp) {
+    receiver.sdpUsername = origin.username ?? '-';
+    receiver.sdpSessionName = origin.sessionName ?? '';
+    const v = /^\d+$/.test(origin.version ?? '') ? BigInt(origin.version!) : 0n;
+    receiver.sdpVersion = v === 0n || v >= 2n ** 64n - 1n ? BigInt(`0x${randomBytes(4).toString('hex')}`) : v;
+  }
+  const replace = opts.replace;
+  const render = (): string =>
+    rewriteSdp(sd, {
+      address: local.advertised,
+      family: local.family,
+      replaceOrigin: replace.has('origin'),
+      // The sender's ICE never passes: the relay is the ICE agent (lite) towards each side.
+      removeIce: true,
+      iceLite,
+      rtcpAttribute: opts.rtcpAttribute,
+      originalSendrecv: opts.originalSendrecv,
+      replaceZeroAddress: replace.has('zero-address'),
+      instanceId: opts.loopProtect ? INSTANCE_ID : undefined,
+      username: !firstSdp && replace.has('username') ? receiver.sdpUsername : undefined,
+      sessionName: !firstSdp && replace.has('session-name') ? receiver.sdpSessionName : undefined,
+      version: replace.has('sdp-version') ? String(receiver.sdpVersion) : undefined,
+      medias,
+    });
+  if (replace.has('sdp-version')) {
+    // The next version when what the receiver gets changed, or where the sender wants media
+    // (a new port with the same SDP otherwise, as rtpengine 10.5 counts it).
+    const key = [render(), ...sd.medias.map((m) => `${mediaConnection(sd, m)?.address ?? ''} ${m.port}`)].join('\n');
+    if (receiver.lastOutSdp !== undefined && receiver.lastOutSdp !== key) receiver.sdpVersion = receiver.sdpVersion! + 1n;
+    receiver.lastOutSdp = key;
+  }
+  return render();
+}

@@ -1,0 +1,54 @@
+import type { LearningMode } from '../media/MediaPlane.js';
+import type { CodecOptions } from '../sdp/CodecOptions.js';
+import type { SdesOptions } from './SdesNegotiation.js';
+import type { WebrtcOptions } from './WebrtcNegotiation.js';
+
+/**
+ * What an offer or an answer asks of the relay, parsed once from the NG request (rtpengine's
+ * `sdp_ng_flags`). The call model reads this and never the wire: `ng/flags.ts` builds it.
+ */
+
+export type RtcpMuxOption = 'offer' | 'require' | 'demux' | 'accept' | 'reject';
+export type ReplaceOption = 'origin' | 'session-connection' | 'sdp-version' | 'session-name' | 'username' | 'zero-address';
+export type TransportChoice = 'RTP/AVP' | 'RTP/AVPF' | 'RTP/SAVP' | 'RTP/SAVPF' | 'UDP/TLS/RTP/SAVP' | 'UDP/TLS/RTP/SAVPF' | 'accept';
+/** `media echo`: `blackhole` drops what a side sends, `forward`/`backwards`/`both` send it back to it. */
+export type MediaEcho = 'blackhole' | 'forward' | 'backwards' | 'both';
+
+export interface OfferAnswerOptions {
+  callId: string;
+  fromTag: string;
+  toTag?: string;
+  viaBranch?: string;
+  sdp: string;
+  /** `label` / `from-label`. */
+  label?: string;
+  /** `direction`: logical interface names [from side, to side]. */
+  direction: string[];
+  /** `address family`: the family of the SDP the relay sends on. */
+  addressFamily?: 4 | 6;
+  /** `media address`: overrides the sender's SDP address. */
+  mediaAddress?: string;
+  /** `received from` address, used with flag `SIP source address`. */
+  sipSourceAddress?: string;
+  transport?: TransportChoice;
+  rtcpMux: ReadonlySet<RtcpMuxOption>;
+  replace: ReadonlySet<ReplaceOption>;
+  learning?: LearningMode;
+  strictSource: boolean;
+  mediaHandover: boolean;
+  /** true: `asymmetric`; false: `symmetric`; undefined: as before. */
+  asymmetric?: boolean;
+  rtcpAttribute: 'short' | 'full' | 'none';
+  originalSendrecv: boolean;
+  recordCall: boolean;
+  /** `loop protect`: an SDP that already went through this relay is returned unchanged. */
+  loopProtect: boolean;
+  codec: CodecOptions;
+  ptime?: number;
+  ptimeReverse?: number;
+  mediaEcho?: MediaEcho;
+  /** `SDES` list / `SDES-...` flags. */
+  sdes: SdesOptions;
+  /** `DTLS`, `DTLS-reverse`, `ICE`. */
+  webrtc: WebrtcOptions;
+}

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { moduleLogger } from '../log.js';
+import type { SharedKeyspace } from '../store/SharedKeyspace.js';
+import { MISSED_BEATS, type NodeInfo } from './ClusterTypes.js';
+
+const log = moduleLogger('cluster');
+
+export class NodeIdInUse extends Error {}
+
+/** A node in the directory, as this node sees it. */
+export interface KnownNode extends NodeInfo {
+  alive: boolean;
+}
+
+/**
+ * Node identity, heartbeat and discovery. The identity is a lease (`SET NX` with a TTL of three
+ * heartbeats, refreshed on every beat): a second process with the same `node-id` is refused
+ * while the first lives. The heartbeat (addresses, load, state) goes into one hash that every
+ * node reads on its own beat; that read is the discovery. Dead nodes' calls are reaped here.
+ */
+export class NodeDirectory {
+  private readonly token = randomBytes(12).toString('hex');
+  private timer: NodeJS.Timeout | null = null;
+  private view = new Map<string, KnownNode>();
+  private beats = 0;
+  private closed = false;
+
+  constructor(
+    private readonly ks: SharedKeyspace,
+    readonly selfId: string,
+    private readonly self: () => Omit<NodeInfo, 'seen' | 'interval' | 'id'>,
+    private readonly intervalMs: number,
+    /** A dead node's calls are removed this long after its last heartbeat. */
+    private readonly reapAfterMs: number,
+  ) {}
+
+  private get ttl(): number {
+    return this.intervalMs * MISSED_BEATS;
+  }
+
+  async start(): Promise<void> {
+    if (!(await this.ks.takeLease(this.selfId, this.token, this.ttl))) {
+      throw new NodeIdInUse(`node-id '${this.selfId}' is in use by a live node; give each node its own node-id`);
+    }
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+  }
+
+  /** Announces now (a state change must not wait for the next beat). */
+  async beat(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (!(await this.ks.takeLease(this.selfId, this.token, this.ttl))) {
+        log.error({ nodeId: this.selfId }, 'another live process holds this node-id; two nodes share it');
+      }
+      const info: NodeInfo = { id: this.selfId, ...this.self(), seen: Date.now(), interval: this.intervalMs };
+      await this.ks.announce(this.selfId, JSON.stringify(info));
+      await this.refresh();
+      if (++this.beats % 5 === 0) await this.reap();
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'heartbeat failed');
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    const now = Date.now();
+    const next = new Map<string, KnownNode>();
+    for (const [id, text] of await this.ks.nodes()) {
+      try {
+        const n = JSON.parse(text) as NodeInfo;
+        const was = this.view.get(id);
+        const alive = id === this.selfId || now - n.seen <= MISSED_BEATS * n.interval;
+        if (was && was.alive !== alive) log.info({ nodeId: id, alive }, alive ? 'node is back' : 'node is gone (heartbeat expired)');
+        if (!was && alive && id !== this.selfId) log.info({ nodeId: id, ng: n.ng }, 'node discovered');
+        next.set(id, { ...n, id, alive });
+      } catch {
+        log.warn({ nodeId: id }, 'unreadable heartbeat ignored');
+      }
+    }
+    this.view = next;
+  }
+
+  /** A dead node's records and heartbeat go once it has been dead for the reaping delay. */
+  private async reap(): Promise<void> {
+    const now = Date.now();
+    for (const n of this.view.values()) {
+      if (n.alive || now - n.seen < this.reapAfterMs) continue;
+      if (await this.ks.alive(n.id)) continue;
+      const ids = await this.ks.ownedBy(n.id);
+      let removed = 0;
+      for (const callId of ids) if (await this.ks.release(callId, n.id)) removed++;
+      await this.ks.forgetOwned(n.id);
+      await this.ks.removeNode(n.id);
+      log.info({ nodeId: n.id, calls: removed }, 'dead node reaped: its records are removed');
+    }
+  }
+
+  /** Every node known, alive or not, sorted by id. */
+  list(): KnownNode[] {
+    return [...this.view.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** A live node's heartbeat (from the last read), or undefined. */
+  live(id: string): KnownNode | undefined {
+    const n = this.view.get(id);
+    return n?.alive ? n : undefined;
+  }
+
+  /**
+   * A node whose lease exists, with its latest heartbeat (from the view, or read now for a node
+   * that joined since the last beat); null when it is dead. The lease decides, not the view:
+   * a node whose beat is late under load is still alive and still owns its calls.
+   */
+  async reachable(id: string): Promise<KnownNode | null> {
+    const fresh = this.live(id);
+    if (fresh) return fresh;
+    if (!(await this.ks.alive(id))) return null;
+    const known = this.view.get(id);
+    if (known) return known;
+    const text = await this.ks.node(id);
+    if (!text) return null;
+    try {
+      return { ...(JSON.parse(text) as NodeInfo), id, alive: true };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Authoritative: the node's lease exists (the view may be a beat old). */
+  isAlive(id: string): Promise<boolean> {
+    return this.ks.alive(id);
+  }
+
+  /** The active live node (not this one) with the lowest load that still has room, or null. */
+  leastLoaded(): KnownNode | null {
+    let best: KnownNode | null = null;
+    let bestLoad = Infinity;
+    for (const n of this.view.values()) {
+      if (!n.alive || n.id === this.selfId || n.state !== 'active') continue;
+      if (n.capacity >= 0 && n.calls >= n.capacity) continue;
+      const load = n.capacity > 0 ? n.calls / n.capacity : n.calls / 1e6;
+      if (load < bestLoad) {
+        best = n;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  /** Stops the heartbeat; `leave`: remove the lease and the heartbeat (a clean exit). */
+  async close(leave: boolean): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    if (!leave) return;
+    try {
+      await this.ks.removeNode(this.selfId);
+      await this.ks.dropLease(this.selfId, this.token);
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'could not remove this node from the directory');
+    }
+  }
+}

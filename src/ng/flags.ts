@@ -1,0 +1,187 @@
+import { isIP } from 'node:net';
+import type { MediaEcho, OfferAnswerOptions, ReplaceOption, RtcpMuxOption, TransportChoice } from '../call/OfferAnswerOptions.js';
+import type { LearningMode } from '../media/MediaPlane.js';
+import type { CodecOptions } from '../sdp/CodecOptions.js';
+import { foldSuite, type SdesOptions } from '../call/SdesNegotiation.js';
+import type { WebrtcOptions } from '../call/WebrtcNegotiation.js';
+import { NgError, NgErrorText } from './errors.js';
+import { normalise, type NgRequest, type NgValue } from './NgRequest.js';
+
+/**
+ * Parses the NG keys and flags of an offer or answer once, at the boundary, into the typed
+ * options the call model takes (rtpengine's `sdp_ng_flags`). The checks come in rtpengine's
+ * order (sdp, call-id, from-tag, to-tag), then the values the relay cannot honour are refused
+ * here, before anything about the call changes.
+ */
+export type Opmode = 'offer' | 'answer';
+
+const RTCP_MUX = new Set<string>(['offer', 'require', 'demux', 'accept', 'reject']);
+const REPLACE = new Map<string, ReplaceOption>([
+  ['origin', 'origin'],
+  ['session-connection', 'session-connection'],
+  ['sdp-version', 'sdp-version'],
+  ['force-increment-sdp-ver', 'sdp-version'],
+  ['session-name', 'session-name'],
+  ['username', 'username'],
+  ['zero-address', 'zero-address'],
+]);
+const LEARNING = new Map<string, LearningMode>([['off', 'off'], ['immediate', 'immediate'], ['delayed', 'delayed'], ['heuristic', 'heuristic']]);
+const ECHO = new Map<string, MediaEcho>([
+  ['blackhole', 'blackhole'], ['sinkhole', 'blackhole'],
+  ['forward', 'forward'], ['fwd', 'forward'], ['fw', 'forward'],
+  ['backward', 'backwards'], ['backwards', 'backwards'], ['reverse', 'backwards'], ['back', 'backwards'], ['bkw', 'backwards'], ['bk', 'backwards'],
+  ['both', 'both'],
+]);
+
+/** Codec operations and the flag prefixes that add to them; the ones marked offerOnly are read in an offer only (10.5). */
+const CODEC_OPS: readonly { key: keyof CodecOptions; prefixes: string[]; offerOnly: boolean }[] = [
+  { key: 'strip', prefixes: ['codec-strip-'], offerOnly: false },
+  { key: 'offer', prefixes: ['codec-offer-'], offerOnly: false },
+  { key: 'except', prefixes: ['codec-except-'], offerOnly: false },
+  { key: 'transcode', prefixes: ['transcode-', 'codec-transcode-'], offerOnly: true },
+  { key: 'mask', prefixes: ['codec-mask-'], offerOnly: true },
+  { key: 'set', prefixes: ['codec-set-'], offerOnly: false },
+  { key: 'accept', prefixes: ['codec-accept-'], offerOnly: false },
+  { key: 'consume', prefixes: ['codec-consume-'], offerOnly: false },
+];
+
+/** Strings of a list value (a single string counts as a one-element list), as they came. */
+function strings(v: NgValue | undefined): string[] {
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  if (typeof v === 'string') return [v];
+  return [];
+}
+
+/** The `codec` dictionary plus the `codec-…` flags. Codec names keep their case (flags are folded). */
+function codecOptions(req: NgRequest, op: Opmode): CodecOptions {
+  const dict = req.raw('codec');
+  const inDict = new Map<string, NgValue>();
+  if (dict && typeof dict === 'object' && !Array.isArray(dict)) for (const [k, v] of Object.entries(dict)) inDict.set(normalise(k), v);
+  const out = { strip: [], offer: [], except: [], transcode: [], mask: [], set: [], accept: [], consume: [] } as { [K in keyof CodecOptions]: string[] };
+  for (const { key, prefixes, offerOnly } of CODEC_OPS) {
+    if (offerOnly && op !== 'offer') continue;
+    out[key].push(...strings(inDict.get(key)));
+    for (const f of req.rawFlags) {
+      const n = normalise(f);
+      const p = prefixes.find((x) => n.startsWith(x));
+      if (p) out[key].push(f.slice(p.length));
+    }
+  }
+  // `always transcode` is 10.5's `codec-accept-all`.
+  if (op === 'offer' && req.has('always-transcode')) out.accept.push('all');
+  return out;
+}
+
+const TRANSPORTS = new Set<string>(['RTP/AVP', 'RTP/AVPF', 'RTP/SAVP', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'accept']);
+
+/** `transport protocol`: the RTP profiles rtpengine converts between, or `accept`. */
+function transport(req: NgRequest): TransportChoice | undefined {
+  const v = req.str('transport-protocol');
+  if (v === undefined || v === '') return undefined;
+  if (TRANSPORTS.has(v)) return v as TransportChoice;
+  throw new NgError(`Unsupported transport protocol '${v}'`);
+}
+
+/** `SDES: [off, no-<suite>, only-<suite>]` or the same as `SDES-...` flags. */
+function sdesOptions(req: NgRequest): SdesOptions {
+  const o = req.option('SDES');
+  const no = new Set<string>();
+  const only = new Set<string>();
+  for (const v of o) {
+    if (v.startsWith('no-')) no.add(foldSuite(v.slice(3)));
+    else if (v.startsWith('only-')) only.add(foldSuite(v.slice(5)));
+  }
+  return { off: o.has('off'), no, only };
+}
+
+/** `DTLS`, `DTLS-reverse` and `ICE` keys (or `DTLS-off`, `ICE-remove`, `ICE-force` flags). */
+function webrtcOptions(req: NgRequest): WebrtcOptions {
+  const d = req.str('DTLS')?.toLowerCase();
+  const r = req.str('DTLS-reverse')?.toLowerCase();
+  const i = req.str('ICE')?.toLowerCase();
+  return {
+    dtls: d === 'off' || d === 'no' || d === 'disable' || req.has('DTLS-off') ? 'off' : d === 'passive' || d === 'active' ? d : undefined,
+    dtlsReverse: r === 'passive' || r === 'active' ? r : undefined,
+    ice: i === 'remove' || i === 'force' || i === 'force-relay' || i === 'default' ? i : req.has('ICE-remove') ? 'remove' : req.has('ICE-force') ? 'force' : undefined,
+  };
+}
+
+function family(req: NgRequest): 4 | 6 | undefined {
+  const af = req.str('address-family')?.toUpperCase();
+  if (af === 'IP6') return 6;
+  if (af === 'IP4') return 4;
+  return undefined;
+}
+
+function learning(req: NgRequest): LearningMode | undefined {
+  const key = req.str('endpoint-learning');
+  if (key !== undefined && LEARNING.has(key)) return LEARNING.get(key);
+  for (const [name, mode] of LEARNING) if (req.has(`endpoint-learning-${name}`)) return mode;
+  return undefined;
+}
+
+function sipSource(req: NgRequest): string | undefined {
+  if (!req.has('sip-source-address')) return undefined;
+  const rf = req.rawList('received-from');
+  return rf.length === 2 && isIP(rf[1]!) ? rf[1] : undefined;
+}
+
+/** An integer key as rtpengine reads it: a number, or a string's leading digits, else 0. */
+function integer(req: NgRequest, key: string): number | undefined {
+  const v = req.raw(key);
+  if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v === 'string') return Number.parseInt(v, 10) || 0;
+  return undefined;
+}
+
+export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions {
+  const sdp = req.sdp;
+  if (!sdp) throw new NgError(NgErrorText.noSdp);
+  const callId = req.callId;
+  if (!callId) throw new NgError(NgErrorText.noCallId);
+  const fromTag = req.fromTag;
+  if (!fromTag) throw new NgError(NgErrorText.noFromTag);
+  const toTag = req.toTag;
+  if (op === 'answer' && !toTag) throw new NgError(NgErrorText.noToTag);
+  const rtcpMux = new Set<RtcpMuxOption>();
+  for (const o of req.option('rtcp-mux')) if (RTCP_MUX.has(o)) rtcpMux.add(o as RtcpMuxOption);
+  const replace = new Set<ReplaceOption>();
+  for (const o of req.option('replace')) {
+    const r = REPLACE.get(o);
+    if (r) replace.add(r);
+  }
+  const mediaAddress = req.str('media-address');
+  const recordCall = req.str('record-call');
+  const echo = req.str('media-echo');
+  const ptime = op === 'offer' ? integer(req, 'ptime') : undefined;
+  const ptimeReverse = op === 'offer' ? (integer(req, 'ptime-reverse') ?? integer(req, 'reverse-ptime')) : undefined;
+  return {
+    callId,
+    fromTag,
+    toTag,
+    viaBranch: req.viaBranch,
+    sdp,
+    label: req.str('label') ?? req.str('from-label'),
+    direction: req.rawList('direction'),
+    addressFamily: family(req),
+    mediaAddress: mediaAddress && isIP(mediaAddress) ? mediaAddress : undefined,
+    sipSourceAddress: sipSource(req),
+    transport: transport(req),
+    rtcpMux,
+    replace,
+    learning: learning(req),
+    strictSource: req.has('strict-source'),
+    mediaHandover: req.has('media-handover'),
+    asymmetric: req.has('symmetric') ? false : req.has('asymmetric') ? true : undefined,
+    rtcpAttribute: req.has('no-rtcp-attribute') ? 'none' : req.has('full-rtcp-attribute') ? 'full' : 'short',
+    originalSendrecv: req.has('original-sendrecv'),
+    recordCall: req.has('record-call') || recordCall === 'yes' || recordCall === 'on',
+    loopProtect: req.has('loop-protect'),
+    codec: codecOptions(req, op),
+    ptime: ptime || undefined,
+    ptimeReverse: ptimeReverse || undefined,
+    mediaEcho: echo === undefined ? undefined : ECHO.get(echo.toLowerCase()),
+    sdes: sdesOptions(req),
+    webrtc: webrtcOptions(req),
+  };
+}

@@ -1,0 +1,58 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config/Config.js';
+import { describeRedis } from '../config/RedisSpec.js';
+
+/** One connection to the shared keyspace, whatever the engine: ioredis's Redis or Cluster. */
+export type SharedConnection = Redis | Cluster;
+
+/**
+ * Connects to the store of `cluster-mode = shared`. The engines are ioredis's own:
+ * - `redis`: one server (`redis = HOST:PORT/DB`);
+ * - `sentinel`: `redis` and `redis-seeds` name the sentinels, `redis-master-name` the master;
+ *   ioredis asks them for the master and follows a failover;
+ * - `cluster`: `redis` and `redis-seeds` are start-up nodes; ioredis learns the slots and
+ *   follows redirections and failovers.
+ * Commands wait in ioredis's offline queue while the connection is re-established (a failover),
+ * bounded by the command timeout: a reply waits at most that long.
+ */
+export function connectShared(c: Config): SharedConnection {
+  const spec = c.redis!;
+  const commandTimeout = c.redisCmdTimeout > 0 ? c.redisCmdTimeout : 2000;
+  const common: RedisOptions = {
+    password: spec.password,
+    connectTimeout: c.redisConnectTimeout,
+    commandTimeout,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(50 * times, 500),
+    lazyConnect: true,
+  };
+  const seeds = [{ host: spec.host, port: spec.port }, ...c.redisSeeds.map((a) => ({ host: a.host, port: a.port }))];
+  switch (c.redisEngine) {
+    case 'redis':
+      return new Redis({ ...common, host: spec.host, port: spec.port, db: spec.db });
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: seeds,
+        name: c.redisMasterName,
+        db: spec.db,
+        sentinelRetryStrategy: (times) => Math.min(100 * times, 500),
+        // After a failover the old master's connection may still answer as a replica for a moment.
+        failoverDetector: true,
+      } as RedisOptions);
+    case 'cluster':
+      return new Cluster(seeds, {
+        redisOptions: common,
+        enableOfflineQueue: true,
+        clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+        lazyConnect: true,
+        slotsRefreshTimeout: 2000,
+      });
+  }
+}
+
+/** For logs: the engine and its first address, never a password. */
+export function describeShared(c: Config): string {
+  return `${c.redisEngine} ${describeRedis(c.redis!)}${c.redisSeeds.length ? ` (+${c.redisSeeds.length} seeds)` : ''}`;
+}

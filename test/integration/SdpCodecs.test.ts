@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dict } from '../helpers/NgClient.js';
+import { Relay } from '../helpers/Relay.js';
+
+// SDP and codec handling, each scenario sent to ngrelay and to Debian's rtpengine 10.5 with the
+// same options: the SDPs must be the same line for line (ports and the loop-protect id aside).
+// What needs a transcoder is refused by ngrelay, and the refused request leaves the call as it was.
+
+const sdp = (...lines: string[]): string => [...lines, ''].join('\r\n');
+const head = (o = 'o=- 1545997027 1 IN IP4 198.51.100.1', s = 's=tester'): string[] => ['v=0', o, s, 't=0 0'];
+const audio = (port: number, pts: string, ...more: string[]): string[] => [`m=audio ${port} RTP/AVP ${pts}`, 'c=IN IP4 198.51.100.1', ...more];
+
+/** Ports and the relay's instance id differ between relays; the rest must not. */
+const norm = (text: unknown): string =>
+  String(text).replace(/^(m=\S+ )[1-9]\d*/gm, '$1PORT').replace(/^a=rtcp:\d+/gm, 'a=rtcp:PORT').replace(/^a=rtpengine:[0-9a-f]{12}$/gm, 'a=rtpengine:ID');
+
+let seq = 0;
+
+describe('SDP and codec handling as rtpengine 10.5', () => {
+  let ours: Relay;
+  let ref: Relay;
+  beforeAll(async () => {
+    [ours, ref] = await Promise.all([Relay.start({ args: ['--delete-delay=0'] }), Relay.start({ rtpengine: true, args: ['--delete-delay=0'] })]);
+  });
+  afterAll(async () => {
+    await Promise.all([ours.stop(), ref.stop()]);
+  });
+
+  /** A call with the same ids on both relays; each step's SDP must match rtpengine's. */
+  function call(): { offer(sdp: string, extra?: Dict): Promise<string>; answer(sdp: string, extra?: Dict): Promise<string>; id: string } {
+    const id = `sdp-codecs-${process.pid}-${++seq}`;
+    const step = async (command: string, body: string, extra: Dict): Promise<string> => {
+      const d: Dict = { command, 'call-id': id, 'from-tag': 'caller', sdp: body, ...extra };
+      if (command === 'answer') d['to-tag'] ??= 'callee';
+      const [a, b] = await Promise.all([ours.ng.request(d), ref.ng.request(d)]);
+      expect(a['result'], JSON.stringify(a)).toBe(b['result']);
+      expect(norm(a['sdp'])).toBe(norm(b['sdp']));
+      return norm(a['sdp']);
+    };
+    return { id, offer: (s, e = {}) => step('offer', s, e), answer: (s, e = {}) => step('answer', s, e) };
+  }
+
+  it('answers with the offered codecs only (GH 1499), a rejected stream keeping an offered codec', async () => {
+    const c = call();
+    await c.offer(sdp(...head(), 'c=IN IP4 198.51.100.1', 'm=audio 4024 RTP/AVP 0 8', 'm=audio 4026 RTP/AVP 8 9'));
+    const out = await c.answer(sdp(...head(), 'c=IN IP4 198.51.100.1', 'm=audio 4026 RTP/AVP 8 9 101', 'a=rtpmap:101 telephone-event/8000', 'm=audio 0 RTP/AVP 0'));
+    expect(out).toContain('m=audio PORT RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n');
+    expect(out).toContain('m=audio 0 RTP/AVP 8\r\n');
+  });
+
+  it('keeps a null c= (hold) as the null address of the family passed on, send-only; replace zero-address gives ours', async () => {
+    for (const extra of [{}, { 'address-family': 'IP6' }, { replace: ['zero-address'] }] as Dict[]) {
+      const out = await call().offer(sdp(...head(), 'm=audio 16478 RTP/AVP 8', 'c=IN IP4 0.0.0.0'), extra);
+      expect(out).toContain('a=sendonly');
+    }
+    const session = await call().offer(sdp('v=0', 'o=- 1 1 IN IP4 198.51.100.1', 's=tester', 'c=IN IP4 0.0.0.0', 't=0 0', 'm=audio 16478 RTP/AVP 8'));
+    expect(session).toContain('c=IN IP4 0.0.0.0\r\n');
+  });
+
+  it('passes non-RTP media (MSRP) and rejected media through untouched, with no direction added to port 0', async () => {
+    const out = await call().offer(sdp('v=0', 'o=- 1 1 IN IP4 1.2.3.4', 's=Asterisk', 'c=IN IP4 1.2.3.4', 't=0 0',
+      'm=audio 27998 RTP/AVP 96', 'a=rtpmap:96 opus/48000/2', 'm=message 28000 TCP/MSRP *', 'a=setup:active',
+      'm=audio 0 RTP/AVP 0', 'a=sendrecv', 'a=mid:1', 'm=application 0 *'));
+    expect(out).toContain('m=message PORT TCP/MSRP *\r\nc=IN IP4 1.2.3.4\na=setup:active\r\n');
+    expect(out).toContain('m=audio 0 RTP/AVP 0\r\na=mid:1\r\nm=application 0 *\r\n');
+  });
+
+  it('applies codec strip, except, offer and mask', async () => {
+    const offer = sdp(...head(), ...audio(3000, '0 8 9 96 97', 'a=rtpmap:96 telephone-event/8000', 'a=rtpmap:97 telephone-event/16000'));
+    const cases: Dict[] = [
+      { codec: { strip: ['PCMA'] } },
+      { flags: ['codec-strip-G722'] },
+      { codec: { except: ['PCMU', 'telephone-event'] } },
+      { codec: { strip: ['all'], except: ['PCMU', 'telephone-event'] } },
+      { codec: { strip: ['all'], offer: ['PCMA', 'PCMU'] } },
+      { codec: { mask: ['PCMU'] } },
+      { codec: { mask: ['telephone-event'] } },
+    ];
+    const outs: string[] = [];
+    for (const extra of cases) {
+      const c = call();
+      const out = await c.offer(offer, extra);
+      outs.push(out);
+      // The answerer picks the first codec it was offered.
+      const first = /^m=audio PORT RTP\/AVP (\d+)/m.exec(out)![1]!;
+      await c.answer(sdp(...head(), ...audio(3002, `${first} 96`, 'a=rtpmap:96 telephone-event/8000')));
+    }
+    expect(outs[0]).toContain('m=audio PORT RTP/AVP 0 9 96 97\r\n');
+    expect(outs[5]).toContain('m=audio PORT RTP/AVP 8 9 96 97\r\n');
+    expect(outs[3]).toContain('m=audio PORT RTP/AVP 0 96 97\r\n');
+    expect(outs[4]).toContain('m=audio PORT RTP/AVP 8 0\r\n');
+  });
+
+  it('keeps o= username, s= and a changing o= version with replace username, session-name, sdp-version', async () => {
+    const c = call();
+    const replace = { replace: ['username', 'session-name', 'SDP-version'] };
+    await c.offer(sdp(...head('o=alice 100 5 IN IP4 198.51.100.1', 's=first'), ...audio(3000, '0')), replace);
+    const same = await c.offer(sdp(...head('o=bob 100 9 IN IP4 198.51.100.1', 's=second'), ...audio(3000, '0')), replace);
+    expect(same).toContain('o=alice 100 5 IN IP4 198.51.100.1\r\ns=first\r\n');
+    const changed = await c.offer(sdp(...head('o=bob 100 9 IN IP4 198.51.100.1', 's=second'), ...audio(3000, '0 8')), replace);
+    expect(changed).toContain('o=alice 100 6 IN IP4');
+  });
+
+  it('marks its SDP for loop protection and returns a looped SDP unchanged', async () => {
+    const c = call();
+    const out = await c.offer(sdp(...head(), ...audio(3000, '0')), { flags: ['loop-protect'] });
+    expect(out).toContain('t=0 0\r\na=rtpengine:ID\r\nm=audio');
+    const first = await ours.ng.ok({ command: 'offer', 'call-id': `${c.id}-loop`, 'from-tag': 'x', sdp: sdp(...head(), ...audio(3000, '0')), flags: ['loop-protect'] });
+    const again = await ours.ng.ok({ command: 'offer', 'call-id': `${c.id}-loop2`, 'from-tag': 'y', sdp: first['sdp'], flags: ['loop-protect'] });
+    expect(again['sdp']).toBe(first['sdp']);
+  });
+
+  it('keeps rtcp-mux in the answer once a demuxed offer accepted it (gh 793)', async () => {
+    const c = call();
+    const mux = sdp(...head(), ...audio(2000, '0', 'a=sendrecv', 'a=rtcp-mux'));
+    await c.offer(mux, { 'rtcp-mux': ['demux'], 'via-branch': 'x1' });
+    await c.offer(mux, { 'rtcp-mux': ['offer'], 'via-branch': 'x2' });
+    expect(await c.answer(sdp(...head(), ...audio(2002, '0', 'a=sendrecv')), { 'via-branch': 'x1' })).toContain('a=rtcp-mux');
+  });
+});
+
+describe('what needs a transcoder', () => {
+  let relay: Relay;
+  beforeAll(async () => {
+    relay = await Relay.start({ args: ['--delete-delay=0'] });
+  });
+  afterAll(async () => {
+    expect(await relay.stop()).toBe(0);
+  });
+
+  const offerSdp = sdp(...head(), ...audio(3000, '0 8', 'a=ptime:20'));
+  const refusals: [string, Dict][] = [
+    ['transcode to a codec not offered', { codec: { transcode: ['G722'] } }],
+    ['offer a codec not offered', { codec: { offer: ['opus'] } }],
+    ['consume', { codec: { consume: ['PCMU'] } }],
+    ['mask every codec', { codec: { mask: ['all'] } }],
+    ['another ptime', { ptime: 30 }],
+  ];
+  for (const [what, extra] of refusals) {
+    it(`refuses ${what} with rtpengine's error text, leaving the call as it was`, async () => {
+      const id = `transcode-${process.pid}-${++seq}`;
+      const first = await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: offerSdp });
+      const before = await relay.ng.ok({ command: 'query', 'call-id': id });
+      const r = await relay.ng.request({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: offerSdp, ...extra });
+      expect(r).toEqual({ result: 'error', 'error-reason': 'Error rewriting SDP' });
+      const after = await relay.ng.ok({ command: 'query', 'call-id': id });
+      expect(after['tags']).toEqual(before['tags']);
+      // A new call refused the same way is not created at all.
+      const fresh = await relay.ng.request({ command: 'offer', 'call-id': `${id}-new`, 'from-tag': 'a', sdp: offerSdp, ...extra });
+      expect(fresh['result']).toBe('error');
+      expect((await relay.ng.request({ command: 'query', 'call-id': `${id}-new` }))['error-reason']).toBe('Unknown call-id');
+      expect(first['result']).toBe('ok');
+    });
+  }
+
+  it('refuses codec-accept at the answer when the answerer picked another codec, and takes it when it picked an accepted one', async () => {
+    const id = `accept-${process.pid}`;
+    await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: offerSdp, codec: { accept: ['PCMU'] } });
+    const bad = await relay.ng.request({ command: 'answer', 'call-id': id, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(...head(), ...audio(3002, '8')) });
+    expect(bad['error-reason']).toBe('Error rewriting SDP');
+    const good = await relay.ng.ok({ command: 'answer', 'call-id': id, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(...head(), ...audio(3002, '0')) });
+    expect(String(good['sdp'])).toMatch(/m=audio \d+ RTP\/AVP 0\r\n/);
+  });
+});

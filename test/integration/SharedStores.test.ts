@@ -1,0 +1,141 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Dict } from '../helpers/NgClient.js';
+import { freePort } from '../helpers/ports.js';
+import { RedisServer } from '../helpers/RedisServer.js';
+import { Relay, sleep, waitFor } from '../helpers/Relay.js';
+import { audioSdp } from '../helpers/sdp.js';
+import { callFlow, seeded, sharedNode, waitNodes, type Sender } from '../helpers/SharedNodes.js';
+
+// cluster-mode=shared on the two other engines: Redis Sentinel and Redis Cluster, all local
+// processes started here.
+
+const servers: RedisServer[] = [];
+const sentinels: ChildProcess[] = [];
+let nodes: Relay[] = [];
+
+afterEach(async () => {
+  await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+  nodes = [];
+  for (const s of sentinels.splice(0)) s.kill('SIGKILL');
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+
+/** Sends like Kamailio: the same cookie again after 1 s without a reply, up to 10 s. */
+function retransmitting(r: Relay, latencies: number[]): Sender {
+  let seq = 0;
+  return async (d, cookie = `k${process.pid}_${r.ngPort}_${++seq}`) => {
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) {
+      try {
+        const reply = await r.ng.request(d, { cookie });
+        latencies.push(Date.now() - t0);
+        return reply;
+      } catch {
+        /* no reply within the client's wait: retransmit */
+      }
+    }
+    throw new Error(`no reply to ${String(d['command'])} within 10 attempts`);
+  };
+}
+
+async function startSentinel(masterPort: number): Promise<number> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ngrelay-sentinel-'));
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(conf, [
+    `port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${dir}`,
+    `sentinel monitor mymaster 127.0.0.1 ${masterPort} 2`,
+    'sentinel down-after-milliseconds mymaster 1000',
+    'sentinel failover-timeout mymaster 5000',
+    'sentinel parallel-syncs mymaster 1', '',
+  ].join('\n'));
+  const p = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  sentinels.push(p);
+  await waitFor('sentinel up', () => spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.includes('PONG'), 10_000, 100);
+  return port;
+}
+
+const cli = (port: number, ...args: string[]): string => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout;
+
+describe('shared cluster store engines', () => {
+  it('Redis Sentinel: master SIGKILLed under 200 calls; no call lost, NG replies bounded', async () => {
+    const master = await RedisServer.start();
+    const replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    servers.push(master, replica);
+    await waitFor('replica in sync', () => cli(replica.port, 'info', 'replication').includes('master_link_status:up'), 10_000, 100);
+    const sp = [await startSentinel(master.port), await startSentinel(master.port), await startSentinel(master.port)];
+    await waitFor('sentinels see the replica', () => /num-slaves\r?\n1/.test(cli(sp[0]!, 'sentinel', 'master', 'mymaster')), 15_000, 200);
+    const args = ['--redis-engine=sentinel', `--redis-seeds=127.0.0.1:${sp[1]}`, `--redis-seeds=127.0.0.1:${sp[2]}`, '--redis-cmd-timeout=8000'];
+    nodes = await Promise.all([1, 2, 3].map((i) => sharedNode({ redis: `127.0.0.1:${sp[0]}/0`, address: `127.0.2.${i}`, args })));
+    await waitNodes(nodes[0]!, 3);
+    const latencies: number[] = [];
+    const senders = nodes.map((n) => retransmitting(n, latencies));
+    const rnd = seeded(200);
+    const pick = (): Sender => senders[Math.floor(rnd() * senders.length)]!;
+    const ids = Array.from({ length: 200 }, (_, i) => `sent-${i}`);
+    for (let i = 0; i < ids.length; i += 20) {
+      const results = await Promise.all(ids.slice(i, i + 20).map((id) => callFlow(pick, id, true)));
+      expect(results.flatMap((r) => r.failures)).toEqual([]);
+    }
+    await sleep(300); // the replica has the records
+
+    latencies.length = 0;
+    const killedAt = Date.now();
+    await master.kill();
+    // Signalling goes on through the failover: new calls and queries of the existing ones.
+    const during: Promise<Dict>[] = [];
+    for (let i = 0; i < 40; i++) {
+      during.push(pick()({ command: 'offer', 'call-id': `during-${i}`, 'from-tag': 'ft', sdp: audioSdp('10.9.0.1', 4000) }));
+      during.push(pick()({ command: 'query', 'call-id': ids[i * 5]! }));
+      await sleep(100);
+    }
+    const replies = await Promise.all(during);
+    const failed = replies.filter((r) => r['result'] !== 'ok');
+    const maxMs = Math.max(...latencies);
+    await waitFor('new master', () => cli(sp[0]!, 'sentinel', 'get-master-addr-by-name', 'mymaster').includes(String(replica.port)), 10_000, 100);
+    console.log(`sentinel failover: master SIGKILLed; ${replies.length} NG commands during the failover, ${failed.length} failed; max reply ${maxMs} ms; failover seen after ${Date.now() - killedAt} ms`);
+    expect(failed).toEqual([]);
+    // No call lost: every one of the 200 answers through any node, and ends cleanly.
+    const after = await Promise.all(ids.map((id) => pick()({ command: 'query', 'call-id': id })));
+    expect(after.filter((r) => r['result'] !== 'ok')).toEqual([]);
+    const dels = await Promise.all([...ids, ...Array.from({ length: 40 }, (_, i) => `during-${i}`)].map((id) => pick()({ command: 'delete', 'call-id': id, 'from-tag': 'ft' })));
+    expect(dels.filter((r) => r['result'] !== 'ok')).toEqual([]);
+    await waitFor('no call keys on the new master', () => cli(replica.port, '--scan', '--pattern', 'ngrelay:call:*').trim() === '', 5000, 100);
+  });
+
+  it('Redis Cluster (3 masters): 500 calls on random nodes; keys spread over the shards, none left', async () => {
+    const shards = await Promise.all([0, 1, 2].map(() => RedisServer.start({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] })));
+    servers.push(...shards);
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...shards.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    expect(create.status, create.stdout + create.stderr).toBe(0);
+    await waitFor('cluster ok', () => shards.every((s) => cli(s.port, 'cluster', 'info').includes('cluster_state:ok')), 15_000, 100);
+    const args = ['--redis-engine=cluster', `--redis-seeds=127.0.0.1:${shards[1]!.port}`];
+    nodes = await Promise.all([1, 2, 3, 4, 5].map((i) => sharedNode({ redis: `127.0.0.1:${shards[0]!.port}/0`, address: `127.0.3.${i}`, args })));
+    await waitNodes(nodes[0]!, 5);
+    const rnd = seeded(500);
+    const pick = (): Sender => {
+      const n = nodes[Math.floor(rnd() * nodes.length)]!;
+      return (d, cookie) => n.ng.request(d, { cookie });
+    };
+    const failures: string[] = [];
+    const spread = new Set<number>();
+    for (let i = 0; i < 500; i += 25) {
+      const batch = Array.from({ length: 25 }, (_, j) => `rc-${i + j}`);
+      // Half of each batch is checked in mid-call: its key lives on some shard.
+      const kept = await Promise.all(batch.map((id) => callFlow(pick, id, true)));
+      failures.push(...kept.flatMap((r) => r.failures));
+      shards.forEach((s, k) => {
+        if (cli(s.port, '--scan', '--pattern', 'ngrelay:call:rc-*').trim() !== '') spread.add(k);
+      });
+      const dels = await Promise.all(batch.map((id) => pick()({ command: 'delete', 'call-id': id, 'from-tag': 'ft' })));
+      failures.push(...dels.filter((r) => r['result'] !== 'ok').map((r) => JSON.stringify(r)));
+    }
+    expect(failures).toEqual([]);
+    expect(spread.size).toBe(3);
+    for (const s of shards) expect(cli(s.port, '--scan', '--pattern', 'ngrelay:call:*').trim()).toBe('');
+  });
+});
