@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtpPacket, SrtcpSession, SrtpSession } from 'werift-rtp';
+import { clusterRelay, numSessions } from '../helpers/cluster.js';
+import { RedisServer } from '../helpers/RedisServer.js';
 import { Relay } from '../helpers/Relay.js';
 import { RtpEndpoint, rtcpPacket, rtpPacket } from '../helpers/RtpEndpoint.js';
 
@@ -123,3 +125,41 @@ for (const threads of [0, 2]) {
     });
   });
 }
+
+// The SDES keys are in the call's Redis record: a relay restarted on its DB relays the call
+// again with the same keys, without new signalling.
+describe('SDES-SRTP call restored from Redis', () => {
+  let redis: RedisServer;
+  let relay: Relay;
+  const eps: RtpEndpoint[] = [];
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'] });
+  });
+  afterAll(async () => {
+    for (const e of eps) e.close();
+    await relay?.stop();
+    await redis?.stop();
+  });
+
+  it('keeps its keys across a SIGKILL and restart', async () => {
+    const plain = await RtpEndpoint.open();
+    const srtp = await RtpEndpoint.open();
+    eps.push(plain, srtp);
+    const callId = 'sdes-restore';
+    const o = await relay.ng.request({ command: 'offer', 'call-id': callId, 'from-tag': 'a', sdp: sdp(plain.port, 'RTP/AVP'), 'transport-protocol': 'RTP/SAVP', ICE: 'remove', DTLS: 'off' });
+    const offered = String(o['sdp']);
+    const relayKey = cryptoLine(offered, 7);
+    const own = { key: Buffer.alloc(16, 0x72), salt: Buffer.alloc(14, 0x73) };
+    const line = `a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.concat([own.key, own.salt]).toString('base64')}`;
+    const a = await relay.ng.request({ command: 'answer', 'call-id': callId, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(srtp.port, 'RTP/SAVP', [line]), ICE: 'remove' });
+    const answered = String(a['sdp']);
+    const party = srtpParty('AES_CM_128_HMAC_SHA1_80', own, relayKey);
+    const ports: [[number, number], [number, number]] = [[mPort(answered), rtcpPort(answered)], [mPort(offered), rtcpPort(offered)]];
+    await exchange(plain, srtp, party, ports[0], ports[1], 100);
+    await relay.stop('SIGKILL');
+    relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
+    expect(await numSessions(relay)).toEqual({ own: 1, foreign: 0, total: 1 });
+    await exchange(plain, srtp, party, ports[0], ports[1], 200);
+  });
+});
