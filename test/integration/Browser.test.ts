@@ -14,7 +14,9 @@ const FRAME = 160;
 /** A page with one audio RTCPeerConnection whose encoded frames the test writes and reads (insertable streams). */
 const PAGE = `<!doctype html><html><body><script>
 window.received = [];
-window.start = async () => {
+const gathered = (pc) => new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
+window.setup = async () => {
+  window.received = [];
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   const pc = new RTCPeerConnection({ encodedInsertableStreams: true, rtcpMuxPolicy: 'require' });
   window.pc = pc;
@@ -35,9 +37,19 @@ window.start = async () => {
       c.enqueue(frame);
     } })).pipeTo(s.writable);
   };
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
-  return pc.localDescription.sdp;
+};
+window.start = async () => {
+  await window.setup();
+  await window.pc.setLocalDescription(await window.pc.createOffer());
+  await gathered(window.pc);
+  return window.pc.localDescription.sdp;
+};
+window.answerOffer = async (sdp) => {
+  await window.setup();
+  await window.pc.setRemoteDescription({ type: 'offer', sdp });
+  await window.pc.setLocalDescription(await window.pc.createAnswer());
+  await gathered(window.pc);
+  return window.pc.localDescription.sdp;
 };
 window.answer = async (sdp) => { await window.pc.setRemoteDescription({ type: 'answer', sdp }); };
 window.states = () => ({ ice: window.pc.iceConnectionState, conn: window.pc.connectionState });
@@ -60,6 +72,53 @@ function sr(ssrc: number, packets: number): Buffer {
   p.writeUInt32BE(packets, 20);
   p.writeUInt32BE(packets * FRAME, 24);
   return p;
+}
+
+/** Plain RTP (PCMU, known payloads, a sender report now and then) and the browser's frames, both ways, checked byte for byte. */
+async function mediaBothWays(page: Page, plain: RtpEndpoint, relayRtp: number, relayRtcp: number): Promise<void> {
+  plain.received.length = 0;
+  // The plain side talks PCMU with known payloads, and an RTCP sender report now and then.
+  let seq = 0;
+  const ssrc = 0x5150;
+  const timer = setInterval(() => {
+    const p = Buffer.alloc(12 + FRAME);
+    p[0] = 0x80;
+    p.writeUInt16BE(seq, 2);
+    p.writeUInt32BE(seq * FRAME, 4);
+    p.writeUInt32BE(ssrc, 8);
+    p.write(`P2B:${seq}`, 12, 'latin1');
+    plain.send(p, relayRtp, '127.0.0.1');
+    if (seq % 25 === 0) plain.send(sr(ssrc, seq), relayRtcp, '127.0.0.1');
+    seq++;
+  }, 20);
+  try {
+    await waitFor('ICE and DTLS to connect', async () => (await page.evaluate(() => (window as unknown as { states(): { conn: string } }).states())).conn === 'connected', 20_000, 200);
+    // Browser to plain: decrypted RTP whose payloads are the browser's frames, in order; and RTCP.
+    await waitFor('browser frames at the plain endpoint', () => plain.received.filter((r) => r.data[1] === 0 || r.data[1] === 0x80).length >= 100, 20_000, 100);
+    const rtp = plain.received.filter((r) => r.data.length === 12 + FRAME && (r.data[1]! & 0x7f) === 0).map((r) => r.data);
+    const frames = rtp.map((d) => text(d.subarray(12)));
+    expect(frames.every((f) => /^B2P:\d+$/.test(f))).toBe(true);
+    const numbers = frames.map((f) => Number(f.slice(4)));
+    expect(numbers.slice(1).every((n, i) => n > numbers[i]!)).toBe(true);
+    for (const d of rtp) expect(d.subarray(12 + text(d.subarray(12)).length)).toEqual(Buffer.alloc(FRAME - text(d.subarray(12)).length));
+    await waitFor('browser RTCP at the plain endpoint', () => plain.received.some((r) => r.data[1]! >= 200 && r.data[1]! <= 204), 20_000, 100);
+    const rtcp = plain.received.filter((r) => r.data[1]! >= 200 && r.data[1]! <= 204).map((r) => r.data);
+    for (const d of rtcp) expect((d.readUInt16BE(2) + 1) * 4).toBeLessThanOrEqual(d.length);
+
+    // Plain to browser: the frames the browser's receiver sees are ours, byte for byte; our SR arrived.
+    await waitFor('plain frames in the browser', async () => (await page.evaluate(() => (window as unknown as { received: number[][] }).received.length)) >= 100, 20_000, 200);
+    const got = await page.evaluate(() => (window as unknown as { received: number[][] }).received);
+    for (const f of got) {
+      const t = text(f);
+      expect(t).toMatch(/^P2B:\d+$/);
+      const want = Buffer.alloc(FRAME);
+      want.write(t, 0, 'latin1');
+      expect(Buffer.from(f)).toEqual(want);
+    }
+    await waitFor('our RTCP sender report in the browser', async () => (await page.evaluate(() => (window as unknown as { remoteSr(): Promise<number> }).remoteSr())) > 0, 20_000, 250);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 // Chromium (libwebrtc) as the browser: its offer goes through ngrelay the way Kamailio's WebRTC
@@ -122,48 +181,24 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     expect(webAnswer).toMatch(/^a=ice-lite$/m);
     await page.evaluate((sdp) => (window as unknown as { answer(s: string): Promise<void> }).answer(sdp), webAnswer);
 
-    // The plain side talks PCMU with known payloads, and an RTCP sender report now and then.
-    let seq = 0;
-    const ssrc = 0x5150;
-    const timer = setInterval(() => {
-      const p = Buffer.alloc(12 + FRAME);
-      p[0] = 0x80;
-      p.writeUInt16BE(seq, 2);
-      p.writeUInt32BE(seq * FRAME, 4);
-      p.writeUInt32BE(ssrc, 8);
-      p.write(`P2B:${seq}`, 12, 'latin1');
-      plain.send(p, relayRtp, '127.0.0.1');
-      if (seq % 25 === 0) plain.send(sr(ssrc, seq), relayRtcp, '127.0.0.1');
-      seq++;
-    }, 20);
-    try {
-      await waitFor('ICE and DTLS to connect', async () => (await page.evaluate(() => (window as unknown as { states(): { conn: string } }).states())).conn === 'connected', 20_000, 200);
-      // Browser to plain: decrypted RTP whose payloads are the browser's frames, in order; and RTCP.
-      await waitFor('browser frames at the plain endpoint', () => plain.received.filter((r) => r.data[1] === 0 || r.data[1] === 0x80).length >= 100, 20_000, 100);
-      const rtp = plain.received.filter((r) => r.data.length === 12 + FRAME && (r.data[1]! & 0x7f) === 0).map((r) => r.data);
-      const frames = rtp.map((d) => text(d.subarray(12)));
-      expect(frames.every((f) => /^B2P:\d+$/.test(f))).toBe(true);
-      const numbers = frames.map((f) => Number(f.slice(4)));
-      expect(numbers.slice(1).every((n, i) => n > numbers[i]!)).toBe(true);
-      for (const d of rtp) expect(d.subarray(12 + text(d.subarray(12)).length)).toEqual(Buffer.alloc(FRAME - text(d.subarray(12)).length));
-      await waitFor('browser RTCP at the plain endpoint', () => plain.received.some((r) => r.data[1]! >= 200 && r.data[1]! <= 204), 20_000, 100);
-      const rtcp = plain.received.filter((r) => r.data[1]! >= 200 && r.data[1]! <= 204).map((r) => r.data);
-      for (const d of rtcp) expect((d.readUInt16BE(2) + 1) * 4).toBeLessThanOrEqual(d.length);
-
-      // Plain to browser: the frames the browser's receiver sees are ours, byte for byte; our SR arrived.
-      await waitFor('plain frames in the browser', async () => (await page.evaluate(() => (window as unknown as { received: number[][] }).received.length)) >= 100, 20_000, 200);
-      const got = await page.evaluate(() => (window as unknown as { received: number[][] }).received);
-      for (const f of got) {
-        const t = text(f);
-        expect(t).toMatch(/^P2B:\d+$/);
-        const want = Buffer.alloc(FRAME);
-        want.write(t, 0, 'latin1');
-        expect(Buffer.from(f)).toEqual(want);
-      }
-      await waitFor('our RTCP sender report in the browser', async () => (await page.evaluate(() => (window as unknown as { remoteSr(): Promise<number> }).remoteSr())) > 0, 20_000, 250);
-    } finally {
-      clearInterval(timer);
-    }
+    await mediaBothWays(page, plain, relayRtp, relayRtcp);
     await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-1', 'from-tag': 'browser' });
+  }, 90_000);
+
+  // The other way round: SIP calls the browser. The relay offers actpass; Chromium answers
+  // a=setup:active, so here the relay is the DTLS server.
+  it('the other way: a plain offer to the browser, the relay as DTLS server', async () => {
+    const sipOffer = ['v=0', 'o=- 2 2 IN IP4 127.0.0.1', 's=-', 't=0 0', `m=audio ${plain.port} RTP/AVP 0`, 'c=IN IP4 127.0.0.1', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', `a=rtcp:${plain.port}`, ''].join('\r\n');
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-2', 'from-tag': 'sip', sdp: sipOffer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['offer'], flags: ['SDES-off'] });
+    const webOffer = String(o['sdp']);
+    expect(webOffer).toMatch(/^a=setup:actpass$/m);
+    const answer = await page.evaluate((sdp) => (window as unknown as { answerOffer(s: string): Promise<string> }).answerOffer(sdp), webOffer);
+    expect(answer).toMatch(/^a=setup:active/m);
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-2', 'from-tag': 'sip', 'to-tag': 'browser', sdp: answer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] });
+    const sipAnswer = String(a['sdp']);
+    expect(sipAnswer).toMatch(/^m=audio \d+ RTP\/AVP 0/m);
+    expect(sipAnswer).not.toMatch(/a=(fingerprint|setup|ice-|candidate|crypto)/);
+    await mediaBothWays(page, plain, Number(/^m=audio (\d+)/m.exec(sipAnswer)![1]), Number(/^a=rtcp:(\d+)/m.exec(sipAnswer)![1]));
+    await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-2', 'from-tag': 'sip' });
   }, 90_000);
 });
