@@ -1,17 +1,19 @@
 /**
  * A load worker: plays the phones of a share of the calls through ONE UDP socket, sends
- * G.711-sized RTP at a fixed rate per stream and timestamps every packet so that its return
- * through the relay gives the latency. Runs as a forked child of relay-bench.
+ * G.711-sized RTP at a fixed rate per stream and timestamps every packet (monotonic clock,
+ * shared by all processes) so that its arrival through the relay, at this worker or at
+ * another one, gives the latency. Runs as a child of relay-bench or kernel-bench;
+ * `--bind=ADDRESS` (default 127.0.0.1) is the address its socket binds.
  */
 import dgram from 'node:dgram';
-import { performance } from 'node:perf_hooks';
+import { monoMs } from './clock.js';
 import { LatencyHistogram } from './LatencyHistogram.js';
-import type { CoordinatorMessage, LoadPlan, WorkerMessage } from './protocol.js';
+import type { CoordinatorMessage, LoadPlan, ProbePlan, WorkerMessage } from './protocol.js';
 
 const RTP_HEADER = 12;
 const PAYLOAD = 160;
 const PACKET = RTP_HEADER + PAYLOAD;
-/** Payload layout: float64 send time (performance.now ms), uint32 stream, uint8 measured flag. */
+/** Payload layout: float64 send time (monoMs), uint32 stream, uint8 measured flag. */
 const AT = RTP_HEADER;
 const STREAM = RTP_HEADER + 8;
 const MEASURED = RTP_HEADER + 12;
@@ -42,7 +44,7 @@ function run(plan: LoadPlan): void {
   let sentMeasured = 0;
   let sendErrors = 0;
 
-  const startPerf = performance.now() + (plan.startAt - Date.now());
+  const startPerf = monoMs() + (plan.startAt - Date.now());
   const measureFrom = startPerf + plan.warmupMs;
   const stopAt = measureFrom + plan.durationMs;
   const total = Math.floor(((plan.warmupMs + plan.durationMs) / 1000) * plan.packetsPerSecond) * streams;
@@ -60,7 +62,7 @@ function run(plan: LoadPlan): void {
   const ssrcBase = (process.pid << 12) >>> 0;
 
   socket.on('message', (msg) => {
-    const now = performance.now();
+    const now = monoMs();
     if (msg.length !== PACKET || msg[MEASURED] !== 1) return;
     received++;
     receivedPerStream[msg.readUInt32LE(STREAM) % streams]!++;
@@ -73,7 +75,7 @@ function run(plan: LoadPlan): void {
   // Without a callback dgram sends synchronously when it can and reports failures here.
   socket.on('error', () => sendErrors++);
   const tick = (): void => {
-    const now = performance.now();
+    const now = monoMs();
     if (now < startPerf) return;
     if (cpuAtStart === null && now >= measureFrom) {
       cpuAtStart = process.cpuUsage();
@@ -89,7 +91,7 @@ function run(plan: LoadPlan): void {
       b.writeUInt16BE(seq & 0xffff, 2);
       b.writeUInt32BE((seq * PAYLOAD) >>> 0, 4);
       b.writeUInt32BE((ssrcBase + stream) >>> 0, 8);
-      const at = performance.now();
+      const at = monoMs();
       const measured = at >= measureFrom && at < stopAt;
       b.writeDoubleLE(at, AT);
       b.writeUInt32LE(stream, STREAM);
@@ -98,7 +100,7 @@ function run(plan: LoadPlan): void {
       if (measured) sentMeasured++;
       sent++;
     }
-    if (sent >= total || performance.now() >= stopAt) {
+    if (sent >= total || monoMs() >= stopAt) {
       clearInterval(timer);
       setTimeout(() => report(), plan.drainMs);
     }
@@ -122,7 +124,7 @@ function run(plan: LoadPlan): void {
       latency,
       maxLatencyUs: histogram.max,
       cpuUs: cpu.user + cpu.system,
-      wallMs: performance.now() - wallAtStart,
+      wallMs: monoMs() - wallAtStart,
     }, () => {
       // Leave only once the report is on its way: exiting first can lose it.
       socket.close();
@@ -131,7 +133,32 @@ function run(plan: LoadPlan): void {
   };
 }
 
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+/** Probe packets at exact spacing: the worker sleeps between them in the kernel (futex), not on the event loop. */
+function probe(p: ProbePlan): void {
+  const b = Buffer.alloc(PACKET);
+  b[0] = 0x80;
+  b.writeUInt32BE((0xfeed0000 | (process.pid & 0xffff)) >>> 0, 8);
+  const sentAt: number[] = [];
+  let due = p.startAtMono;
+  for (let i = 0; i < p.count; i++, due += p.intervalMs) {
+    let now = monoMs();
+    while (now < due) {
+      if (due - now > 0.02) Atomics.wait(nap, 0, 0, due - now);
+      now = monoMs();
+    }
+    b.writeUInt16BE(i & 0xffff, 2);
+    b.writeDoubleLE(now, AT);
+    socket.send(b, 0, PACKET, p.port, p.host);
+    sentAt.push(now);
+  }
+  send({ type: 'probed', sentAt });
+}
+
 process.on('message', (m: CoordinatorMessage) => {
   if (m.type === 'plan') run(m);
+  else if (m.type === 'probe') probe(m);
 });
-socket.bind(0, '127.0.0.1', () => send({ type: 'ready', port: socket.address().port }));
+const bindArg = process.argv.find((a) => a.startsWith('--bind='));
+socket.bind(0, bindArg ? bindArg.slice(7) : '127.0.0.1', () => send({ type: 'ready', port: socket.address().port }));

@@ -15,6 +15,8 @@ export interface RelayLaunch {
   /** Appended to the command line (e.g. --num-threads=2). */
   extraArgs: string[];
   logFile: string;
+  /** `interface` values (default: 127.0.0.1 only). */
+  interfaces?: string[];
 }
 
 const NGRELAY = resolve(import.meta.dirname, '../src/bin/ngrelay.js');
@@ -24,15 +26,16 @@ export const NGRELAY_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 export const RTPENGINE = '/usr/bin/rtpengine';
 
 export function relayCommand(l: RelayLaunch): string[] {
+  const ifaces = (l.interfaces ?? ['127.0.0.1']).map((i) => `--interface=${i}`);
   const common = [`--port-min=${l.portMin}`, `--port-max=${l.portMax}`, ...l.extraArgs];
   if (l.kind === 'ngrelay') {
     // Userspace, like the rtpengine it is compared with, unless the run asks for a table.
     const table = l.extraArgs.some((a) => a.startsWith('--table')) ? [] : ['--table=-1'];
-    return [process.execPath, ...NGRELAY_NODE_OPTIONS, NGRELAY, '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${l.ngPort}`,
+    return [process.execPath, ...NGRELAY_NODE_OPTIONS, NGRELAY, '--config-file=none', ...ifaces, `--listen-ng=127.0.0.1:${l.ngPort}`,
       `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...table, ...common];
   }
   // Userspace only: no kernel forwarding table.
-  return [RTPENGINE, '--table=-1', '--config-file=none', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${l.ngPort}`,
+  return [RTPENGINE, '--table=-1', '--config-file=none', ...ifaces, `--listen-ng=127.0.0.1:${l.ngPort}`,
     `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...common];
 }
 
@@ -48,6 +51,7 @@ export class RelayProcess {
     readonly ngPort: number,
     readonly command: string[],
     private readonly child: ChildProcess | null,
+    readonly cliPort = 0,
   ) {
     this.ng = new NgControl(ngHost, ngPort);
     child?.once('exit', (code, signal) => (this.exitCode = code ?? (signal ? -1 : null)));
@@ -62,7 +66,7 @@ export class RelayProcess {
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', log, log], env });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`cannot start ${cmd[0]}`);
-    const relay = new RelayProcess(l.kind, child.pid, '127.0.0.1', l.ngPort, cmd, child);
+    const relay = new RelayProcess(l.kind, child.pid, '127.0.0.1', l.ngPort, cmd, child, l.cliPort);
     try {
       await relay.ng.waitPong(15_000);
     } catch (e) {
@@ -75,6 +79,22 @@ export class RelayProcess {
   /** A relay someone else runs: we only talk NG to it and read its /proc entry. */
   static attach(name: string, host: string, ngPort: number, pid: number): RelayProcess {
     return new RelayProcess(name, pid, host, ngPort, [], null);
+  }
+
+  /** One CLI command (`list sessions ID`, `list totals`) over TCP; resolves with the whole reply. */
+  cli(line: string, timeoutMs = 5000): Promise<string> {
+    return new Promise((res, rej) => {
+      let out = '';
+      const s = net.connect({ host: this.ngHost, port: this.cliPort }, () => s.write(line + '\n'));
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => (out += d));
+      s.on('end', () => res(out));
+      s.on('error', rej);
+      s.setTimeout(timeoutMs, () => {
+        s.destroy();
+        rej(new Error(`CLI '${line}' timed out`));
+      });
+    });
   }
 
   get running(): boolean {

@@ -20,6 +20,26 @@ export interface LoadPlan {
   packetsPerSecond: number;
 }
 
+/**
+ * Sends `count` packets of one stream, one every `intervalMs`, from `startAtMono` on (the
+ * shared monotonic clock, see clock.ts), spinning between packets for exact spacing; not
+ * measured by the receiver. Answered with a ProbeDone once the last packet is out.
+ */
+export interface ProbePlan {
+  type: 'probe';
+  host: string;
+  port: number;
+  startAtMono: number;
+  count: number;
+  intervalMs: number;
+}
+
+export interface ProbeDone {
+  type: 'probed';
+  /** Monotonic send time (ms) of every probe packet. */
+  sentAt: number[];
+}
+
 export interface WorkerReport {
   type: 'report';
   /** Packets sent and received inside the measured window (after warm-up). */
@@ -36,5 +56,5 @@ export interface WorkerReport {
   wallMs: number;
 }
 
-export type CoordinatorMessage = LoadPlan;
-export type WorkerMessage = WorkerReady | WorkerReport;
+export type CoordinatorMessage = LoadPlan | ProbePlan;
+export type WorkerMessage = WorkerReady | WorkerReport | ProbeDone;

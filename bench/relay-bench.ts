@@ -4,19 +4,18 @@
  * relay, sends G.711-sized RTP both ways through it from forked load workers, and reports loss,
  * latency through the relay and the relay's CPU per relayed packet. See docs/performance.md.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { deleteCall, inBatches, setUpCall, sleepUntil } from './calls.js';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import { NgControl } from './NgControl.js';
 import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
-import type { LoadPlan, WorkerMessage, WorkerReady, WorkerReport } from './protocol.js';
+import type { LoadPlan } from './protocol.js';
 import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
-
-const WORKER = resolve(import.meta.dirname, 'LoadWorker.js');
+import { reportOf, startWorkers, stopWorkers, summarize } from './workers.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -128,74 +127,7 @@ const num = (s: string): number => {
   return n;
 };
 
-function audioSdp(port: number, origin: string): string {
-  return ['v=0', `o=${origin} 1 1 IN IP4 127.0.0.1`, 's=bench', 'c=IN IP4 127.0.0.1', 't=0 0',
-    `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');
-}
-
-/** The relay's media address and port for the first audio m-line of its SDP. */
-function mediaEndpoint(sdp: unknown): { address: string; port: number } {
-  const text = typeof sdp === 'string' ? sdp : '';
-  const m = /^m=audio (\d+) /m.exec(text);
-  if (!m) throw new Error(`relay answered without an audio m-line: ${String(sdp)}`);
-  // The media-level c= line wins over the session-level one.
-  const c = /^c=IN IP4 (\S+)/m.exec(text.slice(m.index)) ?? /^c=IN IP4 (\S+)/m.exec(text);
-  if (!c) throw new Error(`relay SDP has no IPv4 c= line: ${text}`);
-  return { address: c[1]!, port: Number(m[1]) };
-}
-
 const cookieRun = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-
-interface CallPorts {
-  relayAddress: string;
-  /** Relay port the caller sends to, and the one the callee sends to. */
-  callerTo: number;
-  calleeTo: number;
-}
-
-/** Offer and answer for one call whose both parties are the worker socket at endpointPort. */
-async function setUpCall(ng: NgControl, id: string, endpointPort: number): Promise<CallPorts> {
-  const common = { 'call-id': id, 'from-tag': `${id}-a`, replace: ['origin', 'session-connection'], ICE: 'remove' };
-  const offer = await ng.request({ ...common, command: 'offer', sdp: audioSdp(endpointPort, 'caller') });
-  if (offer['result'] !== 'ok') throw new Error(`offer failed: ${JSON.stringify(offer)}`);
-  const answer = await ng.request({ ...common, command: 'answer', 'to-tag': `${id}-b`, sdp: audioSdp(endpointPort, 'callee') });
-  if (answer['result'] !== 'ok') throw new Error(`answer failed: ${JSON.stringify(answer)}`);
-  const toCaller = mediaEndpoint(answer['sdp']);
-  const toCallee = mediaEndpoint(offer['sdp']);
-  if (toCaller.address !== toCallee.address) throw new Error(`relay uses two media addresses (${toCaller.address}, ${toCallee.address})`);
-  return { relayAddress: toCaller.address, callerTo: toCaller.port, calleeTo: toCallee.port };
-}
-
-async function inBatches<T>(n: number, width: number, f: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
-    while (next < n) {
-      const i = next++;
-      out[i] = await f(i);
-    }
-  }));
-  return out;
-}
-
-function startWorkers(n: number): Promise<{ child: ChildProcess; port: number }[]> {
-  return Promise.all(Array.from({ length: n }, () => new Promise<{ child: ChildProcess; port: number }>((res, rej) => {
-    const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('error', rej);
-    child.once('message', (m: WorkerMessage) => res({ child, port: (m as WorkerReady).port }));
-  })));
-}
-
-function reportOf(child: ChildProcess): Promise<WorkerReport> {
-  return new Promise((res, rej) => {
-    child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'report') res(m);
-    });
-    child.once('exit', (code) => rej(new Error(`load worker exited (${code}) before reporting`)));
-  });
-}
-
-const sleepUntil = (epochMs: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, epochMs - Date.now())));
 
 /** Measures one relay, or with `null` the generator alone (packets sent straight back to itself). */
 async function measure(relay: RelayProcess | null, calls: number): Promise<Result> {
@@ -207,9 +139,15 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
     await inBatches(calls, 32, async (i) => {
       const w = i % workerCount;
       const port = workers[w]!.port;
-      const c = relay === null ? { relayAddress, callerTo: port, calleeTo: port } : await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, port);
-      relayAddress = c.relayAddress;
-      destinations[w]!.push(c.callerTo, c.calleeTo);
+      if (relay === null) {
+        destinations[w]!.push(port, port);
+        return;
+      }
+      const me = { address: '127.0.0.1', port };
+      const c = await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, me, me);
+      if (c.callerTo.address !== c.calleeTo.address) throw new Error(`relay uses two media addresses (${c.callerTo.address}, ${c.calleeTo.address})`);
+      relayAddress = c.callerTo.address;
+      destinations[w]!.push(c.callerTo.port, c.calleeTo.port);
     });
     const warmupMs = num(opt.warmup) * 1000;
     const plan: Omit<LoadPlan, 'destinations'> = {
@@ -230,24 +168,7 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
     const all = await Promise.all(reports);
     const cpu1 = relay === null ? 0 : processCpuSeconds(relay.pid);
     const probed = await probe?.stop();
-
-    const histogram = new LatencyHistogram();
-    let sent = 0;
-    let received = 0;
-    let silent = 0;
-    let genCpuUs = 0;
-    let wallMs = 0;
-    for (const r of all) {
-      const h = new LatencyHistogram();
-      for (const [b, c] of r.latency) h.counts[b] = c;
-      h.max = r.maxLatencyUs;
-      histogram.merge(h);
-      sent += r.sent;
-      received += r.received;
-      silent += r.silentStreams;
-      genCpuUs += r.cpuUs;
-      wallMs = Math.max(wallMs, r.wallMs);
-    }
+    const { histogram, sent, received, silentStreams: silent, cpuUs: genCpuUs, wallMs } = summarize(all);
     const relayCpu = cpu1 - cpu0;
     return {
       relay: relay?.name ?? 'direct (no relay)',
@@ -276,15 +197,12 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
       }),
     };
   } finally {
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
+    stopWorkers(workers);
   }
 }
 
 async function deleteCalls(relay: RelayProcess, calls: number): Promise<void> {
-  await inBatches(calls, 32, (i) => {
-    const id = `bench-${cookieRun}-${calls}-${i}`;
-    return relay.ng.request({ command: 'delete', 'call-id': id, 'from-tag': `${id}-a` }).catch(() => undefined);
-  });
+  await inBatches(calls, 32, (i) => deleteCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`));
 }
 
 function table(results: Result[]): string {

@@ -5,7 +5,7 @@ import type { LocalInterfaces } from './media/LocalInterface.js';
 import type { LegObserver, MediaPlane, PacketTap } from './media/MediaPlane.js';
 import type { MediaRates } from './media/MediaRates.js';
 
-/** Hooks the optional subsystems (Redis store, recorder, ownership) plug into. */
+/** What the call model asks of the optional subsystems (Redis store, recorder, ownership); built once by the composition root. */
 export interface CallHooks {
   /** A leg learned or confirmed an endpoint, or saw activity on a foreign call. */
   legObserver(call: Call): LegObserver | null;
@@ -60,12 +60,3 @@ export interface Services {
   /** Packet, byte and error rates, sampled each second. */
   rates: MediaRates;
 }
-
-export const noHooks: CallHooks = {
-  legObserver: () => null,
-  takeOver: () => undefined,
-  flushed: () => Promise.resolve(),
-  tap: () => null,
-  startRecording: () => undefined,
-  stopRecording: () => undefined,
-};

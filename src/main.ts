@@ -4,7 +4,7 @@ import { Lifecycle } from './call/Lifecycle.js';
 import { runCliLine } from './cli/CliCommands.js';
 import { CliServer } from './cli/CliServer.js';
 import { currentParams } from './cli/paramsText.js';
-import type { ClusterControl } from './cli/ClusterControl.js';
+import type { ClusterControl } from './store/ClusterControl.js';
 import type { Config } from './config/Config.js';
 import { ConfigError, loadConfig } from './config/options.js';
 import { coreLevel, flushLogs, initLogging, isJournal, moduleLogger, setLogLevel, setSubsystemLevel } from './log.js';
@@ -21,10 +21,10 @@ import { MetricsServer } from './metrics/MetricsServer.js';
 import { dispatch, NG_COMMANDS } from './ng/Dispatcher.js';
 import { NgServer, type NgHandler } from './ng/NgServer.js';
 import { MediaRates } from './media/MediaRates.js';
-import { limitsFrom, noHooks, type Services } from './Services.js';
-import { startRedis, type RedisRuntime } from './store/wiring.js';
-import { recordingHooks } from './media/recording.js';
-import { startShared, type SharedRuntime } from './cluster/SharedCluster.js';
+import { limitsFrom, type CallHooks, type Services } from './Services.js';
+import { RedisRuntime } from './store/wiring.js';
+import { Recorder } from './call/Recorder.js';
+import { SharedRuntime } from './cluster/SharedCluster.js';
 
 const log = moduleLogger('main');
 
@@ -152,36 +152,47 @@ export async function main(argv: string[]): Promise<void> {
   // The DTLS certificate exists before the media threads, which get a copy.
   setIdentity(await createIdentity());
   const media = await startMediaPlane(config);
-  const services: Services = { config, interfaces, media, registry, hooks: { ...noHooks }, limits: limitsFrom(config), rates: new MediaRates() };
-  Object.assign(services.hooks, recordingHooks(services));
-  const lifecycle = new Lifecycle(registry, services.limits);
-  lifecycle.onSweep.push((now) => services.rates.sample(now));
-
+  const limits = limitsFrom(config);
+  const rates = new MediaRates();
+  // The stores come first: they provide call hooks the services are built with.
   let redis: RedisRuntime | null = null;
-  let cluster: ClusterControl | null = null;
   let shared: SharedRuntime | null = null;
+  try {
+    if (config.clusterMode === 'shared') shared = await SharedRuntime.connect(config, registry);
+    else if (config.redis) redis = await RedisRuntime.connect(config, registry, limits);
+  } catch (e) {
+    process.stderr.write(`ngrelay: ${(e as Error).message}\n`);
+    flushLogs();
+    process.exit(1);
+  }
+  const recorder = new Recorder(config);
+  const staticStore = redis;
+  const store = redis ?? shared;
+  const hooks: CallHooks = {
+    legObserver: (call) => store?.legObserver(call) ?? null,
+    takeOver: (call) => redis?.takeOver(call),
+    flushed: (call) => store?.flushed(call) ?? Promise.resolve(),
+    tap: (call) => recorder.tap(call),
+    startRecording: (call) => recorder.startRecording(call),
+    stopRecording: (call) => recorder.stopRecording(call),
+  };
+  const services: Services = { config, interfaces, media, registry, hooks, limits, rates };
+  const lifecycle = new Lifecycle(registry, limits, [(now) => rates.sample(now), () => redis?.sweep()]);
+
+  let cluster: ClusterControl | null = null;
   let shutdown: ((signal: string, code?: number) => Promise<void>) | null = null;
-  if (config.clusterMode === 'shared') {
-    try {
-      shared = await startShared(services, (req) => dispatch(services, req), (code, why) => void shutdown?.(why, code));
-    } catch (e) {
-      process.stderr.write(`ngrelay: ${(e as Error).message}\n`);
-      flushLogs();
-      process.exit(1);
-    }
-  } else if (config.redis) {
-    try {
-      redis = await startRedis(services, lifecycle);
-      cluster = redis.cluster;
-    } catch (e) {
-      process.stderr.write(`ngrelay: ${(e as Error).message}\n`);
-      flushLogs();
-      process.exit(1);
-    }
+  try {
+    await shared?.start(services, (req) => dispatch(services, req), (code, why) => void shutdown?.(why, code));
+    await redis?.start(services);
+    cluster = redis?.cluster ?? null;
+  } catch (e) {
+    process.stderr.write(`ngrelay: ${(e as Error).message}\n`);
+    flushLogs();
+    process.exit(1);
   }
 
   const metrics = config.listenHttp
-    ? new Metrics({ calls: registry, interfaces, ngCommands: NG_COMMANDS, store: redis ? redis.figures : undefined })
+    ? new Metrics({ calls: registry, interfaces, ngCommands: NG_COMMANDS, store: staticStore ? () => staticStore.figures() : undefined })
     : null;
   const sharedRuntime = shared;
   const handler: NgHandler = sharedRuntime ? (req) => sharedRuntime.handler(req) : (req) => dispatch(services, req);

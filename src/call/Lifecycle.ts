@@ -66,12 +66,12 @@ function streamAlive(st: Stream | null, call: Call, limitMs: number, why: CloseR
 /** The 1 s sweep that ends timed-out and deleted calls. */
 export class Lifecycle {
   private timer: NodeJS.Timeout | null = null;
-  /** Extra work per sweep (retrying pending binds of foreign calls). */
-  readonly onSweep: ((now: number) => void)[] = [];
 
   constructor(
     private readonly registry: CallRegistry,
     private readonly limits: Limits,
+    /** Extra work per sweep (media rates, retrying pending binds of foreign calls). */
+    private readonly onSweep: readonly ((now: number) => void)[] = [],
   ) {}
 
   start(intervalMs = 1000): void {

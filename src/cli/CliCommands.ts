@@ -4,7 +4,7 @@ import { LOG_SUBSYSTEMS, setLogLevel, setSubsystemLevel, subsystemLevel } from '
 import { currentParams, paramsDiff, paramsText, type RuntimeParams } from './paramsText.js';
 import { openFilesLimit, setOpenFilesLimit } from './openFiles.js';
 import type { Limits, Services } from '../Services.js';
-import type { ClusterControl } from './ClusterControl.js';
+import type { ClusterControl } from '../store/ClusterControl.js';
 import type { SharedControl } from '../cluster/SharedCluster.js';
 import { sessionDetail, sessionLine } from './sessionsText.js';
 import { killWorker, listWorkers } from './workersText.js';

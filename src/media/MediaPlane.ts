@@ -31,9 +31,6 @@ export interface PacketTap {
   packet(data: Buffer, srcAddress: string, srcPort: number, dstAddress: string, dstPort: number): void;
 }
 
-/** No free RTP/RTCP port pair on a local address. */
-export class PortsExhaustedError extends Error {}
-
 /** SDES or DTLS-exported master key of one direction (structured-clonable: it crosses to media workers). */
 export interface SrtpKeying {
   /** RFC 4568 suite name, e.g. AES_CM_128_HMAC_SHA1_80. */

@@ -1,4 +1,5 @@
-import { PortsExhaustedError } from './MediaPlane.js';
+/** No free RTP/RTCP port pair on a local address. */
+export class PortsExhaustedError extends Error {}
 
 /** Binds RTP on `port` and RTCP on `port + 1`; null (with nothing left bound) when either fails. */
 export type PairBinder<T> = (port: number) => Promise<T | null>;

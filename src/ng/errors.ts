@@ -1,5 +1,5 @@
 import { CallGoneError, DialogueError, UnknownInterfaceError } from '../call/errors.js';
-import { PortsExhaustedError } from '../media/MediaPlane.js';
+import { PortsExhaustedError } from '../media/PortPool.js';
 import { TranscodingRequiredError } from '../sdp/codecs.js';
 import { SdpIncompleteError, SdpParseError } from '../sdp/SessionDescription.js';
 

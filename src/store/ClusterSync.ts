@@ -1,7 +1,7 @@
 import type { Call } from '../call/Call.js';
 import { moduleLogger } from '../log.js';
 import type { Services } from '../Services.js';
-import type { ClusterControl } from '../cli/ClusterControl.js';
+import type { ClusterControl } from './ClusterControl.js';
 import { decodeCall, RecordError, type CallRecord } from './CallRecord.js';
 import { bindPending, relink, syncCallFromRecord } from './CallRestore.js';
 import type { KeyspaceHandler, KeyspaceSubscriber } from './KeyspaceSubscriber.js';

@@ -26,14 +26,13 @@ export class RedisStore implements CallListener {
   private outage = false;
   /** Writes and deletes Redis refused or timed out (each is retried), for metrics. */
   writeFailures = 0;
-  /** Own calls to write again after Redis came back (its data may be gone). */
-  allOwnCalls: () => Call[] = () => [];
-
   constructor(
     private readonly conns: RedisConnections,
     readonly ownDb: number,
     private readonly expires: number,
     private readonly maxWaitMs: number,
+    /** Own calls to write again after Redis came back (its data may be gone). */
+    private readonly allOwnCalls: () => Call[] = () => [],
   ) {
     const c = conns.get(ownDb);
     // Start-up usually waited for the connection already: no 'ready' event will come for it.

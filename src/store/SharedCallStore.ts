@@ -29,13 +29,14 @@ export class SharedCallStore implements CallListener {
   writeFailures = 0;
   /** Writes refused because another node owns the call now. */
   lostOwnership = 0;
-  allOwnCalls: () => Call[] = () => [];
 
   constructor(
     private readonly ks: SharedKeyspace,
     private readonly nodeId: string,
     private readonly claims: Claims,
     private readonly maxWaitMs: number,
+    /** Own calls to write again after the store came back (its data may be gone). */
+    private readonly allOwnCalls: () => Call[] = () => [],
   ) {
     const c = ks.conn;
     c.on('close', () => {

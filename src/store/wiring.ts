@@ -1,8 +1,11 @@
-import type { Lifecycle } from '../call/Lifecycle.js';
-import type { ClusterControl } from '../cli/ClusterControl.js';
+import type { Call } from '../call/Call.js';
+import type { CallRegistry } from '../call/CallRegistry.js';
+import type { ClusterControl } from './ClusterControl.js';
 import { describeRedis, type RedisSpec } from '../config/RedisSpec.js';
 import { moduleLogger } from '../log.js';
-import type { Services } from '../Services.js';
+import type { Config } from '../config/Config.js';
+import type { LegObserver } from '../media/MediaPlane.js';
+import type { CallHooks, Limits, Services } from '../Services.js';
 import { ClusterSync } from './ClusterSync.js';
 import { KeyspaceSubscriber } from './KeyspaceSubscriber.js';
 import { RedisConnections, type ConnectionSettings } from './RedisConnections.js';
@@ -20,12 +23,6 @@ export interface StoreFigures {
   keyspaceEvents: Readonly<Record<'sadd' | 'set' | 'del' | 'other', number>>;
   takeovers: number;
   yields: number;
-}
-
-export interface RedisRuntime {
-  cluster: ClusterControl;
-  figures(): StoreFigures;
-  close(): Promise<void>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -81,82 +78,125 @@ async function checkNotifications(conn: Redis): Promise<void> {
   }
 }
 
-/** Connects the store, the subscriber and the restore, and hooks them into the services. */
-export async function startRedis(s: Services, lifecycle: Lifecycle): Promise<RedisRuntime> {
-  const c = s.config;
-  const readSpec = c.redis!;
-  const writeSpec = c.redisWrite ?? readSpec;
-  const settings: ConnectionSettings = {
-    connectTimeout: c.redisConnectTimeout,
-    commandTimeout: c.redisCmdTimeout > 0 ? c.redisCmdTimeout : 2000,
-  };
-  const onError = (db: number, err: Error): void => log.debug({ db, err: err.message }, 'Redis connection error');
-  const readers = new RedisConnections(readSpec, settings, onError);
-  const writers = c.redisWrite ? new RedisConnections(writeSpec, settings, onError) : readers;
-  const ownDb = writeSpec.db;
-  let reachable = true;
-  try {
-    await waitForServer(readers.get(readSpec.db), readSpec, !c.redisWrite);
-    if (c.redisWrite) await waitForServer(writers.get(ownDb), writeSpec, false);
-  } catch (e) {
-    if (!c.noRedisRequired || /authentication/.test((e as Error).message)) throw e;
-    reachable = false;
-    log.warn({ err: (e as Error).message }, 'Redis unreachable; starting without restore (no-redis-required)');
-  }
-  if (reachable) log.info({ read: describeRedis(readSpec), write: describeRedis(writeSpec), keyspaces: c.subscribeKeyspace }, 'Redis connected');
+/**
+ * The static-mode Redis store: built before the services (it provides some of their call hooks),
+ * then started with them (subscriptions, restore). The composition root calls, in order,
+ * `connect`, builds the services with `hooks`, then `start`.
+ */
+export class RedisRuntime implements Pick<CallHooks, 'flushed' | 'takeOver' | 'legObserver'> {
+  private sync: ClusterSync | null = null;
+  private subscriber: KeyspaceSubscriber | null = null;
 
-  const store = new RedisStore(writers, ownDb, c.redisExpires, Math.min(settings.commandTimeout, 1000));
-  store.allOwnCalls = () => s.registry.all().filter((call) => !call.foreign && !call.deleted);
-  s.registry.listen(store);
-  const sync = new ClusterSync(s, readers, store);
+  private constructor(
+    private readonly c: Config,
+    private readonly registry: CallRegistry,
+    private readonly limits: Limits,
+    private readonly readers: RedisConnections,
+    private readonly writers: RedisConnections,
+    private readonly store: RedisStore,
+    private readonly settings: ConnectionSettings,
+    private readonly reachable: boolean,
+  ) {}
 
-  s.hooks.flushed = (call) => store.flushed(call);
-  s.hooks.takeOver = (call) => {
-    if (c.activeSwitchover) sync.takeOver(call);
-  };
-  s.hooks.legObserver = (call) => ({
-    endpointChanged: () => {
-      if (!call.foreign) s.registry.changed(call);
-    },
-    activity: () => {
-      if (call.foreign && c.activeSwitchover) {
-        call.graceUntil = Date.now() + s.limits.timeout * 1000;
-        sync.takeOver(call);
-      }
-    },
-  });
-  lifecycle.onSweep.push(() => sync.retryBinds());
-
-  // Always there, so that `ksadd` works even when no keyspace was configured.
-  const subscriber = new KeyspaceSubscriber(readSpec, { ...settings, commandTimeout: 0 }, sync);
-  sync.subscriber = subscriber;
-  if (c.subscribeKeyspace.length > 0 && reachable) await checkNotifications(readers.get(readSpec.db));
-  try {
-    await subscriber.start(c.subscribeKeyspace);
-  } catch (e) {
-    log.warn({ err: (e as Error).message }, 'keyspace subscription not established yet; it resubscribes on connect');
-  }
-  if (reachable) {
+  /** Connects (waiting about 10 s for the server, as rtpengine does) and starts writing own calls. */
+  static async connect(c: Config, registry: CallRegistry, limits: Limits): Promise<RedisRuntime> {
+    const readSpec = c.redis!;
+    const writeSpec = c.redisWrite ?? readSpec;
+    const settings: ConnectionSettings = {
+      connectTimeout: c.redisConnectTimeout,
+      commandTimeout: c.redisCmdTimeout > 0 ? c.redisCmdTimeout : 2000,
+    };
+    const onError = (db: number, err: Error): void => log.debug({ db, err: err.message }, 'Redis connection error');
+    const readers = new RedisConnections(readSpec, settings, onError);
+    const writers = c.redisWrite ? new RedisConnections(writeSpec, settings, onError) : readers;
+    const ownDb = writeSpec.db;
+    let reachable = true;
     try {
-      await sync.restoreAll(c.subscribeKeyspace);
+      await waitForServer(readers.get(readSpec.db), readSpec, !c.redisWrite);
+      if (c.redisWrite) await waitForServer(writers.get(ownDb), writeSpec, false);
     } catch (e) {
-      log.error({ err: (e as Error).message }, 'restore from Redis incomplete');
+      if (!c.noRedisRequired || /authentication/.test((e as Error).message)) throw e;
+      reachable = false;
+      log.warn({ err: (e as Error).message }, 'Redis unreachable; starting without restore (no-redis-required)');
+    }
+    if (reachable) log.info({ read: describeRedis(readSpec), write: describeRedis(writeSpec), keyspaces: c.subscribeKeyspace }, 'Redis connected');
+    const ownCalls = (): Call[] => registry.all().filter((call) => !call.foreign && !call.deleted);
+    const store = new RedisStore(writers, ownDb, c.redisExpires, Math.min(settings.commandTimeout, 1000), ownCalls);
+    registry.listen(store);
+    return new RedisRuntime(c, registry, limits, readers, writers, store, settings, reachable);
+  }
+
+  flushed(call: Call): Promise<void> {
+    return this.store.flushed(call);
+  }
+
+  takeOver(call: Call): void {
+    if (this.c.activeSwitchover) this.sync?.takeOver(call);
+  }
+
+  legObserver(call: Call): LegObserver {
+    return {
+      endpointChanged: () => {
+        if (!call.foreign) this.registry.changed(call);
+      },
+      activity: () => {
+        if (call.foreign && this.c.activeSwitchover) {
+          call.graceUntil = Date.now() + this.limits.timeout * 1000;
+          this.sync?.takeOver(call);
+        }
+      },
+    };
+  }
+
+  /** Subscribes to the peers' keyspaces and restores own and foreign calls into `s`. */
+  async start(s: Services): Promise<void> {
+    const c = this.c;
+    const readSpec = c.redis!;
+    const sync = new ClusterSync(s, this.readers, this.store);
+    this.sync = sync;
+    // Always there, so that `ksadd` works even when no keyspace was configured.
+    const subscriber = new KeyspaceSubscriber(readSpec, { ...this.settings, commandTimeout: 0 }, sync);
+    sync.subscriber = subscriber;
+    this.subscriber = subscriber;
+    if (c.subscribeKeyspace.length > 0 && this.reachable) await checkNotifications(this.readers.get(readSpec.db));
+    try {
+      await subscriber.start(c.subscribeKeyspace);
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'keyspace subscription not established yet; it resubscribes on connect');
+    }
+    if (this.reachable) {
+      try {
+        await sync.restoreAll(c.subscribeKeyspace);
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'restore from Redis incomplete');
+      }
     }
   }
-  return {
-    cluster: sync,
-    figures: () => ({
-      writeQueue: store.pendingCount,
-      writeFailures: store.writeFailures,
-      connected: store.connected,
-      keyspaceEvents: subscriber.events,
-      takeovers: sync.takeovers,
-      yields: sync.yields,
-    }),
-    async close() {
-      await subscriber.close();
-      await readers.close();
-      if (writers !== readers) await writers.close();
-    },
-  };
+
+  /** Once a second: binds of foreign calls that failed before are tried again. */
+  sweep(): void {
+    this.sync?.retryBinds();
+  }
+
+  /** The CLI's handle on keyspaces and ownership (after start). */
+  get cluster(): ClusterControl {
+    return this.sync!;
+  }
+
+  figures(): StoreFigures {
+    return {
+      writeQueue: this.store.pendingCount,
+      writeFailures: this.store.writeFailures,
+      connected: this.store.connected,
+      keyspaceEvents: this.subscriber?.events ?? { sadd: 0, set: 0, del: 0, other: 0 },
+      takeovers: this.sync?.takeovers ?? 0,
+      yields: this.sync?.yields ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber?.close();
+    await this.readers.close();
+    if (this.writers !== this.readers) await this.writers.close();
+  }
 }

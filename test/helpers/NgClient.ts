@@ -61,19 +61,27 @@ export class NgClient {
     this.ready = socket.ready;
   }
 
-  /** Sends raw bytes as `COOKIE SP BODY` and resolves with the raw reply body. */
+  /**
+   * Sends raw bytes as `COOKIE SP BODY` and resolves with the raw reply body. Like Kamailio,
+   * it sends the same datagram again every second until the reply comes (a datagram lost on a
+   * busy machine is not a relay failure; the relay answers a repeat from its cookie cache).
+   */
   async raw(body: Uint8Array | string, cookie = `t${process.pid}_${++cookieSeq}`, timeoutMs = 3000): Promise<Buffer> {
     await this.ready;
+    const datagram = Buffer.concat([Buffer.from(cookie + ' '), Buffer.from(body)]);
     return new Promise((resolve, reject) => {
+      const retry = setInterval(() => this.socket.send(datagram, this.port, this.host), 1000);
       const timer = setTimeout(() => {
+        clearInterval(retry);
         this.pending.delete(cookie);
         reject(new Error(`no NG reply for cookie ${cookie} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(cookie, (b) => {
         clearTimeout(timer);
+        clearInterval(retry);
         resolve(b);
       });
-      this.socket.send(Buffer.concat([Buffer.from(cookie + ' '), Buffer.from(body)]), this.port, this.host);
+      this.socket.send(datagram, this.port, this.host);
     });
   }
 

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import type dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PortsExhaustedError } from '../../src/media/MediaPlane.js';
-import { PortPool } from '../../src/media/PortPool.js';
+import { PortPool, PortsExhaustedError } from '../../src/media/PortPool.js';
 import { bindUdpPair } from '../../src/media/userspace/udp.js';
 import { mediaRange, quietRange as quietRangeOn } from '../helpers/ports.js';
 

@@ -39,6 +39,8 @@ export class KernelOffload implements OffloadWatcher {
   private flushing: Promise<void> | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   private devices = new Map<string, string>();
+  /** Devices the program is attached to (or being attached to) by the current loader. */
+  private attached = new Map<string, Promise<string>>();
   private closed = false;
 
   private constructor(private readonly table: number) {}
@@ -58,7 +60,12 @@ export class KernelOffload implements OffloadWatcher {
       const stale = await helper.command('cleanup');
       if (stale.trim() !== '0') log.info({ table: this.table, filters: Number(stale) }, 'removed fast-path filters a previous run left behind');
       this.devices = localDevices();
-      for (const dev of new Set(this.devices.values())) await helper.command(`attach ${dev}`);
+      this.attached = new Map();
+      for (const dev of new Set(this.devices.values())) {
+        const done = helper.command(`attach ${dev}`);
+        this.attached.set(dev, done);
+        await done;
+      }
     } catch (e) {
       await helper.stop();
       throw e;
@@ -120,7 +127,10 @@ export class KernelOffload implements OffloadWatcher {
         while (this.dirty.size > 0 && this.helper) {
           const legs = [...this.dirty];
           this.dirty.clear();
-          for (const leg of legs) await this.apply(leg);
+          // All at once: the loader answers in order, and one event-loop turn per leg would
+          // leave a relay busy with userspace packets hand-offs at a few per turn. A leg that
+          // changes meanwhile is dirty again and applied in the next round, after its own.
+          await Promise.all(legs.map((leg) => this.apply(leg)));
         }
       } finally {
         this.flushing = null;
@@ -143,6 +153,9 @@ export class KernelOffload implements OffloadWatcher {
         this.fold(leg, have, final, null);
       }
       if (want) {
+        // A device that was down when the relay started (the listing leaves out devices without
+        // carrier) gets the program now, or its packets would all go on to userspace.
+        for (const dev of [want.device, this.deviceOf(leg.localAddress)!]) await this.attach(helper, dev);
         await helper.command(`put ${want.key} ${want.value} ${want.device}`);
         const kept = have && have.key === want.key ? have.seen : zero();
         this.installed.set(leg, { ...want, seen: kept });
@@ -162,9 +175,22 @@ export class KernelOffload implements OffloadWatcher {
     const mux = leg.rtcpForward;
     if (mux !== null && !ready(mux, leg.family)) return null;
     const device = this.deviceOf(out!.localAddress);
-    if (!device) return null;
+    if (!device || !this.deviceOf(leg.localAddress)) return null;
     const arrive: FlowEnds = { srcAddress: leg.remoteAddress, srcPort: leg.remotePort, dstAddress: leg.localAddress, dstPort: leg.localPort };
     return { key: keyHex(leg.family, arrive), value: valueHex(leave(out!), mux ? leave(mux) : null), device };
+  }
+
+  private async attach(helper: KernelHelper, device: string): Promise<void> {
+    let done = this.attached.get(device);
+    if (!done) {
+      done = helper.command(`attach ${device}`);
+      this.attached.set(device, done);
+      done.then(
+        () => log.info({ device }, 'fast-path program attached to a device that came up after start-up'),
+        () => this.attached.delete(device),
+      );
+    }
+    await done;
   }
 
   private deviceOf(address: string): string | undefined {

@@ -2,7 +2,8 @@
 // tc-ingress fast path for confirmed RTP/RTCP streams: a packet whose exact 4-tuple
 // (peer address:port -> relay address:port) is in the map leaves rewritten (relay's other
 // address:port -> other peer's address:port) without reaching the relay's socket. Anything
-// else passes to the stack untouched, so the relay's userspace policy sees it.
+// else passes on untouched (to the next filter on the device, then the stack), so the
+// relay's userspace policy sees it.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -23,6 +24,10 @@ struct {
 } ngr_streams SEC(".maps");
 
 #define IP_CSUM_OFF (ETH_HLEN + __builtin_offsetof(struct iphdr, check))
+
+/* Not ours: let the next filter on the device decide (another relay's table, the operator's
+ * own), and the stack after them. TC_ACT_OK would end the chain right here. */
+#define PASS TC_ACT_UNSPEC
 
 static __always_inline int is_rtcp(struct __sk_buff *skb, __u32 payload)
 {
@@ -76,13 +81,13 @@ int ngr_ingress(struct __sk_buff *skb)
 	int v6;
 
 	if ((void *)(eth + 1) > end)
-		return TC_ACT_OK;
+		return PASS;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data + l3;
 		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP || ip->ihl != 5)
-			return TC_ACT_OK;
+			return PASS;
 		if (ip->frag_off & bpf_htons(0x3fff)) /* fragments stay in userspace */
-			return TC_ACT_OK;
+			return PASS;
 		v6 = 0;
 		key.family = 4;
 		__builtin_memcpy(key.src, &ip->saddr, 4);
@@ -93,7 +98,7 @@ int ngr_ingress(struct __sk_buff *skb)
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + l3;
 		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_UDP)
-			return TC_ACT_OK;
+			return PASS;
 		v6 = 1;
 		key.family = 6;
 		__builtin_memcpy(key.src, &ip6->saddr, 16);
@@ -102,17 +107,17 @@ int ngr_ingress(struct __sk_buff *skb)
 		saddr_off = l3 + __builtin_offsetof(struct ipv6hdr, saddr);
 		daddr_off = l3 + __builtin_offsetof(struct ipv6hdr, daddr);
 	} else {
-		return TC_ACT_OK;
+		return PASS;
 	}
 	struct udphdr *udp = data + l4;
 	if ((void *)(udp + 1) > end)
-		return TC_ACT_OK;
+		return PASS;
 	key.sport = udp->source;
 	key.dport = udp->dest;
 
 	struct ngr_value *v = bpf_map_lookup_elem(&ngr_streams, &key);
 	if (!v)
-		return TC_ACT_OK;
+		return PASS;
 
 	__u32 payload = l4 + sizeof(struct udphdr);
 	struct ngr_target *t = &v->rtp;
@@ -128,7 +133,7 @@ int ngr_ingress(struct __sk_buff *skb)
 		bpf_skb_load_bytes(skb, payload + 8, &ssrc, 4);
 
 	if (!v->ifindex)
-		return TC_ACT_OK;
+		return PASS;
 
 	if (rewrite_addr(skb, saddr_off, key.src, t->src, v6, udp_csum_off, csum_zero) < 0 ||
 	    rewrite_addr(skb, daddr_off, key.dst, t->dst, v6, udp_csum_off, csum_zero) < 0 ||
