@@ -86,6 +86,8 @@ export function offerWebrtc(sm: Media, rm: Media, inProtocol: string, outProtoco
   const s = sm.webrtc;
   const r = rm.webrtc;
   s.dtlsPeer = isSrtpProtocol(inProtocol) && dtls.fingerprint ? dtls : null;
+  // ICE restart (RFC 8445 9): new credentials from the offerer get new ones of ours in the answer.
+  if (ice && s.icePeer && (ice.ufrag !== s.icePeer.ufrag || ice.pwd !== s.icePeer.pwd)) s.ourIce = null;
   s.icePeer = ice;
   s.trickle = trickle;
   s.mid = midValue;

@@ -51,6 +51,13 @@ window.answerOffer = async (sdp) => {
   await gathered(window.pc);
   return window.pc.localDescription.sdp;
 };
+window.restart = async () => {
+  window.received = [];
+  window.pc.restartIce();
+  await window.pc.setLocalDescription(await window.pc.createOffer());
+  await gathered(window.pc);
+  return window.pc.localDescription.sdp;
+};
 window.answer = async (sdp) => { await window.pc.setRemoteDescription({ type: 'answer', sdp }); };
 window.states = () => ({ ice: window.pc.iceConnectionState, conn: window.pc.connectionState });
 window.remoteSr = async () => {
@@ -162,7 +169,7 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     expect(await relay.stop()).toBe(0);
   });
 
-  it('carries audio frames intact both ways, and RTCP both ways', async () => {
+  it('carries audio frames intact both ways, and RTCP both ways, across an ICE restart', async () => {
     const offer = await page.evaluate(() => (window as unknown as { start(): Promise<string> }).start());
     expect(offer).toMatch(/UDP\/TLS\/RTP\/SAVPF/);
     const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', sdp: offer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
@@ -181,6 +188,19 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     expect(webAnswer).toMatch(/^a=ice-lite$/m);
     await page.evaluate((sdp) => (window as unknown as { answer(s: string): Promise<void> }).answer(sdp), webAnswer);
 
+    await mediaBothWays(page, plain, relayRtp, relayRtcp);
+
+    // ICE restart: the browser re-offers with new credentials, gets new ones back, media goes on.
+    const ufrag = (s: string): string => /^a=ice-ufrag:(\S+)/m.exec(s)![1]!;
+    const reOffer = await page.evaluate(() => (window as unknown as { restart(): Promise<string> }).restart());
+    expect(ufrag(reOffer)).not.toBe(ufrag(offer));
+    const ro = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: reOffer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
+    expect(Number(/^m=audio (\d+)/m.exec(String(ro['sdp']))![1])).toBe(relayRtp);
+    const ra = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
+    const reAnswer = String(ra['sdp']);
+    expect(ufrag(reAnswer)).not.toBe(ufrag(webAnswer));
+    expect(/^a=fingerprint:.*$/m.exec(reAnswer)![0]).toBe(/^a=fingerprint:.*$/m.exec(webAnswer)![0]);
+    await page.evaluate((sdp) => (window as unknown as { answer(s: string): Promise<void> }).answer(sdp), reAnswer);
     await mediaBothWays(page, plain, relayRtp, relayRtcp);
     await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-1', 'from-tag': 'browser' });
   }, 90_000);
