@@ -68,7 +68,7 @@ export function answerCrypto(offered: readonly SdesCrypto[], taken: SdesCrypto |
     const same = offered.find((c) => c.tag === taken.tag && c.suite === taken.suite);
     if (same && allowed(same.suite, opt)) return taken;
   }
-  const first = offered.find((c) => allowed(c.suite, opt) && srtpSuite(c.suite)!.mode !== 'f8');
+  const first = offered.find((c) => allowed(c.suite, opt));
   return first ? fresh(first.tag, first.suite, previous) : null;
 }
 

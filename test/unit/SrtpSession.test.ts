@@ -94,6 +94,8 @@ describe('SrtpSession', () => {
     ['AEAD_AES_128_GCM', KEY16, SALT12],
     ['AEAD_AES_256_GCM', KEY32, SALT12],
     ['NULL_HMAC_SHA1_80', KEY16, SALT14],
+    ['F8_128_HMAC_SHA1_80', KEY16, SALT14],
+    ['F8_128_HMAC_SHA1_32', KEY16, SALT14],
   ];
   for (const [name, key, salt] of all) {
     it(`${name}: round trip across a sequence number rollover, RTCP too`, () => {

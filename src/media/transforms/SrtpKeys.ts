@@ -1,4 +1,5 @@
-import { createCipheriv, type Cipher } from 'node:crypto';
+import type { Cipher } from 'node:crypto';
+import { ecbCipher, f8MaskCipher } from './AesF8.js';
 import { deriveKey, LABEL_RTCP_AUTH, LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT, LABEL_RTP_AUTH, LABEL_RTP_ENCRYPTION, LABEL_RTP_SALT } from './SrtpKdf.js';
 import type { SrtpSuite } from './SrtpSuite.js';
 
@@ -15,16 +16,15 @@ export class SessionKeys {
    * counter blocks with it, so the key schedule is built once per session, not per packet.
    */
   readonly ecb: Cipher | null;
+  /** AES-f8: the cipher under k_e XOR m that makes IV' (null for other modes). */
+  readonly f8Mask: Cipher | null;
 
   constructor(suite: SrtpSuite, masterKey: Buffer, masterSalt: Buffer, rtcp: boolean) {
     const base = rtcp ? LABEL_RTCP_ENCRYPTION : LABEL_RTP_ENCRYPTION;
     this.encryption = deriveKey(masterKey, masterSalt, base, suite.keyLength);
     this.auth = suite.mode === 'gcm' ? Buffer.alloc(0) : deriveKey(masterKey, masterSalt, rtcp ? LABEL_RTCP_AUTH : LABEL_RTP_AUTH, AUTH_KEY_LENGTH);
     this.salt = deriveKey(masterKey, masterSalt, rtcp ? LABEL_RTCP_SALT : LABEL_RTP_SALT, suite.saltLength);
-    if (suite.mode === 'ctr' || suite.mode === 'f8') {
-      const c = createCipheriv(`aes-${suite.keyLength * 8}-ecb`, this.encryption, null);
-      c.setAutoPadding(false);
-      this.ecb = c;
-    } else this.ecb = null;
+    this.ecb = suite.mode === 'ctr' || suite.mode === 'f8' ? ecbCipher(this.encryption) : null;
+    this.f8Mask = suite.mode === 'f8' ? f8MaskCipher(this.encryption, this.salt) : null;
   }
 }

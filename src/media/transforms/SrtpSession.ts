@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { f8Xor } from './AesF8.js';
 import { ReplayWindow } from './ReplayWindow.js';
 import { rtpHeaderLength } from './RtpHeader.js';
 import { SessionKeys } from './SrtpKeys.js';
@@ -48,7 +49,6 @@ export class SrtpSession {
     masterSalt: Buffer,
   ) {
     if (masterKey.length !== suite.keyLength || masterSalt.length !== suite.saltLength) throw new RangeError(`bad key length for ${suite.name}`);
-    if (suite.mode === 'f8') throw new RangeError(`${suite.name} is not supported`);
     this.rtp = new SessionKeys(suite, masterKey, masterSalt, false);
     this.rtcp = new SessionKeys(suite, masterKey, masterSalt, true);
   }
@@ -99,6 +99,7 @@ export class SrtpSession {
     }
     p.copy(out, h, h);
     if (suite.mode === 'ctr') this.ctr(this.rtp, out, h, p.length, ssrc, roc * 65536 + seq);
+    else if (suite.mode === 'f8') this.f8Rtp(out, h, p.length, roc);
     this.tag(this.rtp.auth, out, p.length, roc, suite.rtpTag);
     return out;
   }
@@ -143,6 +144,7 @@ export class SrtpSession {
         return null;
       }
       if (suite.mode === 'ctr') this.ctr(this.rtp, p, h, end, ssrc, index);
+      else if (suite.mode === 'f8') this.f8Rtp(p, h, end, roc);
     }
     SrtpSession.advance(s, roc, seq);
     s.replay.accept(index);
@@ -172,8 +174,9 @@ export class SrtpSession {
     }
     const out = Buffer.allocUnsafe(p.length + SRTCP_INDEX + suite.rtcpTag);
     p.copy(out);
-    if (encrypted) this.ctr(this.rtcp, out, RTCP_HEADER, p.length, ssrc, index);
     out.writeUInt32BE(word, p.length);
+    if (suite.mode === 'ctr') this.ctr(this.rtcp, out, RTCP_HEADER, p.length, ssrc, index);
+    else if (suite.mode === 'f8') this.f8Rtcp(out, p.length, word);
     this.tag(this.rtcp.auth, out, p.length + SRTCP_INDEX, -1, suite.rtcpTag);
     return out;
   }
@@ -223,8 +226,25 @@ export class SrtpSession {
     }
     const end = tagAt - SRTCP_INDEX;
     if ((word & E_FLAG) !== 0 && suite.mode === 'ctr') this.ctr(this.rtcp, p, RTCP_HEADER, end, ssrc, index);
+    else if ((word & E_FLAG) !== 0 && suite.mode === 'f8') this.f8Rtcp(p, end, word);
     s.rtcpReplay.accept(index);
     return p.subarray(0, end);
+  }
+
+  /** AES-f8 over an RTP payload: IV = 0x00 | M,PT | SEQ | TS | SSRC | ROC (RFC 3711 4.1.2.2). */
+  private f8Rtp(p: Buffer, from: number, to: number, roc: number): void {
+    const iv = Buffer.alloc(16);
+    p.copy(iv, 1, 1, 12);
+    iv.writeUInt32BE(roc >>> 0, 12);
+    f8Xor(this.rtp.ecb!, this.rtp.f8Mask!, iv, p, from, to);
+  }
+
+  /** AES-f8 over an RTCP compound: IV = 0 (32 bits) | E,index | V,P,RC,PT,length,SSRC (RFC 3711 4.1.2.3). */
+  private f8Rtcp(p: Buffer, to: number, word: number): void {
+    const iv = Buffer.alloc(16);
+    iv.writeUInt32BE(word >>> 0, 4);
+    p.copy(iv, 8, 0, RTCP_HEADER);
+    f8Xor(this.rtcp.ecb!, this.rtcp.f8Mask!, iv, p, RTCP_HEADER, to);
   }
 
   private gcmName(): 'aes-128-gcm' | 'aes-256-gcm' {
