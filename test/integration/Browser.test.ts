@@ -58,6 +58,13 @@ window.restart = async () => {
   await gathered(window.pc);
   return window.pc.localDescription.sdp;
 };
+window.reoffer = async (direction) => {
+  window.received = [];
+  window.pc.getTransceivers()[0].direction = direction;
+  await window.pc.setLocalDescription(await window.pc.createOffer());
+  await gathered(window.pc);
+  return window.pc.localDescription.sdp;
+};
 window.answer = async (sdp) => { await window.pc.setRemoteDescription({ type: 'answer', sdp }); };
 window.states = () => ({ ice: window.pc.iceConnectionState, conn: window.pc.connectionState });
 window.remoteSr = async () => {
@@ -169,7 +176,7 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     expect(await relay.stop()).toBe(0);
   });
 
-  it('carries audio frames intact both ways, and RTCP both ways, across an ICE restart', async () => {
+  it('carries audio frames intact both ways, and RTCP both ways, across an ICE restart, hold and resume', async () => {
     const offer = await page.evaluate(() => (window as unknown as { start(): Promise<string> }).start());
     expect(offer).toMatch(/UDP\/TLS\/RTP\/SAVPF/);
     const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', sdp: offer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
@@ -201,6 +208,21 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     expect(ufrag(reAnswer)).not.toBe(ufrag(webAnswer));
     expect(/^a=fingerprint:.*$/m.exec(reAnswer)![0]).toBe(/^a=fingerprint:.*$/m.exec(webAnswer)![0]);
     await page.evaluate((sdp) => (window as unknown as { answer(s: string): Promise<void> }).answer(sdp), reAnswer);
+    await mediaBothWays(page, plain, relayRtp, relayRtcp);
+
+    // Hold and resume: re-INVITEs with a=sendonly, then a=sendrecv, through the relay both ways.
+    const reinvite = async (direction: string, answerDirection: string): Promise<string> => {
+      const sdpOut = await page.evaluate((d) => (window as unknown as { reoffer(d: string): Promise<string> }).reoffer(d), direction);
+      const r = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sdpOut, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
+      expect(String(r['sdp'])).toMatch(new RegExp(`^a=${direction}$`, 'm'));
+      const back = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer.replace('a=sendrecv', `a=${answerDirection}`), ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
+      const backSdp = String(back['sdp']);
+      expect(backSdp).toMatch(new RegExp(`^a=${answerDirection}$`, 'm'));
+      await page.evaluate((sdp) => (window as unknown as { answer(s: string): Promise<void> }).answer(sdp), backSdp);
+      return backSdp;
+    };
+    await reinvite('sendonly', 'recvonly');
+    await reinvite('sendrecv', 'sendrecv');
     await mediaBothWays(page, plain, relayRtp, relayRtcp);
     await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-1', 'from-tag': 'browser' });
   }, 90_000);
