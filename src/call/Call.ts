@@ -86,6 +86,34 @@ export class Call {
     return ml;
   }
 
+  /**
+   * What deleting the party `ml` leaves, as rtpengine decides it: `ml` goes, and so does every
+   * party whose only partner it was. Null when fewer than two tagged parties (and no pending
+   * callee) would remain: then the whole call ends.
+   */
+  branchRemoval(ml: Monologue): Monologue[] | null {
+    const gone = new Set([ml]);
+    for (const other of this.parties()) {
+      if (other === ml || other.peer !== ml) continue;
+      const partnered = this.parties().some((x) => x !== ml && x !== other && x.peer === other);
+      if (!partnered) gone.add(other);
+    }
+    const tagged = [...this.monologues.values()].filter((m) => !gone.has(m)).length;
+    const pending = this.pending !== null && !gone.has(this.pending);
+    return tagged < 2 && !pending ? null : [...gone];
+  }
+
+  /** Removes parties (a deleted branch): their ports close, nobody points at them any more. */
+  removeParties(gone: Monologue[]): void {
+    for (const ml of gone) {
+      ml.close();
+      if (this.pending === ml) this.pending = null;
+      else if (this.monologues.get(ml.tag) === ml) this.monologues.delete(ml.tag);
+      if (this.offerer === ml) this.offerer = null;
+    }
+    for (const other of this.parties()) if (other.peer && gone.includes(other.peer)) other.peer = null;
+  }
+
   /** Stops media at once (delete), keeping sockets until the delete-delay ends. */
   stopMedia(): void {
     for (const s of this.streams()) s.leg?.stop();

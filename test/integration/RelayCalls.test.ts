@@ -286,6 +286,27 @@ describe('ngrelay calls', () => {
     for (const id of ['revive-1', 'revive-2']) await relay.ng.ok(kamailio('delete', id, 'A'));
   });
 
+  it('deletes one branch by its tag and keeps the dialogue that was answered (rtpengine GH 1086)', async () => {
+    const sdp = (port: number): string => audioSdp('127.0.0.2', port);
+    const id = 'gh1086';
+    await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'ft1', 'via-branch': 'foo', sdp: sdp(2000) });
+    await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'ft2', 'via-branch': 'bar', sdp: sdp(2100) });
+    const portA = portsOf(await relay.ng.ok({ command: 'answer', 'call-id': id, 'from-tag': 'ft2', 'to-tag': 'tt', 'via-branch': 'bar', sdp: sdp(2200) }))[0]!;
+    const used = await portsUsed(relay);
+    await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'ft1' });
+    // ft1's ports are gone; the call goes on.
+    expect(await portsUsed(relay)).toBe(used - 2);
+    expect(await relay.cli('list numsessions')).toContain('Current sessions own: 1\n');
+    // The callee re-INVITEs towards a new tag: new ports; then towards ft2 again: ft2's ports.
+    const portB = portsOf(await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'tt', 'to-tag': 'ft3', 'via-branch': 'blah', sdp: sdp(2200) }))[0]!;
+    expect(portB).not.toBe(portA);
+    const portC = portsOf(await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'tt', 'to-tag': 'ft2', 'via-branch': 'baz', sdp: sdp(2200) }))[0]!;
+    expect(portC).toBe(portA);
+    // Without a tag the whole call goes.
+    await relay.ng.ok({ command: 'delete', 'call-id': id, 'delete-delay': 0 });
+    expect(await relay.cli('list numsessions')).toContain('Current sessions own: 0\n');
+  });
+
   it('offers IPv6 with "address family: IP6" on a ::1 interface', async () => {
     const o = await relay.ng.ok({ ...kamailio('offer', 'v6', 'A', { sdp: CAPTURE_OFFER }), 'address family': 'IP6' });
     const out = sdpOf(o);

@@ -95,6 +95,9 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   }
 
   setPolicy(policy: LegPolicy): void {
+    const p = this.pol;
+    // Every signalling round sets it again; unchanged, it costs the worker nothing.
+    if (p.learning === policy.learning && p.strictSource === policy.strictSource && p.mediaHandover === policy.mediaHandover && p.asymmetric === policy.asymmetric) return;
     this.pol = { ...policy };
     this.host.send({ op: 'policy', id: this.id, policy: this.pol });
     this.changed();
@@ -105,6 +108,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   }
 
   setTap(tap: PacketTap | null): void {
+    if (tap === this.tap) return;
     if ((tap !== null) !== (this.tap !== null)) this.host.send({ op: 'tap', id: this.id, on: tap !== null });
     this.tap = tap;
     this.changed();
@@ -119,6 +123,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   }
 
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
+    if (rtp === this.forward && rtcp === this.rtcpForward) return;
     this.forward = rtp as WorkerLeg | null;
     this.rtcpForward = rtcp as WorkerLeg | null;
     this.host.send({ op: 'forward', id: this.id, rtp: this.forward?.id ?? null, rtcp: this.rtcpForward?.id ?? null });

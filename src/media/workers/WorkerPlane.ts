@@ -45,10 +45,13 @@ class MediaWorker implements LegHost {
     this.totals = new Float64Array(this.shared, 0, COUNTER_SLOTS);
     this.freeSlots = [];
     this.nextSlot = 1;
+    this.outbox = [];
     const data: WorkerData = { index: this.index, shared: this.shared, identity: dtlsIdentity() };
     const thread = new Worker(WORKER_SCRIPT, { workerData: data, name: `media-${this.index}` });
     this.thread = thread;
-    thread.on('message', (m: FromWorker) => this.onMessage(m));
+    thread.on('message', (batch: FromWorker[]) => {
+      for (const m of batch) this.onMessage(m);
+    });
     thread.on('error', (e) => log.error({ worker: this.index, err: e.stack }, 'media worker failed'));
     thread.on('exit', (code) => {
       if (thread !== this.thread) return;
@@ -65,7 +68,23 @@ class MediaWorker implements LegHost {
 
   send(m: ToWorker): void {
     this.dirty = true;
-    this.thread.postMessage(m);
+    this.queue(m);
+  }
+
+  /**
+   * Messages go out in one batch per turn of the event loop: an offer touches a dozen legs,
+   * and one structured clone of them all costs far less than a dozen.
+   */
+  private outbox: ToWorker[] = [];
+  private queue(m: ToWorker): void {
+    if (this.outbox.length === 0) queueMicrotask(() => this.flush());
+    this.outbox.push(m);
+  }
+
+  private flush(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    if (batch.length > 0) this.thread.postMessage(batch);
   }
 
   private reqSeq = 0;
@@ -74,7 +93,7 @@ class MediaWorker implements LegHost {
   request(m: ToWorker & { req: number }): Promise<string | undefined> {
     return new Promise((resolve) => {
       this.pending.set(m.req, resolve);
-      this.thread.postMessage(m);
+      this.queue(m);
     });
   }
 

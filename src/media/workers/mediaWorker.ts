@@ -20,9 +20,20 @@ shareThreadTotals(new Float64Array(shared, 0, COUNTER_SLOTS));
 
 const legs = new Map<number, RelayLeg>();
 const ids = new Map<RelayLeg, number>();
-const posted = new Map<number, string>();
+const posted = new Map<number, LegState>();
 
-const post = (m: FromWorker): void => port.postMessage(m);
+// Events go to the control thread in one batch per turn of the event loop.
+let outbox: FromWorker[] = [];
+const post = (m: FromWorker): void => {
+  if (outbox.length === 0) {
+    queueMicrotask(() => {
+      const batch = outbox;
+      outbox = [];
+      port.postMessage(batch);
+    });
+  }
+  outbox.push(m);
+};
 
 function stateOf(leg: RelayLeg): LegState {
   return { remoteAddress: leg.remoteAddress, remotePort: leg.remotePort, sdpAddress: leg.sdpAddress, sdpPort: leg.sdpPort, confirmed: leg.confirmed };
@@ -32,10 +43,11 @@ function stateOf(leg: RelayLeg): LegState {
 function report(leg: RelayLeg, learned: boolean): void {
   const id = ids.get(leg);
   if (id === undefined) return;
+  const last = posted.get(id);
+  if (!learned && last !== undefined && last.remoteAddress === leg.remoteAddress && last.remotePort === leg.remotePort
+    && last.sdpAddress === leg.sdpAddress && last.sdpPort === leg.sdpPort && last.confirmed === leg.confirmed) return;
   const state = stateOf(leg);
-  const key = `${state.remoteAddress}|${state.remotePort}|${state.sdpAddress}|${state.sdpPort}|${state.confirmed}`;
-  if (!learned && posted.get(id) === key) return;
-  posted.set(id, key);
+  posted.set(id, state);
   post({ ev: 'state', id, state, learned });
 }
 
@@ -117,4 +129,6 @@ async function handle(m: ToWorker): Promise<void> {
 process.on('unhandledRejection', () => undefined);
 
 // The control thread sends a leg's commands only after its bind is done, so messages need no queue.
-port.on('message', (m: ToWorker) => void handle(m));
+port.on('message', (batch: ToWorker[]) => {
+  for (const m of batch) void handle(m);
+});

@@ -26,6 +26,16 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
       await s.hooks.flushed(call);
     }
     const reply = req.has('fast') ? {} : callReport(call);
+    // With a tag, only that branch goes (and any party left with no partner), as rtpengine
+    // does; the whole call goes when fewer than two parties would be left.
+    const tagged = fromTag ? call.findByTag(toTag ?? fromTag) : undefined;
+    const branch = tagged && !call.deleted ? call.branchRemoval(tagged) : null;
+    if (branch) {
+      call.removeParties(branch);
+      s.registry.changed(call);
+      await Promise.all([s.hooks.flushed(call), s.media.settled()]);
+      return reply;
+    }
     const delay = req.int('delete-delay') ?? s.limits.deleteDelay;
     s.registry.markDeleted(call, delay * 1000);
     // The reply goes once media has stopped (and with no delay, the ports are free again).
