@@ -14,6 +14,7 @@ import { bindUdp } from './media/userspace/udp.js';
 import type { MediaPlane } from './media/MediaPlane.js';
 import { UserspacePlane } from './media/userspace/UserspacePlane.js';
 import { WorkerPlane } from './media/workers/WorkerPlane.js';
+import { createIdentity, setIdentity } from './media/transforms/DtlsIdentity.js';
 import { KernelOffload } from './media/kernel/KernelOffload.js';
 import { Metrics } from './metrics/Metrics.js';
 import { MetricsServer } from './metrics/MetricsServer.js';
@@ -148,6 +149,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const registry = new CallRegistry();
+  // The DTLS certificate exists before the media threads, which get a copy.
+  setIdentity(await createIdentity());
   const media = await startMediaPlane(config);
   const limits = limitsFrom(config);
   const rates = new MediaRates();

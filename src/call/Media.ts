@@ -1,5 +1,9 @@
+import type { LegCrypto } from '../media/MediaPlane.js';
+import type { SdesCrypto } from '../sdp/crypto.js';
 import type { Codec } from '../sdp/codecs.js';
 import type { Direction } from '../sdp/SessionDescription.js';
+import { DEFAULT_SDES, type SdesOptions } from './SdesNegotiation.js';
+import { newWebrtcState, type WebrtcState } from './WebrtcNegotiation.js';
 import type { Stream } from './Stream.js';
 
 /** One m= line of a party: what it negotiated and the streams the relay holds for it. */
@@ -31,6 +35,16 @@ export class Media {
   sdpRtcpPort = 0;
   rtp: Stream | null = null;
   rtcp: Stream | null = null;
+  /** The party's own usable `a=crypto` lines (its keys), from its latest SDP. */
+  sdes: SdesCrypto[] = [];
+  /** The `a=crypto` lines the relay gave this party (the relay's keys towards it). */
+  ourSdes: SdesCrypto[] = [];
+  /** SDES options of the offer this party made (they apply to the answer it gets). */
+  sdesOptions: SdesOptions = DEFAULT_SDES;
+  /** SRTP of the legs facing this party (decided at the answer); null: plain or passed through. */
+  crypto: LegCrypto | null = null;
+  /** DTLS and ICE towards this party. */
+  readonly webrtc: WebrtcState = newWebrtcState();
 
   constructor(readonly index: number) {}
 

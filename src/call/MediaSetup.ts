@@ -53,6 +53,15 @@ export function configureLegs(ml: Monologue, settings: LegSettings, observer: Le
   }
 }
 
+/** Gives every leg of a party the SRTP keys negotiated for it (the same keys again change nothing). */
+export function applyCrypto(ml: Monologue): void {
+  for (const m of ml.medias) {
+    const w = m.webrtc;
+    const c = m.crypto === null && !w.dtls && !w.ice ? null : { recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, dtls: w.dtls, ice: w.ice };
+    for (const s of m.streams()) s.leg?.setCrypto(c);
+  }
+}
+
 /** Hands the party's SDP endpoint to its legs (re-learning when it changed). */
 export function setPartyEndpoints(m: Media, now: number): void {
   if (m.sdpAddress === null) return;

@@ -3,12 +3,18 @@ import type { Services } from '../Services.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import { answerCodecs, codecList, offerCodecs, ptimeOf, TranscodingRequiredError } from '../sdp/codecs.js';
 import { codecNames, mediaConnection, type SessionDescription } from '../sdp/SessionDescription.js';
-import { isNullAddress, originOf, rewriteSdp, type MediaOutput } from '../sdp/rewrite.js';
+import { isNullAddress, originOf, rewriteSdp, type MediaOutput, type MediaRewrite } from '../sdp/rewrite.js';
 import type { Call } from './Call.js';
 import { UnknownInterfaceError } from './errors.js';
 import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
-import { allocateStreams, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { allocateStreams, applyCrypto, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
+import { isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
+import { mid, parseDtls, parseIce } from '../sdp/webrtc.js';
+import type { MediaDescription } from '../sdp/SessionDescription.js';
+import { negotiateSdes } from './SdesNegotiation.js';
+import { answerWebrtc, offerWebrtc } from './WebrtcNegotiation.js';
 import type { Monologue } from './Monologue.js';
 import type { OfferAnswerOptions, RtcpMuxOption } from './OfferAnswerOptions.js';
 
@@ -141,6 +147,8 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
   if (sdpFamily) sender.family = sdpFamily;
   const receiverLocal = plan.receiverLocal;
   const rewrites: MediaOutput[] = [];
+  /** Per relayed m= line: the transport it leaves with, for SRTP/DTLS/ICE once ports are known. */
+  const transports: (string | undefined)[] = [];
   // Both sides of every media bind at once; each takes its ports from the pool before the first await.
   const allocations: Promise<void>[] = [];
   for (let i = 0; i < sd.medias.length; i++) {
@@ -189,8 +197,11 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
     allocations.push(allocateStreams(s.media, call.callId, sm, mp.senderLocal!), allocateStreams(s.media, call.callId, rm, receiverLocal));
     // `accept` (answer) hands the offerer back the transport it offered.
     const transport = opts.transport;
-    const protocol = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
+    let protocol: string | undefined = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
+    // An answer goes back in the offerer's profile when the relay bridged plain and SRTP.
+    if (kind === 'answer' && protocol === undefined && isSrtpProtocol(md.protocol) !== isSrtpProtocol(rm.protocol)) protocol = rm.protocol;
     if (protocol) rm.protocol = protocol;
+    transports[i] = protocol ?? md.protocol;
     const hold = isNullAddress(conn?.address);
     rewrites.push({
       kind: 'relay',
@@ -211,13 +222,19 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
   const outcomes = await Promise.allSettled(allocations);
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) throw failed.reason;
-  // Ports are known now.
+  // Ports are known now: so are ICE candidates. SRTP (SDES, DTLS) and ICE per media.
+  let iceLite = false;
   for (let i = 0; i < rewrites.length; i++) {
     const r = rewrites[i]!;
     if (r.kind !== 'relay') continue;
     const rm = receiver.medias[i]!;
     r.rtpPort = rm.rtp!.localPort;
     r.rtcpPort = kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort;
+    const md = sd.medias[i]!;
+    const sm = sender.medias[i]!;
+    const lines = secureMedia(kind, sm, rm, sd, md, transports[i]!, opts, r.rtcpMux);
+    Object.assign(r, lines.rewrite);
+    if (lines.iceLite) iceLite = true;
   }
   sender.sdpSeen = true;
   const settings = legSettings(s, opts, call);
@@ -229,11 +246,41 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
   for (const m of sender.medias) setPartyEndpoints(m, now);
   for (const m of receiver.medias) setPartyEndpoints(m, now);
   linkParties(sender, receiver);
-  return sdpFor(receiver, sd, opts, receiverLocal, rewrites);
+  applyCrypto(sender);
+  applyCrypto(receiver);
+  return sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite);
+}
+
+/**
+ * SDES, DTLS and ICE of one relayed media: what the receiver's SDP gets (a=crypto, a=setup and
+ * a=fingerprint, ICE-lite attributes, a=mid) and the keys and roles of both sides' legs.
+ */
+function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescription, md: MediaDescription, outProtocol: string, opts: OfferAnswerOptions, muxedOut: boolean): { rewrite: Partial<MediaRewrite>; iceLite: boolean } {
+  const web = opts.webrtc;
+  const offererDtls = kind === 'answer' && rm.webrtc.dtlsPeer !== null && isSrtpProtocol(outProtocol) && web.dtls !== 'off' && dtlsIdentity() !== null;
+  const sdesLines = parseCrypto(md);
+  let crypto = negotiateSdes(kind, sm, rm, md.protocol, outProtocol, sdesLines, opts.sdes, offererDtls);
+  const dtlsIn = parseDtls(sd, md);
+  const iceIn = parseIce(sd, md);
+  const lines = kind === 'offer'
+    // An offer lists the RTCP candidate too: the answer may still decline rtcp-mux.
+    ? offerWebrtc(sm, rm, md.protocol, outProtocol, dtlsIn, iceIn, trickleOf(sd, md), mid(md), web, false)
+    : answerWebrtc(sm, rm, outProtocol, dtlsIn, iceIn, isSrtpProtocol(md.protocol) && sdesLines.length > 0, web, muxedOut);
+  if (lines.dtlsChosen) crypto = [];
+  const terminates = isSrtpProtocol(md.protocol) || isSrtpProtocol(outProtocol);
+  return {
+    rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, mid: kind === 'answer' ? rm.webrtc.mid : undefined },
+    iceLite: lines.iceLite,
+  };
+}
+
+/** `a=ice-options:` with `trickle`, in the media section or the session. */
+function trickleOf(sd: SessionDescription, m: MediaDescription): boolean {
+  return [...m.lines, ...sd.sessionLines].some((l) => l.startsWith('a=ice-options:') && /\btrickle\b/.test(l));
 }
 
 /** The SDP for the receiver, with what the `replace` options keep of the SDPs it was sent before. */
-function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOptions, local: LocalAddress, medias: MediaOutput[]): string {
+function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOptions, local: LocalAddress, medias: MediaOutput[], iceLite: boolean): string {
   const origin = originOf(sd);
   const firstSdp = receiver.sdpUsername === undefined;
   if (firstSdp) {
@@ -248,8 +295,9 @@ function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOp
       address: local.advertised,
       family: local.family,
       replaceOrigin: replace.has('origin'),
-      // ICE=remove or not: ngrelay does not terminate ICE, so candidates always go.
+      // The sender's ICE never passes: the relay is the ICE agent (lite) towards each side.
       removeIce: true,
+      iceLite,
       rtcpAttribute: opts.rtcpAttribute,
       originalSendrecv: opts.originalSendrecv,
       replaceZeroAddress: replace.has('zero-address'),

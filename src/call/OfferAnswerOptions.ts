@@ -1,5 +1,7 @@
 import type { LearningMode } from '../media/MediaPlane.js';
 import type { CodecOptions } from '../sdp/CodecOptions.js';
+import type { SdesOptions } from './SdesNegotiation.js';
+import type { WebrtcOptions } from './WebrtcNegotiation.js';
 
 /**
  * What an offer or an answer asks of the relay, parsed once from the NG request (rtpengine's
@@ -8,7 +10,7 @@ import type { CodecOptions } from '../sdp/CodecOptions.js';
 
 export type RtcpMuxOption = 'offer' | 'require' | 'demux' | 'accept' | 'reject';
 export type ReplaceOption = 'origin' | 'session-connection' | 'sdp-version' | 'session-name' | 'username' | 'zero-address';
-export type TransportChoice = 'RTP/AVP' | 'RTP/AVPF' | 'accept';
+export type TransportChoice = 'RTP/AVP' | 'RTP/AVPF' | 'RTP/SAVP' | 'RTP/SAVPF' | 'UDP/TLS/RTP/SAVP' | 'UDP/TLS/RTP/SAVPF' | 'accept';
 /** `media echo`: `blackhole` drops what a side sends, `forward`/`backwards`/`both` send it back to it. */
 export type MediaEcho = 'blackhole' | 'forward' | 'backwards' | 'both';
 
@@ -45,4 +47,8 @@ export interface OfferAnswerOptions {
   ptime?: number;
   ptimeReverse?: number;
   mediaEcho?: MediaEcho;
+  /** `SDES` list / `SDES-...` flags. */
+  sdes: SdesOptions;
+  /** `DTLS`, `DTLS-reverse`, `ICE`. */
+  webrtc: WebrtcOptions;
 }

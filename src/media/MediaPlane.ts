@@ -31,6 +31,27 @@ export interface PacketTap {
   packet(data: Buffer, srcAddress: string, srcPort: number, dstAddress: string, dstPort: number): void;
 }
 
+/** SDES or DTLS-exported master key of one direction (structured-clonable: it crosses to media workers). */
+export interface SrtpKeying {
+  /** RFC 4568 suite name, e.g. AES_CM_128_HMAC_SHA1_80. */
+  suite: string;
+  key: Uint8Array;
+  salt: Uint8Array;
+}
+
+/**
+ * What a leg does to packets besides relaying them: `recv` verifies and decrypts what its
+ * party sends, `send` encrypts what goes to its party; null = plain on that side.
+ */
+export interface LegCrypto {
+  recv: SrtpKeying | null;
+  send: SrtpKeying | null;
+  /** DTLS-SRTP: the keys come from a handshake on this port in this role; `fingerprint` is the peer's from its SDP. */
+  dtls?: { role: 'client' | 'server'; fingerprint: { hash: string; value: string } | null } | null;
+  /** ICE-lite: binding requests for this ufrag are answered (and nominate the endpoint). */
+  ice?: { ufrag: string; pwd: string } | null;
+}
+
 /** An endpoint: address and port. */
 export interface Endpoint {
   address: string;
@@ -68,6 +89,11 @@ export interface MediaLeg {
   setPolicy(policy: LegPolicy): void;
   setObserver(observer: LegObserver | null): void;
   setTap(tap: PacketTap | null): void;
+  /**
+   * SRTP on this leg (null: plain both ways). The same keys again keep the running state
+   * (ROC, replay window); new keys (re-keying) start afresh. A leg with crypto stays in userspace.
+   */
+  setCrypto(crypto: LegCrypto | null): void;
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
   /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */

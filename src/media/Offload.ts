@@ -27,6 +27,8 @@ export interface OffloadableLeg {
   readonly isWatching: boolean;
   /** Packets are copied to a tap (recording): they must reach userspace. */
   readonly tapped: boolean;
+  /** Packets are transformed (SRTP, DTLS, STUN): they must reach userspace. */
+  readonly transformed: boolean;
   /** Where RTP (and everything on an RTCP port) received here goes; muxed RTCP to `rtcpForward`. */
   readonly forward: OffloadableLeg | null;
   readonly rtcpForward: OffloadableLeg | null;

@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import type { MediaEcho, OfferAnswerOptions, ReplaceOption, RtcpMuxOption, TransportChoice } from '../call/OfferAnswerOptions.js';
 import type { LearningMode } from '../media/MediaPlane.js';
 import type { CodecOptions } from '../sdp/CodecOptions.js';
+import { foldSuite, type SdesOptions } from '../call/SdesNegotiation.js';
+import type { WebrtcOptions } from '../call/WebrtcNegotiation.js';
 import { NgError, NgErrorText } from './errors.js';
 import { normalise, type NgRequest, type NgValue } from './NgRequest.js';
 
@@ -70,11 +72,38 @@ function codecOptions(req: NgRequest, op: Opmode): CodecOptions {
   return out;
 }
 
+const TRANSPORTS = new Set<string>(['RTP/AVP', 'RTP/AVPF', 'RTP/SAVP', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'accept']);
+
+/** `transport protocol`: the RTP profiles rtpengine converts between, or `accept`. */
 function transport(req: NgRequest): TransportChoice | undefined {
   const v = req.str('transport-protocol');
   if (v === undefined || v === '') return undefined;
-  if (v === 'RTP/AVP' || v === 'RTP/AVPF' || v === 'accept') return v;
+  if (TRANSPORTS.has(v)) return v as TransportChoice;
   throw new NgError(`Unsupported transport protocol '${v}'`);
+}
+
+/** `SDES: [off, no-<suite>, only-<suite>]` or the same as `SDES-...` flags. */
+function sdesOptions(req: NgRequest): SdesOptions {
+  const o = req.option('SDES');
+  const no = new Set<string>();
+  const only = new Set<string>();
+  for (const v of o) {
+    if (v.startsWith('no-')) no.add(foldSuite(v.slice(3)));
+    else if (v.startsWith('only-')) only.add(foldSuite(v.slice(5)));
+  }
+  return { off: o.has('off'), no, only };
+}
+
+/** `DTLS`, `DTLS-reverse` and `ICE` keys (or `DTLS-off`, `ICE-remove`, `ICE-force` flags). */
+function webrtcOptions(req: NgRequest): WebrtcOptions {
+  const d = req.str('DTLS')?.toLowerCase();
+  const r = req.str('DTLS-reverse')?.toLowerCase();
+  const i = req.str('ICE')?.toLowerCase();
+  return {
+    dtls: d === 'off' || d === 'no' || d === 'disable' || req.has('DTLS-off') ? 'off' : d === 'passive' || d === 'active' ? d : undefined,
+    dtlsReverse: r === 'passive' || r === 'active' ? r : undefined,
+    ice: i === 'remove' || i === 'force' || i === 'force-relay' || i === 'default' ? i : req.has('ICE-remove') ? 'remove' : req.has('ICE-force') ? 'force' : undefined,
+  };
 }
 
 function family(req: NgRequest): 4 | 6 | undefined {
@@ -152,5 +181,7 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     ptime: ptime || undefined,
     ptimeReverse: ptimeReverse || undefined,
     mediaEcho: echo === undefined ? undefined : ECHO.get(echo.toLowerCase()),
+    sdes: sdesOptions(req),
+    webrtc: webrtcOptions(req),
   };
 }

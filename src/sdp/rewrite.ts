@@ -1,3 +1,4 @@
+import { isDtlsAttribute } from './webrtc.js';
 import { attributeName, isIceAttribute, STATIC_PAYLOADS, type MediaDescription, type SessionDescription } from './SessionDescription.js';
 
 /** What the relay puts into one m= section it relays. */
@@ -19,6 +20,14 @@ export interface MediaRewrite {
   nullAddress: boolean;
   /** `ptime`: the a=ptime written. */
   ptime?: number;
+  /** The relay's own `a=crypto` lines (the sender's are dropped); undefined leaves the sender's. */
+  crypto?: string[];
+  /** The relay's a=setup/a=fingerprint (the sender's are dropped); undefined leaves the sender's. */
+  dtls?: string[];
+  /** ICE attributes of the relay (ufrag, pwd, candidates). */
+  ice?: string[];
+  /** a=mid to write when the section has none (an answer to an offer that had one). */
+  mid?: string;
 }
 
 /** A rejected section (port 0): no ports of ours, no direction, no ICE; the codecs may be narrowed. */
@@ -44,6 +53,8 @@ export interface RewriteOptions {
   rtcpAttribute: 'short' | 'full' | 'none';
   /** Flag `original sendrecv`: no a=sendrecv is added where the input had no direction. */
   originalSendrecv?: boolean;
+  /** a=ice-lite at session level (the relay is an ICE-lite agent towards this party). */
+  iceLite?: boolean;
   /** `replace: zero-address`: a null c= becomes the relay's address. */
   replaceZeroAddress?: boolean;
   /** `loop protect`: the `a=rtpengine:ID` session attribute. */
@@ -85,6 +96,8 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     if (line.startsWith('c=')) lines.push(r.nullAddress ? `c=IN ${ipv(r.family)} ${nullAddress(r.family)}` : `c=IN ${ipv(r.family)} ${r.address}`);
     else if (!line.startsWith('a=')) lines.push(line);
     else if (opt.removeIce && isIceAttribute(line)) continue;
+    else if (r.crypto !== undefined && attributeName(line) === 'crypto') continue;
+    else if (r.dtls !== undefined && isDtlsAttribute(line)) continue;
     else {
       const name = attributeName(line) ?? '';
       if (GENERATED.has(name)) byName.set(name, [...(byName.get(name) ?? []), line]);
@@ -92,7 +105,8 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     }
   }
   const get = (name: string): string[] => byName.get(name) ?? [];
-  lines.push(...get('mid'), ...kept);
+  const mids = get('mid');
+  lines.push(...(mids.length === 0 && r.mid !== undefined ? [`a=mid:${r.mid}`] : mids), ...kept);
   if (rtp) {
     for (const pt of formats) {
       const known = STATIC_PAYLOADS.get(pt);
@@ -112,6 +126,9 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     lines.push(opt.rtcpAttribute === 'full' ? `a=rtcp:${r.rtcpPort} IN ${ipv(r.family)} ${r.address}` : `a=rtcp:${r.rtcpPort}`);
   }
   if (rtp && r.rtcpMux) lines.push('a=rtcp-mux');
+  if (r.crypto) lines.push(...r.crypto);
+  if (r.dtls) lines.push(...r.dtls);
+  if (r.ice) lines.push(...r.ice);
   if (r.ptime !== undefined) lines.push(`a=ptime:${r.ptime}`);
   else lines.push(...get('ptime'));
   return lines;
@@ -149,12 +166,16 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
       out.push(`s=${opt.sessionName}`);
     } else if (opt.removeIce && isIceAttribute(line)) {
       continue;
+    } else if (opt.removeIce && !opt.iceLite && line.startsWith('a=group:')) {
+      // Without ICE towards this party there is no BUNDLE either (rtpengine drops the group).
+      continue;
     } else if (attributeName(line) === 'rtpengine' && opt.instanceId !== undefined) {
       continue;
     } else if (movesDirection && DIRECTIONS.has(attributeName(line) ?? '')) {
       continue;
     } else out.push(line);
   }
+  if (opt.iceLite) out.push('a=ice-lite');
   if (opt.instanceId !== undefined) out.push(`a=rtpengine:${opt.instanceId}`);
   sd.medias.forEach((m, i) => {
     const r = opt.medias[i]!;

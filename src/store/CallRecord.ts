@@ -31,6 +31,24 @@ export interface MediaRecord {
   rejected: boolean;
   sdp: { address: string; rtp: number; rtcp: number } | null;
   streams: StreamRecord[];
+  /** SDES of this party: its own a=crypto lines, the ones the relay gave it, and its legs' keys (absent: plain). */
+  srtp?: SrtpRecord;
+  /** The relay's ICE-lite credentials towards this party (absent: no ICE). */
+  ice?: { ufrag: string; pwd: string };
+}
+
+/** A key as it travels in the record: suite name and base64 key and salt. */
+export interface KeyRecord {
+  suite: string;
+  key: string;
+  salt: string;
+}
+
+export interface SrtpRecord {
+  sdes: (KeyRecord & { tag: number })[];
+  ourSdes: (KeyRecord & { tag: number })[];
+  recv: KeyRecord | null;
+  send: KeyRecord | null;
 }
 
 export interface PartyRecord {
@@ -63,8 +81,26 @@ export interface CallRecord {
 
 export class RecordError extends Error {}
 
-function mediaRecord(m: Media): MediaRecord {
+const keyRecord = (k: { suite: string; key: Uint8Array; salt: Uint8Array }): KeyRecord =>
+  ({ suite: k.suite, key: Buffer.from(k.key).toString('base64'), salt: Buffer.from(k.salt).toString('base64') });
+
+/** The party's SDES state, so that a standby or a restart relays the call with the same keys. */
+function srtpRecord(m: Media): SrtpRecord | undefined {
+  if (m.sdes.length === 0 && m.ourSdes.length === 0 && m.crypto === null) return undefined;
   return {
+    sdes: m.sdes.map((c) => ({ tag: c.tag, ...keyRecord(c) })),
+    ourSdes: m.ourSdes.map((c) => ({ tag: c.tag, ...keyRecord(c) })),
+    recv: m.crypto?.recv ? keyRecord(m.crypto.recv) : null,
+    send: m.crypto?.send ? keyRecord(m.crypto.send) : null,
+  };
+}
+
+function mediaRecord(m: Media): MediaRecord {
+  const srtp = srtpRecord(m);
+  const ice = m.webrtc.ourIce;
+  return {
+    ...(srtp ? { srtp } : {}),
+    ...(ice ? { ice: { ufrag: ice.ufrag, pwd: ice.pwd } } : {}),
     index: m.index,
     type: m.type,
     protocol: m.protocol,

@@ -1,6 +1,9 @@
 import type { Call } from '../call/Call.js';
 import { Media } from '../call/Media.js';
-import { configureLegs, linkParties } from '../call/MediaSetup.js';
+import { applyCrypto, configureLegs, linkParties } from '../call/MediaSetup.js';
+import { keying } from '../call/SdesNegotiation.js';
+import { srtpSuite } from '../media/transforms/SrtpSuite.js';
+import type { SdesCrypto } from '../sdp/crypto.js';
 import { Monologue } from '../call/Monologue.js';
 import { Stream } from '../call/Stream.js';
 import { moduleLogger } from '../log.js';
@@ -70,6 +73,37 @@ function syncStream(s: Services, call: Call, old: Stream | null, r: StreamRecord
   return makeStream(s, call, r);
 }
 
+// Bounded record values: a suite name, base64 of at most a 46-byte key, ICE credentials.
+const B64 = /^[A-Za-z0-9+/]{1,88}={0,2}$/;
+const ICE_TEXT = /^[A-Za-z0-9+/]{1,256}$/;
+
+function keyOf(k: unknown): SdesCrypto | null {
+  if (typeof k !== 'object' || k === null) return null;
+  const r = k as Record<string, unknown>;
+  if (typeof r['suite'] !== 'string' || typeof r['key'] !== 'string' || typeof r['salt'] !== 'string' || !B64.test(r['key']) || !B64.test(r['salt'])) return null;
+  const suite = srtpSuite(r['suite']);
+  const key = Buffer.from(r['key'], 'base64');
+  const salt = Buffer.from(r['salt'], 'base64');
+  if (!suite || key.length !== suite.keyLength || salt.length !== suite.saltLength) return null;
+  return { tag: typeof r['tag'] === 'number' ? r['tag'] : 0, suite: suite.name, key, salt };
+}
+
+const keysOf = (list: unknown): SdesCrypto[] => (Array.isArray(list) ? list.slice(0, 16).map(keyOf).filter((k): k is SdesCrypto => k !== null) : []);
+
+/** SDES keys and ICE credentials from the record; DTLS is not carried (its peer re-handshakes or the call is plain). */
+function restoreSecurity(m: Media, r: MediaRecord): void {
+  const srtp = r.srtp;
+  m.sdes = keysOf(srtp?.sdes);
+  m.ourSdes = keysOf(srtp?.ourSdes);
+  const recv = keyOf(srtp?.recv);
+  const send = keyOf(srtp?.send);
+  m.crypto = recv || send ? { recv: recv ? keying(recv) : null, send: send ? keying(send) : null } : null;
+  const ice = r.ice;
+  const ok = ice && typeof ice.ufrag === 'string' && typeof ice.pwd === 'string' && ICE_TEXT.test(ice.ufrag) && ICE_TEXT.test(ice.pwd);
+  m.webrtc.ourIce = ok ? { ufrag: ice.ufrag, pwd: ice.pwd } : null;
+  m.webrtc.ice = m.webrtc.ourIce;
+}
+
 function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   m.type = r.type;
   m.protocol = r.protocol;
@@ -83,6 +117,7 @@ function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   m.sdpAddress = r.sdp?.address ?? null;
   m.sdpRtpPort = r.sdp?.rtp ?? 0;
   m.sdpRtcpPort = r.sdp?.rtcp ?? 0;
+  restoreSecurity(m, r);
   m.rtp = syncStream(s, call, m.rtp, r.streams.find((x) => x.component === 1));
   m.rtcp = syncStream(s, call, m.rtcp, r.streams.find((x) => x.component === 2));
 }
@@ -165,7 +200,10 @@ export function relink(s: Services, call: Call, rec?: CallRecord): void {
   const settings = call.legSettings ?? { learning: s.config.endpointLearning, strictSource: false, mediaHandover: false, asymmetric: false };
   const observer = s.hooks.legObserver(call);
   const tap = s.hooks.tap(call);
-  for (const ml of call.parties()) configureLegs(ml, settings, observer, tap);
+  for (const ml of call.parties()) {
+    configureLegs(ml, settings, observer, tap);
+    applyCrypto(ml);
+  }
 }
 
 /** Binds every claimed port that has no socket yet, pointing new legs at their endpoints. */

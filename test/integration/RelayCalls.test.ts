@@ -186,9 +186,13 @@ describe('ngrelay calls', () => {
     const avpf = CAPTURE_ANSWER.replace('RTP/AVP', 'RTP/AVPF');
     const a = await relay.ng.ok({ ...kamailio('answer', 'proto', 'A', { sdp: avpf, 'to-tag': 'B' }), 'transport-protocol': 'accept' });
     expect(sdpOf(a).lines).toContain(`m=audio ${portsOf(a)[0]} RTP/AVP 0 101`);
-    expect(await relay.ng.request({ ...kamailio('offer', 'proto-srtp', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/SAVP' }))
-      .toEqual({ result: 'error', 'error-reason': "Unsupported transport protocol 'RTP/SAVP'" });
+    const srtp = await relay.ng.ok({ ...kamailio('offer', 'proto-srtp', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/SAVP' });
+    expect(sdpOf(srtp).lines).toContain(`m=audio ${portsOf(srtp)[0]} RTP/SAVP 0 101`);
+    expect(sdpOf(srtp).lines.filter((l) => l.startsWith('a=crypto:'))).toHaveLength(12);
+    expect(await relay.ng.request({ ...kamailio('offer', 'proto-bad', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/XAVP' }))
+      .toEqual({ result: 'error', 'error-reason': "Unsupported transport protocol 'RTP/XAVP'" });
     await relay.ng.ok(kamailio('delete', 'proto', 'A'));
+    await relay.ng.ok(kamailio('delete', 'proto-srtp', 'A'));
   });
 
   it('lists calls with a limit, and accepts a JSON list request', async () => {

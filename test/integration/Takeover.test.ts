@@ -127,6 +127,8 @@ describe('a delete for a foreign call without active-switchover', () => {
       const call = await TestCall.place(owner, 'nsw-delete');
       try {
         await waitSessions(standby, { own: 0, foreign: 1 });
+        // The copy must have the answer too: a delete of a half-synced copy (offer only) is another case.
+        await waitFor('the answer on the standby', async () => 'nsw-delete-B' in ((await standby.ng.ok({ command: 'query', 'call-id': 'nsw-delete' }))['tags'] as object));
         await standby.ng.ok({ command: 'delete', 'call-id': 'nsw-delete', 'from-tag': 'nsw-delete-A' });
         expect(await standby.cli('list sessions foreign')).toMatch(/nsw-delete \| deletionmark: yes/);
         await waitSessions(standby, { own: 0, foreign: 0 }, 5000);

@@ -170,7 +170,7 @@ export class KernelOffload implements OffloadWatcher {
   private desired(leg: OffloadableLeg): Omit<Installed, 'seen'> | null {
     const out = leg.forward;
     // A leg watching for activity (a standby copy) must see the first packet itself.
-    if (leg.isStopped || leg.tapped || leg.isWatching || !leg.confirmed || leg.remotePort === 0) return null;
+    if (leg.isStopped || leg.tapped || leg.transformed || leg.isWatching || !leg.confirmed || leg.remotePort === 0) return null;
     if (!ready(out, leg.family)) return null;
     const mux = leg.rtcpForward;
     if (mux !== null && !ready(mux, leg.family)) return null;
@@ -252,7 +252,7 @@ export class KernelOffload implements OffloadWatcher {
 }
 
 function ready(t: OffloadableLeg | null, family: 4 | 6): boolean {
-  return t !== null && !t.isClosed && t.confirmed && t.remotePort !== 0 && t.family === family;
+  return t !== null && !t.isClosed && !t.transformed && t.confirmed && t.remotePort !== 0 && t.family === family;
 }
 
 function leave(out: OffloadableLeg): FlowEnds {

@@ -1,6 +1,10 @@
 import type dgram from 'node:dgram';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
-import type { Endpoint, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import { DtlsEndpoint, type DtlsKeys } from '../transforms/DtlsEndpoint.js';
+import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
+import { IceLite } from '../transforms/IceLite.js';
+import { dtlsIdentityOf, iceIdentity, sdesIdentity, SrtpTransform } from '../transforms/SrtpTransform.js';
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC, ownCounters } from '../LegCounters.js';
 import type { OffloadableLeg, OffloadedCounts } from '../Offload.js';
 
@@ -38,11 +42,20 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   forward: RelayLeg | null = null;
   rtcpForward: RelayLeg | null = null;
   tap: PacketTap | null = null;
+  /** SRTP of this leg's party: decrypts what arrives, encrypts what leaves here. */
+  srtp: SrtpTransform | null = null;
+  /** DTLS-SRTP on this port: the handshake that keys `srtp`. */
+  dtls: DtlsEndpoint | null = null;
+  private dtlsId = '';
+  /** ICE-lite responder for this port. */
+  private ice: IceLite | null = null;
   private observer: LegObserver | null = null;
   /** What a faster path relayed for this leg (kernel fast path). */
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
   offloaded = false;
   private heuristicRank = -1;
+  /** SRTP errors of transforms replaced by re-keying. */
+  private oldSrtpErrors = 0;
   private closed = false;
 
   constructor(
@@ -103,6 +116,17 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   get tapped(): boolean {
     return this.tap !== null;
   }
+  get transformed(): boolean {
+    return this.srtp !== null || this.dtls !== null || this.ice !== null;
+  }
+  /** SRTP errors (auth, replay, malformed) of this leg's sessions; already counted in `errors`. */
+  get srtpErrors(): number {
+    const t = this.srtp;
+    if (t === null) return this.oldSrtpErrors;
+    let n = this.oldSrtpErrors;
+    for (const s of [t.recv, t.send]) if (s) n += s.errors.auth + s.errors.replay + s.errors.malformed;
+    return n;
+  }
   /** Relaying stopped (deleted call) or closed. */
   get isStopped(): boolean {
     return this.stopped || this.closed;
@@ -120,6 +144,72 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   setTap(tap: PacketTap | null): void {
     this.tap = tap;
     this.changed();
+  }
+
+  setCrypto(crypto: LegCrypto | null): void {
+    let changed = false;
+    const ice = iceIdentity(crypto);
+    if (ice !== (this.ice ? `${this.ice.ufrag}|${this.ice.pwd}` : '')) {
+      this.ice = crypto?.ice ? new IceLite(crypto.ice.ufrag, crypto.ice.pwd) : null;
+      changed = true;
+    }
+    const dtls = dtlsIdentityOf(crypto);
+    if (dtls !== this.dtlsId) {
+      // A new role or peer certificate: a new handshake, and no keys until it is done.
+      this.dtls?.close();
+      this.dtls = null;
+      this.dtlsId = dtls;
+      this.oldSrtpErrors = this.srtpErrors;
+      this.srtp = null;
+      const identity = dtlsIdentity();
+      if (crypto?.dtls && identity) {
+        const d = crypto.dtls;
+        const ep: DtlsEndpoint = new DtlsEndpoint(d.role, identity, d.fingerprint, (data) => this.sendDtls(data), (keys) => this.dtlsKeys(ep, keys), () => undefined);
+        this.dtls = ep;
+        if (this.remotePortNo !== 0 && this.ice === null) ep.start();
+      }
+      changed = true;
+    }
+    if (this.dtls === null) {
+      const id = sdesIdentity(crypto);
+      if (id !== (this.srtp?.identity ?? '')) {
+        this.oldSrtpErrors = this.srtpErrors;
+        this.srtp = id === '' ? null : new SrtpTransform(crypto!, id);
+        changed = true;
+      }
+    }
+    if (changed) this.changed();
+  }
+
+  private sendDtls(data: Buffer): void {
+    if (this.remotePortNo === 0 || this.closed) return;
+    this.socket.send(data, this.remotePortNo, this.remoteAddr, this.onSent);
+  }
+
+  private dtlsKeys(ep: DtlsEndpoint, keys: DtlsKeys): void {
+    if (ep !== this.dtls) return;
+    this.srtp = new SrtpTransform({ recv: keys.recv, send: keys.send });
+    this.changed();
+  }
+
+  /** STUN (RFC 7983: first byte 0-3) to our ICE-lite agent: answered, and an authenticated check names the endpoint. */
+  private onStun(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const check = this.ice!.check(msg, rinfo.address, rinfo.port);
+    if (check === null) {
+      this.sendError();
+      return;
+    }
+    this.socket.send(check.response, rinfo.port, rinfo.address, this.onSent);
+    const other = rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr;
+    if ((other && (check.nominated || !this.isConfirmed)) || (!other && !this.isConfirmed)) this.learn(rinfo, true);
+    this.c[LAST_PACKET] = Date.now();
+    this.dtls?.start();
+  }
+
+  /** DTLS (first byte 20-63) to the handshake; without ICE its source names the endpoint. */
+  private onDtls(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.ice === null && !this.isConfirmed && (rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr)) this.learn(rinfo, true);
+    this.dtls!.receive(msg);
   }
 
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
@@ -178,6 +268,14 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
 
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.stopped) return;
+    if (this.ice !== null || this.dtls !== null) {
+      // RFC 7983 demultiplexing; what is neither STUN nor DTLS goes on as RTP/RTCP.
+      const b0 = msg.length > 0 ? msg[0]! : 0;
+      if (b0 < 4 && this.ice !== null) return this.onStun(msg, rinfo);
+      if (b0 >= 20 && b0 <= 63 && this.dtls !== null) return this.onDtls(msg, rinfo);
+      // Media before the handshake has keyed SRTP cannot be decrypted.
+      if (this.dtls !== null && this.srtp === null) return this.sendError();
+    }
     const now = Date.now();
     if (rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr) {
       if (!this.otherSource(msg, rinfo, now)) {
@@ -207,13 +305,35 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     }
     const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
     if (out === null || out.remotePortNo === 0 || out.closed) return;
+    const control = rtcp || this.rtcpPort;
+    if (this.srtp !== null) {
+      const plain = this.srtp.receive(msg, control);
+      if (plain === null) {
+        this.sendError();
+        return;
+      }
+      msg = plain;
+    }
+    const plain = msg;
+    if (out.dtls !== null && out.srtp === null) {
+      out.sendError();
+      return;
+    }
+    if (out.srtp !== null) {
+      const wire = out.srtp.protect(msg, control);
+      if (wire === null) {
+        out.sendError();
+        return;
+      }
+      msg = wire;
+    }
     if (out.socket.getSendQueueCount() >= MAX_SEND_QUEUE) {
       out.sendError();
       return;
     }
     // Without a callback Node drops send errors silently; this one is allocated once per leg.
     out.socket.send(msg, out.remotePortNo, out.remoteAddr, out.onSent);
-    if (this.tap !== null) this.tap.packet(msg, out.localAddress, out.localPort, out.remoteAddr, out.remotePortNo);
+    if (this.tap !== null) this.tap.packet(plain, out.localAddress, out.localPort, out.remoteAddr, out.remotePortNo);
   };
 
   private readonly onSent = (err: Error | null): void => {
@@ -291,6 +411,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.dtls?.close();
+    this.dtls = null;
     this.changed();
     this.forward = null;
     this.rtcpForward = null;

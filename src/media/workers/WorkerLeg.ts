@@ -1,5 +1,6 @@
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
-import type { Endpoint, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import { cryptoIdentity } from '../transforms/SrtpTransform.js';
 import type { OffloadableLeg, OffloadedCounts, OffloadWatcher } from '../Offload.js';
 import type { LegState, ToWorker } from './protocol.js';
 
@@ -22,6 +23,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   forward: WorkerLeg | null = null;
   rtcpForward: WorkerLeg | null = null;
   private tap: PacketTap | null = null;
+  private crypto: LegCrypto | null = null;
   private observer: LegObserver | null = null;
   private stopped = false;
   private watching = false;
@@ -88,6 +90,9 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   get tapped(): boolean {
     return this.tap !== null;
   }
+  get transformed(): boolean {
+    return this.crypto !== null;
+  }
 
   setPolicy(policy: LegPolicy): void {
     const p = this.pol;
@@ -106,6 +111,14 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     if (tap === this.tap) return;
     if ((tap !== null) !== (this.tap !== null)) this.host.send({ op: 'tap', id: this.id, on: tap !== null });
     this.tap = tap;
+    this.changed();
+  }
+
+  setCrypto(crypto: LegCrypto | null): void {
+    const c = crypto === null || (crypto.recv === null && crypto.send === null && !crypto.dtls && !crypto.ice) ? null : crypto;
+    if (cryptoIdentity(c) === cryptoIdentity(this.crypto)) return;
+    this.crypto = c;
+    this.host.send({ op: 'crypto', id: this.id, crypto: c });
     this.changed();
   }
 
@@ -174,6 +187,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     ];
     if (this.watching) m.push({ op: 'watch', id: this.id, on: true });
     if (this.tap) m.push({ op: 'tap', id: this.id, on: true });
+    // A new worker starts the SRTP state afresh (ROC guessed again from the next packets).
+    if (this.crypto) m.push({ op: 'crypto', id: this.id, crypto: this.crypto });
     if (this.stopped) m.push({ op: 'stop', id: this.id });
     return m;
   }

@@ -5,6 +5,7 @@ import type { LocalAddress } from '../LocalInterface.js';
 import { addWorkerTotals, removeWorkerTotals } from '../MediaCounters.js';
 import type { MediaLeg, MediaPlane } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
+import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
 import { WorkerLeg, type LegHost } from './WorkerLeg.js';
 
@@ -45,7 +46,7 @@ class MediaWorker implements LegHost {
     this.freeSlots = [];
     this.nextSlot = 1;
     this.outbox = [];
-    const data: WorkerData = { index: this.index, shared: this.shared };
+    const data: WorkerData = { index: this.index, shared: this.shared, identity: dtlsIdentity() };
     const thread = new Worker(WORKER_SCRIPT, { workerData: data, name: `media-${this.index}` });
     this.thread = thread;
     thread.on('message', (batch: FromWorker[]) => {

@@ -4,6 +4,7 @@ import { COUNTER_SLOTS, LAST_PACKET } from '../LegCounters.js';
 import { shareThreadTotals } from '../MediaCounters.js';
 import type { LegObserver, PacketTap } from '../MediaPlane.js';
 import { RelayLeg, type LegWatcher } from '../userspace/RelayLeg.js';
+import { setIdentity } from '../transforms/DtlsIdentity.js';
 import { bindUdp, bindUdpPair } from '../userspace/udp.js';
 import type { FromWorker, LegState, ToWorker, WorkerData } from './protocol.js';
 
@@ -12,7 +13,8 @@ import type { FromWorker, LegState, ToWorker, WorkerData } from './protocol.js';
  * the userspace leg; the control thread drives it with messages and reads counters from
  * shared memory. It never sees NG, Redis or the call model.
  */
-const { shared } = workerData as WorkerData;
+const { shared, identity } = workerData as WorkerData;
+setIdentity(identity);
 const port = parentPort!;
 shareThreadTotals(new Float64Array(shared, 0, COUNTER_SLOTS));
 
@@ -106,6 +108,8 @@ async function handle(m: ToWorker): Promise<void> {
       return leg(m.id)?.watchActivity(m.on);
     case 'tap':
       return leg(m.id)?.setTap(m.on ? tapFor(m.id) : null);
+    case 'crypto':
+      return leg(m.id)?.setCrypto(m.crypto);
     case 'stop':
       return leg(m.id)?.stop();
     case 'close': {
@@ -120,6 +124,9 @@ async function handle(m: ToWorker): Promise<void> {
       return post({ ev: 'done', req: m.req });
   }
 }
+
+// A DTLS peer that stops answering ends werift's retransmission with a rejected promise; it must not end the worker.
+process.on('unhandledRejection', () => undefined);
 
 // The control thread sends a leg's commands only after its bind is done, so messages need no queue.
 port.on('message', (batch: ToWorker[]) => {

@@ -1,4 +1,5 @@
-import type { Endpoint, LegPolicy } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegPolicy } from '../MediaPlane.js';
+import type { DtlsIdentity } from '../transforms/DtlsIdentity.js';
 
 /**
  * Messages between the control thread and a media worker. Legs are numbered by the control
@@ -10,6 +11,8 @@ export interface WorkerData {
   index: number;
   /** COUNTER_SLOTS doubles per slot. */
   shared: SharedArrayBuffer;
+  /** The relay's DTLS certificate (made once by the control thread). */
+  identity: DtlsIdentity | null;
 }
 
 export type ToWorker =
@@ -21,6 +24,7 @@ export type ToWorker =
   | { op: 'restore'; id: number; sdp: Endpoint | null; endpoint: (Endpoint & { confirmed: boolean }) | null }
   | { op: 'watch'; id: number; on: boolean }
   | { op: 'tap'; id: number; on: boolean }
+  | { op: 'crypto'; id: number; crypto: LegCrypto | null }
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
   | { op: 'sync'; req: number };

@@ -1,0 +1,310 @@
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { f8Xor } from './AesF8.js';
+import { ReplayWindow } from './ReplayWindow.js';
+import { rtpHeaderLength } from './RtpHeader.js';
+import { SessionKeys } from './SrtpKeys.js';
+import type { SrtpSuite } from './SrtpSuite.js';
+
+/** SSRCs tracked per direction; a further one evicts the oldest (bounded state per leg). */
+export const MAX_SSRCS = 64;
+const RTCP_HEADER = 8;
+const SRTCP_INDEX = 4;
+const E_FLAG = 0x80000000;
+const SCRATCH = 2048;
+
+/** Per-SSRC state of one direction (RFC 3711 3.2.1 cryptographic context). */
+class SsrcState {
+  roc = 0;
+  /** Highest sequence number seen (s_l); -1 before the first packet. */
+  seq = -1;
+  readonly replay = new ReplayWindow();
+  /** SRTCP: our next index (protect) */
+  rtcpIndex = 0;
+  readonly rtcpReplay = new ReplayWindow();
+}
+
+/** Why packets were dropped, per direction (rtpengine counts these per stream). */
+export interface SrtpErrors {
+  auth: number;
+  replay: number;
+  malformed: number;
+}
+
+/**
+ * One direction of SRTP and SRTCP under one master key: protect (encrypt and authenticate)
+ * or unprotect (verify, check replay, decrypt). Session keys and AES key schedules are made
+ * once; per packet it allocates the output (or, unprotecting, nothing but the keystream).
+ */
+export class SrtpSession {
+  private readonly rtp: SessionKeys;
+  private readonly rtcp: SessionKeys;
+  private readonly ssrcs = new Map<number, SsrcState>();
+  private readonly blocks = Buffer.alloc(SCRATCH);
+  private readonly iv = Buffer.alloc(16);
+  readonly errors: SrtpErrors = { auth: 0, replay: 0, malformed: 0 };
+
+  constructor(
+    readonly suite: SrtpSuite,
+    masterKey: Buffer,
+    masterSalt: Buffer,
+  ) {
+    if (masterKey.length !== suite.keyLength || masterSalt.length !== suite.saltLength) throw new RangeError(`bad key length for ${suite.name}`);
+    this.rtp = new SessionKeys(suite, masterKey, masterSalt, false);
+    this.rtcp = new SessionKeys(suite, masterKey, masterSalt, true);
+  }
+
+  private state(ssrc: number): SsrcState {
+    let s = this.ssrcs.get(ssrc);
+    if (!s) {
+      if (this.ssrcs.size >= MAX_SSRCS) this.ssrcs.delete(this.ssrcs.keys().next().value!);
+      s = new SsrcState();
+      this.ssrcs.set(ssrc, s);
+    }
+    return s;
+  }
+
+  /** RFC 3711 appendix A: the ROC a sequence number most likely belongs to. */
+  private static guessRoc(s: SsrcState, seq: number): number {
+    if (s.seq < 0) return s.roc;
+    if (s.seq < 32768) return seq - s.seq > 32768 ? s.roc - 1 : s.roc;
+    return s.seq - 32768 > seq ? s.roc + 1 : s.roc;
+  }
+
+  private static advance(s: SsrcState, roc: number, seq: number): void {
+    if (s.seq < 0 || roc > s.roc) {
+      s.roc = roc;
+      s.seq = seq;
+    } else if (roc === s.roc && seq > s.seq) s.seq = seq;
+  }
+
+  /** Encrypts an RTP packet and appends its tag; null when it is not RTP. */
+  protectRtp(p: Buffer): Buffer | null {
+    const h = rtpHeaderLength(p);
+    if (h < 0) return null;
+    const ssrc = p.readUInt32BE(8);
+    const seq = p.readUInt16BE(2);
+    const s = this.state(ssrc);
+    const roc = Math.max(0, SrtpSession.guessRoc(s, seq));
+    SrtpSession.advance(s, roc, seq);
+    const suite = this.suite;
+    const out = Buffer.allocUnsafe(p.length + suite.rtpTag);
+    p.copy(out, 0, 0, h);
+    if (suite.mode === 'gcm') {
+      const c = createCipheriv(this.gcmName(), this.rtp.encryption, this.gcmIv(this.rtp.salt, ssrc, roc, seq));
+      c.setAAD(p.subarray(0, h));
+      const n = c.update(p.subarray(h)).copy(out, h);
+      c.final();
+      c.getAuthTag().copy(out, h + n);
+      return out;
+    }
+    p.copy(out, h, h);
+    if (suite.mode === 'ctr') this.ctr(this.rtp, out, h, p.length, ssrc, roc * 65536 + seq);
+    else if (suite.mode === 'f8') this.f8Rtp(out, h, p.length, roc);
+    this.tag(this.rtp.auth, out, p.length, roc, suite.rtpTag);
+    return out;
+  }
+
+  /** Verifies and decrypts an SRTP packet (in place); null when it fails (counted). */
+  unprotectRtp(p: Buffer): Buffer | null {
+    const suite = this.suite;
+    const h = rtpHeaderLength(p);
+    if (h < 0 || p.length < h + suite.rtpTag) {
+      this.errors.malformed++;
+      return null;
+    }
+    const ssrc = p.readUInt32BE(8);
+    const seq = p.readUInt16BE(2);
+    const s = this.state(ssrc);
+    const roc = SrtpSession.guessRoc(s, seq);
+    if (roc < 0) {
+      this.errors.replay++;
+      return null;
+    }
+    const index = roc * 65536 + seq;
+    if (s.seq >= 0 && !s.replay.check(index)) {
+      this.errors.replay++;
+      return null;
+    }
+    const end = p.length - suite.rtpTag;
+    if (suite.mode === 'gcm') {
+      const d = createDecipheriv(this.gcmName(), this.rtp.encryption, this.gcmIv(this.rtp.salt, ssrc, roc, seq));
+      d.setAAD(p.subarray(0, h));
+      d.setAuthTag(p.subarray(end));
+      const plain = d.update(p.subarray(h, end));
+      try {
+        d.final();
+      } catch {
+        this.errors.auth++;
+        return null;
+      }
+      plain.copy(p, h);
+    } else {
+      if (!this.verify(this.rtp.auth, p, end, roc, suite.rtpTag)) {
+        this.errors.auth++;
+        return null;
+      }
+      if (suite.mode === 'ctr') this.ctr(this.rtp, p, h, end, ssrc, index);
+      else if (suite.mode === 'f8') this.f8Rtp(p, h, end, roc);
+    }
+    SrtpSession.advance(s, roc, seq);
+    s.replay.accept(index);
+    return p.subarray(0, end);
+  }
+
+  /** Encrypts an RTCP compound packet, appends E|index and the tag; null when it is not RTCP. */
+  protectRtcp(p: Buffer): Buffer | null {
+    if (p.length < RTCP_HEADER) return null;
+    const suite = this.suite;
+    const ssrc = p.readUInt32BE(4);
+    const s = this.state(ssrc);
+    const index = s.rtcpIndex;
+    s.rtcpIndex = (s.rtcpIndex + 1) & 0x7fffffff;
+    const encrypted = suite.mode !== 'null';
+    const word = (encrypted ? E_FLAG : 0) + index;
+    if (suite.mode === 'gcm') {
+      const out = Buffer.allocUnsafe(p.length + suite.rtcpTag + SRTCP_INDEX);
+      p.copy(out, 0, 0, RTCP_HEADER);
+      out.writeUInt32BE(word, out.length - SRTCP_INDEX);
+      const c = createCipheriv(this.gcmName(), this.rtcp.encryption, this.gcmIv(this.rtcp.salt, ssrc, 0, index, true));
+      c.setAAD(Buffer.concat([p.subarray(0, RTCP_HEADER), out.subarray(out.length - SRTCP_INDEX)]));
+      const n = c.update(p.subarray(RTCP_HEADER)).copy(out, RTCP_HEADER);
+      c.final();
+      c.getAuthTag().copy(out, RTCP_HEADER + n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(p.length + SRTCP_INDEX + suite.rtcpTag);
+    p.copy(out);
+    out.writeUInt32BE(word, p.length);
+    if (suite.mode === 'ctr') this.ctr(this.rtcp, out, RTCP_HEADER, p.length, ssrc, index);
+    else if (suite.mode === 'f8') this.f8Rtcp(out, p.length, word);
+    this.tag(this.rtcp.auth, out, p.length + SRTCP_INDEX, -1, suite.rtcpTag);
+    return out;
+  }
+
+  /** Verifies and decrypts an SRTCP packet (in place); null when it fails (counted). */
+  unprotectRtcp(p: Buffer): Buffer | null {
+    const suite = this.suite;
+    if (p.length < RTCP_HEADER + SRTCP_INDEX + suite.rtcpTag) {
+      this.errors.malformed++;
+      return null;
+    }
+    const ssrc = p.readUInt32BE(4);
+    const s = this.state(ssrc);
+    if (suite.mode === 'gcm') {
+      const wordAt = p.length - SRTCP_INDEX;
+      const word = p.readUInt32BE(wordAt);
+      const index = word & 0x7fffffff;
+      if (!s.rtcpReplay.check(index)) {
+        this.errors.replay++;
+        return null;
+      }
+      const tagAt = wordAt - suite.rtcpTag;
+      const d = createDecipheriv(this.gcmName(), this.rtcp.encryption, this.gcmIv(this.rtcp.salt, ssrc, 0, index, true));
+      d.setAAD(Buffer.concat([p.subarray(0, RTCP_HEADER), p.subarray(wordAt)]));
+      d.setAuthTag(p.subarray(tagAt, wordAt));
+      const plain = d.update(p.subarray(RTCP_HEADER, tagAt));
+      try {
+        d.final();
+      } catch {
+        this.errors.auth++;
+        return null;
+      }
+      plain.copy(p, RTCP_HEADER);
+      s.rtcpReplay.accept(index);
+      return p.subarray(0, tagAt);
+    }
+    const tagAt = p.length - suite.rtcpTag;
+    if (!this.verify(this.rtcp.auth, p, tagAt, -1, suite.rtcpTag)) {
+      this.errors.auth++;
+      return null;
+    }
+    const word = p.readUInt32BE(tagAt - SRTCP_INDEX);
+    const index = word & 0x7fffffff;
+    if (!s.rtcpReplay.check(index)) {
+      this.errors.replay++;
+      return null;
+    }
+    const end = tagAt - SRTCP_INDEX;
+    if ((word & E_FLAG) !== 0 && suite.mode === 'ctr') this.ctr(this.rtcp, p, RTCP_HEADER, end, ssrc, index);
+    else if ((word & E_FLAG) !== 0 && suite.mode === 'f8') this.f8Rtcp(p, end, word);
+    s.rtcpReplay.accept(index);
+    return p.subarray(0, end);
+  }
+
+  /** AES-f8 over an RTP payload: IV = 0x00 | M,PT | SEQ | TS | SSRC | ROC (RFC 3711 4.1.2.2). */
+  private f8Rtp(p: Buffer, from: number, to: number, roc: number): void {
+    const iv = Buffer.alloc(16);
+    p.copy(iv, 1, 1, 12);
+    iv.writeUInt32BE(roc >>> 0, 12);
+    f8Xor(this.rtp.ecb!, this.rtp.f8Mask!, iv, p, from, to);
+  }
+
+  /** AES-f8 over an RTCP compound: IV = 0 (32 bits) | E,index | V,P,RC,PT,length,SSRC (RFC 3711 4.1.2.3). */
+  private f8Rtcp(p: Buffer, to: number, word: number): void {
+    const iv = Buffer.alloc(16);
+    iv.writeUInt32BE(word >>> 0, 4);
+    p.copy(iv, 8, 0, RTCP_HEADER);
+    f8Xor(this.rtcp.ecb!, this.rtcp.f8Mask!, iv, p, RTCP_HEADER, to);
+  }
+
+  private gcmName(): 'aes-128-gcm' | 'aes-256-gcm' {
+    return this.suite.keyLength === 32 ? 'aes-256-gcm' : 'aes-128-gcm';
+  }
+
+  /** RFC 7714 8.1 / 9.1: 00 00 | SSRC | ROC | SEQ (SRTCP: 00 00 | SSRC | 00 00 | index), XOR salt. */
+  private gcmIv(salt: Buffer, ssrc: number, roc: number, seq: number, rtcp = false): Buffer {
+    const iv = Buffer.alloc(12);
+    iv.writeUInt32BE(ssrc, 2);
+    if (rtcp) iv.writeUInt32BE(seq, 8);
+    else {
+      iv.writeUInt32BE(roc >>> 0, 6);
+      iv.writeUInt16BE(seq, 10);
+    }
+    for (let i = 0; i < 12; i++) iv[i]! ^= salt[i]!;
+    return iv;
+  }
+
+  /**
+   * AES-CM (RFC 3711 4.1.1) over p[from, to): counter blocks (salt XOR SSRC XOR index, then
+   * the block number) encrypted with the session's ECB cipher, XORed into the packet.
+   */
+  private ctr(keys: SessionKeys, p: Buffer, from: number, to: number, ssrc: number, index: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    const iv = this.iv;
+    keys.salt.copy(iv, 0, 0, 14);
+    iv[14] = 0;
+    iv[15] = 0;
+    iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
+    const hi = Math.floor(index / 0x100000000);
+    iv.writeUInt16BE(iv.readUInt16BE(8) ^ (hi & 0xffff), 8);
+    iv.writeUInt32BE((iv.readUInt32BE(10) ^ (index >>> 0)) >>> 0, 10);
+    const count = (n + 15) >>> 4;
+    const blocks = count * 16 <= SCRATCH ? this.blocks.subarray(0, count * 16) : Buffer.alloc(count * 16);
+    for (let b = 0; b < count; b++) {
+      iv.copy(blocks, b * 16);
+      blocks.writeUInt16BE(b & 0xffff, b * 16 + 14);
+    }
+    const ks = keys.ecb!.update(blocks);
+    for (let i = 0; i < n; i++) p[from + i]! ^= ks[i]!;
+  }
+
+  /** Writes HMAC-SHA1(p[0, len) | ROC) truncated to `length` at p[len]. ROC < 0: none (SRTCP). */
+  private tag(key: Buffer, p: Buffer, len: number, roc: number, length: number): void {
+    const mac = createHmac('sha1', key).update(p.subarray(0, len));
+    if (roc >= 0) mac.update(rocBytes(roc));
+    mac.digest().copy(p, len, 0, length);
+  }
+
+  private verify(key: Buffer, p: Buffer, len: number, roc: number, length: number): boolean {
+    const mac = createHmac('sha1', key).update(p.subarray(0, len));
+    if (roc >= 0) mac.update(rocBytes(roc));
+    return timingSafeEqual(mac.digest().subarray(0, length), p.subarray(len, len + length));
+  }
+}
+
+const roc4 = Buffer.alloc(4);
+function rocBytes(roc: number): Buffer {
+  roc4.writeUInt32BE(roc >>> 0, 0);
+  return roc4;
+}

@@ -1,0 +1,64 @@
+import type { LegCrypto, SrtpKeying } from '../MediaPlane.js';
+import { SrtpSession } from './SrtpSession.js';
+import { srtpSuite } from './SrtpSuite.js';
+
+function session(k: SrtpKeying | null): SrtpSession | null {
+  if (k === null) return null;
+  const suite = srtpSuite(k.suite);
+  if (!suite) throw new RangeError(`unknown SRTP suite ${k.suite}`);
+  return new SrtpSession(suite, Buffer.from(k.key), Buffer.from(k.salt));
+}
+
+const keyText = (k: SrtpKeying | null): string => (k === null ? '-' : `${k.suite}:${Buffer.from(k.key).toString('hex')}:${Buffer.from(k.salt).toString('hex')}`);
+
+/** Identity of a leg's SDES keying: the same text keeps the running sessions (their ROC and replay state). */
+export function sdesIdentity(c: LegCrypto | null): string {
+  return c === null || (c.recv === null && c.send === null) ? '' : `${keyText(c.recv)}|${keyText(c.send)}`;
+}
+
+/** Identity of a leg's DTLS setup: a new role or peer fingerprint means a new handshake. */
+export function dtlsIdentityOf(c: LegCrypto | null): string {
+  const d = c?.dtls;
+  return d ? `${d.role}|${d.fingerprint?.hash ?? ''}|${d.fingerprint?.value ?? ''}` : '';
+}
+
+export function iceIdentity(c: LegCrypto | null): string {
+  return c?.ice ? `${c.ice.ufrag}|${c.ice.pwd}` : '';
+}
+
+/** Identity of everything a leg does to packets. */
+export function cryptoIdentity(c: LegCrypto | null): string {
+  return `${sdesIdentity(c)}#${dtlsIdentityOf(c)}#${iceIdentity(c)}`;
+}
+
+/**
+ * A leg's packet pipeline stage for SRTP: what arrives from the leg's party is verified and
+ * decrypted with the party's key (`recv`); what leaves towards it is encrypted with ours
+ * (`send`). Either side may be plain (null).
+ */
+export class SrtpTransform {
+  readonly recv: SrtpSession | null;
+  readonly send: SrtpSession | null;
+
+  constructor(
+    c: LegCrypto,
+    readonly identity = sdesIdentity(c),
+  ) {
+    this.recv = session(c.recv);
+    this.send = session(c.send);
+  }
+
+  /** Plain packet, or null (dropped and counted) when it does not verify. */
+  receive(p: Buffer, rtcp: boolean): Buffer | null {
+    const s = this.recv;
+    if (s === null) return p;
+    return rtcp ? s.unprotectRtcp(p) : s.unprotectRtp(p);
+  }
+
+  /** The packet to put on the wire towards this leg's party, or null when it cannot be protected. */
+  protect(p: Buffer, rtcp: boolean): Buffer | null {
+    const s = this.send;
+    if (s === null) return p;
+    return rtcp ? s.protectRtcp(p) : s.protectRtp(p);
+  }
+}

@@ -1,0 +1,70 @@
+import { attributeName, type MediaDescription, type SessionDescription } from './SessionDescription.js';
+
+/** RFC 4145/5763 `a=setup` roles. */
+export type SetupRole = 'actpass' | 'active' | 'passive' | 'holdconn';
+const ROLES = new Set<string>(['actpass', 'active', 'passive', 'holdconn']);
+
+export interface Fingerprint {
+  /** Hash function name as written, e.g. `sha-256`. */
+  hash: string;
+  /** Upper-case `AB:CD:...`. */
+  value: string;
+}
+
+export interface DtlsParams {
+  setup: SetupRole | null;
+  fingerprint: Fingerprint | null;
+}
+
+export interface IceCredentials {
+  ufrag: string;
+  pwd: string;
+}
+
+/** Attributes of the DTLS layer the relay writes itself when it terminates DTLS. */
+export const DTLS_ATTRIBUTES = new Set(['setup', 'fingerprint', 'tls-id']);
+
+/** The value of the first `a=NAME:` line of a media section, else of the session. */
+function value(sd: SessionDescription, m: MediaDescription, name: string): string | undefined {
+  const prefix = `a=${name}:`;
+  for (const lines of [m.lines, sd.sessionLines]) {
+    for (const l of lines) if (l.startsWith(prefix)) return l.slice(prefix.length).trim();
+  }
+  return undefined;
+}
+
+// Bounded: a hash name and up to 64 hex pairs.
+const FINGERPRINT = /^([A-Za-z0-9-]{1,16}) ((?:[0-9A-Fa-f]{2}:){0,63}[0-9A-Fa-f]{2})$/;
+
+export function parseDtls(sd: SessionDescription, m: MediaDescription): DtlsParams {
+  const s = value(sd, m, 'setup');
+  const f = value(sd, m, 'fingerprint');
+  const fm = f === undefined ? null : FINGERPRINT.exec(f);
+  return {
+    setup: s !== undefined && ROLES.has(s) ? (s as SetupRole) : null,
+    fingerprint: fm ? { hash: fm[1]!.toLowerCase(), value: fm[2]!.toUpperCase() } : null,
+  };
+}
+
+const ICE_CHARS = /^[A-Za-z0-9+/]{1,256}$/;
+
+export function parseIce(sd: SessionDescription, m: MediaDescription): IceCredentials | null {
+  const ufrag = value(sd, m, 'ice-ufrag');
+  const pwd = value(sd, m, 'ice-pwd');
+  if (ufrag === undefined || pwd === undefined || !ICE_CHARS.test(ufrag) || !ICE_CHARS.test(pwd)) return null;
+  return { ufrag, pwd };
+}
+
+export function mid(m: MediaDescription): string | undefined {
+  for (const l of m.lines) if (attributeName(l) === 'mid') return l.slice('a=mid:'.length);
+  return undefined;
+}
+
+export function isDtlsAttribute(line: string): boolean {
+  return DTLS_ATTRIBUTES.has(attributeName(line) ?? '');
+}
+
+/** rtpengine's ICE priority of a host candidate (RFC 8445 5.1.2.1): type 126, local preference per address. */
+export function hostPriority(addressIndex: number, component: 1 | 2): number {
+  return ((126 << 24) >>> 0) + ((65535 - addressIndex) << 8) + (256 - component);
+}

@@ -1,0 +1,246 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Relay, waitFor } from '../helpers/Relay.js';
+import { RtpEndpoint } from '../helpers/RtpEndpoint.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FRAME = 160;
+
+/** A page with one audio RTCPeerConnection whose encoded frames the test writes and reads (insertable streams). */
+const PAGE = `<!doctype html><html><body><script>
+window.received = [];
+const gathered = (pc) => new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
+window.setup = async () => {
+  window.received = [];
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  const pc = new RTCPeerConnection({ encodedInsertableStreams: true, rtcpMuxPolicy: 'require' });
+  window.pc = pc;
+  const sender = pc.addTrack(stream.getAudioTracks()[0], stream);
+  // Every frame leaving the browser carries a known payload: B2P:<n> padded to ${FRAME} bytes.
+  let n = 0;
+  const out = sender.createEncodedStreams();
+  out.readable.pipeThrough(new TransformStream({ transform(frame, c) {
+    const data = new Uint8Array(${FRAME});
+    data.set(new TextEncoder().encode('B2P:' + (n++)));
+    frame.data = data.buffer;
+    c.enqueue(frame);
+  } })).pipeTo(out.writable);
+  pc.ontrack = (e) => {
+    const s = e.receiver.createEncodedStreams();
+    s.readable.pipeThrough(new TransformStream({ transform(frame, c) {
+      if (window.received.length < 500) window.received.push(Array.from(new Uint8Array(frame.data)));
+      c.enqueue(frame);
+    } })).pipeTo(s.writable);
+  };
+};
+window.start = async () => {
+  await window.setup();
+  await window.pc.setLocalDescription(await window.pc.createOffer());
+  await gathered(window.pc);
+  return window.pc.localDescription.sdp;
+};
+window.answerOffer = async (sdp) => {
+  await window.setup();
+  await window.pc.setRemoteDescription({ type: 'offer', sdp });
+  await window.pc.setLocalDescription(await window.pc.createAnswer());
+  await gathered(window.pc);
+  return window.pc.localDescription.sdp;
+};
+window.restart = async () => {
+  window.received = [];
+  window.pc.restartIce();
+  await window.pc.setLocalDescription(await window.pc.createOffer());
+  await gathered(window.pc);
+  return window.pc.localDescription.sdp;
+};
+window.reoffer = async (direction) => {
+  window.received = [];
+  window.pc.getTransceivers()[0].direction = direction;
+  await window.pc.setLocalDescription(await window.pc.createOffer());
+  await gathered(window.pc);
+  return window.pc.localDescription.sdp;
+};
+window.answer = async (sdp) => { await window.pc.setRemoteDescription({ type: 'answer', sdp }); };
+window.states = () => ({ ice: window.pc.iceConnectionState, conn: window.pc.connectionState });
+window.remoteSr = async () => {
+  const stats = await window.pc.getStats();
+  let sr = 0;
+  stats.forEach((s) => { if (s.type === 'remote-outbound-rtp') sr = s.reportsSent || 1; });
+  return sr;
+};
+</script></body></html>`;
+
+const text = (b: Uint8Array | number[]): string => Buffer.from(b).subarray(0, 12).toString('latin1').replace(/\0.*$/, '');
+
+function sr(ssrc: number, packets: number): Buffer {
+  const p = Buffer.alloc(28);
+  p[0] = 0x80;
+  p[1] = 200;
+  p.writeUInt16BE(6, 2);
+  p.writeUInt32BE(ssrc, 4);
+  p.writeUInt32BE(packets, 20);
+  p.writeUInt32BE(packets * FRAME, 24);
+  return p;
+}
+
+/** Plain RTP (PCMU, known payloads, a sender report now and then) and the browser's frames, both ways, checked byte for byte. */
+async function mediaBothWays(page: Page, plain: RtpEndpoint, relayRtp: number, relayRtcp: number): Promise<void> {
+  plain.received.length = 0;
+  // The plain side talks PCMU with known payloads, and an RTCP sender report now and then.
+  let seq = 0;
+  const ssrc = 0x5150;
+  const timer = setInterval(() => {
+    const p = Buffer.alloc(12 + FRAME);
+    p[0] = 0x80;
+    p.writeUInt16BE(seq, 2);
+    p.writeUInt32BE(seq * FRAME, 4);
+    p.writeUInt32BE(ssrc, 8);
+    p.write(`P2B:${seq}`, 12, 'latin1');
+    plain.send(p, relayRtp, '127.0.0.1');
+    if (seq % 25 === 0) plain.send(sr(ssrc, seq), relayRtcp, '127.0.0.1');
+    seq++;
+  }, 20);
+  try {
+    await waitFor('ICE and DTLS to connect', async () => (await page.evaluate(() => (window as unknown as { states(): { conn: string } }).states())).conn === 'connected', 20_000, 200);
+    // Browser to plain: decrypted RTP whose payloads are the browser's frames, in order; and RTCP.
+    await waitFor('browser frames at the plain endpoint', () => plain.received.filter((r) => r.data[1] === 0 || r.data[1] === 0x80).length >= 100, 20_000, 100);
+    const rtp = plain.received.filter((r) => r.data.length === 12 + FRAME && (r.data[1]! & 0x7f) === 0).map((r) => r.data);
+    const frames = rtp.map((d) => text(d.subarray(12)));
+    expect(frames.every((f) => /^B2P:\d+$/.test(f))).toBe(true);
+    const numbers = frames.map((f) => Number(f.slice(4)));
+    expect(numbers.slice(1).every((n, i) => n > numbers[i]!)).toBe(true);
+    for (const d of rtp) expect(d.subarray(12 + text(d.subarray(12)).length)).toEqual(Buffer.alloc(FRAME - text(d.subarray(12)).length));
+    await waitFor('browser RTCP at the plain endpoint', () => plain.received.some((r) => r.data[1]! >= 200 && r.data[1]! <= 204), 20_000, 100);
+    const rtcp = plain.received.filter((r) => r.data[1]! >= 200 && r.data[1]! <= 204).map((r) => r.data);
+    for (const d of rtcp) expect((d.readUInt16BE(2) + 1) * 4).toBeLessThanOrEqual(d.length);
+
+    // Plain to browser: the frames the browser's receiver sees are ours, byte for byte; our SR arrived.
+    await waitFor('plain frames in the browser', async () => (await page.evaluate(() => (window as unknown as { received: number[][] }).received.length)) >= 100, 20_000, 200);
+    const got = await page.evaluate(() => (window as unknown as { received: number[][] }).received);
+    for (const f of got) {
+      const t = text(f);
+      expect(t).toMatch(/^P2B:\d+$/);
+      const want = Buffer.alloc(FRAME);
+      want.write(t, 0, 'latin1');
+      expect(Buffer.from(f)).toEqual(want);
+    }
+    await waitFor('our RTCP sender report in the browser', async () => (await page.evaluate(() => (window as unknown as { remoteSr(): Promise<number> }).remoteSr())) > 0, 20_000, 250);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// Chromium (libwebrtc) as the browser: its offer goes through ngrelay the way Kamailio's WebRTC
+// examples send it (RTP/AVP, ICE removed, DTLS off, rtcp-mux demuxed towards SIP) to a plain RTP
+// endpoint, and back (UDP/TLS/RTP/SAVPF, ICE): ICE-lite, DTLS-SRTP and SRTP/SRTCP both ways.
+describe('WebRTC browser to plain RTP through ngrelay', () => {
+  let relay: Relay;
+  let browser: BrowserContext;
+  let page: Page;
+  let server: http.Server;
+  let profile: string;
+  let plain: RtpEndpoint;
+
+  beforeAll(async () => {
+    relay = await Relay.start({ args: ['--delete-delay=0'] });
+    server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    profile = mkdtempSync(join(tmpdir(), 'wr-chromium-'));
+    // A fresh profile directory each run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync',
+        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+        // Host candidates on loopback, with their addresses (no mDNS names): all traffic stays on 127.0.0.1.
+        '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`http://localhost:${(server.address() as AddressInfo).port}/`);
+    plain = await RtpEndpoint.open();
+  }, 60_000);
+
+  afterAll(async () => {
+    plain?.close();
+    await browser?.close();
+    server?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    expect(await relay.stop()).toBe(0);
+  });
+
+  it('carries audio frames intact both ways, and RTCP both ways, across an ICE restart, hold and resume', async () => {
+    const offer = await page.evaluate(() => (window as unknown as { start(): Promise<string> }).start());
+    expect(offer).toMatch(/UDP\/TLS\/RTP\/SAVPF/);
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', sdp: offer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
+    const sipOffer = String(o['sdp']);
+    expect(sipOffer).toMatch(/^m=audio \d+ RTP\/AVP /m);
+    expect(sipOffer).not.toMatch(/a=(fingerprint|setup|ice-|candidate|crypto|rtcp-mux)/);
+    const relayRtp = Number(/^m=audio (\d+)/m.exec(sipOffer)![1]);
+    const relayRtcp = Number(/^a=rtcp:(\d+)/m.exec(sipOffer)![1]);
+
+    const sipAnswer = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', `m=audio ${plain.port} RTP/AVP 0`, 'c=IN IP4 127.0.0.1', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', `a=rtcp:${plain.port}`, ''].join('\r\n');
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
+    const webAnswer = String(a['sdp']);
+    expect(webAnswer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0$/m);
+    expect(webAnswer).toMatch(/^a=setup:active$/m);
+    expect(webAnswer).toMatch(/^a=fingerprint:sha-256 [0-9A-F:]{95}$/m);
+    expect(webAnswer).toMatch(/^a=ice-lite$/m);
+    await page.evaluate((sdp) => (window as unknown as { answer(s: string): Promise<void> }).answer(sdp), webAnswer);
+
+    await mediaBothWays(page, plain, relayRtp, relayRtcp);
+
+    // ICE restart: the browser re-offers with new credentials, gets new ones back, media goes on.
+    const ufrag = (s: string): string => /^a=ice-ufrag:(\S+)/m.exec(s)![1]!;
+    const reOffer = await page.evaluate(() => (window as unknown as { restart(): Promise<string> }).restart());
+    expect(ufrag(reOffer)).not.toBe(ufrag(offer));
+    const ro = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: reOffer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
+    expect(Number(/^m=audio (\d+)/m.exec(String(ro['sdp']))![1])).toBe(relayRtp);
+    const ra = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
+    const reAnswer = String(ra['sdp']);
+    expect(ufrag(reAnswer)).not.toBe(ufrag(webAnswer));
+    expect(/^a=fingerprint:.*$/m.exec(reAnswer)![0]).toBe(/^a=fingerprint:.*$/m.exec(webAnswer)![0]);
+    await page.evaluate((sdp) => (window as unknown as { answer(s: string): Promise<void> }).answer(sdp), reAnswer);
+    await mediaBothWays(page, plain, relayRtp, relayRtcp);
+
+    // Hold and resume: re-INVITEs with a=sendonly, then a=sendrecv, through the relay both ways.
+    const reinvite = async (direction: string, answerDirection: string): Promise<string> => {
+      const sdpOut = await page.evaluate((d) => (window as unknown as { reoffer(d: string): Promise<string> }).reoffer(d), direction);
+      const r = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sdpOut, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
+      expect(String(r['sdp'])).toMatch(new RegExp(`^a=${direction}$`, 'm'));
+      const back = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer.replace('a=sendrecv', `a=${answerDirection}`), ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
+      const backSdp = String(back['sdp']);
+      expect(backSdp).toMatch(new RegExp(`^a=${answerDirection}$`, 'm'));
+      await page.evaluate((sdp) => (window as unknown as { answer(s: string): Promise<void> }).answer(sdp), backSdp);
+      return backSdp;
+    };
+    await reinvite('sendonly', 'recvonly');
+    await reinvite('sendrecv', 'sendrecv');
+    await mediaBothWays(page, plain, relayRtp, relayRtcp);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-1', 'from-tag': 'browser' });
+  }, 90_000);
+
+  // The other way round: SIP calls the browser. The relay offers actpass; Chromium answers
+  // a=setup:active, so here the relay is the DTLS server.
+  it('the other way: a plain offer to the browser, the relay as DTLS server', async () => {
+    const sipOffer = ['v=0', 'o=- 2 2 IN IP4 127.0.0.1', 's=-', 't=0 0', `m=audio ${plain.port} RTP/AVP 0`, 'c=IN IP4 127.0.0.1', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', `a=rtcp:${plain.port}`, ''].join('\r\n');
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-2', 'from-tag': 'sip', sdp: sipOffer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['offer'], flags: ['SDES-off'] });
+    const webOffer = String(o['sdp']);
+    expect(webOffer).toMatch(/^a=setup:actpass$/m);
+    const answer = await page.evaluate((sdp) => (window as unknown as { answerOffer(s: string): Promise<string> }).answerOffer(sdp), webOffer);
+    expect(answer).toMatch(/^a=setup:active/m);
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-2', 'from-tag': 'sip', 'to-tag': 'browser', sdp: answer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] });
+    const sipAnswer = String(a['sdp']);
+    expect(sipAnswer).toMatch(/^m=audio \d+ RTP\/AVP 0/m);
+    expect(sipAnswer).not.toMatch(/a=(fingerprint|setup|ice-|candidate|crypto)/);
+    await mediaBothWays(page, plain, Number(/^m=audio (\d+)/m.exec(sipAnswer)![1]), Number(/^a=rtcp:(\d+)/m.exec(sipAnswer)![1]));
+    await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-2', 'from-tag': 'sip' });
+  }, 90_000);
+});

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { RtpPacket, SrtcpSession as WeriftSrtcp, SrtpSession as WeriftSrtp } from 'werift-rtp';
+import { ReplayWindow } from '../../src/media/transforms/ReplayWindow.js';
+import { deriveKey } from '../../src/media/transforms/SrtpKdf.js';
+import { SrtpSession } from '../../src/media/transforms/SrtpSession.js';
+import { srtpSuite, type SrtpSuite } from '../../src/media/transforms/SrtpSuite.js';
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+const suite = (name: string): SrtpSuite => srtpSuite(name)!;
+
+function rtp(seq: number, ssrc = 0xcafebabe, payload = Buffer.alloc(160, 0xab)): Buffer {
+  const h = Buffer.alloc(12);
+  h[0] = 0x80;
+  h[1] = 0;
+  h.writeUInt16BE(seq, 2);
+  h.writeUInt32BE(seq * 160, 4);
+  h.writeUInt32BE(ssrc, 8);
+  return Buffer.concat([h, payload]);
+}
+
+function rtcpSr(ssrc = 0xcafebabe): Buffer {
+  const p = Buffer.alloc(28);
+  p[0] = 0x80;
+  p[1] = 200;
+  p.writeUInt16BE(6, 2);
+  p.writeUInt32BE(ssrc, 4);
+  p.fill(0x11, 8);
+  return p;
+}
+
+describe('RFC 3711 test vectors', () => {
+  it('B.2: AES-CM keystream', () => {
+    const ks = deriveKey(hex('2B7E151628AED2A6ABF7158809CF4F3C'), hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD'), 0, 48);
+    expect(ks.toString('hex').toUpperCase()).toBe('E03EAD0935C95E80E166B16DD92B4EB4D23513162B02D0F72A43A2FE4A5F97AB41E95B3BB0A2E8DD477901E4FCA894C0');
+  });
+
+  it('B.3: key derivation', () => {
+    const key = hex('E1F97A0D3E018BE0D64FA32C06DE4139');
+    const salt = hex('0EC675AD498AFEEBB6960B3AABE6');
+    expect(deriveKey(key, salt, 0, 16).toString('hex').toUpperCase()).toBe('C61E7A93744F39EE10734AFE3FF7A087');
+    expect(deriveKey(key, salt, 2, 14).toString('hex').toUpperCase()).toBe('30CBBC08863D8C85D49DB34A9AE1');
+    expect(deriveKey(key, salt, 1, 20).toString('hex').toUpperCase()).toBe('CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4');
+  });
+
+  it('libsrtp reference packet: AES_CM_128_HMAC_SHA1_80', () => {
+    const s = new SrtpSession(suite('AES_CM_128_HMAC_SHA1_80'), hex('e1f97a0d3e018be0d64fa32c06de4139'), hex('0ec675ad498afeebb6960b3aabe6'));
+    const plain = hex('800f1234decafbadcafebabe' + 'ab'.repeat(16));
+    const out = s.protectRtp(plain)!;
+    expect(out.toString('hex')).toBe('800f1234decafbadcafebabe4e55dc4ce79978d88ca4d215949d2402b78d6acc99ea179b8dbb');
+    const r = new SrtpSession(suite('AES_CM_128_HMAC_SHA1_80'), hex('e1f97a0d3e018be0d64fa32c06de4139'), hex('0ec675ad498afeebb6960b3aabe6'));
+    expect(r.unprotectRtp(out)!.toString('hex')).toBe(plain.toString('hex'));
+  });
+});
+
+const KEY16 = hex('000102030405060708090a0b0c0d0e0f');
+const KEY32 = hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
+const SALT14 = hex('a0a1a2a3a4a5a6a7a8a9aaabacad');
+const SALT12 = hex('a0a1a2a3a4a5a6a7a8a9aaab');
+
+describe('SrtpSession against werift-rtp (an independent implementation)', () => {
+  const profiles: [string, number, Buffer][] = [
+    ['AES_CM_128_HMAC_SHA1_80', 1, SALT14],
+    ['AEAD_AES_128_GCM', 7, SALT12],
+  ];
+  for (const [name, profile, salt] of profiles) {
+    it(`${name}: RTP and RTCP both ways`, () => {
+      const keys = { localMasterKey: KEY16, localMasterSalt: salt, remoteMasterKey: KEY16, remoteMasterSalt: salt };
+      const theirs = new WeriftSrtp({ keys, profile });
+      const theirsRtcp = new WeriftSrtcp({ keys, profile });
+      const ours = new SrtpSession(suite(name), KEY16, salt);
+      const oursIn = new SrtpSession(suite(name), KEY16, salt);
+      for (let seq = 100; seq < 110; seq++) {
+        const plain = rtp(seq);
+        const enc = ours.protectRtp(Buffer.from(plain))!;
+        expect(theirs.decrypt(enc).toString('hex')).toBe(plain.toString('hex'));
+        const pkt = RtpPacket.deSerialize(plain);
+        const theirEnc = theirs.encrypt(pkt.payload, pkt.header);
+        expect(oursIn.unprotectRtp(Buffer.from(theirEnc))!.toString('hex')).toBe(plain.toString('hex'));
+      }
+      const sr = rtcpSr();
+      expect(theirsRtcp.decrypt(ours.protectRtcp(Buffer.from(sr))!).toString('hex')).toBe(sr.toString('hex'));
+      expect(oursIn.unprotectRtcp(Buffer.from(theirsRtcp.encrypt(Buffer.from(sr))))!.toString('hex')).toBe(sr.toString('hex'));
+    });
+  }
+});
+
+describe('SrtpSession', () => {
+  const all: [string, Buffer, Buffer][] = [
+    ['AES_CM_128_HMAC_SHA1_80', KEY16, SALT14],
+    ['AES_CM_128_HMAC_SHA1_32', KEY16, SALT14],
+    ['AES_192_CM_HMAC_SHA1_80', KEY32.subarray(0, 24), SALT14],
+    ['AES_256_CM_HMAC_SHA1_80', KEY32, SALT14],
+    ['AES_256_CM_HMAC_SHA1_32', KEY32, SALT14],
+    ['AEAD_AES_128_GCM', KEY16, SALT12],
+    ['AEAD_AES_256_GCM', KEY32, SALT12],
+    ['NULL_HMAC_SHA1_80', KEY16, SALT14],
+    ['F8_128_HMAC_SHA1_80', KEY16, SALT14],
+    ['F8_128_HMAC_SHA1_32', KEY16, SALT14],
+  ];
+  for (const [name, key, salt] of all) {
+    it(`${name}: round trip across a sequence number rollover, RTCP too`, () => {
+      const tx = new SrtpSession(suite(name), key, salt);
+      const rx = new SrtpSession(suite(name), key, salt);
+      for (let i = 0; i < 20; i++) {
+        const plain = rtp((65530 + i) & 0xffff);
+        const enc = tx.protectRtp(Buffer.from(plain))!;
+        expect(enc.length).toBe(plain.length + suite(name).rtpTag);
+        if (name.startsWith('NULL')) expect(enc.subarray(12, plain.length)).toEqual(plain.subarray(12));
+        else expect(enc.subarray(12, plain.length)).not.toEqual(plain.subarray(12));
+        expect(rx.unprotectRtp(enc)?.toString('hex')).toBe(plain.toString('hex'));
+      }
+      const sr = rtcpSr();
+      expect(rx.unprotectRtcp(tx.protectRtcp(Buffer.from(sr))!)?.toString('hex')).toBe(sr.toString('hex'));
+      expect(rx.errors).toEqual({ auth: 0, replay: 0, malformed: 0 });
+    });
+  }
+
+  it('refuses replays, tampering and short packets, and counts them', () => {
+    const tx = new SrtpSession(suite('AES_CM_128_HMAC_SHA1_80'), KEY16, SALT14);
+    const rx = new SrtpSession(suite('AES_CM_128_HMAC_SHA1_80'), KEY16, SALT14);
+    const a = tx.protectRtp(rtp(1))!;
+    const b = tx.protectRtp(rtp(2))!;
+    expect(rx.unprotectRtp(Buffer.from(b))).not.toBeNull();
+    expect(rx.unprotectRtp(Buffer.from(a))).not.toBeNull(); // late but in the window
+    expect(rx.unprotectRtp(Buffer.from(a))).toBeNull();
+    const c = tx.protectRtp(rtp(3))!;
+    c[20]! ^= 1;
+    expect(rx.unprotectRtp(c)).toBeNull();
+    expect(rx.unprotectRtp(Buffer.alloc(8))).toBeNull();
+    const r = tx.protectRtcp(rtcpSr())!;
+    expect(rx.unprotectRtcp(Buffer.from(r))).not.toBeNull();
+    expect(rx.unprotectRtcp(Buffer.from(r))).toBeNull();
+    expect(rx.errors).toEqual({ auth: 1, replay: 2, malformed: 1 });
+  });
+
+  it('a different key fails authentication', () => {
+    const tx = new SrtpSession(suite('AEAD_AES_128_GCM'), KEY16, SALT12);
+    const rx = new SrtpSession(suite('AEAD_AES_128_GCM'), KEY32.subarray(16), SALT12);
+    expect(rx.unprotectRtp(tx.protectRtp(rtp(5))!)).toBeNull();
+    expect(rx.errors.auth).toBe(1);
+  });
+});
+
+describe('ReplayWindow', () => {
+  it('accepts new indices, refuses seen and too-old ones', () => {
+    const w = new ReplayWindow();
+    expect(w.check(1000)).toBe(true);
+    w.accept(1000);
+    expect(w.check(1000)).toBe(false);
+    expect(w.check(999)).toBe(true);
+    expect(w.check(1000 - 128)).toBe(false);
+    w.accept(1005);
+    expect(w.check(1003)).toBe(true);
+    w.accept(1003);
+    expect(w.check(1003)).toBe(false);
+    w.accept(1000 + 500);
+    expect(w.check(1005)).toBe(false);
+    expect(w.check(1499)).toBe(true);
+    w.accept(2 ** 40);
+    expect(w.check(2 ** 40)).toBe(false);
+    expect(w.check(2 ** 40 - 1)).toBe(true);
+  });
+});
