@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { cliLine } from './cliLine.js';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NgClient } from './NgClient.js';
@@ -92,18 +92,7 @@ export class Balancer {
 
   cli(line: string): Promise<string> {
     if (this.control) return this.control.tcpLine(this.ngHost, this.cliPort, line);
-    return new Promise((resolve, reject) => {
-      let out = '';
-      const s = net.connect({ host: this.ngHost, port: this.cliPort }, () => s.write(line + '\n'));
-      s.setEncoding('utf8');
-      s.on('data', (d: string) => (out += d));
-      s.on('end', () => resolve(out));
-      s.on('error', reject);
-      s.setTimeout(5000, () => {
-        s.destroy();
-        reject(new Error(`CLI '${line}' timed out`));
-      });
-    });
+    return cliLine(this.ngHost, this.cliPort, line);
   }
 
   /** `ls CLUSTER` parsed: member name → its fields. */

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cliLine } from './cliLine.js';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NgClient, type DatagramTransport } from './NgClient.js';
@@ -121,18 +121,7 @@ export class Relay {
   /** One CLI command over TCP, as rtpengine-ctl sends it. */
   cli(line: string): Promise<string> {
     if (this.control) return this.control.tcpLine(this.ngHost, this.cliPort, line);
-    return new Promise((resolve, reject) => {
-      let out = '';
-      const s = net.connect({ host: this.ngHost, port: this.cliPort }, () => s.write(line + '\n'));
-      s.setEncoding('utf8');
-      s.on('data', (d: string) => (out += d));
-      s.on('end', () => resolve(out));
-      s.on('error', reject);
-      s.setTimeout(5000, () => {
-        s.destroy();
-        reject(new Error(`CLI '${line}' timed out`));
-      });
-    });
+    return cliLine(this.ngHost, this.cliPort, line);
   }
 
   get pid(): number {
