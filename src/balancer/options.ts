@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { parseListenAddress, type ListenAddress } from '../config/Endpoint.js';
-import { KeyFileError, parseKeyFile } from '../config/KeyFile.js';
+import { KeyFileError, readKeyFile } from '../config/KeyFile.js';
 import { parseRedisSpec } from '../config/RedisSpec.js';
 import type { BalancerConfig, ClusterSpec } from './BalancerConfig.js';
 import { MemberSpecError, parseMemberSpec, type MemberSpec } from './MemberSpec.js';
@@ -94,21 +93,15 @@ export function loadBalancerConfig(argv: string[], env: NodeJS.ProcessEnv = proc
   const configFile = String(args['config-file']);
   let usedFile: string | null = null;
   if (configFile !== 'none') {
-    let text: string | null = null;
+    let kf;
     try {
-      text = readFileSync(configFile, 'utf8');
+      kf = readKeyFile(configFile, argv.some((a) => a.startsWith('--config-file')));
     } catch (e) {
-      if (argv.some((a) => a.startsWith('--config-file'))) throw new BalancerConfigError(`Cannot read config file '${configFile}': ${(e as Error).message}`);
+      if (e instanceof KeyFileError) throw new BalancerConfigError(e.message);
+      throw e;
     }
-    if (text !== null) {
+    if (kf !== null) {
       usedFile = configFile;
-      let kf;
-      try {
-        kf = parseKeyFile(text, configFile);
-      } catch (e) {
-        if (e instanceof KeyFileError) throw new BalancerConfigError(e.message);
-        throw e;
-      }
       for (const [section, keys] of kf) {
         if (section === GLOBAL) {
           for (const [k, v] of keys) {

@@ -95,17 +95,7 @@ export function offerWebrtc(sm: Media, rm: Media, inProtocol: string, outProtoco
   const fp = fingerprintLine();
   r.ourSetup = isSrtpProtocol(outProtocol) && opt.dtls !== 'off' && fp ? 'actpass' : null;
   const out: WebrtcLines = { dtls: r.ourSetup && fp ? ['a=setup:actpass', fp] : [], ice: [], iceLite: false, dtlsChosen: false };
-  if (wantIce(opt, ice)) {
-    r.ourIce ??= { ufrag: token(8), pwd: token(26) };
-    r.ice = r.ourIce;
-    out.ice = iceLines(rm, r, muxed);
-    out.iceLite = true;
-  } else {
-    r.ourIce = null;
-    r.ice = null;
-    // rtpengine 10.5 still tells a trickling party that there are no (more) candidates.
-    if (r.trickle) out.ice = ['a=ice-options:trickle', 'a=end-of-candidates'];
-  }
+  offerIce(rm, out, wantIce(opt, ice), muxed);
   return out;
 }
 
@@ -138,7 +128,14 @@ export function answerWebrtc(sm: Media, rm: Media, outProtocol: string, dtls: Dt
     r.ourSetup = null;
     r.dtls = null;
   }
-  if (wantIce(opt, r.icePeer)) {
+  offerIce(rm, out, wantIce(opt, r.icePeer), muxed);
+  return out;
+}
+
+/** ICE-lite towards rm's party (credentials kept across re-INVITEs), or none. */
+function offerIce(rm: Media, out: WebrtcLines, want: boolean, muxed: boolean): void {
+  const r = rm.webrtc;
+  if (want) {
     r.ourIce ??= { ufrag: token(8), pwd: token(26) };
     r.ice = r.ourIce;
     out.ice = iceLines(rm, r, muxed);
@@ -149,5 +146,4 @@ export function answerWebrtc(sm: Media, rm: Media, outProtocol: string, dtls: Dt
     // rtpengine 10.5 still tells a trickling party that there are no (more) candidates.
     if (r.trickle) out.ice = ['a=ice-options:trickle', 'a=end-of-candidates'];
   }
-  return out;
 }

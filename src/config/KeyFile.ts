@@ -1,9 +1,25 @@
+import { readFileSync } from 'node:fs';
 // GLib key-file reader: the format of /etc/rtpengine/rtpengine.conf.
 // Sections in [brackets], `key = value` lines, '#' (and ';' at line start) comments.
 
 export class KeyFileError extends Error {}
 
 export type KeyFile = Map<string, Map<string, string>>;
+
+/**
+ * Reads and parses a config file. A missing file is null unless it was named explicitly
+ * (rtpengine tolerates a missing default file, not a missing explicit one).
+ */
+export function readKeyFile(path: string, explicit: boolean): KeyFile | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (explicit) throw new KeyFileError(`Cannot read config file '${path}': ${(e as Error).message}`);
+    return null;
+  }
+  return parseKeyFile(text, path);
+}
 
 export function parseKeyFile(text: string, source = 'config file'): KeyFile {
   const sections: KeyFile = new Map();

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import yargs from 'yargs';
 import type { Config } from './Config.js';
-import { parseKeyFile, splitList, KeyFileError } from './KeyFile.js';
+import { readKeyFile, splitList, KeyFileError } from './KeyFile.js';
 import { networkInterfaces } from 'node:os';
 import { resolveInterfaceSpec, type SystemInterfaces } from './InterfaceSpec.js';
 import { IGNORED_OPTIONS } from './rtpengineOptions.js';
@@ -166,24 +165,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const configSection = String(Array.isArray(cs) ? cs[cs.length - 1] : cs);
   let usedFile: string | null = null;
   if (configFile !== 'none') {
-    let text: string | null = null;
+    let kf;
     try {
-      text = readFileSync(configFile, 'utf8');
+      kf = readKeyFile(configFile, argv.some((a) => a.startsWith('--config-file') && !/^--config-file=?none$/.test(a)));
     } catch (e) {
-      // rtpengine tolerates a missing default file, not a missing explicit one.
-      if (argv.some((a) => a.startsWith('--config-file') && !/^--config-file=?none$/.test(a))) {
-        throw new ConfigError(`Cannot read config file '${configFile}': ${(e as Error).message}`);
-      }
+      if (e instanceof KeyFileError) throw new ConfigError(e.message);
+      throw e;
     }
-    if (text !== null) {
+    if (kf !== null) {
       usedFile = configFile;
-      let kf;
-      try {
-        kf = parseKeyFile(text, configFile);
-      } catch (e) {
-        if (e instanceof KeyFileError) throw new ConfigError(e.message);
-        throw e;
-      }
       const section = kf.get(configSection);
       for (const [key, value] of section ?? []) {
         // hasOwn: a key named `constructor` or `toString` is unknown, not a built-in.
