@@ -134,6 +134,10 @@ describe('foreign calls follow the owner: create, update in place, delete', () =
     const b = await TestCall.place(owner, 'fc-term-2');
     try {
       await waitSessions(standby, { own: 0, foreign: 2 });
+      // The answers' records too: one arriving after the terminate would bring its copy back, rightly.
+      for (const id of ['fc-term-1', 'fc-term-2']) {
+        await waitFor(`the answer of ${id} on the standby`, async () => `${id}-B` in ((await standby.ng.ok({ command: 'query', 'call-id': id }))['tags'] as object));
+      }
       const dels = watch.events.filter((e) => e.startsWith('del ')).length;
       expect(await standby.cli('terminate fc-term-1')).toBe('\nCall Id (fc-term-1) successfully terminated by operator.\n\n');
       expect(await standby.cli('terminate foreign')).toBe('All foreign calls terminated by operator.\n');
