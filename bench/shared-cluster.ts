@@ -28,6 +28,9 @@ class Client {
   private readonly sock = dgram.createSocket('udp4');
   private readonly pending = new Map<string, (r: string) => void>();
   private seq = 0;
+  private static instances = 0;
+  /** Cookies differ between clients: a relay's cookie cache must never answer one with another's reply. */
+  private readonly prefix = `c${++Client.instances}-`;
   constructor() {
     this.sock.on('message', (m) => {
       const sp = m.indexOf(0x20);
@@ -35,7 +38,7 @@ class Client {
     });
   }
   request(port: number, host: string, d: Record<string, unknown>): Promise<string> {
-    const cookie = `b${++this.seq}`;
+    const cookie = `${this.prefix}${++this.seq}`;
     return new Promise((res, rej) => {
       const t = setTimeout(() => rej(new Error('timeout')), 5000);
       this.pending.set(cookie, (r) => {

@@ -96,10 +96,10 @@ function reload(argv: string[], services: Services): void {
 
 /** The kernel fast path for `table` >= 0, or null (with one warning saying why) when it cannot run here. */
 /** Media on `num-threads` worker threads (0: on this thread), with the kernel fast path where it can run. */
-async function startMediaPlane(config: Config): Promise<MediaPlane> {
+async function startMediaPlane(config: Config, interfaces: LocalInterfaces): Promise<MediaPlane> {
   const offload = await startKernelPath(config);
   if (config.numThreads === 0) return new UserspacePlane(offload);
-  const plane = await WorkerPlane.start(config.numThreads, offload);
+  const plane = await WorkerPlane.start(config.numThreads, offload, interfaces.all);
   log.info({ threads: config.numThreads }, 'media worker threads started');
   return plane;
 }
@@ -151,7 +151,7 @@ export async function main(argv: string[]): Promise<void> {
   const registry = new CallRegistry();
   // The DTLS certificate exists before the media threads, which get a copy.
   setIdentity(await createIdentity());
-  const media = await startMediaPlane(config);
+  const media = await startMediaPlane(config, interfaces);
   const limits = limitsFrom(config);
   const rates = new MediaRates();
   // The stores come first: they provide call hooks the services are built with.

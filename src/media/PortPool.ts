@@ -4,6 +4,12 @@ export class PortsExhaustedError extends Error {}
 /** Binds RTP on `port` and RTCP on `port + 1`; null (with nothing left bound) when either fails. */
 export type PairBinder<T> = (port: number) => Promise<T | null>;
 
+/** Whoever holds parked pairs gives one up when a restored call needs exactly its ports. */
+export interface ParkedPairs {
+  /** Stops holding the pair starting at `port` (it unparks and releases it); false when it cannot. */
+  evict(port: number): boolean;
+}
+
 /**
  * The media ports of one local address: RTP on even ports, RTCP on the next odd one. It
  * keeps the bookkeeping; the media plane binds (on this thread or a worker's).
@@ -12,6 +18,10 @@ export type PairBinder<T> = (port: number) => Promise<T | null>;
 export class PortPool {
   private readonly used = new Uint8Array(65536);
   private usedCount = 0;
+  /** Pairs bound ahead of time for calls to come (see `park`): counted as free, not as used. */
+  private readonly parked = new Uint8Array(65536);
+  private parkedCount = 0;
+  parkedBy: ParkedPairs | null = null;
   lastPort = 0;
   /** The last port handed out (0 before the first), what `list interfaces` shows. */
   lastAllocated = 0;
@@ -25,8 +35,14 @@ export class PortPool {
     this.lastPort = min;
   }
 
+  /** Ports held by calls. */
   get inUse(): number {
-    return this.usedCount;
+    return this.usedCount - this.parkedCount;
+  }
+
+  /** Ports neither used nor parked. */
+  get unclaimed(): number {
+    return this.size - this.usedCount;
   }
 
   get size(): number {
@@ -63,6 +79,8 @@ export class PortPool {
 
   /** Claims one port for a restored stream; false when another call of ours holds it. */
   reserve(port: number): boolean {
+    const pair = port - (port % 2);
+    if (this.parked[pair] && !this.parkedBy?.evict(pair)) return false;
     if (this.used[port]) return false;
     this.mark(port);
     return true;
@@ -86,6 +104,20 @@ export class PortPool {
     this.release(port + 1);
     if (this.lastPort === port) this.lastPort = previous;
     return null;
+  }
+
+  /** An allocated pair held for a call to come: its ports stay claimed but count as free. */
+  park(port: number): void {
+    if (this.parked[port]) return;
+    this.parked[port] = 1;
+    this.parkedCount += 2;
+  }
+
+  /** A parked pair handed to a call (or given up). */
+  unpark(port: number): void {
+    if (!this.parked[port]) return;
+    this.parked[port] = 0;
+    this.parkedCount -= 2;
   }
 
   private mark(port: number): void {

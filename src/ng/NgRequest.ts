@@ -21,10 +21,10 @@ export class NgRequest {
     /** The datagram's cookie and encoding (absent for requests built in-process). */
     readonly wire?: { cookie: string; encoding: 'bencode' | 'json' },
   ) {
-    for (const [k, v] of Object.entries(dict)) {
+    for (const k in dict) {
       // The first of two spellings of one key wins, as the first of duplicate keys does.
       const n = normalise(k);
-      if (!this.keys.has(n)) this.keys.set(n, v);
+      if (!this.keys.has(n)) this.keys.set(n, dict[k]!);
     }
     const flags = this.keys.get('flags');
     if (Array.isArray(flags)) {
@@ -106,5 +106,10 @@ export class NgRequest {
 }
 
 export function normalise(k: string): string {
-  return k.toLowerCase().replace(/[ _]/g, '-');
+  // Most keys and flags come normalised already; they are asked for many times per command.
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c === 0x20 || c === 0x5f || c > 0x7f) return k.toLowerCase().replace(/[ _]/g, '-');
+  }
+  return k;
 }

@@ -11,7 +11,7 @@ type Open = { list: NgValue[]; dict?: undefined } | { dict: NgDict; key: string 
  * still open at the end of the datagram are closed, bytes after the dictionary are ignored,
  * the first of duplicate keys wins, `i-0e` and blanks before an integer's digits are taken.
  */
-export function decodeBencodeDict(buf: Uint8Array): NgDict {
+export function decodeBencodeDict(buf: Buffer): NgDict {
   if (buf[0] !== 0x64 /* d */) throw new BencodeError('not a dictionary');
   const root = emptyDict();
   const stack: Open[] = [{ dict: root, key: null }];
@@ -64,7 +64,7 @@ export function decodeBencodeDict(buf: Uint8Array): NgDict {
       while (pos < buf.length && buf[pos]! >= 0x30 && buf[pos]! <= 0x39) pos++;
       if (pos === digits || buf[pos] !== 0x65) throw new BencodeError('bad integer');
       if (buf[digits] === 0x30 && pos - digits > 1) throw new BencodeError('integer with leading zero');
-      add(Number(Buffer.from(buf.buffer, buf.byteOffset + start, pos - start).toString('latin1')));
+      add(Number(buf.toString('latin1', start, pos)));
       pos++;
       continue;
     }
@@ -80,7 +80,7 @@ export function decodeBencodeDict(buf: Uint8Array): NgDict {
       if (buf[digits] === 0x30 && pos - digits > 1) throw new BencodeError('string length with leading zero');
       pos++;
       if (pos + len > buf.length) throw new BencodeError('string longer than the datagram');
-      add(wireText(buf.subarray(pos, pos + len)));
+      add(wireText(buf, pos, pos + len));
       pos += len;
       continue;
     }

@@ -5,19 +5,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * byte (latin1), so that distinct invalid call-ids stay distinct instead of collapsing into
  * U+FFFD, and the text `list sessions` prints for one, typed back, finds the same call.
  */
-export function wireText(bytes: Uint8Array): string {
-  // Plain ASCII is the common case and needs no validation.
-  let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
+export function wireText(bytes: Buffer, start = 0, end = bytes.length): string {
+  // Plain ASCII is the common case and needs no validation (nor a view of its own).
+  for (let i = start; i < end; i++) {
     if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
+      try {
+        return utf8.decode(bytes.subarray(start, end));
+      } catch {
+        return bytes.toString('latin1', start, end);
+      }
     }
   }
-  if (ascii) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  }
+  return bytes.toString('latin1', start, end);
 }

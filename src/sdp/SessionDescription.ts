@@ -50,10 +50,18 @@ function parseConnection(value: string): Connection {
 
 const ICE_ATTRS = new Set(['ice-ufrag', 'ice-pwd', 'ice-options', 'ice-lite', 'ice-mismatch', 'candidate', 'remote-candidates', 'end-of-candidates', 'ice-pacing']);
 
+const WHITESPACE = /\s/;
+
+/** `a=NAME[:VALUE]`: the name, up to the first colon or blank; asked for every line of every rewrite, so no regex. */
 export function attributeName(line: string): string | null {
   if (!line.startsWith('a=')) return null;
-  const m = /^a=([^:\s]+)/.exec(line);
-  return m ? m[1]! : null;
+  let end = 2;
+  for (; end < line.length; end++) {
+    const c = line.charCodeAt(end);
+    if (c === 0x3a || c === 0x20 || (c >= 0x09 && c <= 0x0d)) break;
+    if (c > 0x7f && WHITESPACE.test(line[end]!)) break;
+  }
+  return end > 2 ? line.slice(2, end) : null;
 }
 
 export function isIceAttribute(line: string): boolean {

@@ -77,7 +77,14 @@ const GENERATED = new Set(['mid', 'rtpmap', 'fmtp', 'rtcp-fb', 'rtcp', 'rtcp-mux
 /** A send-only sender on hold: what it can still do. */
 const HOLD = new Map([['sendrecv', 'sendonly'], ['recvonly', 'inactive'], ['sendonly', 'sendonly'], ['inactive', 'inactive']]);
 
-const payloadOf = (line: string): string => /^a=[\w-]+:(\S+)/.exec(line)?.[1] ?? '';
+/** The payload type of an a=rtpmap/fmtp/rtcp-fb line: the word after the colon. */
+function payloadOf(line: string): string {
+  const colon = line.indexOf(':');
+  if (colon < 0) return '';
+  let end = colon + 1;
+  while (end < line.length && line.charCodeAt(end) > 0x20) end++;
+  return line.slice(colon + 1, end);
+}
 const isRtp = (protocol: string): boolean => protocol.includes('RTP/');
 
 /**
@@ -100,8 +107,11 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     else if (r.dtls !== undefined && isDtlsAttribute(line)) continue;
     else {
       const name = attributeName(line) ?? '';
-      if (GENERATED.has(name)) byName.set(name, [...(byName.get(name) ?? []), line]);
-      else kept.push(line);
+      if (GENERATED.has(name)) {
+        const same = byName.get(name);
+        if (same) same.push(line);
+        else byName.set(name, [line]);
+      } else kept.push(line);
     }
   }
   const get = (name: string): string[] => byName.get(name) ?? [];

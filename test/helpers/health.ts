@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { expect } from 'vitest';
 import { waitFor, type Relay } from './Relay.js';
 
@@ -17,6 +17,29 @@ export function rng(seed: number): () => number {
 /** Open file descriptors of a process (sockets, files, the event loop's own). */
 export function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** The UDP ports in [min, max] that sockets of this very process are bound to (IPv4 and IPv6). */
+export function boundUdpPorts(pid: number, min: number, max: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['udp', 'udp6']) {
+    for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !inodes.has(f[9]!)) continue;
+      const port = parseInt(f[1]!.split(':')[1]!, 16);
+      if (port >= min && port <= max) ports.push(port);
+    }
+  }
+  return ports.sort((a, b) => a - b);
 }
 
 /** Resident set size of a process in kB. */

@@ -3,6 +3,7 @@ import { MediaCall, streamsOf } from '../helpers/MediaCall.js';
 import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { audioSdp } from '../helpers/sdp.js';
 import { totalStatistics } from '../helpers/stats.js';
+import { boundUdpPorts, portsUsed } from '../helpers/health.js';
 
 /** `list workers` as [ports, packets] per worker. */
 async function workers(relay: Relay): Promise<[number, number][]> {
@@ -37,6 +38,28 @@ describe('media worker threads', () => {
     }
     expect(await relay.cli('terminate all')).toBe('All calls terminated by operator.\n');
     expect((await workers(relay)).map(([p]) => p)).toEqual([0, 0]);
+  });
+
+  it('keeps port pairs bound ahead of time on each worker: counted as free, taken by offers, topped up again', async () => {
+    const bound = (): number[] => boundUdpPorts(relay.pid, relay.portMin, relay.portMax);
+    // 400 ports: three pairs per worker, bound before the first call.
+    await waitFor('both workers stocked', () => bound().length === 2 * 3 * 2, 5000);
+    const stocked = bound();
+    for (let i = 0; i < stocked.length; i += 2) expect(stocked[i + 1]).toBe(stocked[i]! + 1);
+    expect(await portsUsed(relay)).toBe(0);
+    const ids = Array.from({ length: 12 }, (_, i) => `stock-${i}`);
+    const offered = new Set<number>();
+    for (const id of ids) {
+      const r = await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: audioSdp('127.0.0.1', 5000) });
+      offered.add(Number(/m=audio (\d+)/.exec(r['sdp'] as string)![1]));
+    }
+    // The first offers on each worker got parked pairs; the rest were bound on demand.
+    expect([...offered].some((p) => stocked.includes(p))).toBe(true);
+    expect(await portsUsed(relay)).toBe(12 * 4);
+    await waitFor('stock topped up', () => bound().length === 12 * 4 + 2 * 3 * 2, 5000);
+    for (const id of ids) await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'a' });
+    expect(await portsUsed(relay)).toBe(0);
+    await waitFor('only the stock left bound', () => bound().length === 2 * 3 * 2, 5000);
   });
 
   it('reads per-stream and relay-wide counters across threads', async () => {

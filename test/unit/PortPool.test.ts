@@ -86,6 +86,35 @@ describe('PortPool', () => {
     expect(await pair(b)).toEqual([portMin, portMin + 1]);
   });
 
+  it('counts parked pairs as free, and a restored stream that needs a parked port gets it once the holder lets go', async () => {
+    const portMin = await quietRange(4);
+    const pool = new PortPool('127.0.0.1', 4, portMin, portMin + 3);
+    const [rtp] = await pair(pool);
+    pool.park(rtp);
+    expect(pool.inUse).toBe(0);
+    expect(pool.unclaimed).toBe(2);
+    // Nobody to let go: the port stays taken.
+    expect(pool.reserve(rtp)).toBe(false);
+    const evicted: number[] = [];
+    pool.parkedBy = {
+      evict: (port) => {
+        evicted.push(port);
+        pool.unpark(port);
+        pool.release(port);
+        pool.release(port + 1);
+        return true;
+      },
+    };
+    expect(pool.reserve(rtp + 1)).toBe(true);
+    expect(evicted).toEqual([rtp]);
+    expect(pool.inUse).toBe(1);
+    // Taken out of the stock by a call: counted as used again.
+    const [other] = await pair(pool);
+    pool.park(other);
+    pool.unpark(other);
+    expect(pool.inUse).toBe(3);
+  });
+
   it('binds IPv6 pairs', async () => {
     const { portMin, portMax } = mediaRange(200);
     const pool = new PortPool('::1', 6, portMin, portMax);

@@ -127,4 +127,30 @@ describe('encodeReply', () => {
   it('round-trips a ping reply byte for byte', () => {
     expect(encodeReply('0_17326_0', { result: 'pong' }, 'bencode')).toEqual(b('0_17326_0 d6:result4:ponge'));
   });
+
+  it('writes each string as its own UTF-8 bytes (a lone surrogate is EF BF BD) and long lengths in full', () => {
+    const long = 'x'.repeat(12345);
+    const out = encodeReply('c', { a: 'Zo\u00eb', b: '\ud800', c: '\udc00', l: long, n: -42, t: true, z: null } as never, 'bencode');
+    expect(out).toEqual(Buffer.concat([b('c d1:a4:'), Buffer.from('Zo\u00eb'), b('1:b3:'), Buffer.from([0xef, 0xbf, 0xbd]), b('1:c3:'), Buffer.from([0xef, 0xbf, 0xbd]),
+      b(`1:l12345:${long}1:ni-42e1:ti1e1:z0:e`)]));
+  });
+
+  it('agrees with the bencode package on seeded random replies (keys sorted, as it writes them)', () => {
+    let seed = 7;
+    const r = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const text = (): string => Array.from({ length: Math.floor(r() * 40) }, () => String.fromCharCode(r() < 0.8 ? 32 + Math.floor(r() * 95) : 0xa0 + Math.floor(r() * 0x2000))).join('');
+    const value = (depth: number): unknown => {
+      const k = r();
+      if (depth > 3 || k < 0.4) return text();
+      if (k < 0.6) return Math.floor((r() - 0.5) * 1e9);
+      if (k < 0.8) return Array.from({ length: Math.floor(r() * 5) }, () => value(depth + 1));
+      const keys = [...new Set(Array.from({ length: Math.floor(r() * 6) }, text))].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      return Object.fromEntries(keys.map((key) => [key, value(depth + 1)]));
+    };
+    for (let i = 0; i < 300; i++) {
+      const dict = value(0) as Record<string, never>;
+      if (typeof dict !== 'object' || Array.isArray(dict)) continue;
+      expect(encodeReply('k', dict, 'bencode').subarray(2)).toEqual(Buffer.from(bencode.encode(dict)));
+    }
+  });
 });

@@ -25,16 +25,18 @@ export class UserspacePlane implements MediaPlane {
   }
 
   async allocatePair(local: LocalAddress): Promise<[MediaLeg, MediaLeg]> {
-    const [rtp, rtcp] = await local.pool.allocatePair((port) => bindUdpPair(local.address, local.family, port));
-    return [this.leg(rtp, local, false), this.leg(rtcp, local, true)];
+    let port = 0;
+    const [rtp, rtcp] = await local.pool.allocatePair((p) => bindUdpPair(local.address, local.family, (port = p)));
+    return [this.leg(rtp, local, port, false), this.leg(rtcp, local, port + 1, true)];
   }
 
   async bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean): Promise<MediaLeg> {
-    return this.leg(await bindUdp(local.address, local.family, port), local, rtcpOnly);
+    return this.leg(await bindUdp(local.address, local.family, port), local, port, rtcpOnly);
   }
 
-  private leg(socket: dgram.Socket, local: LocalAddress, rtcpOnly: boolean): RelayLeg {
-    return new RelayLeg(socket, local.address, socket.address().port, local.family, rtcpOnly, this.offload);
+  /** The port is the one bound: asking the socket (getsockname) would cost a system call per leg. */
+  private leg(socket: dgram.Socket, local: LocalAddress, port: number, rtcpOnly: boolean): RelayLeg {
+    return new RelayLeg(socket, local.address, port, local.family, rtcpOnly, this.offload);
   }
 
   async close(): Promise<void> {

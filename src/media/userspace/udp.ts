@@ -1,20 +1,12 @@
 import dgram from 'node:dgram';
-
-// dgram resolves every send() address through dns.lookup, which costs a tick and an
-// allocation per packet even for literals; our destinations are always IP literals.
-function literalLookup4(address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
-  cb(null, address, 4);
-}
-function literalLookup6(address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
-  cb(null, address, 6);
-}
+import { literalLookup } from '../../literalLookup.js';
 
 /** Binds a UDP socket to one specific local address and port; rejects with the bind error. */
 export function bindUdp(address: string, family: 4 | 6, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({
       type: family === 6 ? 'udp6' : 'udp4',
-      lookup: (family === 6 ? literalLookup6 : literalLookup4) as unknown as dgram.SocketOptions['lookup'],
+      lookup: literalLookup(family),
       ipv6Only: family === 6,
     });
     const onError = (err: Error): void => {

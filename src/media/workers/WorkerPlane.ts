@@ -7,6 +7,7 @@ import type { MediaLeg, MediaPlane } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
+import { PairStock, type StockHost } from './PairStock.js';
 import { WorkerLeg, type LegHost } from './WorkerLeg.js';
 
 const log = moduleLogger('media');
@@ -23,7 +24,7 @@ function hash(s: string): number {
 }
 
 /** One media worker thread as the control thread sees it. */
-class MediaWorker implements LegHost {
+class MediaWorker implements LegHost, StockHost {
   thread!: Worker;
   shared!: SharedArrayBuffer;
   totals!: Float64Array<ArrayBufferLike>;
@@ -34,6 +35,8 @@ class MediaWorker implements LegHost {
   /** Commands sent since the last barrier: settled() needs a round trip only then. */
   dirty = false;
   stopping = false;
+  private alive = false;
+  readonly stock = new PairStock(this);
 
   constructor(
     readonly index: number,
@@ -55,6 +58,7 @@ class MediaWorker implements LegHost {
     thread.on('error', (e) => log.error({ worker: this.index, err: e.stack }, 'media worker failed'));
     thread.on('exit', (code) => {
       if (thread !== this.thread) return;
+      this.alive = false;
       for (const done of this.pending.values()) done('media worker exited');
       this.pending.clear();
       if (!this.stopping) this.onDeath(this, `exit code ${code}`);
@@ -63,6 +67,7 @@ class MediaWorker implements LegHost {
       thread.once('online', resolve);
       thread.once('error', reject);
     });
+    this.alive = true;
     addWorkerTotals(this.totals);
   }
 
@@ -72,25 +77,28 @@ class MediaWorker implements LegHost {
   }
 
   /**
-   * Messages go out in one batch per turn of the event loop: an offer touches a dozen legs,
-   * and one structured clone of them all costs far less than a dozen.
+   * Messages go out in one batch per turn of the event loop (after its I/O, so every NG
+   * request read in that turn shares it): a message costs a wake-up of the worker, and under
+   * load one batch carries the legs of many calls.
    */
   private outbox: ToWorker[] = [];
   private queue(m: ToWorker): void {
-    if (this.outbox.length === 0) queueMicrotask(() => this.flush());
+    if (this.outbox.length === 0) setImmediate(this.flush);
     this.outbox.push(m);
   }
 
-  private flush(): void {
+  private readonly flush = (): void => {
     const batch = this.outbox;
     this.outbox = [];
     if (batch.length > 0) this.thread.postMessage(batch);
-  }
+  };
 
   private reqSeq = 0;
 
   /** A command the worker answers with `done` (binds, barriers). */
   request(m: ToWorker & { req: number }): Promise<string | undefined> {
+    // Until a dead worker's successor runs, nothing would ever answer.
+    if (!this.alive) return Promise.resolve('media worker exited');
     return new Promise((resolve) => {
       this.pending.set(m.req, resolve);
       this.queue(m);
@@ -147,10 +155,15 @@ export class WorkerPlane implements MediaPlane {
 
   private constructor(private readonly offload: OffloadWatcher | null) {}
 
-  static async start(threads: number, offload: OffloadWatcher | null): Promise<WorkerPlane> {
+  /** Starts the workers, each with its stock of bound port pairs on every local address. */
+  static async start(threads: number, offload: OffloadWatcher | null, locals: readonly LocalAddress[]): Promise<WorkerPlane> {
     const plane = new WorkerPlane(offload);
     for (let i = 0; i < threads; i++) plane.workers.push(new MediaWorker(i, (w, why) => void plane.revive(w, why)));
     await Promise.all(plane.workers.map((w) => w.start()));
+    for (const pool of new Set(locals.map((l) => l.pool))) {
+      pool.parkedBy = { evict: (port) => plane.workers.some((w) => w.stock.evict(pool, port)) };
+    }
+    await Promise.all(plane.workers.flatMap((w) => locals.map((l) => w.stock.refill(l))));
     return plane;
   }
 
@@ -177,6 +190,15 @@ export class WorkerPlane implements MediaPlane {
 
   async allocatePair(local: LocalAddress, group: string): Promise<[MediaLeg, MediaLeg]> {
     const w = this.worker(group);
+    const parked = w.stock.take(local);
+    if (parked !== null) {
+      const rtp = this.newLeg(w, local, parked, false);
+      const rtcp = this.newLeg(w, local, parked + 1, true);
+      w.send({ op: 'adopt', ids: [rtp.id, rtcp.id], slots: [rtp.slot, rtcp.slot], address: local.address, family: local.family, port: parked });
+      w.legs.set(rtp.id, rtp);
+      w.legs.set(rtcp.id, rtcp);
+      return [rtp, rtcp];
+    }
     return local.pool.allocatePair(async (port) => {
       const rtp = this.newLeg(w, local, port, false);
       const rtcp = this.newLeg(w, local, port + 1, true);
@@ -194,6 +216,8 @@ export class WorkerPlane implements MediaPlane {
 
   async bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean, group: string): Promise<MediaLeg> {
     const w = this.worker(group);
+    // A parked pair given up for this port may still be closing on its worker.
+    await Promise.all(this.workers.map((x) => x.stock.closed(local.address, port)));
     const leg = this.newLeg(w, local, port, rtcpOnly);
     const err = await w.request({ op: 'bind', req: w.nextReq(), id: leg.id, slot: leg.slot, address: local.address, family: local.family, port, rtcpOnly });
     if (err !== undefined) {
@@ -226,6 +250,7 @@ export class WorkerPlane implements MediaPlane {
     const oldTotals = w.totals;
     removeWorkerTotals(oldTotals, true);
     const legs = [...w.legs.values()];
+    const stocked = w.stock.drop();
     try {
       await w.start();
     } catch (e) {
@@ -252,6 +277,7 @@ export class WorkerPlane implements MediaPlane {
       carried.push(leg);
     }
     for (const leg of carried) w.send(leg.replayLinks());
+    await Promise.all(stocked.map((l) => w.stock.refill(l)));
     log.info({ worker: w.index, legs: carried.length }, 'media worker restarted');
   }
 

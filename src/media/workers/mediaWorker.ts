@@ -22,16 +22,15 @@ const legs = new Map<number, RelayLeg>();
 const ids = new Map<RelayLeg, number>();
 const posted = new Map<number, LegState>();
 
-// Events go to the control thread in one batch per turn of the event loop.
+// Events go to the control thread in one batch per turn of the event loop, after its I/O.
 let outbox: FromWorker[] = [];
+const flush = (): void => {
+  const batch = outbox;
+  outbox = [];
+  port.postMessage(batch);
+};
 const post = (m: FromWorker): void => {
-  if (outbox.length === 0) {
-    queueMicrotask(() => {
-      const batch = outbox;
-      outbox = [];
-      port.postMessage(batch);
-    });
-  }
+  if (outbox.length === 0) setImmediate(flush);
   outbox.push(m);
 };
 
@@ -68,11 +67,11 @@ function tapFor(id: number): PacketTap {
   };
 }
 
-function add(id: number, slot: number, socket: dgram.Socket, address: string, family: 4 | 6, rtcpOnly: boolean): void {
+function add(id: number, slot: number, socket: dgram.Socket, address: string, port: number, family: 4 | 6, rtcpOnly: boolean): void {
   const counters = new Float64Array(shared, slot * COUNTER_SLOTS * 8, COUNTER_SLOTS);
   counters.fill(0);
   counters[LAST_PACKET] = Date.now();
-  const leg = new RelayLeg(socket, address, socket.address().port, family, rtcpOnly, watcher, counters);
+  const leg = new RelayLeg(socket, address, port, family, rtcpOnly, watcher, counters);
   leg.setObserver(observer);
   legs.set(id, leg);
   ids.set(leg, id);
@@ -80,18 +79,47 @@ function add(id: number, slot: number, socket: dgram.Socket, address: string, fa
 
 const leg = (id: number): RelayLeg | null => legs.get(id) ?? null;
 
+/** Port pairs bound ahead of time, by "address port": an offer takes one without waiting for a bind. */
+const stocked = new Map<string, [dgram.Socket, dgram.Socket]>();
+const ignore = (): void => undefined;
+
 async function handle(m: ToWorker): Promise<void> {
   switch (m.op) {
     case 'bindPair': {
       const pair = await bindUdpPair(m.address, m.family, m.port);
       if (!pair) return post({ ev: 'done', req: m.req, error: 'bind failed' });
-      add(m.ids[0], m.slots[0], pair[0], m.address, m.family, false);
-      add(m.ids[1], m.slots[1], pair[1], m.address, m.family, true);
+      add(m.ids[0], m.slots[0], pair[0], m.address, m.port, m.family, false);
+      add(m.ids[1], m.slots[1], pair[1], m.address, m.port + 1, m.family, true);
+      return post({ ev: 'done', req: m.req });
+    }
+    case 'stock': {
+      const pair = await bindUdpPair(m.address, m.family, m.port);
+      if (!pair) return post({ ev: 'done', req: m.req, error: 'bind failed' });
+      // Until a call adopts them, what arrives is dropped and an error must not end the thread.
+      for (const sock of pair) sock.on('error', ignore);
+      stocked.set(`${m.address} ${m.port}`, pair);
+      return post({ ev: 'done', req: m.req });
+    }
+    case 'adopt': {
+      const key = `${m.address} ${m.port}`;
+      const pair = stocked.get(key)!;
+      stocked.delete(key);
+      for (const sock of pair) sock.removeListener('error', ignore);
+      add(m.ids[0], m.slots[0], pair[0], m.address, m.port, m.family, false);
+      add(m.ids[1], m.slots[1], pair[1], m.address, m.port + 1, m.family, true);
+      return;
+    }
+    case 'unstock': {
+      const key = `${m.address} ${m.port}`;
+      const pair = stocked.get(key);
+      stocked.delete(key);
+      // Answered once both are closed: the port is then free for a bind on any thread.
+      if (pair) await Promise.all(pair.map((sock) => new Promise<void>((resolve) => sock.close(() => resolve()))));
       return post({ ev: 'done', req: m.req });
     }
     case 'bind':
       try {
-        add(m.id, m.slot, await bindUdp(m.address, m.family, m.port), m.address, m.family, m.rtcpOnly);
+        add(m.id, m.slot, await bindUdp(m.address, m.family, m.port), m.address, m.port, m.family, m.rtcpOnly);
         return post({ ev: 'done', req: m.req });
       } catch (e) {
         return post({ ev: 'done', req: m.req, error: (e as Error).message });

@@ -17,6 +17,9 @@ export interface WorkerData {
 
 export type ToWorker =
   | { op: 'bindPair'; req: number; ids: [number, number]; slots: [number, number]; address: string; family: 4 | 6; port: number }
+  | { op: 'stock'; req: number; address: string; family: 4 | 6; port: number }
+  | { op: 'adopt'; ids: [number, number]; slots: [number, number]; address: string; family: 4 | 6; port: number }
+  | { op: 'unstock'; req: number; address: string; port: number }
   | { op: 'bind'; req: number; id: number; slot: number; address: string; family: 4 | 6; port: number; rtcpOnly: boolean }
   | { op: 'policy'; id: number; policy: LegPolicy }
   | { op: 'forward'; id: number; rtp: number | null; rtcp: number | null }

@@ -1,0 +1,117 @@
+import type { LocalAddress } from '../LocalInterface.js';
+import type { PortPool } from '../PortPool.js';
+import type { ToWorker } from './protocol.js';
+
+/** Pairs one worker keeps bound per local address, when the port range is wide enough. */
+const STOCK_PAIRS = 16;
+/** No stock from a range narrower than this many pairs per stocked pair. */
+const RANGE_PER_STOCKED_PAIR = 64;
+
+/** How a stock reaches the worker that binds its sockets. */
+export interface StockHost {
+  request(m: ToWorker & { req: number }): Promise<string | undefined>;
+  nextReq(): number;
+}
+
+interface Stocked {
+  local: LocalAddress;
+  /** First ports of the pairs bound and waiting for a call. */
+  ready: number[];
+  /** Binds asked for and not yet answered. */
+  filling: number;
+}
+
+/**
+ * Port pairs a media worker has bound ahead of time: an offer takes one at once instead of
+ * waiting for the worker to bind, and the binds themselves go out in batches. Parked pairs
+ * count as free ports (`list interfaces`, metrics); a restored call that needs one exactly
+ * evicts it. The stock is not topped up while less than a quarter of the range is free.
+ */
+export class PairStock {
+  private readonly stocks = new Map<PortPool, Stocked>();
+  /** Pairs being given up, by "address port": a bind of the same ports waits for the close. */
+  private readonly closing = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly host: StockHost) {}
+
+  /** A parked pair of `local`, handed over to the caller (its first port); null when none is ready. */
+  take(local: LocalAddress): number | null {
+    const s = this.stocked(local);
+    const port = s.ready.pop();
+    void this.refill(local);
+    if (port === undefined) return null;
+    local.pool.unpark(port);
+    return port;
+  }
+
+  /** Tops the stock of `local` up; resolves when the binds it asked for are answered. */
+  refill(local: LocalAddress): Promise<void> {
+    const s = this.stocked(local);
+    const pool = local.pool;
+    const target = Math.min(STOCK_PAIRS, Math.floor(pool.size / 2 / RANGE_PER_STOCKED_PAIR));
+    const fills: Promise<void>[] = [];
+    while (s.ready.length + s.filling < target && pool.unclaimed >= pool.size / 4) {
+      s.filling++;
+      const fill = pool
+        .allocatePair(async (port) => {
+          const err = await this.host.request({ op: 'stock', req: this.host.nextReq(), address: local.address, family: local.family, port });
+          return err === undefined ? port : null;
+        })
+        .then(
+          (port) => {
+            pool.park(port);
+            s.ready.push(port);
+          },
+          // Exhausted: the stock stays short until ports come back.
+          () => undefined,
+        )
+        .finally(() => s.filling--);
+      fills.push(fill);
+    }
+    return Promise.all(fills).then(() => undefined);
+  }
+
+  /** Gives up the parked pair at `port` of `pool` (a restored call needs it); false when it holds none there. */
+  evict(pool: PortPool, port: number): boolean {
+    const s = this.stocks.get(pool);
+    const i = s ? s.ready.indexOf(port) : -1;
+    if (!s || i < 0) return false;
+    s.ready.splice(i, 1);
+    this.giveBack(pool, port);
+    const key = `${pool.address} ${port}`;
+    const closed: Promise<unknown> = this.host.request({ op: 'unstock', req: this.host.nextReq(), address: pool.address, port }).finally(() => {
+      if (this.closing.get(key) === closed) this.closing.delete(key);
+    });
+    this.closing.set(key, closed);
+    return true;
+  }
+
+  /** Resolves once an evicted pair holding `port` of `address` is closed. */
+  closed(address: string, port: number): Promise<unknown> {
+    return this.closing.get(`${address} ${port - (port % 2)}`) ?? Promise.resolve();
+  }
+
+  /** The worker died and its sockets with it: every parked pair goes back to its pool. */
+  drop(): LocalAddress[] {
+    const locals: LocalAddress[] = [];
+    for (const [pool, s] of this.stocks) {
+      for (const port of s.ready) this.giveBack(pool, port);
+      s.ready.length = 0;
+      locals.push(s.local);
+    }
+    this.closing.clear();
+    return locals;
+  }
+
+  private giveBack(pool: PortPool, port: number): void {
+    pool.unpark(port);
+    pool.release(port);
+    pool.release(port + 1);
+  }
+
+  private stocked(local: LocalAddress): Stocked {
+    let s = this.stocks.get(local.pool);
+    if (!s) this.stocks.set(local.pool, (s = { local, ready: [], filling: 0 }));
+    return s;
+  }
+}
