@@ -86,26 +86,46 @@ function pct(a: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-async function callsPerSecond(nodes: Node[], seconds: number, concurrency: number): Promise<number> {
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+interface Churn {
+  callsPerSecond: number;
+  /** CPU of every node and of Redis per call, in ms. */
+  cpuPerCall: number;
+}
+
+/**
+ * Offer, answer, delete with `concurrency` calls in flight for `seconds`. `spread`: every
+ * command to a random node (what an L4 balancer does); else answer and delete go to the node
+ * that got the offer (what a call-aware proxy does: it owns the call, nothing is forwarded).
+ */
+async function churn(nodes: Node[], redisPid: number, seconds: number, concurrency: number, spread: boolean): Promise<Churn> {
   const c = new Client();
+  const pids = [...nodes.map((n) => n.proc.pid!), redisPid];
+  const cpu0 = pids.reduce((a, p) => a + cpuSeconds(p), 0);
   let done = 0;
   let id = 0;
   const end = Date.now() + seconds * 1000;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < end) {
-      const callId = `cps-${nodes.length}-${++id}`;
+      const callId = `cps-${nodes.length}-${spread}-${++id}`;
       const pick = (): Node => nodes[Math.floor(Math.random() * nodes.length)]!;
-      let n = pick();
-      await c.request(n.port, n.host, { command: 'offer', 'call-id': callId, 'from-tag': 'f', sdp: sdp(4000) });
-      n = pick();
+      const first = pick();
+      await c.request(first.port, first.host, { command: 'offer', 'call-id': callId, 'from-tag': 'f', sdp: sdp(4000) });
+      let n = spread ? pick() : first;
       await c.request(n.port, n.host, { command: 'answer', 'call-id': callId, 'from-tag': 'f', 'to-tag': 't', sdp: sdp(5000) });
-      n = pick();
+      n = spread ? pick() : first;
       await c.request(n.port, n.host, { command: 'delete', 'call-id': callId, 'from-tag': 'f' });
       done++;
     }
   }));
   c.close();
-  return done / seconds;
+  const cpu = pids.reduce((a, p) => a + cpuSeconds(p), 0) - cpu0;
+  return { callsPerSecond: done / seconds, cpuPerCall: (cpu / done) * 1000 };
 }
 
 async function main(): Promise<void> {
@@ -128,9 +148,14 @@ async function main(): Promise<void> {
     }
     console.log(`query at ${name}: p50 ${pct(t, 50).toFixed(3)} ms, p99 ${pct(t, 99).toFixed(3)} ms (3000 sequential)`);
   }
-  const one = await callsPerSecond([owner], 5, 32);
-  const five = await callsPerSecond(nodes, 5, 32);
-  console.log(`calls/s (offer+answer+delete, 32 in flight, commands on random nodes): 1 node ${one.toFixed(0)}, 5 nodes ${five.toFixed(0)} (x${(five / one).toFixed(2)})`);
+  const one = await churn([owner], redis.pid!, 5, 32, false);
+  const sticky = await churn(nodes, redis.pid!, 5, 32, false);
+  const spread = await churn(nodes, redis.pid!, 5, 32, true);
+  const row = (name: string, r: Churn): string => `${name}: ${r.callsPerSecond.toFixed(0)} calls/s (x${(r.callsPerSecond / one.callsPerSecond).toFixed(2)}), ${r.cpuPerCall.toFixed(2)} ms CPU per call (nodes + Redis)`;
+  console.log('offer + answer + delete, 32 calls in flight, 5 s each:');
+  console.log(row('  1 node', one));
+  console.log(row('  5 nodes, each call on the node its offer reached', sticky));
+  console.log(row('  5 nodes, every command on a random node', spread));
   const rss = (n: Node): number => {
     // prlimit execs node: the pid is node's.
     const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${n.proc.pid}/status`, 'utf8'));
