@@ -7,6 +7,8 @@ const STOCK_PAIRS = 16;
 /** No stock from a range narrower than this many pairs per stocked pair. */
 const RANGE_PER_STOCKED_PAIR = 64;
 
+const DONE = Promise.resolve();
+
 /** How a stock reaches the worker that binds its sockets. */
 export interface StockHost {
   request(m: ToWorker & { req: number }): Promise<string | undefined>;
@@ -49,6 +51,7 @@ export class PairStock {
     const s = this.stocked(local);
     const pool = local.pool;
     const target = Math.min(STOCK_PAIRS, Math.floor(pool.size / 2 / RANGE_PER_STOCKED_PAIR));
+    if (s.ready.length + s.filling >= target) return DONE;
     const fills: Promise<void>[] = [];
     while (s.ready.length + s.filling < target && pool.unclaimed >= pool.size / 4) {
       s.filling++;

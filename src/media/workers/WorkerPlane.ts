@@ -34,6 +34,8 @@ class MediaWorker implements LegHost, StockHost {
   private readonly pending = new Map<number, (error: string | undefined) => void>();
   /** Commands sent since the last barrier: settled() needs a round trip only then. */
   dirty = false;
+  /** The last barrier, until the worker answers it. */
+  barrier: Promise<unknown> | null = null;
   stopping = false;
   private alive = false;
   readonly stock = new PairStock(this);
@@ -103,6 +105,15 @@ class MediaWorker implements LegHost, StockHost {
       this.pending.set(m.req, resolve);
       this.queue(m);
     });
+  }
+
+  /** A barrier: answered once the worker has applied every message sent before it. */
+  sync(): void {
+    this.dirty = false;
+    const b: Promise<unknown> = this.request({ op: 'sync', req: this.nextReq() }).then(() => {
+      if (this.barrier === b) this.barrier = null;
+    });
+    this.barrier = b;
   }
 
   nextReq(): number {
@@ -230,12 +241,9 @@ export class WorkerPlane implements MediaPlane {
 
   /** A round trip to every worker that was told something since the last one, then the kernel. */
   async settled(): Promise<void> {
-    await Promise.all(
-      this.workers.filter((w) => w.dirty).map((w) => {
-        w.dirty = false;
-        return w.request({ op: 'sync', req: w.nextReq() });
-      }),
-    );
+    // A barrier sent after our messages covers them, whoever sent it; both go out before either is awaited.
+    for (const w of this.workers) if (w.dirty) w.sync();
+    for (const w of this.workers) if (w.barrier) await w.barrier;
     await this.offload?.settled();
   }
 
