@@ -3,7 +3,7 @@ import { CallGoneError, UnknownInterfaceError } from '../../call/errors.js';
 import { exchangeSdp, isLooped, planExchange } from '../../call/OfferAnswer.js';
 import { Monologue } from '../../call/Monologue.js';
 import type { OfferAnswerOptions } from '../../call/OfferAnswerOptions.js';
-import { parseSdp } from '../../sdp/SessionDescription.js';
+import { parseSdp, type SessionDescription } from '../../sdp/SessionDescription.js';
 import type { Services } from '../../Services.js';
 import { NgError, NgErrorText } from '../errors.js';
 import { parseOfferAnswer } from '../flags.js';
@@ -39,8 +39,7 @@ function offerReceiver(call: Call, sender: Monologue, toTag: string | undefined,
 }
 
 /** Checks everything that could refuse the offer, then changes the call. */
-async function offerOn(s: Services, c: Call, opts: OfferAnswerOptions): Promise<NgDict> {
-  const sd = parseSdp(opts.sdp);
+async function offerOn(s: Services, c: Call, opts: OfferAnswerOptions, sd: SessionDescription): Promise<NgDict> {
   for (const name of opts.direction) if (!s.interfaces.has(name)) throw new UnknownInterfaceError(name);
   const fromIface = opts.direction[0] ?? s.interfaces.defaultName;
   const toIface = opts.direction[1] ?? opts.direction[0] ?? s.interfaces.defaultName;
@@ -88,7 +87,7 @@ export async function offer(s: Services, req: NgRequest): Promise<NgDict> {
     if (c.destroyed) throw new CallGoneError();
     try {
       if (c.foreign) s.hooks.takeOver(c);
-      return await offerOn(s, c, opts);
+      return await offerOn(s, c, opts, sd);
     } catch (e) {
       if (isNew) s.registry.destroy(c, 'error');
       throw e;
