@@ -64,7 +64,7 @@ type Encodable = NgValue | boolean | null | undefined;
  */
 function bencodeSize(v: Encodable): number {
   if (typeof v === 'string') return stringSize(v);
-  if (typeof v === 'number') return integerText(v).length + 2;
+  if (typeof v === 'number') return integerLength(v) + 2;
   if (typeof v === 'boolean') return 3;
   if (v === null || v === undefined) return 2;
   let n = 2;
@@ -94,15 +94,30 @@ function decimalDigits(n: number): number {
   return d;
 }
 
-function integerText(v: number): string {
-  return String(Math.trunc(v));
+/** Digits (and sign) of the integer part; anything but a safe integer goes through its text. */
+function integerLength(v: number): number {
+  const t = Math.trunc(v);
+  if (!Number.isSafeInteger(t)) return String(t).length;
+  return t < 0 ? decimalDigits(-t) + 1 : decimalDigits(t);
+}
+
+function writeInteger(buf: Buffer, at: number, v: number): number {
+  let t = Math.trunc(v);
+  if (!Number.isSafeInteger(t)) return at + buf.write(String(t), at, 'latin1');
+  if (t < 0) {
+    buf[at++] = 0x2d; // -
+    t = -t;
+  }
+  const digits = decimalDigits(t);
+  for (let i = at + digits - 1; i >= at; i--, t = Math.floor(t / 10)) buf[i] = 0x30 + (t % 10);
+  return at + digits;
 }
 
 function writeBencode(buf: Buffer, at: number, v: Encodable): number {
   if (typeof v === 'string') return writeString(buf, at, v);
   if (typeof v === 'number') {
     buf[at++] = 0x69; // i
-    at += buf.write(integerText(v), at, 'latin1');
+    at = writeInteger(buf, at, v);
     buf[at++] = 0x65; // e
     return at;
   }
@@ -126,10 +141,15 @@ function writeBencode(buf: Buffer, at: number, v: Encodable): number {
 
 function writeString(buf: Buffer, at: number, s: string): number {
   const bytes = Buffer.byteLength(s, 'utf8');
-  let digits = decimalDigits(bytes);
-  for (let n = bytes, i = at + digits - 1; digits > 0; digits--, i--, n = Math.floor(n / 10)) buf[i] = 0x30 + (n % 10);
-  at += decimalDigits(bytes);
+  const digits = decimalDigits(bytes);
+  for (let n = bytes, i = at + digits - 1; i >= at; i--, n = Math.floor(n / 10)) buf[i] = 0x30 + (n % 10);
+  at += digits;
   buf[at++] = 0x3a; // :
+  // Keys and most values are short ASCII: copied by hand, cheaper than Buffer#write's checks.
+  if (bytes === s.length && bytes <= 64) {
+    for (let i = 0; i < bytes; i++) buf[at + i] = s.charCodeAt(i);
+    return at + bytes;
+  }
   return at + buf.write(s, at, bytes, 'utf8');
 }
 

@@ -118,6 +118,7 @@ describe('encodeReply', () => {
     expect(encodeReply('0_1_0', { warning: "Call-ID not found or tags didn't match", result: 'ok' }, 'bencode').toString('latin1'))
       .toBe("0_1_0 d7:warning38:Call-ID not found or tags didn't match6:result2:oke");
     expect(encodeReply('c', { n: 3.7, l: [1, 'x'], d: { a: 'b' } }, 'bencode').toString('latin1')).toBe('c d1:ni3e1:lli1e1:xe1:dd1:a1:bee');
+    expect(encodeReply('c', { a: -3.7, b: 0, c: 2 ** 60, d: 1234567890123 }, 'bencode').toString('latin1')).toBe(`c d1:ai-3e1:bi0e1:ci${2 ** 60}e1:di1234567890123ee`);
   });
 
   it('writes JSON when the request was JSON', () => {
