@@ -19,8 +19,10 @@ export function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-/** The UDP ports in [min, max] that sockets of this very process are bound to (IPv4 and IPv6). */
-export function boundUdpPorts(pid: number, min: number, max: number): number[] {
+/** The UDP ports in [min, max] that sockets of this very process are bound to (IPv4 and IPv6; or on one IPv4 address). */
+export function boundUdpPorts(pid: number, min: number, max: number, ipv4?: string): number[] {
+  // /proc/net/udp writes an IPv4 address as its 32 bits in host (little-endian) order.
+  const want = ipv4?.split('.').reverse().map((b) => Number(b).toString(16).padStart(2, '0')).join('').toUpperCase();
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
@@ -35,7 +37,9 @@ export function boundUdpPorts(pid: number, min: number, max: number): number[] {
     for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 10 || !inodes.has(f[9]!)) continue;
-      const port = parseInt(f[1]!.split(':')[1]!, 16);
+      const [address, hexPort] = f[1]!.split(':') as [string, string];
+      if (want !== undefined && address !== want) continue;
+      const port = parseInt(hexPort, 16);
       if (port >= min && port <= max) ports.push(port);
     }
   }
