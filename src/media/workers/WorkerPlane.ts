@@ -6,7 +6,7 @@ import { addWorkerTotals, removeWorkerTotals } from '../MediaCounters.js';
 import type { MediaLeg, MediaPlane } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
-import type { FromWorker, ToWorker, WorkerData } from './protocol.js';
+import { eachFromWorker, putToWorker, type Batch, type FromWorker, type ToWorker, type WorkerData } from './protocol.js';
 import { PairStock, type StockHost } from './PairStock.js';
 import { WorkerLeg, type LegHost } from './WorkerLeg.js';
 
@@ -54,9 +54,7 @@ class MediaWorker implements LegHost, StockHost {
     const data: WorkerData = { index: this.index, shared: this.shared, identity: dtlsIdentity() };
     const thread = new Worker(WORKER_SCRIPT, { workerData: data, name: `media-${this.index}` });
     this.thread = thread;
-    thread.on('message', (batch: FromWorker[]) => {
-      for (const m of batch) this.onMessage(m);
-    });
+    thread.on('message', (batch: Batch) => eachFromWorker(batch, this.onMessage));
     thread.on('error', (e) => log.error({ worker: this.index, err: e.stack }, 'media worker failed'));
     thread.on('exit', (code) => {
       if (thread !== this.thread) return;
@@ -83,10 +81,10 @@ class MediaWorker implements LegHost, StockHost {
    * request read in that turn shares it): a message costs a wake-up of the worker, and under
    * load one batch carries the legs of many calls.
    */
-  private outbox: ToWorker[] = [];
+  private outbox: Batch = [];
   private queue(m: ToWorker): void {
     if (this.outbox.length === 0) setImmediate(this.flush);
-    this.outbox.push(m);
+    putToWorker(this.outbox, m);
   }
 
   private readonly flush = (): void => {
@@ -137,7 +135,7 @@ class MediaWorker implements LegHost, StockHost {
     }
   }
 
-  private onMessage(m: FromWorker): void {
+  private readonly onMessage = (m: FromWorker): void => {
     switch (m.ev) {
       case 'done': {
         const done = this.pending.get(m.req);
@@ -152,7 +150,7 @@ class MediaWorker implements LegHost, StockHost {
       case 'packet':
         return this.legs.get(m.id)?.tapPacket(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.src, m.dst);
     }
-  }
+  };
 }
 
 /**

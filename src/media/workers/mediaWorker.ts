@@ -6,7 +6,7 @@ import type { LegObserver, PacketTap } from '../MediaPlane.js';
 import { RelayLeg, type LegWatcher } from '../userspace/RelayLeg.js';
 import { setIdentity } from '../transforms/DtlsIdentity.js';
 import { bindUdp, bindUdpPair } from '../userspace/udp.js';
-import type { FromWorker, LegState, ToWorker, WorkerData } from './protocol.js';
+import { eachToWorker, putFromWorker, type Batch, type FromWorker, type LegState, type ToWorker, type WorkerData } from './protocol.js';
 
 /**
  * A media worker: owns the sockets of its share of the calls and relays their packets with
@@ -23,7 +23,7 @@ const ids = new Map<RelayLeg, number>();
 const posted = new Map<number, LegState>();
 
 // Events go to the control thread in one batch per turn of the event loop, after its I/O.
-let outbox: FromWorker[] = [];
+let outbox: Batch = [];
 const flush = (): void => {
   const batch = outbox;
   outbox = [];
@@ -31,7 +31,7 @@ const flush = (): void => {
 };
 const post = (m: FromWorker): void => {
   if (outbox.length === 0) setImmediate(flush);
-  outbox.push(m);
+  putFromWorker(outbox, m);
 };
 
 function stateOf(leg: RelayLeg): LegState {
@@ -83,47 +83,74 @@ const leg = (id: number): RelayLeg | null => legs.get(id) ?? null;
 const stocked = new Map<string, [dgram.Socket, dgram.Socket]>();
 const ignore = (): void => undefined;
 
-async function handle(m: ToWorker): Promise<void> {
+type Of<K extends ToWorker['op']> = Extract<ToWorker, { op: K }>;
+
+async function bindPair(m: Of<'bindPair'>): Promise<void> {
+  const pair = await bindUdpPair(m.address, m.family, m.port);
+  if (!pair) return post({ ev: 'done', req: m.req, error: 'bind failed' });
+  add(m.ids[0], m.slots[0], pair[0], m.address, m.port, m.family, false);
+  add(m.ids[1], m.slots[1], pair[1], m.address, m.port + 1, m.family, true);
+  post({ ev: 'done', req: m.req });
+}
+
+async function stock(m: Of<'stock'>): Promise<void> {
+  const pair = await bindUdpPair(m.address, m.family, m.port);
+  if (!pair) return post({ ev: 'done', req: m.req, error: 'bind failed' });
+  // Until a call adopts them, what arrives is dropped and an error must not end the thread.
+  for (const sock of pair) sock.on('error', ignore);
+  stocked.set(`${m.address} ${m.port}`, pair);
+  post({ ev: 'done', req: m.req });
+}
+
+function adopt(m: Of<'adopt'>): void {
+  const key = `${m.address} ${m.port}`;
+  const pair = stocked.get(key)!;
+  stocked.delete(key);
+  for (const sock of pair) sock.removeListener('error', ignore);
+  add(m.ids[0], m.slots[0], pair[0], m.address, m.port, m.family, false);
+  add(m.ids[1], m.slots[1], pair[1], m.address, m.port + 1, m.family, true);
+}
+
+async function unstock(m: Of<'unstock'>): Promise<void> {
+  const key = `${m.address} ${m.port}`;
+  const pair = stocked.get(key);
+  stocked.delete(key);
+  // Answered once both are closed: the port is then free for a bind on any thread.
+  if (pair) await Promise.all(pair.map((sock) => new Promise<void>((resolve) => sock.close(() => resolve()))));
+  post({ ev: 'done', req: m.req });
+}
+
+async function bind(m: Of<'bind'>): Promise<void> {
+  try {
+    add(m.id, m.slot, await bindUdp(m.address, m.family, m.port), m.address, m.port, m.family, m.rtcpOnly);
+    post({ ev: 'done', req: m.req });
+  } catch (e) {
+    post({ ev: 'done', req: m.req, error: (e as Error).message });
+  }
+}
+
+function close(id: number): void {
+  const l = leg(id);
+  if (!l) return;
+  legs.delete(id);
+  ids.delete(l);
+  posted.delete(id);
+  l.close();
+}
+
+/** Binds finish later and answer then; every other message takes effect before the next one. */
+function handle(m: ToWorker): void {
   switch (m.op) {
-    case 'bindPair': {
-      const pair = await bindUdpPair(m.address, m.family, m.port);
-      if (!pair) return post({ ev: 'done', req: m.req, error: 'bind failed' });
-      add(m.ids[0], m.slots[0], pair[0], m.address, m.port, m.family, false);
-      add(m.ids[1], m.slots[1], pair[1], m.address, m.port + 1, m.family, true);
-      return post({ ev: 'done', req: m.req });
-    }
-    case 'stock': {
-      const pair = await bindUdpPair(m.address, m.family, m.port);
-      if (!pair) return post({ ev: 'done', req: m.req, error: 'bind failed' });
-      // Until a call adopts them, what arrives is dropped and an error must not end the thread.
-      for (const sock of pair) sock.on('error', ignore);
-      stocked.set(`${m.address} ${m.port}`, pair);
-      return post({ ev: 'done', req: m.req });
-    }
-    case 'adopt': {
-      const key = `${m.address} ${m.port}`;
-      const pair = stocked.get(key)!;
-      stocked.delete(key);
-      for (const sock of pair) sock.removeListener('error', ignore);
-      add(m.ids[0], m.slots[0], pair[0], m.address, m.port, m.family, false);
-      add(m.ids[1], m.slots[1], pair[1], m.address, m.port + 1, m.family, true);
-      return;
-    }
-    case 'unstock': {
-      const key = `${m.address} ${m.port}`;
-      const pair = stocked.get(key);
-      stocked.delete(key);
-      // Answered once both are closed: the port is then free for a bind on any thread.
-      if (pair) await Promise.all(pair.map((sock) => new Promise<void>((resolve) => sock.close(() => resolve()))));
-      return post({ ev: 'done', req: m.req });
-    }
+    case 'bindPair':
+      return void bindPair(m);
+    case 'stock':
+      return void stock(m);
+    case 'adopt':
+      return adopt(m);
+    case 'unstock':
+      return void unstock(m);
     case 'bind':
-      try {
-        add(m.id, m.slot, await bindUdp(m.address, m.family, m.port), m.address, m.port, m.family, m.rtcpOnly);
-        return post({ ev: 'done', req: m.req });
-      } catch (e) {
-        return post({ ev: 'done', req: m.req, error: (e as Error).message });
-      }
+      return void bind(m);
     case 'policy':
       return leg(m.id)?.setPolicy(m.policy);
     case 'forward':
@@ -140,14 +167,8 @@ async function handle(m: ToWorker): Promise<void> {
       return leg(m.id)?.setCrypto(m.crypto);
     case 'stop':
       return leg(m.id)?.stop();
-    case 'close': {
-      const l = leg(m.id);
-      if (!l) return;
-      legs.delete(m.id);
-      ids.delete(l);
-      posted.delete(m.id);
-      return l.close();
-    }
+    case 'close':
+      return close(m.id);
     case 'sync':
       return post({ ev: 'done', req: m.req });
   }
@@ -157,6 +178,4 @@ async function handle(m: ToWorker): Promise<void> {
 process.on('unhandledRejection', () => undefined);
 
 // The control thread sends a leg's commands only after its bind is done, so messages need no queue.
-port.on('message', (batch: ToWorker[]) => {
-  for (const m of batch) void handle(m);
-});
+port.on('message', (batch: Batch) => eachToWorker(batch, handle));
