@@ -59,7 +59,16 @@ export class NgServer {
     const req = new NgRequest(dict, source, { cookie, encoding });
     // The key list, in wire order, shows which flags a proxy module actually turned into keys.
     if (log.isDebug()) log.debug({ cookie, from: source, command: req.command, callId: req.callId, keys: Object.keys(dict) }, 'NG request');
-    const out = await this.handler(req);
+    let out: NgDict | RawReply;
+    try {
+      out = await this.handler(req);
+    } catch (e) {
+      // What the command layer did not turn into an NG error (a store that timed out while a
+      // cluster node looked up a call's owner ...) still gets a reply: the proxy must not
+      // retransmit into silence.
+      log.error({ cookie, command: req.command, callId: req.callId, err: (e as Error).message }, 'NG request failed');
+      out = { result: 'error', 'error-reason': `Internal error: ${(e as Error).message}` };
+    }
     // Another node's reply to this very request (same cookie): passed on unchanged.
     if (out instanceof RawReply) return out.bytes;
     const reply = encodeReply(cookie, out, encoding);

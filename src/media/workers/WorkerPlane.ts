@@ -14,6 +14,7 @@ const log = moduleLogger('media');
 
 /** Legs one worker can hold (counter slots in its shared memory; slot 0 is its totals). */
 const SLOTS = 1 << 17;
+const SETTLED = Promise.resolve();
 const WORKER_SCRIPT = new URL('./mediaWorker.js', import.meta.url);
 
 /** FNV-1a: the same call always lands on the same worker. */
@@ -238,12 +239,18 @@ export class WorkerPlane implements MediaPlane {
   }
 
   /** A round trip to every worker that was told something since the last one, then the kernel. */
-  async settled(): Promise<void> {
-    // A barrier sent after our messages covers them, whoever sent it; both go out before either is awaited.
-    for (const w of this.workers) if (w.dirty) w.sync();
-    for (const w of this.workers) if (w.barrier) await w.barrier;
-    await this.offload?.settled();
+  settled(): Promise<void> {
+    // A barrier sent after our messages covers them, whoever sent it; all go out before any is awaited.
+    let wait: Promise<unknown> | null = null;
+    for (const w of this.workers) {
+      if (w.dirty) w.sync();
+      if (w.barrier) wait = wait ? Promise.all([wait, w.barrier]) : w.barrier;
+    }
+    const offload = this.offload;
+    if (!wait) return offload ? offload.settled() : SETTLED;
+    return offload ? wait.then(() => offload.settled()) : (wait as Promise<void>);
   }
+
 
   /**
    * A worker died: a new one takes its place and binds the same ports again, and every leg
