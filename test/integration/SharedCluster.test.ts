@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Dict } from '../helpers/NgClient.js';
 import { RedisServer } from '../helpers/RedisServer.js';
@@ -19,12 +20,12 @@ afterEach(async () => {
   redis = null;
 });
 
-async function cluster(n: number, args: string[] = [], first = 1): Promise<Relay[]> {
+async function cluster(n: number, args: string[] = [], first = 1, configFile?: string): Promise<Relay[]> {
   redis ??= await RedisServer.start();
   // Five at a time: twenty Node processes booting at once on two cores outlast the ready wait.
   const started: Relay[] = [];
   for (let b = 0; b < n; b += 5) {
-    const batch = Array.from({ length: Math.min(5, n - b) }, (_, i) => sharedNode({ redis: `127.0.0.1:${redis!.port}/0`, address: `127.0.1.${first + b + i}`, args }));
+    const batch = Array.from({ length: Math.min(5, n - b) }, (_, i) => sharedNode({ redis: `127.0.0.1:${redis!.port}/0`, address: `127.0.1.${first + b + i}`, args, configFile }));
     started.push(...(await Promise.all(batch)));
   }
   nodes.push(...started);
@@ -125,13 +126,22 @@ describe('shared cluster', () => {
     }
   });
 
-  it('drain: new offers go to other nodes, calls keep working, the node exits 0 after its last call with no failed command', async () => {
-    const [a, b] = await cluster(2);
+  // The two ways an operator drains a node: the CLI, and `drain = yes` in its config file with SIGHUP.
+  const drainBy: Array<[string, (r: Relay) => Promise<void>]> = [
+    ['ngrelay-ctl drain', async (r) => expect(await r.cli('drain')).toContain('Draining')],
+    ['drain = yes in the config file and SIGHUP', async (r) => {
+      writeFileSync(r.configPath!, readFileSync(r.configPath!, 'utf8').replace('drain = no', 'drain = yes'));
+      process.kill(r.pid, 'SIGHUP');
+    }],
+  ];
+
+  it.each(drainBy)('drain by %s: new offers go to other nodes, calls keep working, the node exits 0 after its last call with no failed command', async (_how, startDrain) => {
+    const [a, b] = await cluster(2, [], 1, '[rtpengine]\ndrain = no\n');
     await waitNodes(a!, 2);
     const failures: string[] = [];
     for (const id of ['d1', 'd2']) failures.push(...(await callFlow(() => via(b!), id, true)).failures);
     expect(await ownCalls(b!)).toBe(2);
-    expect(await b!.cli('drain')).toContain('Draining');
+    await startDrain(b!);
     await waitFor('draining announced', async () => (await a!.cli('list nodes')).includes('state: draining'), 5000, 100);
     // A new call offered to the draining node is owned by the other one.
     const r = await callFlow(() => via(b!), 'd3', true);
