@@ -60,6 +60,36 @@ async function startSentinel(masterPort: number): Promise<number> {
   return port;
 }
 
+/** 200 calls set up through random nodes (seeded) with retransmitting senders that time every reply. */
+async function callsUp(prefix: string, seed: number): Promise<{ pick: () => Sender; ids: string[]; latencies: number[] }> {
+  const latencies: number[] = [];
+  const senders = nodes.map((n) => retransmitting(n, latencies));
+  const rnd = seeded(seed);
+  const pick = (): Sender => senders[Math.floor(rnd() * senders.length)]!;
+  const ids = Array.from({ length: 200 }, (_, i) => `${prefix}-${i}`);
+  for (let i = 0; i < ids.length; i += 20) {
+    const results = await Promise.all(ids.slice(i, i + 20).map((id) => callFlow(pick, id, true)));
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+  }
+  return { pick, ids, latencies };
+}
+
+/** ms from `since` until `replica` says it is a master (asked without blocking the test's sockets). */
+function promotion(replica: RedisServer, since: number): Promise<number> {
+  const c = replica.client(0);
+  return waitFor('the replica promoted', async () => ((await c.call('role')) as unknown[])[0] === 'master' && Date.now() - since, 15_000, 50);
+}
+
+/** Signalling through a failover: every 100 ms for 4 s, a new call's offer (`PREFIX-during-i`) and `existing(i)`, each on a random node. */
+async function signalThrough(pick: () => Sender, prefix: string, existing: (i: number) => Dict[]): Promise<Dict[]> {
+  const during: Promise<Dict>[] = [];
+  for (let i = 0; i < 40; i++) {
+    during.push(pick()({ command: 'offer', 'call-id': `${prefix}-during-${i}`, 'from-tag': 'ft', sdp: audioSdp('10.9.0.1', 4000) }));
+    for (const d of existing(i)) during.push(pick()(d));
+    await sleep(100);
+  }
+  return Promise.all(during);
+}
 
 describe('shared cluster store engines', () => {
   it('Redis Sentinel: master SIGKILLed under 200 calls; no call lost, NG replies bounded', async () => {
@@ -72,37 +102,25 @@ describe('shared cluster store engines', () => {
     const args = ['--redis-engine=sentinel', `--redis-seeds=127.0.0.1:${sp[1]}`, `--redis-seeds=127.0.0.1:${sp[2]}`, '--redis-cmd-timeout=8000'];
     nodes = await Promise.all([1, 2, 3].map((i) => sharedNode({ redis: `127.0.0.1:${sp[0]}/0`, address: `127.0.2.${i}`, args })));
     await waitNodes(nodes[0]!, 3);
-    const latencies: number[] = [];
-    const senders = nodes.map((n) => retransmitting(n, latencies));
-    const rnd = seeded(200);
-    const pick = (): Sender => senders[Math.floor(rnd() * senders.length)]!;
-    const ids = Array.from({ length: 200 }, (_, i) => `sent-${i}`);
-    for (let i = 0; i < ids.length; i += 20) {
-      const results = await Promise.all(ids.slice(i, i + 20).map((id) => callFlow(pick, id, true)));
-      expect(results.flatMap((r) => r.failures)).toEqual([]);
-    }
+    const { pick, ids, latencies } = await callsUp('sent', 200);
     await sleep(300); // the replica has the records
 
     latencies.length = 0;
     const killedAt = Date.now();
     await master.kill();
+    const promoted = promotion(replica, killedAt);
     // Signalling goes on through the failover: new calls and queries of the existing ones.
-    const during: Promise<Dict>[] = [];
-    for (let i = 0; i < 40; i++) {
-      during.push(pick()({ command: 'offer', 'call-id': `during-${i}`, 'from-tag': 'ft', sdp: audioSdp('10.9.0.1', 4000) }));
-      during.push(pick()({ command: 'query', 'call-id': ids[i * 5]! }));
-      await sleep(100);
-    }
-    const replies = await Promise.all(during);
+    const replies = await signalThrough(pick, 'sent', (i) => [{ command: 'query', 'call-id': ids[i * 5]! }]);
     const failed = replies.filter((r) => r['result'] !== 'ok');
     const maxMs = Math.max(...latencies);
+    const promotedMs = await promoted;
     await waitFor('new master', () => redisCli(sp[0]!, 'sentinel', 'get-master-addr-by-name', 'mymaster').includes(String(replica.port)), 10_000, 100);
-    console.log(`sentinel failover: master SIGKILLed; ${replies.length} NG commands during the failover, ${failed.length} failed; max reply ${maxMs} ms; failover seen after ${Date.now() - killedAt} ms`);
+    console.log(`sentinel failover: master SIGKILLed; replica promoted after ${promotedMs} ms; ${replies.length} NG commands during the failover, ${failed.length} failed; max reply ${maxMs} ms`);
     expect(failed).toEqual([]);
     // No call lost: every one of the 200 answers through any node, and ends cleanly.
     const after = await Promise.all(ids.map((id) => pick()({ command: 'query', 'call-id': id })));
     expect(after.filter((r) => r['result'] !== 'ok')).toEqual([]);
-    const dels = await Promise.all([...ids, ...Array.from({ length: 40 }, (_, i) => `during-${i}`)].map((id) => pick()({ command: 'delete', 'call-id': id, 'from-tag': 'ft' })));
+    const dels = await Promise.all([...ids, ...Array.from({ length: 40 }, (_, i) => `sent-during-${i}`)].map((id) => pick()({ command: 'delete', 'call-id': id, 'from-tag': 'ft' })));
     expect(dels.filter((r) => r['result'] !== 'ok')).toEqual([]);
     await waitFor('no call keys on the new master', () => redisCli(replica.port, '--scan', '--pattern', 'ngrelay:call:*').trim() === '', 5000, 100);
   });
@@ -147,15 +165,7 @@ describe('shared cluster store engines', () => {
     const args = ['--redis-engine=cluster', ...masters.slice(1).map((m) => `--redis-seeds=127.0.0.1:${m.port}`), '--redis-cmd-timeout=8000'];
     nodes = await Promise.all([1, 2, 3].map((i) => sharedNode({ redis: `127.0.0.1:${victim.port}/0`, address: `127.0.5.${i}`, args })));
     await waitNodes(nodes[0]!, 3);
-    const latencies: number[] = [];
-    const senders = nodes.map((n) => retransmitting(n, latencies));
-    const rnd = seeded(201);
-    const pick = (): Sender => senders[Math.floor(rnd() * senders.length)]!;
-    const ids = Array.from({ length: 200 }, (_, i) => `rcf-${i}`);
-    for (let i = 0; i < ids.length; i += 20) {
-      const results = await Promise.all(ids.slice(i, i + 20).map((id) => callFlow(pick, id, true)));
-      expect(results.flatMap((r) => r.failures)).toEqual([]);
-    }
+    const { pick, ids, latencies } = await callsUp('rcf', 201);
     const onVictim = redisCli(victim.port, '--scan', '--pattern', 'ngrelay:call:rcf-*').split('\n').filter((k) => k !== '').length;
     expect(onVictim).toBeGreaterThan(0);
     await waitFor('the replica has the dying shard\'s calls', () => redisCli(heir.port, '--scan', '--pattern', 'ngrelay:call:rcf-*').split('\n').filter((k) => k !== '').length === onVictim, 5000, 100);
@@ -164,17 +174,10 @@ describe('shared cluster store engines', () => {
     const killedAt = Date.now();
     await victim.kill();
     // Signalling goes on through the failover: new calls, and queries and answers of existing ones.
-    const during: Promise<Dict>[] = [];
     const answer = (id: string): Dict => ({ command: 'answer', 'call-id': id, 'from-tag': 'ft', 'to-tag': 'tt', sdp: audioSdp('10.9.0.2', 5000) });
-    for (let i = 0; i < 40; i++) {
-      during.push(pick()({ command: 'offer', 'call-id': `rcf-during-${i}`, 'from-tag': 'ft', sdp: audioSdp('10.9.0.1', 4000) }));
-      during.push(pick()({ command: 'query', 'call-id': ids[i * 5]! }));
-      during.push(pick()(answer(ids[i * 5 + 1]!)));
-      await sleep(100);
-    }
-    await waitFor('the replica promoted', () => redisCli(heir.port, 'role').startsWith('master'), 15_000, 100);
-    const promotedMs = Date.now() - killedAt;
-    const replies = await Promise.all(during);
+    const promoted = promotion(heir, killedAt);
+    const replies = await signalThrough(pick, 'rcf', (i) => [{ command: 'query', 'call-id': ids[i * 5]! }, answer(ids[i * 5 + 1]!)]);
+    const promotedMs = await promoted;
     const failed = replies.filter((r) => r['result'] !== 'ok');
     const maxMs = Math.max(...latencies);
 
