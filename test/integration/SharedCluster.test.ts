@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Dict } from '../helpers/NgClient.js';
 import { RedisServer } from '../helpers/RedisServer.js';
-import { Relay, waitFor } from '../helpers/Relay.js';
+import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
 import { audioSdp, readSdp } from '../helpers/sdp.js';
 import { callFlow, ownCalls, seeded, sharedNode, waitNodes, type Sender } from '../helpers/SharedNodes.js';
@@ -124,6 +124,28 @@ describe('shared cluster', () => {
       phoneA.close();
       phoneB.close();
     }
+  });
+
+  it('the store away for longer than a lease lives: afterwards a call\'s owner that has not renewed its lease yet still gets its commands', async () => {
+    const [a, b] = await cluster(2, ['--redis-cmd-timeout=8000']);
+    await waitNodes(a!, 2);
+    const ids = ['p1', 'p2', 'p3'];
+    for (const id of ids) expect((await callFlow(() => via(b!), id, true)).failures).toEqual([]);
+    // The owner is held (SIGSTOP) so that it renews its lease only late; the store is stopped for
+    // longer than leases live (three heartbeats, 900 ms here), so every lease runs out unrenewed.
+    process.kill(b!.pid, 'SIGSTOP');
+    redis!.pause();
+    await sleep(1500);
+    redis!.resume();
+    const answer = (id: string): Dict => ({ command: 'answer', 'call-id': id, 'from-tag': 'ft', 'to-tag': 'tt', sdp: audioSdp('10.9.0.2', 5000) });
+    const replies = Promise.all(ids.map((id) => a!.ng.request(answer(id))));
+    await sleep(300);
+    process.kill(b!.pid, 'SIGCONT');
+    // Forwarded to the owner, not answered by the other node as if the owner were dead.
+    expect((await replies).map((r) => r['result'])).toEqual(['ok', 'ok', 'ok']);
+    expect([await ownCalls(a!), await ownCalls(b!)]).toEqual([0, 3]);
+    for (const id of ids) await a!.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'ft' });
+    expect(await callKeys()).toEqual([]);
   });
 
   // The two ways an operator drains a node: the CLI, and `drain = yes` in its config file with SIGHUP.
