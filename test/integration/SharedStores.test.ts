@@ -193,7 +193,11 @@ describe('shared cluster store engines', () => {
     expect(lost).toBe(0);
     expect(answered.filter((r) => r['result'] !== 'ok')).toEqual([]);
     expect(fresh.flatMap((r) => r.failures)).toEqual([]);
+    // Once the failover settled, every node wrote all its calls again (what a dead master had not
+    // replicated yet would be back): every call has its record on the new topology.
     const ended = [...ids, ...Array.from({ length: 40 }, (_, i) => `rcf-during-${i}`)];
+    for (const n of nodes) await waitFor('own calls written again', () => n.output.includes('writing all own calls again'), 5000, 100);
+    expect(rc.keys('ngrelay:call:rcf-*').sort()).toEqual(ended.map((id) => `ngrelay:call:${id}`).sort());
     const dels = await Promise.all(ended.map((id) => pick()({ command: 'delete', 'call-id': id, 'from-tag': 'ft' })));
     expect(dels.filter((r) => r['result'] !== 'ok')).toEqual([]);
     await waitFor('no call keys on any master', () => rc.keys('ngrelay:call:*').length === 0, 5000, 100);
