@@ -24,16 +24,17 @@ export class BalancedNodes {
     readonly agent: NetnsAgent,
     readonly redis: RedisServer,
     private readonly subnet: string,
+    private readonly args: string[],
   ) {}
 
-  /** `subnet`: the first three octets of the nodes' loopback addresses, e.g. `127.0.4`. */
-  static async start(o: { prefix: 'sh' | 's2'; subnet: string; nodes: number }): Promise<BalancedNodes> {
+  /** `subnet`: the first three octets of the nodes' loopback addresses, e.g. `127.0.4`; `args`: more options for every node. */
+  static async start(o: { prefix: 'sh' | 's2'; subnet: string; nodes: number; args?: string[] }): Promise<BalancedNodes> {
     const lab = NetLab.create({ prefix: o.prefix });
     try {
       lab.addHost('lb', ['10.201.1.10']);
       const agent = await lab.agent('lb');
       const redis = await RedisServer.start({ netns: lab.ns('lb'), port: REDIS });
-      const b = new BalancedNodes(lab, agent, redis, o.subnet);
+      const b = new BalancedNodes(lab, agent, redis, o.subnet, o.args ?? []);
       for (let i = 1; i <= o.nodes; i++) await b.add();
       b.balance();
       await waitNodes(b.nodes[0]!, o.nodes);
@@ -61,7 +62,7 @@ export class BalancedNodes {
   /** Starts one more node (not in the balancer until `balance()`). */
   async add(): Promise<Relay> {
     const address = `${this.subnet}.${this.nodes.length + 1}`;
-    const r = await sharedNode({ redis: `127.0.0.1:${REDIS}/0`, address, netns: this.ns, control: this.agent.controlPath(address), ngPort: NG });
+    const r = await sharedNode({ redis: `127.0.0.1:${REDIS}/0`, address, netns: this.ns, control: this.agent.controlPath(address), ngPort: NG, args: this.args });
     this.nodes.push(r);
     return r;
   }
