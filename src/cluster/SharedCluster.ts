@@ -153,6 +153,7 @@ export class SharedRuntime implements Pick<CallHooks, 'flushed' | 'legObserver'>
     this.drain?.close();
     await this.dir?.close(leave);
     this.forwarder?.close();
+    this.store.close();
     await this.conn.quit().catch(() => this.conn.disconnect());
   }
 }

@@ -30,6 +30,7 @@ export class SharedCallStore implements CallListener {
   private scheduled = false;
   private outage = false;
   private settling: NodeJS.Timeout | null = null;
+  private closed = false;
   writeFailures = 0;
   /** Writes refused because another node owns the call now. */
   lostOwnership = 0;
@@ -56,6 +57,7 @@ export class SharedCallStore implements CallListener {
     // (again on every redirection to it until the failover is over) without closing as a whole;
     // what the master had not replicated yet is gone. Once the drops stop, all is written again.
     c.on('-node', () => {
+      if (this.closed) return;
       if (this.settling) clearTimeout(this.settling);
       this.settling = setTimeout(() => {
         this.settling = null;
@@ -63,6 +65,12 @@ export class SharedCallStore implements CallListener {
         this.kick();
       }, NODE_SETTLE_MS);
     });
+  }
+
+  /** Before the connection closes (which drops every node): no more writing all calls again. */
+  close(): void {
+    this.closed = true;
+    if (this.settling) clearTimeout(this.settling);
   }
 
   private writeAllAgain(why: string): void {
