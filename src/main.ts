@@ -24,7 +24,7 @@ import { MediaRates } from './media/MediaRates.js';
 import { limitsFrom, type CallHooks, type Services } from './Services.js';
 import { RedisRuntime } from './store/wiring.js';
 import { Recorder } from './call/Recorder.js';
-import { SharedRuntime } from './cluster/SharedCluster.js';
+import { SharedRuntime, type SharedControl } from './cluster/SharedCluster.js';
 
 const log = moduleLogger('main');
 
@@ -61,9 +61,10 @@ function logSettings(config: Config) {
 
 /**
  * SIGHUP: the config file is read again and what can change at run time is applied (timeouts,
- * delete-delay, max-sessions, log levels); addresses, ports, interfaces and Redis need a restart.
+ * delete-delay, max-sessions, log levels, a change of `drain`); addresses, ports, interfaces
+ * and Redis need a restart.
  */
-function reload(argv: string[], services: Services): void {
+function reload(argv: string[], services: Services, shared: SharedControl | null): void {
   let config: Config;
   try {
     const r = loadConfig(argv);
@@ -86,15 +87,22 @@ function reload(argv: string[], services: Services): void {
   if (config.logLevel !== services.config.logLevel) changed.push(`log-level ${services.config.logLevel} -> ${config.logLevel}`);
   setLogLevel(config.logLevel);
   for (const [sub, n] of config.subsystemLevels) setSubsystemLevel(sub, n);
-  const fixed = (['listenNg', 'listenCli', 'portMin', 'portMax', 'redis', 'subscribeKeyspace'] as const)
+  // Only a change of the key acts: a reload for something else leaves a drain started by the CLI alone.
+  if (config.drain !== services.config.drain && shared) {
+    changed.push(`drain ${yesNo(services.config.drain)} -> ${yesNo(config.drain)}`);
+    if (config.drain) shared.drain();
+    else shared.undrain();
+  }
+  const fixed = (['listenNg', 'listenCli', 'portMin', 'portMax', 'redis', 'subscribeKeyspace', 'clusterMode'] as const)
     .filter((k) => JSON.stringify(config[k]) !== JSON.stringify(services.config[k]));
   if (JSON.stringify(config.interfaces) !== JSON.stringify(services.config.interfaces)) fixed.push('interfaces' as never);
-  services.config = { ...services.config, logLevel: config.logLevel };
+  services.config = { ...services.config, logLevel: config.logLevel, drain: config.drain };
   log.info(`SIGHUP: config reloaded${changed.length ? `: ${changed.join(', ')}` : ', nothing changed'}`);
   if (fixed.length > 0) log.warn(`SIGHUP: changes of ${fixed.join(', ')} take effect after a restart`);
 }
 
-/** The kernel fast path for `table` >= 0, or null (with one warning saying why) when it cannot run here. */
+const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
 /** Media on `num-threads` worker threads (0: on this thread), with the kernel fast path where it can run. */
 async function startMediaPlane(config: Config, interfaces: LocalInterfaces): Promise<MediaPlane> {
   const offload = await startKernelPath(config);
@@ -104,6 +112,7 @@ async function startMediaPlane(config: Config, interfaces: LocalInterfaces): Pro
   return plane;
 }
 
+/** The kernel fast path for `table` >= 0, or null (with one warning saying why) when it cannot run here. */
 async function startKernelPath(config: Config): Promise<KernelOffload | null> {
   if (config.table < 0) return null;
   try {
@@ -214,7 +223,7 @@ export async function main(argv: string[]): Promise<void> {
 
   process.on('SIGUSR1', () => setLogLevel(Math.max(0, coreLevel() - 1)));
   process.on('SIGUSR2', () => setLogLevel(Math.min(7, coreLevel() + 1)));
-  process.on('SIGHUP', () => reload(argv, services));
+  process.on('SIGHUP', () => reload(argv, services, shared?.control ?? null));
   shutdown = async (signal: string, code = 0): Promise<void> => {
     log.info({ signal }, 'Shutting down');
     // Shared mode: leave the directory (calls still held stay as records of a gone node).
@@ -231,6 +240,8 @@ export async function main(argv: string[]): Promise<void> {
     flushLogs();
     process.exit(code);
   };
+  // A node started with `drain = yes` drains at once: it holds no calls, so it exits.
+  if (config.drain) shared?.control.drain();
   process.on('SIGTERM', () => void shutdown?.('SIGTERM'));
   process.on('SIGINT', () => void shutdown?.('SIGINT'));
   // Commands and timers contain their own failures (the call they hit ends); what still

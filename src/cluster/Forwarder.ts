@@ -3,9 +3,10 @@ import { moduleLogger } from '../log.js';
 
 const log = moduleLogger('cluster');
 
-/** First retransmission, then the give-up time: a dead owner must not hold a reply long. */
+/** First retransmission. */
 const RETRY_MS = 250;
-const GIVE_UP_MS = 1000;
+/** What an owner may add to its reply's bounded wait for the store (processing, a busy host). */
+const MARGIN_MS = 500;
 
 interface Pending {
   done: (reply: Buffer | null) => void;
@@ -23,7 +24,11 @@ export class Forwarder {
   forwarded = 0;
   timeouts = 0;
 
-  constructor(ipv6: boolean) {
+  /** Longer than the owner may take (`ownerWaitMs`: its bounded wait for its write), no more: a dead owner must not hold a reply long. */
+  private readonly giveUpMs: number;
+
+  constructor(ipv6: boolean, ownerWaitMs: number) {
+    this.giveUpMs = ownerWaitMs + MARGIN_MS;
     this.socket = dgram.createSocket(ipv6 ? 'udp6' : 'udp4');
     this.socket.on('message', (msg) => {
       const sp = msg.indexOf(0x20);
@@ -50,7 +55,7 @@ export class Forwarder {
     const giveUp = setTimeout(() => {
       this.timeouts++;
       finish(null);
-    }, GIVE_UP_MS);
+    }, this.giveUpMs);
     const finish = (r: Buffer | null): void => {
       clearTimeout(retry);
       clearTimeout(giveUp);

@@ -24,6 +24,14 @@ export class NodeDirectory {
   private view = new Map<string, KnownNode>();
   private beats = 0;
   private closed = false;
+  /**
+   * Until then a missing lease does not prove a node dead: the store was away (a failover), so
+   * leases expired that nobody could renew. Every live node renews within one lease TTL of the
+   * store's return. A store operation that failed, or took longer than a beat, marks it away.
+   */
+  private graceUntil = 0;
+  /** Start times of store operations still waiting (one held past a beat: the store is away now). */
+  private readonly waiting = new Set<{ at: number }>();
 
   constructor(
     private readonly ks: SharedKeyspace,
@@ -49,17 +57,39 @@ export class NodeDirectory {
   /** Announces now (a state change must not wait for the next beat). */
   async beat(): Promise<void> {
     if (this.closed) return;
-    try {
-      if (!(await this.ks.takeLease(this.selfId, this.token, this.ttl))) {
-        log.error({ nodeId: this.selfId }, 'another live process holds this node-id; two nodes share it');
-      }
-      const info: NodeInfo = { id: this.selfId, ...this.self(), seen: Date.now(), interval: this.intervalMs };
-      await this.ks.announce(this.selfId, JSON.stringify(info));
-      await this.refresh();
-      if (++this.beats % 5 === 0) await this.reap();
-    } catch (e) {
-      log.warn({ err: (e as Error).message }, 'heartbeat failed');
+    await this.watched(() => this.beatOnce()).catch((e: Error) => log.warn({ err: e.message }, 'heartbeat failed'));
+  }
+
+  private async beatOnce(): Promise<void> {
+    if (!(await this.ks.takeLease(this.selfId, this.token, this.ttl))) {
+      log.error({ nodeId: this.selfId }, 'another live process holds this node-id; two nodes share it');
     }
+    const info: NodeInfo = { id: this.selfId, ...this.self(), seen: Date.now(), interval: this.intervalMs };
+    await this.ks.announce(this.selfId, JSON.stringify(info));
+    await this.refresh();
+    if (++this.beats % 5 === 0) await this.reap();
+  }
+
+  /** Runs a store operation, noting whether the store was away (it failed, or took over a beat). */
+  private async watched<T>(op: () => Promise<T>): Promise<T> {
+    const w = { at: Date.now() };
+    this.waiting.add(w);
+    let ok = false;
+    try {
+      const r = await op();
+      ok = true;
+      return r;
+    } finally {
+      this.waiting.delete(w);
+      if (!ok || Date.now() - w.at > this.intervalMs) this.graceUntil = Math.max(this.graceUntil, Date.now() + this.ttl);
+    }
+  }
+
+  private get inGrace(): boolean {
+    const now = Date.now();
+    if (now < this.graceUntil) return true;
+    for (const w of this.waiting) if (now - w.at > this.intervalMs) return true;
+    return false;
   }
 
   private async refresh(): Promise<void> {
@@ -82,6 +112,7 @@ export class NodeDirectory {
 
   /** A dead node's records and heartbeat go once it has been dead for the reaping delay. */
   private async reap(): Promise<void> {
+    if (this.inGrace) return;
     const now = Date.now();
     for (const n of this.view.values()) {
       if (n.alive || now - n.seen < this.reapAfterMs) continue;
@@ -109,13 +140,15 @@ export class NodeDirectory {
   /**
    * A node whose lease exists, with its latest heartbeat (from the view, or read now for a node
    * that joined since the last beat); null when it is dead. The lease decides, not the view:
-   * a node whose beat is late under load is still alive and still owns its calls.
+   * a node whose beat is late under load is still alive and still owns its calls. Just after
+   * the store was away, a known node without a lease is worth trying too: a forward it does not
+   * answer still ends in `isAlive`, which only the lease decides.
    */
   async reachable(id: string): Promise<KnownNode | null> {
     const fresh = this.live(id);
     if (fresh) return fresh;
-    if (!(await this.ks.alive(id))) return null;
     const known = this.view.get(id);
+    if (!(await this.watched(() => this.ks.alive(id)))) return this.inGrace && known ? known : null;
     if (known) return known;
     const text = await this.ks.node(id);
     if (!text) return null;

@@ -26,6 +26,11 @@ export interface SharedControl {
   undrain(): string;
 }
 
+/** The longest an NG reply waits for its call's write to the store. */
+function writeWaitMs(c: Config): number {
+  return Math.min(c.redisCmdTimeout > 0 ? c.redisCmdTimeout : 2000, 1000);
+}
+
 /** Waits up to about 10 s for the store; the error says why not. */
 async function connect(conn: ReturnType<typeof connectShared>, what: string): Promise<void> {
   let last = 'no answer';
@@ -68,7 +73,7 @@ export class SharedRuntime implements Pick<CallHooks, 'flushed' | 'legObserver'>
     const ks = new SharedKeyspace(conn, c.redisExpires);
     const owned = new OwnedCalls();
     const ownCalls = (): Call[] => registry.all().filter((call) => !call.foreign && !call.deleted && owned.gen(call.callId) !== undefined);
-    const store = new SharedCallStore(ks, c.nodeId, owned, Math.min(c.redisCmdTimeout > 0 ? c.redisCmdTimeout : 2000, 1000), ownCalls);
+    const store = new SharedCallStore(ks, c.nodeId, owned, writeWaitMs(c), ownCalls);
     registry.listen(store);
     return new SharedRuntime(c, registry, conn, ks, owned, store);
   }
@@ -109,7 +114,8 @@ export class SharedRuntime implements Pick<CallHooks, 'flushed' | 'legObserver'>
       (c.finalTimeout > 0 ? c.finalTimeout : c.timeout) * 1000,
     );
     await directory.start();
-    const forwarder = new Forwarder(ng.host.includes(':'));
+    // A forwarded command's owner may hold its reply for its own write: the forwarder waits longer.
+    const forwarder = new Forwarder(ng.host.includes(':'), writeWaitMs(c));
     await forwarder.bind(ng.host);
     const dir = directory;
     this.router = new SharedRouter(c.nodeId, this.ks, this.registry, this.owned, dir, forwarder, drain, () => {
@@ -147,6 +153,7 @@ export class SharedRuntime implements Pick<CallHooks, 'flushed' | 'legObserver'>
     this.drain?.close();
     await this.dir?.close(leave);
     this.forwarder?.close();
+    this.store.close();
     await this.conn.quit().catch(() => this.conn.disconnect());
   }
 }

@@ -187,7 +187,8 @@ export class SharedRouter {
     const nodes = this.directory.list().filter((n) => n.alive);
     const stats = reply['statistics'];
     if (stats && typeof stats === 'object' && !Array.isArray(stats)) {
-      stats['cluster'] = { nodes: nodes.length, calls: nodes.reduce((a, n) => a + n.calls, 0), node: this.me };
+      // `forwarded`: commands this node passed to their call's owner (what a dumb balancer costs).
+      stats['cluster'] = { nodes: nodes.length, calls: nodes.reduce((a, n) => a + n.calls, 0), node: this.me, forwarded: this.counters.forwardedToOwner };
     }
     return reply;
   }

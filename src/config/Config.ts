@@ -54,6 +54,8 @@ export interface Config {
   heartbeatInterval: number;
   /** Shared mode: seconds a draining node waits for its calls (0 = no limit). */
   drainTimeout: number;
+  /** Shared mode: drain this node; a change of it is applied on SIGHUP. */
+  drain: boolean;
   redisEngine: 'redis' | 'sentinel' | 'cluster';
   /** Further sentinels or cluster nodes besides `redis`. */
   redisSeeds: ListenAddress[];

@@ -62,6 +62,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   'advertise-ng': { kind: 'string', describe: 'Shared mode: NG address other nodes forward to, IP:PORT (default: listen-ng)' },
   'heartbeat-interval': { kind: 'int', describe: 'Shared mode: ms between heartbeats; a node is dead after 3 missed', default: '1000' },
   'drain-timeout': { kind: 'int', describe: 'Shared mode: seconds a drained node waits for its calls before it exits (0 = no limit)', default: '0' },
+  drain: { kind: 'bool', describe: 'Shared mode: yes drains this node (no new calls, exit after the last); a change applies on SIGHUP', default: 'false' },
   'redis-engine': { kind: 'string', describe: 'Shared mode store: redis, sentinel or cluster', default: 'redis' },
   'redis-seeds': { kind: 'list', describe: 'More sentinels or cluster nodes besides the one in `redis`: HOST:PORT' },
   'redis-master-name': { kind: 'string', describe: 'Sentinel engine: the monitored master name', default: 'mymaster' },
@@ -276,6 +277,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     advertiseNg,
     heartbeatInterval: int('heartbeat-interval', 100, 60_000),
     drainTimeout: int('drain-timeout', 0, 1e9),
+    drain: bool('drain'),
     redisEngine,
     redisSeeds,
     redisMasterName: str('redis-master-name')!,
@@ -290,6 +292,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     }
   } else if (redisEngine !== 'redis') {
     throw new ConfigError("Invalid value for 'redis-engine': sentinel and cluster need cluster-mode=shared");
+  } else if (config.drain) {
+    throw new ConfigError("Invalid value for 'drain': draining needs cluster-mode=shared");
   }
   if (ignored.size > 0) {
     warnings.push(`rtpengine options accepted but not implemented by ngrelay, ignored: ${[...ignored].join(', ')}`);

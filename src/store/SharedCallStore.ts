@@ -6,6 +6,9 @@ import type { SharedKeyspace } from './SharedKeyspace.js';
 
 const log = moduleLogger('store');
 
+/** Quiet time after the last store node dropped before all own calls are written again. */
+const NODE_SETTLE_MS = 1000;
+
 type Op = { kind: 'write'; call: Call } | { kind: 'delete'; gen: number };
 
 /** Generations this node holds, by call-id: what the store writes and releases with. */
@@ -26,6 +29,8 @@ export class SharedCallStore implements CallListener {
   private running = false;
   private scheduled = false;
   private outage = false;
+  private settling: NodeJS.Timeout | null = null;
+  private closed = false;
   writeFailures = 0;
   /** Writes refused because another node owns the call now. */
   lostOwnership = 0;
@@ -44,13 +49,34 @@ export class SharedCallStore implements CallListener {
       this.outage = true;
     });
     c.on('ready', () => {
-      if (this.outage) {
-        log.info('Store connection re-established; writing all own calls again');
-        for (const call of this.allOwnCalls()) this.queue.set(call.callId, { kind: 'write', call });
-      }
+      if (this.outage) this.writeAllAgain('Store connection re-established');
       this.outage = false;
       this.kick();
     });
+    // Redis Cluster: when a master dies and its replica takes over, the client drops that node
+    // (again on every redirection to it until the failover is over) without closing as a whole;
+    // what the master had not replicated yet is gone. Once the drops stop, all is written again.
+    c.on('-node', () => {
+      if (this.closed) return;
+      if (this.settling) clearTimeout(this.settling);
+      this.settling = setTimeout(() => {
+        this.settling = null;
+        this.writeAllAgain('A store node left (Redis Cluster failover)');
+        this.kick();
+      }, NODE_SETTLE_MS);
+    });
+  }
+
+  /** Before the connection closes (which drops every node): no more writing all calls again. */
+  close(): void {
+    this.closed = true;
+    if (this.settling) clearTimeout(this.settling);
+  }
+
+  private writeAllAgain(why: string): void {
+    const calls = this.allOwnCalls();
+    log.warn({ calls: calls.length }, `${why}; writing all own calls again`);
+    for (const call of calls) this.queue.set(call.callId, { kind: 'write', call });
   }
 
   changed(call: Call): void {

@@ -2,6 +2,9 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/Config.js';
 import { describeRedis } from '../config/RedisSpec.js';
 
+/** ms between ioredis's retries of a Redis Cluster command during a failover. */
+const CLUSTER_RETRY_MS = 100;
+
 /** One connection to the shared keyspace, whatever the engine: ioredis's Redis or Cluster. */
 export type SharedConnection = Redis | Cluster;
 
@@ -48,6 +51,15 @@ export function connectShared(c: Config): SharedConnection {
         clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
         lazyConnect: true,
         slotsRefreshTimeout: 2000,
+        // While a replica takes over a dead master (the cluster node timeout and more), commands
+        // meet CLUSTERDOWN, MOVED to the dead master and closed connections. ioredis retries each
+        // after a delay but gives up after `maxRedirections` tries (16 by default, about 1.6 s,
+        // shorter than any failover); with enough tries the command timeout is what ends a command.
+        retryDelayOnFailover: CLUSTER_RETRY_MS,
+        retryDelayOnClusterDown: CLUSTER_RETRY_MS,
+        retryDelayOnTryAgain: CLUSTER_RETRY_MS,
+        // A MOVED is followed at once, so a retry round may take two tries.
+        maxRedirections: 2 * Math.ceil(commandTimeout / CLUSTER_RETRY_MS) + 16,
       });
   }
 }

@@ -30,7 +30,8 @@ export class Kamailio {
     this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
   }
 
-  static async start(o: { ngPort: number; ngHost?: string; children?: number; cfg?: string }): Promise<Kamailio> {
+  /** `netns`: run inside that network namespace (SIP and NG on its loopback). */
+  static async start(o: { ngPort: number; ngHost?: string; children?: number; cfg?: string; netns?: string }): Promise<Kamailio> {
     const binary = requireTool('kamailio');
     requireTool('kamcmd');
     const sipPort = await freePort();
@@ -44,7 +45,8 @@ export class Kamailio {
       '-A', `CTL_SOCK="${ctlSocket}"`,
       '-Y', dir, '-w', dir, '-m', '32', '-M', '8',
     ];
-    const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, binary, ...args] : [binary, ...args];
+    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const k = new Kamailio(proc, sipPort, ctlSocket);
     let exited = false;
     void k.exited.then(() => (exited = true));

@@ -1,4 +1,5 @@
 import { RtpEndpoint, rtcpPacket, rtpPacket } from './RtpEndpoint.js';
+import { localUdp, type UdpOpener } from './UdpPort.js';
 
 /** A phone's media sockets: RTP on an even port and RTCP on the next one, as an SDP without a=rtcp implies. */
 export class MediaPair {
@@ -11,13 +12,13 @@ export class MediaPair {
   ) {}
 
   /** Binds a free even/odd port pair above the relays' media ranges (tests use 20000-32000 for those). */
-  static async open(address: string, ssrc: number): Promise<MediaPair> {
+  static async open(address: string, ssrc: number, open: UdpOpener = localUdp): Promise<MediaPair> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const port = 33000 + 2 * Math.floor(Math.random() * 13000);
       let rtp: RtpEndpoint | undefined;
       try {
-        rtp = await RtpEndpoint.open(address, port);
-        const rtcp = await RtpEndpoint.open(address, port + 1);
+        rtp = await RtpEndpoint.open(address, port, open);
+        const rtcp = await RtpEndpoint.open(address, port + 1, open);
         return new MediaPair(rtp, rtcp, ssrc);
       } catch {
         rtp?.close();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import readline from 'node:readline';
 import type { DatagramTransport } from './NgClient.js';
 import type { ControlPath } from './Relay.js';
+import type { UdpOpener } from './UdpPort.js';
 
 /** The private test subnet: it exists only on the lab's bridge, inside its namespaces. */
 export const LAB_NET = '10.201.1';
@@ -26,7 +27,7 @@ function sh(cmd: string[], what = cmd.join(' ')): string {
 function sweepStale(): void {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
   for (const line of list.split('\n')) {
-    const m = /^((?:ngr|bal|sh)(\d+)x\d+-\S+)/.exec(line);
+    const m = /^((?:ngr|bal|sh|s2)(\d+)x\d+-\S+)/.exec(line);
     if (m && !alive(Number(m[2]))) spawnSync('ip', ['netns', 'del', m[1]!]);
   }
 }
@@ -62,8 +63,8 @@ export class NetLab {
 
   private constructor(readonly prefix: string) {}
 
-  /** `prefix`: the start of the namespace names (the balancer's tests use `bal`, shared mode's `sh`). */
-  static create(o: { prefix?: 'ngr' | 'bal' | 'sh' } = {}): NetLab {
+  /** `prefix`: the start of the namespace names (the balancer's tests use `bal`, shared mode's `sh` and `s2`). */
+  static create(o: { prefix?: 'ngr' | 'bal' | 'sh' | 's2' } = {}): NetLab {
     preflight();
     sweepStale();
     const lab = new NetLab(`${o.prefix ?? 'ngr'}${process.pid}x${++labSeq}`);
@@ -213,6 +214,20 @@ export class NetnsAgent {
 
   async tcpLine(host: string, port: number, line: string): Promise<string> {
     return (await this.request({ op: 'tcp', host, port, line }))['text'] as string;
+  }
+
+  /** Opens sockets in this namespace for phones (SipUserAgent, RtpEndpoint, MediaPair). */
+  udp(): UdpOpener {
+    return async (address, port = 0) => {
+      const s = await this.socket(address, port);
+      return {
+        address,
+        port: s.port,
+        send: (data, p, to) => s.send(data, p, to),
+        onMessage: (listener) => (s.listener = (p) => listener(p.data, { address: p.address, port: p.port })),
+        close: () => void s.close().catch(() => undefined),
+      };
+    };
   }
 
   /** Lets a Relay's NG client and CLI run from this namespace, from `address`. */

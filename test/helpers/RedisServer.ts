@@ -66,6 +66,15 @@ export class RedisServer {
     await gone;
   }
 
+  /** SIGSTOP: the server holds every connection and answers nothing, until resume(). */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** Starts the same server again on the same port (empty: no persistence). */
   async restart(): Promise<void> {
     await this.kill();

@@ -62,6 +62,8 @@ export class Relay {
     readonly portMin: number,
     readonly portMax: number,
     readonly ngHost: string,
+    /** The config file written for `configFile` (a test may edit it and send SIGHUP), or null. */
+    readonly configPath: string | null,
     private readonly control?: ControlPath,
   ) {
     this.ng = new NgClient(ngPort, ngHost, control?.datagrams());
@@ -78,11 +80,11 @@ export class Relay {
     const cliPort = o.cliPort ?? (await freePort());
     const range = o.portMin !== undefined ? { portMin: o.portMin, portMax: o.portMax ?? o.portMin + 399 } : mediaRange();
     const args = o.rtpengine ? ['--table=-1', '--foreground'] : [DAEMON];
+    let configPath: string | null = null;
     if (o.configFile !== undefined) {
-      const dir = mkdtempSync(join(tmpdir(), 'ngrelay-'));
-      const file = join(dir, 'rtpengine.conf');
-      writeFileSync(file, o.configFile);
-      args.push(`--config-file=${file}`);
+      configPath = join(mkdtempSync(join(tmpdir(), 'ngrelay-')), 'rtpengine.conf');
+      writeFileSync(configPath, o.configFile);
+      args.push(`--config-file=${configPath}`);
     } else args.push('--config-file=none');
     for (const i of o.interfaces ?? (o.configFile === undefined ? ['pub1/127.0.0.1'] : [])) args.push(`--interface=${i}`);
     args.push(`--listen-ng=${ngHost}:${ngPort}`, `--listen-cli=${ngHost}:${cliPort}`);
@@ -96,7 +98,7 @@ export class Relay {
     const limited = o.maxFiles ? ['prlimit', `--nofile=${hardFileLimit()}`, ...program] : program;
     const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...limited] : limited;
     const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost, o.control);
+    const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost, configPath, o.control);
     if (o.waitReady !== false) await relay.waitReady();
     return relay;
   }

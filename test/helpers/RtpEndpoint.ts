@@ -1,4 +1,4 @@
-import dgram from 'node:dgram';
+import { localUdp, type UdpOpener, type UdpPort } from './UdpPort.js';
 
 export interface ReceivedPacket {
   data: Buffer;
@@ -31,21 +31,21 @@ export function rtcpPacket(ssrc: number): Buffer {
 /** A UDP endpoint (phone) that sends to the relay and records what it receives. */
 export class RtpEndpoint {
   readonly received: ReceivedPacket[] = [];
-  private constructor(
-    readonly socket: dgram.Socket,
-    readonly address: string,
-    readonly port: number,
-  ) {
-    socket.on('message', (data, rinfo) => this.received.push({ data, address: rinfo.address, port: rinfo.port, at: Date.now() }));
+  private constructor(readonly socket: UdpPort) {
+    socket.onMessage((data, from) => this.received.push({ data, address: from.address, port: from.port, at: Date.now() }));
   }
 
-  static async open(address = '127.0.0.1', port = 0): Promise<RtpEndpoint> {
-    const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, address, () => resolve());
-    });
-    return new RtpEndpoint(socket, address, socket.address().port);
+  /** `open`: where the socket lives (this process by default, or a network namespace). */
+  static async open(address = '127.0.0.1', port = 0, open: UdpOpener = localUdp): Promise<RtpEndpoint> {
+    return new RtpEndpoint(await open(address, port));
+  }
+
+  get address(): string {
+    return this.socket.address;
+  }
+
+  get port(): number {
+    return this.socket.port;
   }
 
   send(data: Buffer, port: number, address: string): void {

@@ -25,6 +25,8 @@ export interface SharedNodeOptions {
   netns?: string;
   control?: ControlPath;
   ngPort?: number;
+  /** Config file text (the options above still come on the command line, which wins). */
+  configFile?: string;
 }
 
 /** One ngrelay node in `cluster-mode = shared` on its own loopback address. */
@@ -41,6 +43,7 @@ export async function sharedNode(o: SharedNodeOptions): Promise<Relay> {
     portMax: 29999,
     netns: o.netns,
     control: o.control,
+    configFile: o.configFile,
     args: [
       '--cluster-mode=shared',
       `--redis=${o.redis}`,

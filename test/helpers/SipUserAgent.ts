@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
 import { hostPortOf, SipMessage, uriOf } from './SipMessage.js';
+import { localUdp, type UdpOpener, type UdpPort } from './UdpPort.js';
 
 /** Dialog state (RFC 3261 §12) as one side sees it. */
 export interface SipDialog {
@@ -51,21 +51,18 @@ export class SipUserAgent {
   private wakers: Array<() => void> = [];
 
   private constructor(
-    private readonly socket: dgram.Socket,
+    private readonly socket: UdpPort,
     readonly user: string,
     readonly host: string,
     readonly port: number,
   ) {
-    socket.on('message', (data, rinfo) => this.onDatagram(data, { address: rinfo.address, port: rinfo.port }));
+    socket.onMessage((data, from) => this.onDatagram(data, from));
   }
 
-  static async open(user: string, host = '127.0.0.1'): Promise<SipUserAgent> {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, host, () => resolve());
-    });
-    return new SipUserAgent(socket, user, host, socket.address().port);
+  /** `open`: where the socket lives (this process by default, or a network namespace). */
+  static async open(user: string, host = '127.0.0.1', open: UdpOpener = localUdp): Promise<SipUserAgent> {
+    const socket = await open(host);
+    return new SipUserAgent(socket, user, host, socket.port);
   }
 
   get uri(): string {

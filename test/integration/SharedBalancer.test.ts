@@ -1,68 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NgClient } from '../helpers/NgClient.js';
-import { NetLab, type NetnsAgent } from '../helpers/NetLab.js';
-import { RedisServer } from '../helpers/RedisServer.js';
-import { sleep, waitFor, type Relay } from '../helpers/Relay.js';
+import { BalancedNodes } from '../helpers/BalancedNodes.js';
+import { sleep, waitFor } from '../helpers/Relay.js';
 import { rtpPacket } from '../helpers/RtpEndpoint.js';
-import { callFlow, ownCalls, seeded, sharedNode, waitNodes, type Sender } from '../helpers/SharedNodes.js';
+import { callFlow, ownCalls, seeded, type Sender } from '../helpers/SharedNodes.js';
 
-// Five shared-mode nodes behind a dumb L4 balancer: nftables `numgen inc mod N` DNAT in a
-// namespace of our own (every participant on that namespace's loopback). conntrack keeps a
-// UDP flow on the node its first datagram was sent to, as it does in production; the test uses
-// 20 client sockets (like Kamailio's SIP workers) and picks one at random (seeded) per command,
-// so offer, answer, re-INVITE and delete of one call land on different nodes.
+// Five shared-mode nodes behind a dumb L4 balancer (nftables `numgen inc mod N` DNAT, see
+// BalancedNodes). The test uses 20 client sockets (like Kamailio's SIP workers) and picks one at
+// random (seeded) per command, so offer, answer, re-INVITE and delete of one call land on
+// different nodes.
 
-const VIP = '127.0.4.100';
-const NG = 12222;
 const CALLS = 500;
-let lab: NetLab;
-let agent: NetnsAgent;
-let redis: RedisServer;
-const nodes: Relay[] = [];
-
-function balance(n: number): void {
-  const map = Array.from({ length: n }, (_, i) => `${i} : 127.0.4.${i + 1}`).join(', ');
-  const rules = `flush ruleset\ntable ip lb {\n chain out {\n  type nat hook output priority -100;\n  ip daddr ${VIP} udp dport ${NG} dnat to numgen inc mod ${n} map { ${map} }\n }\n}\n`;
-  lab.run('lb', 'sh', '-c', `printf '%s' '${rules}' | nft -f -`);
-}
-
-async function start(i: number): Promise<Relay> {
-  const address = `127.0.4.${i}`;
-  const r = await sharedNode({ redis: `127.0.0.1:${redis.port}/0`, address, netns: lab.ns('lb'), control: agent.controlPath(address), ngPort: NG });
-  nodes.push(r);
-  return r;
-}
-
-async function clients(n: number): Promise<Sender[]> {
-  return Promise.all(
-    Array.from({ length: n }, async () => {
-      const c = new NgClient(NG, VIP, agent.controlPath('127.0.0.1').datagrams());
-      return (d: Record<string, unknown>, cookie?: string) => c.request(d, { cookie });
-    }),
-  );
-}
+let cluster: BalancedNodes;
 
 beforeAll(async () => {
-  lab = NetLab.create({ prefix: 'sh' });
-  lab.addHost('lb', ['10.201.1.10']);
-  agent = await lab.agent('lb');
-  redis = await RedisServer.start({ netns: lab.ns('lb'), port: 6379 });
-  for (let i = 1; i <= 5; i++) await start(i);
-  balance(5);
-  await waitNodes(nodes[0]!, 5);
+  cluster = await BalancedNodes.start({ prefix: 'sh', subnet: '127.0.4', nodes: 5 });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
-  await redis?.stop();
-  lab?.destroy();
+  await cluster?.stop();
 });
-
-const keysLeft = (): string => lab.run('lb', 'redis-cli', '-p', '6379', '--scan', '--pattern', 'ngrelay:call:*').trim();
 
 describe('shared cluster behind an nftables round-robin balancer', () => {
   it(`${CALLS} calls, each command on a random node: the owner answers every one, RTP flows through the owner, nothing left behind`, async () => {
-    const senders = await clients(20);
+    const senders = await cluster.clients(20);
     const rnd = seeded(5);
     const pick = (): Sender => senders[Math.floor(rnd() * senders.length)]!;
     const failures: string[] = [];
@@ -78,8 +38,8 @@ describe('shared cluster behind an nftables round-robin balancer', () => {
     expect(failures).toEqual([]);
     // Every node owned some: the balancer spread the offers.
     // RTP through the owner on a few calls.
-    const pa = await agent.socket('127.0.0.1');
-    const pb = await agent.socket('127.0.0.1');
+    const pa = await cluster.agent.socket('127.0.0.1');
+    const pb = await cluster.agent.socket('127.0.0.1');
     for (let k = 0; k < 5; k++) {
       const r = await callFlow(pick, `media-${k}`, true, { a: ['127.0.0.1', pa.port], b: ['127.0.0.1', pb.port] });
       expect(r.failures).toEqual([]);
@@ -89,15 +49,14 @@ describe('shared cluster behind an nftables round-robin balancer', () => {
       expect(got.every((p) => p.address === r.offerAddress)).toBe(true);
       expect((await pick()({ command: 'delete', 'call-id': `media-${k}`, 'from-tag': 'ft' }))['result']).toBe('ok');
     }
-    expect(keysLeft()).toBe('');
-    const own = await Promise.all(nodes.map(ownCalls));
+    expect(cluster.keysLeft()).toBe('');
+    const own = await Promise.all(cluster.nodes.map(ownCalls));
     expect(own).toEqual([0, 0, 0, 0, 0]);
-    const bound = lab.run('lb', 'ss', '-Hanu', '( sport >= :20000 and sport <= :29999 )').trim();
-    expect(bound).toBe('');
+    expect(cluster.mediaSockets()).toBe('');
   });
 
   it('a node started during load takes new calls as soon as it is in the balancer (within one heartbeat)', async () => {
-    const senders = await clients(5);
+    const senders = await cluster.clients(5);
     const rnd = seeded(6);
     const pick = (): Sender => senders[Math.floor(rnd() * senders.length)]!;
     const load = (async () => {
@@ -106,9 +65,9 @@ describe('shared cluster behind an nftables round-robin balancer', () => {
       return f;
     })();
     await sleep(300);
-    const fresh = await start(6);
-    balance(6);
-    const later = await clients(12);
+    const fresh = await cluster.add();
+    cluster.balance();
+    const later = await cluster.clients(12);
     const rnd2 = seeded(7);
     const results = [];
     for (let i = 0; i < 24; i++) results.push(await callFlow(() => later[Math.floor(rnd2() * later.length)]!, `join-${i}`, i < 12));
@@ -116,6 +75,6 @@ describe('shared cluster behind an nftables round-robin balancer', () => {
     expect(await ownCalls(fresh)).toBeGreaterThan(0);
     expect(await load).toEqual([]);
     for (let i = 0; i < 12; i++) expect((await pick()({ command: 'delete', 'call-id': `join-${i}`, 'from-tag': 'ft' }))['result']).toBe('ok');
-    expect(keysLeft()).toBe('');
+    expect(cluster.keysLeft()).toBe('');
   });
 });

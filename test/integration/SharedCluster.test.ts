@@ -1,7 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Dict } from '../helpers/NgClient.js';
 import { RedisServer } from '../helpers/RedisServer.js';
-import { Relay, waitFor } from '../helpers/Relay.js';
+import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
 import { audioSdp, readSdp } from '../helpers/sdp.js';
 import { callFlow, ownCalls, seeded, sharedNode, waitNodes, type Sender } from '../helpers/SharedNodes.js';
@@ -19,12 +20,12 @@ afterEach(async () => {
   redis = null;
 });
 
-async function cluster(n: number, args: string[] = [], first = 1): Promise<Relay[]> {
+async function cluster(n: number, args: string[] = [], first = 1, configFile?: string): Promise<Relay[]> {
   redis ??= await RedisServer.start();
   // Five at a time: twenty Node processes booting at once on two cores outlast the ready wait.
   const started: Relay[] = [];
   for (let b = 0; b < n; b += 5) {
-    const batch = Array.from({ length: Math.min(5, n - b) }, (_, i) => sharedNode({ redis: `127.0.0.1:${redis!.port}/0`, address: `127.0.1.${first + b + i}`, args }));
+    const batch = Array.from({ length: Math.min(5, n - b) }, (_, i) => sharedNode({ redis: `127.0.0.1:${redis!.port}/0`, address: `127.0.1.${first + b + i}`, args, configFile }));
     started.push(...(await Promise.all(batch)));
   }
   nodes.push(...started);
@@ -125,13 +126,57 @@ describe('shared cluster', () => {
     }
   });
 
-  it('drain: new offers go to other nodes, calls keep working, the node exits 0 after its last call with no failed command', async () => {
+  it('the store away for longer than a lease lives: afterwards a call\'s owner that has not renewed its lease yet still gets its commands', async () => {
+    const [a, b] = await cluster(2, ['--redis-cmd-timeout=8000']);
+    await waitNodes(a!, 2);
+    const ids = ['p1', 'p2', 'p3'];
+    for (const id of ids) expect((await callFlow(() => via(b!), id, true)).failures).toEqual([]);
+    // The owner is held (SIGSTOP) so that it renews its lease only late; the store is stopped for
+    // longer than leases live (three heartbeats, 900 ms here), so every lease runs out unrenewed.
+    process.kill(b!.pid, 'SIGSTOP');
+    redis!.pause();
+    await sleep(1500);
+    redis!.resume();
+    const answer = (id: string): Dict => ({ command: 'answer', 'call-id': id, 'from-tag': 'ft', 'to-tag': 'tt', sdp: audioSdp('10.9.0.2', 5000) });
+    const replies = Promise.all(ids.map((id) => a!.ng.request(answer(id))));
+    await sleep(300);
+    process.kill(b!.pid, 'SIGCONT');
+    // Forwarded to the owner, not answered by the other node as if the owner were dead.
+    expect((await replies).map((r) => r['result'])).toEqual(['ok', 'ok', 'ok']);
+    expect([await ownCalls(a!), await ownCalls(b!)]).toEqual([0, 3]);
+    for (const id of ids) await a!.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'ft' });
+    expect(await callKeys()).toEqual([]);
+  });
+
+  it('an owner whose reply waits (bounded) for a store that takes no writes: the forwarding node waits for that reply', async () => {
     const [a, b] = await cluster(2);
+    await waitNodes(a!, 2);
+    expect((await callFlow(() => via(b!), 'w1', true)).failures).toEqual([]);
+    // Reads go on (the owner lookup), writes wait: the owner holds its reply up to its bounded wait (1 s).
+    await redis!.client(0).call('client', 'pause', '1500', 'write');
+    const t0 = Date.now();
+    const r = await a!.ng.request({ command: 'answer', 'call-id': 'w1', 'from-tag': 'ft', 'to-tag': 'tt', sdp: audioSdp('10.9.0.2', 5000) });
+    expect([r['result'], Date.now() - t0 >= 900]).toEqual(['ok', true]);
+    expect([await ownCalls(a!), await ownCalls(b!)]).toEqual([0, 1]);
+    await a!.ng.ok({ command: 'delete', 'call-id': 'w1', 'from-tag': 'ft' });
+  });
+
+  // The two ways an operator drains a node: the CLI, and `drain = yes` in its config file with SIGHUP.
+  const drainBy: Array<[string, (r: Relay) => Promise<void>]> = [
+    ['ngrelay-ctl drain', async (r) => expect(await r.cli('drain')).toContain('Draining')],
+    ['drain = yes in the config file and SIGHUP', async (r) => {
+      writeFileSync(r.configPath!, readFileSync(r.configPath!, 'utf8').replace('drain = no', 'drain = yes'));
+      process.kill(r.pid, 'SIGHUP');
+    }],
+  ];
+
+  it.each(drainBy)('drain by %s: new offers go to other nodes, calls keep working, the node exits 0 after its last call with no failed command', async (_how, startDrain) => {
+    const [a, b] = await cluster(2, [], 1, '[rtpengine]\ndrain = no\n');
     await waitNodes(a!, 2);
     const failures: string[] = [];
     for (const id of ['d1', 'd2']) failures.push(...(await callFlow(() => via(b!), id, true)).failures);
     expect(await ownCalls(b!)).toBe(2);
-    expect(await b!.cli('drain')).toContain('Draining');
+    await startDrain(b!);
     await waitFor('draining announced', async () => (await a!.cli('list nodes')).includes('state: draining'), 5000, 100);
     // A new call offered to the draining node is owned by the other one.
     const r = await callFlow(() => via(b!), 'd3', true);

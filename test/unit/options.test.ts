@@ -136,4 +136,12 @@ describe('loadConfig', () => {
     expect(config.redis!.password).toBe('r');
     expect(config.redisWrite!.password).toBe('w');
   });
+
+  it('takes drain = yes|no in shared mode only (off by default)', () => {
+    const shared = ['--cluster-mode=shared', '--redis=127.0.0.1:6379/0'];
+    expect(loadConfig([...noFile, ...shared], {}).config.drain).toBe(false);
+    const file = confFile('[rtpengine]\ninterface = 127.0.0.1\ndrain = yes\n');
+    expect(loadConfig([`--config-file=${file}`, ...shared], {}).config.drain).toBe(true);
+    expect(() => loadConfig([`--config-file=${file}`], {})).toThrow("Invalid value for 'drain': draining needs cluster-mode=shared");
+  });
 });
