@@ -148,6 +148,19 @@ describe('shared cluster', () => {
     expect(await callKeys()).toEqual([]);
   });
 
+  it('a store that does not answer the owner lookup: the command gets an error reply, not silence', async () => {
+    const [a] = await cluster(1, ['--redis-cmd-timeout=500']);
+    redis!.pause();
+    try {
+      const r = await a!.ng.request({ command: 'answer', 'call-id': 'no-store', 'from-tag': 'ft', 'to-tag': 'tt', sdp: audioSdp('10.9.0.2', 5000) });
+      expect(r['result']).toBe('error');
+      expect(String(r['error-reason'])).toMatch(/^Internal error: /);
+    } finally {
+      redis!.resume();
+    }
+    expect((await a!.ng.request({ command: 'ping' }))['result']).toBe('pong');
+  });
+
   it('an owner whose reply waits (bounded) for a store that takes no writes: the forwarding node waits for that reply', async () => {
     const [a, b] = await cluster(2);
     await waitNodes(a!, 2);
