@@ -26,7 +26,9 @@ export function connectShared(c: Config): SharedConnection {
     connectTimeout: c.redisConnectTimeout,
     commandTimeout,
     enableOfflineQueue: true,
-    maxRetriesPerRequest: 1,
+    // A command outlives lost connections (a Sentinel failover takes seconds) until the command
+    // timeout: a node then answers late or with an error, never with a retry count's early error.
+    maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(50 * times, 500),
     lazyConnect: true,
   };

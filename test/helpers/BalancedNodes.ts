@@ -1,3 +1,4 @@
+import { boundUdpPorts } from './health.js';
 import { NgClient } from './NgClient.js';
 import { NetLab, type NetnsAgent } from './NetLab.js';
 import { RedisServer } from './RedisServer.js';
@@ -18,6 +19,7 @@ const REDIS = 6379;
 export class BalancedNodes {
   readonly nodes: Relay[] = [];
   readonly ngPort = NG;
+  private readonly idleSockets: number[] = [];
 
   private constructor(
     readonly lab: NetLab,
@@ -64,6 +66,7 @@ export class BalancedNodes {
     const address = `${this.subnet}.${this.nodes.length + 1}`;
     const r = await sharedNode({ redis: `127.0.0.1:${REDIS}/0`, address, netns: this.ns, control: this.agent.controlPath(address), ngPort: NG, args: this.args });
     this.nodes.push(r);
+    this.idleSockets.push(boundUdpPorts(r.pid, 20000, 29999).length);
     return r;
   }
 
@@ -95,9 +98,12 @@ export class BalancedNodes {
     return this.redisCli('--scan', '--pattern', 'ngrelay:call:*');
   }
 
-  /** UDP sockets bound in the nodes' media range (sharedNode: 20000-29999) in the namespace. */
-  mediaSockets(): string {
-    return this.lab.run('lb', 'ss', '-Hanu', '( sport >= :20000 and sport <= :29999 )').trim();
+  /**
+   * Media sockets (sharedNode's range, 20000-29999) each node holds beyond what it held idle,
+   * just after it started: the port pairs its media workers keep bound ahead of time.
+   */
+  extraMediaSockets(): number[] {
+    return this.nodes.map((n, i) => boundUdpPorts(n.pid, 20000, 29999).length - this.idleSockets[i]!);
   }
 
   async stop(): Promise<void> {
