@@ -122,6 +122,8 @@ export interface MediaPlane {
   killThread(index: number): Promise<boolean>;
   /** Resolves once every change made to legs so far is in effect (kernel entries included). */
   settled(): Promise<void>;
+  /** Resolves once everything media threads saw until now (packet copies, learned endpoints) has reached the control thread. */
+  caughtUp(): Promise<void>;
   /** Stops whatever the plane runs besides its legs (kernel entries, workers). */
   close(): Promise<void>;
 }

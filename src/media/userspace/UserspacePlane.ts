@@ -20,6 +20,11 @@ export class UserspacePlane implements MediaPlane {
     return Promise.resolve(false);
   }
 
+  /** Media runs on this thread: what it saw is handled already. */
+  caughtUp(): Promise<void> {
+    return Promise.resolve();
+  }
+
   settled(): Promise<void> {
     return this.offload?.settled() ?? Promise.resolve();
   }

@@ -239,6 +239,12 @@ export class WorkerPlane implements MediaPlane {
   }
 
   /** A round trip to every worker that was told something since the last one, then the kernel. */
+  /** A barrier to every worker: events they posted before it arrive before its answer. */
+  async caughtUp(): Promise<void> {
+    for (const w of this.workers) w.sync();
+    for (const w of this.workers) await w.barrier;
+  }
+
   settled(): Promise<void> {
     // A barrier sent after our messages covers them, whoever sent it; all go out before any is awaited.
     let wait: Promise<unknown> | null = null;

@@ -38,6 +38,8 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
       return reply;
     }
     const delay = req.int('delete-delay') ?? s.limits.deleteDelay;
+    // A recording gets the packets relayed until now before media stops (media threads hand them over).
+    if (call.recording) await s.media.caughtUp();
     s.registry.markDeleted(call, delay * 1000);
     // The reply goes once media has stopped (and with no delay, the ports are free again).
     await Promise.all([s.hooks.flushed(call), s.media.settled()]);

@@ -2,14 +2,18 @@ import type { Services } from '../../Services.js';
 import type { NgDict, NgRequest } from '../NgRequest.js';
 import { requireCall } from './checks.js';
 
-export function startRecording(s: Services, req: NgRequest): NgDict {
+/** Answered once the media threads copy the call's packets: what is relayed after the reply is recorded. */
+export async function startRecording(s: Services, req: NgRequest): Promise<NgDict> {
   const call = requireCall(s, req);
   s.hooks.startRecording(call);
+  await s.media.settled();
   return {};
 }
 
-export function stopRecording(s: Services, req: NgRequest): NgDict {
+/** Copies of packets relayed before the command are still written: media threads hand them over first. */
+export async function stopRecording(s: Services, req: NgRequest): Promise<NgDict> {
   const call = requireCall(s, req);
+  if (call.recording) await s.media.caughtUp();
   s.hooks.stopRecording(call);
   return {};
 }
