@@ -215,12 +215,16 @@ async function terminate(ctx: CliContext, args: string[]): Promise<string> {
   if (!which) return MORE;
   const filter = SESSION_FILTERS.get(which);
   if (filter) {
-    for (const c of s.registry.all().filter(filter)) s.registry.destroy(c, 'terminated');
+    const calls = s.registry.all().filter(filter);
+    // Recordings get the packets relayed until now before their files close.
+    if (calls.some((c) => c.recording)) await s.media.caughtUp();
+    for (const c of calls) s.registry.destroy(c, 'terminated');
     await s.media.settled();
     return TERMINATE_TEXTS.get(which)!;
   }
   const call = s.registry.get(which);
   if (!call) return `\nCall Id not found (${which}).\n\n`;
+  if (call.recording) await s.media.caughtUp();
   s.registry.destroy(call, 'terminated');
   await s.media.settled();
   return `\nCall Id (${which}) successfully terminated by operator.\n\n`;

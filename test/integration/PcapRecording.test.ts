@@ -84,6 +84,14 @@ for (const format of ['raw', 'eth'] as const) {
       flagged.close();
     });
 
+    it('a call terminated from the CLI keeps in its file every packet relayed before', async () => {
+      const call = await MediaCall.establish(relay, { offer: { flags: ['record call'] } });
+      await talk(call, 3, 0);
+      expect(await relay.cli(`terminate ${call.callId}`)).toBe(`\nCall Id (${call.callId}) successfully terminated by operator.\n\n`);
+      expect(packets(recordingOf(dir, call.callId))).toHaveLength(6);
+      call.close();
+    });
+
     it('does not record calls that did not ask for it', async () => {
       const call = await MediaCall.establish(relay);
       await talk(call, 2, 0);
