@@ -12,6 +12,8 @@ const log = moduleLogger('cluster');
 
 /** How long a resync waits before dropping foreign calls whose records are missing. */
 const RESYNC_GRACE_MS = 3000;
+/** ... again while the peer's keyspace is still growing, at most this many times. */
+const RESYNC_MAX_ROUNDS = 5;
 
 /**
  * Keeps the call table in line with Redis: FOREIGN copies of peers' calls (created, updated
@@ -77,8 +79,9 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
   /**
    * After a lost subscription (or ksadd): read the DB again, each key in line with its events.
    * A foreign call whose record is missing is dropped only if it is still missing after a
-   * grace period: a Redis that restarted empty has our peer's calls back once the peer
-   * reconnected and rewrote them, while a call that ended during the outage stays gone.
+   * grace period (longer while the peer is still writing records back): a Redis that restarted
+   * empty has our peer's calls back once the peer reconnected and rewrote them, while a call
+   * that ended during the outage stays gone.
    */
   resync(db: number): void {
     void this.serial(`\0resync:${db}`, async () => {
@@ -86,10 +89,18 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       await Promise.all([...keys].map((key) => this.serial(key, () => this.readAndApply(db, key))));
       const missing = this.s.registry.all().filter((c) => c.foreign && c.redisDb === db && !keys.has(c.callId)).map((c) => c.callId);
       log.info({ db, keys: keys.size, missing: missing.length }, 'keyspace resynced');
-      const dropLater = (): void => {
+      let seen = keys.size;
+      const dropLater = async (round: number): Promise<void> => {
+        // A peer still writing its calls back (slowly, on a busy host) gets more time.
+        const now = await (await this.readers.ready(db)).dbsize().catch(() => seen);
+        if (now > seen && round < RESYNC_MAX_ROUNDS) {
+          seen = now;
+          setTimeout(() => void dropLater(round + 1), RESYNC_GRACE_MS).unref();
+          return;
+        }
         for (const key of missing) void this.serial(key, () => this.dropIfGone(db, key, 'record missing after resync'));
       };
-      if (missing.length > 0) setTimeout(dropLater, RESYNC_GRACE_MS).unref();
+      if (missing.length > 0) setTimeout(() => void dropLater(1), RESYNC_GRACE_MS).unref();
     });
   }
 
