@@ -24,7 +24,7 @@ const { values: opt } = parseArgs({
     parallel: { type: 'string', default: '50' },
     flood: { type: 'string', default: '10' },
     settle: { type: 'string', default: '30' },
-    seed: { type: 'string', default: '1' },
+    rng: { type: 'string', default: '1' },
     'delete-delay': { type: 'string', default: '0' },
     'port-min': { type: 'string', default: '20000' },
     'port-max': { type: 'string', default: '29999' },
@@ -43,7 +43,7 @@ if (opt.help) {
   --parallel=50               requests in flight (one call per slot at a time)
   --flood=10                  seconds of ping flood after the churn (0 = none)
   --settle=30                 seconds waited after the churn and after the flood before reading RSS
-  --seed=1                    seed of the call-ids, tags and SDP ports
+  --rng=1                     start of the pseudo-random call-ids, tags and SDP ports
   --delete-delay=0            passed to both relays ('' = their default of 30 s, which holds ports
                               for 30 s after each delete and exhausts the port range)
   --ngrelay-arg=ARG --rtpengine-arg=ARG   extra relay options (repeatable)
@@ -244,11 +244,11 @@ async function main(): Promise<void> {
   const floodS = num(opt.flood);
   const deleteDelay = opt['delete-delay'] === '' ? [] : [`--delete-delay=${num(opt['delete-delay'])}`];
   process.stdout.write(`${new Date().toISOString()} machine: ${os.availableParallelism()} CPUs, ${cpuModel()}, node ${process.version}; load average ${loadAverage()}\n`);
-  process.stdout.write(`${n} calls, ${parallel} in parallel, seed ${opt.seed}; relay logs in ${logDir}\n`);
+  process.stdout.write(`${n} calls, ${parallel} in parallel, rng ${opt.rng}; relay logs in ${logDir}\n`);
   const results: Result[] = [];
   for (const kind of kinds) {
     // Same call-ids for every relay: each starts afresh.
-    const calls = plans(n, num(opt.seed));
+    const calls = plans(n, num(opt.rng));
     const relay = await RelayProcess.launch({
       kind,
       ngPort: await freePort(),
@@ -274,7 +274,7 @@ async function main(): Promise<void> {
     const relay = RelayProcess.attach('external', host!, num(port!), num(opt.pid));
     try {
       await relay.ng.waitPong(5000);
-      results.push(await measure(relay, plans(n, num(opt.seed)), parallel, floodS, settleS));
+      results.push(await measure(relay, plans(n, num(opt.rng)), parallel, floodS, settleS));
     } finally {
       relay.ng.close();
     }

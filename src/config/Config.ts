@@ -58,6 +58,6 @@ export interface Config {
   drain: boolean;
   redisEngine: 'redis' | 'sentinel' | 'cluster';
   /** Further sentinels or cluster nodes besides `redis`. */
-  redisSeeds: ListenAddress[];
+  redisNodes: ListenAddress[];
   redisMasterName: string;
 }

@@ -64,7 +64,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   'drain-timeout': { kind: 'int', describe: 'Shared mode: seconds a drained node waits for its calls before it exits (0 = no limit)', default: '0' },
   drain: { kind: 'bool', describe: 'Shared mode: yes drains this node (no new calls, exit after the last); a change applies on SIGHUP', default: 'false' },
   'redis-engine': { kind: 'string', describe: 'Shared mode store: redis, sentinel or cluster', default: 'redis' },
-  'redis-seeds': { kind: 'list', describe: 'More sentinels or cluster nodes besides the one in `redis`: HOST:PORT' },
+  'redis-nodes': { kind: 'list', describe: 'More sentinels or cluster nodes besides the one in `redis`: HOST:PORT' },
   'redis-master-name': { kind: 'string', describe: 'Sentinel engine: the monitored master name', default: 'mymaster' },
 };
 
@@ -229,7 +229,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     : wrap('redis-write', redisWriteRaw, () => parseRedisSpec(redisWriteRaw, env['RTPENGINE_REDIS_WRITE_AUTH_PW']));
   const clusterMode = oneOf('cluster-mode', str('cluster-mode')!, ['static', 'shared'] as const);
   const redisEngine = oneOf('redis-engine', str('redis-engine')!, ['redis', 'sentinel', 'cluster'] as const);
-  const redisSeeds = list('redis-seeds').map((v) => wrap('redis-seeds', v, () => parseListenAddress(v, '127.0.0.1')));
+  const redisNodes = list('redis-nodes').map((v) => wrap('redis-nodes', v, () => parseListenAddress(v, '127.0.0.1')));
   const advertiseRaw = str('advertise-ng');
   const advertiseNg = advertiseRaw === undefined ? listenNg : wrap('advertise-ng', advertiseRaw, () => parseListenAddress(advertiseRaw, listenNg.host));
   const subscribeKeyspace = list('subscribe-keyspace').map((s) => intValue('subscribe-keyspace', s, 0, 65535));
@@ -279,7 +279,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     drainTimeout: int('drain-timeout', 0, 1e9),
     drain: bool('drain'),
     redisEngine,
-    redisSeeds,
+    redisNodes,
     redisMasterName: str('redis-master-name')!,
   };
   if (clusterMode === 'shared') {

@@ -11,9 +11,9 @@ export type SharedConnection = Redis | Cluster;
 /**
  * Connects to the store of `cluster-mode = shared`. The engines are ioredis's own:
  * - `redis`: one server (`redis = HOST:PORT/DB`);
- * - `sentinel`: `redis` and `redis-seeds` name the sentinels, `redis-master-name` the master;
+ * - `sentinel`: `redis` and `redis-nodes` name the sentinels, `redis-master-name` the master;
  *   ioredis asks them for the master and follows a failover;
- * - `cluster`: `redis` and `redis-seeds` are start-up nodes; ioredis learns the slots and
+ * - `cluster`: `redis` and `redis-nodes` are start-up nodes; ioredis learns the slots and
  *   follows redirections and failovers.
  * Commands wait in ioredis's offline queue while the connection is re-established (a failover),
  * bounded by the command timeout: a reply waits at most that long.
@@ -32,14 +32,14 @@ export function connectShared(c: Config): SharedConnection {
     retryStrategy: (times) => Math.min(50 * times, 500),
     lazyConnect: true,
   };
-  const seeds = [{ host: spec.host, port: spec.port }, ...c.redisSeeds.map((a) => ({ host: a.host, port: a.port }))];
+  const nodes = [{ host: spec.host, port: spec.port }, ...c.redisNodes.map((a) => ({ host: a.host, port: a.port }))];
   switch (c.redisEngine) {
     case 'redis':
       return new Redis({ ...common, host: spec.host, port: spec.port, db: spec.db });
     case 'sentinel':
       return new Redis({
         ...common,
-        sentinels: seeds,
+        sentinels: nodes,
         name: c.redisMasterName,
         db: spec.db,
         sentinelRetryStrategy: (times) => Math.min(100 * times, 500),
@@ -47,7 +47,7 @@ export function connectShared(c: Config): SharedConnection {
         failoverDetector: true,
       } as RedisOptions);
     case 'cluster':
-      return new Cluster(seeds, {
+      return new Cluster(nodes, {
         redisOptions: common,
         enableOfflineQueue: true,
         clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
@@ -68,5 +68,5 @@ export function connectShared(c: Config): SharedConnection {
 
 /** For logs: the engine and its first address, never a password. */
 export function describeShared(c: Config): string {
-  return `${c.redisEngine} ${describeRedis(c.redis!)}${c.redisSeeds.length ? ` (+${c.redisSeeds.length} seeds)` : ''}`;
+  return `${c.redisEngine} ${describeRedis(c.redis!)}${c.redisNodes.length ? ` (+${c.redisNodes.length} more)` : ''}`;
 }

@@ -99,7 +99,7 @@ describe('shared cluster store engines', () => {
     await waitFor('replica in sync', () => redisCli(replica.port, 'info', 'replication').includes('master_link_status:up'), 10_000, 100);
     const sp = [await startSentinel(master.port), await startSentinel(master.port), await startSentinel(master.port)];
     await waitFor('sentinels see the replica', () => /num-slaves\r?\n1/.test(redisCli(sp[0]!, 'sentinel', 'master', 'mymaster')), 15_000, 200);
-    const args = ['--redis-engine=sentinel', `--redis-seeds=127.0.0.1:${sp[1]}`, `--redis-seeds=127.0.0.1:${sp[2]}`, '--redis-cmd-timeout=8000'];
+    const args = ['--redis-engine=sentinel', `--redis-nodes=127.0.0.1:${sp[1]}`, `--redis-nodes=127.0.0.1:${sp[2]}`, '--redis-cmd-timeout=8000'];
     nodes = await Promise.all([1, 2, 3].map((i) => sharedNode({ redis: `127.0.0.1:${sp[0]}/0`, address: `127.0.2.${i}`, args })));
     await waitNodes(nodes[0]!, 3);
     const { pick, ids, latencies } = await callsUp('sent', 200);
@@ -129,7 +129,7 @@ describe('shared cluster store engines', () => {
     const rc = await RedisCluster.start({ masters: 3, replicas: 0 });
     servers.push(...rc.servers);
     const shards = rc.servers;
-    const args = ['--redis-engine=cluster', `--redis-seeds=127.0.0.1:${shards[1]!.port}`];
+    const args = ['--redis-engine=cluster', `--redis-nodes=127.0.0.1:${shards[1]!.port}`];
     nodes = await Promise.all([1, 2, 3, 4, 5].map((i) => sharedNode({ redis: `127.0.0.1:${shards[0]!.port}/0`, address: `127.0.3.${i}`, args })));
     await waitNodes(nodes[0]!, 5);
     const rnd = seeded(500);
@@ -162,7 +162,7 @@ describe('shared cluster store engines', () => {
     // The start-up node named in `redis` is the one that dies: the nodes must not depend on it.
     const victim = masters[0]!;
     const heir = rc.replicasOf(victim)[0]!;
-    const args = ['--redis-engine=cluster', ...masters.slice(1).map((m) => `--redis-seeds=127.0.0.1:${m.port}`), '--redis-cmd-timeout=8000'];
+    const args = ['--redis-engine=cluster', ...masters.slice(1).map((m) => `--redis-nodes=127.0.0.1:${m.port}`), '--redis-cmd-timeout=8000'];
     nodes = await Promise.all([1, 2, 3].map((i) => sharedNode({ redis: `127.0.0.1:${victim.port}/0`, address: `127.0.5.${i}`, args })));
     await waitNodes(nodes[0]!, 3);
     const { pick, ids, latencies } = await callsUp('rcf', 201);
