@@ -23,6 +23,7 @@ import {
 import type { LoadPlan } from './protocol.js';
 import { freePort, logPath, RelayProcess, RTPENGINE, type RelayKind } from './RelayProcess.js';
 import { probe, reportOf, startWorkers, stopWorkers, summarize, type Worker } from './workers.js';
+import { num } from './options.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -57,11 +58,6 @@ if (opt.help) {
   process.exit(0);
 }
 
-const num = (s: string): number => {
-  const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${s}`);
-  return n;
-};
 
 type Relay = 'kernel' | 'userspace' | 'rtpengine';
 const RELAY_NAME: Record<Relay, string> = {

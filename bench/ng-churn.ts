@@ -14,6 +14,7 @@ import { LatencyHistogram } from './LatencyHistogram.js';
 import type { NgControl, NgDict } from './NgControl.js';
 import { cpuModel, loadAverage, peakRssMb, processCpuSeconds, rssMb } from './procCpu.js';
 import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
+import { num } from './options.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -53,11 +54,6 @@ if (opt.help) {
   process.exit(0);
 }
 
-const num = (s: string): number => {
-  const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${s}`);
-  return n;
-};
 
 /** mulberry32: a small seeded generator, so two runs send the same requests. */
 function rng(seed: number): () => number {

@@ -16,6 +16,7 @@ import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
 import type { LoadPlan } from './protocol.js';
 import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
 import { reportOf, startWorkers, stopWorkers, summarize } from './workers.js';
+import { num } from './options.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -121,11 +122,6 @@ function startNgProbe(relay: RelayProcess, callId: string, intervalMs: number): 
   };
 }
 
-const num = (s: string): number => {
-  const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${s}`);
-  return n;
-};
 
 const cookieRun = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 

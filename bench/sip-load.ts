@@ -16,6 +16,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { cpuModel, loadAverage, peakRssMb, processCpuSeconds, rssMb } from './procCpu.js';
 import { cliCommand, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
 import { G711_PCAP, G711_PCAP_PACKETS, playsPerCall, uacScenario, uasScenario } from './sipScenarios.js';
+import { num } from './options.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -53,11 +54,6 @@ Needs: sipp (apt-get install sip-tester), kamailio, rtpengine-daemon; root (SIPp
   process.exit(0);
 }
 
-const num = (s: string): number => {
-  const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${s}`);
-  return n;
-};
 
 const rate = num(opt.rate);
 const concurrency = num(opt.concurrency);

@@ -2,6 +2,7 @@
  * What a faster path (the kernel) needs to know of a leg and may write back. Both the
  * userspace leg and a worker thread's leg proxy offer it.
  */
+import type { MediaLeg } from './MediaPlane.js';
 
 /** Packets a faster path relayed for a leg, added to the leg's own counters. */
 export interface OffloadedCounts {
@@ -13,14 +14,8 @@ export interface OffloadedCounts {
   ssrc: number;
 }
 
-export interface OffloadableLeg {
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly family: 4 | 6;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly confirmed: boolean;
-  readonly isClosed: boolean;
+/** The addresses and state of the seam's leg, plus what decides and records offloading. */
+export interface OffloadableLeg extends Pick<MediaLeg, 'localAddress' | 'localPort' | 'family' | 'remoteAddress' | 'remotePort' | 'confirmed' | 'isClosed'> {
   /** Relaying stopped (deleted call) or closed. */
   readonly isStopped: boolean;
   /** The next packet is to be reported (a standby copy waiting for its call's media). */

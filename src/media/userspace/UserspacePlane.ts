@@ -30,9 +30,11 @@ export class UserspacePlane implements MediaPlane {
   }
 
   async allocatePair(local: LocalAddress): Promise<[MediaLeg, MediaLeg]> {
-    let port = 0;
-    const [rtp, rtcp] = await local.pool.allocatePair((p) => bindUdpPair(local.address, local.family, (port = p)));
-    return [this.leg(rtp, local, port, false), this.leg(rtcp, local, port + 1, true)];
+    const { port, sockets } = await local.pool.allocatePair(async (p) => {
+      const pair = await bindUdpPair(local.address, local.family, p);
+      return pair && { port: p, sockets: pair };
+    });
+    return [this.leg(sockets[0], local, port, false), this.leg(sockets[1], local, port + 1, true)];
   }
 
   async bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean): Promise<MediaLeg> {

@@ -129,11 +129,21 @@ class MediaWorker implements LegHost, StockHost {
     return new Float64Array(this.shared, slot * COUNTER_SLOTS * 8, COUNTER_SLOTS);
   }
 
+  /** Legs whose sockets the worker holds from now on. */
+  register(...legs: WorkerLeg[]): void {
+    for (const leg of legs) this.legs.set(leg.id, leg);
+  }
+
   release(leg: WorkerLeg): void {
     if (this.legs.get(leg.id) === leg) {
       this.legs.delete(leg.id);
       this.freeSlots.push(leg.slot);
     }
+  }
+
+  /** A leg whose bind failed: never registered, its counter slot goes back. */
+  discard(leg: WorkerLeg): void {
+    this.freeSlots.push(leg.slot);
   }
 
   private readonly onMessage = (m: FromWorker): void => {
@@ -200,26 +210,27 @@ export class WorkerPlane implements MediaPlane {
 
   async allocatePair(local: LocalAddress, group: string): Promise<[MediaLeg, MediaLeg]> {
     const w = this.worker(group);
+    const pairOn = (port: number): { rtp: WorkerLeg; rtcp: WorkerLeg; m: Extract<ToWorker, { op: 'adopt' }> } => {
+      const rtp = this.newLeg(w, local, port, false);
+      const rtcp = this.newLeg(w, local, port + 1, true);
+      return { rtp, rtcp, m: { op: 'adopt', ids: [rtp.id, rtcp.id], slots: [rtp.slot, rtcp.slot], address: local.address, family: local.family, port } };
+    };
     const parked = w.stock.take(local);
     if (parked !== null) {
-      const rtp = this.newLeg(w, local, parked, false);
-      const rtcp = this.newLeg(w, local, parked + 1, true);
-      w.send({ op: 'adopt', ids: [rtp.id, rtcp.id], slots: [rtp.slot, rtcp.slot], address: local.address, family: local.family, port: parked });
-      w.legs.set(rtp.id, rtp);
-      w.legs.set(rtcp.id, rtcp);
+      const { rtp, rtcp, m } = pairOn(parked);
+      w.send(m);
+      w.register(rtp, rtcp);
       return [rtp, rtcp];
     }
     return local.pool.allocatePair(async (port) => {
-      const rtp = this.newLeg(w, local, port, false);
-      const rtcp = this.newLeg(w, local, port + 1, true);
-      const err = await w.request({ op: 'bindPair', req: w.nextReq(), ids: [rtp.id, rtcp.id], slots: [rtp.slot, rtcp.slot], address: local.address, family: local.family, port });
+      const { rtp, rtcp, m } = pairOn(port);
+      const err = await w.request({ ...m, op: 'bindPair', req: w.nextReq() });
       if (err !== undefined) {
-        w.release(rtp);
-        w.release(rtcp);
+        w.discard(rtp);
+        w.discard(rtcp);
         return null;
       }
-      w.legs.set(rtp.id, rtp);
-      w.legs.set(rtcp.id, rtcp);
+      w.register(rtp, rtcp);
       return [rtp, rtcp] as [MediaLeg, MediaLeg];
     });
   }
@@ -231,10 +242,10 @@ export class WorkerPlane implements MediaPlane {
     const leg = this.newLeg(w, local, port, rtcpOnly);
     const err = await w.request({ op: 'bind', req: w.nextReq(), id: leg.id, slot: leg.slot, address: local.address, family: local.family, port, rtcpOnly });
     if (err !== undefined) {
-      w.release(leg);
+      w.discard(leg);
       throw new Error(err);
     }
-    w.legs.set(leg.id, leg);
+    w.register(leg);
     return leg;
   }
 
@@ -287,11 +298,12 @@ export class WorkerPlane implements MediaPlane {
       const err = await w.request({ op: 'bind', req: w.nextReq(), id: leg.id, slot: leg.slot, address: leg.localAddress, family: leg.family, port: leg.localPort, rtcpOnly: leg.rtcpOnly });
       if (err !== undefined) {
         log.error({ worker: w.index, port: leg.localPort, err }, 'port of a call on a dead media worker cannot be bound again; leg closed');
+        w.discard(leg);
         leg.close();
         continue;
       }
       leg.counters.set(old);
-      w.legs.set(leg.id, leg);
+      w.register(leg);
       for (const m of leg.replay()) w.send(m);
       carried.push(leg);
     }
