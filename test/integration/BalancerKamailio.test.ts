@@ -3,6 +3,7 @@ import { Balancer } from '../helpers/Balancer.js';
 import { shortKamailioCall, type ShortCallResult } from '../helpers/BalancedCall.js';
 import { Kamailio } from '../helpers/Kamailio.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
+import { mediaRange } from '../helpers/ports.js';
 
 const CALLS = 300;
 const CONCURRENCY = 6;
@@ -15,10 +16,13 @@ describe('an unmodified Kamailio driving ngrelay-balancer in front of two ngrela
   const names = ['ngr1', 'ngr2', 'rtpe'];
 
   beforeAll(async () => {
+    // Ranges apart: a call's member is read from the ports in its SDP.
+    const { portMin } = mediaRange(1200);
+    const range = (i: number): { portMin: number; portMax: number } => ({ portMin: portMin + 400 * i, portMax: portMin + 400 * i + 399 });
     relays = await Promise.all([
-      Relay.start({ args: ['--delete-delay=0'] }),
-      Relay.start({ args: ['--delete-delay=0'] }),
-      Relay.start({ rtpengine: true, args: ['--delete-delay=0'] }),
+      Relay.start({ ...range(0), args: ['--delete-delay=0'] }),
+      Relay.start({ ...range(1), args: ['--delete-delay=0'] }),
+      Relay.start({ ...range(2), rtpengine: true, args: ['--delete-delay=0'] }),
     ]);
     balancer = await Balancer.start({ members: relays.map((r, i) => ({ name: names[i]!, address: `127.0.0.1:${r.ngPort}`, weight: WEIGHTS[i]!, capacity: 90 })) });
     kamailio = await Kamailio.start({ ngPort: balancer.ngPort });
