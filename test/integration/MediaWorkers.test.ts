@@ -22,25 +22,7 @@ describe('media worker threads', () => {
     expect(await relay.stop()).toBe(0);
   });
 
-  it('spreads calls over the workers, both sides of each call on one', async () => {
-    const ids = Array.from({ length: 40 }, (_, i) => `spread-${i}`);
-    for (const id of ids) {
-      await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: audioSdp('127.0.0.1', 5000) });
-      await relay.ng.ok({ command: 'answer', 'call-id': id, 'from-tag': 'a', 'to-tag': 'b', sdp: audioSdp('127.0.0.1', 5002) });
-    }
-    const w = await workers(relay);
-    expect(w).toHaveLength(2);
-    expect(w[0]![0] + w[1]![0]).toBe(40 * 4);
-    // Each call holds its four ports on one worker.
-    for (const [ports] of w) {
-      expect(ports).toBeGreaterThan(0);
-      expect(ports % 4).toBe(0);
-    }
-    expect(await relay.cli('terminate all')).toBe('All calls terminated by operator.\n');
-    expect((await workers(relay)).map(([p]) => p)).toEqual([0, 0]);
-  });
-
-  it('keeps port pairs bound ahead of time on each worker: counted as free, taken by offers, topped up again', async () => {
+  it('keeps port pairs bound ahead of time on each worker: counted as free, taken by offers, topped up again, given back by ended calls', async () => {
     const bound = (): number[] => boundUdpPorts(relay.pid, relay.portMin, relay.portMax);
     // 400 ports: three pairs per worker, bound before the first call.
     await waitFor('both workers stocked', () => bound().length === 2 * 3 * 2, 5000);
@@ -57,9 +39,37 @@ describe('media worker threads', () => {
     expect([...offered].some((p) => stocked.includes(p))).toBe(true);
     expect(await portsUsed(relay)).toBe(12 * 4);
     await waitFor('stock topped up', () => bound().length === 12 * 4 + 2 * 3 * 2, 5000);
+    const beforeDelete = new Set(bound());
     for (const id of ids) await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'a' });
     expect(await portsUsed(relay)).toBe(0);
-    await waitFor('only the stock left bound', () => bound().length === 2 * 3 * 2, 5000);
+    // Pairs of ended calls stay bound, up to twice the stock per worker; the rest are closed.
+    await waitFor('stock of twice three pairs per worker left bound', () => bound().length === 2 * 6 * 2, 5000);
+    const kept = bound();
+    expect(kept.every((p) => beforeDelete.has(p))).toBe(true);
+    expect(kept.filter((p) => !stocked.includes(p)).length).toBeGreaterThan(2 * 3 * 2 - stocked.length);
+    // The next call gets kept sockets: nothing new is bound for it.
+    const again = await relay.ng.ok({ command: 'offer', 'call-id': 'stock-again', 'from-tag': 'a', sdp: audioSdp('127.0.0.1', 5000) });
+    expect(kept).toContain(Number(/m=audio (\d+)/.exec(again['sdp'] as string)![1]));
+    await relay.ng.ok({ command: 'delete', 'call-id': 'stock-again', 'from-tag': 'a' });
+    expect(await portsUsed(relay)).toBe(0);
+  });
+
+  it('spreads calls over the workers, both sides of each call on one', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `spread-${i}`);
+    for (const id of ids) {
+      await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: audioSdp('127.0.0.1', 5000) });
+      await relay.ng.ok({ command: 'answer', 'call-id': id, 'from-tag': 'a', 'to-tag': 'b', sdp: audioSdp('127.0.0.1', 5002) });
+    }
+    const w = await workers(relay);
+    expect(w).toHaveLength(2);
+    expect(w[0]![0] + w[1]![0]).toBe(40 * 4);
+    // Each call holds its four ports on one worker.
+    for (const [ports] of w) {
+      expect(ports).toBeGreaterThan(0);
+      expect(ports % 4).toBe(0);
+    }
+    expect(await relay.cli('terminate all')).toBe('All calls terminated by operator.\n');
+    expect((await workers(relay)).map(([p]) => p)).toEqual([0, 0]);
   });
 
   it('reads per-stream and relay-wide counters across threads', async () => {

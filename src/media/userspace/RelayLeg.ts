@@ -410,6 +410,22 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
 
   close(): void {
     if (this.closed) return;
+    this.end();
+    try {
+      this.socket.close();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  /** Ends the leg as close() does but leaves its socket bound, without listeners, for another leg. */
+  detach(): dgram.Socket {
+    if (!this.closed) this.end();
+    this.socket.removeAllListeners('error');
+    return this.socket;
+  }
+
+  private end(): void {
     this.closed = true;
     this.dtls?.close();
     this.dtls = null;
@@ -419,10 +435,5 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.tap = null;
     this.observer = null;
     this.socket.removeAllListeners('message');
-    try {
-      this.socket.close();
-    } catch {
-      /* already closed */
-    }
   }
 }

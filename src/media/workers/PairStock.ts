@@ -4,6 +4,8 @@ import type { ToWorker } from './protocol.js';
 
 /** Pairs one worker keeps bound per local address, when the port range is wide enough. */
 const STOCK_PAIRS = 16;
+/** Pairs of ended calls kept bound beyond the stock (up to this many times it): churn then needs no binds. */
+const KEPT_FACTOR = 2;
 /** No stock from a range narrower than this many pairs per stocked pair. */
 const RANGE_PER_STOCKED_PAIR = 64;
 
@@ -28,6 +30,8 @@ interface Stocked {
  * waiting for the worker to bind, and the binds themselves go out in batches. Parked pairs
  * count as free ports (`list interfaces`, metrics); a restored call that needs one exactly
  * evicts it. The stock is not topped up while less than a quarter of the range is free.
+ * A pair whose call ended comes back with its sockets still bound while the stock has room
+ * (twice its size), so a steady churn of calls binds and closes almost no sockets.
  */
 export class PairStock {
   private readonly stocks = new Map<PortPool, Stocked>();
@@ -39,7 +43,8 @@ export class PairStock {
   /** A parked pair of `local`, handed over to the caller (its first port); null when none is ready. */
   take(local: LocalAddress): number | null {
     const s = this.stocked(local);
-    const port = s.ready.pop();
+    // Oldest first: a pair given back by an ended call is reused last (late packets of that call die out meanwhile).
+    const port = s.ready.shift();
     void this.refill(local);
     if (port === undefined) return null;
     local.pool.unpark(port);
@@ -50,7 +55,7 @@ export class PairStock {
   refill(local: LocalAddress): Promise<void> {
     const s = this.stocked(local);
     const pool = local.pool;
-    const target = Math.min(STOCK_PAIRS, Math.floor(pool.size / 2 / RANGE_PER_STOCKED_PAIR));
+    const target = this.target(pool);
     if (s.ready.length + s.filling >= target) return DONE;
     const fills: Promise<void>[] = [];
     while (s.ready.length + s.filling < target && pool.unclaimed >= pool.size / 4) {
@@ -72,6 +77,31 @@ export class PairStock {
       fills.push(fill);
     }
     return Promise.all(fills).then(() => undefined);
+  }
+
+  /**
+   * Takes the pair at `port` of `address`, whose legs just closed with their sockets still
+   * bound, into the stock; false (the sockets are to be closed) when the stock is full or
+   * its ports are already claimed again.
+   */
+  keep(address: string, port: number): boolean {
+    for (const [pool, s] of this.stocks) {
+      if (pool.address !== address) continue;
+      if (s.ready.length >= KEPT_FACTOR * this.target(pool)) return false;
+      if (!pool.reserve(port)) return false;
+      if (!pool.reserve(port + 1)) {
+        pool.release(port);
+        return false;
+      }
+      pool.park(port);
+      s.ready.push(port);
+      return true;
+    }
+    return false;
+  }
+
+  private target(pool: PortPool): number {
+    return Math.min(STOCK_PAIRS, Math.floor(pool.size / 2 / RANGE_PER_STOCKED_PAIR));
   }
 
   /** Gives up the parked pair at `port` of `pool` (a restored call needs it); false when it holds none there. */

@@ -9,7 +9,8 @@ const DEFAULT_POLICY: LegPolicy = { learning: 'delayed', strictSource: false, me
 /** How a leg proxy reaches the worker that owns its socket. */
 export interface LegHost {
   send(m: ToWorker): void;
-  release(leg: WorkerLeg): void;
+  /** The leg is closed: its worker closes the socket, or keeps it bound with its pair's other half for a later call. */
+  retire(leg: WorkerLeg): void;
 }
 
 /**
@@ -153,13 +154,12 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.host.send({ op: 'close', id: this.id });
     this.changed();
     this.forward = null;
     this.rtcpForward = null;
     this.tap = null;
     this.observer = null;
-    this.host.release(this);
+    this.host.retire(this);
   }
 
   /** The worker's word on the endpoint; `learned`: from a packet (the observer hears of it). */

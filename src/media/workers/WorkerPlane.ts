@@ -24,6 +24,12 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
+/** The RTP and RTCP legs of one bound pair, in that order, neither offloaded to the kernel. */
+function isPair(rtp: WorkerLeg, rtcp: WorkerLeg): boolean {
+  return !rtp.rtcpOnly && rtcp.rtcpOnly && rtp.localPort % 2 === 0 && rtcp.localPort === rtp.localPort + 1
+    && rtp.localAddress === rtcp.localAddress && !rtp.offloaded && !rtcp.offloaded;
+}
+
 /** One media worker thread as the control thread sees it. */
 class MediaWorker implements LegHost, StockHost {
   thread!: Worker;
@@ -52,6 +58,7 @@ class MediaWorker implements LegHost, StockHost {
     this.freeSlots = [];
     this.nextSlot = 1;
     this.outbox = [];
+    this.closing = [];
     const data: WorkerData = { index: this.index, shared: this.shared, identity: dtlsIdentity() };
     const thread = new Worker(WORKER_SCRIPT, { workerData: data, name: `media-${this.index}` });
     this.thread = thread;
@@ -77,6 +84,39 @@ class MediaWorker implements LegHost, StockHost {
     this.queue(m);
   }
 
+  /** Legs closed since the last message queued: the RTP and RTCP legs of a pair close one after the other. */
+  private closing: WorkerLeg[] = [];
+
+  retire(leg: WorkerLeg): void {
+    if (this.legs.get(leg.id) === leg) {
+      this.legs.delete(leg.id);
+      this.freeSlots.push(leg.slot);
+    }
+    this.dirty = true;
+    if (this.closing.length === 0 && this.outbox.length === 0) setImmediate(this.flush);
+    this.closing.push(leg);
+  }
+
+  /**
+   * Closed legs go out before any later message (a barrier after them covers them). A pair
+   * closed whole, not in the kernel's hands, goes back to the stock with its sockets bound
+   * when the stock has room; any other leg's socket is closed.
+   */
+  private settleClosing(): void {
+    const closing = this.closing;
+    this.closing = [];
+    for (let i = 0; i < closing.length; i++) {
+      const leg = closing[i]!;
+      const next = closing[i + 1];
+      if (next && this.alive && isPair(leg, next) && this.stock.keep(leg.localAddress, leg.localPort)) {
+        putToWorker(this.outbox, { op: 'restock', ids: [leg.id, next.id], address: leg.localAddress, port: leg.localPort });
+        i++;
+        continue;
+      }
+      putToWorker(this.outbox, { op: 'close', id: leg.id });
+    }
+  }
+
   /**
    * Messages go out in one batch per turn of the event loop (after its I/O, so every NG
    * request read in that turn shares it): a message costs a wake-up of the worker, and under
@@ -84,11 +124,13 @@ class MediaWorker implements LegHost, StockHost {
    */
   private outbox: Batch = [];
   private queue(m: ToWorker): void {
+    if (this.closing.length > 0) this.settleClosing();
     if (this.outbox.length === 0) setImmediate(this.flush);
     putToWorker(this.outbox, m);
   }
 
   private readonly flush = (): void => {
+    if (this.closing.length > 0) this.settleClosing();
     const batch = this.outbox;
     this.outbox = [];
     if (batch.length > 0) this.thread.postMessage(batch);
@@ -132,13 +174,6 @@ class MediaWorker implements LegHost, StockHost {
   /** Legs whose sockets the worker holds from now on. */
   register(...legs: WorkerLeg[]): void {
     for (const leg of legs) this.legs.set(leg.id, leg);
-  }
-
-  release(leg: WorkerLeg): void {
-    if (this.legs.get(leg.id) === leg) {
-      this.legs.delete(leg.id);
-      this.freeSlots.push(leg.slot);
-    }
   }
 
   /** A leg whose bind failed: never registered, its counter slot goes back. */

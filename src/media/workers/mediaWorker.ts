@@ -111,6 +111,28 @@ function adopt(m: Of<'adopt'>): void {
   add(m.ids[1], m.slots[1], pair[1], m.address, m.port + 1, m.family, true);
 }
 
+/** A pair whose call ended: its sockets stay bound, parked like a stocked pair. */
+function restock(m: Of<'restock'>): void {
+  const pair = m.ids.map(detach);
+  const [rtp, rtcp] = pair;
+  if (!rtp || !rtcp) {
+    // Not ours any more (cannot happen while the control thread tracks its legs): nothing to park.
+    for (const sock of pair) sock?.close();
+    return;
+  }
+  for (const sock of pair) sock!.on('error', ignore);
+  stocked.set(`${m.address} ${m.port}`, [rtp, rtcp]);
+}
+
+function detach(id: number): dgram.Socket | null {
+  const l = leg(id);
+  if (!l) return null;
+  legs.delete(id);
+  ids.delete(l);
+  posted.delete(id);
+  return l.detach();
+}
+
 async function unstock(m: Of<'unstock'>): Promise<void> {
   const key = `${m.address} ${m.port}`;
   const pair = stocked.get(key);
@@ -149,6 +171,8 @@ function handle(m: ToWorker): void {
       return adopt(m);
     case 'unstock':
       return void unstock(m);
+    case 'restock':
+      return restock(m);
     case 'bind':
       return void bind(m);
     case 'policy':

@@ -20,6 +20,8 @@ export type ToWorker =
   | { op: 'stock'; req: number; address: string; family: 4 | 6; port: number }
   | { op: 'adopt'; ids: [number, number]; slots: [number, number]; address: string; family: 4 | 6; port: number }
   | { op: 'unstock'; req: number; address: string; port: number }
+  /** Both legs of a pair closed at once: their sockets stay bound, parked for a call to come. */
+  | { op: 'restock'; ids: [number, number]; address: string; port: number }
   | { op: 'bind'; req: number; id: number; slot: number; address: string; family: 4 | 6; port: number; rtcpOnly: boolean }
   | { op: 'policy'; id: number; policy: LegPolicy }
   | { op: 'forward'; id: number; rtp: number | null; rtcp: number | null }
@@ -74,6 +76,9 @@ export function putToWorker(out: Batch, m: ToWorker): void {
     case 'stock':
       out.push(6, m.req, m.address, m.family, m.port);
       return;
+    case 'restock':
+      out.push(7, m.ids[0], m.ids[1], m.address, m.port);
+      return;
     default:
       out.push(0, m);
   }
@@ -105,6 +110,10 @@ export function eachToWorker(batch: Batch, handle: (m: ToWorker) => void): void 
         break;
       case 6:
         handle({ op: 'stock', req: b[i + 1], address: b[i + 2], family: b[i + 3], port: b[i + 4] });
+        i += 5;
+        break;
+      case 7:
+        handle({ op: 'restock', ids: [b[i + 1], b[i + 2]], address: b[i + 3], port: b[i + 4] });
         i += 5;
         break;
       default:
