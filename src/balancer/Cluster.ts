@@ -1,7 +1,7 @@
 import { moduleLogger } from '../log.js';
 import { decodeRequest } from '../ng/codec.js';
 import { NgErrorText } from '../ng/errors.js';
-import { emptyDict, type NgDict, type NgRequest, type NgValue } from '../ng/NgRequest.js';
+import { emptyDict, isDict, type NgDict, type NgRequest, type NgValue } from '../ng/NgRequest.js';
 import type { ClusterSpec } from './BalancerConfig.js';
 import { BalancerErrorText } from './errors.js';
 import { Member } from './Member.js';
@@ -56,7 +56,7 @@ function sumInto(into: NgDict, from: NgDict): void {
     const b = from[k]!;
     if (a === undefined) into[k] = structuredClone(b);
     else if (typeof a === 'number' && typeof b === 'number') into[k] = a + b;
-    else if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) sumInto(a, b);
+    else if (isDict(a) && isDict(b)) sumInto(a, b);
   }
 }
 
@@ -280,7 +280,7 @@ export class Cluster {
       const d = r ? decodeReply(r) : null;
       if (!d || d['result'] !== 'ok') continue;
       const stats = d['statistics'];
-      if (stats && typeof stats === 'object' && !Array.isArray(stats)) {
+      if (isDict(stats)) {
         const into = (total['statistics'] ??= emptyDict()) as NgDict;
         sumInto(into, stats);
       }

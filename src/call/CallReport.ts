@@ -1,4 +1,5 @@
-import { emptyDict, type ReportDict as NgDict, type ReportValue as NgValue } from './ReportDict.js';
+import type { ReportDict } from './ReportDict.js';
+import type { ReportSink } from './ReportSink.js';
 import type { Call } from './Call.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
@@ -7,81 +8,162 @@ import type { Stream } from './Stream.js';
 const familyName = (f: 4 | 6): string => (f === 6 ? 'IPv6' : 'IPv4');
 const secs = (ms: number): number => Math.floor(ms / 1000);
 
-function endpoint(family: 4 | 6, address: string, port: number): NgDict {
-  return { family: familyName(family), address, port };
+function endpoint(sink: ReportSink, family: 4 | 6, address: string, port: number): void {
+  sink.dict();
+  sink.key('family');
+  sink.str(familyName(family));
+  sink.key('address');
+  sink.str(address);
+  sink.key('port');
+  sink.num(port);
+  sink.end();
 }
 
-function streamReport(st: Stream, m: Media): NgDict {
+function streamReport(sink: ReportSink, st: Stream, m: Media): void {
   const leg = st.leg;
-  const flags: string[] = [st.isRtcp ? 'RTCP' : 'RTP'];
-  if (m.sdpAddress !== null) flags.push('filled');
-  if (leg?.confirmed) flags.push('confirmed');
-  if (leg?.policy.strictSource) flags.push('strict source address');
-  if (leg?.policy.mediaHandover) flags.push('media handover');
-  const sdpPort = st.isRtcp ? m.sdpRtcpPort : m.sdpRtpPort;
-  const r: NgDict = {
-    'local port': st.localPort,
-    'local address': st.local.address,
-    family: familyName(st.local.family),
-  };
+  sink.dict();
+  sink.key('local port');
+  sink.num(st.localPort);
+  sink.key('local address');
+  sink.str(st.local.address);
+  sink.key('family');
+  sink.str(familyName(st.local.family));
   // rtpengine always sends both keys: empty dicts while the party's endpoint is unknown.
-  const advertised = m.sdpAddress !== null ? endpoint(st.local.family, m.sdpAddress, sdpPort) : {};
-  r['endpoint'] = leg && leg.remotePort !== 0 ? endpoint(st.local.family, leg.remoteAddress, leg.remotePort) : advertised;
-  r['advertised endpoint'] = advertised;
-  r['last packet'] = secs(leg?.lastPacket ?? 0);
-  r['flags'] = flags;
-  if (leg && leg.ssrc !== 0) r['SSRC'] = leg.ssrc;
-  r['stats'] = { packets: leg?.packets ?? 0, bytes: leg?.bytes ?? 0, errors: leg?.errors ?? 0 };
-  return r;
+  const sdpPort = st.isRtcp ? m.sdpRtcpPort : m.sdpRtpPort;
+  const advertised = (): void => {
+    if (m.sdpAddress !== null) endpoint(sink, st.local.family, m.sdpAddress, sdpPort);
+    else {
+      sink.dict();
+      sink.end();
+    }
+  };
+  sink.key('endpoint');
+  if (leg && leg.remotePort !== 0) endpoint(sink, st.local.family, leg.remoteAddress, leg.remotePort);
+  else advertised();
+  sink.key('advertised endpoint');
+  advertised();
+  sink.key('last packet');
+  sink.num(secs(leg?.lastPacket ?? 0));
+  sink.key('flags');
+  sink.list();
+  sink.str(st.isRtcp ? 'RTCP' : 'RTP');
+  if (m.sdpAddress !== null) sink.str('filled');
+  if (leg?.confirmed) sink.str('confirmed');
+  if (leg?.policy.strictSource) sink.str('strict source address');
+  if (leg?.policy.mediaHandover) sink.str('media handover');
+  sink.end();
+  if (leg && leg.ssrc !== 0) {
+    sink.key('SSRC');
+    sink.num(leg.ssrc);
+  }
+  sink.key('stats');
+  counts(sink, leg?.packets ?? 0, leg?.bytes ?? 0, leg?.errors ?? 0);
+  sink.end();
 }
 
-function mediaReport(m: Media): NgDict {
-  const flags = ['initialized'];
-  if (m.direction === 'sendrecv' || m.direction === 'sendonly') flags.push('send');
-  if (m.direction === 'sendrecv' || m.direction === 'recvonly') flags.push('recv');
-  if (m.muxed) flags.push('rtcp-mux');
-  if (m.rtp?.leg?.policy.asymmetric) flags.push('asymmetric');
-  const r: NgDict = { index: m.index, type: m.type, protocol: m.protocol };
+function counts(sink: ReportSink, packets: number, bytes: number, errors: number): void {
+  sink.dict();
+  sink.key('packets');
+  sink.num(packets);
+  sink.key('bytes');
+  sink.num(bytes);
+  sink.key('errors');
+  sink.num(errors);
+  sink.end();
+}
+
+function mediaReport(sink: ReportSink, m: Media): void {
+  sink.dict();
+  sink.key('index');
+  sink.num(m.index);
+  sink.key('type');
+  sink.str(m.type);
+  sink.key('protocol');
+  sink.str(m.protocol);
   const codec = m.reportedCodec;
-  if (codec) r['codec'] = codec;
-  r['streams'] = m.streams().map((st) => streamReport(st, m));
-  r['flags'] = flags;
-  return r;
+  if (codec) {
+    sink.key('codec');
+    sink.str(codec);
+  }
+  sink.key('streams');
+  sink.list();
+  for (const st of m.streams()) streamReport(sink, st, m);
+  sink.end();
+  sink.key('flags');
+  sink.list();
+  sink.str('initialized');
+  if (m.direction === 'sendrecv' || m.direction === 'sendonly') sink.str('send');
+  if (m.direction === 'sendrecv' || m.direction === 'recvonly') sink.str('recv');
+  if (m.muxed) sink.str('rtcp-mux');
+  if (m.rtp?.leg?.policy.asymmetric) sink.str('asymmetric');
+  sink.end();
+  sink.end();
 }
 
-function partyReport(ml: Monologue): NgDict {
-  const r: NgDict = { tag: ml.tag };
-  if (ml.label) r['label'] = ml.label;
-  if (ml.viaBranch) r['via-branch'] = ml.viaBranch;
-  r['created'] = secs(ml.created);
-  const peers: NgValue[] = ml.peer ? [{ tag: ml.peer.tag, type: 'offer/answer' }] : [];
-  r['subscriptions'] = peers;
-  r['subscribers'] = peers;
-  r['medias'] = ml.medias.map(mediaReport);
-  return r;
+function partyReport(sink: ReportSink, ml: Monologue): void {
+  sink.dict();
+  sink.key('tag');
+  sink.str(ml.tag);
+  if (ml.label) {
+    sink.key('label');
+    sink.str(ml.label);
+  }
+  if (ml.viaBranch) {
+    sink.key('via-branch');
+    sink.str(ml.viaBranch);
+  }
+  sink.key('created');
+  sink.num(secs(ml.created));
+  for (const k of ['subscriptions', 'subscribers']) {
+    sink.key(k);
+    sink.list();
+    if (ml.peer) {
+      sink.dict();
+      sink.key('tag');
+      sink.str(ml.peer.tag);
+      sink.key('type');
+      sink.str('offer/answer');
+      sink.end();
+    }
+    sink.end();
+  }
+  sink.key('medias');
+  sink.list();
+  for (const m of ml.medias) mediaReport(sink, m);
+  sink.end();
+  sink.end();
 }
 
-/** The `query` / `delete` reply body, in rtpengine 10.5's structure. */
-export function callReport(call: Call, onlyTags?: string[]): NgDict {
-  const tags = emptyDict();
+/**
+ * The `query` / `delete` reply body, in rtpengine 10.5's structure. The parties (the bulk of
+ * it) are written into `sink`, which the NG layer picks for the reply's encoding.
+ */
+export function callReport(call: Call, onlyTags: string[] | undefined, sink: ReportSink): ReportDict {
   const totals = { RTP: { packets: 0, bytes: 0, errors: 0 }, RTCP: { packets: 0, bytes: 0, errors: 0 } };
   let untagged = 0;
+  sink.dict();
   for (const ml of call.parties()) {
     // The callee before its answer has no tag yet; rtpengine names it like this.
-    if (!onlyTags || onlyTags.includes(ml.tag)) tags[ml.tag || `<untagged ${++untagged}>`] = partyReport(ml);
-    for (const st of ml.medias.flatMap((m) => m.streams())) {
-      const t = st.isRtcp ? totals.RTCP : totals.RTP;
-      t.packets += st.leg?.packets ?? 0;
-      t.bytes += st.leg?.bytes ?? 0;
-      t.errors += st.leg?.errors ?? 0;
+    if (!onlyTags || onlyTags.includes(ml.tag)) {
+      sink.key(ml.tag || `<untagged ${++untagged}>`);
+      partyReport(sink, ml);
+    }
+    for (const m of ml.medias) {
+      for (const st of m.streams()) {
+        const t = st.isRtcp ? totals.RTCP : totals.RTP;
+        t.packets += st.leg?.packets ?? 0;
+        t.bytes += st.leg?.bytes ?? 0;
+        t.errors += st.leg?.errors ?? 0;
+      }
     }
   }
+  sink.end();
   return {
     created: secs(call.created),
     created_us: (call.created % 1000) * 1000,
     'last signal': secs(call.lastSignal),
     SSRC: {},
-    tags,
+    tags: sink.done(),
     totals,
   };
 }

@@ -2,7 +2,7 @@ import type { CallRegistry } from '../call/CallRegistry.js';
 import { moduleLogger } from '../log.js';
 import { encodeReply } from '../ng/codec.js';
 import { NgErrorText } from '../ng/errors.js';
-import { emptyDict, NgRequest, type NgDict } from '../ng/NgRequest.js';
+import { emptyDict, isDict, NgRequest, type NgDict } from '../ng/NgRequest.js';
 import { RawReply } from '../ng/RawReply.js';
 import type { SharedKeyspace } from '../store/SharedKeyspace.js';
 import type { Drain } from './Drain.js';
@@ -186,7 +186,7 @@ export class SharedRouter {
   private withClusterSection(reply: NgDict): NgDict {
     const nodes = this.directory.list().filter((n) => n.alive);
     const stats = reply['statistics'];
-    if (stats && typeof stats === 'object' && !Array.isArray(stats)) {
+    if (isDict(stats)) {
       // `forwarded`: commands this node passed to their call's owner (what a dumb balancer costs).
       stats['cluster'] = { nodes: nodes.length, calls: nodes.reduce((a, n) => a + n.calls, 0), node: this.me, forwarded: this.counters.forwardedToOwner };
     }

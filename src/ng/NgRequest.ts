@@ -5,7 +5,7 @@ import type { ReportDict, ReportValue } from '../call/ReportDict.js';
 export type NgValue = ReportValue;
 export type NgDict = ReportDict;
 /** A dict for keys from the wire: none of them can reach Object.prototype (`__proto__`, `constructor` ...). */
-export { emptyDict } from '../call/ReportDict.js';
+export { emptyDict, isDict } from '../call/ReportDict.js';
 
 /** An NG request with keys and flags normalised (case, spaces, hyphens and underscores fold together). */
 export class NgRequest {

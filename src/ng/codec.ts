@@ -1,5 +1,7 @@
 import { BencodeError, decodeBencodeDict } from './bencode.js';
 import { NgError, NgErrorText } from './errors.js';
+import { Encoded } from '../call/ReportDict.js';
+import { ObjectSink, type ReportSink } from '../call/ReportSink.js';
 import { emptyDict, type NgDict, type NgValue } from './NgRequest.js';
 
 export type NgEncoding = 'bencode' | 'json';
@@ -67,6 +69,7 @@ function bencodeSize(v: Encodable): number {
   if (typeof v === 'number') return integerLength(v) + 2;
   if (typeof v === 'boolean') return 3;
   if (v === null || v === undefined) return 2;
+  if (v instanceof Encoded) return v.bytes.length;
   let n = 2;
   if (Array.isArray(v)) {
     for (const x of v) n += bencodeSize(x);
@@ -123,6 +126,7 @@ function writeBencode(buf: Buffer, at: number, v: Encodable): number {
   }
   if (typeof v === 'boolean') return at + buf.write(v ? 'i1e' : 'i0e', at, 'latin1');
   if (v === null || v === undefined) return at + buf.write('0:', at, 'latin1');
+  if (v instanceof Encoded) return at + v.bytes.copy(buf, at);
   if (Array.isArray(v)) {
     buf[at++] = 0x6c; // l
     for (const x of v) at = writeBencode(buf, at, x);
@@ -151,6 +155,65 @@ function writeString(buf: Buffer, at: number, s: string): number {
     return at + bytes;
   }
   return at + buf.write(s, at, bytes, 'utf8');
+}
+
+/** Reports are written through here one after the other; each copies its bytes out when done. */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/** Writes a report in bencode as it goes: no object per dict, list or value. */
+class BencodeSink implements ReportSink {
+  private at = 0;
+
+  private room(n: number): void {
+    if (this.at + n <= scratch.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * scratch.length, this.at + n));
+    scratch.copy(bigger, 0, 0, this.at);
+    scratch = bigger;
+  }
+
+  private byte(b: number): void {
+    this.room(1);
+    scratch[this.at++] = b;
+  }
+
+  dict(): void {
+    this.byte(0x64); // d
+  }
+
+  list(): void {
+    this.byte(0x6c); // l
+  }
+
+  end(): void {
+    this.byte(0x65); // e
+  }
+
+  key(k: string): void {
+    this.str(k);
+  }
+
+  str(v: string): void {
+    this.room(stringSize(v));
+    this.at = writeString(scratch, this.at, v);
+  }
+
+  num(v: number): void {
+    this.room(integerLength(v) + 2);
+    scratch[this.at++] = 0x69; // i
+    this.at = writeInteger(scratch, this.at, v);
+    scratch[this.at++] = 0x65; // e
+  }
+
+  done(): Encoded {
+    const bytes = Buffer.allocUnsafe(this.at);
+    scratch.copy(bytes, 0, 0, this.at);
+    return new Encoded(bytes);
+  }
+}
+
+/** The sink a report for this reply is written into: bencode bytes at once, or objects for JSON. */
+export function reportSink(encoding: NgEncoding | undefined): ReportSink {
+  return encoding === 'json' || encoding === undefined ? new ObjectSink() : new BencodeSink();
 }
 
 export function encodeReply(cookie: string, dict: NgDict, encoding: NgEncoding): Buffer {

@@ -1,6 +1,8 @@
 import bencode from 'bencode';
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, encodeReply, splitCookie } from '../../src/ng/codec.js';
+import { Encoded } from '../../src/call/ReportDict.js';
+import type { ReportSink } from '../../src/call/ReportSink.js';
+import { decodeRequest, encodeReply, reportSink, splitCookie } from '../../src/ng/codec.js';
 import { NgError } from '../../src/ng/errors.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -153,5 +155,54 @@ describe('encodeReply', () => {
       if (typeof dict !== 'object' || Array.isArray(dict)) continue;
       expect(encodeReply('k', dict, 'bencode').subarray(2)).toEqual(Buffer.from(bencode.encode(dict)));
     }
+  });
+});
+
+describe('report sinks', () => {
+  /** A report of `parties` parties, with what the encoders treat specially: UTF-8, a lone surrogate, large and negative numbers, empty containers. */
+  function writeReport(sink: ReportSink, parties: number): void {
+    sink.dict();
+    for (let i = 0; i < parties; i++) {
+      sink.key(`tag-${i}-ü`);
+      sink.dict();
+      sink.key('created');
+      sink.num(1_796_200_479 + i);
+      sink.key('medias');
+      sink.list();
+      sink.dict();
+      sink.key('index');
+      sink.num(-i);
+      sink.key('label');
+      sink.str(i % 2 ? 'caller \ud800' : 'x'.repeat(200));
+      sink.key('endpoint');
+      sink.dict();
+      sink.end();
+      sink.key('flags');
+      sink.list();
+      sink.end();
+      sink.key('bytes');
+      sink.num(2 ** 60);
+      sink.end();
+      sink.end();
+      sink.end();
+    }
+    sink.end();
+  }
+
+  it('writes in bencode exactly what the same report built as objects encodes to, past the scratch buffer', () => {
+    for (const parties of [0, 1, 3, 400]) {
+      const asObjects = reportSink('json');
+      writeReport(asObjects, parties);
+      const asBencode = reportSink('bencode');
+      writeReport(asBencode, parties);
+      const objects = asObjects.done();
+      expect(Object.keys(objects as object)).toHaveLength(parties);
+      const direct = encodeReply('c', { tags: asBencode.done(), result: 'ok' }, 'bencode');
+      expect(direct.equals(encodeReply('c', { tags: objects, result: 'ok' }, 'bencode')), `${parties} parties`).toBe(true);
+    }
+    // 400 parties are larger than the 16 kB scratch buffer.
+    const big = reportSink('bencode');
+    writeReport(big, 400);
+    expect((big.done() as Encoded).bytes.length).toBeGreaterThan(64 * 1024);
   });
 });

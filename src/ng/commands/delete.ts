@@ -1,5 +1,6 @@
 import { callReport } from '../../call/CallReport.js';
 import type { Services } from '../../Services.js';
+import { reportSink } from '../codec.js';
 import { NgError, NgErrorText } from '../errors.js';
 import type { NgDict, NgRequest } from '../NgRequest.js';
 
@@ -25,7 +26,7 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
       s.hooks.takeOver(call);
       await s.hooks.flushed(call);
     }
-    const reply = req.has('fast') ? {} : callReport(call);
+    const reply = req.has('fast') ? {} : callReport(call, undefined, reportSink(req.wire?.encoding));
     // With a tag, only that branch goes (and any party left with no partner), as rtpengine
     // does; the whole call goes when fewer than two parties would be left.
     // Only own calls with more parties than one dialogue (a fork, a re-tagged re-INVITE) have branches.
