@@ -1,3 +1,4 @@
+import { keepBuiltinPrototypesFast } from './fastBuiltins.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { CallRegistry } from './call/CallRegistry.js';
 import { Lifecycle } from './call/Lifecycle.js';
@@ -126,6 +127,7 @@ async function startKernelPath(config: Config): Promise<KernelOffload | null> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  keepBuiltinPrototypesFast();
   let config: Config;
   let warnings: string[];
   let notes: string[];

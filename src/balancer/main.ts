@@ -1,3 +1,4 @@
+import { keepBuiltinPrototypesFast } from '../fastBuiltins.js';
 import { removePidfile, writePidfile } from '../pidfile.js';
 import { flushLogs, initLogging, isJournal, moduleLogger, setLogLevel } from '../log.js';
 import { CliServer } from '../cli/CliServer.js';
@@ -13,6 +14,7 @@ const log = moduleLogger('balancer');
 
 /** Composition root of ngrelay-balancer. */
 export async function balancerMain(argv: string[]): Promise<void> {
+  keepBuiltinPrototypesFast();
   let config: BalancerConfig;
   try {
     config = loadBalancerConfig(argv);

@@ -1,5 +1,6 @@
 import type dgram from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
+import { keepBuiltinPrototypesFast } from '../../fastBuiltins.js';
 import { COUNTER_SLOTS, LAST_PACKET } from '../LegCounters.js';
 import { shareThreadTotals } from '../MediaCounters.js';
 import type { LegObserver, PacketTap } from '../MediaPlane.js';
@@ -13,6 +14,7 @@ import { eachToWorker, putFromWorker, type Batch, type FromWorker, type LegState
  * the userspace leg; the control thread drives it with messages and reads counters from
  * shared memory. It never sees NG, Redis or the call model.
  */
+keepBuiltinPrototypesFast();
 const { shared, identity } = workerData as WorkerData;
 setIdentity(identity);
 const port = parentPort!;
