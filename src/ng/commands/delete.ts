@@ -2,6 +2,7 @@ import { callReport } from '../../call/CallReport.js';
 import type { Services } from '../../Services.js';
 import { reportSink } from '../codec.js';
 import { NgError, NgErrorText } from '../errors.js';
+import { committed } from './checks.js';
 import type { NgDict, NgRequest } from '../NgRequest.js';
 
 /**
@@ -35,7 +36,7 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
     if (branch) {
       call.removeParties(branch);
       s.registry.changed(call);
-      await Promise.all([s.hooks.flushed(call), s.media.settled()]);
+      await committed(s, call);
       return reply;
     }
     const delay = req.int('delete-delay') ?? s.limits.deleteDelay;
@@ -43,7 +44,7 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
     if (call.recording) await s.media.caughtUp();
     s.registry.markDeleted(call, delay * 1000);
     // The reply goes once media has stopped (and with no delay, the ports are free again).
-    await Promise.all([s.hooks.flushed(call), s.media.settled()]);
+    await committed(s, call);
     return reply;
   });
 }
