@@ -21,7 +21,7 @@ export interface RelayLaunch {
 
 const NGRELAY = resolve(import.meta.dirname, '../src/bin/ngrelay.js');
 /** Node options and environment of ngrelay as etc/ngrelay.service runs it (memory tuning, docs/operations.md). */
-export const NGRELAY_NODE_OPTIONS = ['--max-semi-space-size=2'];
+export const NGRELAY_NODE_OPTIONS = ['--max-semi-space-size=8', '--v8-pool-size=1'];
 export const NGRELAY_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 export const RTPENGINE = '/usr/bin/rtpengine';
 
