@@ -23,6 +23,8 @@ interface Stocked {
   ready: number[];
   /** Binds asked for and not yet answered. */
   filling: number;
+  /** More pairs than the stock's size at the last trim. */
+  over: boolean;
 }
 
 /**
@@ -30,8 +32,9 @@ interface Stocked {
  * waiting for the worker to bind, and the binds themselves go out in batches. Parked pairs
  * count as free ports (`list interfaces`, metrics); a restored call that needs one exactly
  * evicts it. The stock is not topped up while less than a quarter of the range is free.
- * A pair whose call ended comes back with its sockets still bound while the stock has room
- * (twice its size), so a steady churn of calls binds and closes almost no sockets.
+ * A pair whose call ended comes back with its sockets still bound on top of a full stock (up
+ * to twice its size), so a steady churn of calls binds and closes almost no sockets; what is
+ * kept beyond the stock's size and not taken for a whole second is closed again.
  */
 export class PairStock {
   private readonly stocks = new Map<PortPool, Stocked>();
@@ -87,7 +90,10 @@ export class PairStock {
   keep(address: string, port: number): boolean {
     for (const [pool, s] of this.stocks) {
       if (pool.address !== address) continue;
-      if (s.ready.length >= KEPT_FACTOR * this.target(pool)) return false;
+      // Only on top of a full stock: a stock that is short (ports scarce, an address not here
+      // yet) is refilled by binds, and what is kept on top goes again once not needed.
+      const target = this.target(pool);
+      if (target === 0 || s.ready.length < target || s.ready.length >= KEPT_FACTOR * target) return false;
       if (!pool.reserve(port)) return false;
       if (!pool.reserve(port + 1)) {
         pool.release(port);
@@ -98,6 +104,18 @@ export class PairStock {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Called every second: closes the pairs kept beyond the stock's size (the last given back
+   * first) when there were more than that already at the last call.
+   */
+  trim(): void {
+    for (const [pool, s] of this.stocks) {
+      const target = this.target(pool);
+      if (s.over) while (s.ready.length > target) this.evict(pool, s.ready[s.ready.length - 1]!);
+      s.over = s.ready.length > target;
+    }
   }
 
   private target(pool: PortPool): number {
@@ -144,7 +162,7 @@ export class PairStock {
 
   private stocked(local: LocalAddress): Stocked {
     let s = this.stocks.get(local.pool);
-    if (!s) this.stocks.set(local.pool, (s = { local, ready: [], filling: 0 }));
+    if (!s) this.stocks.set(local.pool, (s = { local, ready: [], filling: 0, over: false }));
     return s;
   }
 }

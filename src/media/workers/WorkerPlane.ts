@@ -207,6 +207,10 @@ class MediaWorker implements LegHost, StockHost {
 export class WorkerPlane implements MediaPlane {
   private readonly workers: MediaWorker[] = [];
   private nextId = 0;
+  /** Pairs kept from ended calls beyond each stock's size are closed once not taken for a second. */
+  private readonly trimmer = setInterval(() => {
+    for (const w of this.workers) w.stock.trim();
+  }, 1000).unref();
 
   private constructor(private readonly offload: OffloadWatcher | null) {}
 
@@ -348,6 +352,7 @@ export class WorkerPlane implements MediaPlane {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.trimmer);
     for (const w of this.workers) w.stopping = true;
     await Promise.all(this.workers.map((w) => w.thread.terminate()));
     await this.offload?.close();

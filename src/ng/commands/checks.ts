@@ -20,12 +20,7 @@ export async function afterSignalling(s: Services, call: Call): Promise<void> {
   await committed(s, call);
 }
 
-/**
- * What a reply waits for: the media plane has applied the change, and the call's state is in
- * Redis (bounded wait; the write went out when the call changed). One after the other: the
- * write is already under way, and no array or combined promise is made per command.
- */
+/** What a reply waits for: the media plane has applied the change, and the call's state is in Redis (bounded wait). */
 export async function committed(s: Services, call: Call): Promise<void> {
-  await s.media.settled();
-  await s.hooks.flushed(call);
+  await Promise.all([s.hooks.flushed(call), s.media.settled()]);
 }
