@@ -93,7 +93,8 @@ export class PairStock {
       // Only on top of a full stock: a stock that is short (ports scarce, an address not here
       // yet) is refilled by binds, and what is kept on top goes again once not needed.
       const target = this.target(pool);
-      if (target === 0 || s.ready.length < target || s.ready.length >= KEPT_FACTOR * target) return false;
+      // Binds under way count: the offer that just took a pair asked for one.
+      if (target === 0 || s.ready.length + s.filling < target || s.ready.length >= KEPT_FACTOR * target) return false;
       if (!pool.reserve(port)) return false;
       if (!pool.reserve(port + 1)) {
         pool.release(port);
