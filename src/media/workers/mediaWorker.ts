@@ -98,10 +98,14 @@ async function bindPair(m: Of<'bindPair'>): Promise<void> {
 async function stock(m: Of<'stock'>): Promise<void> {
   const pair = await bindUdpPair(m.address, m.family, m.port);
   if (!pair) return post({ ev: 'done', req: m.req, error: 'bind failed' });
+  park(m.address, m.port, pair);
+  post({ ev: 'done', req: m.req });
+}
+
+function park(address: string, port: number, pair: [dgram.Socket, dgram.Socket]): void {
   // Until a call adopts them, what arrives is dropped and an error must not end the thread.
   for (const sock of pair) sock.on('error', ignore);
-  stocked.set(`${m.address} ${m.port}`, pair);
-  post({ ev: 'done', req: m.req });
+  stocked.set(`${address} ${port}`, pair);
 }
 
 function adopt(m: Of<'adopt'>): void {
@@ -122,8 +126,7 @@ function restock(m: Of<'restock'>): void {
     for (const sock of pair) sock?.close();
     return;
   }
-  for (const sock of pair) sock!.on('error', ignore);
-  stocked.set(`${m.address} ${m.port}`, [rtp, rtcp]);
+  park(m.address, m.port, [rtp, rtcp]);
 }
 
 function detach(id: number): dgram.Socket | null {
