@@ -241,9 +241,10 @@ async function keyspace(ctx: CliContext, cmd: string, args: string[]): Promise<s
   if (!cluster) return 'Redis is not configured on this media relay.\n';
   const db = Number(arg);
   if (cmd === 'ksadd') {
-    return (await cluster.ksadd(db))
-      ? `Success adding keyspace ${db} to redis notifications.\n`
-      : `Keyspace ${db} is already among redis notifications.\n`;
+    // rtpengine's wording for a keyspace it could not add; the reason is Redis's.
+    const added = await cluster.ksadd(db).catch((e: Error) => e);
+    if (added instanceof Error) return `Fail adding keyspace ${db} to redis notifications; ${added.message}\n`;
+    return added ? `Success adding keyspace ${db} to redis notifications.\n` : `Keyspace ${db} is already among redis notifications.\n`;
   }
   return (await cluster.ksrm(db))
     ? `Successfully unsubscribed from keyspace ${db}.\nSuccessfully removed all foreign calls for keyspace ${db}.\n`

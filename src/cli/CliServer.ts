@@ -12,7 +12,11 @@ const discard = (): void => undefined;
 export interface LineServerLimits {
   /** Bytes of one line; rtpengine takes long lines (call-ids), this bounds what a connection may make us hold. */
   maxLine: number;
-  /** Concurrent connections; more are closed by the listener until some close. */
+  /**
+   * Concurrent connections. At the cap a new connection evicts the oldest one that has not
+   * sent its line yet (so idle clients cannot lock an operator out); it is refused only
+   * when every connection is running a command.
+   */
   maxConnections: number;
 }
 
@@ -22,6 +26,8 @@ export type LineRunner = (line: string) => Promise<string> | string;
 /** rtpengine's CLI transport: one line in over TCP, the answer, then close (the relay's and the balancer's). */
 export class CliServer {
   private server: net.Server | null = null;
+  /** Open connections, oldest first; true once its line is read (its command runs or its answer goes out). */
+  private readonly open = new Map<net.Socket, boolean>();
 
   constructor(
     private readonly run: LineRunner,
@@ -30,7 +36,6 @@ export class CliServer {
 
   async listen(addr: ListenAddress): Promise<void> {
     const server = net.createServer((sock) => this.onConnection(sock));
-    server.maxConnections = this.limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(addr.port, addr.host, () => {
@@ -43,7 +48,26 @@ export class CliServer {
     log.info({ address: `${addr.host}:${addr.port}` }, 'CLI listener ready');
   }
 
+  /** Room for one more connection: the oldest idle one goes; false when none is idle. */
+  private makeRoom(): boolean {
+    if (this.open.size < this.limits.maxConnections) return true;
+    for (const [sock, busy] of this.open) {
+      if (busy) continue;
+      log.warn({ from: sock.remoteAddress, open: this.open.size }, 'CLI connections at their cap; the oldest idle one is dropped');
+      this.open.delete(sock);
+      sock.destroy();
+      return true;
+    }
+    return false;
+  }
+
   private onConnection(sock: net.Socket): void {
+    if (!this.makeRoom()) {
+      sock.destroy();
+      return;
+    }
+    this.open.set(sock, false);
+    sock.once('close', () => this.open.delete(sock));
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
@@ -53,6 +77,7 @@ export class CliServer {
     const finish = (line: Buffer): void => {
       if (done) return;
       done = true;
+      if (this.open.has(sock)) this.open.set(sock, true);
       // One line per connection: whatever follows it is discarded, never buffered.
       sock.removeListener('data', onData);
       sock.on('data', discard);

@@ -74,10 +74,15 @@ export class KeyspaceSubscriber {
     return this.dbs.has(db);
   }
 
+  /**
+   * Subscribes to `db`; false when it already is. Recorded only once Redis confirmed it, so
+   * a subscription that failed (Redis away) is not taken for one and can simply be retried.
+   */
   async add(db: number): Promise<boolean> {
     if (this.dbs.has(db)) return false;
-    this.dbs.add(db);
     await this.conn.psubscribe(`__keyspace@${db}__:*`);
+    if (this.dbs.has(db)) return false;
+    this.dbs.add(db);
     log.info({ db }, 'subscribed to keyspace');
     return true;
   }

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNgBody } from '../helpers/NgClient.js';
 import { expectHealthy, fdCount, portsUsed, rssKb } from '../helpers/health.js';
-import { Relay, sleep } from '../helpers/Relay.js';
+import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { audioSdp } from '../helpers/sdp.js';
 
 const PROTOTYPE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__'];
@@ -157,6 +157,23 @@ describe('hostile input', () => {
     for (const s of sockets) s.destroy();
     await sleep(200);
     expect(await relay.cli('list numsessions')).toContain('Current sessions total: 0\n');
+  });
+
+  it('serves an operator at once while as many CLI clients sit idle as it accepts, dropping the oldest idle one', async () => {
+    const sockets: net.Socket[] = [];
+    const closed: boolean[] = [];
+    for (let i = 0; i < 64; i++) {
+      sockets.push(await new Promise<net.Socket>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port: relay.cliPort }, () => resolve(s));
+        s.on('error', () => undefined);
+        s.on('close', () => (closed[i] = true));
+      }));
+    }
+    // Connections are accepted in order: the operator's comes after every idle one.
+    expect(await relay.cli('list numsessions')).toContain('Current sessions total: 0\n');
+    await waitFor('the oldest idle client dropped', () => closed[0] === true, 2000);
+    expect(closed.filter(Boolean)).toHaveLength(1);
+    for (const s of sockets) s.destroy();
   });
 
   it('answers an offer with 2,500 media sections and leaks no port', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterRelay, TestCall, waitSessions } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
-import type { Relay } from '../helpers/Relay.js';
+import { waitFor, type Relay } from '../helpers/Relay.js';
 
 /** Keyspace subscriptions changed at run time with the CLI, as rtpengine-ctl sends them. */
 describe('ksadd / ksrm / kslist', () => {
@@ -54,6 +54,18 @@ describe('ksadd / ksrm / kslist', () => {
     // Subscribing again resyncs all four.
     expect(await standby.cli('ksadd 1')).toBe('Success adding keyspace 1 to redis notifications.\n');
     await waitSessions(standby, { own: 0, foreign: 4 });
+  });
+
+  it('does not record a subscription Redis refused: the retry subscribes', async () => {
+    await redis.kill();
+    const refused = await standby.cli('ksadd 4');
+    expect(refused).toMatch(/^Fail adding keyspace 4 to redis notifications; .+\n$/);
+    expect(await standby.cli('kslist')).toBe('\nSubscribed-on keyspaces:\n1 3 \n');
+    await redis.restart();
+    let reply = refused;
+    await waitFor('the subscriber back on Redis', async () => !(reply = await standby.cli('ksadd 4')).startsWith('Fail'), 10_000);
+    expect(reply).toBe('Success adding keyspace 4 to redis notifications.\n');
+    expect(await standby.cli('kslist')).toBe('\nSubscribed-on keyspaces:\n1 3 4 \n');
   });
 
   it('rejects a missing or bad keyspace number', async () => {
