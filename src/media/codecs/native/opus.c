@@ -1,0 +1,147 @@
+/* The relay's binding to libopus (N-API, one instance per thread that loads it).
+ * Buffers are the caller's typed arrays: no copy, no allocation per frame. */
+#include <node_api.h>
+#include <opus/opus.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct {
+  OpusEncoder *enc;
+  OpusDecoder *dec;
+  int channels;
+} coder_t;
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void) env; (void) hint;
+  coder_t *c = data;
+  if (c->enc) opus_encoder_destroy(c->enc);
+  if (c->dec) opus_decoder_destroy(c->dec);
+  free(c);
+}
+
+static napi_value num(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static int32_t arg_i32(napi_env env, napi_value v) {
+  int32_t r = 0;
+  napi_get_value_int32(env, v, &r);
+  return r;
+}
+
+static coder_t *arg_coder(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/* A typed array's data and its length in elements. */
+static void *arg_array(napi_env env, napi_value v, size_t *len) {
+  napi_typedarray_type t;
+  void *data = NULL;
+  napi_value ab;
+  size_t off;
+  *len = 0;
+  if (napi_get_typedarray_info(env, v, &t, len, &data, &ab, &off) != napi_ok) return NULL;
+  return data;
+}
+
+static napi_value make(napi_env env, coder_t *c, int err) {
+  if (err != OPUS_OK) {
+    finalize(env, c, NULL);
+    napi_throw_error(env, NULL, opus_strerror(err));
+    return NULL;
+  }
+  napi_value r;
+  napi_create_external(env, c, finalize, NULL, &r);
+  return r;
+}
+
+/* encoder(rate, channels, application, bitrate, fec, complexity) */
+static napi_value encoder(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = calloc(1, sizeof *c);
+  int err;
+  int app = arg_i32(env, a[2]) == 1 ? OPUS_APPLICATION_AUDIO : OPUS_APPLICATION_VOIP;
+  c->channels = arg_i32(env, a[1]);
+  c->enc = opus_encoder_create(arg_i32(env, a[0]), c->channels, app, &err);
+  if (err == OPUS_OK) {
+    int32_t bitrate = arg_i32(env, a[3]);
+    if (bitrate > 0) opus_encoder_ctl(c->enc, OPUS_SET_BITRATE(bitrate));
+    opus_encoder_ctl(c->enc, OPUS_SET_INBAND_FEC(arg_i32(env, a[4])));
+    opus_encoder_ctl(c->enc, OPUS_SET_COMPLEXITY(arg_i32(env, a[5])));
+  }
+  return make(env, c, err);
+}
+
+/* decoder(rate, channels) */
+static napi_value decoder(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = calloc(1, sizeof *c);
+  int err;
+  c->channels = arg_i32(env, a[1]);
+  c->dec = opus_decoder_create(arg_i32(env, a[0]), c->channels, &err);
+  return make(env, c, err);
+}
+
+/* encode(coder, pcm Int16Array, frameSize, out Uint8Array) -> bytes, or a negative libopus error */
+static napi_value encode(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_coder(env, a[0]);
+  size_t pn, on;
+  int16_t *pcm = arg_array(env, a[1], &pn);
+  uint8_t *out = arg_array(env, a[3], &on);
+  int32_t frame = arg_i32(env, a[2]);
+  if (!c || !c->enc || !pcm || !out || frame <= 0 || (size_t) frame > pn) return num(env, OPUS_BAD_ARG);
+  return num(env, opus_encode(c->enc, pcm, frame, out, (opus_int32) on));
+}
+
+/* decode(coder, data Uint8Array, length, out Int16Array, fec) -> samples per channel, or a
+ * negative libopus error; length 0 conceals a lost frame. */
+static napi_value decode(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_coder(env, a[0]);
+  size_t dn, on;
+  uint8_t *data = arg_array(env, a[1], &dn);
+  int32_t len = arg_i32(env, a[2]);
+  int16_t *out = arg_array(env, a[3], &on);
+  if (!c || !c->dec || !out || len < 0 || (size_t) len > dn) return num(env, OPUS_BAD_ARG);
+  return num(env, opus_decode(c->dec, len ? data : NULL, len, out, (int) (on / (size_t) c->channels), arg_i32(env, a[4])));
+}
+
+/* close(coder): frees the codec now rather than at garbage collection. */
+static napi_value close_coder(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_coder(env, a[0]);
+  if (c) {
+    if (c->enc) opus_encoder_destroy(c->enc);
+    if (c->dec) opus_decoder_destroy(c->dec);
+    c->enc = NULL;
+    c->dec = NULL;
+  }
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor p[] = {
+    { "encoder", NULL, encoder, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "decoder", NULL, decoder, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "encode", NULL, encode, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "decode", NULL, decode, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "close", NULL, close_coder, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
+  return exports;
+}
