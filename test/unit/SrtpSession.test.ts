@@ -4,6 +4,7 @@ import { ReplayWindow } from '../../src/media/transforms/ReplayWindow.js';
 import { deriveKey } from '../../src/media/transforms/SrtpKdf.js';
 import { SrtpSession } from '../../src/media/transforms/SrtpSession.js';
 import { srtpSuite, type SrtpSuite } from '../../src/media/transforms/SrtpSuite.js';
+import { MAX_SSRCS, SSRC_IDLE_MS } from '../../src/media/transforms/SsrcTable.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const suite = (name: string): SrtpSuite => srtpSuite(name)!;
@@ -111,7 +112,7 @@ describe('SrtpSession', () => {
       }
       const sr = rtcpSr();
       expect(rx.unprotectRtcp(tx.protectRtcp(Buffer.from(sr))!)?.toString('hex')).toBe(sr.toString('hex'));
-      expect(rx.errors).toEqual({ auth: 0, replay: 0, malformed: 0 });
+      expect(rx.errors).toEqual({ auth: 0, replay: 0, malformed: 0, full: 0 });
     });
   }
 
@@ -130,7 +131,7 @@ describe('SrtpSession', () => {
     const r = tx.protectRtcp(rtcpSr())!;
     expect(rx.unprotectRtcp(Buffer.from(r))).not.toBeNull();
     expect(rx.unprotectRtcp(Buffer.from(r))).toBeNull();
-    expect(rx.errors).toEqual({ auth: 1, replay: 2, malformed: 1 });
+    expect(rx.errors).toEqual({ auth: 1, replay: 2, malformed: 1, full: 0 });
   });
 
   it('a different key fails authentication', () => {
@@ -138,6 +139,50 @@ describe('SrtpSession', () => {
     const rx = new SrtpSession(suite('AEAD_AES_128_GCM'), KEY32.subarray(16), SALT12);
     expect(rx.unprotectRtp(tx.protectRtp(rtp(5))!)).toBeNull();
     expect(rx.errors.auth).toBe(1);
+  });
+});
+
+describe('SrtpSession per-SSRC state', () => {
+  const name = 'AES_CM_128_HMAC_SHA1_80';
+  const forged = (ssrc: number, seq: number): Buffer => Buffer.concat([rtp(seq, ssrc), Buffer.alloc(10, 0x5a)]);
+
+  it('creates no state for packets that fail authentication: a stream at ROC 1 survives a flood of forged SSRCs', () => {
+    const tx = new SrtpSession(suite(name), KEY16, SALT14);
+    const rx = new SrtpSession(suite(name), KEY16, SALT14);
+    for (let seq = 65530; seq < 65546; seq++) expect(rx.unprotectRtp(tx.protectRtp(rtp(seq & 0xffff), 1000)!, 1000)).not.toBeNull();
+    for (let i = 0; i < MAX_SSRCS * 4; i++) expect(rx.unprotectRtp(forged(0x10000 + i, i), 1001)).toBeNull();
+    expect(rx.errors.auth).toBe(MAX_SSRCS * 4);
+    for (let seq = 10; seq < 20; seq++) expect(rx.unprotectRtp(tx.protectRtp(rtp(seq), 1002)!, 1002)?.toString('hex')).toBe(rtp(seq).toString('hex'));
+  });
+
+  it('a full table gives a slot only to a new SSRC once a stream idled, never a live one', () => {
+    // One sender per SSRC (a sender's own table is as bounded as the receiver's).
+    const tx = new Map<number, SrtpSession>();
+    const rx = new SrtpSession(suite(name), KEY16, SALT14);
+    const sender = (ssrc: number): SrtpSession => tx.get(ssrc) ?? tx.set(ssrc, new SrtpSession(suite(name), KEY16, SALT14)).get(ssrc)!;
+    const pass = (ssrc: number, seq: number, now: number): boolean => rx.unprotectRtp(sender(ssrc).protectRtp(rtp(seq, ssrc), now)!, now) !== null;
+    // The first stream wraps into ROC 1, then MAX_SSRCS - 1 others fill the table.
+    for (let seq = 65530; seq < 65546; seq++) expect(pass(1, seq & 0xffff, 0)).toBe(true);
+    for (let i = 2; i <= MAX_SSRCS; i++) expect(pass(i, 1, 0)).toBe(true);
+    // Authentic but no room: every stream is live.
+    expect(pass(1000, 1, 1000)).toBe(false);
+    expect(rx.errors.full).toBe(1);
+    // Stream 1 keeps going; the others idle; a new SSRC then takes an idle slot and stream 1 keeps its ROC.
+    expect(pass(1, 20, SSRC_IDLE_MS)).toBe(true);
+    expect(pass(1001, 1, SSRC_IDLE_MS + 1)).toBe(true);
+    expect(pass(1, 21, SSRC_IDLE_MS + 2)).toBe(true);
+  });
+
+  it('SRTCP state too is made only for an authenticated packet', () => {
+    const tx = new SrtpSession(suite(name), KEY16, SALT14);
+    const rx = new SrtpSession(suite(name), KEY16, SALT14);
+    const fake = Buffer.concat([rtcpSr(0x777), Buffer.from([0x80, 0, 0, 1]), Buffer.alloc(10)]);
+    for (let i = 0; i < MAX_SSRCS + 1; i++) {
+      fake.writeUInt32BE(0x1000 + i, 4);
+      expect(rx.unprotectRtcp(Buffer.from(fake), 0)).toBeNull();
+    }
+    expect(rx.unprotectRtcp(tx.protectRtcp(rtcpSr(), 0)!, 0)?.toString('hex')).toBe(rtcpSr().toString('hex'));
+    expect(rx.errors).toEqual({ auth: MAX_SSRCS + 1, replay: 0, malformed: 0, full: 0 });
   });
 });
 

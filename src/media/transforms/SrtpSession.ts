@@ -1,33 +1,22 @@
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { f8Xor } from './AesF8.js';
-import { ReplayWindow } from './ReplayWindow.js';
 import { rtpHeaderLength } from './RtpHeader.js';
 import { SessionKeys } from './SrtpKeys.js';
 import type { SrtpSuite } from './SrtpSuite.js';
+import { SsrcTable, type SsrcState } from './SsrcTable.js';
 
-/** SSRCs tracked per direction; a further one evicts the oldest (bounded state per leg). */
-export const MAX_SSRCS = 64;
 const RTCP_HEADER = 8;
 const SRTCP_INDEX = 4;
 const E_FLAG = 0x80000000;
 const SCRATCH = 2048;
-
-/** Per-SSRC state of one direction (RFC 3711 3.2.1 cryptographic context). */
-class SsrcState {
-  roc = 0;
-  /** Highest sequence number seen (s_l); -1 before the first packet. */
-  seq = -1;
-  readonly replay = new ReplayWindow();
-  /** SRTCP: our next index (protect) */
-  rtcpIndex = 0;
-  readonly rtcpReplay = new ReplayWindow();
-}
 
 /** Why packets were dropped, per direction (rtpengine counts these per stream). */
 export interface SrtpErrors {
   auth: number;
   replay: number;
   malformed: number;
+  /** A new SSRC while every slot of the table held a live stream. */
+  full: number;
 }
 
 /**
@@ -38,10 +27,10 @@ export interface SrtpErrors {
 export class SrtpSession {
   private readonly rtp: SessionKeys;
   private readonly rtcp: SessionKeys;
-  private readonly ssrcs = new Map<number, SsrcState>();
+  private readonly ssrcs = new SsrcTable();
   private readonly blocks = Buffer.alloc(SCRATCH);
   private readonly iv = Buffer.alloc(16);
-  readonly errors: SrtpErrors = { auth: 0, replay: 0, malformed: 0 };
+  readonly errors: SrtpErrors = { auth: 0, replay: 0, malformed: 0, full: 0 };
 
   constructor(
     readonly suite: SrtpSuite,
@@ -53,14 +42,19 @@ export class SrtpSession {
     this.rtcp = new SessionKeys(suite, masterKey, masterSalt, true);
   }
 
-  private state(ssrc: number): SsrcState {
-    let s = this.ssrcs.get(ssrc);
-    if (!s) {
-      if (this.ssrcs.size >= MAX_SSRCS) this.ssrcs.delete(this.ssrcs.keys().next().value!);
-      s = new SsrcState();
-      this.ssrcs.set(ssrc, s);
-    }
+  /** The state of an SSRC whose packet is being protected (ours to send: accepted as it comes). */
+  private sending(ssrc: number, now: number): SsrcState | null {
+    const s = this.ssrcs.get(ssrc) ?? this.ssrcs.add(ssrc, now);
+    if (s === null) this.errors.full++;
+    else s.lastSeen = now;
     return s;
+  }
+
+  /** Room for a new SSRC's state, checked after its first packet authenticated and before it is decrypted in place. */
+  private room(now: number): boolean {
+    if (this.ssrcs.hasRoom(now)) return true;
+    this.errors.full++;
+    return false;
   }
 
   /** RFC 3711 appendix A: the ROC a sequence number most likely belongs to. */
@@ -78,12 +72,13 @@ export class SrtpSession {
   }
 
   /** Encrypts an RTP packet and appends its tag; null when it is not RTP. */
-  protectRtp(p: Buffer): Buffer | null {
+  protectRtp(p: Buffer, now = Date.now()): Buffer | null {
     const h = rtpHeaderLength(p);
     if (h < 0) return null;
     const ssrc = p.readUInt32BE(8);
     const seq = p.readUInt16BE(2);
-    const s = this.state(ssrc);
+    const s = this.sending(ssrc, now);
+    if (s === null) return null;
     const roc = Math.max(0, SrtpSession.guessRoc(s, seq));
     SrtpSession.advance(s, roc, seq);
     const suite = this.suite;
@@ -104,8 +99,11 @@ export class SrtpSession {
     return out;
   }
 
-  /** Verifies and decrypts an SRTP packet (in place); null when it fails (counted). */
-  unprotectRtp(p: Buffer): Buffer | null {
+  /**
+   * Verifies and decrypts an SRTP packet (in place); null when it fails (counted). An unknown
+   * SSRC is checked against a fresh state (ROC 0) and gets one only once it authenticated.
+   */
+  unprotectRtp(p: Buffer, now = Date.now()): Buffer | null {
     const suite = this.suite;
     const h = rtpHeaderLength(p);
     if (h < 0 || p.length < h + suite.rtpTag) {
@@ -114,14 +112,14 @@ export class SrtpSession {
     }
     const ssrc = p.readUInt32BE(8);
     const seq = p.readUInt16BE(2);
-    const s = this.state(ssrc);
-    const roc = SrtpSession.guessRoc(s, seq);
+    const known = this.ssrcs.get(ssrc);
+    const roc = known ? SrtpSession.guessRoc(known, seq) : 0;
     if (roc < 0) {
       this.errors.replay++;
       return null;
     }
     const index = roc * 65536 + seq;
-    if (s.seq >= 0 && !s.replay.check(index)) {
+    if (known && known.seq >= 0 && !known.replay.check(index)) {
       this.errors.replay++;
       return null;
     }
@@ -137,26 +135,30 @@ export class SrtpSession {
         this.errors.auth++;
         return null;
       }
+      if (!known && !this.room(now)) return null;
       plain.copy(p, h);
     } else {
       if (!this.verify(this.rtp.auth, p, end, roc, suite.rtpTag)) {
         this.errors.auth++;
         return null;
       }
+      if (!known && !this.room(now)) return null;
       if (suite.mode === 'ctr') this.ctr(this.rtp, p, h, end, ssrc, index);
       else if (suite.mode === 'f8') this.f8Rtp(p, h, end, roc);
     }
+    const s = this.accepted(known, ssrc, now);
     SrtpSession.advance(s, roc, seq);
     s.replay.accept(index);
     return p.subarray(0, end);
   }
 
   /** Encrypts an RTCP compound packet, appends E|index and the tag; null when it is not RTCP. */
-  protectRtcp(p: Buffer): Buffer | null {
+  protectRtcp(p: Buffer, now = Date.now()): Buffer | null {
     if (p.length < RTCP_HEADER) return null;
     const suite = this.suite;
     const ssrc = p.readUInt32BE(4);
-    const s = this.state(ssrc);
+    const s = this.sending(ssrc, now);
+    if (s === null) return null;
     const index = s.rtcpIndex;
     s.rtcpIndex = (s.rtcpIndex + 1) & 0x7fffffff;
     const encrypted = suite.mode !== 'null';
@@ -181,20 +183,20 @@ export class SrtpSession {
     return out;
   }
 
-  /** Verifies and decrypts an SRTCP packet (in place); null when it fails (counted). */
-  unprotectRtcp(p: Buffer): Buffer | null {
+  /** Verifies and decrypts an SRTCP packet (in place); null when it fails (counted). State as for SRTP. */
+  unprotectRtcp(p: Buffer, now = Date.now()): Buffer | null {
     const suite = this.suite;
     if (p.length < RTCP_HEADER + SRTCP_INDEX + suite.rtcpTag) {
       this.errors.malformed++;
       return null;
     }
     const ssrc = p.readUInt32BE(4);
-    const s = this.state(ssrc);
+    const known = this.ssrcs.get(ssrc);
     if (suite.mode === 'gcm') {
       const wordAt = p.length - SRTCP_INDEX;
       const word = p.readUInt32BE(wordAt);
       const index = word & 0x7fffffff;
-      if (!s.rtcpReplay.check(index)) {
+      if (known && !known.rtcpReplay.check(index)) {
         this.errors.replay++;
         return null;
       }
@@ -209,8 +211,9 @@ export class SrtpSession {
         this.errors.auth++;
         return null;
       }
+      if (!known && !this.room(now)) return null;
       plain.copy(p, RTCP_HEADER);
-      s.rtcpReplay.accept(index);
+      this.accepted(known, ssrc, now).rtcpReplay.accept(index);
       return p.subarray(0, tagAt);
     }
     const tagAt = p.length - suite.rtcpTag;
@@ -220,15 +223,23 @@ export class SrtpSession {
     }
     const word = p.readUInt32BE(tagAt - SRTCP_INDEX);
     const index = word & 0x7fffffff;
-    if (!s.rtcpReplay.check(index)) {
+    if (known && !known.rtcpReplay.check(index)) {
       this.errors.replay++;
       return null;
     }
+    if (!known && !this.room(now)) return null;
     const end = tagAt - SRTCP_INDEX;
     if ((word & E_FLAG) !== 0 && suite.mode === 'ctr') this.ctr(this.rtcp, p, RTCP_HEADER, end, ssrc, index);
     else if ((word & E_FLAG) !== 0 && suite.mode === 'f8') this.f8Rtcp(p, end, word);
-    s.rtcpReplay.accept(index);
+    this.accepted(known, ssrc, now).rtcpReplay.accept(index);
     return p.subarray(0, end);
+  }
+
+  /** The state of an SSRC whose packet just authenticated (added now if new: `room` made sure it fits). */
+  private accepted(known: SsrcState | undefined, ssrc: number, now: number): SsrcState {
+    const s = known ?? this.ssrcs.add(ssrc, now)!;
+    s.lastSeen = now;
+    return s;
   }
 
   /** AES-f8 over an RTP payload: IV = 0x00 | M,PT | SEQ | TS | SSRC | ROC (RFC 3711 4.1.2.2). */

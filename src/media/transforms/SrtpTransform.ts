@@ -49,16 +49,16 @@ export class SrtpTransform {
   }
 
   /** Plain packet, or null (dropped and counted) when it does not verify. */
-  receive(p: Buffer, rtcp: boolean): Buffer | null {
+  receive(p: Buffer, rtcp: boolean, now: number): Buffer | null {
     const s = this.recv;
     if (s === null) return p;
-    return rtcp ? s.unprotectRtcp(p) : s.unprotectRtp(p);
+    return rtcp ? s.unprotectRtcp(p, now) : s.unprotectRtp(p, now);
   }
 
   /** The packet to put on the wire towards this leg's party, or null when it cannot be protected. */
-  protect(p: Buffer, rtcp: boolean): Buffer | null {
+  protect(p: Buffer, rtcp: boolean, now: number): Buffer | null {
     const s = this.send;
     if (s === null) return p;
-    return rtcp ? s.protectRtcp(p) : s.protectRtp(p);
+    return rtcp ? s.protectRtcp(p, now) : s.protectRtp(p, now);
   }
 }

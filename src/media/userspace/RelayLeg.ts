@@ -124,7 +124,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     const t = this.srtp;
     if (t === null) return this.oldSrtpErrors;
     let n = this.oldSrtpErrors;
-    for (const s of [t.recv, t.send]) if (s) n += s.errors.auth + s.errors.replay + s.errors.malformed;
+    for (const s of [t.recv, t.send]) if (s) n += s.errors.auth + s.errors.replay + s.errors.malformed + s.errors.full;
     return n;
   }
   /** Relaying stopped (deleted call) or closed. */
@@ -307,7 +307,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     if (out === null || out.remotePortNo === 0 || out.closed) return;
     const control = rtcp || this.rtcpPort;
     if (this.srtp !== null) {
-      const plain = this.srtp.receive(msg, control);
+      const plain = this.srtp.receive(msg, control, now);
       if (plain === null) {
         this.sendError();
         return;
@@ -320,7 +320,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       return;
     }
     if (out.srtp !== null) {
-      const wire = out.srtp.protect(msg, control);
+      const wire = out.srtp.protect(msg, control, now);
       if (wire === null) {
         out.sendError();
         return;
