@@ -13,19 +13,37 @@ const GLOBAL = 'balancer';
 const CLUSTER_PREFIX = 'cluster ';
 const CLUSTER_NAME = /^[A-Za-z0-9_.:#-]{1,64}$/;
 
+/** One option of the balancer: its name on the command line (and in `[balancer]` when `global`). */
+export interface BalancerOption {
+  name: string;
+  kind: 'string' | 'int' | 'bool' | 'list';
+  alias?: string;
+  default?: string;
+  /** Also a key of the config file's `[balancer]` section. */
+  global: boolean;
+  describe: string;
+}
+
+/** Every option the balancer takes; the parser, `--help` and the man page read this one table. */
+export const BALANCER_OPTIONS: readonly BalancerOption[] = [
+  { name: 'config-file', kind: 'string', default: DEFAULT_CONFIG_FILE, global: false, describe: 'Config file, or "none"' },
+  { name: 'cluster-name', kind: 'string', default: 'default', global: false, describe: 'Name of the cluster given on the command line' },
+  { name: 'listen-ng', kind: 'string', global: false, describe: 'UDP address of that cluster for the SIP proxy, [IP:]PORT' },
+  { name: 'member', kind: 'list', global: false, describe: 'A member of that cluster: name=..,address=IP:PORT,weight=..,capacity=..[,label=..] (repeat for each)' },
+  { name: 'listen-cli', kind: 'string', default: '127.0.0.1:9901', global: true, describe: 'TCP address of the admin CLI' },
+  { name: 'ping-interval', kind: 'int', default: '1', global: true, describe: 'Seconds between pings to each member' },
+  { name: 'failures', kind: 'int', default: '3', global: true, describe: 'Missed pings in a row before a member is offline' },
+  { name: 'member-timeout', kind: 'int', default: '400', global: true, describe: 'Milliseconds a member has to answer' },
+  { name: 'sync-interval', kind: 'int', default: '10', global: true, describe: "Seconds between checks of the members' call lists" },
+  { name: 'redis', kind: 'string', global: true, describe: 'Redis for the shared call map: [PW@]HOST:PORT/DB' },
+  { name: 'foreground', kind: 'bool', alias: 'f', default: 'false', global: true, describe: 'Stay in the foreground' },
+  { name: 'pidfile', kind: 'string', alias: 'p', global: true, describe: 'Write the PID to this file' },
+  { name: 'log-level', kind: 'int', alias: 'L', default: '6', global: true, describe: 'Syslog-style level 0-7' },
+  { name: 'log-stderr', kind: 'bool', alias: 'E', default: 'false', global: true, describe: 'Log to stderr' },
+];
+
 /** Global keys, their defaults and what they take; the same names on the command line. */
-const GLOBAL_KEYS = new Map<string, { default?: string; kind: 'string' | 'int' | 'bool' }>([
-  ['listen-cli', { default: '127.0.0.1:9901', kind: 'string' }],
-  ['ping-interval', { default: '1', kind: 'int' }],
-  ['failures', { default: '3', kind: 'int' }],
-  ['member-timeout', { default: '400', kind: 'int' }],
-  ['sync-interval', { default: '10', kind: 'int' }],
-  ['redis', { kind: 'string' }],
-  ['foreground', { default: 'false', kind: 'bool' }],
-  ['pidfile', { kind: 'string' }],
-  ['log-level', { default: '6', kind: 'int' }],
-  ['log-stderr', { default: 'false', kind: 'bool' }],
-]);
+const GLOBAL_KEYS = new Map(BALANCER_OPTIONS.filter((o) => o.global).map((o) => [o.name, o] as const));
 
 function int(key: string, v: string, min: number, max: number): number {
   if (!/^\d{1,9}$/.test(v.trim()) || Number(v) < min || Number(v) > max) {
@@ -60,23 +78,18 @@ function member(where: string, text: string, name?: string): MemberSpec {
 
 /** Parses argv and the config file (the command line wins) into a checked configuration. */
 export function loadBalancerConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): BalancerConfig {
-  const args = yargs(argv)
-    .scriptName('ngrelay-balancer')
-    .usage('$0 [options]')
-    .option('config-file', { type: 'string', default: DEFAULT_CONFIG_FILE, describe: 'Config file, or "none"' })
-    .option('cluster-name', { type: 'string', default: 'default', describe: 'Name of the cluster given on the command line' })
-    .option('listen-ng', { type: 'string', describe: 'UDP address of that cluster for the SIP proxy, [IP:]PORT' })
-    .option('member', { type: 'string', array: true, describe: 'A member of that cluster: name=..,address=IP:PORT,weight=..,capacity=..[,label=..]' })
-    .option('listen-cli', { type: 'string', describe: 'TCP address of the admin CLI (default 127.0.0.1:9901)' })
-    .option('ping-interval', { type: 'string', describe: 'Seconds between pings to each member (default 1)' })
-    .option('failures', { type: 'string', describe: 'Missed pings in a row before a member is offline (default 3)' })
-    .option('member-timeout', { type: 'string', describe: 'Milliseconds a member has to answer (default 400)' })
-    .option('sync-interval', { type: 'string', describe: "Seconds between checks of the members' call lists (default 10)" })
-    .option('redis', { type: 'string', describe: 'Redis for the shared call map: [PW@]HOST:PORT/DB' })
-    .option('foreground', { type: 'boolean', alias: 'f', describe: 'Stay in the foreground' })
-    .option('pidfile', { type: 'string', alias: 'p', describe: 'Write the PID to this file' })
-    .option('log-level', { type: 'string', alias: 'L', describe: 'Syslog-style level 0-7 (default 6)' })
-    .option('log-stderr', { type: 'boolean', alias: 'E', describe: 'Log to stderr' })
+  let y = yargs(argv).scriptName('ngrelay-balancer').usage('$0 [options]');
+  for (const o of BALANCER_OPTIONS) {
+    y = y.option(o.name, {
+      type: o.kind === 'bool' ? 'boolean' : 'string',
+      array: o.kind === 'list' ? true : undefined,
+      alias: o.alias,
+      describe: o.describe,
+      // Global keys keep no yargs default (the config file's value must win over it): --help names it.
+      ...(o.default === undefined ? {} : o.global ? { defaultDescription: o.default } : { default: o.default }),
+    });
+  }
+  const args = y
     .strictOptions()
     .version(false)
     .help('help')

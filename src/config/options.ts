@@ -142,6 +142,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
       array: def.kind === 'list' ? true : undefined,
       alias: def.alias,
       describe: def.describe,
+      // Shown by --help only: a yargs default would hide the config file's value.
+      ...(def.default === undefined ? {} : { defaultDescription: def.default }),
     });
   }
   for (const [name, def] of IGNORED_OPTIONS) {
