@@ -48,9 +48,9 @@ function run(name: string, enc: AudioEncoder, dec: AudioDecoder): void {
     packets.push(buf.slice(0, n));
   }
   const encUs = (cpuUs() - t) / FRAMES;
-  for (let f = 0; f < 50; f++) dec.decode(packets[f]!, packets[f]!.length, out);
+  for (let f = 0; f < 50; f++) dec.decode(packets[f]!, 0, packets[f]!.length, out);
   t = cpuUs();
-  for (let f = 0; f < FRAMES; f++) dec.decode(packets[f]!, packets[f]!.length, out);
+  for (let f = 0; f < FRAMES; f++) dec.decode(packets[f]!, 0, packets[f]!.length, out);
   const decUs = (cpuUs() - t) / FRAMES;
   const bytes = packets.reduce((a, p) => a + p.length, 0) / FRAMES;
   process.stdout.write(`| ${name} | ${encUs.toFixed(1)} | ${decUs.toFixed(1)} | ${bytes.toFixed(0)} |\n`);

@@ -14,7 +14,7 @@ function roundTrip(pcm: Int16Array, channels: 1 | 2, rate: 48000 | 16000 | 8000 
     const n = enc.encode(pcm.subarray(o, o + frame * channels), frame, packet);
     expect(n).toBeGreaterThan(0);
     bytes += n;
-    expect(dec.decode(packet, n, back.subarray(o, o + frame * channels))).toBe(frame);
+    expect(dec.decode(packet, 0, n, back.subarray(o, o + frame * channels))).toBe(frame);
   }
   enc.close();
   dec.close();
@@ -57,7 +57,7 @@ describe('Opus (libopus binding)', () => {
     const back = new Int16Array(8000);
     for (let f = 0; f < 50; f++) {
       const n = enc.encode(pcm.subarray(f * 960, (f + 1) * 960), 960, packet);
-      expect(dec.decode(packet, n, back.subarray(f * 160, (f + 1) * 160))).toBe(160);
+      expect(dec.decode(packet, 0, n, back.subarray(f * 160, (f + 1) * 160))).toBe(160);
     }
     expect(dominantFrequency(back.subarray(1600), 8000)).toBe(1000);
     expect(snr(back.subarray(1600), 1000, 8000)).toBeGreaterThan(20);
@@ -66,10 +66,10 @@ describe('Opus (libopus binding)', () => {
   it('conceals a lost frame and rejects a malformed packet without throwing', () => {
     const dec = new OpusDecoder();
     const out = new Int16Array(960);
-    expect(dec.decode(new Uint8Array(0), 0, out)).toBe(960);
+    expect(dec.decode(new Uint8Array(0), 0, 0, out)).toBe(960);
     // TOC code 3 with a frame count of 0 is invalid.
-    expect(dec.decode(Uint8Array.of(0x03, 0x00), 2, out)).toBe(-1);
+    expect(dec.decode(Uint8Array.of(0x03, 0x00), 0, 2, out)).toBe(-1);
     dec.close();
-    expect(dec.decode(new Uint8Array(10), 10, out)).toBe(-1);
+    expect(dec.decode(new Uint8Array(10), 0, 10, out)).toBe(-1);
   });
 });

@@ -20,9 +20,10 @@ export interface AudioDecoder {
   readonly sampleRate: number;
   readonly channels: number;
   /**
-   * Decodes `length` bytes of `payload` into `out` (interleaved); returns the number of samples
-   * per channel written, or -1 when the payload is not valid for this codec.
+   * Decodes `length` bytes of `payload` from `offset` (an RTP packet's payload, in place) into
+   * `out` (interleaved); returns the number of samples per channel written, or -1 when the
+   * payload is not valid for this codec.
    */
-  decode(payload: Uint8Array, length: number, out: Int16Array): number;
+  decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number;
   close(): void;
 }

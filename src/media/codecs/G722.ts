@@ -183,12 +183,12 @@ export class G722Decoder implements AudioDecoder {
   private readonly high = new Band(8);
   private readonly x = new Int32Array(24);
 
-  decode(payload: Uint8Array, length: number, out: Int16Array): number {
+  decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const { low, high, x } = this;
     const n = Math.min(length, out.length >> 1);
     let o = 0;
     for (let j = 0; j < n; j++) {
-      const code = payload[j]!;
+      const code = payload[offset + j]!;
       const ilow = code & 0x3f;
       const ihigh = (code >> 6) & 0x03;
 

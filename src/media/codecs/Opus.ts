@@ -13,7 +13,7 @@ interface Binding {
   encoder(rate: number, channels: number, application: number, bitrate: number, fec: number, complexity: number): object;
   decoder(rate: number, channels: number): object;
   encode(coder: object, pcm: Int16Array, frameSize: number, out: Uint8Array): number;
-  decode(coder: object, data: Uint8Array, length: number, out: Int16Array, fec: number): number;
+  decode(coder: object, data: Uint8Array, offset: number, length: number, out: Int16Array, fec: number): number;
   close(coder: object): void;
 }
 
@@ -96,9 +96,9 @@ export class OpusDecoder implements AudioDecoder {
   }
 
   /** A `length` of 0 conceals one lost frame (as long as `out` holds). */
-  decode(payload: Uint8Array, length: number, out: Int16Array): number {
+  decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     if (!this.coder) return -1;
-    const n = this.b.decode(this.coder, payload, length, out, 0);
+    const n = this.b.decode(this.coder, payload, offset, length, out, 0);
     return n < 0 ? -1 : n;
   }
 

@@ -49,9 +49,9 @@ export class PcmuEncoder implements AudioEncoder {
 export class PcmuDecoder implements AudioDecoder {
   readonly sampleRate = 8000;
   readonly channels = 1;
-  decode(payload: Uint8Array, length: number, out: Int16Array): number {
+  decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const n = Math.min(length, out.length);
-    for (let i = 0; i < n; i++) out[i] = ULAW_DECODE[payload[i]!]!;
+    for (let i = 0; i < n; i++) out[i] = ULAW_DECODE[payload[offset + i]!]!;
     return n;
   }
   close(): void {}

@@ -104,19 +104,20 @@ static napi_value encode(napi_env env, napi_callback_info info) {
   return num(env, opus_encode(c->enc, pcm, frame, out, (opus_int32) on));
 }
 
-/* decode(coder, data Uint8Array, length, out Int16Array, fec) -> samples per channel, or a
- * negative libopus error; length 0 conceals a lost frame. */
+/* decode(coder, data Uint8Array, offset, length, out Int16Array, fec) -> samples per channel,
+ * or a negative libopus error; length 0 conceals a lost frame. */
 static napi_value decode(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
+  size_t argc = 6;
+  napi_value a[6];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   coder_t *c = arg_coder(env, a[0]);
   size_t dn, on;
   uint8_t *data = arg_array(env, a[1], &dn);
-  int32_t len = arg_i32(env, a[2]);
-  int16_t *out = arg_array(env, a[3], &on);
-  if (!c || !c->dec || !out || len < 0 || (size_t) len > dn) return num(env, OPUS_BAD_ARG);
-  return num(env, opus_decode(c->dec, len ? data : NULL, len, out, (int) (on / (size_t) c->channels), arg_i32(env, a[4])));
+  int32_t off = arg_i32(env, a[2]);
+  int32_t len = arg_i32(env, a[3]);
+  int16_t *out = arg_array(env, a[4], &on);
+  if (!c || !c->dec || !out || off < 0 || len < 0 || (size_t) off + (size_t) len > dn) return num(env, OPUS_BAD_ARG);
+  return num(env, opus_decode(c->dec, len ? data + off : NULL, len, out, (int) (on / (size_t) c->channels), arg_i32(env, a[5])));
 }
 
 /* close(coder): frees the codec now rather than at garbage collection. */

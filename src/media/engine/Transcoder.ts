@@ -1,0 +1,212 @@
+import type { AudioDecoder, AudioEncoder } from '../codecs/AudioCodec.js';
+import { upmix } from './ChannelMix.js';
+import { canTranscode, createDecoder, createEncoder, isComfortNoise, isTelephoneEvent, nativeRate, workingRate } from './CodecCatalog.js';
+import { translateEvents } from './DtmfTranslator.js';
+import { Resampler } from './Resampler.js';
+import { MAX_INPUT_FORMATS, type PayloadFormat, type TranscodeSettings } from './TranscodeSettings.js';
+
+/** Receives each packet made; the buffer is reused after `RING` later packets. */
+export type PacketSink = (packet: Buffer, length: number) => void;
+
+interface AudioInput {
+  kind: 'audio';
+  format: PayloadFormat;
+  decoder: AudioDecoder;
+  resampler: Resampler | null;
+}
+interface PassInput {
+  kind: 'event' | 'cn';
+  format: PayloadFormat;
+  /** The receiver's format for it; null drops such packets. */
+  out: PayloadFormat | null;
+}
+type Input = AudioInput | PassInput;
+
+/** Longest frame a decoder may return: 120 ms at 48 kHz. */
+const MAX_DECODED = 5760;
+/** Output packets in flight (a send may hold its buffer until the socket takes it). */
+const RING = 16;
+const MAX_PAYLOAD = 1500;
+
+/**
+ * One direction of a transcoded stream: RTP in, RTP out. Audio is decoded, resampled to the
+ * encoder's rate, queued, and encoded in frames of the receiver's ptime (repacketising 10, 20,
+ * 30 ms as needed). Sequence numbers, timestamps and the SSRC are the pipeline's own and stay
+ * continuous whatever the sender does; a marker bit marks the next packet sent. telephone-event
+ * and CN go on in the receiver's payload type and clock. Every buffer is made here, once.
+ */
+export class Transcoder {
+  readonly settings: TranscodeSettings;
+  private readonly byPt: (Input | undefined)[] = new Array<Input | undefined>(128);
+  private readonly encoder: AudioEncoder;
+  private readonly output: PayloadFormat;
+  /** Samples per channel per packet sent. */
+  private readonly frame: number;
+  /** Output RTP clock ticks per sample. */
+  private readonly ticks: number;
+  private readonly decoded = new Int16Array(MAX_DECODED);
+  private readonly resampled = new Int16Array(MAX_DECODED + 64);
+  private readonly fifo: Int16Array;
+  private fifoLength = 0;
+  /** Output timestamp of fifo[0]. */
+  private fifoTs = 0;
+  private readonly stereo: Int16Array | null;
+  private readonly ring: { buf: Buffer; payload: Buffer }[] = [];
+  private slot = 0;
+  private seq: number;
+  private lastInTs = 0;
+  private lastOutTs: number;
+  private started = false;
+  private marker = false;
+  /** Packets that could not be decoded or had no path (the relay counts them as errors). */
+  dropped = 0;
+
+  constructor(settings: TranscodeSettings, private readonly sink: PacketSink) {
+    this.settings = settings;
+    this.output = settings.output;
+    const audioIn = settings.input.filter((f) => !isTelephoneEvent(f) && !isComfortNoise(f) && canTranscode(f)).slice(0, MAX_INPUT_FORMATS);
+    const rate = workingRate(audioIn[0] ?? settings.output, settings.output);
+    const enc = createEncoder(settings.output, rate);
+    if (!enc) throw new Error(`cannot encode ${settings.output.encoding}/${settings.output.clock} at ${rate} Hz`);
+    this.encoder = enc;
+    this.frame = Math.round((rate * settings.ptime) / 1000);
+    this.ticks = settings.output.clock / rate;
+    this.fifo = new Int16Array(MAX_DECODED * 2 + this.frame);
+    this.stereo = enc.channels === 2 ? new Int16Array(this.frame * 2) : null;
+    for (const f of audioIn) {
+      const own = nativeRate(f);
+      const decodeAt = f.encoding.toLowerCase() === 'opus' ? rate : own;
+      const decoder = createDecoder(f, decodeAt);
+      if (!decoder) continue;
+      this.byPt[f.pt & 0x7f] = { kind: 'audio', format: f, decoder, resampler: decodeAt === rate ? null : new Resampler(decodeAt, rate, MAX_DECODED) };
+    }
+    for (const f of settings.input) {
+      const kind = isTelephoneEvent(f) ? 'event' : isComfortNoise(f) ? 'cn' : null;
+      if (!kind) continue;
+      const same = settings.outputExtras.filter((o) => (kind === 'event' ? isTelephoneEvent(o) : isComfortNoise(o)));
+      this.byPt[f.pt & 0x7f] = { kind, format: f, out: same.find((o) => o.clock === f.clock) ?? same[0] ?? null };
+    }
+    for (let i = 0; i < RING; i++) {
+      const buf = Buffer.alloc(12 + MAX_PAYLOAD);
+      this.ring.push({ buf, payload: buf.subarray(12) });
+    }
+    // A new pipeline starts a new sequence and timestamp space (RFC 3550 §5.1).
+    this.seq = (Math.random() * 0x10000) >>> 0;
+    this.lastOutTs = (Math.random() * 0x100000000) >>> 0;
+  }
+
+  /** Takes one RTP packet (already decrypted) of `length` bytes. */
+  push(p: Uint8Array, length: number): void {
+    if (length < 12 || p[0]! >> 6 !== 2) return this.drop();
+    let header = 12 + 4 * (p[0]! & 0x0f);
+    if ((p[0]! & 0x10) !== 0) {
+      if (header + 4 > length) return this.drop();
+      header += 4 + 4 * ((p[header + 2]! << 8) | p[header + 3]!);
+    }
+    let payload = length - header;
+    if ((p[0]! & 0x20) !== 0 && payload > 0) payload -= p[length - 1]!;
+    if (payload <= 0) return this.drop();
+    const input = this.byPt[p[1]! & 0x7f];
+    if (input === undefined) return this.drop();
+    if ((p[1]! & 0x80) !== 0) this.marker = true;
+    const inTs = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
+    const outTs = this.mapTimestamp(inTs, input.format.clock);
+    if (input.kind === 'audio') this.audio(input, p, header, payload, outTs);
+    else this.pass(input, p, header, payload, outTs);
+  }
+
+  /** Frees the codecs. */
+  close(): void {
+    this.encoder.close();
+    for (const i of this.byPt) if (i?.kind === 'audio') i.decoder.close();
+  }
+
+  private drop(): void {
+    this.dropped++;
+  }
+
+  /** The output timestamp for an input one: the same distance from the last packet, in the output's clock. */
+  private mapTimestamp(inTs: number, inClock: number): number {
+    if (!this.started) {
+      this.started = true;
+      this.lastInTs = inTs;
+      return this.lastOutTs;
+    }
+    const delta = (inTs - this.lastInTs) | 0;
+    const out = (this.lastOutTs + Math.round((delta * this.output.clock) / inClock)) >>> 0;
+    this.lastInTs = inTs;
+    this.lastOutTs = out;
+    return out;
+  }
+
+  private audio(input: AudioInput, p: Uint8Array, offset: number, length: number, outTs: number): void {
+    let n = input.decoder.decode(p, offset, length, this.decoded);
+    if (n <= 0) return this.drop();
+    let samples = this.decoded;
+    if (input.resampler !== null) {
+      n = input.resampler.process(this.decoded, n, this.resampled);
+      samples = this.resampled;
+    }
+    const frameTicks = this.frame * this.ticks;
+    if (this.fifoLength === 0) {
+      this.fifoTs = outTs;
+    } else {
+      // A jump (loss, silence suppression, a new source) starts the queue afresh.
+      const drift = (outTs - ((this.fifoTs + this.fifoLength * this.ticks) >>> 0)) | 0;
+      if (drift > frameTicks || drift < -frameTicks) {
+        this.fifoLength = 0;
+        this.fifoTs = outTs;
+      }
+    }
+    if (this.fifoLength + n > this.fifo.length) this.fifoLength = 0;
+    const fifo = this.fifo;
+    const at = this.fifoLength;
+    for (let i = 0; i < n; i++) fifo[at + i] = samples[i]!;
+    this.fifoLength += n;
+    while (this.fifoLength >= this.frame) this.encodeFrame(frameTicks);
+  }
+
+  private encodeFrame(frameTicks: number): void {
+    const { buf, payload } = this.ring[this.slot]!;
+    this.slot = (this.slot + 1) % RING;
+    let pcm = this.fifo;
+    if (this.stereo !== null) {
+      upmix(this.fifo, this.frame, this.stereo);
+      pcm = this.stereo;
+    }
+    const bytes = this.encoder.encode(pcm, this.frame, payload);
+    const ts = this.fifoTs;
+    this.fifo.copyWithin(0, this.frame, this.fifoLength);
+    this.fifoLength -= this.frame;
+    this.fifoTs = (this.fifoTs + frameTicks) >>> 0;
+    if (bytes <= 0) return this.drop();
+    this.header(buf, this.output.pt, ts);
+    this.sink(buf, 12 + bytes);
+  }
+
+  private pass(input: PassInput, p: Uint8Array, offset: number, length: number, outTs: number): void {
+    if (input.out === null || length > MAX_PAYLOAD) return this.drop();
+    const { buf, payload } = this.ring[this.slot]!;
+    this.slot = (this.slot + 1) % RING;
+    let bytes: number;
+    if (input.kind === 'event') {
+      bytes = translateEvents(p, offset, length, input.format.clock, payload, 0, input.out.clock);
+      if (bytes === 0) return this.drop();
+    } else {
+      for (let i = 0; i < length; i++) payload[i] = p[offset + i]!;
+      bytes = length;
+    }
+    this.header(buf, input.out.pt, outTs);
+    this.sink(buf, 12 + bytes);
+  }
+
+  private header(buf: Buffer, pt: number, ts: number): void {
+    buf[0] = 0x80;
+    buf[1] = (this.marker ? 0x80 : 0) | (pt & 0x7f);
+    this.marker = false;
+    buf.writeUInt16BE(this.seq, 2);
+    this.seq = (this.seq + 1) & 0xffff;
+    buf.writeUInt32BE(ts >>> 0, 4);
+    buf.writeUInt32BE(this.settings.ssrc >>> 0, 8);
+  }
+}
