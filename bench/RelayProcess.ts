@@ -20,9 +20,6 @@ export interface RelayLaunch {
 }
 
 const NGRELAY = resolve(import.meta.dirname, '../src/bin/ngrelay.js');
-/** Node options and environment of ngrelay as etc/ngrelay.service runs it (memory tuning, docs/operations.md). */
-export const NGRELAY_NODE_OPTIONS = ['--max-semi-space-size=8', '--v8-pool-size=1'];
-export const NGRELAY_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 export const RTPENGINE = '/usr/bin/rtpengine';
 
 export function relayCommand(l: RelayLaunch): string[] {
@@ -31,7 +28,8 @@ export function relayCommand(l: RelayLaunch): string[] {
   if (l.kind === 'ngrelay') {
     // Userspace, like the rtpengine it is compared with, unless the run asks for a table.
     const table = l.extraArgs.some((a) => a.startsWith('--table')) ? [] : ['--table=-1'];
-    return [process.execPath, ...NGRELAY_NODE_OPTIONS, NGRELAY, '--config-file=none', ...ifaces, `--listen-ng=127.0.0.1:${l.ngPort}`,
+    // The binary as installed, with nothing added: it sets its own runtime settings.
+    return [NGRELAY, '--config-file=none', ...ifaces, `--listen-ng=127.0.0.1:${l.ngPort}`,
       `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...table, ...common];
   }
   // Userspace only: no kernel forwarding table.
@@ -62,8 +60,7 @@ export class RelayProcess {
     if (l.kind === 'ngrelay' && !existsSync(NGRELAY)) throw new Error(`${NGRELAY} is missing: run 'npm run build' first`);
     if (!existsSync(cmd[0]!)) throw new Error(`${cmd[0]} is missing: 'apt-get install rtpengine-daemon', or leave it out with --relays=ngrelay`);
     const log = openSync(l.logFile, 'w');
-    const env = l.kind === 'ngrelay' ? { ...process.env, ...NGRELAY_ENV } : process.env;
-    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', log, log], env });
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', log, log] });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`cannot start ${cmd[0]}`);
     const relay = new RelayProcess(l.kind, child.pid, '127.0.0.1', l.ngPort, cmd, child, l.cliPort);

@@ -95,7 +95,7 @@ const relay = await RelayProcess.launch({
 });
 const balNg = await freePort();
 const balLog = openSync(logPath(dir, 'balancer'), 'w');
-const balancer = spawn(process.execPath, [BALANCER, '--config-file=none', `--listen-ng=127.0.0.1:${balNg}`, `--listen-cli=127.0.0.1:${await freePort()}`,
+const balancer = spawn(BALANCER, ['--config-file=none', `--listen-ng=127.0.0.1:${balNg}`, `--listen-cli=127.0.0.1:${await freePort()}`,
   `--member=name=r1,address=127.0.0.1:${relay.ngPort},weight=1,capacity=100000`, '--log-level=4', '--foreground'], { stdio: ['ignore', balLog, balLog] });
 closeSync(balLog);
 try {

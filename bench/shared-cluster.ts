@@ -64,7 +64,7 @@ async function startNode(i: number, redisPort: number): Promise<Node> {
   const host = `127.0.5.${i}`;
   const port = await freePort(host);
   const cli = await freePort(host);
-  const proc = spawn(process.execPath, [ NGRELAY, '--config-file=none', `--interface=pub/${host}`, `--listen-ng=${host}:${port}`,
+  const proc = spawn(NGRELAY, ['--config-file=none', `--interface=pub/${host}`, `--listen-ng=${host}:${port}`,
     `--listen-cli=${host}:${cli}`, '--table=-1', '--cluster-mode=shared', `--redis=127.0.0.1:${redisPort}/0`, `--node-id=bench-${i}`, '--delete-delay=0',
     '--port-min=20000', '--port-max=29999', '--log-level=4', '--log-stderr'], { stdio: 'ignore' });
   procs.push(proc);

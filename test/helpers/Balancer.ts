@@ -69,7 +69,7 @@ export class Balancer {
     } else args.push('--config-file=none');
     if (o.members) args.push(`--listen-ng=${ngHost}:${ngPort}`, ...o.members.map(memberArg));
     args.push(`--listen-cli=${ngHost}:${cliPort}`, '--log-stderr', '--log-level=7', ...(o.args ?? []));
-    const program = [process.execPath, ...args];
+    const program = args;
     const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...program] : program;
     const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const b = new Balancer(proc, ngPort, cliPort, ngHost, configPath, o.control);

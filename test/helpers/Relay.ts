@@ -38,6 +38,8 @@ export interface RelayOptions {
   rtpengine?: boolean;
   /** Raise the daemon's open-file limit to the hard limit (many calls need many sockets). */
   maxFiles?: boolean;
+  /** Start it as `node dist/src/bin/ngrelay.js` (a launcher whose child is the relay) instead of the binary itself. */
+  viaNode?: boolean;
 }
 
 export const RTPENGINE = '/usr/bin/rtpengine';
@@ -94,7 +96,8 @@ export class Relay {
     // Kernel fast path only where a test asks for it (a `table`): it changes the namespace's devices.
     if (!o.rtpengine && !(o.args ?? []).some((a) => a.startsWith('--table'))) args.push('--table=-1');
     args.push(...(o.args ?? []));
-    const program = o.rtpengine ? [RTPENGINE, ...args] : [process.execPath, ...args];
+    // ngrelay as installed: the binary itself, which starts Node with the relay's runtime settings.
+    const program = o.rtpengine ? [RTPENGINE, ...args] : o.viaNode ? [process.execPath, ...args] : args;
     const limited = o.maxFiles ? ['prlimit', `--nofile=${hardFileLimit()}`, ...program] : program;
     const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...limited] : limited;
     const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -141,7 +144,7 @@ export class Relay {
 /** Runs ngrelay to completion (for start-up errors) and returns exit code and output. */
 export function runDaemon(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 10_000): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [DAEMON, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(DAEMON, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
