@@ -1,5 +1,6 @@
 import { keepBuiltinPrototypesFast } from './fastBuiltins.js';
 import { removePidfile, writePidfile } from './pidfile.js';
+import { installCrashPolicy } from './crashPolicy.js';
 import { CallRegistry } from './call/CallRegistry.js';
 import { Lifecycle } from './call/Lifecycle.js';
 import { runCliLine } from './cli/CliCommands.js';
@@ -246,14 +247,5 @@ export async function main(argv: string[]): Promise<void> {
   if (config.drain) shared?.control.drain();
   process.on('SIGTERM', () => void shutdown?.('SIGTERM'));
   process.on('SIGINT', () => void shutdown?.('SIGINT'));
-  // Commands and timers contain their own failures (the call they hit ends); what still
-  // escapes is counted and logged rather than taking every other call down with it.
-  process.on('uncaughtException', (err) => {
-    registry.stats.internalErrors++;
-    log.error({ err: err.stack }, 'uncaught exception');
-  });
-  process.on('unhandledRejection', (err) => {
-    registry.stats.internalErrors++;
-    log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection');
-  });
+  installCrashPolicy(registry);
 }
