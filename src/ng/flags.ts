@@ -45,6 +45,9 @@ const CODEC_OPS: readonly { key: keyof CodecOptions; prefixes: string[]; offerOn
   { key: 'consume', prefixes: ['codec-consume-'], offerOnly: false },
 ];
 
+/** Every flag prefix the codec operations read (`codec-strip-PCMA` ...). */
+export const CODEC_FLAG_PREFIXES: readonly string[] = CODEC_OPS.flatMap((o) => o.prefixes);
+
 /** Strings of a list value (a single string counts as a one-element list), as they came. */
 function strings(v: NgValue | undefined): string[] {
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');

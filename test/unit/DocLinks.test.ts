@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config/options.js';
 import { IGNORED_OPTIONS } from '../../src/config/rtpengineOptions.js';
 import { BALANCER_OPTIONS } from '../../src/balancer/options.js';
+import { CLI_COMMANDS } from '../../src/cli/commandTable.js';
+import { RTPENGINE_CLI_COMMANDS } from '../../src/docs/rtpengine105.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
@@ -186,6 +188,29 @@ describe('docs', () => {
     for (const l of read('etc/rtpengine.conf').split('\n')) {
       const kv = /^\s*#?\s*([a-z][a-z0-9-]*)\s*=\s*\S/.exec(l);
       if (kv && !RELAY_OPTIONS.has(kv[1]!)) bad.push(`etc/rtpengine.conf: ${kv[1]}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('name only CLI commands the compatibility matrix knows', () => {
+    const known = [...CLI_COMMANDS.map((c) => c.command), ...RTPENGINE_CLI_COMMANDS].map((c) => c.replace(/^list /, ''));
+    const first = new Set(['list', 'get', 'set', 'terminate', 'params', 'ksadd', 'ksrm', 'kslist', 'workers', 'drain', 'undrain', 'debug', 'call']);
+    const bad: string[] = [];
+    for (const doc of DOCS) {
+      for (const [n, span] of codeSpans(doc)) {
+        const ctl = /^(?:rtpengine-ctl|ngrelay-ctl|node dist\/src\/bin\/ngrelay-ctl\.js)((?: -(?:ip|port|config) \S+)*) ([^-].*)$/.exec(span);
+        if (ctl && span.includes('--balancer')) continue;
+        // One word alone (`list`, `set`) is as often the NG command or a Redis command.
+        const line = ctl ? ctl[2]! : first.has(span.split(' ')[0]!) && span.includes(' ') ? span : null;
+        if (line === null || line === '...' || /\bfoo\b/.test(line)) continue;
+        const words = line.replace(/^(list|get) /, '').split(' ');
+        // A command matches when its words start the line (the rest are its arguments).
+        const ok = known.some((k) => {
+          const kw = k.split(' ');
+          return kw.every((w, i) => words[i] === w) || (kw.length === 1 && words.length === 1 && /^[A-Z]/.test(words[0]!));
+        });
+        if (!ok) bad.push(`${doc}:${n}: ${span}`);
+      }
     }
     expect(bad).toEqual([]);
   });
