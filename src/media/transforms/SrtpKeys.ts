@@ -1,5 +1,6 @@
 import type { Cipher } from 'node:crypto';
 import { ecbCipher, f8MaskCipher } from './AesF8.js';
+import { HmacSha1 } from './HmacSha1.js';
 import { deriveKey, LABEL_RTCP_AUTH, LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT, LABEL_RTP_AUTH, LABEL_RTP_ENCRYPTION, LABEL_RTP_SALT } from './SrtpKdf.js';
 import type { SrtpSuite } from './SrtpSuite.js';
 
@@ -10,6 +11,8 @@ const AUTH_KEY_LENGTH = 20;
 export class SessionKeys {
   readonly encryption: Buffer;
   readonly auth: Buffer;
+  /** HMAC-SHA1 under `auth`, its pad blocks hashed once (null for GCM). */
+  readonly mac: HmacSha1 | null;
   readonly salt: Buffer;
   /**
    * AES in ECB mode under the session key: counter-mode keystream is made by encrypting the
@@ -23,6 +26,7 @@ export class SessionKeys {
     const base = rtcp ? LABEL_RTCP_ENCRYPTION : LABEL_RTP_ENCRYPTION;
     this.encryption = deriveKey(masterKey, masterSalt, base, suite.keyLength);
     this.auth = suite.mode === 'gcm' ? Buffer.alloc(0) : deriveKey(masterKey, masterSalt, rtcp ? LABEL_RTCP_AUTH : LABEL_RTP_AUTH, AUTH_KEY_LENGTH);
+    this.mac = suite.mode === 'gcm' ? null : new HmacSha1(this.auth);
     this.salt = deriveKey(masterKey, masterSalt, rtcp ? LABEL_RTCP_SALT : LABEL_RTP_SALT, suite.saltLength);
     this.ecb = suite.mode === 'ctr' || suite.mode === 'f8' ? ecbCipher(this.encryption) : null;
     this.f8Mask = suite.mode === 'f8' ? f8MaskCipher(this.encryption, this.salt) : null;

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { AesCmKeystream, KEYSTREAM_SCRATCH, RTP_AHEAD } from './AesCmKeystream.js';
 import { f8Xor } from './AesF8.js';
 import { rtpHeaderLength } from './RtpHeader.js';
 import { SessionKeys } from './SrtpKeys.js';
@@ -8,7 +9,6 @@ import { SsrcTable, type SsrcState } from './SsrcTable.js';
 const RTCP_HEADER = 8;
 const SRTCP_INDEX = 4;
 const E_FLAG = 0x80000000;
-const SCRATCH = 2048;
 
 /** Why packets were dropped, per direction (rtpengine counts these per stream). */
 export interface SrtpErrors {
@@ -28,8 +28,8 @@ export class SrtpSession {
   private readonly rtp: SessionKeys;
   private readonly rtcp: SessionKeys;
   private readonly ssrcs = new SsrcTable();
-  private readonly blocks = Buffer.alloc(SCRATCH);
-  private readonly iv = Buffer.alloc(16);
+  /** Counter blocks before their cipher call, shared by the streams. */
+  private readonly blocks = Buffer.alloc(KEYSTREAM_SCRATCH);
   readonly errors: SrtpErrors = { auth: 0, replay: 0, malformed: 0, full: 0 };
 
   constructor(
@@ -93,9 +93,9 @@ export class SrtpSession {
       return out;
     }
     p.copy(out, h, h);
-    if (suite.mode === 'ctr') this.ctr(this.rtp, out, h, p.length, ssrc, roc * 65536 + seq);
+    if (suite.mode === 'ctr') this.rtpKeystream(s, ssrc).xor(out, h, p.length, roc * 65536 + seq);
     else if (suite.mode === 'f8') this.f8Rtp(out, h, p.length, roc);
-    this.tag(this.rtp.auth, out, p.length, roc, suite.rtpTag);
+    this.tag(this.rtp, out, p.length, roc, suite.rtpTag);
     return out;
   }
 
@@ -138,15 +138,15 @@ export class SrtpSession {
       if (!known && !this.room(now)) return null;
       plain.copy(p, h);
     } else {
-      if (!this.verify(this.rtp.auth, p, end, roc, suite.rtpTag)) {
+      if (!this.verify(this.rtp, p, end, roc, suite.rtpTag)) {
         this.errors.auth++;
         return null;
       }
       if (!known && !this.room(now)) return null;
-      if (suite.mode === 'ctr') this.ctr(this.rtp, p, h, end, ssrc, index);
-      else if (suite.mode === 'f8') this.f8Rtp(p, h, end, roc);
     }
     const s = this.accepted(known, ssrc, now);
+    if (suite.mode === 'ctr') this.rtpKeystream(s, ssrc).xor(p, h, end, index);
+    else if (suite.mode === 'f8') this.f8Rtp(p, h, end, roc);
     SrtpSession.advance(s, roc, seq);
     s.replay.accept(index);
     return p.subarray(0, end);
@@ -177,9 +177,9 @@ export class SrtpSession {
     const out = Buffer.allocUnsafe(p.length + SRTCP_INDEX + suite.rtcpTag);
     p.copy(out);
     out.writeUInt32BE(word, p.length);
-    if (suite.mode === 'ctr') this.ctr(this.rtcp, out, RTCP_HEADER, p.length, ssrc, index);
+    if (suite.mode === 'ctr') this.rtcpKeystream(s, ssrc).xor(out, RTCP_HEADER, p.length, index);
     else if (suite.mode === 'f8') this.f8Rtcp(out, p.length, word);
-    this.tag(this.rtcp.auth, out, p.length + SRTCP_INDEX, -1, suite.rtcpTag);
+    this.tag(this.rtcp, out, p.length + SRTCP_INDEX, -1, suite.rtcpTag);
     return out;
   }
 
@@ -217,7 +217,7 @@ export class SrtpSession {
       return p.subarray(0, tagAt);
     }
     const tagAt = p.length - suite.rtcpTag;
-    if (!this.verify(this.rtcp.auth, p, tagAt, -1, suite.rtcpTag)) {
+    if (!this.verify(this.rtcp, p, tagAt, -1, suite.rtcpTag)) {
       this.errors.auth++;
       return null;
     }
@@ -229,9 +229,10 @@ export class SrtpSession {
     }
     if (!known && !this.room(now)) return null;
     const end = tagAt - SRTCP_INDEX;
-    if ((word & E_FLAG) !== 0 && suite.mode === 'ctr') this.ctr(this.rtcp, p, RTCP_HEADER, end, ssrc, index);
+    const s = this.accepted(known, ssrc, now);
+    if ((word & E_FLAG) !== 0 && suite.mode === 'ctr') this.rtcpKeystream(s, ssrc).xor(p, RTCP_HEADER, end, index);
     else if ((word & E_FLAG) !== 0 && suite.mode === 'f8') this.f8Rtcp(p, end, word);
-    this.accepted(known, ssrc, now).rtcpReplay.accept(index);
+    s.rtcpReplay.accept(index);
     return p.subarray(0, end);
   }
 
@@ -275,47 +276,20 @@ export class SrtpSession {
     return iv;
   }
 
-  /**
-   * AES-CM (RFC 3711 4.1.1) over p[from, to): counter blocks (salt XOR SSRC XOR index, then
-   * the block number) encrypted with the session's ECB cipher, XORed into the packet.
-   */
-  private ctr(keys: SessionKeys, p: Buffer, from: number, to: number, ssrc: number, index: number): void {
-    const n = to - from;
-    if (n <= 0) return;
-    const iv = this.iv;
-    keys.salt.copy(iv, 0, 0, 14);
-    iv[14] = 0;
-    iv[15] = 0;
-    iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
-    const hi = Math.floor(index / 0x100000000);
-    iv.writeUInt16BE(iv.readUInt16BE(8) ^ (hi & 0xffff), 8);
-    iv.writeUInt32BE((iv.readUInt32BE(10) ^ (index >>> 0)) >>> 0, 10);
-    const count = (n + 15) >>> 4;
-    const blocks = count * 16 <= SCRATCH ? this.blocks.subarray(0, count * 16) : Buffer.alloc(count * 16);
-    for (let b = 0; b < count; b++) {
-      iv.copy(blocks, b * 16);
-      blocks.writeUInt16BE(b & 0xffff, b * 16 + 14);
-    }
-    const ks = keys.ecb!.update(blocks);
-    for (let i = 0; i < n; i++) p[from + i]! ^= ks[i]!;
+  private rtpKeystream(s: SsrcState, ssrc: number): AesCmKeystream {
+    return (s.rtpKeystream ??= new AesCmKeystream(this.rtp.ecb!, this.rtp.salt, ssrc, this.blocks, RTP_AHEAD));
+  }
+
+  private rtcpKeystream(s: SsrcState, ssrc: number): AesCmKeystream {
+    return (s.rtcpKeystream ??= new AesCmKeystream(this.rtcp.ecb!, this.rtcp.salt, ssrc, this.blocks, 1));
   }
 
   /** Writes HMAC-SHA1(p[0, len) | ROC) truncated to `length` at p[len]. ROC < 0: none (SRTCP). */
-  private tag(key: Buffer, p: Buffer, len: number, roc: number, length: number): void {
-    const mac = createHmac('sha1', key).update(p.subarray(0, len));
-    if (roc >= 0) mac.update(rocBytes(roc));
-    mac.digest().copy(p, len, 0, length);
+  private tag(keys: SessionKeys, p: Buffer, len: number, roc: number, length: number): void {
+    keys.mac!.sign(p, len, roc, p, len, length);
   }
 
-  private verify(key: Buffer, p: Buffer, len: number, roc: number, length: number): boolean {
-    const mac = createHmac('sha1', key).update(p.subarray(0, len));
-    if (roc >= 0) mac.update(rocBytes(roc));
-    return timingSafeEqual(mac.digest().subarray(0, length), p.subarray(len, len + length));
+  private verify(keys: SessionKeys, p: Buffer, len: number, roc: number, length: number): boolean {
+    return keys.mac!.check(p, len, roc, p, len, length);
   }
-}
-
-const roc4 = Buffer.alloc(4);
-function rocBytes(roc: number): Buffer {
-  roc4.writeUInt32BE(roc >>> 0, 0);
-  return roc4;
 }

@@ -1,3 +1,4 @@
+import type { AesCmKeystream } from './AesCmKeystream.js';
 import { ReplayWindow } from './ReplayWindow.js';
 
 /** SSRCs tracked per direction (bounded state per leg). */
@@ -16,6 +17,9 @@ export class SsrcState {
   readonly rtcpReplay = new ReplayWindow();
   /** When a packet of this SSRC was last accepted (ms). */
   lastSeen = 0;
+  /** AES-CM keystreams of this SSRC, made on its first packet (counter-mode suites). */
+  rtpKeystream: AesCmKeystream | null = null;
+  rtcpKeystream: AesCmKeystream | null = null;
 }
 
 /**
