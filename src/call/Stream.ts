@@ -1,5 +1,5 @@
 import type { LocalAddress } from '../media/LocalInterface.js';
-import type { MediaLeg } from '../media/MediaPlane.js';
+import type { LegSrtpState, MediaLeg } from '../media/MediaPlane.js';
 
 export type Component = 1 | 2;
 
@@ -17,6 +17,8 @@ export class Stream {
   binding = false;
   /** The endpoint a Redis record gave: applied when the leg gets bound (maybe later), kept for a takeover's record. */
   recordEndpoint: { address: string; port: number; confirmed: boolean } | null = null;
+  /** The SRTP indices a Redis record gave: handed to the leg like `recordEndpoint`. */
+  recordSrtp: LegSrtpState | null = null;
 
   constructor(
     readonly component: Component,

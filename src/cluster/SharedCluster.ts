@@ -83,7 +83,7 @@ export class SharedRuntime implements Pick<CallHooks, 'flushed' | 'legObserver'>
   }
 
   legObserver(call: Call): LegObserver {
-    return { endpointChanged: () => this.registry.changed(call), activity: () => undefined };
+    return { endpointChanged: () => this.registry.changed(call), activity: () => undefined, srtpChanged: () => this.registry.changed(call) };
   }
 
   private ownLive(): number {

@@ -24,6 +24,8 @@ export interface LegObserver {
   endpointChanged(leg: MediaLeg): void;
   /** First packet after `watchActivity(true)` (takeover of a foreign call). */
   activity(leg: MediaLeg): void;
+  /** A stream's SRTP index moved on far enough to be recorded (`srtpState`): a new SSRC, a quarter of a ROC, a new ROC. */
+  srtpChanged(leg: MediaLeg): void;
 }
 
 /** Receives copies of relayed packets (pcap recording). A leg with a tap stays in userspace. */
@@ -50,6 +52,21 @@ export interface LegCrypto {
   dtls?: { role: 'client' | 'server'; fingerprint: { hash: string; value: string } | null } | null;
   /** ICE-lite: binding requests for this ufrag are answered (and nominate the endpoint). */
   ice?: { ufrag: string; pwd: string } | null;
+}
+
+/** Where one SSRC's SRTP stands in one direction (RFC 3711 3.2.1): rollover counter, highest sequence number, SRTCP index. */
+export interface SrtpIndex {
+  ssrc: number;
+  roc: number;
+  seq: number;
+  /** Sending: the next SRTCP index; receiving: the highest accepted (-1: none). */
+  rtcp: number;
+}
+
+/** A leg's SRTP indices in both directions: what a restarted or taking-over relay continues from. */
+export interface LegSrtpState {
+  recv: SrtpIndex[];
+  send: SrtpIndex[];
 }
 
 /** An endpoint: address and port. */
@@ -94,6 +111,13 @@ export interface MediaLeg {
    * (ROC, replay window); new keys (re-keying) start afresh. A leg with crypto stays in userspace.
    */
   setCrypto(crypto: LegCrypto | null): void;
+  /** The SRTP indices as last known (a worker's leg: as last reported), or null without SRTP state. */
+  readonly srtpState: LegSrtpState | null;
+  /**
+   * Indices from a record: SSRCs that have not sent through this leg yet continue from them
+   * (with the keys the leg has or gets next).
+   */
+  restoreSrtp(state: LegSrtpState): void;
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
   /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */

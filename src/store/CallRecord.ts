@@ -2,6 +2,7 @@ import type { Call } from '../call/Call.js';
 import type { LegSettings } from '../call/LegSettings.js';
 import type { Media } from '../call/Media.js';
 import type { Monologue } from '../call/Monologue.js';
+import type { LegSrtpState, SrtpIndex } from '../media/MediaPlane.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 
 /** Version of the record layout below; docs/redis.md describes it. */
@@ -15,6 +16,12 @@ export interface StreamRecord {
   port: number;
   /** The learned endpoint the relay sends to, if known. */
   endpoint: { address: string; port: number; confirmed: boolean } | null;
+  /**
+   * Where the leg's SRTP streams stand (absent: none yet): per SSRC and direction the
+   * rollover counter, highest sequence number and SRTCP index. Rewritten when an index moves
+   * on by a quarter of a ROC, so a restored leg guesses every ROC right (RFC 3711 3.3.1).
+   */
+  srtp?: LegSrtpState;
 }
 
 export interface MediaRecord {
@@ -81,6 +88,32 @@ export interface CallRecord {
 
 export class RecordError extends Error {}
 
+const srtpState = (s: LegSrtpState | null): { srtp?: LegSrtpState } => (s === null || (s.recv.length === 0 && s.send.length === 0) ? {} : { srtp: s });
+
+/** At most this many SSRCs per direction are read from a record (the relay tracks no more). */
+const MAX_RECORD_SSRCS = 64;
+const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+
+function srtpIndices(list: unknown): SrtpIndex[] {
+  if (!Array.isArray(list)) return [];
+  const out: SrtpIndex[] = [];
+  for (const r of list.slice(0, MAX_RECORD_SSRCS)) {
+    if (typeof r !== 'object' || r === null) continue;
+    const { ssrc, roc, seq, rtcp } = r as Record<string, unknown>;
+    if (isUint(ssrc, 0xffffffff) && isUint(roc, 0xffffffff) && isUint(seq, 0xffff) && (rtcp === -1 || isUint(rtcp, 0x7fffffff))) out.push({ ssrc, roc, seq, rtcp: rtcp as number });
+  }
+  return out;
+}
+
+/** A stream record's SRTP indices, bounded and checked (malformed entries are left out); null when none. */
+export function srtpStateOf(r: StreamRecord): LegSrtpState | null {
+  const v = r.srtp as unknown;
+  if (typeof v !== 'object' || v === null) return null;
+  const s = v as Record<string, unknown>;
+  const state = { recv: srtpIndices(s['recv']), send: srtpIndices(s['send']) };
+  return state.recv.length === 0 && state.send.length === 0 ? null : state;
+}
+
 const keyRecord = (k: { suite: string; key: Uint8Array; salt: Uint8Array }): KeyRecord =>
   ({ suite: k.suite, key: Buffer.from(k.key).toString('base64'), salt: Buffer.from(k.salt).toString('base64') });
 
@@ -119,6 +152,7 @@ function mediaRecord(m: Media): MediaRecord {
       family: st.local.family,
       port: st.localPort,
       endpoint: st.leg ? (st.leg.remotePort !== 0 ? { address: st.leg.remoteAddress, port: st.leg.remotePort, confirmed: st.leg.confirmed } : null) : st.recordEndpoint,
+      ...srtpState(st.leg ? st.leg.srtpState : st.recordSrtp),
     })),
   };
 }

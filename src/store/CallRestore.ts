@@ -9,7 +9,7 @@ import { Stream } from '../call/Stream.js';
 import { moduleLogger } from '../log.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { Services } from '../Services.js';
-import type { CallRecord, MediaRecord, PartyRecord, StreamRecord } from './CallRecord.js';
+import { srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
 
 const log = moduleLogger('restore');
 
@@ -144,6 +144,7 @@ function syncParty(s: Services, call: Call, r: PartyRecord): Monologue {
 function applyEndpoint(m: Media, st: Stream): void {
   const sdp = m.sdpAddress === null ? null : { address: m.sdpAddress, port: st.isRtcp ? m.sdpRtcpPort : m.sdpRtpPort };
   st.leg?.restore(sdp, st.recordEndpoint);
+  if (st.recordSrtp) st.leg?.restoreSrtp(st.recordSrtp);
 }
 
 /** Takes each stream's endpoint from the record, for its leg now or once it is bound. */
@@ -158,6 +159,7 @@ function restoreEndpoints(call: Call, rec: CallRecord): void {
         const st = sr.component === 1 ? m.rtp : m.rtcp;
         if (!st) continue;
         st.recordEndpoint = sr.endpoint ?? null;
+        st.recordSrtp = srtpStateOf(sr);
         applyEndpoint(m, st);
       }
     });

@@ -139,6 +139,9 @@ export class RedisRuntime implements Pick<CallHooks, 'flushed' | 'takeOver' | 'l
       endpointChanged: () => {
         if (!call.foreign) this.registry.changed(call);
       },
+      srtpChanged: () => {
+        if (!call.foreign) this.registry.changed(call);
+      },
       activity: () => {
         if (call.foreign && this.c.activeSwitchover) {
           call.graceUntil = Date.now() + this.limits.timeout * 1000;

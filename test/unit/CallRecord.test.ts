@@ -4,7 +4,7 @@ import { Media } from '../../src/call/Media.js';
 import { Stream } from '../../src/call/Stream.js';
 import { PortPool } from '../../src/media/PortPool.js';
 import type { LocalAddress } from '../../src/media/LocalInterface.js';
-import { decodeCall, encodeCall, RecordError, RECORD_VERSION } from '../../src/store/CallRecord.js';
+import { decodeCall, encodeCall, RecordError, RECORD_VERSION, srtpStateOf, type StreamRecord } from '../../src/store/CallRecord.js';
 
 const local: LocalAddress = { name: 'pub1', address: '127.0.0.1', advertised: '192.0.2.1', family: 4, pool: new PortPool('127.0.0.1', 4, 30000, 30099) };
 
@@ -64,5 +64,23 @@ describe('CallRecord', () => {
     expect(() =>
       decodeCall(bad((r) => ((r['parties'] as { medias: { streams: { port: number }[] }[] }[])[0]!.medias[0]!.streams[0]!.port = 70000))),
     ).toThrow('stream port 70000 out of range');
+  });
+
+  it('carries the SRTP indices of each stream, and reads back only well-formed ones', () => {
+    const call = twoPartyCall();
+    const st = [...call.monologues.values()][0]!.medias[0]!.rtp!;
+    const state = { recv: [{ ssrc: 0x2222, roc: 2, seq: 8019, rtcp: -1 }], send: [{ ssrc: 0x1111, roc: 2, seq: 8019, rtcp: 41 }] };
+    st.recordSrtp = state;
+    const rec = decodeCall(encodeCall(call, 1));
+    const [rtp, rtcp] = rec.parties[0]!.medias[0]!.streams as [StreamRecord, StreamRecord];
+    expect(rtp.srtp).toEqual(state);
+    expect(srtpStateOf(rtp)).toEqual(state);
+    // None yet: no field, and nothing to restore.
+    expect('srtp' in rtcp).toBe(false);
+    expect(srtpStateOf(rtcp)).toBeNull();
+    const hostile = { ...rtp, srtp: { recv: [{ ssrc: -1, roc: 1, seq: 1, rtcp: 0 }, { ssrc: 5, roc: 1, seq: 70000, rtcp: 0 }, 'x', { ssrc: 6, roc: 3, seq: 9, rtcp: -1 }], send: 'no' } } as unknown as StreamRecord;
+    expect(srtpStateOf(hostile)).toEqual({ recv: [{ ssrc: 6, roc: 3, seq: 9, rtcp: -1 }], send: [] });
+    const many = { ...rtp, srtp: { recv: Array.from({ length: 1000 }, (_, i) => ({ ssrc: i, roc: 0, seq: 0, rtcp: -1 })), send: [] } } as StreamRecord;
+    expect(srtpStateOf(many)!.recv).toHaveLength(64);
   });
 });

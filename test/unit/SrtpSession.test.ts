@@ -186,6 +186,35 @@ describe('SrtpSession per-SSRC state', () => {
   });
 });
 
+describe('SrtpSession indices (what a record carries)', () => {
+  const name = 'AES_CM_128_HMAC_SHA1_80';
+  it('a session seeded with indices continues at their ROC, both ways, and tells of ROC changes', () => {
+    const tx = new SrtpSession(suite(name), KEY16, SALT14, true);
+    const rx = new SrtpSession(suite(name), KEY16, SALT14);
+    let told = 0;
+    rx.onIndex = () => told++;
+    for (const seq of [65530, 65535, 0, 5, 16383, 16384, 16390]) expect(rx.unprotectRtp(tx.protectRtp(rtp(seq), 0)!, 0)).not.toBeNull();
+    // New SSRC, ROC 1 (and the quarter it started in), the second quarter: three reports for seven packets.
+    expect(told).toBe(3);
+    expect(rx.indices()).toEqual([{ ssrc: 0xcafebabe, roc: 1, seq: 16390, rtcp: -1 }]);
+    expect(tx.protectRtcp(rtcpSr(), 0)).not.toBeNull();
+    expect(tx.indices()).toEqual([{ ssrc: 0xcafebabe, roc: 1, seq: 16390, rtcp: 1 }]);
+    // A restarted relay: fresh sessions seeded from the record.
+    const tx2 = new SrtpSession(suite(name), KEY16, SALT14, true);
+    const rx2 = new SrtpSession(suite(name), KEY16, SALT14);
+    tx2.seed(tx.indices(), 0);
+    rx2.seed(rx.indices(), 0);
+    for (const seq of [16391, 30000]) expect(rx2.unprotectRtp(tx.protectRtp(rtp(seq), 0)!, 0)?.toString('hex')).toBe(rtp(seq).toString('hex'));
+    for (const seq of [30001, 30002]) expect(rx.unprotectRtp(tx2.protectRtp(rtp(seq), 0)!, 0)?.toString('hex')).toBe(rtp(seq).toString('hex'));
+    // Its SRTCP index moves past what the old one may have sent since the record.
+    expect(rx.unprotectRtcp(tx2.protectRtcp(rtcpSr(), 0)!, 0)).not.toBeNull();
+    expect(tx2.indices()[0]!.rtcp).toBeGreaterThan(1000);
+    // An SSRC that already sent keeps its own state over a record's.
+    rx2.seed([{ ssrc: 0xcafebabe, roc: 7, seq: 1, rtcp: -1 }], 0);
+    expect(rx2.indices()[0]!.roc).toBe(1);
+  });
+});
+
 describe('ReplayWindow', () => {
   it('accepts new indices, refuses seen and too-old ones', () => {
     const w = new ReplayWindow();

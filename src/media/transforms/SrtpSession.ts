@@ -3,12 +3,15 @@ import { AesCmKeystream, KEYSTREAM_SCRATCH, RTP_AHEAD } from './AesCmKeystream.j
 import { f8Xor } from './AesF8.js';
 import { rtpHeaderLength } from './RtpHeader.js';
 import { SessionKeys } from './SrtpKeys.js';
+import type { SrtpIndex } from '../MediaPlane.js';
 import type { SrtpSuite } from './SrtpSuite.js';
 import { SsrcTable, type SsrcState } from './SsrcTable.js';
 
 const RTCP_HEADER = 8;
 const SRTCP_INDEX = 4;
 const E_FLAG = 0x80000000;
+/** SRTCP indices a restored sender skips: more than it sends between two records (one per RTCP interval). */
+const SRTCP_RESTORE_SKIP = 4096;
 
 /** Why packets were dropped, per direction (rtpengine counts these per stream). */
 export interface SrtpErrors {
@@ -31,11 +34,15 @@ export class SrtpSession {
   /** Counter blocks before their cipher call, shared by the streams. */
   private readonly blocks = Buffer.alloc(KEYSTREAM_SCRATCH);
   readonly errors: SrtpErrors = { auth: 0, replay: 0, malformed: 0, full: 0 };
+  /** Called (rarely, never per packet) when an SSRC's index moved on far enough to be recorded; see `advance`. */
+  onIndex: (() => void) | null = null;
 
   constructor(
     readonly suite: SrtpSuite,
     masterKey: Buffer,
     masterSalt: Buffer,
+    /** What `indices` reports as `rtcp` and `seed` restores: our SRTCP index (protecting) or the peer's (unprotecting). */
+    readonly protects = false,
   ) {
     if (masterKey.length !== suite.keyLength || masterSalt.length !== suite.saltLength) throw new RangeError(`bad key length for ${suite.name}`);
     this.rtp = new SessionKeys(suite, masterKey, masterSalt, false);
@@ -64,11 +71,41 @@ export class SrtpSession {
     return s.seq - 32768 > seq ? s.roc + 1 : s.roc;
   }
 
-  private static advance(s: SsrcState, roc: number, seq: number): void {
+  private advance(s: SsrcState, roc: number, seq: number): void {
+    const quarter = s.roc * 4 + (s.seq >>> 14);
+    s.seeded = false;
     if (s.seq < 0 || roc > s.roc) {
       s.roc = roc;
       s.seq = seq;
     } else if (roc === s.roc && seq > s.seq) s.seq = seq;
+    // Told at most four times per ROC: a record that far behind still guesses the right ROC (RFC 3711 3.3.1).
+    if (s.roc * 4 + (s.seq >>> 14) !== quarter) this.onIndex?.();
+  }
+
+  /** Where each SSRC stands, for the record. */
+  indices(): SrtpIndex[] {
+    const out: SrtpIndex[] = [];
+    for (const [ssrc, s] of this.ssrcs.entries()) {
+      if (s.seq >= 0) out.push({ ssrc, roc: s.roc, seq: s.seq, rtcp: this.protects ? s.rtcpIndex : s.rtcpReplay.highest });
+    }
+    return out;
+  }
+
+  /**
+   * Continues SSRCs from a record, unless they already sent here. A sender's SRTCP index
+   * moves past what it may have sent since the record was written (a receiver refuses repeats).
+   */
+  seed(list: readonly SrtpIndex[], now: number): void {
+    for (const r of list) {
+      const known = this.ssrcs.get(r.ssrc);
+      if (known && !known.seeded) continue;
+      const s = known ?? this.ssrcs.add(r.ssrc, now);
+      if (s === null) return;
+      s.seeded = true;
+      s.roc = r.roc;
+      s.seq = r.seq;
+      if (this.protects) s.rtcpIndex = (r.rtcp + SRTCP_RESTORE_SKIP) & 0x7fffffff;
+    }
   }
 
   /** Encrypts an RTP packet and appends its tag; null when it is not RTP. */
@@ -80,7 +117,7 @@ export class SrtpSession {
     const s = this.sending(ssrc, now);
     if (s === null) return null;
     const roc = Math.max(0, SrtpSession.guessRoc(s, seq));
-    SrtpSession.advance(s, roc, seq);
+    this.advance(s, roc, seq);
     const suite = this.suite;
     const out = Buffer.allocUnsafe(p.length + suite.rtpTag);
     p.copy(out, 0, 0, h);
@@ -147,7 +184,7 @@ export class SrtpSession {
     const s = this.accepted(known, ssrc, now);
     if (suite.mode === 'ctr') this.rtpKeystream(s, ssrc).xor(p, h, end, index);
     else if (suite.mode === 'f8') this.f8Rtp(p, h, end, roc);
-    SrtpSession.advance(s, roc, seq);
+    this.advance(s, roc, seq);
     s.replay.accept(index);
     return p.subarray(0, end);
   }

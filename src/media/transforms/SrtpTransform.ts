@@ -1,12 +1,12 @@
-import type { LegCrypto, SrtpKeying } from '../MediaPlane.js';
+import type { LegCrypto, LegSrtpState, SrtpKeying } from '../MediaPlane.js';
 import { SrtpSession } from './SrtpSession.js';
 import { srtpSuite } from './SrtpSuite.js';
 
-function session(k: SrtpKeying | null): SrtpSession | null {
+function session(k: SrtpKeying | null, protects: boolean): SrtpSession | null {
   if (k === null) return null;
   const suite = srtpSuite(k.suite);
   if (!suite) throw new RangeError(`unknown SRTP suite ${k.suite}`);
-  return new SrtpSession(suite, Buffer.from(k.key), Buffer.from(k.salt));
+  return new SrtpSession(suite, Buffer.from(k.key), Buffer.from(k.salt), protects);
 }
 
 const keyText = (k: SrtpKeying | null): string => (k === null ? '-' : `${k.suite}:${Buffer.from(k.key).toString('hex')}:${Buffer.from(k.salt).toString('hex')}`);
@@ -44,8 +44,25 @@ export class SrtpTransform {
     c: LegCrypto,
     readonly identity = sdesIdentity(c),
   ) {
-    this.recv = session(c.recv);
-    this.send = session(c.send);
+    this.recv = session(c.recv, false);
+    this.send = session(c.send, true);
+  }
+
+  /** Where its streams stand, for the record. */
+  get state(): LegSrtpState {
+    return { recv: this.recv?.indices() ?? [], send: this.send?.indices() ?? [] };
+  }
+
+  /** Continues streams from a record (SSRCs that already sent here keep their own state). */
+  seed(state: LegSrtpState, now: number): void {
+    this.recv?.seed(state.recv, now);
+    this.send?.seed(state.send, now);
+  }
+
+  /** `f` hears (rarely) when an index moved on far enough to be recorded. */
+  onIndex(f: () => void): void {
+    if (this.recv) this.recv.onIndex = f;
+    if (this.send) this.send.onIndex = f;
   }
 
   /** Plain packet, or null (dropped and counted) when it does not verify. */

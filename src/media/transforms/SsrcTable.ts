@@ -15,6 +15,8 @@ export class SsrcState {
   /** SRTCP: our next index (protect) */
   rtcpIndex = 0;
   readonly rtcpReplay = new ReplayWindow();
+  /** Indices from a record, no packet since: a newer record may still replace them. */
+  seeded = false;
   /** When a packet of this SSRC was last accepted (ms). */
   lastSeen = 0;
   /** AES-CM keystreams of this SSRC, made on its first packet (counter-mode suites). */

@@ -1,6 +1,6 @@
 import type dgram from 'node:dgram';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
-import type { Endpoint, LegCrypto, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { DtlsEndpoint, type DtlsKeys } from '../transforms/DtlsEndpoint.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { IceLite } from '../transforms/IceLite.js';
@@ -47,6 +47,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   /** DTLS-SRTP on this port: the handshake that keys `srtp`. */
   dtls: DtlsEndpoint | null = null;
   private dtlsId = '';
+  /** SRTP indices from a record, for the next SDES transform's streams. */
+  private restoredSrtp: LegSrtpState | null = null;
   /** ICE-lite responder for this port. */
   private ice: IceLite | null = null;
   private observer: LegObserver | null = null;
@@ -174,12 +176,34 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       const id = sdesIdentity(crypto);
       if (id !== (this.srtp?.identity ?? '')) {
         this.oldSrtpErrors = this.srtpErrors;
-        this.srtp = id === '' ? null : new SrtpTransform(crypto!, id);
+        this.srtp = id === '' ? null : this.sdesTransform(crypto!, id);
         changed = true;
       }
     }
     if (changed) this.changed();
   }
+
+  get srtpState(): LegSrtpState | null {
+    return this.srtp?.state ?? this.restoredSrtp;
+  }
+
+  restoreSrtp(state: LegSrtpState): void {
+    if (this.srtp !== null && this.dtls === null) this.srtp.seed(state, Date.now());
+    else this.restoredSrtp = state;
+  }
+
+  /** SDES keys from signalling or a record: a record's indices continue their streams. */
+  private sdesTransform(crypto: LegCrypto, id: string): SrtpTransform {
+    const t = new SrtpTransform(crypto, id);
+    if (this.restoredSrtp !== null) t.seed(this.restoredSrtp, Date.now());
+    this.restoredSrtp = null;
+    t.onIndex(this.onSrtpIndex);
+    return t;
+  }
+
+  private readonly onSrtpIndex = (): void => {
+    this.observer?.srtpChanged(this);
+  };
 
   private sendDtls(data: Buffer): void {
     if (this.remotePortNo === 0 || this.closed) return;

@@ -1,5 +1,5 @@
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
-import type { Endpoint, LegCrypto, LegObserver, LegPolicy, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { cryptoIdentity } from '../transforms/SrtpTransform.js';
 import type { OffloadableLeg, OffloadedCounts, OffloadWatcher } from '../Offload.js';
 import type { LegState, ToWorker } from './protocol.js';
@@ -25,6 +25,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   rtcpForward: WorkerLeg | null = null;
   private tap: PacketTap | null = null;
   private crypto: LegCrypto | null = null;
+  private srtp: LegSrtpState | null = null;
   private observer: LegObserver | null = null;
   private stopped = false;
   private watching = false;
@@ -123,6 +124,21 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     this.changed();
   }
 
+  get srtpState(): LegSrtpState | null {
+    return this.srtp;
+  }
+
+  restoreSrtp(state: LegSrtpState): void {
+    this.srtp = state;
+    this.host.send({ op: 'srtp', id: this.id, state });
+  }
+
+  /** The worker's word on where the leg's SRTP streams stand. */
+  applySrtp(state: LegSrtpState): void {
+    this.srtp = state;
+    this.observer?.srtpChanged(this);
+  }
+
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
     if (rtp === this.forward && rtcp === this.rtcpForward) return;
     this.forward = rtp as WorkerLeg | null;
@@ -187,7 +203,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     ];
     if (this.watching) m.push({ op: 'watch', id: this.id, on: true });
     if (this.tap) m.push({ op: 'tap', id: this.id, on: true });
-    // A new worker starts the SRTP state afresh (ROC guessed again from the next packets).
+    // A new worker continues the SRTP streams from where the old one last reported them.
+    if (this.srtp) m.push({ op: 'srtp', id: this.id, state: this.srtp });
     if (this.crypto) m.push({ op: 'crypto', id: this.id, crypto: this.crypto });
     if (this.stopped) m.push({ op: 'stop', id: this.id });
     return m;

@@ -193,6 +193,8 @@ class MediaWorker implements LegHost, StockHost {
         return this.legs.get(m.id)?.applyState(m.state, m.learned);
       case 'activity':
         return this.legs.get(m.id)?.applyActivity();
+      case 'srtp':
+        return this.legs.get(m.id)?.applySrtp(m.state);
       case 'packet':
         return this.legs.get(m.id)?.tapPacket(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.src, m.dst);
     }

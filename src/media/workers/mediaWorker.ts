@@ -59,6 +59,11 @@ const observer: LegObserver = {
     const id = ids.get(leg as RelayLeg);
     if (id !== undefined) post({ ev: 'activity', id });
   },
+  srtpChanged: (leg) => {
+    const id = ids.get(leg as RelayLeg);
+    const state = leg.srtpState;
+    if (id !== undefined && state !== null) post({ ev: 'srtp', id, state });
+  },
 };
 
 /** Copies of a tapped leg's packets go to the control thread, which writes the recording. */
@@ -194,6 +199,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.setTap(m.on ? tapFor(m.id) : null);
     case 'crypto':
       return leg(m.id)?.setCrypto(m.crypto);
+    case 'srtp':
+      return leg(m.id)?.restoreSrtp(m.state);
     case 'stop':
       return leg(m.id)?.stop();
     case 'close':

@@ -1,4 +1,4 @@
-import type { Endpoint, LegCrypto, LegPolicy } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegPolicy, LegSrtpState } from '../MediaPlane.js';
 import type { DtlsIdentity } from '../transforms/DtlsIdentity.js';
 
 /**
@@ -30,6 +30,8 @@ export type ToWorker =
   | { op: 'watch'; id: number; on: boolean }
   | { op: 'tap'; id: number; on: boolean }
   | { op: 'crypto'; id: number; crypto: LegCrypto | null }
+  /** SRTP indices from a record (or last reported, for a new worker) to continue from. */
+  | { op: 'srtp'; id: number; state: LegSrtpState }
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
   | { op: 'sync'; req: number };
@@ -47,6 +49,8 @@ export type FromWorker =
   | { ev: 'done'; req: number; error?: string }
   | { ev: 'state'; id: number; state: LegState; learned: boolean }
   | { ev: 'activity'; id: number }
+  /** Where the leg's SRTP streams stand: sent when an index moved on far enough to be recorded, never per packet. */
+  | { ev: 'srtp'; id: number; state: LegSrtpState }
   | { ev: 'packet'; id: number; data: Uint8Array; src: Endpoint; dst: Endpoint };
 
 /**
