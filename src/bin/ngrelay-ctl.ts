@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { CTL_USAGE } from '../cli/ctlOptions.js';
 import { parseKeyFile } from '../config/KeyFile.js';
 
 const DEFAULT_CONFIG = '/etc/rtpengine/rtpengine.conf';
@@ -51,7 +52,7 @@ function target(args: string[]): { host: string; port: number; words: string[]; 
 
 const { host, port, words, from } = target(process.argv.slice(2));
 if (words.length === 0) {
-  process.stderr.write('Usage: ngrelay-ctl [--balancer] [-ip ADDR[:PORT]] [-port PORT] [-config FILE] COMMAND...\n');
+  process.stderr.write(CTL_USAGE);
   process.exit(1);
 }
 const sock = net.connect({ host, port }, () => sock.write(words.join(' ') + '\n'));

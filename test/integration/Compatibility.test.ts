@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_COMMANDS, refusalText } from '../../src/cli/commandTable.js';
 import { RTPENGINE_CLI_COMMANDS, RTPENGINE_NG_COMMANDS } from '../../src/docs/rtpengine105.js';
 import { NG_COMMANDS } from '../../src/ng/Dispatcher.js';
-import { Relay } from '../helpers/Relay.js';
+import { OPTIONS } from '../../src/config/options.js';
+import { Relay, runDaemon } from '../helpers/Relay.js';
 import { audioSdp } from '../helpers/sdp.js';
 
 /** A harmless argument for each command that takes one (values equal to the defaults). */
@@ -37,6 +38,16 @@ describe('the compatibility matrix against the relay', () => {
       if (refused && !answer.startsWith(refusalText(command))) wrong.push(`${line}: answered ${JSON.stringify(answer)}`);
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('--help shows every option with its default', async () => {
+    const { code, output } = await runDaemon(['--help']);
+    expect(code).toBe(0);
+    const flat = output.replace(/\s+/g, ' ');
+    for (const [name, def] of Object.entries(OPTIONS)) {
+      expect(flat, name).toContain(`--${name}`);
+      if (def.default !== undefined) expect(flat, name).toMatch(new RegExp(`--${name} .*?\\[default: "?${def.default.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?\\]`));
+    }
   });
 
   it('set maxload, maxcpu and maxbw answer Success and refuse no call', async () => {

@@ -1,8 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI_COMMANDS } from '../../src/cli/commandTable.js';
+import { OPTIONS } from '../../src/config/options.js';
+import { IGNORED_OPTIONS } from '../../src/config/rtpengineOptions.js';
 import { generatedDocs } from '../../src/docs/generated.js';
 import { RTPENGINE_CLI_COMMANDS, RTPENGINE_NG_COMMANDS, RTPENGINE_OPTIONS } from '../../src/docs/rtpengine105.js';
 import { NG_COMMANDS } from '../../src/ng/Dispatcher.js';
@@ -24,6 +26,21 @@ describe('the compatibility matrix and the man pages', () => {
     for (const [path, text] of generatedDocs()) {
       expect(existsSync(join(ROOT, path)), `${path} is missing: run npm run docs`).toBe(true);
       expect(readFileSync(join(ROOT, path), 'utf8'), `${path} is stale: run npm run docs`).toBe(text);
+    }
+  });
+
+  it('render cleanly with man -l, and ngrelay(8) names every option the parser takes', () => {
+    const pages = [...generatedDocs().keys()].filter((p) => p.endsWith('.8'));
+    expect(pages).toHaveLength(3);
+    for (const page of pages) {
+      const r = spawnSync('man', ['--warnings', '-l', join(ROOT, page)], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '80', LC_ALL: 'C.UTF-8', MAN_KEEP_FORMATTING: '' } });
+      expect(r.error, 'man is needed (apt-get install man-db)').toBeUndefined();
+      expect(r.stderr, page).toBe('');
+      expect(r.stdout.length, page).toBeGreaterThan(1000);
+      if (page.endsWith('/ngrelay.8')) {
+        const flat = r.stdout.replace(/\s+/g, ' ');
+        for (const name of [...Object.keys(OPTIONS), ...IGNORED_OPTIONS.keys()]) expect(flat, name).toContain(`--${name}`);
+      }
     }
   });
 
