@@ -38,6 +38,9 @@ export interface Delivered {
  * keeps its own rollover counters), its plain party by a UDP socket.
  */
 export class SdesCall {
+  /** The relay's address both parties send to (another relay's, for a takeover). */
+  relayAddress = '127.0.0.1';
+
   private constructor(
     readonly callId: string,
     readonly plain: RtpEndpoint,
@@ -71,9 +74,9 @@ export class SdesCall {
     const nS = this.srtp.received.length;
     for (let i = 0; i < count; i++) {
       const seq = (first + i) & 0xffff;
-      this.plain.send(sdesPayload(seq, 'plain'), this.plainTo, '127.0.0.1');
+      this.plain.send(sdesPayload(seq, 'plain'), this.plainTo, this.relayAddress);
       const p = RtpPacket.deSerialize(sdesPayload(seq, 'srtp'));
-      this.srtp.send(this.party.encrypt(p.payload, p.header), this.srtpTo, '127.0.0.1');
+      this.srtp.send(this.party.encrypt(p.payload, p.header), this.srtpTo, this.relayAddress);
       if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
     }
     const deadline = Date.now() + waitMs;

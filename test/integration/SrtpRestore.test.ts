@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterRelay, numSessions } from '../helpers/cluster.js';
+import { clusterRelay, numSessions, waitSessions } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import { waitFor, type Relay } from '../helpers/Relay.js';
 import { SdesCall, SRTP_SSRC } from '../helpers/SdesCall.js';
@@ -17,8 +17,8 @@ interface StreamIndex {
 }
 
 /** The highest ROC the call's record gives for the SRTP party's SSRC on the relay's receiving side. */
-async function recordedRoc(redis: RedisServer, callId: string): Promise<number> {
-  const [json] = await redis.client(1).smembers(callId);
+async function recordedRoc(redis: RedisServer, callId: string, db = 1): Promise<number> {
+  const [json] = await redis.client(db).smembers(callId);
   if (!json) return -1;
   let roc = -1;
   for (const party of JSON.parse(json).parties) {
@@ -57,3 +57,36 @@ for (const threads of [0, 2]) {
     });
   });
 }
+
+describe('an SDES call at rollover counter 2 taken over by a standby', () => {
+  let redis: RedisServer;
+  let r1: Relay;
+  let r2: Relay;
+  let call: SdesCall;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    r1 = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1;pub2/127.0.0.4'], subscribe: [2] });
+    r2 = await clusterRelay(redis, 2, { interfaces: ['pub2/127.0.0.2;pub1/127.0.0.3'], subscribe: [1] });
+  });
+  afterAll(async () => {
+    call?.close();
+    await r1?.stop();
+    await r2?.stop();
+    await redis?.stop();
+  });
+
+  it('keeps every packet both ways once the media reaches the standby', async () => {
+    call = await SdesCall.place(r1, 'srtp-takeover');
+    await waitSessions(r2, { own: 0, foreign: 1 });
+    for (const first of TO_ROC_2) expect(await call.stream(first, 20)).toEqual({ atPlain: 20, atSrtp: 20 });
+    await waitFor('ROC 2 in the record', async () => (await recordedRoc(redis, 'srtp-takeover')) === 2);
+    // The standby reads the record on its keyspace event (milliseconds on loopback).
+    await new Promise((r) => setTimeout(r, 500));
+    await r1.stop('SIGKILL');
+    // The owner's address moves to the standby (here: the parties send to the standby's address for pub1).
+    call.relayAddress = '127.0.0.3';
+    expect(await call.stream(8020, 600)).toEqual({ atPlain: 600, atSrtp: 600 });
+    await waitSessions(r2, { own: 1, foreign: 0 });
+    await waitFor('ROC 2 in the new owner\'s record', async () => (await recordedRoc(redis, 'srtp-takeover', 2)) === 2);
+  });
+});
