@@ -106,6 +106,31 @@ export class NetLab {
     for (const a of addresses) this.ip(ns, 'addr', 'add', `${a}/24`, 'dev', 'eth0');
   }
 
+  /** Adds a host that is on no bridge: it reaches others only over links made with `link`. */
+  addRoutedHost(host: string): void {
+    const ns = this.ns(host);
+    sh(['ip', 'netns', 'add', ns]);
+    this.hosts.add(host);
+    this.ip(ns, 'link', 'set', 'lo', 'up');
+  }
+
+  /**
+   * A veth link between two hosts, `devX` in X and `devY` in Y, each end with its addresses
+   * (with prefix length; IPv6 ones without duplicate address detection, so they work at once).
+   */
+  link(x: string, devX: string, addrX: string[], y: string, devY: string, addrY: string[]): void {
+    this.ip(this.ns(x), 'link', 'add', devX, 'type', 'veth', 'peer', 'name', devY, 'netns', this.ns(y));
+    for (const [host, dev, addrs] of [[x, devX, addrX], [y, devY, addrY]] as const) {
+      for (const a of addrs) this.ip(this.ns(host), 'addr', 'add', a, 'dev', dev, ...(a.includes(':') ? ['nodad'] : []));
+      this.ip(this.ns(host), 'link', 'set', dev, 'up');
+    }
+  }
+
+  /** `ip ARGS` in a host's namespace (routes, addresses, links). */
+  ipIn(host: string, ...args: string[]): string {
+    return this.ip(this.ns(host), ...args);
+  }
+
   /** Runs a command inside a host's namespace and returns its stdout. */
   run(host: string, ...cmd: string[]): string {
     return sh(['ip', 'netns', 'exec', this.ns(host), ...cmd]);

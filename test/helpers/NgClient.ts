@@ -103,9 +103,9 @@ export class NgClient {
     });
   }
 
-  async request(dict: Dict, opts: { json?: boolean; cookie?: string } = {}): Promise<Dict> {
+  async request(dict: Dict, opts: { json?: boolean; cookie?: string; timeoutMs?: number } = {}): Promise<Dict> {
     const body = opts.json ? Buffer.from(JSON.stringify(dict)) : Buffer.from(bencode.encode(dict));
-    return decodeNgBody(await this.raw(body, opts.cookie));
+    return decodeNgBody(await this.raw(body, opts.cookie, opts.timeoutMs));
   }
 
   /** Like request(), but fails the test on `result: error`. */

@@ -1,46 +1,24 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetLab, type AgentSocket, type NetnsAgent } from '../helpers/NetLab.js';
-import { hardFileLimit, ROOT, Relay, sleep, waitFor } from '../helpers/Relay.js';
+import {
+  burst, kernelCall, kernelLegs as legsOf, kernelPackets as kernelOf, kernelPreflight, loaderObjects, loaderPid, mapDump, programLoaded, rtcp, rtp,
+  userspacePackets as userspaceOf,
+} from '../helpers/kernelPath.js';
+import { NetLab, type NetnsAgent } from '../helpers/NetLab.js';
+import { hardFileLimit, Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { audioSdp, readSdp } from '../helpers/sdp.js';
 import { listTotalsValue } from '../helpers/stats.js';
 
 // The kernel fast path on a real kernel: relay, caller and callee in network namespaces on one
-// bridge (the relay's one device carries both directions), tc-ingress program and map installed
-// by the relay's loader. After hand-off the relay's sockets see none of the stream's packets,
-// yet both ends get every one, rewritten with correct addresses, ports and checksums.
+// bridge (the relay's one device carries both directions, and holds the relay's address),
+// tc-ingress program and map installed by the relay's loader. After hand-off the relay's
+// sockets see none of the stream's packets, yet both ends get every one, rewritten with correct
+// addresses, ports and checksums. Forwarding is off in the relay's namespace (the default), so
+// the program sends by the device its loader looked up.
 const TABLE = 42;
 const A = { v4: '10.201.1.21', v6: 'fd00:201::21' };
 const B = { v4: '10.201.1.22', v6: 'fd00:201::22' };
 const R = { v4: '10.201.1.10', v6: 'fd00:201::10' };
 const SIP = '10.201.1.5';
-
-function preflight(): void {
-  for (const f of ['dist/kernel/ngrelay-kernel', 'dist/kernel/fastpath.bpf.o']) {
-    if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: 'npm run build' builds it when clang and libbpf-dev are installed (.ci/run installs them)`);
-  }
-}
-
-function rtp(seq: number, ssrc: number, size = 160): Buffer {
-  const b = Buffer.alloc(12 + size, seq & 0xff);
-  b[0] = 0x80;
-  b[1] = 0;
-  b.writeUInt16BE(seq, 2);
-  b.writeUInt32BE(seq * 160, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
-}
-
-function rtcp(ssrc: number): Buffer {
-  const b = Buffer.alloc(28);
-  b[0] = 0x81;
-  b[1] = 200; // SR
-  b.writeUInt16BE(6, 2);
-  b.writeUInt32BE(ssrc, 4);
-  return b;
-}
 
 describe('kernel fast path (tc-ingress eBPF)', () => {
   let lab: NetLab;
@@ -61,7 +39,7 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     });
 
   beforeAll(async () => {
-    preflight();
+    kernelPreflight();
     lab = NetLab.create();
     lab.addHost('sip', [SIP]);
     lab.addHost('relay', [R.v4]);
@@ -72,58 +50,27 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     relay = await startRelay();
   });
   afterAll(async () => {
+    // The last test runs without the fast path; an earlier failure may leave a loader running.
+    let prog: number | null = null;
+    try {
+      prog = loaderObjects(helperPid()).prog;
+    } catch {
+      /* no loader */
+    }
     if (relay) expect(await relay.stop()).toBe(0);
-    // A clean stop takes the program off the device.
-    if (lab) expect(lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress')).not.toContain('ngr_ingress');
+    // A clean stop takes the program off the devices.
+    if (prog !== null) expect(programLoaded(prog)).toBe(false);
     lab?.destroy();
   });
 
-  /** Offer from A, answer from B; returns the relay's ports that lead to each side. */
-  async function call(
-    callId: string, fam: 'v4' | 'v6', aPort: number, bPort: number,
-    o: { muxA?: boolean; muxB?: boolean; flags?: string[]; offer?: Record<string, unknown> } = {},
-  ): Promise<{ toA: number; toB: number }> {
-    const extra = (m?: boolean): string[] => (m ? ['a=rtcp-mux'] : []);
-    const flags = o.flags ?? [];
-    const offer = await relay.ng.ok({
-      command: 'offer', 'call-id': callId, 'from-tag': 'A', replace: ['origin', 'session-connection'], flags,
-      sdp: audioSdp(A[fam], aPort, { extra: extra(o.muxA) }), ...(fam === 'v6' ? { 'address family': 'IP6' } : {}), ...o.offer,
-    });
-    const an = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'A', 'to-tag': 'B', flags, sdp: audioSdp(B[fam], bPort, { extra: extra(o.muxB) }) });
-
-    // The offer goes to B: its port is where B sends (towards A); the answer's is where A sends.
-    return { toA: readSdp(offer['sdp'] as string).medias[0]!.port, toB: readSdp(an['sdp'] as string).medias[0]!.port };
-  }
-
-  /** Entries in the map of the program attached in the relay's namespace, read with bpftool. */
-  const mapEntries = (): number => {
-    const filter = lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress');
-    const prog = / id (\d+) name ngr_ingress/.exec(filter)?.[1];
-    if (!prog) throw new Error(`no fast-path program on eth0:\n${filter}`);
-    const info = JSON.parse(lab.run('relay', 'bpftool', '-j', 'prog', 'show', 'id', prog)) as { map_ids?: number[] };
-    const map = info.map_ids?.[0];
-    if (map === undefined) throw new Error(`program ${prog} has no map`);
-    const dump = spawnSync('ip', ['netns', 'exec', lab.ns('relay'), 'bpftool', '-j', 'map', 'dump', 'id', String(map)], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    if (dump.status !== 0) throw new Error(`bpftool map dump: ${dump.stderr}`);
-    return (JSON.parse(dump.stdout) as unknown[]).length;
-  };
-
-  /** The loader process the relay runs. */
-  const helperPid = (): number => {
-    const out = lab.run('relay', 'pgrep', '-P', String(relay.pid), '-f', 'ngrelay-kernel').trim();
-    if (!out) throw new Error(`no ngrelay-kernel child of ${relay.pid}`);
-    return Number(out.split('\n')[0]);
-  };
-  const kernelLegs = async (callId: string): Promise<number> => (await relay.cli(`list sessions ${callId}`)).split('\n').filter((l) => l.endsWith(', kernel')).length;
-  const userspacePackets = (): Promise<number> => listTotalsValue(relay, 'Total relayed packets (userspace)');
-  const kernelPackets = (): Promise<number> => listTotalsValue(relay, 'Total relayed packets (kernel)');
-
-  /** Sends `n` packets and waits until `to` has them all (or fails naming what arrived). */
-  async function burst(from: AgentSocket, to: AgentSocket, dst: string, port: number, packets: Buffer[]): Promise<void> {
-    const before = to.received.length;
-    for (const p of packets) from.send(p, port, dst);
-    await waitFor(`${packets.length} packets at ${to.address}:${to.port} (got ${to.received.length - before})`, () => to.received.length - before >= packets.length, 5000, 20);
-  }
+  const call = (callId: string, fam: 'v4' | 'v6', aPort: number, bPort: number, o: Parameters<typeof kernelCall>[4] = {}): Promise<{ toA: number; toB: number }> =>
+    kernelCall(relay, callId, { address: A[fam], port: aPort }, { address: B[fam], port: bPort }, o);
+  const helperPid = (): number => loaderPid(lab, 'relay', relay);
+  /** Entries in the map of the relay's loader. */
+  const mapEntries = (): number => mapDump(loaderObjects(helperPid()).map).length;
+  const kernelLegs = (callId: string): Promise<number> => legsOf(relay, callId);
+  const userspacePackets = (): Promise<number> => userspaceOf(relay);
+  const kernelPackets = (): Promise<number> => kernelOf(relay);
 
   it('hands a confirmed IPv4 call (RTP and RTCP) to the kernel: every packet arrives, rewritten, none through the relay', async () => {
     const sa = await a.socket(A.v4, 4000);
@@ -303,17 +250,14 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     await relay.ng.ok({ command: 'delete', 'call-id': 'k4-crash', 'from-tag': 'A' });
   });
 
-  it('cleans up what a relay killed together with its loader left in the kernel when it starts again', async () => {
-    // The loader takes its filters away when its relay dies alone; both dying leaves them.
-    process.kill(helperPid(), 'SIGKILL');
+  it('leaves no program forwarding when the relay is killed: its loader dies with it', async () => {
+    const { prog } = loaderObjects(helperPid());
     relay.proc.kill('SIGKILL');
     await relay.exited;
     relay.ng.close();
-    expect(lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress')).toContain('ngr_ingress');
+    await waitFor('the dead relay\'s program gone', () => !programLoaded(prog), 5000);
     relay = await startRelay();
-    const filters = lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress');
-    expect(filters.split('\n').filter((l) => l.includes('handle 0x4e47')).length).toBe(1);
-    await waitFor('stale filter noticed', () => relay.output.includes('a previous run left behind'), 3000);
+    expect(loaderObjects(helperPid()).prog).not.toBe(prog);
   });
 
   it('installs thousands of calls (up to 10,000, as the open-file limit allows) and removes them, leaving nothing in the kernel', async () => {
@@ -346,7 +290,7 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
   it('runs in userspace with table=-1, as before', async () => {
     await relay.stop();
     relay = await startRelay(['--table=-1']);
-    expect(lab.run('relay', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress')).not.toContain('ngr_ingress');
+    expect(() => helperPid()).toThrow(/no ngrelay-kernel/);
     const sa = await a.socket(A.v4, 4500);
     const sb = await b.socket(B.v4, 5500);
     const { toA, toB } = await call('u4', 'v4', 4500, 5500);

@@ -1,4 +1,3 @@
-import { networkInterfaces } from 'node:os';
 import { moduleLogger } from '../../log.js';
 import { mediaCounters } from '../MediaCounters.js';
 import type { OffloadableLeg, OffloadWatcher } from '../Offload.js';
@@ -15,19 +14,21 @@ const RESTART_MS = 1000;
 interface Installed {
   key: string;
   value: string;
-  device: string;
   /** Counters of this entry at the last read; folded into the leg's counts. */
   seen: EntryCounts;
 }
 
-const zero = (): EntryCounts => ({ packets: 0, bytes: 0, errors: 0, lastNs: 0n, ssrc: 0 });
+const zero = (): EntryCounts => ({ packets: 0, bytes: 0, errors: 0, lastNs: 0n, ssrc: 0, toUserspace: 0 });
 
 /**
  * The kernel fast path: a confirmed plain stream (both endpoints confirmed, nothing that
  * needs the packet in userspace, such as recording) is handed to the tc program, keyed on
  * its exact 4-tuple, so any other source still reaches the leg's socket and its policy.
- * Entries follow every change of the legs (re-INVITE, learning, hold, delete, close) and
- * their counters flow back into the legs every second.
+ * The program sits on every device packets can arrive by and sends each packet where the
+ * kernel's routing table says, so the relay's addresses may live anywhere (on the device
+ * itself, on `lo` as a VIP, on a dummy device). Entries follow every change of the legs
+ * (re-INVITE, learning, hold, delete, close), leave the kernel before they leave these books,
+ * and their counters flow back into the legs every second.
  */
 export class KernelOffload implements OffloadWatcher {
   private helper: KernelHelper | null = null;
@@ -36,11 +37,10 @@ export class KernelOffload implements OffloadWatcher {
   private readonly inbound = new Map<OffloadableLeg, Set<OffloadableLeg>>();
   private readonly targets = new Map<OffloadableLeg, OffloadableLeg[]>();
   private readonly dirty = new Set<OffloadableLeg>();
+  /** Legs whose entry the loader failed to remove: tried again on the next sync. */
+  private readonly retry = new Set<OffloadableLeg>();
   private flushing: Promise<void> | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
-  private devices = new Map<string, string>();
-  /** Devices the program is attached to (or being attached to) by the current loader. */
-  private attached = new Map<string, Promise<string>>();
   private closed = false;
 
   private constructor(private readonly table: number) {}
@@ -59,31 +59,41 @@ export class KernelOffload implements OffloadWatcher {
     try {
       const stale = await helper.command('cleanup');
       if (stale.trim() !== '0') log.info({ table: this.table, filters: Number(stale) }, 'removed fast-path filters a previous run left behind');
-      this.devices = localDevices();
-      this.attached = new Map();
-      for (const dev of new Set(this.devices.values())) {
-        const done = helper.command(`attach ${dev}`);
-        this.attached.set(dev, done);
-        await done;
-      }
+      const [mode, devices] = (await helper.command('attach-all')).trim().split(' ');
+      log.debug({ table: this.table, mode, devices: Number(devices) }, 'fast-path program attached');
     } catch (e) {
       await helper.stop();
       throw e;
     }
+    if (this.closed) return helper.stop();
+    helper.onEvent((ev) => {
+      const [what, device, ...why] = ev.split(' ');
+      if (what === 'attached') log.info({ device }, 'fast-path program attached to a device that came up');
+      else log.warn({ device, err: why.join(' ') }, 'fast-path program could not attach to a device; its packets go through userspace');
+    });
     helper.onUnexpectedExit((reason) => this.lost(reason));
     this.helper = helper;
   }
 
-  /** The loader died: streams fall back to userspace until a new one has re-installed them. */
+  /**
+   * The loader died (or hung and was killed): its program went with it, so every stream is
+   * back in userspace at once, until a new loader has installed them again.
+   */
   private lost(reason: string): void {
-    log.error({ reason }, 'kernel fast-path helper died; restarting it');
     this.helper = null;
-    for (const leg of this.installed.keys()) this.dirty.add(leg);
+    if (this.closed) return;
+    log.error({ reason }, 'kernel fast-path helper died; restarting it');
+    for (const leg of this.installed.keys()) {
+      leg.offloaded = false;
+      this.dirty.add(leg);
+    }
     this.installed.clear();
+    this.retry.clear();
     const retry = (): void => {
       if (this.closed) return;
       this.connect().then(
         () => {
+          if (this.closed) return;
           log.info({ streams: this.dirty.size }, 'kernel fast-path helper restarted; re-installing streams');
           this.schedule();
         },
@@ -93,7 +103,7 @@ export class KernelOffload implements OffloadWatcher {
         },
       );
     };
-    setTimeout(retry, RESTART_MS).unref();
+    retry();
   }
 
   legChanged(leg: OffloadableLeg): void {
@@ -144,25 +154,38 @@ export class KernelOffload implements OffloadWatcher {
     if (!helper) return;
     const want = this.desired(leg);
     const have = this.installed.get(leg);
-    if (have && want && have.key === want.key && have.value === want.value && have.device === want.device) return;
+    if (have && want && have.key === want.key && have.value === want.value) return;
     try {
       if (have && (!want || have.key !== want.key)) {
+        // Out of the kernel first, then out of these books: an entry nobody tracks would
+        // forward the 4-tuple for as long as the loader lives.
+        const final = await this.remove(helper, have);
         this.installed.delete(leg);
+        this.retry.delete(leg);
         leg.offloaded = false;
-        const final = parseCounts((await helper.command(`del ${have.key}`)).trim().split(' '), 0);
-        this.fold(leg, have, final, null);
+        if (final) this.fold(leg, have, final, null);
       }
       if (want) {
-        // A device that was down when the relay started (the listing leaves out devices without
-        // carrier) gets the program now, or its packets would all go on to userspace.
-        for (const dev of [want.device, this.deviceOf(leg.localAddress)!]) await this.attach(helper, dev);
-        await helper.command(`put ${want.key} ${want.value} ${want.device}`);
+        await helper.command(`put ${want.key} ${want.value}`);
         const kept = have && have.key === want.key ? have.seen : zero();
         this.installed.set(leg, { ...want, seen: kept });
         leg.offloaded = true;
       }
     } catch (e) {
+      // A loader that died took its entries with it (lost() re-installs); one that refused a
+      // delete is asked again.
+      if (have && this.installed.get(leg) === have && this.helper === helper) this.retry.add(leg);
       log.warn({ leg: `${leg.localAddress}:${leg.localPort}`, err: (e as Error).message }, 'fast-path update failed; the stream stays in userspace');
+    }
+  }
+
+  /** Deletes an entry; its final counters, or null when the map no longer had it. */
+  private async remove(helper: KernelHelper, inst: Installed): Promise<EntryCounts | null> {
+    try {
+      return parseCounts((await helper.command(`del ${inst.key}`)).trim().split(' '), 0);
+    } catch (e) {
+      if (/^lookup: No such file/.test((e as Error).message)) return null;
+      throw e;
     }
   }
 
@@ -174,37 +197,18 @@ export class KernelOffload implements OffloadWatcher {
     if (!ready(out, leg.family)) return null;
     const mux = leg.rtcpForward;
     if (mux !== null && !ready(mux, leg.family)) return null;
-    const device = this.deviceOf(out!.localAddress);
-    if (!device || !this.deviceOf(leg.localAddress)) return null;
     const arrive: FlowEnds = { srcAddress: leg.remoteAddress, srcPort: leg.remotePort, dstAddress: leg.localAddress, dstPort: leg.localPort };
-    return { key: keyHex(leg.family, arrive), value: valueHex(leave(out!), mux ? leave(mux) : null), device };
-  }
-
-  private async attach(helper: KernelHelper, device: string): Promise<void> {
-    let done = this.attached.get(device);
-    if (!done) {
-      done = helper.command(`attach ${device}`);
-      this.attached.set(device, done);
-      done.then(
-        () => log.info({ device }, 'fast-path program attached to a device that came up after start-up'),
-        () => this.attached.delete(device),
-      );
-    }
-    await done;
-  }
-
-  private deviceOf(address: string): string | undefined {
-    let dev = this.devices.get(address);
-    if (dev === undefined) {
-      this.devices = localDevices();
-      dev = this.devices.get(address);
-    }
-    return dev;
+    return { key: keyHex(leg.family, arrive), value: valueHex(leave(out!), mux ? leave(mux) : null) };
   }
 
   /** Reads every entry's counters and folds them into their legs. */
   private async sync(): Promise<void> {
     const helper = this.helper;
+    if (helper && this.retry.size > 0) {
+      for (const leg of this.retry) this.dirty.add(leg);
+      this.retry.clear();
+      this.schedule();
+    }
     if (!helper || this.installed.size === 0) return;
     try {
       const { counts, nowNs } = await helper.dump();
@@ -257,13 +261,4 @@ function ready(t: OffloadableLeg | null, family: 4 | 6): boolean {
 
 function leave(out: OffloadableLeg): FlowEnds {
   return { srcAddress: out.localAddress, srcPort: out.localPort, dstAddress: out.remoteAddress, dstPort: out.remotePort };
-}
-
-/** Local address -> the device that holds it, for every device of this network namespace. */
-function localDevices(): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    for (const a of addrs ?? []) m.set(a.address, name);
-  }
-  return m;
 }

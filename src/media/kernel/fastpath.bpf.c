@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 // tc-ingress fast path for confirmed RTP/RTCP streams: a packet whose exact 4-tuple
 // (peer address:port -> relay address:port) is in the map leaves rewritten (relay's other
-// address:port -> other peer's address:port) without reaching the relay's socket. Anything
-// else passes on untouched (to the next filter on the device, then the stack), so the
-// relay's userspace policy sees it.
+// address:port -> other peer's address:port) by the device and next hop the kernel's routing
+// table gives for the rewritten packet, without reaching the relay's socket. Anything else
+// passes on untouched (to the next program on the device, then the stack), so the relay's
+// userspace policy sees it; so does a packet of ours the kernel cannot route or whose next
+// hop's link-layer address is not known yet (the relay's socket sends it, which resolves it).
 #include <linux/bpf.h>
+#include <linux/socket.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -25,9 +28,18 @@ struct {
 
 #define IP_CSUM_OFF (ETH_HLEN + __builtin_offsetof(struct iphdr, check))
 
-/* Not ours: let the next filter on the device decide (another relay's table, the operator's
+/* Not ours: let the next program on the device decide (another relay's table, the operator's
  * own), and the stack after them. TC_ACT_OK would end the chain right here. */
 #define PASS TC_ACT_UNSPEC
+/* Ours, but not for the fast path now: straight to the stack and the relay's socket, untouched. */
+#define TO_USERSPACE TC_ACT_OK
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
 
 static __always_inline int is_rtcp(struct __sk_buff *skb, __u32 payload)
 {
@@ -77,6 +89,7 @@ int ngr_ingress(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct ngr_key key = {};
+	struct bpf_fib_lookup fib = {};
 	__u32 l3 = ETH_HLEN, l4, saddr_off, daddr_off;
 	int v6;
 
@@ -92,6 +105,8 @@ int ngr_ingress(struct __sk_buff *skb)
 		key.family = 4;
 		__builtin_memcpy(key.src, &ip->saddr, 4);
 		__builtin_memcpy(key.dst, &ip->daddr, 4);
+		fib.family = AF_INET;
+		fib.tos = ip->tos;
 		l4 = l3 + sizeof(struct iphdr);
 		saddr_off = l3 + __builtin_offsetof(struct iphdr, saddr);
 		daddr_off = l3 + __builtin_offsetof(struct iphdr, daddr);
@@ -103,6 +118,8 @@ int ngr_ingress(struct __sk_buff *skb)
 		key.family = 6;
 		__builtin_memcpy(key.src, &ip6->saddr, 16);
 		__builtin_memcpy(key.dst, &ip6->daddr, 16);
+		fib.family = AF_INET6;
+		fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
 		l4 = l3 + sizeof(struct ipv6hdr);
 		saddr_off = l3 + __builtin_offsetof(struct ipv6hdr, saddr);
 		daddr_off = l3 + __builtin_offsetof(struct ipv6hdr, daddr);
@@ -120,25 +137,53 @@ int ngr_ingress(struct __sk_buff *skb)
 		return PASS;
 
 	__u32 payload = l4 + sizeof(struct udphdr);
+	int rtcp = is_rtcp(skb, payload);
 	struct ngr_target *t = &v->rtp;
-	if (v->rtcp_alt.dport && is_rtcp(skb, payload))
+	if (v->rtcp_alt.dport && rtcp)
 		t = &v->rtcp_alt;
+
+	/* Where the rewritten packet goes, asked before anything is changed: the routing table
+	 * for its new addresses, as if the kernel forwarded it from the device it came in by. */
+	fib.l4_protocol = IPPROTO_UDP;
+	fib.sport = t->sport;
+	fib.dport = t->dport;
+	fib.ifindex = skb->ingress_ifindex;
+	if (v6) {
+		__builtin_memcpy(fib.ipv6_src, t->src, 16);
+		__builtin_memcpy(fib.ipv6_dst, t->dst, 16);
+	} else {
+		__builtin_memcpy(&fib.ipv4_src, t->src, 4);
+		__builtin_memcpy(&fib.ipv4_dst, t->dst, 4);
+	}
+	long route = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	__u32 out_ifindex;
+	if (route == BPF_FIB_LKUP_RET_SUCCESS) {
+		out_ifindex = fib.ifindex;
+	} else if (route == BPF_FIB_LKUP_RET_FWD_DISABLED && v->ifindex) {
+		/* Forwarding is off on the device it came in by: the lookup refuses, so the device the
+		 * loader found for this entry it is, and the kernel's output route picks the next hop. */
+		out_ifindex = 0;
+	} else {
+		/* No route, next hop's link-layer address unknown, too big for the route's MTU... */
+		__sync_fetch_and_add(&v->to_userspace, 1);
+		return TO_USERSPACE;
+	}
+
 	__u32 udp_csum_off = l4 + __builtin_offsetof(struct udphdr, check);
 	/* An IPv4 UDP checksum of 0 means "none": it must stay 0. */
 	int csum_zero = !v6 && udp->check == 0;
 	__u16 old_sport = udp->source, old_dport = udp->dest;
 	__u32 ssrc = 0;
 
-	if (!is_rtcp(skb, payload))
+	if (!rtcp)
 		bpf_skb_load_bytes(skb, payload + 8, &ssrc, 4);
-
-	if (!v->ifindex)
-		return PASS;
 
 	if (rewrite_addr(skb, saddr_off, key.src, t->src, v6, udp_csum_off, csum_zero) < 0 ||
 	    rewrite_addr(skb, daddr_off, key.dst, t->dst, v6, udp_csum_off, csum_zero) < 0 ||
 	    rewrite_port(skb, l4 + __builtin_offsetof(struct udphdr, source), old_sport, t->sport, udp_csum_off, csum_zero) < 0 ||
-	    rewrite_port(skb, l4 + __builtin_offsetof(struct udphdr, dest), old_dport, t->dport, udp_csum_off, csum_zero) < 0) {
+	    rewrite_port(skb, l4 + __builtin_offsetof(struct udphdr, dest), old_dport, t->dport, udp_csum_off, csum_zero) < 0 ||
+	    (out_ifindex && (bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) < 0 ||
+			     bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0) < 0))) {
 		__sync_fetch_and_add(&v->errors, 1);
 		return TC_ACT_SHOT;
 	}
@@ -149,7 +194,8 @@ int ngr_ingress(struct __sk_buff *skb)
 	if (ssrc)
 		v->ssrc = bpf_ntohl(ssrc);
 
-	/* The kernel routes it and fills in the link-layer addresses; no forwarding sysctl needed. */
+	if (out_ifindex)
+		return bpf_redirect(out_ifindex, 0);
 	return bpf_redirect_neigh(v->ifindex, NULL, 0, 0);
 }
 

@@ -27,7 +27,9 @@ struct ngr_value {
 	struct ngr_target rtp;
 	/* Muxed RTCP towards a peer that does not mux (dport 0 = none). */
 	struct ngr_target rtcp_alt;
-	__u32 ifindex; /* device the rewritten packet leaves by (0 = none: leave to userspace) */
+	/* Device the loader's route lookup found for the rewritten packet, used only where forwarding
+	 * is off on the device it came in by (the kernel's forwarding lookup then refuses); 0 = none. */
+	__u32 ifindex;
 	__u32 pad0;
 	__u64 packets;
 	__u64 bytes;
@@ -35,6 +37,7 @@ struct ngr_value {
 	__u64 last_ns; /* bpf_ktime_get_ns() of the last packet */
 	__u32 ssrc;
 	__u32 pad;
+	__u64 to_userspace; /* packets of this entry left to the stack: no route or next hop yet */
 };
 
 #endif
