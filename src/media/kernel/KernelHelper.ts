@@ -114,9 +114,13 @@ export class KernelHelper {
     return reply.slice(3);
   }
 
-  /** Every entry's counters by key (hex), and the helper's monotonic clock when it read them. */
-  async dump(): Promise<{ counts: Map<string, EntryCounts>; nowNs: bigint }> {
-    const lines = await this.send('dump', true);
+  /**
+   * Counters by key (hex) of the entries that saw a packet after `sinceNs` (0n: of every entry
+   * that saw one), and the loader's monotonic clock when it started reading: the next dump's
+   * `sinceNs`. Idle entries cost nothing.
+   */
+  async dump(sinceNs = 0n): Promise<{ counts: Map<string, EntryCounts>; nowNs: bigint }> {
+    const lines = await this.send(`dump ${sinceNs}`, true);
     const counts = new Map<string, EntryCounts>();
     let nowNs = 0n;
     for (const l of lines) {

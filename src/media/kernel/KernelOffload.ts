@@ -41,6 +41,9 @@ export class KernelOffload implements OffloadWatcher {
   private readonly retry = new Set<OffloadableLeg>();
   private flushing: Promise<void> | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
+  private syncing = false;
+  /** The loader's clock at the last read: the next one asks only for entries active since. */
+  private syncedNs = 0n;
   private closed = false;
 
   private constructor(private readonly table: number) {}
@@ -73,6 +76,7 @@ export class KernelOffload implements OffloadWatcher {
     });
     helper.onUnexpectedExit((reason) => this.lost(reason));
     this.helper = helper;
+    this.syncedNs = 0n;
   }
 
   /**
@@ -209,16 +213,22 @@ export class KernelOffload implements OffloadWatcher {
       this.retry.clear();
       this.schedule();
     }
-    if (!helper || this.installed.size === 0) return;
+    // One read at a time: at tens of thousands of entries a read on a busy machine can take
+    // longer than the period, and reads piling up in the loader's queue delay every change.
+    if (!helper || this.installed.size === 0 || this.syncing) return;
+    this.syncing = true;
     try {
-      const { counts, nowNs } = await helper.dump();
+      const { counts, nowNs } = await helper.dump(this.syncedNs);
       const now = Date.now();
       for (const [leg, inst] of this.installed) {
         const c = counts.get(inst.key);
         if (c) this.fold(leg, inst, c, { nowNs, now });
       }
+      if (this.helper === helper) this.syncedNs = nowNs;
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'reading fast-path counters failed');
+    } finally {
+      this.syncing = false;
     }
   }
 
@@ -236,7 +246,8 @@ export class KernelOffload implements OffloadWatcher {
     mediaCounters.kernelErrors += errors;
     if (c.lastNs !== inst.seen.lastNs && c.lastNs !== 0n) {
       const now = clock?.now ?? Date.now();
-      o.lastPacket = clock ? now - Number(clock.nowNs - c.lastNs) / 1e6 : now;
+      // A packet counted while the loader read the map is newer than its clock reading.
+      o.lastPacket = clock ? now - Math.max(0, Number(clock.nowNs - c.lastNs) / 1e6) : now;
       if (c.ssrc !== 0) o.ssrc = c.ssrc;
     }
     inst.seen = c;

@@ -8,7 +8,8 @@
 //   attach-all               -> ok tcx|tc N     (devices attached; new ones follow by themselves)
 //   put KEYHEX TARGETSHEX    -> ok | err TEXT   (counters of an existing entry carry over)
 //   del KEYHEX               -> ok PACKETS BYTES ERRORS LAST_NS SSRC TO_USERSPACE | err TEXT
-//   dump                     -> s KEYHEX PACKETS BYTES ERRORS LAST_NS SSRC TO_USERSPACE ... then: end NOW_NS
+//   dump [SINCE_NS]          -> s KEYHEX PACKETS BYTES ERRORS LAST_NS SSRC TO_USERSPACE ... then: end START_NS
+//                               (entries with a packet after SINCE_NS; the next dump passes START_NS)
 //   event: ev attached IFNAME | ev attach-failed IFNAME TEXT
 //
 // Its program forwards only while it lives: where the kernel has tcx (6.6+) the program hangs on
@@ -361,21 +362,24 @@ static void cmd_del(const char *khex)
 	print_counts(&old);
 }
 
-static void cmd_dump(void)
+/* Entries that saw a packet after `since` (CLOCK_MONOTONIC ns; 0: every entry that saw one),
+ * then the time the walk started: the next dump asks from there, so none is missed. */
+static void cmd_dump(const char *since_text)
 {
 	struct ngr_key key, next;
 	struct ngr_value v;
 	void *prev = NULL;
+	__u64 since = since_text ? strtoull(since_text, NULL, 10) : 0, start = now_ns();
 	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(map_fd, &key, &v))
+		if (bpf_map_lookup_elem(map_fd, &key, &v) || v.last_ns <= since)
 			continue;
 		printf("s ");
 		hex(&key, sizeof(key));
 		print_counts(&v);
 	}
-	printf("end %llu\n", (unsigned long long)now_ns());
+	printf("end %llu\n", (unsigned long long)start);
 }
 
 static void on_line(char *line)
@@ -392,7 +396,7 @@ static void on_line(char *line)
 	else if (!strcmp(cmd, "del") && a)
 		cmd_del(a);
 	else if (!strcmp(cmd, "dump"))
-		cmd_dump();
+		cmd_dump(a);
 	else
 		printf("err unknown command\n");
 }
