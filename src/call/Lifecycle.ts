@@ -12,7 +12,7 @@ const log = moduleLogger('lifecycle');
  * inside its limit: offer-timeout before the answer, silent-timeout for media the party
  * does not send, timeout otherwise. The call is counted under the limit that held it
  * longest (an unanswered call under offer-timeout, a held one under silent-timeout).
- * Foreign calls obey only final-timeout.
+ * A call without streams falls under silent-timeout. Foreign calls obey only final-timeout.
  */
 export function expiry(call: Call, limits: Limits, now: number): CloseReason | null {
   if (limits.finalTimeout > 0 && now >= call.created + limits.finalTimeout * 1000) return 'final_timeout';
@@ -24,8 +24,10 @@ export function expiry(call: Call, limits: Limits, now: number): CloseReason | n
   const state: Sweep = { anyStream: false, reason: 'timeout', latest: -Infinity };
   for (const ml of call.monologues.values()) if (alive(ml, call, limits, now, state)) return null;
   if (call.pending && alive(call.pending, call, limits, now, state)) return null;
-  const { anyStream, reason } = state;
-  return anyStream ? reason : null;
+  if (state.anyStream) return state.reason;
+  // No stream at all (every m= line refused, or only non-RTP passed on): it ends like a party
+  // that sends nothing, as in rtpengine, where such media keep socketless streams.
+  return now >= call.lastSignal + limits.silentTimeout * 1000 ? 'silent_timeout' : null;
 }
 
 interface Sweep {
@@ -66,6 +68,8 @@ function streamAlive(st: Stream | null, call: Call, limitMs: number, why: CloseR
 /** The 1 s sweep that ends timed-out and deleted calls. */
 export class Lifecycle {
   private timer: NodeJS.Timeout | null = null;
+  /** Calls whose end is queued behind a change in progress (not queued twice). */
+  private readonly ending = new WeakSet<Call>();
 
   constructor(
     private readonly registry: CallRegistry,
@@ -97,9 +101,24 @@ export class Lifecycle {
     }
   }
 
+  /** An expired call ends on its queue, after whatever change is under way; it may have revived by then. */
   private check(call: Call, now: number): void {
-    const reason = expiry(call, this.limits, now);
-    if (reason === null) return;
+    if (this.ending.has(call) || expiry(call, this.limits, now) === null) return;
+    this.ending.add(call);
+    void call.serialize(async () => {
+      this.ending.delete(call);
+      if (call.destroyed) return;
+      const reason = expiry(call, this.limits, Date.now());
+      if (reason === null) return;
+      try {
+        this.end(call, reason);
+      } catch (e) {
+        this.registry.contain(call, e, 'timeout');
+      }
+    });
+  }
+
+  private end(call: Call, reason: CloseReason): void {
     if (reason === 'deleted') {
       // Its record went at delete time already.
       this.registry.destroy(call, 'deleted', false);

@@ -2,6 +2,7 @@ import type { LegCrypto } from '../media/MediaPlane.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
 import type { Codec } from '../sdp/codecs.js';
 import type { Direction } from '../sdp/SessionDescription.js';
+import { BranchMux } from './BranchMux.js';
 import { DEFAULT_SDES, type SdesOptions } from './SdesNegotiation.js';
 import { newWebrtcState, type WebrtcState } from './WebrtcNegotiation.js';
 import type { Stream } from './Stream.js';
@@ -20,7 +21,7 @@ export class Media {
   /** For an offerer: whether the answer accepts its rtcp-mux regardless of the answerer (null: follow it). */
   muxInAnswer: boolean | null = null;
   /** The same decision per via-branch of the offers (an answer naming a branch gets its offer's). */
-  readonly muxByBranch = new Map<string, boolean | null>();
+  readonly muxByBranch = new BranchMux();
   /** For an answerer: the codecs the offer passed on to it (its answer may only pick from these). */
   offered: Codec[] = [];
   /** For an answerer: the offer's `codec-accept` list. */

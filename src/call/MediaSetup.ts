@@ -5,16 +5,14 @@ import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
 import { Stream } from './Stream.js';
 
-/** Gives a media its RTP/RTCP port pair on `local`, unless it already has one (a re-offer keeps ports). */
-export async function allocateStreams(plane: MediaPlane, callId: string, media: Media, local: LocalAddress): Promise<void> {
-  if (media.rtp || media.rejected) return;
+/** A bound RTP/RTCP port pair on `local`, as streams not yet given to any media. */
+export async function allocatePair(plane: MediaPlane, callId: string, local: LocalAddress): Promise<Stream[]> {
   const [rtpLeg, rtcpLeg] = await plane.allocatePair(local, callId);
   const rtp = new Stream(1, local, rtpLeg.localPort);
   rtp.leg = rtpLeg;
   const rtcp = new Stream(2, local, rtcpLeg.localPort);
   rtcp.leg = rtcpLeg;
-  media.rtp = rtp;
-  media.rtcp = rtcp;
+  return [rtp, rtcp];
 }
 
 /** Where RTCP meant for a party leaves from: its RTP leg when it muxes. */

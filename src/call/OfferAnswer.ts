@@ -5,10 +5,12 @@ import { answerCodecs, codecList, offerCodecs, ptimeOf, TranscodingRequiredError
 import { codecNames, mediaConnection, type SessionDescription } from '../sdp/SessionDescription.js';
 import { isNullAddress, originOf, rewriteSdp, type MediaOutput, type MediaRewrite } from '../sdp/rewrite.js';
 import type { Call } from './Call.js';
-import { UnknownInterfaceError } from './errors.js';
+import { CallGoneError, UnknownInterfaceError } from './errors.js';
 import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
-import { allocateStreams, applyCrypto, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { allocatePair, applyCrypto, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { existing, resolveParty, type Dialogue } from './Dialogue.js';
+import type { Stream } from './Stream.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
 import { isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
 import { mid, parseDtls, parseIce } from '../sdp/webrtc.js';
@@ -134,14 +136,81 @@ function senderAddress(opts: OfferAnswerOptions, sdpAddress: string | undefined)
   return opts.mediaAddress ?? opts.sipSourceAddress ?? sdpAddress;
 }
 
+/** Bound RTP/RTCP pairs an exchange needs, per m= line and side: not part of the call until commit. */
+export interface ScratchPorts {
+  sender: (Stream[] | undefined)[];
+  receiver: (Stream[] | undefined)[];
+}
+
+/** Closes scratch streams the commit did not take (their ports go back to the pool). */
+function discard(ports: ScratchPorts): void {
+  for (const side of [ports.sender, ports.receiver]) for (const pair of side) for (const st of pair ?? []) st.close();
+}
+
 /**
- * Takes an SDP from `sender` towards `receiver`, as planned: records the sender's media and
- * endpoints, makes sure both sides hold bound ports, links their legs and returns the SDP for
- * the receiver, pointing at the receiver's ports on the relay.
+ * Phase 2: binds the ports a planned exchange needs (a media without ports on either side),
+ * outside the call. All or nothing: when one allocation fails, the others are released and the
+ * call has not changed.
  */
-export async function exchangeSdp(s: Services, call: Call, sender: Monologue, receiver: Monologue, plan: ExchangePlan): Promise<string> {
+export async function allocateExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Dialogue): Promise<ScratchPorts> {
+  const sender = existing(dialogue.sender);
+  const receiver = existing(dialogue.receiver);
+  const ports: ScratchPorts = { sender: [], receiver: [] };
+  const allocations: Promise<void>[] = [];
+  const take = (side: (Stream[] | undefined)[], i: number, local: LocalAddress): void => {
+    allocations.push(allocatePair(s.media, call.callId, local).then((pair) => void (side[i] = pair)));
+  };
+  plan.medias.forEach((mp, i) => {
+    if (mp.kind !== 'relay') return;
+    if (!sender?.medias[i]?.rtp) take(ports.sender, i, mp.senderLocal!);
+    // An offer to oneself holds one set of ports.
+    if (!receiver?.medias[i]?.rtp && !(receiver && receiver === sender)) take(ports.receiver, i, plan.receiverLocal);
+  });
+  // Every allocation settles before a failure is reported: one still binding after the change
+  // was given up would hold ports nobody releases.
+  const outcomes = await Promise.allSettled(allocations);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed || call.destroyed) {
+    discard(ports);
+    if (failed) throw failed.reason;
+    throw new CallGoneError();
+  }
+  return ports;
+}
+
+/** Gives a media the scratch pair planned for it, once. */
+function attach(m: Media, side: (Stream[] | undefined)[], i: number): void {
+  const pair = side[i];
+  if (!pair || m.rtp) return;
+  [m.rtp, m.rtcp] = pair as [Stream, Stream];
+  side[i] = undefined;
+}
+
+/**
+ * Phase 3, synchronous: takes an SDP from the sender towards the receiver as planned. Creates
+ * or names the parties, records the sender's media and endpoints, gives both sides their new
+ * ports, links their legs and returns the SDP for the receiver, pointing at its ports on the relay.
+ */
+export function commitExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Dialogue, ports: ScratchPorts): { sdp: string; sender: Monologue; receiver: Monologue } {
+  try {
+    return applyExchange(s, call, plan, dialogue, ports);
+  } finally {
+    // Whatever the commit did not take (an offer to oneself, a fault half-way) goes back.
+    discard(ports);
+  }
+}
+
+function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Dialogue, ports: ScratchPorts): { sdp: string; sender: Monologue; receiver: Monologue } {
   const { kind, sd, opts } = plan;
   const now = Date.now();
+  call.lastSignal = now;
+  const sender = resolveParty(call, dialogue.sender, now);
+  const receiver = resolveParty(call, dialogue.receiver, now);
+  if (kind === 'offer') {
+    if (opts.label) sender.label = opts.label;
+    if (opts.viaBranch) sender.viaBranch = opts.viaBranch;
+    if (opts.recordCall) s.hooks.startRecording(call);
+  }
   const sdpFamily = sd.connection?.family ?? sd.medias.find((m) => m.connection)?.connection?.family;
   receiver.family = plan.family;
   if (sdpFamily) sender.family = sdpFamily;
@@ -149,8 +218,6 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
   const rewrites: MediaOutput[] = [];
   /** Per relayed m= line: the transport it leaves with, for SRTP/DTLS/ICE once ports are known. */
   const transports: (string | undefined)[] = [];
-  // Both sides of every media bind at once; each takes its ports from the pool before the first await.
-  const allocations: Promise<void>[] = [];
   for (let i = 0; i < sd.medias.length; i++) {
     const md = sd.medias[i]!;
     const mp = plan.medias[i]!;
@@ -180,6 +247,8 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
         : { kind: 'rejected', formats: mp.formats });
       continue;
     }
+    attach(sm, ports.sender, i);
+    attach(rm, ports.receiver, i);
     sm.sdpAddress = senderAddress(opts, conn?.address) ?? null;
     sm.sdpRtpPort = md.port;
     sm.sdpRtcpPort = md.rtcpPort ?? md.port + 1;
@@ -187,14 +256,13 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
     const downstreamMux = kind === 'offer' && offersMux(md.rtcpMux, opts.rtcpMux);
     if (kind === 'answer') {
       sm.muxed = md.rtcpMux;
-      const branch = opts.viaBranch !== undefined && rm.muxByBranch.has(opts.viaBranch) ? rm.muxByBranch.get(opts.viaBranch)! : rm.muxInAnswer;
-      rm.muxed = rm.rtcpMux && (branch ?? md.rtcpMux);
+      const branch = opts.viaBranch === undefined ? undefined : rm.muxByBranch.decision(opts.viaBranch);
+      rm.muxed = rm.rtcpMux && ((branch === undefined ? rm.muxInAnswer : branch) ?? md.rtcpMux);
     } else {
       sm.muxInAnswer = muxInAnswer(md.rtcpMux, downstreamMux, opts.rtcpMux);
-      if (opts.viaBranch !== undefined) sm.muxByBranch.set(opts.viaBranch, sm.muxInAnswer);
+      if (opts.viaBranch !== undefined) sm.muxByBranch.offered(opts.viaBranch, sm.muxInAnswer);
       if (opts.rtcpMux.has('require')) sm.muxed = sm.rtcpMux;
     }
-    allocations.push(allocateStreams(s.media, call.callId, sm, mp.senderLocal!), allocateStreams(s.media, call.callId, rm, receiverLocal));
     // `accept` (answer) hands the offerer back the transport it offered.
     const transport = opts.transport;
     let protocol: string | undefined = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
@@ -208,8 +276,8 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
       protocol,
       address: receiverLocal.advertised,
       family: receiverLocal.family,
-      rtpPort: 0,
-      rtcpPort: 0,
+      rtpPort: rm.rtp!.localPort,
+      rtcpPort: kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort,
       rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
       formats: mp.formats,
       nullAddress: hold && !opts.replace.has('zero-address'),
@@ -217,22 +285,12 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
       ptime: kind === 'offer' ? opts.ptime : undefined,
     });
   }
-  // Every allocation settles before a failure is reported: one still binding after the call was
-  // given up would attach ports nobody releases.
-  const outcomes = await Promise.allSettled(allocations);
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failed) throw failed.reason;
-  // Ports are known now: so are ICE candidates. SRTP (SDES, DTLS) and ICE per media.
+  // Ports are known: so are ICE candidates. SRTP (SDES, DTLS) and ICE per media.
   let iceLite = false;
   for (let i = 0; i < rewrites.length; i++) {
     const r = rewrites[i]!;
     if (r.kind !== 'relay') continue;
-    const rm = receiver.medias[i]!;
-    r.rtpPort = rm.rtp!.localPort;
-    r.rtcpPort = kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort;
-    const md = sd.medias[i]!;
-    const sm = sender.medias[i]!;
-    const lines = secureMedia(kind, sm, rm, sd, md, transports[i]!, opts, r.rtcpMux);
+    const lines = secureMedia(kind, sender.medias[i]!, receiver.medias[i]!, sd, sd.medias[i]!, transports[i]!, opts, r.rtcpMux);
     Object.assign(r, lines.rewrite);
     if (lines.iceLite) iceLite = true;
   }
@@ -248,7 +306,8 @@ export async function exchangeSdp(s: Services, call: Call, sender: Monologue, re
   linkParties(sender, receiver);
   applyCrypto(sender);
   applyCrypto(receiver);
-  return sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite);
+  if (kind === 'offer') call.offerer = sender;
+  return { sdp: sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite), sender, receiver };
 }
 
 /**

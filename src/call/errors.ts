@@ -15,3 +15,6 @@ export class DialogueError extends Error {}
 
 /** The call ended while the request waited for it (rtpengine: "Unknown call-id"). */
 export class CallGoneError extends Error {}
+
+/** `max-sessions` own calls exist already (rtpengine: "Parallel session limit reached"). */
+export class SessionLimitError extends Error {}

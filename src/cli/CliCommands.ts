@@ -1,5 +1,6 @@
 import type { Call } from '../call/Call.js';
 import { statisticsReport } from '../call/StatisticsReport.js';
+import { terminate as endCall } from '../call/Signalling.js';
 import { LOG_SUBSYSTEMS, setLogLevel, setSubsystemLevel, subsystemLevel } from '../log.js';
 import { currentParams, paramsDiff, paramsText, type RuntimeParams } from './paramsText.js';
 import { openFilesLimit, setOpenFilesLimit } from './openFiles.js';
@@ -215,17 +216,14 @@ async function terminate(ctx: CliContext, args: string[]): Promise<string> {
   if (!which) return MORE;
   const filter = SESSION_FILTERS.get(which);
   if (filter) {
-    const calls = s.registry.all().filter(filter);
-    // Recordings get the packets relayed until now before their files close.
-    if (calls.some((c) => c.recording)) await s.media.caughtUp();
-    for (const c of calls) s.registry.destroy(c, 'terminated');
+    // Each call ends in line with whatever else is changing it.
+    await Promise.all(s.registry.all().filter(filter).map((c) => endCall(s, c)));
     await s.media.settled();
     return TERMINATE_TEXTS.get(which)!;
   }
   const call = s.registry.get(which);
   if (!call) return `\nCall Id not found (${which}).\n\n`;
-  if (call.recording) await s.media.caughtUp();
-  s.registry.destroy(call, 'terminated');
+  await endCall(s, call);
   await s.media.settled();
   return `\nCall Id (${which}) successfully terminated by operator.\n\n`;
 }
@@ -297,7 +295,7 @@ export async function runCliLine(ctx: CliContext, line: string): Promise<string>
     case 'active':
     case 'standby':
       if (!ctx.cluster) return 'Redis is not configured on this media relay.\n';
-      ctx.cluster.setActive(cmd === 'active');
+      await ctx.cluster.setActive(cmd === 'active');
       return cmd === 'active' ? "Ok, all calls set to 'owned (active)'\n" : "Ok, all calls set to 'foreign (standby)'\n";
     case 'drain':
     case 'undrain':

@@ -262,6 +262,8 @@ ${table(['command', 'state', 'notes'], cliRows())}
   \`from-tag\`, is refused with \`Invalid dialogue association\`; rtpengine 10.5 answers these.
 - **\`codec\`** in \`query\` and \`list sessions\` names the SDP's first codec once RTP has arrived,
   not the payload type seen in the packets.
+- **A re-offer or answer that runs out of ports** leaves the call as it was, with
+  \`Ran out of ports\`; rtpengine 10.5 ends the call.
 - **NG transports**: UDP only; large \`query\`/\`delete\` replies are one datagram, as in rtpengine.
 `;
 }

@@ -1,4 +1,4 @@
-import { CallGoneError, DialogueError, UnknownInterfaceError } from '../call/errors.js';
+import { CallGoneError, DialogueError, SessionLimitError, UnknownInterfaceError } from '../call/errors.js';
 import { PortsExhaustedError } from '../media/PortPool.js';
 import { TranscodingRequiredError } from '../sdp/codecs.js';
 import { SdpIncompleteError, SdpParseError } from '../sdp/SessionDescription.js';
@@ -46,6 +46,7 @@ export function toNgError(e: unknown): NgError | null {
   if (e instanceof UnknownInterfaceError) return new NgError(e.message);
   if (e instanceof DialogueError) return new NgError(NgErrorText.dialogue);
   if (e instanceof CallGoneError) return new NgError(NgErrorText.unknownCallId);
+  if (e instanceof SessionLimitError) return new NgError(NgErrorText.sessionLimit, true);
   if (e instanceof SdpIncompleteError) return new NgError(NgErrorText.incompleteSdp);
   if (e instanceof SdpParseError) return new NgError(NgErrorText.sdpParse);
   if (e instanceof PortsExhaustedError) return new NgError(NgErrorText.noPorts);

@@ -168,7 +168,8 @@ function restoreEndpoints(call: Call, rec: CallRecord): void {
 
 /**
  * Brings a call in line with a record: parties, media, ports (kept when unchanged, bound
- * when new), learned endpoints and links. Used for start-up restore and for foreign updates.
+ * when new), learned endpoints and links. Used for start-up restore and for foreign updates,
+ * on the call's queue.
  */
 export async function syncCallFromRecord(s: Services, call: Call, rec: CallRecord): Promise<void> {
   call.lastSignal = rec.lastSignal;
@@ -186,6 +187,8 @@ export async function syncCallFromRecord(s: Services, call: Call, rec: CallRecor
     }
   }
   await bindPending(s, call);
+  // Ended while its ports were bound (the caller runs this on the call's queue; a destroy can still come from outside it).
+  if (call.destroyed) return;
   restoreEndpoints(call, rec);
   relink(s, call, rec);
 }

@@ -5,5 +5,5 @@ export interface ClusterControl {
   ksrm(db: number): Promise<boolean>;
   kslist(): number[];
   /** All calls become own (written to our DB) or foreign. */
-  setActive(active: boolean): void;
+  setActive(active: boolean): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type { ClusterControl } from './ClusterControl.js';
 import { decodeCall, RecordError, type CallRecord } from './CallRecord.js';
 import { bindPending, relink, syncCallFromRecord } from './CallRestore.js';
 import type { KeyspaceHandler, KeyspaceSubscriber } from './KeyspaceSubscriber.js';
+import { claimBeats, sameClaim } from './Ownership.js';
 import { readRecords, readRecordText, scanKeys, type RedisConnections } from './RedisConnections.js';
 import type { RedisStore } from './RedisStore.js';
 
@@ -17,12 +18,14 @@ const RESYNC_MAX_ROUNDS = 5;
 
 /**
  * Keeps the call table in line with Redis: FOREIGN copies of peers' calls (created, updated
- * in place, destroyed), start-up restore, and ownership. A record with a higher generation
- * than ours means a peer took the call over: we yield. Taking a call over writes a higher
- * generation and removes the superseded record.
+ * in place, destroyed), start-up restore, and ownership. A record whose claim beats ours (see
+ * Ownership.ts) means a peer took the call over: we yield. Taking a call over writes a higher
+ * generation and removes the superseded record. Every change to a call runs on its queue.
  */
 export class ClusterSync implements KeyspaceHandler, ClusterControl {
   private readonly perKey = new Map<string, Promise<void>>();
+  /** Calls whose pending binds are being retried (not queued twice). */
+  private readonly retrying = new WeakSet<Call>();
   subscriber: KeyspaceSubscriber | null = null;
   /** Foreign calls made ours, and own calls a peer took from us (metrics). */
   takeovers = 0;
@@ -65,10 +68,27 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
    */
   private async claimedAndGone(db: number, key: string): Promise<void> {
     const call = this.s.registry.get(key);
-    if (!call || call.foreign || call.deleted || db === this.store.ownDb) return;
+    const ours = (c: Call): boolean => !c.foreign && !c.deleted && db !== this.store.ownDb;
+    if (!call || !ours(call)) return;
     if ((await (await this.readers.ready(this.store.ownDb)).exists(key)) === 1) return;
-    log.info({ callId: key, db }, 'call was taken over and ended by a peer');
-    this.s.registry.destroy(call, 'foreign_deleted', false);
+    await this.onCall(key, call, async () => {
+      if (!ours(call)) return;
+      log.info({ callId: key, db }, 'call was taken over and ended by a peer');
+      this.s.registry.destroy(call, 'foreign_deleted', false);
+    });
+  }
+
+  /**
+   * Runs a change on the call's queue, in line with its NG commands and timers. The call may
+   * have ended or been replaced by then: nothing runs on a copy that is no longer the call.
+   */
+  private onCall(key: string, call: Call, work: () => Promise<unknown>): Promise<void> {
+    return call
+      .serialize(async () => {
+        if (call.destroyed || this.s.registry.get(key) !== call) return;
+        await work();
+      })
+      .then(() => undefined);
   }
 
   deleted(db: number, key: string): void {
@@ -116,8 +136,11 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       return;
     }
     if ((await (await this.readers.ready(db)).exists(key)) === 1) return;
-    log.info({ callId: key, db, why }, 'foreign call ended');
-    this.s.registry.destroy(call, 'foreign_deleted', false);
+    await this.onCall(key, call, async () => {
+      if (!call.foreign || call.redisDb !== db) return;
+      log.info({ callId: key, db, why }, 'foreign call ended');
+      this.s.registry.destroy(call, 'foreign_deleted', false);
+    });
   }
 
   /** Start-up: peers' DBs as FOREIGN first, then our own DB as OWN. */
@@ -158,45 +181,76 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
     const rec = this.decode(this.store.ownDb, key, text);
     if (!rec) return false;
     const existing = this.s.registry.get(key);
-    if (existing && existing.generation > rec.generation) {
-      log.info({ callId: key, ours: rec.generation, theirs: existing.generation, owner: existing.ownerId }, 'call was taken over by a peer; dropping our stale record');
-      this.store.removeStale(key, this.store.ownDb);
-      return false;
-    }
     const call = existing ?? this.s.registry.create(key, false, rec.created);
-    call.foreign = false;
-    call.redisDb = this.store.ownDb;
-    await this.syncCall(call, rec);
+    let restored = false;
+    await this.onCall(key, call, async () => {
+      if (existing && existing.generation > rec.generation) {
+        log.info({ callId: key, ours: rec.generation, theirs: existing.generation, owner: existing.ownerId }, 'call was taken over by a peer; dropping our stale record');
+        this.store.removeStale(key, this.store.ownDb);
+        return;
+      }
+      call.foreign = false;
+      call.redisDb = this.store.ownDb;
+      await this.syncCall(call, rec);
+      restored = true;
+    });
+    return restored;
+  }
+
+  /**
+   * A peer's record: creates or updates our FOREIGN copy, or (a takeover by that peer) makes an
+   * own call foreign. Decided on the call's queue against the claim held then (generation,
+   * then node id), so concurrent takeovers end with one owner on every relay.
+   */
+  private async applyText(db: number, key: string, text: string): Promise<boolean> {
+    const rec = this.decode(db, key, text);
+    if (!rec) return false;
+    const existing = this.s.registry.get(key);
+    if (existing && this.decide(db, existing, rec) === 'ignore') return false;
+    if (!existing && this.unsubscribed(db, key)) return false;
+    const call = existing ?? this.s.registry.create(key, true, rec.created);
+    let applied = false;
+    await this.onCall(key, call, async () => {
+      const decision = call === existing ? this.decide(db, call, rec) : 'apply';
+      if (decision === 'ignore') return;
+      if (decision === 'yield') {
+        // A peer took our call over: become its standby, drop our record.
+        log.info({ callId: key, generation: rec.generation, owner: rec.owner }, 'call taken over by a peer; yielding');
+        this.yields++;
+        this.store.removeStale(key, this.store.ownDb);
+      }
+      call.foreign = true;
+      call.redisDb = db;
+      await this.syncCall(call, rec);
+      applied = true;
+    });
+    if (!applied && call !== existing && this.s.registry.get(key) === call && call.parties().length === 0) this.s.registry.forget(call);
+    return applied;
+  }
+
+  /** An event read before `ksrm` finished must not bring back a call ksrm just removed. */
+  private unsubscribed(db: number, key: string): boolean {
+    if (!this.subscriber || this.subscriber.has(db)) return false;
+    log.debug({ callId: key, db }, 'Ignoring record of a keyspace no longer subscribed');
     return true;
   }
 
-  private async applyText(db: number, key: string, text: string): Promise<boolean> {
-    // An event read before `ksrm` finished must not bring back a call ksrm just removed.
-    if (this.subscriber && !this.subscriber.has(db)) {
-      log.debug({ callId: key, db }, 'Ignoring record of a keyspace no longer subscribed');
-      return false;
-    }
-    const rec = this.decode(db, key, text);
-    if (!rec) return false;
-    let call = this.s.registry.get(key);
-    if (call && !call.foreign) {
-      if (call.deleted || rec.generation <= call.generation) {
-        log.debug({ callId: key, db }, 'Ignoring update received for OWN call');
-        return false;
+  /** What a peer's record does to a call we hold. */
+  private decide(db: number, call: Call, rec: CallRecord): 'apply' | 'yield' | 'ignore' {
+    if (this.unsubscribed(db, call.callId)) return 'ignore';
+    const held = { generation: call.generation, owner: call.ownerId };
+    if (!call.foreign) {
+      if (call.deleted || !claimBeats(rec, held)) {
+        log.debug({ callId: call.callId, db, generation: rec.generation, owner: rec.owner }, 'Ignoring update received for OWN call');
+        return 'ignore';
       }
-      // A peer took our call over: become its standby, drop our record.
-      log.info({ callId: key, generation: rec.generation, owner: rec.owner }, 'call taken over by a peer; yielding');
-      this.yields++;
-      this.store.removeStale(key, this.store.ownDb);
-    } else if (call && call.generation > rec.generation) {
-      log.debug({ callId: key, db }, 'Ignoring older record for foreign call');
-      return false;
+      return 'yield';
     }
-    call ??= this.s.registry.create(key, true, rec.created);
-    call.foreign = true;
-    call.redisDb = db;
-    await this.syncCall(call, rec);
-    return true;
+    if (!claimBeats(rec, held) && !sameClaim(rec, held)) {
+      log.debug({ callId: call.callId, db, generation: rec.generation, owner: rec.owner }, 'Ignoring record of a claim that lost to the one held');
+      return 'ignore';
+    }
+    return 'apply';
   }
 
   private async syncCall(call: Call, rec: CallRecord): Promise<void> {
@@ -227,15 +281,25 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
     if (oldDb >= 0 && oldDb !== this.store.ownDb) this.store.removeStale(call.callId, oldDb);
   }
 
+  /** Media reached a foreign call (active-switchover): it becomes ours, in line with its other changes. */
+  takeOverOnMedia(call: Call, graceMs: number): void {
+    void this.onCall(call.callId, call, async () => {
+      if (!call.foreign) return;
+      call.graceUntil = Date.now() + graceMs;
+      this.takeOver(call);
+    });
+  }
+
   /** The 1 s sweep: ports a standby could not bind before (the owner still held them) are retried. */
   retryBinds(): void {
     for (const call of this.s.registry.all()) {
-      if (call.destroyed || !call.streams().some((st) => !st.leg && st.reserved && !st.binding)) continue;
-      void bindPending(this.s, call).then((bound) => {
-        if (!bound || call.destroyed) return;
+      if (call.destroyed || this.retrying.has(call) || !call.streams().some((st) => !st.leg && st.reserved && !st.binding)) continue;
+      this.retrying.add(call);
+      void this.onCall(call.callId, call, async () => {
+        if (!(await bindPending(this.s, call)) || call.destroyed) return;
         relink(this.s, call);
         this.watch(call);
-      });
+      }).finally(() => this.retrying.delete(call));
     }
   }
 
@@ -247,9 +311,10 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
 
   async ksrm(db: number): Promise<boolean> {
     if (!this.subscriber || !(await this.subscriber.remove(db))) return false;
-    for (const call of this.s.registry.all()) {
+    const gone = this.s.registry.all().filter((call) => call.foreign && call.redisDb === db);
+    await Promise.all(gone.map((call) => this.onCall(call.callId, call, async () => {
       if (call.foreign && call.redisDb === db) this.s.registry.destroy(call, 'terminated', false);
-    }
+    })));
     return true;
   }
 
@@ -257,13 +322,13 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
     return this.subscriber?.list() ?? [];
   }
 
-  setActive(active: boolean): void {
-    for (const call of this.s.registry.all()) {
+  async setActive(active: boolean): Promise<void> {
+    await Promise.all(this.s.registry.all().map((call) => this.onCall(call.callId, call, async () => {
       if (active && call.foreign) this.takeOver(call);
       else if (!active && !call.foreign) {
         call.foreign = true;
         this.watch(call);
       }
-    }
+    })));
   }
 }

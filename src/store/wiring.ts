@@ -143,10 +143,7 @@ export class RedisRuntime implements Pick<CallHooks, 'flushed' | 'takeOver' | 'l
         if (!call.foreign) this.registry.changed(call);
       },
       activity: () => {
-        if (call.foreign && this.c.activeSwitchover) {
-          call.graceUntil = Date.now() + this.limits.timeout * 1000;
-          this.sync?.takeOver(call);
-        }
+        if (call.foreign && this.c.activeSwitchover) this.sync?.takeOverOnMedia(call, this.limits.timeout * 1000);
       },
     };
   }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterRelay, TestCall, waitSessions, withOwnerAndStandby } from '../helpers/cluster.js';
+import { clusterRelay, numSessions, TestCall, waitSessions, withOwnerAndStandby } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import { waitFor, type Relay } from '../helpers/Relay.js';
 import { rtpPacket } from '../helpers/RtpEndpoint.js';
@@ -138,5 +138,51 @@ describe('a delete for a foreign call without active-switchover', () => {
         call.close();
       }
     });
+  });
+});
+
+describe('two standbys taking one call over at once', () => {
+  it('leaves exactly one owner: the same generation goes to the node id that sorts first', async () => {
+    const redis = await RedisServer.start();
+    const relays: Relay[] = [];
+    let c: TestCall | undefined;
+    try {
+      // Each relay carries its own calls on its first interface and binds its peers' names on addresses of its own.
+      relays.push(await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1;pub2/127.0.0.11;pub3/127.0.0.12'], subscribe: [2, 3] }));
+      relays.push(await clusterRelay(redis, 2, { interfaces: ['pub2/127.0.0.2;pub1/127.0.0.21;pub3/127.0.0.22'], subscribe: [1, 3] }));
+      relays.push(await clusterRelay(redis, 3, { interfaces: ['pub3/127.0.0.3;pub1/127.0.0.31;pub2/127.0.0.32'], subscribe: [1, 2] }));
+      const [r1, r2, r3] = relays as [Relay, Relay, Relay];
+      c = await TestCall.place(r1, 'twice');
+      for (const r of [r2, r3]) {
+        await waitFor('the answered call on both standbys', async () => (await r.cli('list sessions twice')).includes("--- Tag 'twice-B'"));
+      }
+      // The two takeovers cross: neither standby sees the other's record before taking the call.
+      expect(await r2.cli('ksrm 3')).toContain('Successfully unsubscribed from keyspace 3');
+      expect(await r3.cli('ksrm 2')).toContain('Successfully unsubscribed from keyspace 2');
+      const reinvite = { command: 'offer', 'call-id': 'twice', 'from-tag': 'twice-A', 'to-tag': 'twice-B', sdp: audioSdp('127.0.0.1', c.caller.port) };
+      await Promise.all([r2.ng.ok(reinvite), r3.ng.ok(reinvite)]);
+      await waitFor("relay 2's and relay 3's records", async () => (await record(redis.client(2), 'twice')) !== null && (await record(redis.client(3), 'twice')) !== null);
+      expect(await record(redis.client(2), 'twice')).toMatchObject({ owner: 'relay2', generation: 1 });
+      expect(await record(redis.client(3), 'twice')).toMatchObject({ owner: 'relay3', generation: 1 });
+      // Now each sees the other's claim.
+      expect(await r2.cli('ksadd 3')).toContain('Success adding keyspace 3');
+      expect(await r3.cli('ksadd 2')).toContain('Success adding keyspace 2');
+
+      await waitSessions(r2, { own: 1, foreign: 0 });
+      await waitSessions(r3, { own: 0, foreign: 1 });
+      await waitSessions(r1, { own: 0, foreign: 1 });
+      await waitFor("relay 3's record to go", async () => (await redis.client(3).exists('twice')) === 0);
+      expect(await record(redis.client(2), 'twice')).toMatchObject({ owner: 'relay2', generation: 1, db: 2 });
+      expect(await redis.client(1).exists('twice')).toBe(0);
+      for (const r of [r1, r3]) await waitFor('standing by for relay 2', async () => (await r.cli('list sessions twice')).includes('\nredis_keyspace: 2\n'));
+      // And it stays that way: relay 2's later writes are its own claim's updates.
+      await r2.ng.ok(reinvite);
+      await waitSessions(r3, { own: 0, foreign: 1 });
+      expect(await numSessions(r2)).toMatchObject({ own: 1, foreign: 0 });
+    } finally {
+      c?.close();
+      for (const r of relays) await r.stop();
+      await redis.stop();
+    }
   });
 });
