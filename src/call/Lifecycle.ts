@@ -108,10 +108,9 @@ export class Lifecycle {
     void call.serialize(async () => {
       this.ending.delete(call);
       if (call.destroyed) return;
-      const reason = expiry(call, this.limits, Date.now());
-      if (reason === null) return;
       try {
-        this.end(call, reason);
+        const reason = expiry(call, this.limits, Date.now());
+        if (reason !== null) this.end(call, reason);
       } catch (e) {
         this.registry.contain(call, e, 'timeout');
       }

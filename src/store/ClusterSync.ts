@@ -287,7 +287,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       if (!call.foreign) return;
       call.graceUntil = Date.now() + graceMs;
       this.takeOver(call);
-    });
+    }).catch((e: Error) => log.error({ callId: call.callId, err: e.message }, 'takeover on media failed'));
   }
 
   /** The 1 s sweep: ports a standby could not bind before (the owner still held them) are retried. */
@@ -299,7 +299,9 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
         if (!(await bindPending(this.s, call)) || call.destroyed) return;
         relink(this.s, call);
         this.watch(call);
-      }).finally(() => this.retrying.delete(call));
+      })
+        .catch((e: Error) => log.error({ callId: call.callId, err: e.message }, 'retrying binds failed'))
+        .finally(() => this.retrying.delete(call));
     }
   }
 
