@@ -4,6 +4,7 @@
  *   A (caller) --a1/r1-- R (relay) --r2/b2-- B (callee)      two links: 10.213.1.0/24, 10.213.2.0/24
  *   A --vda/vdb-- B                                          direct link (the baseline): 10.213.3.0/24
  *   A, R and B on one bridge in H (hub)                     one link (hairpin): 10.213.4.0/24
+ *   the two links, the relay's address 10.213.5.1 on R's lo  routed (a VIP): A and B route to it via R
  *
  * Every participant has its own namespace: on some machines the root namespace cannot reach
  * bridged addresses, and the benchmark never puts traffic outside its own namespaces.
@@ -15,19 +16,21 @@ export const ADDR = {
   relayB: '10.213.2.1', b: '10.213.2.2',
   directA: '10.213.3.1', directB: '10.213.3.2',
   relayHub: '10.213.4.1', aHub: '10.213.4.2', bHub: '10.213.4.3',
+  relayVip: '10.213.5.1',
 } as const;
 
-export type Topology = 'two-link' | 'hairpin';
+export type Topology = 'two-link' | 'hairpin' | 'routed';
+export const TOPOLOGIES: readonly Topology[] = ['two-link', 'hairpin', 'routed'];
 
 /** Where caller and callee are, and the relay's logical interfaces towards them (NG `direction`). */
 export function topologyEnds(t: Topology): { caller: string; callee: string; direction: [string, string] } {
-  return t === 'two-link'
-    ? { caller: ADDR.a, callee: ADDR.b, direction: ['a', 'b'] }
-    : { caller: ADDR.aHub, callee: ADDR.bHub, direction: ['h', 'h'] };
+  if (t === 'two-link') return { caller: ADDR.a, callee: ADDR.b, direction: ['a', 'b'] };
+  if (t === 'routed') return { caller: ADDR.a, callee: ADDR.b, direction: ['v', 'v'] };
+  return { caller: ADDR.aHub, callee: ADDR.bHub, direction: ['h', 'h'] };
 }
 
-/** `interface` values of a relay in R: one logical interface per link. */
-export const RELAY_INTERFACES = [`a/${ADDR.relayA}`, `b/${ADDR.relayB}`, `h/${ADDR.relayHub}`];
+/** `interface` values of a relay in R: one logical interface per link, and the VIP. */
+export const RELAY_INTERFACES = [`a/${ADDR.relayA}`, `b/${ADDR.relayB}`, `h/${ADDR.relayHub}`, `v/${ADDR.relayVip}`];
 
 function sh(cmd: string[]): string {
   const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
@@ -69,12 +72,13 @@ export class BenchLab {
     return new BenchLab(prefix);
   }
 
-  static create(): BenchLab {
+  /** `forwarding`: IP forwarding in R (the kernel fast path's route lookup needs it to follow routes). */
+  static create(o: { forwarding: boolean }): BenchLab {
     if (process.getuid?.() !== 0) throw new Error('the kernel benchmark needs root (network namespaces, veth, tc, bpf)');
     BenchLab.sweepStale();
     const lab = new BenchLab(`kb${process.pid}`);
     try {
-      lab.build();
+      lab.build(o.forwarding);
     } catch (e) {
       lab.destroy();
       throw e;
@@ -103,7 +107,7 @@ export class BenchLab {
     }
   }
 
-  private build(): void {
+  private build(forwarding: boolean): void {
     for (const ns of this.all) {
       sh(['ip', 'netns', 'add', ns]);
       this.ip(ns, 'link', 'set', 'lo', 'up');
@@ -117,6 +121,10 @@ export class BenchLab {
     this.link(this.a, 'ah', ADDR.aHub, this.hub, 'ha', null);
     this.link(this.b, 'bh', ADDR.bHub, this.hub, 'hb', null);
     for (const p of ['hr', 'ha', 'hb']) this.ip(this.hub, 'link', 'set', p, 'master', 'br0');
+    this.ip(this.relay, 'addr', 'add', `${ADDR.relayVip}/32`, 'dev', 'lo');
+    this.ip(this.a, 'route', 'add', `${ADDR.relayVip}/32`, 'via', ADDR.relayA);
+    this.ip(this.b, 'route', 'add', `${ADDR.relayVip}/32`, 'via', ADDR.relayB);
+    sh(['ip', 'netns', 'exec', this.relay, 'sysctl', '-q', '-w', `net.ipv4.ip_forward=${forwarding ? 1 : 0}`]);
   }
 
   /** Deletes the namespaces (their links go with them). */

@@ -2,7 +2,8 @@
 /**
  * Kernel fast-path benchmark: ngrelay with its tc/eBPF fast path (`--table=N`), ngrelay in
  * userspace (`--table=-1`) and rtpengine in userspace, side by side with a direct
- * endpoint-to-endpoint baseline, in network namespaces (bench/BenchLab.ts). Reports loss,
+ * endpoint-to-endpoint baseline, in network namespaces (bench/BenchLab.ts): the relay between
+ * two links, on one bridged link, or with its address on lo and both peers routed to it. Reports loss,
  * latency, CPU per relayed packet system-wide, and how long a confirmed stream takes to leave
  * userspace. See docs/performance.md.
  *
@@ -14,7 +15,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ADDR, BenchLab, RELAY_INTERFACES, topologyEnds, type Topology } from './BenchLab.js';
+import { ADDR, BenchLab, RELAY_INTERFACES, TOPOLOGIES, topologyEnds, type Topology } from './BenchLab.js';
 import { inBatches, setUpCall, sleep, sleepUntil, type CallPorts } from './calls.js';
 import { monoMs } from './clock.js';
 import {
@@ -28,7 +29,8 @@ import { num } from './options.js';
 const { values: opt } = parseArgs({
   options: {
     relays: { type: 'string', default: 'kernel,userspace,rtpengine' },
-    topologies: { type: 'string', default: 'two-link,hairpin' },
+    topologies: { type: 'string', default: 'two-link,hairpin,routed' },
+    forwarding: { type: 'string', default: 'on' },
     calls: { type: 'string', default: '200,1000' },
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
@@ -47,7 +49,10 @@ const { values: opt } = parseArgs({
 if (opt.help) {
   process.stdout.write(`usage: npm run bench:kernel -- [options]   (root; after npm run build)
   --relays=kernel,userspace,rtpengine   ngrelay --table=N, ngrelay --table=-1, rtpengine --table=-1
-  --topologies=two-link,hairpin         relay between two links, or on one bridged link
+  --topologies=two-link,hairpin,routed  relay between two links, on one bridged link, or its address on lo
+                                        with both peers routed to it over the two links
+  --forwarding=on                       IP forwarding in the relay's namespace (off: the fast path sends by
+                                        the device its loader looked up per entry)
   --calls=200,1000 --rate=50            calls; each call is 2 streams of --rate packets/s
   --duration=15 --warmup=3 --drain=1    seconds measured, not measured before, waited after
   --handoff-calls=100                   calls timed one by one from confirmation to the kernel (0: skip)
@@ -130,7 +135,8 @@ function outer(): void {
     if (!existsSync(p)) throw new Error(`${p} is missing: run 'npm run build' (with clang and libbpf-dev installed)`);
   }
   if (opt.relays.includes('rtpengine') && !existsSync(RTPENGINE)) throw new Error(`${RTPENGINE} is missing: apt-get install rtpengine-daemon, or --relays=kernel,userspace`);
-  const lab = BenchLab.create();
+  if (opt.forwarding !== 'on' && opt.forwarding !== 'off') throw new Error('--forwarding is on or off');
+  const lab = BenchLab.create({ forwarding: opt.forwarding === 'on' });
   let done = false;
   const cleanup = (): void => {
     if (done) return;
@@ -439,9 +445,9 @@ async function inner(prefix: string): Promise<void> {
   const relays = opt.relays.split(',').filter((s) => s !== '') as Relay[];
   for (const r of relays) if (!(r in RELAY_NAME)) throw new Error(`unknown relay '${r}' (kernel, userspace, rtpengine)`);
   const topologies = opt.topologies.split(',').filter((s) => s !== '') as Topology[];
-  for (const t of topologies) if (t !== 'two-link' && t !== 'hairpin') throw new Error(`unknown topology '${t}' (two-link, hairpin)`);
+  for (const t of topologies) if (!TOPOLOGIES.includes(t)) throw new Error(`unknown topology '${t}' (${TOPOLOGIES.join(', ')})`);
   process.stdout.write(`${new Date().toISOString()} machine: ${os.availableParallelism()} CPUs, ${cpuModel()}, Linux ${kernelRelease()}, node ${process.version}; ` +
-    `load average ${loadAverage()}; namespaces ${prefix}-*; relay logs in ${logDir}\n`);
+    `load average ${loadAverage()}; IP forwarding ${opt.forwarding}; namespaces ${prefix}-*; relay logs in ${logDir}\n`);
   const results: Result[] = [];
   const handoffs: Handoff[] = [];
   const show = (r: Result): void => {
