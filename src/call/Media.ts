@@ -1,3 +1,4 @@
+import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { LegCrypto } from '../media/MediaPlane.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
 import type { Codec } from '../sdp/codecs.js';
@@ -26,6 +27,12 @@ export class Media {
   offered: Codec[] = [];
   /** For an answerer: the offer's `codec-accept` list. */
   codecAccept: readonly string[] = [];
+  /** For an answerer: every codec of the offerer's SDP (masked ones too), to transcode from. */
+  offererCodecs: Codec[] = [];
+  /** For an answerer: the offerer's a=ptime. */
+  offererPtime: number | undefined = undefined;
+  /** What this party sends is converted with these before it reaches its peer (null: relayed as it is). */
+  transcoding: TranscodeSettings | null = null;
   /** Not relayed (`m=message` ...): passed on as it came. */
   passthrough = false;
   /** Rejected (port 0): no streams. */

@@ -60,6 +60,11 @@ export function applyCrypto(ml: Monologue): void {
   }
 }
 
+/** Gives every RTP leg of a party the pipeline for what it sends (null: relayed as it is). */
+export function applyTranscoding(ml: Monologue): void {
+  for (const m of ml.medias) m.rtp?.leg?.setTranscoding(m.rejected ? null : m.transcoding);
+}
+
 /** Hands the party's SDP endpoint to its legs (re-learning when it changed). */
 export function setPartyEndpoints(m: Media, now: number): void {
   if (m.sdpAddress === null) return;

@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../Services.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
-import { answerCodecs, codecList, offerCodecs, ptimeOf, TranscodingRequiredError } from '../sdp/codecs.js';
+import { answerCodecs, codecLines, codecList, offerCodecs, ptimeOf, TranscodingRequiredError, type Codec } from '../sdp/codecs.js';
 import { codecNames, mediaConnection, type SessionDescription } from '../sdp/SessionDescription.js';
 import { isNullAddress, originOf, rewriteSdp, type MediaOutput, type MediaRewrite } from '../sdp/rewrite.js';
 import type { Call } from './Call.js';
 import { CallGoneError, UnknownInterfaceError } from './errors.js';
 import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
-import { allocatePair, applyCrypto, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { allocatePair, applyCrypto, applyTranscoding, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
 import { existing, resolveParty, type Dialogue } from './Dialogue.js';
 import type { Stream } from './Stream.js';
+import { planAnswerTranscoding, transcodable, type AnswerTranscoding } from './Transcoding.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
 import { isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
 import { mid, parseDtls, parseIce } from '../sdp/webrtc.js';
@@ -33,8 +34,14 @@ export function isLooped(sd: SessionDescription): boolean {
 /** What an exchange will do to one m= line, decided before anything changes. */
 interface MediaPlan {
   kind: 'relay' | 'rejected' | 'passthrough';
-  /** Payload types passed on (RTP sections). */
+  /** Payload types of the sender's SDP kept (RTP sections). */
   formats?: string[];
+  /** Offer: codecs the relay adds (transcoding). */
+  added?: Codec[];
+  /** Offer: payload types passed on, added ones included, in rtpengine's order. */
+  outFormats?: string[];
+  /** Answer: the answerer picked a codec the offerer does not send. */
+  transcoding?: AnswerTranscoding | null;
   senderLocal?: LocalAddress;
 }
 
@@ -55,6 +62,8 @@ export interface PlanParties {
   receiverFamily: 4 | 6 | undefined;
   /** For an answer: the answerer's medias, with what the offer passed on to them. */
   offeredMedias: readonly Media[];
+  /** For an answer: the offerer's medias (their pipelines in place, if any). */
+  offererMedias?: readonly Media[];
 }
 
 const isRtp = (protocol: string): boolean => protocol.includes('RTP/');
@@ -84,13 +93,20 @@ export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescrip
     if (!isRtp(md.protocol)) return { kind: 'relay', senderLocal };
     let formats = md.formats;
     if (kind === 'offer') {
-      formats = offerCodecs(md, opts.codec).formats;
+      const oc = offerCodecs(md, opts.codec, transcodable);
+      formats = oc.formats.filter((pt) => !oc.added.some((c) => c.pt === pt));
       const own = ptimeOf(md);
       // Another packet size needs repacketising, which is transcoding.
       if (opts.ptime !== undefined && own !== undefined && opts.ptime !== own) throw new TranscodingRequiredError('ptime');
       if (opts.ptimeReverse !== undefined && opts.ptimeReverse !== (opts.ptime ?? own)) throw new TranscodingRequiredError('ptime-reverse');
+      return { kind: 'relay', formats, added: oc.added, outFormats: oc.formats, senderLocal };
     } else if (offered && offered.offered.length > 0) {
       formats = answerCodecs(md, offered.offered, offered.codecAccept);
+      const transcoding = planAnswerTranscoding(offered.offererCodecs, codecList(md, formats), { offerer: offered.offererPtime, answerer: ptimeOf(md) }, {
+        fromOfferer: p.offererMedias?.[i]?.transcoding ?? null,
+        fromAnswerer: offered.transcoding,
+      });
+      return { kind: 'relay', formats, transcoding, senderLocal };
     }
     return { kind: 'relay', formats, senderLocal };
   });
@@ -238,8 +254,14 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     // answer taking up what its offer refused): rtpengine opens ports for it again.
     if (!sm.rejected) rm.rejected = false;
     if (kind === 'offer') {
-      rm.offered = mp.formats ? codecList(md, mp.formats) : [];
+      rm.offered = mp.formats ? [...codecList(md, mp.formats), ...(mp.added ?? [])] : [];
       rm.codecAccept = opts.codec.accept;
+      rm.offererCodecs = isRtp(md.protocol) ? codecList(md, md.formats) : [];
+      rm.offererPtime = ptimeOf(md);
+    } else if (mp.kind === 'relay') {
+      // The answerer's stream converts to the offerer's codec, the offerer's to the answerer's.
+      sm.transcoding = mp.transcoding?.fromAnswerer ?? null;
+      rm.transcoding = mp.transcoding?.fromOfferer ?? null;
     }
     if (mp.kind !== 'relay') {
       rewrites.push(mp.kind === 'passthrough'
@@ -279,7 +301,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
       rtpPort: rm.rtp!.localPort,
       rtcpPort: kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort,
       rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
-      formats: mp.formats,
+      formats: mp.transcoding ? mp.transcoding.offererFormats : mp.outFormats ?? mp.formats,
+      codecLines: mp.transcoding ? mp.transcoding.codecLines : mp.added && mp.added.length > 0 ? new Map(mp.added.map((c) => [c.pt, codecLines(c)])) : undefined,
       nullAddress: hold && !opts.replace.has('zero-address'),
       onHold: hold,
       ptime: kind === 'offer' ? opts.ptime : undefined,
@@ -306,6 +329,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   linkParties(sender, receiver);
   applyCrypto(sender);
   applyCrypto(receiver);
+  applyTranscoding(sender);
+  applyTranscoding(receiver);
   if (kind === 'offer') call.offerer = sender;
   return { sdp: sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite), sender, receiver };
 }

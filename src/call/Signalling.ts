@@ -87,6 +87,7 @@ export async function answer(s: Services, opts: OfferAnswerOptions): Promise<str
       receiverInterface: offerer.interfaceName,
       receiverFamily: offerer.family,
       offeredMedias: existing(dialogue.sender)?.medias ?? offerer.peer?.medias ?? [],
+      offererMedias: offerer.medias,
     });
     return carryOut(s, call, plan, dialogue);
   });

@@ -1,3 +1,4 @@
+import type { TranscodeSettings } from './engine/TranscodeSettings.js';
 import type { LocalAddress } from './LocalInterface.js';
 
 /**
@@ -118,6 +119,12 @@ export interface MediaLeg {
    * (with the keys the leg has or gets next).
    */
   restoreSrtp(state: LegSrtpState): void;
+  /**
+   * Converts the RTP this leg receives before it leaves through the forward leg (null: relay as
+   * it is). The same settings again keep the running pipeline. RTCP of a transcoded stream is
+   * not relayed (its SSRCs and timestamps would not match). A transcoding leg stays in userspace.
+   */
+  setTranscoding(settings: TranscodeSettings | null): void;
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
   /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */

@@ -14,6 +14,8 @@ export interface MediaRewrite {
   protocol?: string;
   /** Payload types passed on, in order; the sender's when absent. */
   formats?: readonly string[];
+  /** a=rtpmap/a=fmtp lines of payload types the sender's SDP does not describe (transcoding). */
+  codecLines?: ReadonlyMap<string, readonly string[]>;
   /** The sender's c= was the null address (hold): the section becomes send-only. */
   onHold?: boolean;
   /** ... and c= says so (unless `replace: zero-address`). */
@@ -119,6 +121,11 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   lines.push(...(mids.length === 0 && r.mid !== undefined ? [`a=mid:${r.mid}`] : mids), ...kept);
   if (rtp) {
     for (const pt of formats) {
+      const own = r.codecLines?.get(pt);
+      if (own) {
+        lines.push(...own);
+        continue;
+      }
       const known = STATIC_PAYLOADS.get(pt);
       const rtpmap = get('rtpmap').find((l) => payloadOf(l) === pt) ?? (known ? `a=rtpmap:${pt} ${known}` : undefined);
       if (rtpmap) lines.push(rtpmap);

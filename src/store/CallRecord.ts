@@ -3,6 +3,7 @@ import type { LegSettings } from '../call/LegSettings.js';
 import type { Media } from '../call/Media.js';
 import type { Monologue } from '../call/Monologue.js';
 import type { LegSrtpState, SrtpIndex } from '../media/MediaPlane.js';
+import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 
 /** Version of the record layout below; docs/redis.md describes it. */
@@ -42,6 +43,8 @@ export interface MediaRecord {
   srtp?: SrtpRecord;
   /** The relay's ICE-lite credentials towards this party (absent: no ICE). */
   ice?: { ufrag: string; pwd: string };
+  /** The pipeline converting what this party sends (absent: relayed as it is). */
+  transcode?: TranscodeSettings;
 }
 
 /** A key as it travels in the record: suite name and base64 key and salt. */
@@ -134,6 +137,7 @@ function mediaRecord(m: Media): MediaRecord {
   return {
     ...(srtp ? { srtp } : {}),
     ...(ice ? { ice: { ufrag: ice.ufrag, pwd: ice.pwd } } : {}),
+    ...(m.transcoding ? { transcode: m.transcoding } : {}),
     index: m.index,
     type: m.type,
     protocol: m.protocol,

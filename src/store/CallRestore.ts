@@ -1,6 +1,7 @@
 import type { Call } from '../call/Call.js';
 import { Media } from '../call/Media.js';
-import { applyCrypto, configureLegs, linkParties } from '../call/MediaSetup.js';
+import { applyCrypto, applyTranscoding, configureLegs, linkParties } from '../call/MediaSetup.js';
+import { transcodeSettingsOf } from '../media/engine/TranscodeSettings.js';
 import { keying } from '../call/SdesNegotiation.js';
 import { srtpSuite } from '../media/transforms/SrtpSuite.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
@@ -118,6 +119,7 @@ function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   m.sdpRtpPort = r.sdp?.rtp ?? 0;
   m.sdpRtcpPort = r.sdp?.rtcp ?? 0;
   restoreSecurity(m, r);
+  m.transcoding = transcodeSettingsOf(r.transcode);
   m.rtp = syncStream(s, call, m.rtp, r.streams.find((x) => x.component === 1));
   m.rtcp = syncStream(s, call, m.rtcp, r.streams.find((x) => x.component === 2));
 }
@@ -208,6 +210,7 @@ export function relink(s: Services, call: Call, rec?: CallRecord): void {
   for (const ml of call.parties()) {
     configureLegs(ml, settings, observer, tap);
     applyCrypto(ml);
+    applyTranscoding(ml);
   }
 }
 

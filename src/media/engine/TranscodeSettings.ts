@@ -30,3 +30,25 @@ export interface TranscodeSettings {
 
 /** The most input formats a pipeline decodes: a hostile SDP cannot make it hold more codecs. */
 export const MAX_INPUT_FORMATS = 8;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const int = (v: unknown, lo: number, hi: number): boolean => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
+function formatOf(v: unknown): PayloadFormat | null {
+  if (!isObj(v) || !int(v['pt'], 0, 127) || typeof v['encoding'] !== 'string' || v['encoding'].length > 32) return null;
+  if (!int(v['clock'], 1, 192000) || !int(v['channels'], 1, 8)) return null;
+  const f: PayloadFormat = { pt: v['pt'] as number, encoding: v['encoding'], clock: v['clock'] as number, channels: v['channels'] as number };
+  if (typeof v['fmtp'] === 'string' && v['fmtp'].length <= 512) f.fmtp = v['fmtp'];
+  return f;
+}
+
+/** Settings read from a record (another relay's, maybe hostile): checked and bounded, else null. */
+export function transcodeSettingsOf(v: unknown): TranscodeSettings | null {
+  if (!isObj(v) || !Array.isArray(v['input']) || !Array.isArray(v['outputExtras'])) return null;
+  const input = (v['input'] as unknown[]).slice(0, 4 * MAX_INPUT_FORMATS).map(formatOf);
+  const extras = (v['outputExtras'] as unknown[]).slice(0, 4).map(formatOf);
+  const output = formatOf(v['output']);
+  if (!output || input.some((f) => f === null) || extras.some((f) => f === null)) return null;
+  if (!int(v['ptime'], 10, 120) || !int(v['ssrc'], 0, 0xffffffff)) return null;
+  return { input: input as PayloadFormat[], output, outputExtras: extras as PayloadFormat[], ptime: v['ptime'] as number, ssrc: v['ssrc'] as number };
+}

@@ -5,8 +5,11 @@ import { translateEvents } from './DtmfTranslator.js';
 import { Resampler } from './Resampler.js';
 import { MAX_INPUT_FORMATS, type PayloadFormat, type TranscodeSettings } from './TranscodeSettings.js';
 
-/** Receives each packet made; the buffer is reused after `RING` later packets. */
+/** Receives each packet made; the buffer is reused after `PACKETS_IN_FLIGHT` later packets. */
 export type PacketSink = (packet: Buffer, length: number) => void;
+
+/** Output packets in flight: a sink must not hold more sends than this pending. */
+export const PACKETS_IN_FLIGHT = 16;
 
 interface AudioInput {
   kind: 'audio';
@@ -24,9 +27,15 @@ type Input = AudioInput | PassInput;
 
 /** Longest frame a decoder may return: 120 ms at 48 kHz. */
 const MAX_DECODED = 5760;
-/** Output packets in flight (a send may hold its buffer until the socket takes it). */
-const RING = 16;
+const RING = PACKETS_IN_FLIGHT;
 const MAX_PAYLOAD = 1500;
+
+/** The ptime to packetise at: what opus can frame (10, 20, 40, 60 ms), else 10-120 ms in steps of 10. */
+function packetTime(s: TranscodeSettings): number {
+  const want = Math.min(120, Math.max(10, Math.round(s.ptime / 10) * 10 || 20));
+  if (s.output.encoding.toLowerCase() !== 'opus') return want;
+  return [10, 20, 40, 60].reduce((best, p) => (Math.abs(p - want) < Math.abs(best - want) ? p : best), 20);
+}
 
 /**
  * One direction of a transcoded stream: RTP in, RTP out. Audio is decoded, resampled to the
@@ -69,7 +78,7 @@ export class Transcoder {
     const enc = createEncoder(settings.output, rate);
     if (!enc) throw new Error(`cannot encode ${settings.output.encoding}/${settings.output.clock} at ${rate} Hz`);
     this.encoder = enc;
-    this.frame = Math.round((rate * settings.ptime) / 1000);
+    this.frame = Math.round((rate * packetTime(settings)) / 1000);
     this.ticks = settings.output.clock / rate;
     this.fifo = new Int16Array(MAX_DECODED * 2 + this.frame);
     this.stereo = enc.channels === 2 ? new Int16Array(this.frame * 2) : null;

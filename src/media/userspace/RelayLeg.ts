@@ -1,3 +1,5 @@
+import { PACKETS_IN_FLIGHT, Transcoder } from '../engine/Transcoder.js';
+import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type dgram from 'node:dgram';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
 import type { Endpoint, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
@@ -51,6 +53,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private restoredSrtp: LegSrtpState | null = null;
   /** ICE-lite responder for this port. */
   private ice: IceLite | null = null;
+  /** Converts what arrives here before it leaves through `forward`. */
+  private transcoder: Transcoder | null = null;
+  private transcodeId = '';
   private observer: LegObserver | null = null;
   /** What a faster path relayed for this leg (kernel fast path). */
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
@@ -119,8 +124,41 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     return this.tap !== null;
   }
   get transformed(): boolean {
-    return this.srtp !== null || this.dtls !== null || this.ice !== null;
+    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.transcoder !== null;
   }
+
+  setTranscoding(settings: TranscodeSettings | null): void {
+    const id = settings === null ? '' : JSON.stringify(settings);
+    if (id === this.transcodeId) return;
+    this.transcoder?.close();
+    this.transcoder = null;
+    this.transcodeId = id;
+    if (settings !== null) {
+      try {
+        this.transcoder = new Transcoder(settings, this.sendTranscoded);
+      } catch {
+        // A codec this build cannot run (opus without libopus): the stream's packets are dropped.
+        this.transcodeId = '';
+      }
+    }
+    this.changed();
+  }
+
+  /** A transcoded packet (a reused buffer) leaves through the forward leg. */
+  private readonly sendTranscoded = (packet: Buffer, length: number): void => {
+    const out = this.forward;
+    if (out === null || out.remotePortNo === 0 || out.closed) return;
+    if (out.dtls !== null && out.srtp === null) return out.sendError();
+    // A send still queued holds one of the pipeline's reused buffers.
+    if (out.socket.getSendQueueCount() >= PACKETS_IN_FLIGHT - 1) return out.sendError();
+    if (out.srtp !== null) {
+      const wire = out.srtp.protect(Buffer.from(packet.subarray(0, length)), false, Date.now());
+      if (wire === null) return out.sendError();
+      out.socket.send(wire, out.remotePortNo, out.remoteAddr, out.onSent);
+      return;
+    }
+    out.socket.send(packet, 0, length, out.remotePortNo, out.remoteAddr, out.onSent);
+  };
   /** SRTP errors (auth, replay, malformed) of this leg's sessions; already counted in `errors`. */
   get srtpErrors(): number {
     const t = this.srtp;
@@ -329,6 +367,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     }
     const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
     if (out === null || out.remotePortNo === 0 || out.closed) return;
+    if (this.transcoder !== null) return this.transcode(msg, rtcp, now);
     const control = rtcp || this.rtcpPort;
     if (this.srtp !== null) {
       const plain = this.srtp.receive(msg, control, now);
@@ -359,6 +398,17 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     out.socket.send(msg, out.remotePortNo, out.remoteAddr, out.onSent);
     if (this.tap !== null) this.tap.packet(plain, out.localAddress, out.localPort, out.remoteAddr, out.remotePortNo);
   };
+
+  /** RTP goes through the pipeline (decrypted first); RTCP of a transcoded stream stops here. */
+  private transcode(msg: Buffer, rtcp: boolean, now: number): void {
+    if (rtcp || this.rtcpPort) return;
+    if (this.srtp !== null) {
+      const plain = this.srtp.receive(msg, false, now);
+      if (plain === null) return this.sendError();
+      msg = plain;
+    }
+    this.transcoder!.push(msg, msg.length);
+  }
 
   private readonly onSent = (err: Error | null): void => {
     if (err) this.sendError();
@@ -451,6 +501,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
 
   private end(): void {
     this.closed = true;
+    this.transcoder?.close();
+    this.transcoder = null;
+    this.transcodeId = '';
     this.dtls?.close();
     this.dtls = null;
     this.changed();

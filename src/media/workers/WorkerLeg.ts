@@ -1,6 +1,7 @@
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
 import type { Endpoint, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { cryptoIdentity } from '../transforms/SrtpTransform.js';
+import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type { OffloadableLeg, OffloadedCounts, OffloadWatcher } from '../Offload.js';
 import type { LegState, ToWorker } from './protocol.js';
 
@@ -26,6 +27,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   private tap: PacketTap | null = null;
   private crypto: LegCrypto | null = null;
   private srtp: LegSrtpState | null = null;
+  private transcoding: TranscodeSettings | null = null;
+  private transcodingId = '';
   private observer: LegObserver | null = null;
   private stopped = false;
   private watching = false;
@@ -93,7 +96,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     return this.tap !== null;
   }
   get transformed(): boolean {
-    return this.crypto !== null;
+    return this.crypto !== null || this.transcoding !== null;
   }
 
   setPolicy(policy: LegPolicy): void {
@@ -137,6 +140,15 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   applySrtp(state: LegSrtpState): void {
     this.srtp = state;
     this.observer?.srtpChanged(this);
+  }
+
+  setTranscoding(settings: TranscodeSettings | null): void {
+    const id = settings === null ? '' : JSON.stringify(settings);
+    if (id === this.transcodingId) return;
+    this.transcoding = settings;
+    this.transcodingId = id;
+    this.host.send({ op: 'transcode', id: this.id, settings });
+    this.changed();
   }
 
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
@@ -206,6 +218,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     // A new worker continues the SRTP streams from where the old one last reported them.
     if (this.srtp) m.push({ op: 'srtp', id: this.id, state: this.srtp });
     if (this.crypto) m.push({ op: 'crypto', id: this.id, crypto: this.crypto });
+    if (this.transcoding) m.push({ op: 'transcode', id: this.id, settings: this.transcoding });
     if (this.stopped) m.push({ op: 'stop', id: this.id });
     return m;
   }

@@ -201,6 +201,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.setCrypto(m.crypto);
     case 'srtp':
       return leg(m.id)?.restoreSrtp(m.state);
+    case 'transcode':
+      return leg(m.id)?.setTranscoding(m.settings);
     case 'stop':
       return leg(m.id)?.stop();
     case 'close':

@@ -1,4 +1,5 @@
 import type { Endpoint, LegCrypto, LegPolicy, LegSrtpState } from '../MediaPlane.js';
+import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type { DtlsIdentity } from '../transforms/DtlsIdentity.js';
 
 /**
@@ -32,6 +33,7 @@ export type ToWorker =
   | { op: 'crypto'; id: number; crypto: LegCrypto | null }
   /** SRTP indices from a record (or last reported, for a new worker) to continue from. */
   | { op: 'srtp'; id: number; state: LegSrtpState }
+  | { op: 'transcode'; id: number; settings: TranscodeSettings | null }
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
   | { op: 'sync'; req: number };

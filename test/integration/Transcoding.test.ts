@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCodec.js';
+import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
+import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
+import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
+import { dominantFrequency, snr, tone } from '../helpers/audio.js';
+import type { Dict } from '../helpers/NgClient.js';
+import { Relay, sleep } from '../helpers/Relay.js';
+import { RtpEndpoint, type ReceivedPacket } from '../helpers/RtpEndpoint.js';
+import { readSdp } from '../helpers/sdp.js';
+
+/** An SDP offering `formats` with their rtpmap lines. */
+function sdp(port: number, formats: [number, string][], extra: string[] = []): string {
+  return [
+    'v=0', 'o=test 1234 1 IN IP4 127.0.0.1', 's=test', 'c=IN IP4 127.0.0.1', 't=0 0',
+    `m=audio ${port} RTP/AVP ${formats.map(([pt]) => pt).join(' ')}`,
+    ...formats.map(([pt, map]) => `a=rtpmap:${pt} ${map}`),
+    ...extra,
+    'a=sendrecv', '',
+  ].join('\r\n');
+}
+
+const PCMU: [number, string] = [0, 'PCMU/8000'];
+const PCMA: [number, string] = [8, 'PCMA/8000'];
+const TE: [number, string] = [101, 'telephone-event/8000'];
+const OPUS: [number, string] = [111, 'opus/48000/2'];
+
+interface Side {
+  ep: RtpEndpoint;
+  /** Where it sends: the relay's port in the SDP it got. */
+  relayPort: number;
+  pt: number;
+  enc: AudioEncoder;
+  dec: AudioDecoder;
+  clock: number;
+}
+
+/** Sends one second of a tone in 20 ms packets, paced as a phone sends them. */
+async function sendTone(from: Side, freq: number, seed: number): Promise<void> {
+  const rate = from.enc.sampleRate;
+  const frame = rate / 50;
+  const pcm = tone({ freq, rate, samples: rate, seed });
+  const buf = new Uint8Array(1500);
+  for (let i = 0; i < 50; i++) {
+    const n = from.enc.encode(pcm.subarray(i * frame, (i + 1) * frame), frame, buf);
+    const p = Buffer.alloc(12 + n);
+    p[0] = 0x80;
+    p[1] = (i === 0 ? 0x80 : 0) | from.pt;
+    p.writeUInt16BE(100 + i, 2);
+    p.writeUInt32BE(5000 + (i * from.clock) / 50, 4);
+    p.writeUInt32BE(0x1234 + seed, 8);
+    p.set(buf.subarray(0, n), 12);
+    from.ep.send(p, from.relayPort, '127.0.0.1');
+    await sleep(20);
+  }
+}
+
+/**
+ * Decodes what arrived; with `strict`, checks one SSRC, continuous sequence numbers and
+ * timestamps (the reference relay is held to the tone only: it reorders and skips numbers).
+ */
+function received(to: Side, packets: ReceivedPacket[], tsStep: number, strict: boolean): Int16Array {
+  // In sequence order: a relay may reorder a burst (rtpengine does), it must not lose or repeat.
+  const rtp = packets.filter((p) => p.data.length > 12 && (p.data[1]! & 0x7f) === to.pt).sort((x, y) => ((x.data.readUInt16BE(2) - y.data.readUInt16BE(2) + 0x8000) & 0xffff) - 0x8000);
+  const ssrcs = new Set(rtp.map((p) => p.data.readUInt32BE(8)));
+  expect(ssrcs.size).toBe(1);
+  for (let i = 1; strict && i < rtp.length; i++) {
+    expect(rtp[i]!.data.readUInt16BE(2)).toBe((rtp[i - 1]!.data.readUInt16BE(2) + 1) & 0xffff);
+    expect((rtp[i]!.data.readUInt32BE(4) - rtp[i - 1]!.data.readUInt32BE(4)) >>> 0).toBe(tsStep);
+  }
+  const out = new Int16Array(to.dec.sampleRate * 2);
+  let n = 0;
+  for (const p of rtp) n += to.dec.decode(p.data, 12, p.data.length - 12, out.subarray(n));
+  return out.subarray(0, n);
+}
+
+/** Tone `freq` through the relay; checks frequency and SNR at the receiver. */
+async function hear(from: Side, to: Side, freq: number, seed: number, minSnr: number, strict: boolean): Promise<{ packets: number; snr: number }> {
+  to.ep.received.length = 0;
+  await sendTone(from, freq, seed);
+  const got = await to.ep.waitFor(45);
+  await sleep(200);
+  const audio = received(to, got, to.clock / 50, strict);
+  const steady = audio.subarray(to.dec.sampleRate / 10);
+  expect(dominantFrequency(steady, to.dec.sampleRate, 200, 3800)).toBe(freq);
+  const s = snr(steady, freq, to.dec.sampleRate);
+  expect(s).toBeGreaterThan(minSnr);
+  process.stdout.write(`${strict ? 'ngrelay' : 'rtpengine'} ${from.pt} -> ${to.pt}: ${got.length} packets, SNR ${s.toFixed(1)} dB\n`);
+  return { packets: got.length, snr: s };
+}
+
+async function call(relay: Relay, id: string, offer: string, flags: Dict, answerSdp: (port: number) => string, callerPort: number): Promise<{ toCallee: ReturnType<typeof readSdp>; toCaller: ReturnType<typeof readSdp> }> {
+  const common = { 'call-id': id, 'from-tag': 'A', replace: ['origin'] };
+  const o = await relay.ng.ok({ ...common, command: 'offer', sdp: offer, ...flags });
+  const toCallee = readSdp(o['sdp'] as string);
+  const a = await relay.ng.ok({ ...common, command: 'answer', 'to-tag': 'B', sdp: answerSdp(callerPort) });
+  return { toCallee, toCaller: readSdp(a['sdp'] as string) };
+}
+
+const m = (lines: string[]): string => lines.find((l) => l.startsWith('m=audio'))!.split(' ').slice(3).join(' ');
+
+for (const reference of [false, true]) {
+  describe(`transcoding through ${reference ? "Debian's rtpengine (reference)" : 'ngrelay'}`, () => {
+    let relay: Relay;
+    beforeAll(async () => {
+      relay = await Relay.start({ rtpengine: reference });
+    });
+    afterAll(async () => {
+      await relay.stop();
+    });
+
+    it('PCMU+telephone-event offer with transcode PCMA, answered PCMA+telephone-event: tones arrive both ways', async () => {
+      const caller = await RtpEndpoint.open();
+      const callee = await RtpEndpoint.open();
+      const { toCallee, toCaller } = await call(relay, `pcmu-pcma-${reference}`, sdp(caller.port, [PCMU, TE]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA, TE]), caller.port);
+      expect(m(toCallee.lines)).toBe('0 8 101');
+      expect(toCallee.lines).toContain('a=rtpmap:8 PCMA/8000');
+      expect(m(toCaller.lines)).toBe('0 101');
+      const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+      const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 8, enc: new PcmaEncoder(), dec: new PcmaDecoder(), clock: 8000 };
+      const ab = await hear(a, b, 440, 1, 30, !reference);
+      const ba = await hear(b, a, 1000, 2, 30, !reference);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-pcma-${reference}`, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('opus-only offer with transcode PCMU and mask opus, answered PCMU: tones arrive both ways', async () => {
+      const caller = await RtpEndpoint.open();
+      const callee = await RtpEndpoint.open();
+      const { toCallee, toCaller } = await call(relay, `opus-pcmu-${reference}`, sdp(caller.port, [OPUS], ['a=fmtp:111 minptime=10;useinbandfec=1']), { codec: { transcode: ['PCMU'], mask: ['opus'] } }, () => sdp(callee.port, [PCMU]), caller.port);
+      expect(m(toCallee.lines)).toBe('0');
+      expect(m(toCaller.lines)).toBe('111');
+      expect(toCaller.lines).toContain('a=rtpmap:111 opus/48000/2');
+      const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 111, enc: new OpusEncoder(), dec: new OpusDecoder({ sampleRate: 8000 }), clock: 48000 };
+      const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+      const ab = await hear(a, b, 440, 3, 12, !reference);
+      const ba = await hear(b, a, 1000, 4, 12, !reference);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      await relay.ng.ok({ command: 'delete', 'call-id': `opus-pcmu-${reference}`, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+  });
+}
