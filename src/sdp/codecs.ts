@@ -3,8 +3,8 @@ import { STATIC_PAYLOADS, type MediaDescription } from './SessionDescription.js'
 
 /**
  * Codec handling of an offer and an answer as rtpengine 10.5 does it: `strip`, `except`,
- * `offer`, `mask` choose the payload types passed on, `transcode` (and `offer` of a codec not
- * offered) adds codecs the caller's transcoder can produce; the answer keeps only what was
+ * `offer`, `mask` choose the payload types passed on, `transcode` adds codecs the caller's
+ * transcoder can produce; the answer keeps only what was
  * offered (GH 1499). What no transcoder can do is refused with TranscodingRequiredError.
  */
 export class TranscodingRequiredError extends Error {}
@@ -117,7 +117,8 @@ export function offerCodecs(m: MediaDescription, o: CodecOptions, transcodable?:
   const added: Codec[] = [];
   const taken = new Set(m.formats);
   const canFrom = all.some((x) => x.codec && !isSupplemental(x.codec) && transcodable?.(x.codec));
-  for (const spec of [...o.transcode, ...o.offer]) {
+  // `offer` of a codec the offerer does not have is ignored (rtpengine 10.5); `transcode` adds it.
+  for (const spec of o.transcode) {
     if (spec.toLowerCase() === 'all' || spec.toLowerCase() === 'full') continue;
     if (all.some((x) => matches(x.codec, spec)) || added.some((c) => matches(c, spec))) continue;
     const c = codecOfSpec(spec);

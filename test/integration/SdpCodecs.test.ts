@@ -130,8 +130,7 @@ describe('what needs a transcoder', () => {
 
   const offerSdp = sdp(...head(), ...audio(3000, '0 8', 'a=ptime:20'));
   const refusals: [string, Dict][] = [
-    ['transcode to a codec not offered', { codec: { transcode: ['G722'] } }],
-    ['offer a codec not offered', { codec: { offer: ['opus'] } }],
+    ['transcode to a codec no transcoder makes', { codec: { transcode: ['G729'] } }],
     ['consume', { codec: { consume: ['PCMU'] } }],
     ['mask every codec', { codec: { mask: ['all'] } }],
     ['another ptime', { ptime: 30 }],
@@ -152,6 +151,18 @@ describe('what needs a transcoder', () => {
       expect(first['result']).toBe('ok');
     });
   }
+
+  it('adds a transcode codec after the offered ones, as rtpengine 10.5 writes it; ignores offer of a codec not offered', async () => {
+    const lines = async (codec: Dict): Promise<string[]> => {
+      const r = await relay.ng.ok({ command: 'offer', 'call-id': `add-${process.pid}-${++seq}`, 'from-tag': 'a', sdp: offerSdp, codec });
+      return String(r['sdp']).split('\r\n').filter((l) => /^(m=|a=rtpmap|a=fmtp|a=ptime)/.test(l)).map((l) => l.replace(/^m=audio \d+/, 'm=audio PORT'));
+    };
+    const base = ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000'];
+    expect(await lines({ transcode: ['G722'] })).toEqual(['m=audio PORT RTP/AVP 0 8 9', ...base, 'a=rtpmap:9 G722/8000', 'a=ptime:20']);
+    expect(await lines({ transcode: ['opus'] })).toEqual(['m=audio PORT RTP/AVP 0 8 96', ...base, 'a=rtpmap:96 opus/48000/2', 'a=ptime:20']);
+    expect(await lines({ transcode: ['PCMA', 'G722'] })).toEqual(['m=audio PORT RTP/AVP 0 8 9', ...base, 'a=rtpmap:9 G722/8000', 'a=ptime:20']);
+    expect(await lines({ offer: ['opus'] })).toEqual(['m=audio PORT RTP/AVP 0 8', ...base, 'a=ptime:20']);
+  });
 
   it('refuses codec-accept at the answer when the answerer picked another codec, and takes it when it picked an accepted one', async () => {
     const id = `accept-${process.pid}`;
