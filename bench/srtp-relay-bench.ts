@@ -4,9 +4,10 @@
  * (AES_CM_128_HMAC_SHA1_80), set up over NG the same way on every relay; both parties send
  * --rate packets/s of 172-byte RTP for --duration seconds. The relay decrypts what the SDES
  * party sends and encrypts what it receives. Reports the relay's CPU time per relayed packet
- * (from /proc), and how many packets arrived. See docs/performance.md.
+ * (from /proc), and how many packets arrived. `--modes=srtp,plain` adds the same calls with both
+ * parties plain, so that what SRTP adds on each relay shows in the same run. See docs/performance.md.
  *
- *   npm run build && node dist/bench/srtp-relay-bench.js [--relays=ngrelay,rtpengine] [--calls=50] [--rate=50] [--duration=15]
+ *   npm run build && node dist/bench/srtp-relay-bench.js [--relays=ngrelay,rtpengine] [--modes=srtp] [--threads=1,2] [--calls=50] [--rate=50] [--duration=15]
  */
 import dgram from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
@@ -24,6 +25,8 @@ const { values: opt } = parseArgs({
     calls: { type: 'string', default: '50' },
     rate: { type: 'string', default: '50' },
     duration: { type: 'string', default: '15' },
+    modes: { type: 'string', default: 'srtp' },
+    threads: { type: 'string', default: '1,2' },
     'ngrelay-arg': { type: 'string', multiple: true, default: [] },
   },
 });
@@ -60,7 +63,9 @@ interface Call {
   tx: SrtpSession;
 }
 
-async function run(kind: RelayKind, extra: string[]): Promise<string> {
+type Mode = 'srtp' | 'plain';
+
+async function run(kind: RelayKind, extra: string[], mode: Mode): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'srtp-bench-'));
   const relay = await RelayProcess.launch({ kind, ngPort: await freePort(), cliPort: await freePort(), portMin: 30000, portMax: 39999, extraArgs: extra, logFile: logPath(dir, kind) });
   const calls: Call[] = [];
@@ -74,17 +79,18 @@ async function run(kind: RelayKind, extra: string[]): Promise<string> {
       const key = Buffer.alloc(16, i + 1);
       const salt = Buffer.alloc(14, i + 2);
       const id = `srtp-bench-${i}`;
-      const o = await relay.ng.request({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: sdp(plain.address().port, 'RTP/AVP'), 'transport-protocol': 'RTP/SAVP', ICE: 'remove', DTLS: 'off', flags: ['SDES-no-AEAD_AES_256_GCM'] });
+      const srtp = mode === 'srtp';
+      const o = await relay.ng.request({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: sdp(plain.address().port, 'RTP/AVP'), ...(srtp ? { 'transport-protocol': 'RTP/SAVP', DTLS: 'off', flags: ['SDES-no-AEAD_AES_256_GCM'] } : {}), ICE: 'remove' });
       const offered = String(o['sdp']);
-      const tag = /^a=crypto:(\d+) AES_CM_128_HMAC_SHA1_80 /m.exec(offered)![1];
-      const line = `a=crypto:${tag} AES_CM_128_HMAC_SHA1_80 inline:${Buffer.concat([key, salt]).toString('base64')}`;
-      const a = await relay.ng.request({ command: 'answer', 'call-id': id, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(secure.address().port, 'RTP/SAVP', [line]), ICE: 'remove' });
+      const tag = srtp ? /^a=crypto:(\d+) AES_CM_128_HMAC_SHA1_80 /m.exec(offered)![1] : '';
+      const lines = srtp ? [`a=crypto:${tag} AES_CM_128_HMAC_SHA1_80 inline:${Buffer.concat([key, salt]).toString('base64')}`] : [];
+      const a = await relay.ng.request({ command: 'answer', 'call-id': id, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(secure.address().port, srtp ? 'RTP/SAVP' : 'RTP/AVP', lines), ICE: 'remove' });
       const port = (s: unknown): number => Number(/^m=audio (\d+)/m.exec(String(s))![1]);
       calls.push({ plain, secure, plainTo: port(a['sdp']), secureTo: port(offered), tx: new SrtpSession(SUITE, key, salt) });
     }
     // Pre-encrypt what the SDES parties send, so the generator's own crypto is not in the window.
     const n = RATE * (DURATION + 2);
-    const wire = calls.map((c, i) => Array.from({ length: n }, (_, s) => c.tx.protectRtp(rtp(s, 0x1000 + i))!));
+    const wire = calls.map((c, i) => Array.from({ length: n }, (_, s) => (mode === 'srtp' ? c.tx.protectRtp(rtp(s, 0x1000 + i))! : rtp(s, 0x1000 + i))));
     const plainPkts = calls.map((_, i) => Array.from({ length: n }, (_, s) => rtp(s, 0x2000 + i)));
     let seq = 0;
     const tick = (): void => {
@@ -106,7 +112,7 @@ async function run(kind: RelayKind, extra: string[]): Promise<string> {
     clearInterval(timer);
     const sent = Math.round(DURATION * RATE * 2 * CALLS);
     const perPacket = ((cpu1 - cpu0) / Math.max(1, got1 - got0)) * 1e6;
-    return `| ${kind} ${extra.join(' ')} | ${CALLS} | ${RATE * 2 * CALLS} | ${got1 - got0} of ~${sent} | ${((cpu1 - cpu0) * 100 / DURATION).toFixed(1)} % | ${perPacket.toFixed(2)} |`;
+    return `| ${kind} ${extra.join(' ')} | ${mode} | ${CALLS} | ${RATE * 2 * CALLS} | ${got1 - got0} of ~${sent} | ${((cpu1 - cpu0) * 100 / DURATION).toFixed(1)} % | ${perPacket.toFixed(2)} |`;
   } finally {
     for (const c of calls) {
       c.plain.close();
@@ -117,10 +123,10 @@ async function run(kind: RelayKind, extra: string[]): Promise<string> {
 }
 
 process.stdout.write(`SRTP relay (RTP/AVP <-> RTP/SAVP AES_CM_128_HMAC_SHA1_80), ${cpuModel()}, load ${loadAverage()}\n`);
-process.stdout.write('| relay | calls | pkt/s offered | packets arrived (window) | relay CPU | µs CPU per packet |\n|---|---:|---:|---:|---:|---:|\n');
+process.stdout.write('| relay | media | calls | pkt/s offered | packets arrived (window) | relay CPU | µs CPU per packet |\n|---|---|---:|---:|---:|---:|---:|\n');
 for (const r of opt.relays.split(',')) {
   const kind = r.trim() as RelayKind;
-  const variants = kind === 'ngrelay' ? [['--num-threads=1', ...opt['ngrelay-arg']], ['--num-threads=2', ...opt['ngrelay-arg']]] : [[]];
-  for (const v of variants) process.stdout.write((await run(kind, v)) + '\n');
+  const variants = kind === 'ngrelay' ? opt.threads.split(',').map((t) => [`--num-threads=${t.trim()}`, ...opt['ngrelay-arg']]) : [[]];
+  for (const mode of opt.modes.split(',') as Mode[]) for (const v of variants) process.stdout.write((await run(kind, v, mode)) + '\n');
 }
 process.stdout.write(`load after: ${loadAverage()}\n`);
