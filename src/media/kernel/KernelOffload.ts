@@ -44,6 +44,8 @@ export class KernelOffload implements OffloadWatcher {
   private syncing = false;
   /** The loader's clock at the last read: the next one asks only for entries active since. */
   private syncedNs = 0n;
+  /** When the last loader was started after a death (0: never). */
+  private restartedAt = 0;
   private closed = false;
 
   private constructor(private readonly table: number) {}
@@ -95,6 +97,7 @@ export class KernelOffload implements OffloadWatcher {
     this.retry.clear();
     const retry = (): void => {
       if (this.closed) return;
+      this.restartedAt = Date.now();
       this.connect().then(
         () => {
           if (this.closed) return;
@@ -107,7 +110,9 @@ export class KernelOffload implements OffloadWatcher {
         },
       );
     };
-    retry();
+    // At once, so streams are back in the kernel soon; a loader that keeps dying waits.
+    if (Date.now() - this.restartedAt < RESTART_MS) setTimeout(retry, RESTART_MS).unref();
+    else retry();
   }
 
   legChanged(leg: OffloadableLeg): void {
