@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCodec.js';
+import { G722Decoder, G722Encoder } from '../../src/media/codecs/G722.js';
 import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
@@ -24,6 +25,7 @@ const PCMU: [number, string] = [0, 'PCMU/8000'];
 const PCMA: [number, string] = [8, 'PCMA/8000'];
 const TE: [number, string] = [101, 'telephone-event/8000'];
 const OPUS: [number, string] = [111, 'opus/48000/2'];
+const G722: [number, string] = [9, 'G722/8000'];
 
 interface Side {
   ep: RtpEndpoint;
@@ -122,7 +124,36 @@ for (const reference of [false, true]) {
       const ba = await hear(b, a, 1000, 2, 30, !reference);
       expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
       expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      // A digit (RFC 4733) goes through on the payload type each side negotiated, end packets included.
+      callee.received.length = 0;
+      for (const [i, end] of [[0, false], [1, false], [2, true], [3, true], [4, true]] as const) {
+        const d = 160 * (i + 1);
+        const ev = Buffer.from([0x80, i === 0 ? 0x80 | 101 : 101, 0, 200 + i, 0, 0, 0x30, 0x00, 0, 0, 0x12, 0x34, 5, end ? 0x8a : 0x0a, d >> 8, d & 0xff]);
+        caller.send(ev, a.relayPort, '127.0.0.1');
+        await sleep(20);
+      }
+      const events = (await callee.waitFor(5)).filter((p) => (p.data[1]! & 0x7f) === 101);
+      expect(events.map((p) => [p.data[12], p.data[13]! & 0x80, p.data.readUInt16BE(14)])).toEqual([
+        [5, 0, 160], [5, 0, 320], [5, 0x80, 480], [5, 0x80, 640], [5, 0x80, 800],
+      ]);
       await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-pcma-${reference}`, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('PCMU offer with transcode G722, answered G722: narrowband tones arrive both ways', async () => {
+      const caller = await RtpEndpoint.open();
+      const callee = await RtpEndpoint.open();
+      const { toCallee, toCaller } = await call(relay, `pcmu-g722-${reference}`, sdp(caller.port, [PCMU]), { codec: { transcode: ['G722'] } }, () => sdp(callee.port, [G722]), caller.port);
+      expect(m(toCallee.lines)).toBe('0 9');
+      expect(m(toCaller.lines)).toBe('0');
+      const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+      const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 9, enc: new G722Encoder(), dec: new G722Decoder(), clock: 8000 };
+      const ab = await hear(a, b, 440, 5, 25, !reference);
+      const ba = await hear(b, a, 1000, 6, 25, !reference);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-g722-${reference}`, 'from-tag': 'A' });
       caller.close();
       callee.close();
     });
