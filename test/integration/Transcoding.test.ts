@@ -6,7 +6,9 @@ import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
 import { dominantFrequency, snr, tone } from '../helpers/audio.js';
 import type { Dict } from '../helpers/NgClient.js';
-import { Relay, sleep } from '../helpers/Relay.js';
+import { clusterRelay } from '../helpers/cluster.js';
+import { RedisServer } from '../helpers/RedisServer.js';
+import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint, type ReceivedPacket } from '../helpers/RtpEndpoint.js';
 import { readSdp } from '../helpers/sdp.js';
 
@@ -177,3 +179,28 @@ for (const reference of [false, true]) {
     });
   });
 }
+
+describe('a transcoded call across a restart', () => {
+  it('is rebuilt from its record: after SIGKILL and a restart on the same DB, tones are converted both ways again', async () => {
+    const redis = await RedisServer.start();
+    let relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'] });
+    const caller = await RtpEndpoint.open();
+    const callee = await RtpEndpoint.open();
+    try {
+      const { toCallee, toCaller } = await call(relay, 'restart-pcma', sdp(caller.port, [PCMU, TE]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA, TE]), caller.port);
+      const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+      const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 8, enc: new PcmaEncoder(), dec: new PcmaDecoder(), clock: 8000 };
+      await hear(a, b, 440, 7, 30, true);
+      await waitFor('the record', async () => (await redis.client(1).smembers('restart-pcma')).some((r) => r.includes('"transcode"')));
+      await relay.stop('SIGKILL');
+      relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
+      expect((await hear(a, b, 1000, 8, 30, true)).packets).toBe(50);
+      expect((await hear(b, a, 440, 9, 30, true)).packets).toBe(50);
+    } finally {
+      caller.close();
+      callee.close();
+      await relay.stop();
+      await redis.stop();
+    }
+  });
+});
