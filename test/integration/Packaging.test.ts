@@ -21,6 +21,8 @@ describe('npm package', () => {
     expect(() => readFileSync(join(lib, 'node_modules/typescript/package.json'))).toThrow();
     const env = { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env['PATH']}` };
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
+    // The man pages go where man finds them: PREFIX/share/man/man8.
+    expect(readdirSync(join(prefix, 'share/man/man8')).sort()).toEqual(['ngrelay-balancer.8', 'ngrelay-ctl.8', 'ngrelay.8']);
     const v = spawnSync('ngrelay', ['--version'], { env, encoding: 'utf8' });
     expect(v.stdout).toBe(`Version: ${version} (ngrelay, rtpengine 10.5 compatible)\n`);
     const relay = await Relay.start({});
@@ -34,7 +36,9 @@ describe('npm package', () => {
 
   it('has a systemd unit that runs the installed bin with its own config and a pidfile', () => {
     const unit = readFileSync(join(ROOT, 'etc/ngrelay.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/ngrelay --config-file=\/etc\/ngrelay\/rtpengine\.conf --foreground --log-stderr --pidfile=\/run\/ngrelay\/ngrelay\.pid$/m);
+    // A bare name: systemd looks in /usr/local/bin and /usr/bin, where npm puts it (NodeSource: /usr/bin).
+    expect(unit).toMatch(/^ExecStart=ngrelay --config-file=\/etc\/ngrelay\/rtpengine\.conf --foreground --log-stderr --pidfile=\/run\/ngrelay\/ngrelay\.pid$/m);
+    expect(readFileSync(join(ROOT, 'etc/ngrelay-balancer.service'), 'utf8')).toMatch(/^ExecStart=ngrelay-balancer --config-file=/m);
     expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
     expect(Object.keys(pkg.bin).sort()).toEqual(['ngrelay', 'ngrelay-balancer', 'ngrelay-ctl']);

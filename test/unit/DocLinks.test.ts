@@ -59,6 +59,13 @@ function anchors(text: string): Set<string> {
 /** Kamailio's rtpengine module: its parameters and functions share the prefix of rtpengine's metrics. */
 const KAMAILIO = /^rtpengine_(sock|tout_ms|retr|disable_tout|offer|answer|delete|manage|query|info|ping|.*recording|.*media|.*dtmf|.*forwarding|subscribe.*|publish|unsubscribe|allow_op|.*_pv|.*_flags|.*_mode)$/;
 
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? tsFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
 /** Every metric the relay registers, by the name it is scraped under. */
 function metricNames(): Set<string> {
   const out = new Set<string>();
@@ -210,6 +217,21 @@ describe('docs', () => {
           return kw.every((w, i) => words[i] === w) || (kw.length === 1 && words.length === 1 && /^[A-Z]/.test(words[0]!));
         });
         if (!ok) bad.push(`${doc}:${n}: ${span}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('quote only log lines the relay writes', () => {
+    const src = tsFiles(join(ROOT, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const bad: string[] = [];
+    for (const doc of DOCS) {
+      for (const b of split(read(doc)).blocks) {
+        for (const l of b.body) {
+          // `LEVEL: [CALL-ID]: [subsystem] message key=value ...`, as the relay's text format writes it.
+          const m = /^(?:\[[\d.]+\] )?(?:DEBUG|INFO|NOTICE|WARNING|ERR|CRIT): (?:\[[^\]]+\]: )?\[[a-z]+\] (.*?)(?: [a-zA-Z]+=\S.*)?$/.exec(l.trim());
+          if (m && !src.includes(m[1]!)) bad.push(`${doc}: ${m[1]}`);
+        }
       }
     }
     expect(bad).toEqual([]);
