@@ -32,7 +32,8 @@ describe('npm package', () => {
     } finally {
       await relay.stop();
     }
-  });
+    // npm pack and a global install of the bundled tarball take tens of seconds on a busy machine.
+  }, 240_000);
 
   it('has a systemd unit that runs the installed bin with its own config and a pidfile', () => {
     const unit = readFileSync(join(ROOT, 'etc/ngrelay.service'), 'utf8');
