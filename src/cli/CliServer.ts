@@ -78,6 +78,9 @@ export class CliServer {
       if (done) return;
       done = true;
       if (this.open.has(sock)) this.open.set(sock, true);
+      // The line has arrived: a command that takes long (terminate all of thousands of calls)
+      // still gets its answer; the linger below bounds a client that does not read it.
+      sock.setTimeout(0);
       // One line per connection: whatever follows it is discarded, never buffered.
       sock.removeListener('data', onData);
       sock.on('data', discard);
