@@ -5,7 +5,7 @@ import type { ClusterControl } from './ClusterControl.js';
 import { decodeCall, RecordError, type CallRecord } from './CallRecord.js';
 import { bindPending, relink, syncCallFromRecord } from './CallRestore.js';
 import type { KeyspaceHandler, KeyspaceSubscriber } from './KeyspaceSubscriber.js';
-import { claimBeats, sameClaim } from './Ownership.js';
+import { claimBeats, updatesHeld } from './Ownership.js';
 import { readRecords, readRecordText, scanKeys, type RedisConnections } from './RedisConnections.js';
 import type { RedisStore } from './RedisStore.js';
 
@@ -246,7 +246,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
       }
       return 'yield';
     }
-    if (!claimBeats(rec, held) && !sameClaim(rec, held)) {
+    if (!claimBeats(rec, held) && !updatesHeld(rec, held)) {
       log.debug({ callId: call.callId, db, generation: rec.generation, owner: rec.owner }, 'Ignoring record of a claim that lost to the one held');
       return 'ignore';
     }

@@ -162,7 +162,9 @@ describe('final-timeout of a foreign call', () => {
       try {
         await waitSessions(standby, { own: 0, foreign: 1 });
         await waitSessions(standby, { own: 0, foreign: 0 }, 6000);
-        expect(logLines(standby, 'call closed').find((l) => l['callId'] === 'fc-final')).toMatchObject({ reason: 'final_timeout', foreign: true });
+        // The log line may reach us after the CLI's answer (two pipes).
+        const closed = await waitFor('the close in the log', () => logLines(standby, 'call closed').find((l) => l['callId'] === 'fc-final'));
+        expect(closed).toMatchObject({ reason: 'final_timeout', foreign: true });
         expect(await redis.client(1).exists('fc-final')).toBe(1);
         await waitSessions(owner, { own: 1, foreign: 0 });
       } finally {
