@@ -51,11 +51,11 @@ const KEY_NOTES: Record<string, { note: string; state?: State }> = {
   'transport-protocol': { note: 'RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF or `accept`; anything else is refused with `Unsupported transport protocol \'P\'`' },
   direction: { note: 'an interface name that is not configured is refused with `Unknown logical interface \'NAME\'`' },
   'media-echo': { state: 'accepted', note: 'parsed, not applied' },
-  ptime: { note: 'a change of packetisation needs a transcoder: refused with `Error rewriting SDP`' },
+  ptime: { note: 'a packet size other than the offer\'s is refused with `Error rewriting SDP` (no repacketising on request)' },
   'ptime-reverse': { note: 'as `ptime`' },
   'reverse-ptime': { note: 'spelling of `ptime-reverse`' },
   'from-label': { note: 'spelling of `label`' },
-  codec: { note: '`strip`, `offer`, `except`, `transcode`, `mask`, `set`, `accept`, `consume`; an operation that needs a transcoder is refused with `Error rewriting SDP`' },
+  codec: { note: '`strip`, `offer`, `except`, `transcode`, `mask`, `set`, `accept`, `consume`; `transcode` adds a codec the relay can convert to ([transcoding.md](transcoding.md)); what it cannot do is refused with `Error rewriting SDP`' },
   sdes: { note: '`off`, `no-SUITE`, `only-SUITE`; the other SDES options (`static`, `pad`, lifetimes, MKI) are ignored' },
   dtls: { note: '`off` (or `no`, `disable`), `passive`, `active`' },
   ice: { note: '`remove`, `force`, `force-relay` (as `force`: there are no relay candidates), `default`; others are ignored. ngrelay is an ICE-lite agent' },
@@ -68,12 +68,11 @@ const KEY_NOTES: Record<string, { note: string; state?: State }> = {
 
 /** Flags whose meaning here needs a word. */
 const FLAG_NOTES: Record<string, { note: string; state?: State }> = {
-  'transcode-': { note: 'an operation that needs a transcoder is refused with `Error rewriting SDP`' },
+  'transcode-': { note: 'adds a codec the relay converts to and from ([transcoding.md](transcoding.md)); a codec it cannot convert is refused with `Error rewriting SDP`' },
   'codec-transcode-': { note: 'as `transcode-`' },
-  'codec-mask-': { note: 'as `transcode-`' },
-  'codec-set-': { note: 'as `transcode-`' },
-  'codec-accept-': { note: 'as `transcode-`' },
-  'codec-consume-': { note: 'as `transcode-`' },
+  'codec-set-': { note: 'a different clock rate or channel count for an offered codec is refused with `Error rewriting SDP`' },
+  'codec-accept-': { note: 'an answer without an accepted codec is refused with `Error rewriting SDP`' },
+  'codec-consume-': { note: 'consuming an offered codec is refused with `Error rewriting SDP`' },
   'always-transcode': { note: 'read as `codec-accept-all`' },
   'sdes-': { note: 'as the `SDES` key' },
   'replace-': { note: 'as the `replace` key' },
@@ -100,7 +99,7 @@ const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
   sdpParse: 'an SDP body that cannot be parsed',
   incompleteSdp: 'an SDP body without the lines a media section needs',
   dialogue: 'an `answer` whose tags match no offer of the call (rtpengine 10.5 answers some of these)',
-  rewrite: 'a codec or packetisation change that needs a transcoder',
+  rewrite: 'a codec operation the relay cannot carry out (a codec it cannot convert, `codec-consume` or `codec-set` of an offered codec, a `ptime` change)',
   noPorts: 'no free even/odd port pair on the interface; a new call is destroyed',
   notFound: '`delete` with flag `fatal` of a call or tag that does not exist',
   sessionLimit: '`max-sessions` reached (`result: load limit` for a client that announced `supports: [load limit]`)',
@@ -242,9 +241,10 @@ ${table(['command', 'state', 'notes'], cliRows())}
 
 ## Other differences
 
-- **Transcoding, DTMF injection, media playback, forwarding and subscriptions** are not
-  implemented: their NG commands are refused (above), and codec options that would need a
-  transcoder are refused with \`Error rewriting SDP\`.
+- **Transcoding** between PCMU, PCMA, G.722 and opus ([transcoding.md](transcoding.md)); codec
+  options the relay cannot carry out are refused with \`Error rewriting SDP\` (table above).
+- **DTMF injection, media playback, forwarding and subscriptions** are not implemented: their
+  NG commands are refused (above).
 - **Encryption**: SDES-SRTP, DTLS-SRTP and ICE-lite ([webrtc.md](webrtc.md)). No full ICE (the
   relay never sends checks), no TURN candidates, no OSRTP, no \`SDES=static\`, MKI or key
   lifetimes, no DTLS certificate from a file.
