@@ -191,6 +191,11 @@ describe('docs', () => {
         });
       }
     }
+    // The option table of configuration.md: every key in its first column.
+    for (const [n, l] of read('docs/configuration.md').split('\n').entries()) {
+      const first = /^\| ([^|]+) \|/.exec(l)?.[1] ?? '';
+      for (const m of first.matchAll(/`([a-z][a-z0-9-]*)`/g)) if (!RELAY_OPTIONS.has(m[1]!)) bad.push(`docs/configuration.md:${n + 1}: ${m[1]}`);
+    }
     // The shipped sample configuration too.
     for (const l of read('etc/rtpengine.conf').split('\n')) {
       const kv = /^\s*#?\s*([a-z][a-z0-9-]*)\s*=\s*\S/.exec(l);
