@@ -102,12 +102,20 @@ export class Relay {
     const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, ...limited] : limited;
     const proc = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const relay = new Relay(proc, ngPort, cliPort, range.portMin, range.portMax, ngHost, configPath, o.control);
-    if (o.waitReady !== false) await relay.waitReady();
+    if (o.waitReady !== false) {
+      try {
+        await relay.waitReady();
+      } catch (e) {
+        // A relay that never became ready is not left running behind the failed test.
+        proc.kill('SIGKILL');
+        throw e;
+      }
+    }
     return relay;
   }
 
   /** Pings until `pong`; fails with the daemon's output if it exits or never answers. */
-  async waitReady(timeoutMs = 20_000): Promise<void> {
+  async waitReady(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let exited = false;
     void this.exited.then(() => (exited = true));
