@@ -23,7 +23,9 @@ const STATE_TEXT: Record<State, string> = {
 };
 
 /** What an operator must know about an option beyond its state; `state` overrides the table's. */
-const OPTION_NOTES: Record<string, { note: string; state?: State }> = {
+type Notes = ReadonlyMap<string, { note: string; state?: State }>;
+const notesOf = (o: { [name: string]: { note: string; state?: State } }): Notes => new Map(Object.entries(o));
+const OPTION_NOTES: Notes = notesOf({
   interface: { note: '`any`, a system interface name, `NAME/IP`, `NAME/IFNAME`, `IP!ADVERTISED`; the first interface carries own calls, further names are peers\' addresses for failover' },
   table: { note: 'ngrelay\'s fast path is a tc eBPF program, not rtpengine\'s kernel module: the number only names its filters. It needs root (or `CAP_BPF` and `CAP_NET_ADMIN`); without them the relay logs `kernel fast path unavailable` once and relays in userspace. `-1` turns it off' },
   'num-threads': { note: 'media worker threads; `0` relays media on the control thread' },
@@ -44,10 +46,10 @@ const OPTION_NOTES: Record<string, { note: string; state?: State }> = {
   'listen-https': { note: 'no HTTPS listener; put `/metrics` behind a TLS proxy if needed' },
   'dtls-passive': { note: 'the DTLS role follows the `DTLS` key of each offer' },
   'media-num-threads': { note: 'there is no media player' },
-};
+});
 
 /** Keys whose meaning here needs a word; `state` overrides what the parser's reading implies. */
-const KEY_NOTES: Record<string, { note: string; state?: State }> = {
+const KEY_NOTES: Notes = notesOf({
   'transport-protocol': { note: 'RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF or `accept`; anything else is refused with `Unsupported transport protocol \'P\'`' },
   direction: { note: 'an interface name that is not configured is refused with `Unknown logical interface \'NAME\'`' },
   'media-echo': { state: 'accepted', note: 'parsed, not applied' },
@@ -64,10 +66,10 @@ const KEY_NOTES: Record<string, { note: string; state?: State }> = {
   supports: { note: '`load limit`: a refusal by `max-sessions` answers `result: load limit`' },
   replace: { note: '`origin`, `session-connection`, `SDP-version`, `session-name`, `username`, `zero-address`' },
   'rtcp-mux': { note: '`offer`, `require`, `demux`, `accept`, `reject`' },
-};
+});
 
 /** Flags whose meaning here needs a word. */
-const FLAG_NOTES: Record<string, { note: string; state?: State }> = {
+const FLAG_NOTES: Notes = notesOf({
   'transcode-': { note: 'adds a codec the relay converts to and from ([transcoding.md](transcoding.md)); a codec it cannot convert is refused with `Error rewriting SDP`' },
   'codec-transcode-': { note: 'as `transcode-`' },
   'codec-set-': { note: 'a different clock rate or channel count for an offered codec is refused with `Error rewriting SDP`' },
@@ -82,7 +84,7 @@ const FLAG_NOTES: Record<string, { note: string; state?: State }> = {
   'to-tag': { note: '`delete` deletes only the dialogue with that to-tag' },
   fatal: { note: '`delete` of an unknown call is an error instead of a warning' },
   fast: { note: '`delete` answers without the call\'s statistics' },
-};
+});
 
 const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
   noPayload: 'a datagram with a cookie and nothing after it',
@@ -107,7 +109,7 @@ const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
 };
 
 /** Options whose default depends on the machine: the text the docs show instead of this machine's value. */
-export const DEFAULT_TEXT: Record<string, string> = { 'num-threads': 'one per CPU' };
+export const DEFAULT_TEXT: ReadonlyMap<string, string> = new Map([['num-threads', 'one per CPU']]);
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 const code = (s: string): string => `\`${s}\``;
@@ -121,10 +123,10 @@ function optionRows(): string[][] {
   return names.map((name) => {
     const def = Object.hasOwn(OPTIONS, name) ? OPTIONS[name] : undefined;
     const ignored = IGNORED_OPTIONS.get(name);
-    const extra = OPTION_NOTES[name];
+    const extra = OPTION_NOTES.get(name);
     const state: State = def ? (extra?.state ?? 'supported') : ignored ? 'accepted' : 'refused';
     const alias = def?.alias ?? ignored?.alias;
-    const dflt = DEFAULT_TEXT[name] ?? def?.default;
+    const dflt = DEFAULT_TEXT.get(name) ?? def?.default;
     const own = RTPENGINE_OPTIONS.includes(name) ? '' : ' (ngrelay)';
     const notes = [state === 'refused' ? '`ngrelay: Unknown argument`' : '', extra?.note ?? ''].filter((x) => x !== '').join('; ');
     return [code(`--${name}`) + own, alias ? code(`-${alias}`) : '', STATE_TEXT[state], dflt === undefined ? '' : code(dflt), [def?.describe ?? '', notes].filter((x) => x !== '').join('. ')];
@@ -157,7 +159,7 @@ function vocabularyRows(rtpengine: readonly string[], read: Map<string, Set<stri
     .map(([n, shown]) => {
       const values = isPrefix(n) ? under(n) : [];
       const readers = new Set([...(read.get(n) ?? []), ...(prefixes?.get(n) ?? []), ...values.flatMap((f) => [...read.get(f)!])]);
-      const extra = notes[n];
+      const extra = notes.get(n);
       const state: State = readers.size > 0 ? (extra?.state ?? 'supported') : 'accepted';
       const own = rtpengine.some((r) => normalise(r) === n) ? '' : ' (ngrelay)';
       const note = [values.length > 0 ? values.map((f) => code(f.slice(n.length))).join(', ') : '', extra?.note ?? ''].filter((x) => x !== '').join('; ');

@@ -49,7 +49,7 @@ function relayOptions(): string[] {
     const arg = def.kind === 'bool' ? '' : `=\\fI${def.kind === 'int' ? 'INT' : def.kind === 'list' ? 'VALUE' : 'STRING'}\\fR`;
     const flags = (def.alias ? `\\fB\\-${def.alias}\\fR, ` : '') + `\\fB\\-\\-${text(name).replace(/^\\-\\-/, '')}\\fR${arg}`;
     const describe = def.kind === 'list' ? `${def.describe}; repeat it, or separate values with \`;\` in the config file` : def.describe;
-    out.push(...option(flags, describe, DEFAULT_TEXT[name] ?? def.default));
+    out.push(...option(flags, describe, DEFAULT_TEXT.get(name) ?? def.default));
   }
   out.push(...option('\\fB\\-v\\fR, \\fB\\-\\-version\\fR', 'Print the version and exit'));
   out.push(...option('\\fB\\-h\\fR, \\fB\\-\\-help\\fR', 'Print the options with their defaults and exit'));
