@@ -17,6 +17,8 @@ export interface RelayLaunch {
   logFile: string;
   /** `interface` values (default: 127.0.0.1 only). */
   interfaces?: string[];
+  /** Another ngrelay binary (default: this checkout's dist/src/bin/ngrelay.js). */
+  binary?: string;
 }
 
 const NGRELAY = resolve(import.meta.dirname, '../src/bin/ngrelay.js');
@@ -29,7 +31,7 @@ export function relayCommand(l: RelayLaunch): string[] {
     // Userspace, like the rtpengine it is compared with, unless the run asks for a table.
     const table = l.extraArgs.some((a) => a.startsWith('--table')) ? [] : ['--table=-1'];
     // The binary as installed, with nothing added: it sets its own runtime settings.
-    return [NGRELAY, '--config-file=none', ...ifaces, `--listen-ng=127.0.0.1:${l.ngPort}`,
+    return [l.binary ?? NGRELAY, '--config-file=none', ...ifaces, `--listen-ng=127.0.0.1:${l.ngPort}`,
       `--listen-cli=127.0.0.1:${l.cliPort}`, '--foreground', '--log-stderr', ...table, ...common];
   }
   // Userspace only: no kernel forwarding table.
@@ -65,7 +67,7 @@ export class RelayProcess {
     if (child.pid === undefined) throw new Error(`cannot start ${cmd[0]}`);
     const relay = new RelayProcess(l.kind, child.pid, '127.0.0.1', l.ngPort, cmd, child, l.cliPort);
     try {
-      await relay.ng.waitPong(15_000);
+      await relay.ng.waitPong(60_000);
     } catch (e) {
       await relay.stop();
       throw new Error(`${l.kind} did not come up (${(e as Error).message}); see ${l.logFile}`);

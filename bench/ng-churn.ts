@@ -30,6 +30,7 @@ const { values: opt } = parseArgs({
     'port-min': { type: 'string', default: '20000' },
     'port-max': { type: 'string', default: '29999' },
     'ngrelay-arg': { type: 'string', multiple: true, default: [] },
+    'ngrelay-bin': { type: 'string' },
     'rtpengine-arg': { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -48,6 +49,7 @@ if (opt.help) {
   --delete-delay=0            passed to both relays ('' = their default of 30 s, which holds ports
                               for 30 s after each delete and exhausts the port range)
   --ngrelay-arg=ARG --rtpengine-arg=ARG   extra relay options (repeatable)
+  --ngrelay-bin=PATH          another ngrelay binary (default: dist/src/bin/ngrelay.js, as installed)
   --port-min --port-max       relay media port range
   --json=FILE                 also write the results as JSON
 `);
@@ -253,6 +255,7 @@ async function main(): Promise<void> {
       portMax: num(opt['port-max']),
       extraArgs: [...deleteDelay, ...(kind === 'ngrelay' ? opt['ngrelay-arg'] : opt['rtpengine-arg'])],
       logFile: logPath(logDir, kind),
+      binary: opt['ngrelay-bin'],
     });
     try {
       process.stdout.write(`${kind} (pid ${relay.pid}): ${relay.command.join(' ')}\n`);
