@@ -19,16 +19,20 @@ function faultOnSigwinch(kind: 'throw' | 'reject'): NodeJS.ProcessEnv {
   return { NODE_OPTIONS: `--import=${file}` };
 }
 
+/** Loading the fault into every thread slows the start on a busy machine. */
+const STARTUP_MS = 60_000;
+
 async function internalErrors(httpPort: number): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   return valueOf(parseExposition(text), 'ngrelay_internal_errors_total', {});
 }
 
-describe('crash policy', () => {
+describe('crash policy', { timeout: 180_000 }, () => {
   it('exits with code 70 on an uncaught exception, and the restarted relay restores its calls from Redis', async () => {
     const redis = await RedisServer.start();
     const env = faultOnSigwinch('throw');
-    let relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], env });
+    let relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], env, waitReady: false });
+    await relay.waitReady(STARTUP_MS);
     const call = await TestCall.place(relay, 'crash-1');
     try {
       await call.mediaFlows();
@@ -37,7 +41,8 @@ describe('crash policy', () => {
       expect(relay.output).toMatch(/uncaught exception: the relay's state cannot be trusted; exiting \(code 70\) for a restart/);
       expect(relay.output).toContain('injected fault');
       // What systemd's Restart=on-failure does next.
-      relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax, env });
+      relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax, env, waitReady: false });
+      await relay.waitReady(STARTUP_MS);
       expect(await numSessions(relay)).toEqual({ own: 1, foreign: 0, total: 1 });
       await call.mediaFlows();
     } finally {
@@ -49,7 +54,8 @@ describe('crash policy', () => {
 
   it('counts an unhandled rejection in ngrelay_internal_errors_total and goes on', async () => {
     const httpPort = await freePort();
-    const relay = await Relay.start({ args: [`--listen-http=127.0.0.1:${httpPort}`], env: faultOnSigwinch('reject') });
+    const relay = await Relay.start({ args: [`--listen-http=127.0.0.1:${httpPort}`], env: faultOnSigwinch('reject'), waitReady: false });
+    await relay.waitReady(STARTUP_MS);
     try {
       expect(await internalErrors(httpPort)).toBe(0);
       relay.proc.kill('SIGWINCH');
