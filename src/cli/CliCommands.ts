@@ -8,7 +8,7 @@ import type { Limits, Services } from '../Services.js';
 import type { ClusterControl } from '../store/ClusterControl.js';
 import type { SharedControl } from '../cluster/SharedCluster.js';
 import { sessionDetail, sessionLine } from './sessionsText.js';
-import { killWorker, listWorkers } from './workersText.js';
+import { injectWorkerFault, killWorker, listWorkers } from './workersText.js';
 import { totalsText } from './totalsText.js';
 
 export interface CliContext {
@@ -287,7 +287,9 @@ export async function runCliLine(ctx: CliContext, line: string): Promise<string>
     case 'params':
       return params(ctx, args);
     case 'workers':
-      return args[0] === 'kill' ? killWorker(ctx.services.media, args[1]) : unknown(words);
+      if (args[0] === 'kill') return killWorker(ctx.services.media, args[1]);
+      if (args[0] === 'hang' || args[0] === 'reject') return injectWorkerFault(ctx.services.media, args[0], args[1]) ?? unknown(words);
+      return unknown(words);
     case 'ksadd':
     case 'ksrm':
     case 'kslist':

@@ -13,3 +13,9 @@ export async function killWorker(media: MediaPlane, arg: string | undefined): Pr
   if (!/^\d+$/.test(arg) || !(await media.killThread(Number(arg)))) return `No media worker '${arg}'.\n`;
   return `Media worker ${arg} stopped; it is being restarted with its calls.\n`;
 }
+
+/** `workers hang N`, `workers reject N`: a fault in a worker, for tests (NGRELAY_TEST_HOOKS=1); otherwise an unknown command. */
+export function injectWorkerFault(media: MediaPlane, fault: 'hang' | 'reject', arg: string | undefined): string | null {
+  if (arg === undefined || !/^\d+$/.test(arg) || !media.injectFault(Number(arg), fault)) return null;
+  return `Media worker ${arg}: ${fault} injected.\n`;
+}

@@ -151,6 +151,8 @@ export interface MediaPlane {
   threads(): { index: number; legs: number; packets: number }[];
   /** Stops a media thread as if it had died (it is restarted with its calls); false when there is no such thread. */
   killThread(index: number): Promise<boolean>;
+  /** Makes a media thread hang or leave a rejection unhandled (tests only: NGRELAY_TEST_HOOKS=1); false when not possible. */
+  injectFault(index: number, fault: 'hang' | 'reject'): boolean;
   /** Resolves once every change made to legs so far is in effect (kernel entries included). */
   settled(): Promise<void>;
   /** Resolves once everything media threads saw until now (packet copies, learned endpoints) has reached the control thread. */

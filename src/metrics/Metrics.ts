@@ -8,6 +8,7 @@ import { registerPortMetrics } from './PortMetrics.js';
 import { registerSessionMetrics } from './SessionMetrics.js';
 import { registerStoreMetrics } from './StoreMetrics.js';
 import { registerTrafficMetrics } from './TrafficMetrics.js';
+import { registerWorkerMetrics } from './WorkerMetrics.js';
 
 export interface MetricsSources {
   calls: CallRegistry;
@@ -30,6 +31,7 @@ export class Metrics {
     registerSessionMetrics(this.registry, sources.calls);
     registerControlMetrics(this.registry, sources.calls.stats.control);
     registerTrafficMetrics(this.registry);
+    registerWorkerMetrics(this.registry);
     registerPortMetrics(this.registry, sources.interfaces);
     if (sources.store) registerStoreMetrics(this.registry, sources.store);
     this.ng = new NgMetrics(this.registry, sources.ngCommands);

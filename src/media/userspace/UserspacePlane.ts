@@ -20,6 +20,10 @@ export class UserspacePlane implements MediaPlane {
     return Promise.resolve(false);
   }
 
+  injectFault(): boolean {
+    return false;
+  }
+
   /** Media runs on this thread: what it saw is handled already. */
   caughtUp(): Promise<void> {
     return Promise.resolve();

@@ -6,7 +6,8 @@ import { addWorkerTotals, removeWorkerTotals } from '../MediaCounters.js';
 import type { MediaLeg, MediaPlane } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
-import { eachFromWorker, putToWorker, type Batch, type FromWorker, type ToWorker, type WorkerData } from './protocol.js';
+import { eachFromWorker, putToWorker, type Batch, type FromWorker, type InjectedFault, type ToWorker, type WorkerData } from './protocol.js';
+import { workerHealth, type RestartCause } from './workerHealth.js';
 import { PairStock, type StockHost } from './PairStock.js';
 import { WorkerLeg, type LegHost } from './WorkerLeg.js';
 
@@ -16,6 +17,10 @@ const log = moduleLogger('media');
 const SLOTS = 1 << 17;
 const SETTLED = Promise.resolve();
 const WORKER_SCRIPT = new URL('./mediaWorker.js', import.meta.url);
+/** Seconds (watchdog ticks) a worker may leave a request unanswered, or its event loop unturned: 2 to 3 s. */
+const DEADLINE_TICKS = 3;
+/** Faults tests inject into workers (`workers hang N`, `workers reject N`); never set in service. */
+const TEST_HOOKS = process.env['NGRELAY_TEST_HOOKS'] === '1';
 
 /** FNV-1a: the same call always lands on the same worker. */
 function hash(s: string): number {
@@ -30,46 +35,60 @@ function isPair(rtp: WorkerLeg, rtcp: WorkerLeg): boolean {
     && rtp.localAddress === rtcp.localAddress && !rtp.offloaded && !rtcp.offloaded;
 }
 
+/** A request the worker has not answered yet, and the watchdog tick it was sent at. */
+interface Pending {
+  done: (error: string | undefined) => void;
+  tick: number;
+}
+
 /** One media worker thread as the control thread sees it. */
 class MediaWorker implements LegHost, StockHost {
   thread!: Worker;
   shared!: SharedArrayBuffer;
   totals!: Float64Array<ArrayBufferLike>;
+  private beat!: Int32Array;
   readonly legs = new Map<number, WorkerLeg>();
+  /**
+   * Counter slots: each belongs to exactly one leg of the current thread. A new thread
+   * starts a new table, handed out at once to the legs it carries on (see revive).
+   */
   private freeSlots: number[] = [];
   private nextSlot = 1;
-  private readonly pending = new Map<number, (error: string | undefined) => void>();
+  private readonly pending = new Map<number, Pending>();
   /** Commands sent since the last barrier: settled() needs a round trip only then. */
   dirty = false;
   /** The last barrier, until the worker answers it. */
   barrier: Promise<unknown> | null = null;
   stopping = false;
   private alive = false;
+  /** While a successor is being started: requests wait for it rather than fail. */
+  restarting: Promise<void> | null = null;
+  /** Watchdog ticks (one a second), and the last tick the worker's beat moved. */
+  private tick = 0;
+  private lastBeat = -1;
+  private beatTick = 0;
   readonly stock = new PairStock(this);
 
   constructor(
     readonly index: number,
-    private readonly onDeath: (w: MediaWorker, reason: string) => void,
+    private readonly onDeath: (w: MediaWorker, cause: RestartCause, reason: string) => void,
   ) {}
 
   async start(): Promise<void> {
     this.shared = new SharedArrayBuffer(SLOTS * COUNTER_SLOTS * 8);
     this.totals = new Float64Array(this.shared, 0, COUNTER_SLOTS);
-    this.freeSlots = [];
-    this.nextSlot = 1;
+    this.beat = new Int32Array(new SharedArrayBuffer(4));
+    this.lastBeat = -1;
+    this.beatTick = this.tick;
     this.outbox = [];
     this.closing = [];
-    const data: WorkerData = { index: this.index, shared: this.shared, identity: dtlsIdentity() };
+    const data: WorkerData = { index: this.index, shared: this.shared, identity: dtlsIdentity(), heartbeat: this.beat.buffer as SharedArrayBuffer, testHooks: TEST_HOOKS };
     const thread = new Worker(WORKER_SCRIPT, { workerData: data, name: `media-${this.index}` });
     this.thread = thread;
     thread.on('message', (batch: Batch) => eachFromWorker(batch, this.onMessage));
     thread.on('error', (e) => log.error({ worker: this.index, err: e.stack }, 'media worker failed'));
     thread.on('exit', (code) => {
-      if (thread !== this.thread) return;
-      this.alive = false;
-      for (const done of this.pending.values()) done('media worker exited');
-      this.pending.clear();
-      if (!this.stopping) this.onDeath(this, `exit code ${code}`);
+      if (thread === this.thread) this.died('died', `exit code ${code}`);
     });
     await new Promise<void>((resolve, reject) => {
       thread.once('online', resolve);
@@ -77,6 +96,57 @@ class MediaWorker implements LegHost, StockHost {
     });
     this.alive = true;
     addWorkerTotals(this.totals);
+  }
+
+  /**
+   * The thread is gone, or given up on: every pending request is answered with an error
+   * (as mediasoup's Channel rejects them when its worker closes), and the owner replaces it.
+   */
+  private died(cause: RestartCause, reason: string): void {
+    if (!this.alive) return;
+    this.alive = false;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.done(`media worker ${reason}`);
+    if (!this.stopping) this.onDeath(this, cause, reason);
+  }
+
+  /** Ends a thread that cannot go on (hung, state in doubt); it is replaced as a dead one is. */
+  private giveUp(cause: RestartCause, reason: string): void {
+    if (!this.alive) return;
+    const thread = this.thread;
+    this.died(cause, reason);
+    void thread.terminate();
+  }
+
+  /**
+   * Called once a second. A worker whose event loop has not turned, or that has left a
+   * request unanswered, for a whole deadline is hung: it is terminated and replaced. Counted
+   * in ticks, not clock time, so that a stalled control thread does not blame its workers.
+   * A late answer is not waited for: a bind it lost may have happened, and only a new thread
+   * makes the control thread's view of legs and slots exact again.
+   */
+  watch(): void {
+    if (!this.alive) return;
+    this.tick++;
+    const beat = Atomics.load(this.beat, 0);
+    if (beat !== this.lastBeat) {
+      this.lastBeat = beat;
+      this.beatTick = this.tick;
+    }
+    // Oldest first: a Map iterates in the order requests were sent.
+    const oldest = this.pending.values().next().value;
+    const stalled = this.tick - this.beatTick >= DEADLINE_TICKS;
+    if (!stalled && !(oldest && this.tick - oldest.tick >= DEADLINE_TICKS)) return;
+    log.error({ worker: this.index, pending: this.pending.size, loopStalled: stalled }, 'media worker stopped answering; terminating it');
+    this.giveUp('hung', 'stopped answering');
+  }
+
+  /** A test's fault (NGRELAY_TEST_HOOKS=1 only); false when hooks are off. */
+  inject(fault: InjectedFault): boolean {
+    if (!TEST_HOOKS) return false;
+    this.send({ op: 'fault', fault });
+    return true;
   }
 
   send(m: ToWorker): void {
@@ -88,10 +158,11 @@ class MediaWorker implements LegHost, StockHost {
   private closing: WorkerLeg[] = [];
 
   retire(leg: WorkerLeg): void {
-    if (this.legs.get(leg.id) === leg) {
-      this.legs.delete(leg.id);
-      this.freeSlots.push(leg.slot);
-    }
+    // A leg this thread does not hold (its bind failed, or it is being bound again on a new
+    // thread: revive settles it) has nothing here to close, and no slot to give back.
+    if (this.legs.get(leg.id) !== leg) return;
+    this.legs.delete(leg.id);
+    this.freeSlots.push(leg.slot);
     this.dirty = true;
     if (this.closing.length === 0 && this.outbox.length === 0) setImmediate(this.flush);
     this.closing.push(leg);
@@ -140,10 +211,13 @@ class MediaWorker implements LegHost, StockHost {
 
   /** A command the worker answers with `done` (binds, barriers). */
   request(m: ToWorker & { req: number }): Promise<string | undefined> {
-    // Until a dead worker's successor runs, nothing would ever answer.
-    if (!this.alive) return Promise.resolve('media worker exited');
-    return new Promise((resolve) => {
-      this.pending.set(m.req, resolve);
+    if (!this.alive) {
+      // A successor being started answers once it runs; nothing answers for a worker that is not coming back.
+      const next = this.restarting;
+      return next ? next.then(() => (this.alive ? this.request(m) : 'media worker exited')) : Promise.resolve('media worker exited');
+    }
+    return new Promise((done) => {
+      this.pending.set(m.req, { done, tick: this.tick });
       this.queue(m);
     });
   }
@@ -161,6 +235,12 @@ class MediaWorker implements LegHost, StockHost {
     return ++this.reqSeq;
   }
 
+  /** A new thread: a new table of slots, none taken yet. */
+  resetSlots(): void {
+    this.freeSlots = [];
+    this.nextSlot = 1;
+  }
+
   allocSlot(): number {
     const s = this.freeSlots.pop() ?? this.nextSlot++;
     if (s >= SLOTS) throw new Error(`media worker ${this.index} holds ${SLOTS - 1} legs already`);
@@ -176,7 +256,7 @@ class MediaWorker implements LegHost, StockHost {
     for (const leg of legs) this.legs.set(leg.id, leg);
   }
 
-  /** A leg whose bind failed: never registered, its counter slot goes back. */
+  /** A leg whose bind failed (never registered) or that this thread closed: its counter slot goes back. */
   discard(leg: WorkerLeg): void {
     this.freeSlots.push(leg.slot);
   }
@@ -184,9 +264,9 @@ class MediaWorker implements LegHost, StockHost {
   private readonly onMessage = (m: FromWorker): void => {
     switch (m.ev) {
       case 'done': {
-        const done = this.pending.get(m.req);
+        const p = this.pending.get(m.req);
         this.pending.delete(m.req);
-        done?.(m.error);
+        p?.done(m.error);
         return;
       }
       case 'state':
@@ -197,6 +277,11 @@ class MediaWorker implements LegHost, StockHost {
         return this.legs.get(m.id)?.applySrtp(m.state);
       case 'packet':
         return this.legs.get(m.id)?.tapPacket(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.src, m.dst);
+      case 'fault':
+        workerHealth.unhandledRejections++;
+        if (m.trusted) return log.info({ worker: this.index, err: m.error }, 'media worker: unhandled rejection (a DTLS peer gave up)');
+        log.error({ worker: this.index, err: m.error }, 'media worker: unhandled rejection; its state cannot be trusted, restarting it');
+        return this.giveUp('untrusted', 'had an unhandled rejection');
     }
   };
 }
@@ -209,9 +294,15 @@ class MediaWorker implements LegHost, StockHost {
 export class WorkerPlane implements MediaPlane {
   private readonly workers: MediaWorker[] = [];
   private nextId = 0;
-  /** Pairs kept from ended calls beyond each stock's size are closed once not taken for a second. */
-  private readonly trimmer = setInterval(() => {
-    for (const w of this.workers) w.stock.trim();
+  /**
+   * Once a second: pairs kept from ended calls beyond each stock's size are closed once not
+   * taken for a second, and every worker's deadlines are checked.
+   */
+  private readonly ticker = setInterval(() => {
+    for (const w of this.workers) {
+      w.stock.trim();
+      w.watch();
+    }
   }, 1000).unref();
 
   private constructor(private readonly offload: OffloadWatcher | null) {}
@@ -219,7 +310,7 @@ export class WorkerPlane implements MediaPlane {
   /** Starts the workers, each with its stock of bound port pairs on every local address. */
   static async start(threads: number, offload: OffloadWatcher | null, locals: readonly LocalAddress[]): Promise<WorkerPlane> {
     const plane = new WorkerPlane(offload);
-    for (let i = 0; i < threads; i++) plane.workers.push(new MediaWorker(i, (w, why) => void plane.revive(w, why)));
+    for (let i = 0; i < threads; i++) plane.workers.push(new MediaWorker(i, (w, cause, why) => void plane.revive(w, cause, why)));
     await Promise.all(plane.workers.map((w) => w.start()));
     for (const pool of new Set(locals.map((l) => l.pool))) {
       pool.parkedBy = { evict: (port) => plane.workers.some((w) => w.stock.evict(pool, port)) };
@@ -238,6 +329,10 @@ export class WorkerPlane implements MediaPlane {
     if (!w) return false;
     await w.thread.terminate();
     return true;
+  }
+
+  injectFault(index: number, fault: InjectedFault): boolean {
+    return this.workers[index]?.inject(fault) ?? false;
   }
 
   private worker(group: string): MediaWorker {
@@ -311,31 +406,45 @@ export class WorkerPlane implements MediaPlane {
 
 
   /**
-   * A worker died: a new one takes its place and binds the same ports again, and every leg
-   * it had is carried on from the control thread's copy of its state (counters included).
-   * A leg whose port cannot be bound again is closed, so its call times out rather than
-   * staying silently dead.
+   * A worker died, hung or could not be trusted: a new one takes its place and binds the
+   * same ports again, and every leg it had is carried on from the control thread's copy of
+   * its state (counters included). A leg whose port cannot be bound again is closed, so its
+   * call times out rather than staying silently dead. Each carried leg gets its slot in the
+   * new thread's table at once, before anything else can take or free one; a leg closed
+   * while it is being bound again is closed on the new thread once its bind is answered.
    */
-  private async revive(w: MediaWorker, why: string): Promise<void> {
+  private async revive(w: MediaWorker, cause: RestartCause, why: string): Promise<void> {
     log.error({ worker: w.index, reason: why, legs: w.legs.size }, 'media worker died; restarting it and re-binding its calls');
-    const oldTotals = w.totals;
-    removeWorkerTotals(oldTotals, true);
+    workerHealth.restarts[cause]++;
+    const old = w.thread;
+    removeWorkerTotals(w.totals, true);
     const legs = [...w.legs.values()];
+    w.legs.clear();
+    w.resetSlots();
+    const counts = legs.map((leg) => leg.counters);
+    for (const leg of legs) leg.slot = w.allocSlot();
     const stocked = w.stock.drop();
+    let started!: () => void;
+    w.restarting = new Promise((resolve) => (started = resolve));
     try {
+      // The old thread's sockets must be closed before the new one binds the same ports.
+      await old.terminate();
       await w.start();
     } catch (e) {
       log.error({ worker: w.index, err: (e as Error).message }, 'media worker could not be restarted; its calls are closed');
       for (const leg of legs) leg.close();
       return;
+    } finally {
+      w.restarting = null;
+      started();
     }
-    w.legs.clear();
     const carried: WorkerLeg[] = [];
-    for (const leg of legs) {
-      if (leg.isClosed) continue;
-      const old = leg.counters;
-      leg.slot = w.allocSlot();
-      leg.counters = w.counters(leg.slot);
+    for (let i = 0; i < legs.length; i++) {
+      const leg = legs[i]!;
+      if (leg.isClosed) {
+        w.discard(leg);
+        continue;
+      }
       const err = await w.request({ op: 'bind', req: w.nextReq(), id: leg.id, slot: leg.slot, address: leg.localAddress, family: leg.family, port: leg.localPort, rtcpOnly: leg.rtcpOnly });
       if (err !== undefined) {
         log.error({ worker: w.index, port: leg.localPort, err }, 'port of a call on a dead media worker cannot be bound again; leg closed');
@@ -343,7 +452,14 @@ export class WorkerPlane implements MediaPlane {
         leg.close();
         continue;
       }
-      leg.counters.set(old);
+      if (leg.isClosed) {
+        // Its call ended meanwhile: the socket just bound goes, then the slot.
+        w.send({ op: 'close', id: leg.id });
+        w.discard(leg);
+        continue;
+      }
+      leg.counters = w.counters(leg.slot);
+      leg.counters.set(counts[i]!);
       w.register(leg);
       for (const m of leg.replay()) w.send(m);
       carried.push(leg);
@@ -354,7 +470,7 @@ export class WorkerPlane implements MediaPlane {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.trimmer);
+    clearInterval(this.ticker);
     for (const w of this.workers) w.stopping = true;
     await Promise.all(this.workers.map((w) => w.thread.terminate()));
     await this.offload?.close();

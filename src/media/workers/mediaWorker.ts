@@ -7,7 +7,7 @@ import type { LegObserver, PacketTap } from '../MediaPlane.js';
 import { RelayLeg, type LegWatcher } from '../userspace/RelayLeg.js';
 import { setIdentity } from '../transforms/DtlsIdentity.js';
 import { bindUdp, bindUdpPair } from '../userspace/udp.js';
-import { eachToWorker, putFromWorker, type Batch, type FromWorker, type LegState, type ToWorker, type WorkerData } from './protocol.js';
+import { eachToWorker, putFromWorker, type Batch, type FromWorker, type InjectedFault, type LegState, type ToWorker, type WorkerData } from './protocol.js';
 
 /**
  * A media worker: owns the sockets of its share of the calls and relays their packets with
@@ -15,10 +15,13 @@ import { eachToWorker, putFromWorker, type Batch, type FromWorker, type LegState
  * shared memory. It never sees NG, Redis or the call model.
  */
 keepBuiltinPrototypesFast();
-const { shared, identity } = workerData as WorkerData;
+const { shared, identity, heartbeat, testHooks } = workerData as WorkerData;
 setIdentity(identity);
 const port = parentPort!;
 shareThreadTotals(new Float64Array(shared, 0, COUNTER_SLOTS));
+// While the event loop turns, the beat moves; the control thread replaces a worker whose beat stops.
+const beat = new Int32Array(heartbeat);
+setInterval(() => Atomics.add(beat, 0, 1), 250);
 
 const legs = new Map<number, RelayLeg>();
 const ids = new Map<RelayLeg, number>();
@@ -209,11 +212,28 @@ function handle(m: ToWorker): void {
       return close(m.id);
     case 'sync':
       return post({ ev: 'done', req: m.req });
+    case 'fault':
+      return injectFault(m.fault);
   }
 }
 
-// A DTLS peer that stops answering ends werift's retransmission with a rejected promise; it must not end the worker.
-process.on('unhandledRejection', () => undefined);
+function injectFault(fault: InjectedFault): void {
+  if (!testHooks) return;
+  if (fault === 'reject') return void Promise.reject(new Error('rejection injected by a test'));
+  // Stops the event loop for good, as a bug that spins would.
+  for (;;) Atomics.load(beat, 0);
+}
+
+
+/**
+ * A rejected promise nobody handles is reported, never swallowed. A DTLS peer that stops
+ * answering ends werift's retransmission that way: the peer's doing, the leg's state intact.
+ * Anything else means some work stopped halfway: the control thread restarts the worker.
+ */
+process.on('unhandledRejection', (reason) => {
+  const trusted = reason instanceof Error && reason.message.startsWith('over retransmitCount');
+  post({ ev: 'fault', error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason), trusted });
+});
 
 // The control thread sends a leg's commands only after its bind is done, so messages need no queue.
 port.on('message', (batch: Batch) => eachToWorker(batch, handle));

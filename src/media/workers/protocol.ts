@@ -1,4 +1,4 @@
-import type { Endpoint, LegCrypto, LegPolicy, LegSrtpState } from '../MediaPlane.js';
+import type { Endpoint, LegCrypto, LegPolicy, LegSrtpState, MediaPlane } from '../MediaPlane.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type { DtlsIdentity } from '../transforms/DtlsIdentity.js';
 
@@ -14,7 +14,14 @@ export interface WorkerData {
   shared: SharedArrayBuffer;
   /** The relay's DTLS certificate (made once by the control thread). */
   identity: DtlsIdentity | null;
+  /** One Int32 the worker bumps while its event loop turns: the control thread's sign of life. */
+  heartbeat: SharedArrayBuffer;
+  /** Honour `fault` messages (set only by NGRELAY_TEST_HOOKS=1). */
+  testHooks: boolean;
 }
+
+/** What a test can make a worker do: stop answering (a busy loop) or leave a rejection unhandled. */
+export type InjectedFault = Parameters<MediaPlane['injectFault']>[1];
 
 export type ToWorker =
   | { op: 'bindPair'; req: number; ids: [number, number]; slots: [number, number]; address: string; family: 4 | 6; port: number }
@@ -36,7 +43,8 @@ export type ToWorker =
   | { op: 'transcode'; id: number; settings: TranscodeSettings | null }
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
-  | { op: 'sync'; req: number };
+  | { op: 'sync'; req: number }
+  | { op: 'fault'; fault: InjectedFault };
 
 /** The part of a leg's state the control thread mirrors. */
 export interface LegState {
@@ -53,7 +61,9 @@ export type FromWorker =
   | { ev: 'activity'; id: number }
   /** Where the leg's SRTP streams stand: sent when an index moved on far enough to be recorded, never per packet. */
   | { ev: 'srtp'; id: number; state: LegSrtpState }
-  | { ev: 'packet'; id: number; data: Uint8Array; src: Endpoint; dst: Endpoint };
+  | { ev: 'packet'; id: number; data: Uint8Array; src: Endpoint; dst: Endpoint }
+  /** A promise rejected with nobody to handle it; `trusted`: the worker's state is known to be intact. */
+  | { ev: 'fault'; error: string; trusted: boolean };
 
 /**
  * Batches travel as flat arrays: the frequent messages as a code and a fixed run of values,
