@@ -123,7 +123,7 @@ describe('media worker threads', () => {
 /** How often the relay's log says `text`. */
 const times = (relay: Relay, text: string): number => relay.output.split(text).length - 1;
 
-/** An NG request given time to wait out a worker that stopped answering (found within 3 s, then replaced). */
+/** An NG request given time to wait out a worker that stopped answering (found within 5 s, then replaced). */
 async function patient(relay: Relay, dict: Record<string, unknown>): Promise<Record<string, unknown>> {
   return decodeNgBody(await relay.ng.raw(Buffer.from(bencode.encode(dict)), undefined, 20_000));
 }

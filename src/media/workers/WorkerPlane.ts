@@ -17,8 +17,8 @@ const log = moduleLogger('media');
 const SLOTS = 1 << 17;
 const SETTLED = Promise.resolve();
 const WORKER_SCRIPT = new URL('./mediaWorker.js', import.meta.url);
-/** Seconds (watchdog ticks) a worker may leave a request unanswered, or its event loop unturned: 2 to 3 s. */
-const DEADLINE_TICKS = 3;
+/** Seconds (watchdog ticks) a worker may leave a request unanswered, or its event loop unturned: 4 to 5 s. */
+const DEADLINE_TICKS = 5;
 /** Faults tests inject into workers (`workers hang N`, `workers reject N`); never set in service. */
 const TEST_HOOKS = process.env['NGRELAY_TEST_HOOKS'] === '1';
 
@@ -90,10 +90,12 @@ class MediaWorker implements LegHost, StockHost {
     thread.on('exit', (code) => {
       if (thread === this.thread) this.died('died', `exit code ${code}`);
     });
+    // Ready once its modules are loaded (seconds on a busy host): only then do deadlines count.
     await new Promise<void>((resolve, reject) => {
-      thread.once('online', resolve);
+      this.onReady = resolve;
       thread.once('error', reject);
     });
+    this.onReady = null;
     this.alive = true;
     addWorkerTotals(this.totals);
   }
@@ -261,8 +263,12 @@ class MediaWorker implements LegHost, StockHost {
     this.freeSlots.push(leg.slot);
   }
 
+  private onReady: (() => void) | null = null;
+
   private readonly onMessage = (m: FromWorker): void => {
     switch (m.ev) {
+      case 'ready':
+        return this.onReady?.();
       case 'done': {
         const p = this.pending.get(m.req);
         this.pending.delete(m.req);

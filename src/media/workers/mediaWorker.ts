@@ -237,3 +237,4 @@ process.on('unhandledRejection', (reason) => {
 
 // The control thread sends a leg's commands only after its bind is done, so messages need no queue.
 port.on('message', (batch: Batch) => eachToWorker(batch, handle));
+post({ ev: 'ready' });

@@ -56,6 +56,8 @@ export interface LegState {
 }
 
 export type FromWorker =
+  /** Sent once, when the worker has loaded and listens: deadlines count from then. */
+  | { ev: 'ready' }
   | { ev: 'done'; req: number; error?: string }
   | { ev: 'state'; id: number; state: LegState; learned: boolean }
   | { ev: 'activity'; id: number }
