@@ -12,6 +12,7 @@ import { connectShared, describeShared } from '../store/StoreEngine.js';
 import { NODE_VERSION } from './ClusterTypes.js';
 import { Drain } from './Drain.js';
 import { Forwarder } from './Forwarder.js';
+import { HopSeal } from './HopSeal.js';
 import { NodeDirectory } from './NodeDirectory.js';
 import { OwnedCalls } from './OwnedCalls.js';
 import { SharedRouter, type RouterCounters } from './SharedRouter.js';
@@ -118,7 +119,8 @@ export class SharedRuntime implements Pick<CallHooks, 'flushed' | 'legObserver'>
     const forwarder = new Forwarder(ng.host.includes(':'), writeWaitMs(c));
     await forwarder.bind(ng.host);
     const dir = directory;
-    this.router = new SharedRouter(c.nodeId, this.ks, this.registry, this.owned, dir, forwarder, drain, () => {
+    const seal = new HopSeal(Buffer.from(await this.ks.secret(HopSeal.newSecret()), 'base64'));
+    this.router = new SharedRouter(c.nodeId, this.ks, this.registry, this.owned, dir, forwarder, seal, drain, () => {
       const max = s.limits.maxSessions;
       return max >= 0 && ownLive() >= max;
     }, local);

@@ -7,15 +7,17 @@ import { RawReply } from '../ng/RawReply.js';
 import type { SharedKeyspace } from '../store/SharedKeyspace.js';
 import type { Drain } from './Drain.js';
 import type { Forwarder } from './Forwarder.js';
+import type { HopSeal } from './HopSeal.js';
 import type { KnownNode, NodeDirectory } from './NodeDirectory.js';
 import type { OwnedCalls } from './OwnedCalls.js';
 import { recordReport } from './RecordReport.js';
 
 const log = moduleLogger('cluster');
 
-/** Keys a forwarding node adds: who forwarded (no second hop), and the original requester. */
+/** Keys a forwarding node adds: who forwarded (no second hop), the original requester, and the proof it is a node. */
 export const HOP_KEY = 'ngrelay-hop';
 export const FROM_KEY = 'ngrelay-from';
+export const SEAL_KEY = 'ngrelay-seal';
 
 /** Commands without a call (ping, list, statistics ...) are answered by the node that got them. */
 const CALL_COMMANDS = new Set(['offer', 'answer', 'delete', 'query', 'start recording', 'stop recording']);
@@ -48,6 +50,7 @@ export class SharedRouter {
     private readonly owned: OwnedCalls,
     private readonly directory: NodeDirectory,
     private readonly forwarder: Forwarder,
+    private readonly seal: HopSeal,
     private readonly drain: Drain,
     private readonly overCapacity: () => boolean,
     private readonly local: Local,
@@ -55,12 +58,14 @@ export class SharedRouter {
 
   async handle(req: NgRequest): Promise<NgDict | RawReply> {
     let forwarded = false;
-    if (req.dict[HOP_KEY] !== undefined) {
-      forwarded = true;
+    const d = req.dict;
+    if (d[HOP_KEY] !== undefined || d[FROM_KEY] !== undefined || d[SEAL_KEY] !== undefined) {
+      // Only a node can seal: from anyone else the keys are dropped and the command is routed as any other.
+      forwarded = req.wire !== undefined && this.seal.check(req.wire.cookie, d[HOP_KEY], d[FROM_KEY], d[SEAL_KEY]);
+      if (!forwarded) log.warn({ from: req.source }, 'cluster forwarding keys from a client that is not a node: ignored');
       const dict = emptyDict();
-      for (const [k, v] of Object.entries(req.dict)) if (k !== HOP_KEY && k !== FROM_KEY) dict[k] = v;
-      const from = req.dict[FROM_KEY];
-      req = new NgRequest(dict, typeof from === 'string' ? from : req.source, req.wire);
+      for (const [k, v] of Object.entries(d)) if (k !== HOP_KEY && k !== FROM_KEY && k !== SEAL_KEY) dict[k] = v;
+      req = new NgRequest(dict, forwarded ? (d[FROM_KEY] as string) : req.source, req.wire);
     }
     const command = req.command;
     const callId = req.callId;
@@ -172,8 +177,8 @@ export class SharedRouter {
     const i = node.ng.lastIndexOf(':');
     const host = node.ng.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(node.ng.slice(i + 1));
-    const dict: NgDict = { ...req.dict, [HOP_KEY]: this.me, [FROM_KEY]: req.source };
     const wire = req.wire!;
+    const dict: NgDict = { ...req.dict, [HOP_KEY]: this.me, [FROM_KEY]: req.source, [SEAL_KEY]: this.seal.seal(wire.cookie, this.me, req.source) };
     const bytes = await this.forwarder.send(wire.cookie, encodeReply(wire.cookie, dict, wire.encoding), host, port);
     if (!bytes) {
       log.warn({ callId: req.callId, node: node.id }, 'node did not answer a forwarded command');

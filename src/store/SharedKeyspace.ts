@@ -10,6 +10,8 @@ import type { SharedConnection } from './StoreEngine.js';
  * - `ngrelay:lease:<node-id>`  STRING, the live instance's random token, with a TTL: the node's
  *                              identity and liveness. SET NX refuses a second node with the id.
  * - `ngrelay:nodes`            HASH node-id → heartbeat JSON (addresses, load, state).
+ * - `ngrelay:secret`           STRING, set once by the first node: the key that proves a
+ *                              forwarded NG command comes from a node (cluster/HopSeal).
  *
  * Nothing depends on keyspace notifications (Redis Cluster delivers them per shard only).
  */
@@ -18,6 +20,7 @@ export const KEY = {
   owned: (nodeId: string): string => `ngrelay:owned:${nodeId}`,
   lease: (nodeId: string): string => `ngrelay:lease:${nodeId}`,
   nodes: 'ngrelay:nodes',
+  secret: 'ngrelay:secret',
 } as const;
 
 /** Who owns a call and with which generation; `won` when this request made the change. */
@@ -175,6 +178,14 @@ export class SharedKeyspace {
   /** One node's heartbeat text, or null. */
   node(nodeId: string): Promise<string | null> {
     return this.conn.hget(KEY.nodes, nodeId);
+  }
+
+  /** The cluster's secret: the one already there, or `fresh` when this node is the first. */
+  async secret(fresh: string): Promise<string> {
+    await this.conn.set(KEY.secret, fresh, 'NX');
+    const s = await this.conn.get(KEY.secret);
+    if (s === null) throw new Error('the cluster secret vanished from the store');
+    return s;
   }
 
   async removeNode(nodeId: string): Promise<void> {

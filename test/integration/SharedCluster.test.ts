@@ -87,6 +87,23 @@ describe('shared cluster', () => {
     expect(await callKeys()).toEqual([]);
   });
 
+  it('takes the forwarding keys only from a node: from an NG client they are dropped and the command is routed as any other', async () => {
+    const [a, b] = await cluster(2);
+    await waitNodes(a!, 2);
+    const posing = { 'ngrelay-hop': 'node-127.0.1.1', 'ngrelay-from': '10.66.0.1:5060' };
+    await a!.ng.ok({ command: 'offer', 'call-id': 'posing-1', 'from-tag': 'ft', sdp: audioSdp('10.9.0.1', 4000) });
+    // Taken for a forwarded command, this query for a's call would be answered by b itself: unknown call.
+    expect((await b!.ng.request({ command: 'query', 'call-id': 'posing-1', ...posing }))['result']).toBe('ok');
+    // A call created with the keys names its real requester, not the one the keys claim.
+    await b!.ng.ok({ command: 'offer', 'call-id': 'posing-2', 'from-tag': 'ft', sdp: audioSdp('10.9.0.1', 4002), ...posing });
+    const sessions = (await a!.cli('list sessions all')) + (await b!.cli('list sessions all'));
+    expect(sessions).toMatch(/posing-2 \| .*\| proxy:127\.0\.0\.1:\d+ \|/);
+    expect(sessions).not.toContain('10.66.0.1');
+    // Between nodes, forwarding goes on: b's offer for a's call is answered by a.
+    const viaB = await b!.ng.ok({ command: 'offer', 'call-id': 'posing-1', 'from-tag': 'ft', sdp: audioSdp('10.9.0.1', 4000) });
+    expect(viaB['sdp']).toContain('c=IN IP4 127.0.1.1\r\n');
+  });
+
   it('a SIGKILLed node: its deletes succeed elsewhere, a re-INVITE moves a call onto a survivor with media, its heartbeat and records go', async () => {
     const [a, b, c] = await cluster(3, ['--timeout=3']);
     await waitNodes(a!, 3);
