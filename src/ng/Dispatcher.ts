@@ -48,7 +48,9 @@ export async function dispatch(s: Services, req: NgRequest): Promise<NgDict> {
     const ng = toNgError(caught);
     if (ng) {
       const e = ng;
-      log.info({ command, callId: req.callId, reason: e.message, detail: caught === ng ? undefined : (caught as Error).message }, 'NG command failed');
+      // The call layer's own message, when it says more than the NG text (a gone call says nothing more).
+      const detail = caught === ng ? '' : (caught as Error).message;
+      log.info({ command, callId: req.callId, reason: e.message, detail: detail === '' || detail === e.message ? undefined : detail }, 'NG command failed');
       if (e.loadLimit && req.list('supports').includes('load-limit')) return { result: 'load limit', message: e.message };
       return { result: 'error', 'error-reason': e.message };
     }
