@@ -1,3 +1,4 @@
+import type { PlaybackSettings } from '../media/engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { LegCrypto } from '../media/MediaPlane.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
@@ -33,6 +34,8 @@ export class Media {
   offererPtime: number | undefined = undefined;
   /** What this party sends is converted with these before it reaches its peer (null: relayed as it is). */
   transcoding: TranscodeSettings | null = null;
+  /** What this party hears in place of its peer (a file, digits), and the file's path when it came from one. */
+  playback: { settings: PlaybackSettings; file: string | null } | null = null;
   /** Not relayed (`m=message` ...): passed on as it came. */
   passthrough = false;
   /** Rejected (port 0): no streams. */

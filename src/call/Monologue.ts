@@ -10,6 +10,8 @@ export class Monologue {
   /** Logical interface its sockets live on. */
   interfaceName: string;
   family: 4 | 6 | undefined;
+  /** Media was played to this party (`stop media` answers an error until then, as rtpengine). */
+  played = false;
   /** Set once an SDP from this party was seen. */
   sdpSeen = false;
   /** What the SDPs sent to this party keep (rtpengine's `replace` options): the first o= username, s=, version. */

@@ -66,6 +66,11 @@ const KEY_NOTES: Notes = notesOf({
   supports: { note: '`load limit`: a refusal by `max-sessions` answers `result: load limit`' },
   replace: { note: '`origin`, `session-connection`, `SDP-version`, `session-name`, `username`, `zero-address`' },
   'rtcp-mux': { note: '`offer`, `require`, `demux`, `accept`, `reject`' },
+  file: { note: 'WAV (PCM, float, A-law, µ-law; any rate and channel count), see [media.md](media.md); anything else answers `Failed to start media playback from file`' },
+  blob: { note: 'as `file`, the WAV bytes in the request' },
+  'db-id': { state: 'accepted', note: 'no media database: answers `Failed to start media playback from database`' },
+  duration: { note: '`play media`: stops the playback after this many ms; `play DTMF`: the tone length (100-5000 ms, default 250)' },
+  'start-pos': { note: 'ms into the file where each round starts' },
 });
 
 /** Flags whose meaning here needs a word. */

@@ -1,3 +1,4 @@
+import type { PlaybackSettings } from './engine/PlaybackSettings.js';
 import type { TranscodeSettings } from './engine/TranscodeSettings.js';
 import type { LocalAddress } from './LocalInterface.js';
 
@@ -125,6 +126,12 @@ export interface MediaLeg {
    * not relayed (its SSRCs and timestamps would not match). A transcoding leg stays in userspace.
    */
   setTranscoding(settings: TranscodeSettings | null): void;
+  /**
+   * Plays a file or digits to this leg's party in place of what its peer sends (null: stop).
+   * The same settings again change nothing; a playback ends by itself. A leg that has played
+   * stays in userspace (it renumbers the party's stream to keep it continuous).
+   */
+  setPlayback(settings: PlaybackSettings | null): void;
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
   /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */

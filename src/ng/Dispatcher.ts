@@ -7,6 +7,7 @@ import { del } from './commands/delete.js';
 import { list } from './commands/list.js';
 import { offer } from './commands/offer.js';
 import { ping } from './commands/ping.js';
+import { playDtmf, playMedia, stopMedia } from './commands/playback.js';
 import { query } from './commands/query.js';
 import { startRecording, stopRecording } from './commands/recording.js';
 import { statistics } from './commands/statistics.js';
@@ -26,6 +27,9 @@ const COMMANDS = new Map<string, Handler>([
   ['statistics', statistics],
   ['start recording', startRecording],
   ['stop recording', stopRecording],
+  ['play media', playMedia],
+  ['stop media', stopMedia],
+  ['play DTMF', playDtmf],
 ]);
 
 /** The commands this relay implements, as they arrive in the `command` key. */

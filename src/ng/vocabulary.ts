@@ -34,6 +34,9 @@ const COMMAND_KEYS: readonly (readonly [command: string, key: string])[] = [
   ['query', 'from-tag'],
   ['query', 'to-tag'],
   ['list', 'limit'],
+  ...['play media', 'stop media', 'play DTMF'].flatMap((c) => [[c, 'from-tag'], [c, 'to-tag'], [c, 'label'], [c, 'all']] as const),
+  ...['file', 'blob', 'blob64', 'db-id', 'repeat-times', 'start-pos', 'duration'].map((k) => ['play media', k] as const),
+  ...['code', 'digit', 'duration', 'volume', 'pause'].map((k) => ['play DTMF', k] as const),
   ['every command', 'command'],
   ['every command', 'flags'],
   ['every command', 'supports'],
@@ -42,6 +45,9 @@ const COMMAND_FLAGS: readonly (readonly [command: string, flag: string])[] = [
   ['delete', 'fatal'],
   ['delete', 'fast'],
   ['delete', 'to-tag'],
+  ['play media', 'all'],
+  ['stop media', 'all'],
+  ['play DTMF', 'all'],
 ];
 
 export interface NgVocabulary {

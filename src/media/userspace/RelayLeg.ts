@@ -1,3 +1,5 @@
+import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
+import { Playout } from '../engine/Playout.js';
 import { PACKETS_IN_FLIGHT, Transcoder } from '../engine/Transcoder.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type dgram from 'node:dgram';
@@ -56,6 +58,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   /** Converts what arrives here before it leaves through `forward`. */
   private transcoder: Transcoder | null = null;
   private transcodeId = '';
+  /** Playbacks to this leg's party (made at the first one; it then renumbers the party's stream for good). */
+  private playout: Playout | null = null;
   private observer: LegObserver | null = null;
   /** What a faster path relayed for this leg (kernel fast path). */
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
@@ -124,8 +128,22 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     return this.tap !== null;
   }
   get transformed(): boolean {
-    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.transcoder !== null;
+    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.transcoder !== null || this.playout !== null;
   }
+
+  setPlayback(settings: PlaybackSettings | null): void {
+    if (settings === null && this.playout === null) return;
+    if (this.playout === null) {
+      this.playout = new Playout(this.sendPlayed);
+      this.changed();
+    }
+    this.playout.set(settings);
+  }
+
+  /** A played packet (a reused buffer) leaves through this leg to its party. */
+  private readonly sendPlayed = (packet: Buffer, length: number): void => {
+    this.deliver(this, packet, length);
+  };
 
   setTranscoding(settings: TranscodeSettings | null): void {
     const id = settings === null ? '' : JSON.stringify(settings);
@@ -147,7 +165,14 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   /** A transcoded packet (a reused buffer) leaves through the forward leg. */
   private readonly sendTranscoded = (packet: Buffer, length: number): void => {
     const out = this.forward;
-    if (out === null || out.remotePortNo === 0 || out.closed) return;
+    if (out === null) return;
+    if (out.playout !== null && out.playout.pass(packet, length, Date.now())) return;
+    this.deliver(out, packet, length);
+  };
+
+  /** Sends a packet made on this thread (reused buffer) to `out`'s party. */
+  private deliver(out: RelayLeg, packet: Buffer, length: number): void {
+    if (out.remotePortNo === 0 || out.closed || out.stopped) return;
     if (out.dtls !== null && out.srtp === null) return out.sendError();
     // A send still queued holds one of the pipeline's reused buffers.
     if (out.socket.getSendQueueCount() >= PACKETS_IN_FLIGHT - 1) return out.sendError();
@@ -158,7 +183,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       return;
     }
     out.socket.send(packet, 0, length, out.remotePortNo, out.remoteAddr, out.onSent);
-  };
+  }
   /** SRTP errors (auth, replay, malformed) of this leg's sessions; already counted in `errors`. */
   get srtpErrors(): number {
     const t = this.srtp;
@@ -378,6 +403,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       msg = plain;
     }
     const plain = msg;
+    if (out.playout !== null && !control && out.playout.pass(msg, msg.length, now)) return;
     if (out.dtls !== null && out.srtp === null) {
       out.sendError();
       return;
@@ -504,6 +530,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.transcoder?.close();
     this.transcoder = null;
     this.transcodeId = '';
+    this.playout?.close();
     this.dtls?.close();
     this.dtls = null;
     this.changed();

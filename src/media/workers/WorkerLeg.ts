@@ -1,6 +1,7 @@
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
 import type { Endpoint, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { cryptoIdentity } from '../transforms/SrtpTransform.js';
+import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type { OffloadableLeg, OffloadedCounts, OffloadWatcher } from '../Offload.js';
 import type { LegState, ToWorker } from './protocol.js';
@@ -29,6 +30,9 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   private srtp: LegSrtpState | null = null;
   private transcoding: TranscodeSettings | null = null;
   private transcodingId = '';
+  /** The playback last asked for; `played`: the leg renumbers its party's stream (stays in userspace). */
+  private playback: PlaybackSettings | null = null;
+  private played = false;
   private observer: LegObserver | null = null;
   private stopped = false;
   private watching = false;
@@ -96,7 +100,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     return this.tap !== null;
   }
   get transformed(): boolean {
-    return this.crypto !== null || this.transcoding !== null;
+    return this.crypto !== null || this.transcoding !== null || this.played;
   }
 
   setPolicy(policy: LegPolicy): void {
@@ -149,6 +153,17 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     this.transcodingId = id;
     this.host.send({ op: 'transcode', id: this.id, settings });
     this.changed();
+  }
+
+  setPlayback(settings: PlaybackSettings | null): void {
+    if (settings?.id === this.playback?.id) return;
+    if (settings === null && !this.played) return;
+    this.playback = settings;
+    this.host.send({ op: 'play', id: this.id, settings });
+    if (!this.played) {
+      this.played = true;
+      this.changed();
+    }
   }
 
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
@@ -219,6 +234,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     if (this.srtp) m.push({ op: 'srtp', id: this.id, state: this.srtp });
     if (this.crypto) m.push({ op: 'crypto', id: this.id, crypto: this.crypto });
     if (this.transcoding) m.push({ op: 'transcode', id: this.id, settings: this.transcoding });
+    // A playback goes on from where it stands by now (it counts from its start time).
+    if (this.playback) m.push({ op: 'play', id: this.id, settings: this.playback });
     if (this.stopped) m.push({ op: 'stop', id: this.id });
     return m;
   }

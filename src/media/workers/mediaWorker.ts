@@ -206,6 +206,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.restoreSrtp(m.state);
     case 'transcode':
       return leg(m.id)?.setTranscoding(m.settings);
+    case 'play':
+      return leg(m.id)?.setPlayback(m.settings);
     case 'stop':
       return leg(m.id)?.stop();
     case 'close':

@@ -1,4 +1,5 @@
 import type { Endpoint, LegCrypto, LegPolicy, LegSrtpState, MediaPlane } from '../MediaPlane.js';
+import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type { DtlsIdentity } from '../transforms/DtlsIdentity.js';
 
@@ -41,6 +42,7 @@ export type ToWorker =
   /** SRTP indices from a record (or last reported, for a new worker) to continue from. */
   | { op: 'srtp'; id: number; state: LegSrtpState }
   | { op: 'transcode'; id: number; settings: TranscodeSettings | null }
+  | { op: 'play'; id: number; settings: PlaybackSettings | null }
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
   | { op: 'sync'; req: number }

@@ -1,0 +1,187 @@
+import { canTranscode, isComfortNoise, isTelephoneEvent } from '../media/engine/CodecCatalog.js';
+import { playbackLength, type DtmfSource, type FileSource, type PlaybackSettings } from '../media/engine/PlaybackSettings.js';
+import type { PayloadFormat } from '../media/engine/TranscodeSettings.js';
+import type { DecodedAudio } from '../media/engine/WavFile.js';
+import type { Services } from '../Services.js';
+import type { Call } from './Call.js';
+import { CallGoneError } from './errors.js';
+import type { Media } from './Media.js';
+import type { Monologue } from './Monologue.js';
+import { committed } from './Signalling.js';
+
+/**
+ * Playing files and digits into a call (`play media`, `stop media`, `play DTMF`): which party
+ * hears what, in which codec, and the state a restarted or standby relay continues from. The
+ * media threads do the playing; this decides and records.
+ */
+
+/** A file playback as the call's record keeps it: enough to continue it elsewhere. */
+export interface FilePlayRecord {
+  file: string;
+  /** Epoch ms it began. */
+  startedAt: number;
+  startMs: number;
+  repeat: number;
+  limitMs: number;
+}
+
+/** What `play media` asks for, once its source is decoded. */
+export interface FilePlayRequest {
+  audio: DecodedAudio;
+  /** The path, when it came from a file (blobs are not continued after a restart). */
+  file: string | null;
+  startMs: number;
+  repeat: number;
+  limitMs: number;
+}
+
+export interface DtmfPlayRequest {
+  code: number;
+  durationMs: number;
+  pauseMs: number;
+  volume: number;
+}
+
+/** Counters for /metrics. */
+export const playbackCounters = { started: 0, dtmfEvents: 0 };
+
+const PTIME = 20;
+let nextId = 1;
+
+/** The codecs a party receives on a media: its own list, in its order, that its peer also has. */
+export function receivedFormats(ml: Monologue, index: number): { audio: PayloadFormat; event: PayloadFormat | null } | null {
+  const m = ml.medias[index];
+  if (!m || m.type !== 'audio' || m.rejected || m.passthrough) return null;
+  const peer = ml.peer?.medias[index];
+  // The peer's stream converted for this party: it gets the pipeline's output.
+  if (peer?.transcoding) return { audio: peer.transcoding.output, event: peer.transcoding.outputExtras.find(isTelephoneEvent) ?? null };
+  const mine = formatsOf(m);
+  const theirs = peer ? formatsOf(peer) : [];
+  const shared = (f: PayloadFormat): boolean => theirs.length === 0 || theirs.some((t) => t.encoding.toLowerCase() === f.encoding.toLowerCase() && t.clock === f.clock);
+  const audio = mine.find((f) => !isTelephoneEvent(f) && !isComfortNoise(f) && canTranscode(f) && shared(f));
+  if (!audio) return null;
+  const events = mine.filter((f) => isTelephoneEvent(f) && shared(f));
+  return { audio, event: events.find((f) => f.clock === audio.clock) ?? events[0] ?? null };
+}
+
+function formatsOf(m: Media): PayloadFormat[] {
+  const out: PayloadFormat[] = [];
+  m.formats.forEach((pt, i) => {
+    const [encoding = '', clock = '', channels = ''] = (m.codecs[i] ?? '').split('/');
+    const n = Number(pt);
+    if (encoding === '' || !Number.isInteger(n) || n < 0 || n > 127) return;
+    out.push({ pt: n, encoding, clock: Number(clock) || 8000, channels: Number(channels) || 1 });
+  });
+  return out;
+}
+
+/** Hands a media's playback to its RTP leg (null stops it). */
+export function applyPlayback(m: Media): void {
+  m.rtp?.leg?.setPlayback(m.playback?.settings ?? null);
+}
+
+/**
+ * `play media`: every audio media of each party hears the file in its own codec. Returns the
+ * length of one round of the file in ms (rtpengine's `duration`), or null when no party can
+ * receive it (no codec the relay encodes).
+ */
+export function playFile(s: Services, call: Call, parties: Monologue[], req: FilePlayRequest): Promise<number | null> {
+  return call.serialize(async () => {
+    if (call.destroyed) throw new CallGoneError();
+    const startedAt = Date.now();
+    let played = false;
+    for (const ml of parties) {
+      ml.played = true;
+      if (startFile(ml, req, startedAt)) played = true;
+    }
+    if (!played) return null;
+    playbackCounters.started++;
+    s.registry.changed(call);
+    await committed(s, call);
+    return Math.round((req.audio.pcm.length * 1000) / req.audio.rate);
+  });
+}
+
+function startFile(ml: Monologue, req: FilePlayRequest, startedAt: number): boolean {
+  let any = false;
+  ml.medias.forEach((m, i) => {
+    const codecs = receivedFormats(ml, i);
+    if (!codecs || !m.rtp?.leg) return;
+    const source: FileSource = {
+      kind: 'file',
+      pcm: req.audio.pcm,
+      rate: req.audio.rate,
+      startSample: Math.min(req.audio.pcm.length, Math.round((req.startMs * req.audio.rate) / 1000)),
+      repeat: req.repeat,
+      limitMs: req.limitMs,
+    };
+    m.playback = { settings: { id: nextId++, source, ...codecs, ptime: PTIME, startedAt }, file: req.file };
+    applyPlayback(m);
+    any = true;
+  });
+  return any;
+}
+
+/** `stop media`: false when a party never had media played to it (rtpengine's error). */
+export function stopPlayback(s: Services, call: Call, parties: Monologue[]): Promise<boolean> {
+  return call.serialize(async () => {
+    if (call.destroyed) throw new CallGoneError();
+    if (parties.some((ml) => !ml.played)) return false;
+    for (const ml of parties) {
+      for (const m of ml.medias) {
+        if (!m.playback) continue;
+        m.playback = null;
+        applyPlayback(m);
+      }
+    }
+    s.registry.changed(call);
+    await committed(s, call);
+    return true;
+  });
+}
+
+/**
+ * `play DTMF`: the digit goes into the stream `ml` sends, i.e. to its peer, as RFC 4733 events
+ * where the peer's media has telephone-event, else as tones in its codec. Returns an
+ * rtpengine error text, or null.
+ */
+export function playDigit(s: Services, call: Call, parties: Monologue[], req: DtmfPlayRequest): Promise<string | null> {
+  return call.serialize(async () => {
+    if (call.destroyed) throw new CallGoneError();
+    const startedAt = Date.now();
+    for (const ml of parties) {
+      const index = ml.medias.findIndex((m) => m.type === 'audio');
+      if (index < 0) return 'Monologue has no media capable of DTMF injection';
+      const sink = ml.peer;
+      if (!sink) continue;
+      const m = sink.medias[index];
+      const codecs = receivedFormats(sink, index);
+      if (!m || !codecs) return 'Sink monologue has no media capable of DTMF playback';
+      const source: DtmfSource = { kind: 'dtmf', events: [req.code], durationMs: req.durationMs, pauseMs: req.pauseMs, volume: req.volume };
+      m.playback = { settings: { id: nextId++, source, ...codecs, ptime: PTIME, startedAt }, file: null };
+      applyPlayback(m);
+      playbackCounters.dtmfEvents++;
+    }
+    await s.media.settled();
+    return null;
+  });
+}
+
+/** Playbacks still running on the relay's calls (a playback ends by itself when its time is up). */
+export function activePlaybacks(calls: Iterable<Call>, now = Date.now()): number {
+  let n = 0;
+  for (const c of calls) for (const m of c.medias()) if (m.playback && running(m.playback.settings, now)) n++;
+  return n;
+}
+
+function running(p: PlaybackSettings, now: number): boolean {
+  return now - p.startedAt < playbackLength(p.source);
+}
+
+/** The record of a media's file playback, while it runs. */
+export function playRecord(m: Media, now = Date.now()): FilePlayRecord | undefined {
+  const p = m.playback;
+  if (!p || p.file === null || p.settings.source.kind !== 'file' || !running(p.settings, now)) return undefined;
+  const src = p.settings.source;
+  return { file: p.file, startedAt: p.settings.startedAt, startMs: Math.round((src.startSample * 1000) / src.rate), repeat: src.repeat, limitMs: src.limitMs };
+}
