@@ -6,6 +6,8 @@
  * `--bind=ADDRESS` (default 127.0.0.1) is the address its socket binds.
  */
 import dgram from 'node:dgram';
+import { SrtpSession } from '../src/media/transforms/SrtpSession.js';
+import { srtpSuite } from '../src/media/transforms/SrtpSuite.js';
 import { monoMs } from './clock.js';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import type { CoordinatorMessage, LoadPlan, ProbePlan, WorkerMessage } from './protocol.js';
@@ -20,6 +22,13 @@ const MEASURED = RTP_HEADER + 12;
 /** Packets in flight reuse buffers from a ring this large; sends complete long before it wraps. */
 const RING = 8192;
 const SOCKET_BUFFER = 4 * 1024 * 1024;
+const SUITE = srtpSuite('AES_CM_128_HMAC_SHA1_80')!;
+
+function session(keyAndSalt: string | null | undefined, protects: boolean): SrtpSession | null {
+  if (!keyAndSalt) return null;
+  const k = Buffer.from(keyAndSalt, 'base64');
+  return new SrtpSession(SUITE, k.subarray(0, SUITE.keyLength), k.subarray(SUITE.keyLength), protects);
+}
 
 function literalLookup(address: string, _o: unknown, cb: (e: Error | null, a: string, f: number) => void): void {
   cb(null, address, 4);
@@ -43,6 +52,10 @@ function run(plan: LoadPlan): void {
   let received = 0;
   let sentMeasured = 0;
   let sendErrors = 0;
+  let authFailures = 0;
+  // SDES streams: the sender protects each packet when it sends it (its time stamp is in the payload).
+  const protect = Array.from({ length: streams }, (_, i) => session(plan.srtp?.[i]?.send, true));
+  const unprotect = Array.from({ length: streams }, (_, i) => session(plan.srtp?.[i]?.recv, false));
 
   const startPerf = monoMs() + (plan.startAt - Date.now());
   const measureFrom = startPerf + plan.warmupMs;
@@ -61,8 +74,19 @@ function run(plan: LoadPlan): void {
   }
   const ssrcBase = (process.pid << 12) >>> 0;
 
-  socket.on('message', (msg) => {
+  socket.on('message', (arrived: Buffer) => {
     const now = monoMs();
+    let msg = arrived;
+    if (msg.length > PACKET) {
+      // Every stream's SSRC is ours (ssrcBase + stream): it names the session to unprotect with.
+      const rx = unprotect[(msg.readUInt32BE(8) - ssrcBase) >>> 0];
+      const plain = rx ? rx.unprotectRtp(msg) : null;
+      if (plain === null) {
+        authFailures++;
+        return;
+      }
+      msg = plain;
+    }
     if (msg.length !== PACKET || msg[MEASURED] !== 1) return;
     received++;
     receivedPerStream[msg.readUInt32LE(STREAM) % streams]!++;
@@ -96,7 +120,9 @@ function run(plan: LoadPlan): void {
       b.writeDoubleLE(at, AT);
       b.writeUInt32LE(stream, STREAM);
       b[MEASURED] = measured ? 1 : 0;
-      socket.send(b, 0, PACKET, plan.destinations[stream]!, plan.relayHost);
+      const tx = protect[stream];
+      if (tx) socket.send(tx.protectRtp(b)!, plan.destinations[stream]!, plan.relayHost);
+      else socket.send(b, 0, PACKET, plan.destinations[stream]!, plan.relayHost);
       if (measured) sentMeasured++;
       sent++;
     }
@@ -121,6 +147,7 @@ function run(plan: LoadPlan): void {
       received,
       silentStreams: silent,
       sendErrors,
+      authFailures,
       latency,
       maxLatencyUs: histogram.max,
       cpuUs: cpu.user + cpu.system,

@@ -5,10 +5,16 @@ let ticksPerSecond = 0;
 
 /** utime+stime of a process (all its threads) in seconds, from /proc/PID/stat. */
 export function processCpuSeconds(pid: number): number {
+  const t = processCpuTimes(pid);
+  return t.user + t.system;
+}
+
+/** utime and stime of a process (all its threads) in seconds: its own code, and the kernel's work for it (system calls). */
+export function processCpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // comm (field 2) may contain spaces; fields after the closing parenthesis start at field 3.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticks();
+  return { user: Number(fields[11]) / ticks(), system: Number(fields[12]) / ticks() };
 }
 
 export function cpuModel(): string {

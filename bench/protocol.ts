@@ -18,6 +18,11 @@ export interface LoadPlan {
   durationMs: number;
   drainMs: number;
   packetsPerSecond: number;
+  /**
+   * SDES per stream (AES_CM_128_HMAC_SHA1_80 master key and salt, base64), absent for plain
+   * RTP: `send` protects what the stream sends, `recv` unprotects what arrives of it.
+   */
+  srtp?: ({ send: string | null; recv: string | null } | null)[];
 }
 
 /**
@@ -48,6 +53,8 @@ export interface WorkerReport {
   /** Streams of which no measured packet arrived (set-up or relaying failures). */
   silentStreams: number;
   sendErrors: number;
+  /** SRTP packets that arrived and did not authenticate. */
+  authFailures: number;
   /** Non-empty latency buckets as [bucket, count] pairs, and the maximum in µs. */
   latency: [number, number][];
   maxLatencyUs: number;

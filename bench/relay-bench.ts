@@ -9,14 +9,16 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { deleteCall, inBatches, setUpCall, sleepUntil } from './calls.js';
+import { deleteCall, inBatches, sdesKey, setUpCall, sleepUntil } from './calls.js';
+import { startChurn } from './ChurnLoad.js';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import { NgControl } from './NgControl.js';
-import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
+import { cpuModel, loadAverage, processCpuTimes } from './procCpu.js';
 import type { LoadPlan } from './protocol.js';
 import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
 import { reportOf, startWorkers, stopWorkers, summarize } from './workers.js';
 import { num } from './options.js';
+import { udpDrops } from './udpDrops.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -37,6 +39,9 @@ const { values: opt } = parseArgs({
     direct: { type: 'boolean', default: false },
     'ng-probe': { type: 'boolean', default: false },
     'ng-probe-interval': { type: 'string', default: '10' },
+    media: { type: 'string', default: 'plain' },
+    churn: { type: 'string', default: '0' },
+    'churn-rate': { type: 'string', default: '200' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -54,14 +59,33 @@ if (opt.help) {
   --ng-probe                  while the media runs, send an NG request every --ng-probe-interval ms
                               (default 10; ping and query of a call in turn, never waiting for the
                               previous answer) and report their round trip: p50, p99, max
+  --media=plain,srtp          plain: RTP both ways; srtp: the callee speaks SDES (RTP/SAVP,
+                              AES_CM_128_HMAC_SHA1_80), so the relay decrypts one direction and
+                              encrypts the other
+  --churn=0,50                NG churn while the media runs: that many calls in flight (offer,
+                              answer, delete; 0 = none), started at no more than --churn-rate
+                              calls/s (default 200) so that both relays get the same signalling;
+                              relays then run with --delete-delay=0
   --json=FILE                 also write the results as JSON
 `);
   process.exit(0);
 }
 
+type Media = 'plain' | 'srtp';
+
 interface Result {
   relay: string;
   calls: number;
+  media: Media;
+  /** NG calls in flight beside the media (0: none), the rate they reached, their failures and p99 round trip. */
+  churn: number;
+  churnCallsPerSecond?: number;
+  churnFailures?: number;
+  churnP99Us?: number;
+  /** Packets the kernel dropped at full receive buffers: the relay's sockets, the generators'. */
+  relayDrops: number;
+  generatorDrops: number;
+  authFailures: number;
   packetsPerSecond: number;
   /** What the generator managed to offer in the measured window (below plan when it is the bottleneck). */
   sentPerSecond: number;
@@ -75,6 +99,8 @@ interface Result {
   relayCpuSeconds: number;
   relayCpuPercent: number;
   relayUsPerPacket: number;
+  /** The part of it in the relay's own code (the rest is the kernel's, in its system calls). */
+  relayUserUsPerPacket: number;
   generatorCpuPercent: number;
   generatorUsPerPacket: number;
   loadAverage: string;
@@ -126,10 +152,11 @@ function startNgProbe(relay: RelayProcess, callId: string, intervalMs: number): 
 const cookieRun = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
 /** Measures one relay, or with `null` the generator alone (packets sent straight back to itself). */
-async function measure(relay: RelayProcess | null, calls: number): Promise<Result> {
+async function measure(relay: RelayProcess | null, calls: number, media: Media, churn: number): Promise<Result> {
   const workerCount = Math.max(1, Math.min(num(opt.workers), calls));
   const workers = await startWorkers(workerCount);
   const destinations: number[][] = workers.map(() => []);
+  const srtp: ({ send: string | null; recv: string | null } | null)[][] = workers.map(() => []);
   try {
     let relayAddress = '127.0.0.1';
     await inBatches(calls, 32, async (i) => {
@@ -140,10 +167,17 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
         return;
       }
       const me = { address: '127.0.0.1', port };
-      const c = await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, me, me);
+      const key = media === 'srtp' ? sdesKey(i) : undefined;
+      const c = await setUpCall(relay.ng, `bench-${cookieRun}-${calls}-${i}`, me, me, undefined, key);
       if (c.callerTo.address !== c.calleeTo.address) throw new Error(`relay uses two media addresses (${c.callerTo.address}, ${c.calleeTo.address})`);
       relayAddress = c.callerTo.address;
+      // Stream 2i: the caller, plain, arriving at the callee under the relay's key; 2i+1: the callee, under its own.
+      const at = destinations[w]!.length;
       destinations[w]!.push(c.callerTo.port, c.calleeTo.port);
+      if (key) {
+        srtp[w]![at] = { send: null, recv: c.relayKey!.toString('base64') };
+        srtp[w]![at + 1] = { send: key.toString('base64'), recv: null };
+      }
     });
     const warmupMs = num(opt.warmup) * 1000;
     const plan: Omit<LoadPlan, 'destinations'> = {
@@ -156,19 +190,36 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
       packetsPerSecond: num(opt.rate),
     };
     const reports = workers.map((w) => reportOf(w.child));
-    workers.forEach((w, i) => w.child.send({ ...plan, destinations: destinations[i]! } satisfies LoadPlan));
+    workers.forEach((w, i) => w.child.send({ ...plan, destinations: destinations[i]!, ...(media === 'srtp' ? { srtp: srtp[i]! } : {}) } satisfies LoadPlan));
+    const churning = relay !== null && churn > 0 ? startChurn(relay.ngHost, relay.ngPort, churn, num(opt['churn-rate']), `churn-${cookieRun}-${calls}-${media}`) : null;
     await sleepUntil(plan.startAt + warmupMs);
     const load = loadAverage();
-    const cpu0 = relay === null ? 0 : processCpuSeconds(relay.pid);
+    const relayPort = (p: number): boolean => p >= num(opt['port-min']) && p <= num(opt['port-max']);
+    const generatorPorts = new Set(workers.map((w) => w.port));
+    const drops0 = [udpDrops(relayPort), udpDrops((p) => generatorPorts.has(p))];
+    const cpu0 = relay === null ? { user: 0, system: 0 } : processCpuTimes(relay.pid);
     const probe = relay !== null && opt['ng-probe'] ? startNgProbe(relay, `bench-${cookieRun}-${calls}-0`, num(opt['ng-probe-interval'])) : null;
     const all = await Promise.all(reports);
-    const cpu1 = relay === null ? 0 : processCpuSeconds(relay.pid);
+    const cpu1 = relay === null ? { user: 0, system: 0 } : processCpuTimes(relay.pid);
+    const drops1 = [udpDrops(relayPort), udpDrops((p) => generatorPorts.has(p))];
     const probed = await probe?.stop();
-    const { histogram, sent, received, silentStreams: silent, cpuUs: genCpuUs, wallMs } = summarize(all);
-    const relayCpu = cpu1 - cpu0;
+    const churned = await churning?.stop();
+    const { histogram, sent, received, silentStreams: silent, authFailures, cpuUs: genCpuUs, wallMs } = summarize(all);
+    const relayUser = cpu1.user - cpu0.user;
+    const relayCpu = relayUser + cpu1.system - cpu0.system;
     return {
       relay: relay?.name ?? 'direct (no relay)',
       calls,
+      media,
+      churn,
+      ...(churned && {
+        churnCallsPerSecond: churned.calls / churned.seconds,
+        churnFailures: churned.failures,
+        churnP99Us: Math.round(churned.histogram.percentile(0.99)),
+      }),
+      relayDrops: drops1[0]! - drops0[0]!,
+      generatorDrops: drops1[1]! - drops0[1]!,
+      authFailures,
       packetsPerSecond: calls * 2 * plan.packetsPerSecond,
       sentPerSecond: Math.round(sent / (plan.durationMs / 1000)),
       sent,
@@ -181,6 +232,7 @@ async function measure(relay: RelayProcess | null, calls: number): Promise<Resul
       relayCpuSeconds: relayCpu,
       relayCpuPercent: (100 * relayCpu * 1000) / wallMs,
       relayUsPerPacket: received === 0 ? NaN : (relayCpu * 1e6) / received,
+      relayUserUsPerPacket: received === 0 ? NaN : (relayUser * 1e6) / received,
       generatorCpuPercent: (100 * genCpuUs) / 1000 / wallMs,
       generatorUsPerPacket: sent === 0 ? NaN : genCpuUs / sent,
       loadAverage: load,
@@ -202,13 +254,14 @@ async function deleteCalls(relay: RelayProcess, calls: number): Promise<void> {
 }
 
 function table(results: Result[]): string {
-  const head = ['relay', 'calls', 'planned pkt/s', 'sent pkt/s', 'sent', 'received', 'loss %', 'p50 µs', 'p99 µs', 'max µs',
-    'relay CPU %', 'relay µs/pkt', 'generator CPU %', 'load avg'];
+  const head = ['relay', 'calls', 'media', 'NG churn: in flight, calls/s, p99 ms', 'planned pkt/s', 'sent pkt/s', 'sent', 'received', 'loss %',
+    'dropped at relay / generator sockets', 'p50 µs', 'p99 µs', 'max µs', 'relay CPU %', 'relay µs/pkt', 'of it user', 'generator CPU %', 'load avg'];
   const probed = opt['ng-probe'];
   if (probed) head.push('NG probes (failed)', 'NG p50 ms', 'NG p99 ms', 'NG max ms');
   const ms = (us: number | undefined): string => (us === undefined || !Number.isFinite(us) ? '–' : (us / 1000).toFixed(2));
-  const rows = results.map((r) => [r.relay, r.calls, r.packetsPerSecond, r.sentPerSecond, r.sent, r.received, r.lossPercent.toFixed(3),
-    r.p50Us, r.p99Us, Math.round(r.maxUs), r.relayCpuPercent.toFixed(1), r.relayUsPerPacket.toFixed(2), r.generatorCpuPercent.toFixed(1), r.loadAverage,
+  const churn = (r: Result): string => (r.churn === 0 ? '–' : `${r.churn}, ${r.churnCallsPerSecond?.toFixed(0)}${r.churnFailures ? ` (${r.churnFailures} failed)` : ''}, ${ms(r.churnP99Us)}`);
+  const rows = results.map((r) => [r.relay, r.calls, r.media + (r.authFailures ? ` (${r.authFailures} auth failures)` : ''), churn(r), r.packetsPerSecond, r.sentPerSecond, r.sent, r.received, r.lossPercent.toFixed(3),
+    `${r.relayDrops} / ${r.generatorDrops}`, r.p50Us, r.p99Us, Math.round(r.maxUs), r.relayCpuPercent.toFixed(1), r.relayUsPerPacket.toFixed(2), r.relayUserUsPerPacket.toFixed(2), r.generatorCpuPercent.toFixed(1), r.loadAverage,
     ...(probed ? [r.ngProbes === undefined ? '–' : `${r.ngProbes} (${r.ngProbeFailures})`, ms(r.ngP50Us), ms(r.ngP99Us), ms(r.ngMaxUs)] : [])]);
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
@@ -217,15 +270,16 @@ function ratios(results: Result[]): string[] {
   const out: string[] = [];
   for (const r of results) {
     if (r.sentPerSecond < r.packetsPerSecond * 0.99) {
-      out.push(`warning: ${r.relay} at ${r.calls} calls: the generator offered ${r.sentPerSecond} of ${r.packetsPerSecond} pkt/s (machine out of CPU)`);
+      out.push(`warning: ${r.relay} at ${r.calls} calls (${r.media}): the generator offered ${r.sentPerSecond} of ${r.packetsPerSecond} pkt/s (machine out of CPU)`);
     }
   }
-  for (const calls of new Set(results.map((r) => r.calls))) {
-    const ng = results.find((r) => r.calls === calls && r.relay === 'ngrelay');
-    const rt = results.find((r) => r.calls === calls && r.relay === 'rtpengine');
+  const key = (r: Result): string => `${r.calls} calls, ${r.media}, churn ${r.churn}`;
+  for (const k of new Set(results.map(key))) {
+    const ng = results.find((r) => key(r) === k && r.relay === 'ngrelay');
+    const rt = results.find((r) => key(r) === k && r.relay === 'rtpengine');
     if (ng && rt) {
-      out.push(`${calls} calls: ngrelay/rtpengine CPU per packet = ${(ng.relayUsPerPacket / rt.relayUsPerPacket).toFixed(2)}, ` +
-        `p99 ${ng.p99Us} vs ${rt.p99Us} µs, loss ${ng.lossPercent.toFixed(3)} % vs ${rt.lossPercent.toFixed(3)} %`);
+      out.push(`${k}: ngrelay/rtpengine CPU per packet = ${(ng.relayUsPerPacket / rt.relayUsPerPacket).toFixed(2)} (user ${(ng.relayUserUsPerPacket / rt.relayUserUsPerPacket).toFixed(2)}), ` +
+        `p99 ${ng.p99Us} vs ${rt.p99Us} µs (${(ng.p99Us / rt.p99Us).toFixed(2)}), loss ${ng.lossPercent.toFixed(3)} % vs ${rt.lossPercent.toFixed(3)} %`);
     }
   }
   return out;
@@ -234,14 +288,19 @@ function ratios(results: Result[]): string[] {
 async function main(): Promise<void> {
   const logDir = mkdtempSync(join(os.tmpdir(), 'relay-bench-'));
   const callCounts = opt.calls.split(',').map(num);
+  const medias = opt.media.split(',').filter((s) => s !== '') as Media[];
+  for (const m of medias) if (m !== 'plain' && m !== 'srtp') throw new Error(`unknown media '${m}'`);
+  const churns = opt.churn.split(',').map(num);
   const kinds = opt.relays.split(',').filter((s) => s !== '') as RelayKind[];
   for (const k of kinds) if (k !== 'ngrelay' && k !== 'rtpengine') throw new Error(`unknown relay '${k}'`);
+  // The churn's calls must give their ports back at once, or they hold the port range for 30 s.
+  const churnArgs = churns.some((c) => c > 0) ? ['--delete-delay=0'] : [];
   process.stdout.write(`${new Date().toISOString()} machine: ${os.availableParallelism()} CPUs, ${cpuModel()}, node ${process.version}; load average ${loadAverage()}\n`);
   process.stdout.write(`relay logs in ${logDir}\n`);
   const results: Result[] = [];
-  for (const calls of callCounts) {
-    if (opt.direct) {
-      const r = await measure(null, calls);
+  for (const calls of callCounts) for (const media of medias) for (const churn of churns) {
+    if (opt.direct && media === 'plain' && churn === 0) {
+      const r = await measure(null, calls, media, 0);
       results.push(r);
       process.stdout.write(`${table([r]).split('\n')[2]}\n`);
     }
@@ -253,12 +312,12 @@ async function main(): Promise<void> {
         cliPort: await freePort(),
         portMin: num(opt['port-min']),
         portMax: num(opt['port-max']),
-        extraArgs: kind === 'ngrelay' ? opt['ngrelay-arg'] : opt['rtpengine-arg'],
-        logFile: logPath(logDir, `${kind}-${calls}`),
+        extraArgs: [...churnArgs, ...(kind === 'ngrelay' ? opt['ngrelay-arg'] : opt['rtpengine-arg'])],
+        logFile: logPath(logDir, `${kind}-${calls}-${media}-${churn}`),
       });
       try {
         process.stdout.write(`${kind} (pid ${relay.pid}): ${relay.command.join(' ')}\n`);
-        const r = await measure(relay, calls);
+        const r = await measure(relay, calls, media, churn);
         results.push(r);
         process.stdout.write(`${table([r]).split('\n')[2]}\n`);
       } finally {
@@ -271,7 +330,7 @@ async function main(): Promise<void> {
       const relay = RelayProcess.attach('external', host!, num(port!), num(opt.pid));
       try {
         await relay.ng.waitPong(5000);
-        results.push(await measure(relay, calls));
+        results.push(await measure(relay, calls, media, churn));
         await deleteCalls(relay, calls);
       } finally {
         relay.ng.close();

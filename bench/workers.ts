@@ -72,13 +72,15 @@ export interface LoadSummary {
   sent: number;
   received: number;
   silentStreams: number;
+  /** SRTP packets that arrived and did not authenticate. */
+  authFailures: number;
   /** CPU of all workers over the measured window, µs. */
   cpuUs: number;
   wallMs: number;
 }
 
 export function summarize(reports: WorkerReport[]): LoadSummary {
-  const s: LoadSummary = { histogram: new LatencyHistogram(), sent: 0, received: 0, silentStreams: 0, cpuUs: 0, wallMs: 0 };
+  const s: LoadSummary = { histogram: new LatencyHistogram(), sent: 0, received: 0, silentStreams: 0, authFailures: 0, cpuUs: 0, wallMs: 0 };
   for (const r of reports) {
     const h = new LatencyHistogram();
     for (const [b, c] of r.latency) h.counts[b] = c;
@@ -87,6 +89,7 @@ export function summarize(reports: WorkerReport[]): LoadSummary {
     s.sent += r.sent;
     s.received += r.received;
     s.silentStreams += r.silentStreams;
+    s.authFailures += r.authFailures;
     s.cpuUs += r.cpuUs;
     s.wallMs = Math.max(s.wallMs, r.wallMs);
   }

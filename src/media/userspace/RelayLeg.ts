@@ -177,7 +177,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     // A send still queued holds one of the pipeline's reused buffers.
     if (out.socket.getSendQueueCount() >= PACKETS_IN_FLIGHT - 1) return out.sendError();
     if (out.srtp !== null) {
-      const wire = out.srtp.protect(Buffer.from(packet.subarray(0, length)), false, Date.now());
+      // Protecting writes a new buffer and leaves its input alone: a view of the ring's buffer is enough.
+      const wire = out.srtp.protect(packet.subarray(0, length), false, Date.now());
       if (wire === null) return out.sendError();
       out.socket.send(wire, out.remotePortNo, out.remoteAddr, out.onSent);
       return;
