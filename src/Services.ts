@@ -17,6 +17,8 @@ export interface CallHooks {
   tap(call: Call): PacketTap | null;
   startRecording(call: Call): void;
   stopRecording(call: Call): void;
+  /** Stops writing packets but keeps the recording open for a later `startRecording`. */
+  pauseRecording(call: Call): void;
 }
 
 export interface Limits {

@@ -187,6 +187,7 @@ export async function main(argv: string[]): Promise<void> {
     tap: (call) => recorder.tap(call),
     startRecording: (call) => recorder.startRecording(call),
     stopRecording: (call) => recorder.stopRecording(call),
+    pauseRecording: (call) => recorder.pauseRecording(call),
   };
   const services: Services = { config, interfaces, media, registry, hooks, limits, rates };
   const lifecycle = new Lifecycle(registry, limits, [(now) => rates.sample(now), () => redis?.sweep()]);

@@ -1,6 +1,7 @@
 import type { LegSettings } from './LegSettings.js';
 import type { Media } from './Media.js';
 import { Monologue } from './Monologue.js';
+import { newPartyControl, type PartyControl } from './PartyControl.js';
 import type { Stream } from './Stream.js';
 
 export type CloseReason = 'deleted' | 'timeout' | 'silent_timeout' | 'offer_timeout' | 'final_timeout' | 'terminated' | 'foreign_deleted' | 'error';
@@ -31,6 +32,8 @@ export class Call {
   recordRequested = false;
   /** Learning flags chosen by signalling; restored with the call. */
   legSettings: LegSettings | null = null;
+  /** Block/silence/forwarding set on the whole call (`block media` without a party ...). */
+  readonly control: PartyControl = newPartyControl();
   /** A foreign call taken over by media must wait this long for its first own timeout. */
   graceUntil = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -61,6 +64,11 @@ export class Call {
 
   streams(): Stream[] {
     return this.medias().flatMap((m) => m.streams());
+  }
+
+  /** `start forwarding` is on for the call or one of its parties. */
+  get forwarding(): boolean {
+    return this.control.forwarding || this.parties().some((p) => p.control.forwarding);
   }
 
   get deleted(): boolean {

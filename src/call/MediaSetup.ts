@@ -1,6 +1,9 @@
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { LegObserver, MediaLeg, MediaPlane, PacketTap } from '../media/MediaPlane.js';
+import type { PayloadFormat } from '../media/engine/TranscodeSettings.js';
+import type { Call } from './Call.js';
 import type { LegSettings } from './LegSettings.js';
+import { legControl } from './PartyControl.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
 import { Stream } from './Stream.js';
@@ -63,6 +66,23 @@ export function applyCrypto(ml: Monologue): void {
 /** Gives every RTP leg of a party the pipeline for what it sends (null: relayed as it is). */
 export function applyTranscoding(ml: Monologue): void {
   for (const m of ml.medias) m.rtp?.leg?.setTranscoding(m.rejected ? null : m.transcoding);
+}
+
+/** The payload formats a party sends with, from its SDP (`formats` and their `codecs` names). */
+function sentFormats(m: Media): PayloadFormat[] {
+  const out: PayloadFormat[] = [];
+  for (let i = 0; i < m.formats.length; i++) {
+    const pt = Number(m.formats[i]);
+    const [encoding = '', clock = '', channels = ''] = (m.codecs[i] ?? '').split('/');
+    if (!Number.isInteger(pt) || pt < 0 || pt > 127 || !clock) continue;
+    out.push({ pt, encoding, clock: Number(clock) || 0, channels: Number(channels) || 1 });
+  }
+  return out;
+}
+
+/** Gives every RTP leg of a party what blocking and silencing the call and the party ask for. */
+export function applyMediaControl(call: Call, ml: Monologue): void {
+  for (const m of ml.medias) m.rtp?.leg?.setMediaControl(m.rejected ? null : legControl(call.control, ml.control, sentFormats(m)));
 }
 
 /** Hands the party's SDP endpoint to its legs (re-learning when it changed). */

@@ -1,10 +1,13 @@
 import type { Media } from './Media.js';
+import { newPartyControl, type PartyControl } from './PartyControl.js';
 
 /** One party of a call, found by its SIP tag. */
 export class Monologue {
   label?: string;
   viaBranch?: string;
   medias: Media[] = [];
+  /** Block/silence/forwarding set on this party: what it sends. */
+  control: PartyControl = newPartyControl();
   /** The party this one exchanges media with (offer/answer). */
   peer: Monologue | null = null;
   /** Logical interface its sockets live on. */

@@ -8,7 +8,7 @@ import type { Call } from './Call.js';
 import { CallGoneError, UnknownInterfaceError } from './errors.js';
 import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
-import { allocatePair, applyCrypto, applyTranscoding, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { allocatePair, applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
 import { existing, resolveParty, type Dialogue } from './Dialogue.js';
 import type { Stream } from './Stream.js';
 import { planAnswerTranscoding, transcodable, type AnswerTranscoding } from './Transcoding.js';
@@ -331,6 +331,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   applyCrypto(receiver);
   applyTranscoding(sender);
   applyTranscoding(receiver);
+  applyMediaControl(call, sender);
+  applyMediaControl(call, receiver);
   if (kind === 'offer') call.offerer = sender;
   return { sdp: sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite), sender, receiver };
 }

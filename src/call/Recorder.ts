@@ -13,17 +13,26 @@ function setTap(call: Call, tap: PacketTap | null): void {
 }
 
 /** `recording-method=pcap`: one pcap file per call in `recording-dir`. */
-export class Recorder implements Pick<CallHooks, 'tap' | 'startRecording' | 'stopRecording'> {
+export class Recorder implements Pick<CallHooks, 'tap' | 'startRecording' | 'stopRecording' | 'pauseRecording'> {
   private readonly writers = new WeakMap<Call, PcapWriter>();
+  /** Recordings paused: their file stays open, no packet is written until they start again. */
+  private readonly paused = new WeakSet<Call>();
 
   constructor(private readonly config: Pick<Config, 'recordingDir' | 'recordingFormat'>) {}
 
   tap(call: Call): PacketTap | null {
-    return this.writers.get(call) ?? null;
+    return this.paused.has(call) ? null : (this.writers.get(call) ?? null);
   }
 
   startRecording(call: Call): void {
-    if (this.writers.has(call)) return;
+    const open = this.writers.get(call);
+    if (open) {
+      if (this.paused.delete(call)) {
+        setTap(call, open);
+        log.info({ callId: call.callId }, 'recording resumed');
+      }
+      return;
+    }
     const dir = this.config.recordingDir;
     if (!dir) {
       log.warn({ callId: call.callId }, 'recording requested but no recording-dir is configured');
@@ -41,8 +50,16 @@ export class Recorder implements Pick<CallHooks, 'tap' | 'startRecording' | 'sto
     }
   }
 
+  pauseRecording(call: Call): void {
+    if (!this.writers.has(call) || this.paused.has(call)) return;
+    this.paused.add(call);
+    setTap(call, null);
+    log.info({ callId: call.callId }, 'recording paused');
+  }
+
   stopRecording(call: Call): void {
     const w = this.writers.get(call);
+    this.paused.delete(call);
     if (!w) return;
     setTap(call, null);
     w.close();

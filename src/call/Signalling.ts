@@ -137,20 +137,36 @@ export function terminate(s: Services, call: Call): Promise<void> {
   });
 }
 
-/** `start recording`: packets relayed after the answer are recorded. */
+/** `start recording`: packets relayed after the answer are recorded (a paused recording goes on). */
 export function startRecording(s: Services, call: Call): Promise<void> {
   return call.serialize(async () => {
     if (call.destroyed) throw new CallGoneError();
+    call.recordRequested = true;
     s.hooks.startRecording(call);
     await s.media.settled();
   });
 }
 
-/** `stop recording`: copies of packets relayed before it are still written. */
+/**
+ * `stop recording`: copies of packets relayed before it are still written. As in rtpengine,
+ * the recording goes on while forwarding is on for the call or a party.
+ */
 export function stopRecording(s: Services, call: Call): Promise<void> {
   return call.serialize(async () => {
+    call.recordRequested = false;
+    if (call.forwarding) return;
     if (call.recording) await s.media.caughtUp();
     s.hooks.stopRecording(call);
+  });
+}
+
+/** `pause recording`: no packet is written from now on, the file stays open for `start recording`. */
+export function pauseRecording(s: Services, call: Call): Promise<void> {
+  return call.serialize(async () => {
+    call.recordRequested = false;
+    if (call.forwarding) return;
+    if (call.recording) await s.media.caughtUp();
+    s.hooks.pauseRecording(call);
   });
 }
 

@@ -33,7 +33,7 @@ const OPTION_NOTES: Notes = notesOf({
   'log-facility': { state: 'accepted', note: 'logs go to stdout/stderr (the journal under systemd), never to syslog' },
   'log-format': { note: 'also takes `json`' },
   tos: { state: 'accepted', note: 'Node cannot set IP_TOS on its UDP sockets; a start-up warning says so' },
-  'recording-method': { note: '`proc` (rtpengine\'s spool for its recording daemon) is accepted with a start-up warning, and calls are recorded as pcap files in `recording-dir`' },
+  'recording-method': { note: '`proc` (rtpengine\'s spool for its recording daemon) is accepted with a start-up warning, and calls are recorded as pcap files in `recording-dir` (`start forwarding` too)' },
   'redis-cmd-timeout': { note: '`0` means 2000 ms here (rtpengine: no timeout)' },
   'active-switchover': { note: 'on by default here (rtpengine: off)' },
   'no-fallback': { note: 'the relay always falls back to userspace when the fast path cannot run' },
@@ -103,6 +103,11 @@ const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
   noFromTag: 'no `from-tag`',
   noToTag: '`answer` without `to-tag`',
   unknownCallId: 'a command on a call this relay does not have',
+  unknownCallIdCapital: '`block`/`unblock DTMF`, `block`/`unblock`/`silence`/`unsilence media`, `start`/`stop forwarding` on a call this relay does not have',
+  noLabelMatch: 'a media control command whose `label` names no party',
+  badAddress: 'a media control command whose `address` is not an IP address',
+  noAddressMatch: 'a media control command whose `address` is no party\'s SDP address',
+  noSuchFromTag: 'a media control command whose `from-tag` names no party',
   sdpParse: 'an SDP body that cannot be parsed',
   incompleteSdp: 'an SDP body without the lines a media section needs',
   dialogue: 'an `answer` whose tags match no offer of the call (rtpengine 10.5 answers some of these)',
@@ -250,8 +255,11 @@ ${table(['command', 'state', 'notes'], cliRows())}
 
 - **Transcoding** between PCMU, PCMA, G.722 and opus ([transcoding.md](transcoding.md)); codec
   options the relay cannot carry out are refused with \`Error rewriting SDP\` (table above).
-- **DTMF injection, media playback, forwarding and subscriptions** are not implemented: their
-  NG commands are refused (above).
+- **Media control** (\`block DTMF\`, \`block media\`, \`silence media\`, forwarding): as 10.5, on
+  what a party sends ([protocol.md](protocol.md#media-control)); in-band DTMF is detected in
+  G.711 only, and \`DTMF-security\` modes other than \`drop\` drop RFC 4733 events instead of
+  turning them into audio. \`start forwarding\` records the call as pcap (there is no
+  recording daemon).
 - **Encryption**: SDES-SRTP, DTLS-SRTP and ICE-lite ([webrtc.md](webrtc.md)). No full ICE (the
   relay never sends checks), no TURN candidates, no OSRTP, no \`SDES=static\`, MKI or key
   lifetimes, no DTLS certificate from a file.

@@ -6,7 +6,11 @@
 export const TOTAL_PACKETS = 0;
 export const TOTAL_BYTES = 1;
 export const TOTAL_ERRORS = 2;
-export const TOTAL_SLOTS = 4;
+/** RTP packets dropped by `block media`, silenced by `silence media`, DTMF packets dropped or rewritten by `block DTMF`. */
+export const TOTAL_BLOCKED = 3;
+export const TOTAL_SILENCED = 4;
+export const TOTAL_DTMF_BLOCKED = 5;
+export const TOTAL_SLOTS = 6;
 
 /** This thread's userspace totals; the hot path writes here. */
 export let threadTotals: Float64Array<ArrayBufferLike> = new Float64Array(TOTAL_SLOTS);
@@ -47,6 +51,15 @@ export const mediaCounters = {
   },
   get errors(): number {
     return total(TOTAL_ERRORS);
+  },
+  get blocked(): number {
+    return total(TOTAL_BLOCKED);
+  },
+  get silenced(): number {
+    return total(TOTAL_SILENCED);
+  },
+  get dtmfBlocked(): number {
+    return total(TOTAL_DTMF_BLOCKED);
   },
   /** Relayed by the kernel fast path (read back once a second). */
   kernelPackets: 0,

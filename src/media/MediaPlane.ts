@@ -1,6 +1,7 @@
 import type { PlaybackSettings } from './engine/PlaybackSettings.js';
 import type { TranscodeSettings } from './engine/TranscodeSettings.js';
 import type { LocalAddress } from './LocalInterface.js';
+import type { MediaControl } from './MediaControl.js';
 
 /**
  * The media plane's contract: everything above `media/` (the call model, the store, the CLI)
@@ -132,6 +133,11 @@ export interface MediaLeg {
    * stays in userspace (it renumbers the party's stream to keep it continuous).
    */
   setPlayback(settings: PlaybackSettings | null): void;
+  /**
+   * Block or silence what this leg receives, or its DTMF, before it is relayed (null: nothing).
+   * The same control again changes nothing. A controlled leg stays in userspace.
+   */
+  setMediaControl(control: MediaControl | null): void;
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
   /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */

@@ -18,6 +18,12 @@ export function registerTrafficMetrics(registry: Registry): void {
     labelNames: ['type'],
     read: () => [[userspace, c.errors], [kernel, c.kernelErrors]],
   });
+  scrapedCounter(registry, {
+    name: 'ngrelay_media_control_packets_total',
+    help: 'RTP packets changed by media control: dropped by block media (blocked), made silent by silence media (silenced), DTMF dropped or replaced by block DTMF (dtmf_blocked)',
+    labelNames: ['action'],
+    read: () => [[{ action: 'blocked' }, c.blocked], [{ action: 'silenced' }, c.silenced], [{ action: 'dtmf_blocked' }, c.dtmfBlocked]],
+  });
   scrapedCounter(registry, { name: 'ngrelay_relayed_packets_total', help: 'Media packets received and relayed (RTP and RTCP)', read: () => [[{}, c.packets + c.kernelPackets]] });
   scrapedCounter(registry, { name: 'ngrelay_relayed_bytes_total', help: 'Media bytes received and relayed (UDP payload)', read: () => [[{}, c.bytes + c.kernelBytes]] });
   scrapedCounter(registry, { name: 'ngrelay_relayed_packet_errors_total', help: 'Media packets dropped (from a source the stream does not accept, or that could not be sent)', read: () => [[{}, c.errors + c.kernelErrors]] });

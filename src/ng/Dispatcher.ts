@@ -5,6 +5,7 @@ import type { NgDict, NgRequest } from './NgRequest.js';
 import { answer } from './commands/answer.js';
 import { del } from './commands/delete.js';
 import { list } from './commands/list.js';
+import * as mediaControl from './commands/mediaControl.js';
 import { offer } from './commands/offer.js';
 import { ping } from './commands/ping.js';
 import { playDtmf, playMedia, stopMedia } from './commands/playback.js';
@@ -30,6 +31,15 @@ const COMMANDS = new Map<string, Handler>([
   ['play media', playMedia],
   ['stop media', stopMedia],
   ['play DTMF', playDtmf],
+  ['pause recording', mediaControl.pauseRecording],
+  ['start forwarding', mediaControl.startForwarding],
+  ['stop forwarding', mediaControl.stopForwarding],
+  ['block DTMF', mediaControl.blockDtmf],
+  ['unblock DTMF', mediaControl.unblockDtmf],
+  ['block media', mediaControl.blockMedia],
+  ['unblock media', mediaControl.unblockMedia],
+  ['silence media', mediaControl.silenceMedia],
+  ['unsilence media', mediaControl.unsilenceMedia],
 ]);
 
 /** The commands this relay implements, as they arrive in the `command` key. */

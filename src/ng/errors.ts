@@ -16,6 +16,12 @@ export const NgErrorText = {
   noFromTag: 'No from-tag in message',
   noToTag: 'No to-tag in message',
   unknownCallId: 'Unknown call-id',
+  /** Block, silence, forwarding and play commands say it with a capital ID. */
+  unknownCallIdCapital: 'Unknown call-ID',
+  noLabelMatch: 'No monologue matching the given label',
+  badAddress: 'Failed to parse network address',
+  noAddressMatch: 'Failed to match address to any tag',
+  noSuchFromTag: 'From-tag given, but no such tag exists',
   sdpParse: 'Failed to parse SDP',
   incompleteSdp: 'Incomplete SDP specification',
   dialogue: 'Invalid dialogue association',

@@ -37,6 +37,12 @@ const COMMAND_KEYS: readonly (readonly [command: string, key: string])[] = [
   ...['play media', 'stop media', 'play DTMF'].flatMap((c) => [[c, 'from-tag'], [c, 'to-tag'], [c, 'label'], [c, 'all']] as const),
   ...['file', 'blob', 'blob64', 'db-id', 'repeat-times', 'start-pos', 'duration'].map((k) => ['play media', k] as const),
   ...['code', 'digit', 'duration', 'volume', 'pause'].map((k) => ['play DTMF', k] as const),
+  ...['block DTMF', 'unblock DTMF', 'block media', 'unblock media', 'silence media', 'unsilence media', 'start forwarding', 'stop forwarding'].flatMap((c) =>
+    ['call-id', 'from-tag', 'label', 'from-label', 'address', 'set-label', 'to-label'].map((k) => [c, k] as const)),
+  ['block DTMF', 'DTMF-security'],
+  ['block DTMF', 'digit'],
+  ['block DTMF', 'code'],
+  ['block DTMF', 'frequency'],
   ['every command', 'command'],
   ['every command', 'flags'],
   ['every command', 'supports'],
@@ -48,6 +54,7 @@ const COMMAND_FLAGS: readonly (readonly [command: string, flag: string])[] = [
   ['play media', 'all'],
   ['stop media', 'all'],
   ['play DTMF', 'all'],
+  ...['block DTMF', 'unblock DTMF', 'block media', 'unblock media', 'silence media', 'unsilence media', 'start forwarding', 'stop forwarding'].map((c) => [c, 'all'] as const),
 ];
 
 export interface NgVocabulary {

@@ -2,6 +2,7 @@ import type { Call } from '../call/Call.js';
 import type { LegSettings } from '../call/LegSettings.js';
 import type { Media } from '../call/Media.js';
 import type { Monologue } from '../call/Monologue.js';
+import { isDefaultControl, type PartyControl } from '../call/PartyControl.js';
 import type { LegSrtpState, SrtpIndex } from '../media/MediaPlane.js';
 import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { Direction } from '../sdp/SessionDescription.js';
@@ -72,6 +73,8 @@ export interface PartyRecord {
   peer: string | null;
   sdpSeen: boolean;
   medias: MediaRecord[];
+  /** Block/silence/forwarding of what the party sends (absent: none). */
+  control?: PartyControl;
 }
 
 export interface CallRecord {
@@ -87,6 +90,8 @@ export interface CallRecord {
   createdFrom: string;
   learning: LegSettings | null;
   parties: PartyRecord[];
+  /** Block/silence/forwarding of the whole call (absent: none). */
+  control?: PartyControl;
 }
 
 export class RecordError extends Error {}
@@ -173,6 +178,7 @@ function partyRecord(ml: Monologue, pending: boolean): PartyRecord {
     peer: ml.peer ? ml.peer.tag : null,
     sdpSeen: ml.sdpSeen,
     medias: ml.medias.map(mediaRecord),
+    ...(isDefaultControl(ml.control) ? {} : { control: ml.control }),
   };
 }
 
@@ -188,6 +194,7 @@ export function encodeCall(call: Call, db: number): string {
     createdFrom: call.createdFrom,
     learning: call.legSettings,
     parties: [...call.monologues.values()].map((ml) => partyRecord(ml, false)),
+    ...(isDefaultControl(call.control) ? {} : { control: call.control }),
   };
   if (call.pending) rec.parties.push(partyRecord(call.pending, true));
   return JSON.stringify(rec);

@@ -1,6 +1,7 @@
 import type { Call } from '../call/Call.js';
 import { Media } from '../call/Media.js';
-import { applyCrypto, applyTranscoding, configureLegs, linkParties } from '../call/MediaSetup.js';
+import { partyControlOf } from '../call/PartyControl.js';
+import { applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties } from '../call/MediaSetup.js';
 import { transcodeSettingsOf } from '../media/engine/TranscodeSettings.js';
 import { keying } from '../call/SdesNegotiation.js';
 import { srtpSuite } from '../media/transforms/SrtpSuite.js';
@@ -137,6 +138,7 @@ function syncParty(s: Services, call: Call, r: PartyRecord): Monologue {
   ml.interfaceName = r.interface;
   ml.family = r.family;
   ml.sdpSeen = !!r.sdpSeen;
+  ml.control = partyControlOf(r.control);
   r.medias.forEach((mr, i) => syncMedia(s, call, (ml!.medias[i] ??= new Media(mr.index)), mr));
   for (const extra of ml.medias.splice(r.medias.length)) extra.close();
   return ml;
@@ -179,6 +181,7 @@ export async function syncCallFromRecord(s: Services, call: Call, rec: CallRecor
   call.ownerId = rec.owner;
   call.generation = rec.generation;
   call.legSettings = rec.learning ?? call.legSettings;
+  Object.assign(call.control, partyControlOf(rec.control));
   const seen = new Set<Monologue>();
   for (const pr of rec.parties) seen.add(syncParty(s, call, pr));
   for (const ml of call.parties()) {
@@ -211,6 +214,7 @@ export function relink(s: Services, call: Call, rec?: CallRecord): void {
     configureLegs(ml, settings, observer, tap);
     applyCrypto(ml);
     applyTranscoding(ml);
+    applyMediaControl(call, ml);
   }
 }
 

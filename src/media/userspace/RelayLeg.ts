@@ -1,6 +1,8 @@
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import { Playout } from '../engine/Playout.js';
+import { MediaFilter } from '../engine/MediaFilter.js';
 import { PACKETS_IN_FLIGHT, Transcoder } from '../engine/Transcoder.js';
+import { isActive, type MediaControl } from '../MediaControl.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type dgram from 'node:dgram';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
@@ -60,6 +62,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private transcodeId = '';
   /** Playbacks to this leg's party (made at the first one; it then renumbers the party's stream for good). */
   private playout: Playout | null = null;
+  /** Block/silence media and block DTMF on what arrives here. */
+  private filter: MediaFilter | null = null;
+  private controlId = '';
   private observer: LegObserver | null = null;
   /** What a faster path relayed for this leg (kernel fast path). */
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
@@ -128,7 +133,17 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     return this.tap !== null;
   }
   get transformed(): boolean {
-    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.transcoder !== null || this.playout !== null;
+    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.transcoder !== null || this.playout !== null || this.filter !== null;
+  }
+
+  setMediaControl(control: MediaControl | null): void {
+    const c = isActive(control) ? control : null;
+    const id = c === null ? '' : JSON.stringify(c);
+    if (id === this.controlId) return;
+    this.filter?.close();
+    this.filter = c === null ? null : new MediaFilter(c);
+    this.controlId = id;
+    this.changed();
   }
 
   setPlayback(settings: PlaybackSettings | null): void {
@@ -403,6 +418,11 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       }
       msg = plain;
     }
+    if (this.filter !== null && !control) {
+      const kept = this.filter.apply(msg, now);
+      if (kept === null) return;
+      msg = kept;
+    }
     const plain = msg;
     if (out.playout !== null && !control && out.playout.pass(msg, msg.length, now)) return;
     if (out.dtls !== null && out.srtp === null) {
@@ -433,6 +453,11 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       const plain = this.srtp.receive(msg, false, now);
       if (plain === null) return this.sendError();
       msg = plain;
+    }
+    if (this.filter !== null) {
+      const kept = this.filter.apply(msg, now);
+      if (kept === null) return;
+      msg = kept;
     }
     this.transcoder!.push(msg, msg.length);
   }
@@ -532,6 +557,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.transcoder = null;
     this.transcodeId = '';
     this.playout?.close();
+    this.filter?.close();
+    this.filter = null;
+    this.controlId = '';
     this.dtls?.close();
     this.dtls = null;
     this.changed();

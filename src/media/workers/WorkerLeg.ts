@@ -3,6 +3,7 @@ import type { Endpoint, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLe
 import { cryptoIdentity } from '../transforms/SrtpTransform.js';
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
+import { isActive, type MediaControl } from '../MediaControl.js';
 import type { OffloadableLeg, OffloadedCounts, OffloadWatcher } from '../Offload.js';
 import type { LegState, ToWorker } from './protocol.js';
 
@@ -33,6 +34,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   /** The playback last asked for; `played`: the leg renumbers its party's stream (stays in userspace). */
   private playback: PlaybackSettings | null = null;
   private played = false;
+  private control: MediaControl | null = null;
+  private controlId = '';
   private observer: LegObserver | null = null;
   private stopped = false;
   private watching = false;
@@ -100,7 +103,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     return this.tap !== null;
   }
   get transformed(): boolean {
-    return this.crypto !== null || this.transcoding !== null || this.played;
+    return this.crypto !== null || this.transcoding !== null || this.played || this.control !== null;
   }
 
   setPolicy(policy: LegPolicy): void {
@@ -164,6 +167,16 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
       this.played = true;
       this.changed();
     }
+  }
+
+  setMediaControl(control: MediaControl | null): void {
+    const c = isActive(control) ? control : null;
+    const id = c === null ? '' : JSON.stringify(c);
+    if (id === this.controlId) return;
+    this.control = c;
+    this.controlId = id;
+    this.host.send({ op: 'control', id: this.id, control: c });
+    this.changed();
   }
 
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
@@ -236,6 +249,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     if (this.transcoding) m.push({ op: 'transcode', id: this.id, settings: this.transcoding });
     // A playback goes on from where it stands by now (it counts from its start time).
     if (this.playback) m.push({ op: 'play', id: this.id, settings: this.playback });
+    if (this.control) m.push({ op: 'control', id: this.id, control: this.control });
     if (this.stopped) m.push({ op: 'stop', id: this.id });
     return m;
   }

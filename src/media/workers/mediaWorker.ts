@@ -208,6 +208,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.setTranscoding(m.settings);
     case 'play':
       return leg(m.id)?.setPlayback(m.settings);
+    case 'control':
+      return leg(m.id)?.setMediaControl(m.control);
     case 'stop':
       return leg(m.id)?.stop();
     case 'close':

@@ -1,6 +1,7 @@
 import type { Endpoint, LegCrypto, LegPolicy, LegSrtpState, MediaPlane } from '../MediaPlane.js';
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
+import type { MediaControl } from '../MediaControl.js';
 import type { DtlsIdentity } from '../transforms/DtlsIdentity.js';
 
 /**
@@ -43,6 +44,7 @@ export type ToWorker =
   | { op: 'srtp'; id: number; state: LegSrtpState }
   | { op: 'transcode'; id: number; settings: TranscodeSettings | null }
   | { op: 'play'; id: number; settings: PlaybackSettings | null }
+  | { op: 'control'; id: number; control: MediaControl | null }
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
   | { op: 'sync'; req: number }
