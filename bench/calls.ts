@@ -1,4 +1,5 @@
 /** Calls set up over NG as Kamailio does (offer, answer), shared by the media benchmarks. */
+import dgram from 'node:dgram';
 import type { NgControl } from './NgControl.js';
 
 export interface Endpoint {
@@ -93,3 +94,10 @@ export async function inBatches<T>(n: number, width: number, f: (i: number) => P
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const sleepUntil = (epochMs: number): Promise<void> => sleep(Math.max(0, epochMs - Date.now()));
+
+/** A phone's socket on loopback, with buffers large enough that the benchmark never drops. */
+export async function loopbackSocket(): Promise<dgram.Socket> {
+  const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  return s;
+}

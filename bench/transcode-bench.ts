@@ -9,7 +9,7 @@
  *
  *   npm run build && node dist/bench/transcode-bench.js [--relays=ngrelay,rtpengine] [--modes=pcma,opus] [--calls=20] [--rate=50] [--duration=10]
  */
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import type { AudioEncoder } from '../src/media/codecs/AudioCodec.js';
 import { OpusEncoder } from '../src/media/codecs/Opus.js';
 import { PcmaEncoder } from '../src/media/codecs/Pcma.js';
 import { PcmuEncoder } from '../src/media/codecs/Pcmu.js';
+import { loopbackSocket, mediaEndpoint, sleep } from './calls.js';
 import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
 import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
 
@@ -33,7 +34,6 @@ const { values: opt } = parseArgs({
 const CALLS = Number(opt.calls);
 const RATE = Number(opt.rate);
 const DURATION = Number(opt.duration);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Mode = 'pcma' | 'opus' | 'plain';
 interface Side {
@@ -76,12 +76,6 @@ function frames(side: Side, freq: number): Buffer[] {
   return list;
 }
 
-async function socket(): Promise<dgram.Socket> {
-  const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  return s;
-}
-
 async function run(kind: RelayKind, mode: Mode): Promise<string> {
   const m = MODES[mode];
   const dir = mkdtempSync(join(tmpdir(), 'transcode-bench-'));
@@ -90,15 +84,14 @@ async function run(kind: RelayKind, mode: Mode): Promise<string> {
   let got = 0;
   try {
     for (let i = 0; i < CALLS; i++) {
-      const a = await socket();
-      const b = await socket();
+      const a = await loopbackSocket();
+      const b = await loopbackSocket();
       a.on('message', () => got++);
       b.on('message', () => got++);
       const id = `transcode-bench-${i}`;
       const o = await relay.ng.request({ command: 'offer', 'call-id': id, 'from-tag': 'a', sdp: sdp(a.address().port, m.caller), codec: m.codec, ICE: 'remove' });
       const an = await relay.ng.request({ command: 'answer', 'call-id': id, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(b.address().port, m.callee), ICE: 'remove' });
-      const port = (s: unknown): number => Number(/^m=audio (\d+)/m.exec(String(s))![1]);
-      calls.push({ a, b, aTo: port(an['sdp']), bTo: port(o['sdp']) });
+      calls.push({ a, b, aTo: mediaEndpoint(an['sdp']).port, bTo: mediaEndpoint(o['sdp']).port });
     }
     const fa = frames(m.caller, 440);
     const fb = frames(m.callee, 1000);

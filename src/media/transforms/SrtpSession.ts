@@ -33,6 +33,8 @@ export class SrtpSession {
   private readonly ssrcs = new SsrcTable();
   /** Counter blocks before their cipher call, shared by the streams. */
   private readonly blocks = Buffer.alloc(KEYSTREAM_SCRATCH);
+  /** GCM's IV, made per packet here (a cipher copies it when it is created). */
+  private readonly iv = Buffer.alloc(12);
   readonly errors: SrtpErrors = { auth: 0, replay: 0, malformed: 0, full: 0 };
   /** Called (rarely, never per packet) when an SSRC's index moved on far enough to be recorded; see `advance`. */
   onIndex: (() => void) | null = null;
@@ -122,7 +124,7 @@ export class SrtpSession {
     const out = Buffer.allocUnsafe(p.length + suite.rtpTag);
     p.copy(out, 0, 0, h);
     if (suite.mode === 'gcm') {
-      const c = createCipheriv(this.gcmName(), this.rtp.encryption, this.gcmIv(this.rtp.salt, ssrc, roc, seq));
+      const c = createCipheriv(this.gcmName(), this.rtp.gcmKey!, this.gcmIv(this.rtp.salt, ssrc, roc, seq));
       c.setAAD(p.subarray(0, h));
       const n = c.update(p.subarray(h)).copy(out, h);
       c.final();
@@ -162,7 +164,7 @@ export class SrtpSession {
     }
     const end = p.length - suite.rtpTag;
     if (suite.mode === 'gcm') {
-      const d = createDecipheriv(this.gcmName(), this.rtp.encryption, this.gcmIv(this.rtp.salt, ssrc, roc, seq));
+      const d = createDecipheriv(this.gcmName(), this.rtp.gcmKey!, this.gcmIv(this.rtp.salt, ssrc, roc, seq));
       d.setAAD(p.subarray(0, h));
       d.setAuthTag(p.subarray(end));
       const plain = d.update(p.subarray(h, end));
@@ -204,7 +206,7 @@ export class SrtpSession {
       const out = Buffer.allocUnsafe(p.length + suite.rtcpTag + SRTCP_INDEX);
       p.copy(out, 0, 0, RTCP_HEADER);
       out.writeUInt32BE(word, out.length - SRTCP_INDEX);
-      const c = createCipheriv(this.gcmName(), this.rtcp.encryption, this.gcmIv(this.rtcp.salt, ssrc, 0, index, true));
+      const c = createCipheriv(this.gcmName(), this.rtcp.gcmKey!, this.gcmIv(this.rtcp.salt, ssrc, 0, index, true));
       c.setAAD(Buffer.concat([p.subarray(0, RTCP_HEADER), out.subarray(out.length - SRTCP_INDEX)]));
       const n = c.update(p.subarray(RTCP_HEADER)).copy(out, RTCP_HEADER);
       c.final();
@@ -238,7 +240,7 @@ export class SrtpSession {
         return null;
       }
       const tagAt = wordAt - suite.rtcpTag;
-      const d = createDecipheriv(this.gcmName(), this.rtcp.encryption, this.gcmIv(this.rtcp.salt, ssrc, 0, index, true));
+      const d = createDecipheriv(this.gcmName(), this.rtcp.gcmKey!, this.gcmIv(this.rtcp.salt, ssrc, 0, index, true));
       d.setAAD(Buffer.concat([p.subarray(0, RTCP_HEADER), p.subarray(wordAt)]));
       d.setAuthTag(p.subarray(tagAt, wordAt));
       const plain = d.update(p.subarray(RTCP_HEADER, tagAt));
@@ -302,7 +304,8 @@ export class SrtpSession {
 
   /** RFC 7714 8.1 / 9.1: 00 00 | SSRC | ROC | SEQ (SRTCP: 00 00 | SSRC | 00 00 | index), XOR salt. */
   private gcmIv(salt: Buffer, ssrc: number, roc: number, seq: number, rtcp = false): Buffer {
-    const iv = Buffer.alloc(12);
+    const iv = this.iv;
+    iv.fill(0);
     iv.writeUInt32BE(ssrc, 2);
     if (rtcp) iv.writeUInt32BE(seq, 8);
     else {
