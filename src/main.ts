@@ -27,6 +27,8 @@ import { limitsFrom, type CallHooks, type Services } from './Services.js';
 import { RedisRuntime } from './store/wiring.js';
 import { Recorder } from './call/Recorder.js';
 import { SharedRuntime, type SharedControl } from './cluster/SharedCluster.js';
+import { IdleMemory } from './runtime/IdleMemory.js';
+import { releaseMemory } from './runtime/memoryRelease.js';
 
 const log = moduleLogger('main');
 
@@ -205,11 +207,21 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   const metrics = config.listenHttp
-    ? new Metrics({ calls: registry, interfaces, ngCommands: NG_COMMANDS, store: staticStore ? () => staticStore.figures() : undefined })
+    ? new Metrics({ calls: registry, interfaces, ngCommands: NG_COMMANDS, store: staticStore ? () => staticStore.figures() : undefined, memoryReleases: () => idleMemory.releases })
     : null;
   const sharedRuntime = shared;
   const handler: NgHandler = sharedRuntime ? (req) => sharedRuntime.handler(req) : (req) => dispatch(services, req);
   const ng = new NgServer(metrics ? metrics.ng.observe(handler) : handler);
+  const idleMemory: IdleMemory = new IdleMemory(
+    () => ng.requests,
+    (requests) => {
+      const before = process.memoryUsage.rss();
+      media.releaseMemory();
+      if (!releaseMemory(true)) return;
+      const mb = (b: number): number => Math.round(b / 1048576);
+      log.info({ requests, rssBeforeMb: mb(before), rssAfterMb: mb(process.memoryUsage.rss()) }, 'signalling quiet: memory released');
+    },
+  );
   const cliContext = { services, cluster, shared: shared?.control ?? null, start: currentParams(services) };
   const cli = new CliServer((line) => runCliLine(cliContext, line));
   const http = metrics ? new MetricsServer(metrics) : null;
@@ -222,6 +234,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   lifecycle.start();
+  idleMemory.start();
   writePidfile(config.pidfile);
   log.info({ interfaces: config.interfaces.map((i) => `${i.name}/${i.address}`), nodeId: config.nodeId }, 'Startup complete');
 
@@ -233,6 +246,7 @@ export async function main(argv: string[]): Promise<void> {
     // Shared mode: leave the directory (calls still held stay as records of a gone node).
     await shared?.close(true);
     lifecycle.stop();
+    idleMemory.stop();
     ng.close();
     cli.close();
     http?.close();

@@ -166,6 +166,8 @@ export interface MediaPlane {
   killThread(index: number): Promise<boolean>;
   /** Makes a media thread hang or leave a rejection unhandled (tests only: NGRELAY_TEST_HOOKS=1); false when not possible. */
   injectFault(index: number, fault: 'hang' | 'reject'): boolean;
+  /** Asks each media thread to give its garbage back to the system (signalling went quiet after a burst). */
+  releaseMemory(): void;
   /** Resolves once every change made to legs so far is in effect (kernel entries included). */
   settled(): Promise<void>;
   /** Resolves once everything media threads saw until now (packet copies, learned endpoints) has reached the control thread. */

@@ -9,6 +9,7 @@ import { registerSessionMetrics } from './SessionMetrics.js';
 import { registerStoreMetrics } from './StoreMetrics.js';
 import { registerTrafficMetrics } from './TrafficMetrics.js';
 import { registerWorkerMetrics } from './WorkerMetrics.js';
+import { scrapedCounter } from './scraped.js';
 
 export interface MetricsSources {
   calls: CallRegistry;
@@ -17,6 +18,8 @@ export interface MetricsSources {
   ngCommands: readonly string[];
   /** The Redis store's counters; absent without `redis`. */
   store?: () => StoreFigures;
+  /** Times the threads released their garbage after signalling went quiet. */
+  memoryReleases?: () => number;
 }
 
 /**
@@ -35,6 +38,8 @@ export class Metrics {
     registerPortMetrics(this.registry, sources.interfaces);
     if (sources.store) registerStoreMetrics(this.registry, sources.store);
     this.ng = new NgMetrics(this.registry, sources.ngCommands);
+    const releases = sources.memoryReleases;
+    if (releases) scrapedCounter(this.registry, { name: 'ngrelay_idle_memory_releases_total', help: 'Times every thread gave its garbage back to the system after signalling went quiet', labelNames: [], read: () => [[{}, releases()]] });
     // Node's process figures (CPU, memory, event-loop delay, GC), under their usual names.
     collectDefaultMetrics({ register: this.registry });
   }

@@ -19,6 +19,8 @@ export type NgHandler = (req: NgRequest) => Promise<NgDict | RawReply>;
 export class NgServer {
   private socket: dgram.Socket | null = null;
   private readonly cache = new CookieCache();
+  /** Datagrams received: the relay's measure of signalling activity. */
+  requests = 0;
 
   constructor(private readonly handler: NgHandler) {}
 
@@ -31,6 +33,7 @@ export class NgServer {
   }
 
   private onPacket(packet: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.requests++;
     const parts = splitCookie(packet);
     if (!parts) {
       log.warn({ from: `${rinfo.address}:${rinfo.port}` }, 'NG packet without cookie dropped');

@@ -22,6 +22,18 @@ describe('Prometheus metrics on listen-http', () => {
     expect(await relay.stop()).toBe(0);
   });
 
+  it('gives memory back once signalling goes quiet after a burst, and once only', async () => {
+    const releases = async (): Promise<number> => valueOf((await scrape(httpPort)).samples, 'ngrelay_idle_memory_releases_total') ?? -1;
+    const before = await releases();
+    // A burst of 1,000 requests (the release threshold), 50 in flight.
+    for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 50 }, () => relay.ng.request({ command: 'ping' })));
+    await waitFor('a release after 3 s of quiet', async () => (await releases()) === before + 1, 15_000, 250);
+    const line = relay.output.split('\n').find((l) => l.includes('signalling quiet: memory released'));
+    const logged = JSON.parse(line!) as { requests: number; rssBeforeMb: number; rssAfterMb: number };
+    expect(logged.requests).toBeGreaterThanOrEqual(1000);
+    expect(logged.rssAfterMb).toBeLessThanOrEqual(logged.rssBeforeMb);
+  });
+
   it('counts a call set up over NG, its media and its end', async () => {
     const before = await scrape(httpPort);
     expect(before.status).toBe(200);

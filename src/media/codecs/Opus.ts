@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { loadAddon } from '../../runtime/nativeAddon.js';
 import type { AudioDecoder, AudioEncoder } from './AudioCodec.js';
 
 /**
@@ -17,16 +15,8 @@ interface Binding {
   close(coder: object): void;
 }
 
-/** Where `npm run build` puts the binding, seen from dist/src/… and from src/… (tests). */
-const CANDIDATES = [join(import.meta.dirname, '../../../native/opus.node'), join(import.meta.dirname, '../../../dist/native/opus.node')];
-
-let binding: Binding | null | undefined;
-
 function load(): Binding | null {
-  if (binding !== undefined) return binding;
-  const path = CANDIDATES.find((p) => existsSync(p));
-  binding = path ? (createRequire(import.meta.url)(path) as Binding) : null;
-  return binding;
+  return loadAddon<Binding>('opus');
 }
 
 /** Whether the opus binding was built (libopus-dev present at build time). */

@@ -24,6 +24,9 @@ export class UserspacePlane implements MediaPlane {
     return false;
   }
 
+  /** Media runs on the control thread, which releases its own. */
+  releaseMemory(): void {}
+
   /** Media runs on this thread: what it saw is handled already. */
   caughtUp(): Promise<void> {
     return Promise.resolve();

@@ -144,6 +144,11 @@ class MediaWorker implements LegHost, StockHost {
     this.giveUp('hung', 'stopped answering');
   }
 
+  /** Asks the thread to give its garbage back (a thread being replaced starts small anyway). */
+  releaseMemory(): void {
+    if (this.alive) this.send({ op: 'release' });
+  }
+
   /** A test's fault (NGRELAY_TEST_HOOKS=1 only); false when hooks are off. */
   inject(fault: InjectedFault): boolean {
     if (!TEST_HOOKS) return false;
@@ -335,6 +340,10 @@ export class WorkerPlane implements MediaPlane {
     if (!w) return false;
     await w.thread.terminate();
     return true;
+  }
+
+  releaseMemory(): void {
+    for (const w of this.workers) w.releaseMemory();
   }
 
   injectFault(index: number, fault: InjectedFault): boolean {

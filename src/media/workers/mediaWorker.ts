@@ -1,6 +1,7 @@
 import type dgram from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { keepBuiltinPrototypesFast } from '../../fastBuiltins.js';
+import { releaseMemory } from '../../runtime/memoryRelease.js';
 import { COUNTER_SLOTS, LAST_PACKET } from '../LegCounters.js';
 import { shareThreadTotals } from '../MediaCounters.js';
 import type { LegObserver, PacketTap } from '../MediaPlane.js';
@@ -218,6 +219,8 @@ function handle(m: ToWorker): void {
       return post({ ev: 'done', req: m.req });
     case 'fault':
       return injectFault(m.fault);
+    case 'release':
+      return void releaseMemory(false);
   }
 }
 

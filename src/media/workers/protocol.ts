@@ -48,6 +48,8 @@ export type ToWorker =
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
   | { op: 'sync'; req: number }
+  /** Give the thread's garbage back to the system (see runtime/IdleMemory). */
+  | { op: 'release' }
   | { op: 'fault'; fault: InjectedFault };
 
 /** The part of a leg's state the control thread mirrors. */
