@@ -7,6 +7,7 @@ import type { Direction } from '../sdp/SessionDescription.js';
 import { BranchMux } from './BranchMux.js';
 import { DEFAULT_SDES, type SdesOptions } from './SdesNegotiation.js';
 import { newWebrtcState, type WebrtcState } from './WebrtcNegotiation.js';
+import type { FilePlayRecord } from './Playback.js';
 import type { Stream } from './Stream.js';
 
 /** One m= line of a party: what it negotiated and the streams the relay holds for it. */
@@ -36,6 +37,8 @@ export class Media {
   transcoding: TranscodeSettings | null = null;
   /** What this party hears in place of its peer (a file, digits), and the file's path when it came from one. */
   playback: { settings: PlaybackSettings; file: string | null } | null = null;
+  /** A file playback from a record, to continue once the call is ours and the file is loaded. */
+  resumePlay: FilePlayRecord | null = null;
   /** Not relayed (`m=message` ...): passed on as it came. */
   passthrough = false;
   /** Rejected (port 0): no streams. */

@@ -2,6 +2,8 @@ import { canTranscode, isComfortNoise, isTelephoneEvent } from '../media/engine/
 import { playbackLength, type DtmfSource, type FileSource, type PlaybackSettings } from '../media/engine/PlaybackSettings.js';
 import type { PayloadFormat } from '../media/engine/TranscodeSettings.js';
 import type { DecodedAudio } from '../media/engine/WavFile.js';
+import { mediaFiles } from '../media/MediaFiles.js';
+import { moduleLogger } from '../log.js';
 import type { Services } from '../Services.js';
 import type { Call } from './Call.js';
 import { CallGoneError } from './errors.js';
@@ -41,6 +43,8 @@ export interface DtmfPlayRequest {
   pauseMs: number;
   volume: number;
 }
+
+const log = moduleLogger('call');
 
 /** Counters for /metrics. */
 export const playbackCounters = { started: 0, dtmfEvents: 0 };
@@ -105,21 +109,62 @@ export function playFile(s: Services, call: Call, parties: Monologue[], req: Fil
 function startFile(ml: Monologue, req: FilePlayRequest, startedAt: number): boolean {
   let any = false;
   ml.medias.forEach((m, i) => {
-    const codecs = receivedFormats(ml, i);
-    if (!codecs || !m.rtp?.leg) return;
-    const source: FileSource = {
-      kind: 'file',
-      pcm: req.audio.pcm,
-      rate: req.audio.rate,
-      startSample: Math.min(req.audio.pcm.length, Math.round((req.startMs * req.audio.rate) / 1000)),
-      repeat: req.repeat,
-      limitMs: req.limitMs,
-    };
-    m.playback = { settings: { id: nextId++, source, ...codecs, ptime: PTIME, startedAt }, file: req.file };
-    applyPlayback(m);
-    any = true;
+    if (playInto(ml, i, req, startedAt)) any = true;
   });
   return any;
+}
+
+/** Plays a file on one media of a party; false when it has no codec the relay encodes. */
+function playInto(ml: Monologue, index: number, req: FilePlayRequest, startedAt: number): boolean {
+  const m = ml.medias[index]!;
+  const codecs = receivedFormats(ml, index);
+  if (!codecs || !m.rtp?.leg) return false;
+  const source: FileSource = {
+    kind: 'file',
+    pcm: req.audio.pcm,
+    rate: req.audio.rate,
+    startSample: Math.min(req.audio.pcm.length, Math.round((req.startMs * req.audio.rate) / 1000)),
+    repeat: req.repeat,
+    limitMs: req.limitMs,
+  };
+  m.playback = { settings: { id: nextId++, source, ...codecs, ptime: PTIME, startedAt }, file: req.file };
+  m.resumePlay = null;
+  applyPlayback(m);
+  return true;
+}
+
+/**
+ * Continues the file playbacks a record gave (a restart, a takeover), from where they stand
+ * by now, once the call is ours: a standby never plays into a call its peer still carries.
+ * The file is loaded first; the playback then starts on the call's queue.
+ */
+export function resumePlaybacks(call: Call): void {
+  if (call.foreign || call.destroyed) return;
+  for (const ml of call.parties()) {
+    ml.medias.forEach((m, index) => {
+      const rec = m.resumePlay;
+      if (!rec) return;
+      void mediaFiles.load(rec.file).then(
+        (audio) => call.serialize(async () => {
+          if (call.destroyed || call.foreign || m.resumePlay !== rec || ml.medias[index] !== m) return;
+          ml.played = true;
+          playInto(ml, index, { audio, file: rec.file, startMs: rec.startMs, repeat: rec.repeat, limitMs: rec.limitMs }, rec.startedAt);
+        }),
+        (e: unknown) => log.warn({ callId: call.callId, file: rec.file, err: (e as Error).message }, 'cannot continue media playback'),
+      );
+    });
+  }
+}
+
+/** A record's playback, checked and bounded (the record may be another relay's), or null. */
+export function filePlayRecordOf(v: unknown): FilePlayRecord | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const r = v as Record<string, unknown>;
+  const num = (x: unknown, lo: number, hi: number): x is number => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
+  if (typeof r['file'] !== 'string' || r['file'].length === 0 || r['file'].length > 4096) return null;
+  if (!num(r['startedAt'], 0, 1e15) || !num(r['startMs'], 0, 1e10) || !num(r['repeat'], 1, 1e6) || !num(r['limitMs'], 0, 1e10)) return null;
+  if (Date.now() - r['startedAt'] > 1e9) return null;
+  return { file: r['file'], startedAt: r['startedAt'], startMs: r['startMs'], repeat: Math.trunc(r['repeat']), limitMs: r['limitMs'] };
 }
 
 /** `stop media`: false when a party never had media played to it (rtpengine's error). */
@@ -178,8 +223,9 @@ function running(p: PlaybackSettings, now: number): boolean {
   return now - p.startedAt < playbackLength(p.source);
 }
 
-/** The record of a media's file playback, while it runs. */
+/** The record of a media's file playback, while it runs (or waits to be continued). */
 export function playRecord(m: Media, now = Date.now()): FilePlayRecord | undefined {
+  if (m.resumePlay) return m.resumePlay;
   const p = m.playback;
   if (!p || p.file === null || p.settings.source.kind !== 'file' || !running(p.settings, now)) return undefined;
   const src = p.settings.source;

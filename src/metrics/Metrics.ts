@@ -4,6 +4,7 @@ import type { LocalInterfaces } from '../media/LocalInterface.js';
 import type { StoreFigures } from '../store/wiring.js';
 import { registerControlMetrics } from './ControlMetrics.js';
 import { NgMetrics } from './NgMetrics.js';
+import { registerPlaybackMetrics } from './PlaybackMetrics.js';
 import { registerPortMetrics } from './PortMetrics.js';
 import { registerSessionMetrics } from './SessionMetrics.js';
 import { registerStoreMetrics } from './StoreMetrics.js';
@@ -36,6 +37,7 @@ export class Metrics {
     registerTrafficMetrics(this.registry);
     registerWorkerMetrics(this.registry);
     registerPortMetrics(this.registry, sources.interfaces);
+    registerPlaybackMetrics(this.registry, sources.calls);
     if (sources.store) registerStoreMetrics(this.registry, sources.store);
     this.ng = new NgMetrics(this.registry, sources.ngCommands);
     const releases = sources.memoryReleases;

@@ -3,6 +3,7 @@ import type { LegSettings } from '../call/LegSettings.js';
 import type { Media } from '../call/Media.js';
 import type { Monologue } from '../call/Monologue.js';
 import { isDefaultControl, type PartyControl } from '../call/PartyControl.js';
+import { playRecord, type FilePlayRecord } from '../call/Playback.js';
 import type { LegSrtpState, SrtpIndex } from '../media/MediaPlane.js';
 import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { Direction } from '../sdp/SessionDescription.js';
@@ -46,6 +47,8 @@ export interface MediaRecord {
   ice?: { ufrag: string; pwd: string };
   /** The pipeline converting what this party sends (absent: relayed as it is). */
   transcode?: TranscodeSettings;
+  /** The file this party hears in place of its peer, while it plays (absent: none). */
+  play?: FilePlayRecord;
 }
 
 /** A key as it travels in the record: suite name and base64 key and salt. */
@@ -139,7 +142,9 @@ function srtpRecord(m: Media): SrtpRecord | undefined {
 function mediaRecord(m: Media): MediaRecord {
   const srtp = srtpRecord(m);
   const ice = m.webrtc.ourIce;
+  const play = playRecord(m);
   return {
+    ...(play ? { play } : {}),
     ...(srtp ? { srtp } : {}),
     ...(ice ? { ice: { ufrag: ice.ufrag, pwd: ice.pwd } } : {}),
     ...(m.transcoding ? { transcode: m.transcoding } : {}),

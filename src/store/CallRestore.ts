@@ -2,6 +2,7 @@ import type { Call } from '../call/Call.js';
 import { Media } from '../call/Media.js';
 import { partyControlOf } from '../call/PartyControl.js';
 import { applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties } from '../call/MediaSetup.js';
+import { filePlayRecordOf, resumePlaybacks } from '../call/Playback.js';
 import { transcodeSettingsOf } from '../media/engine/TranscodeSettings.js';
 import { keying } from '../call/SdesNegotiation.js';
 import { srtpSuite } from '../media/transforms/SrtpSuite.js';
@@ -121,6 +122,9 @@ function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   m.sdpRtcpPort = r.sdp?.rtcp ?? 0;
   restoreSecurity(m, r);
   m.transcoding = transcodeSettingsOf(r.transcode);
+  const play = filePlayRecordOf(r.play);
+  // A playback this relay runs already goes on; one it does not know is continued from the record.
+  if (!play || play.startedAt !== m.playback?.settings.startedAt) m.resumePlay = play;
   m.rtp = syncStream(s, call, m.rtp, r.streams.find((x) => x.component === 1));
   m.rtcp = syncStream(s, call, m.rtcp, r.streams.find((x) => x.component === 2));
 }
@@ -216,6 +220,7 @@ export function relink(s: Services, call: Call, rec?: CallRecord): void {
     applyTranscoding(ml);
     applyMediaControl(call, ml);
   }
+  resumePlaybacks(call);
 }
 
 /** Binds every claimed port that has no socket yet, pointing new legs at their endpoints. */

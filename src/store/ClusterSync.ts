@@ -1,4 +1,5 @@
 import type { Call } from '../call/Call.js';
+import { resumePlaybacks } from '../call/Playback.js';
 import { moduleLogger } from '../log.js';
 import type { Services } from '../Services.js';
 import type { ClusterControl } from './ClusterControl.js';
@@ -275,6 +276,7 @@ export class ClusterSync implements KeyspaceHandler, ClusterControl {
     // The call's own timeouts start now, not when the owner last saw signalling.
     call.lastSignal = Date.now();
     this.watch(call);
+    resumePlaybacks(call);
     log.info({ callId: call.callId, fromDb: oldDb, generation: call.generation }, 'call taken over');
     this.takeovers++;
     this.s.registry.changed(call);

@@ -6,7 +6,11 @@ import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCod
 import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
 import { powerAt, tone } from '../helpers/audio.js';
-import { Relay, sleep } from '../helpers/Relay.js';
+import { clusterRelay } from '../helpers/cluster.js';
+import { freePort } from '../helpers/ports.js';
+import { parseExposition, valueOf } from '../helpers/prometheus.js';
+import { RedisServer } from '../helpers/RedisServer.js';
+import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint, type ReceivedPacket } from '../helpers/RtpEndpoint.js';
 import { readSdp } from '../helpers/sdp.js';
 import { wavBytes } from '../helpers/wav.js';
@@ -36,7 +40,7 @@ const opus: Codec = { pt: 111, clock: 48000, enc: () => new OpusEncoder(), dec: 
 class TwoParty {
   private timer: NodeJS.Timeout | null = null;
   private constructor(
-    readonly relay: Relay,
+    public relay: Relay,
     readonly callId: string,
     readonly a: RtpEndpoint,
     readonly b: RtpEndpoint,
@@ -121,29 +125,37 @@ function runs(xs: number[]): [number, number][] {
   return out;
 }
 
-/** One SSRC, sequence numbers one apart, timestamps never going back. */
-function expectContinuous(packets: Buffer[]): void {
+/** One SSRC, sequence numbers one apart, timestamps going on (an RFC 4733 event's packets share one). */
+function expectContinuous(packets: Buffer[], eventPt = -1): void {
   expect(new Set(packets.map((p) => p.readUInt32BE(8))).size).toBe(1);
   for (let i = 1; i < packets.length; i++) {
     expect(packets[i]!.readUInt16BE(2)).toBe((packets[i - 1]!.readUInt16BE(2) + 1) & 0xffff);
     const dt = (packets[i]!.readUInt32BE(4) - packets[i - 1]!.readUInt32BE(4)) | 0;
-    expect(dt).toBeGreaterThan(0);
+    const sameEvent = (packets[i]![1]! & 0x7f) === eventPt && (packets[i - 1]![1]! & 0x7f) === eventPt;
+    if (sameEvent) expect(dt).toBe(0);
+    else expect(dt).toBeGreaterThan(0);
   }
 }
 
 describe('play media, stop media, play DTMF', () => {
+  let redis: RedisServer;
   let relay: Relay;
   let dir: string;
   let wav440: string;
+  let httpPort: number;
+  const start = (portMin?: number, portMax?: number): Promise<Relay> => clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin, portMax, args: [`--listen-http=127.0.0.1:${httpPort}`] });
   beforeAll(async () => {
-    relay = await Relay.start();
+    redis = await RedisServer.start();
+    httpPort = await freePort();
+    relay = await start();
     dir = mkdtempSync(join(tmpdir(), 'ngrelay-play-'));
     wav440 = join(dir, 'tone440.wav');
-    // 600 ms of 440 Hz at 16 kHz: the relay resamples it for the receiver's codec.
-    writeFileSync(wav440, wavBytes(tone({ freq: 440, rate: 16000, samples: 9600, seed: 11, amplitude: 10000 }), 16000));
+    // 400 ms of 440 Hz at 16 kHz: the relay resamples it for the receiver's codec.
+    writeFileSync(wav440, wavBytes(tone({ freq: 440, rate: 16000, samples: 6400, seed: 11, amplitude: 10000 }), 16000));
   });
   afterAll(async () => {
     await relay.stop();
+    await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -154,16 +166,16 @@ describe('play media, stop media, play DTMF', () => {
         call.startTone(1);
         await call.b.waitFor(10);
         const r = await relay.ng.ok({ command: 'play media', 'call-id': call.callId, 'from-tag': 'B', file: wav440 });
-        expect(r['duration']).toBe(600);
-        await sleep(1200);
+        expect(r['duration']).toBe(400);
+        await sleep(800);
         call.stopTone();
         await sleep(100);
         const got = rtpOf(call.b.received, codec.pt);
         const seen = runs(tones(got, codec)).filter(([, n]) => n >= 3);
-        // Peer's tone, the file (600 ms = 30 packets, give or take the edges), the peer's tone again.
+        // Peer's tone, the file (400 ms = 20 packets, give or take the edges), the peer's tone again.
         expect(seen.map(([f]) => f)).toEqual([1000, 440, 1000]);
-        expect(seen[1]![1]).toBeGreaterThanOrEqual(27);
-        expect(seen[1]![1]).toBeLessThanOrEqual(31);
+        expect(seen[1]![1]).toBeGreaterThanOrEqual(18);
+        expect(seen[1]![1]).toBeLessThanOrEqual(21);
         expectContinuous(got);
         // Marker bit where the file starts and where the peer's audio comes back.
         expect(got.filter((p) => (p[1]! & 0x80) !== 0).length).toBeGreaterThanOrEqual(2);
@@ -172,4 +184,142 @@ describe('play media, stop media, play DTMF', () => {
       }
     });
   }
+
+  it('stop media ends a long playback early; a blob plays with a duration limit; the peer is heard in between and after', async () => {
+    const call = await TwoParty.open(relay, 'play-stop', pcmu, [PCMU]);
+    try {
+      call.startTone(2);
+      await call.b.waitFor(10);
+      const r = await relay.ng.ok({ command: 'play media', 'call-id': call.callId, 'from-tag': 'B', file: wav440, 'repeat-times': 20 });
+      expect(r['duration']).toBe(400);
+      await sleep(300);
+      await relay.ng.ok({ command: 'stop media', 'call-id': call.callId, 'from-tag': 'B' });
+      await sleep(300);
+      // A blob (WAV bytes in the request, 8 kHz) cut to 200 ms by `duration`.
+      const blob = wavBytes(tone({ freq: 440, rate: 8000, samples: 8000, seed: 12, amplitude: 10000 }), 8000);
+      const b = await relay.ng.ok({ command: 'play media', 'call-id': call.callId, 'from-tag': 'B', blob, duration: 200 });
+      expect(b['duration']).toBe(1000);
+      await sleep(450);
+      call.stopTone();
+      await sleep(100);
+      const got = rtpOf(call.b.received, pcmu.pt);
+      const seen = runs(tones(got, pcmu)).filter(([, n]) => n >= 3);
+      expect(seen.map(([f]) => f)).toEqual([1000, 440, 1000, 440, 1000]);
+      // Stopped after about 300 ms of an 8 s playback; the blob cut at 200 ms (10 packets).
+      expect(seen[1]![1]).toBeGreaterThanOrEqual(10);
+      expect(seen[1]![1]).toBeLessThanOrEqual(20);
+      expect(seen[3]![1]).toBeGreaterThanOrEqual(9);
+      expect(seen[3]![1]).toBeLessThanOrEqual(11);
+      expectContinuous(got);
+    } finally {
+      await call.close();
+    }
+  });
+
+  it('play DTMF goes as RFC 4733 events in the stream where telephone-event was negotiated', async () => {
+    const call = await TwoParty.open(relay, 'dtmf-4733', pcmu, [PCMU, TE]);
+    try {
+      call.startTone(3);
+      await call.b.waitFor(10);
+      // from-tag A: the digit goes into what A sends, so B gets it.
+      await relay.ng.ok({ command: 'play DTMF', 'call-id': call.callId, 'from-tag': 'A', digit: '5', duration: 200 });
+      await sleep(500);
+      call.stopTone();
+      await sleep(100);
+      const all = call.b.received.map((p) => p.data).filter((d) => d.length >= 12);
+      const events = rtpOf(call.b.received, 101);
+      expect(events.length).toBeGreaterThanOrEqual(12);
+      expect(new Set(events.map((e) => e[12]))).toEqual(new Set([5]));
+      // One event: one timestamp, marker on its first packet, durations growing to 200 ms (1600), three end packets.
+      expect(new Set(events.map((e) => e.readUInt32BE(4))).size).toBe(1);
+      expect(events[0]![1]! & 0x80).toBe(0x80);
+      const ends = events.filter((e) => (e[13]! & 0x80) !== 0);
+      expect(ends.length).toBe(3);
+      for (const e of ends) expect(e.readUInt16BE(14)).toBe(1600);
+      const durations = events.map((e) => e.readUInt16BE(14));
+      for (let i = 1; i < durations.length; i++) expect(durations[i]!).toBeGreaterThanOrEqual(durations[i - 1]!);
+      // The events are part of A's stream: same SSRC, numbering continuous around them.
+      expectContinuous(all, 101);
+      const kinds = runs(all.map((d) => d[1]! & 0x7f)).map(([pt]) => pt);
+      expect(kinds).toEqual([0, 101, 0]);
+    } finally {
+      await call.close();
+    }
+  });
+
+  it('play DTMF goes as the digit\'s two tones in the codec where no telephone-event was negotiated', async () => {
+    const call = await TwoParty.open(relay, 'dtmf-inband', pcmu, [PCMU]);
+    try {
+      await relay.ng.ok({ command: 'play DTMF', 'call-id': call.callId, 'from-tag': 'A', code: 9, duration: 300, volume: 10 });
+      await sleep(450);
+      const got = rtpOf(call.b.received, 0);
+      const dec = new PcmuDecoder();
+      const pcm = new Int16Array(got.length * 160);
+      let n = 0;
+      for (const p of got) n += dec.decode(p, 12, p.length - 12, pcm.subarray(n));
+      const freqs = [697, 770, 852, 941, 1209, 1336, 1477, 1633];
+      const loud = pcm.subarray(0, Math.min(n, 2400));
+      const power = freqs.map((f) => [f, powerAt(loud, f, 8000)] as const).sort((x, y) => y[1] - x[1]);
+      // Digit 9: 852 Hz and 1477 Hz, far above the other six.
+      expect(power.slice(0, 2).map(([f]) => f).sort()).toEqual([1477, 852]);
+      expect(power[1]![1]).toBeGreaterThan(100 * power[2]![1]);
+    } finally {
+      await call.close();
+    }
+  });
+
+  it('counts playbacks and digits in /metrics', async () => {
+    const samples = parseExposition(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
+    // Files: PCMU, opus, the stopped one, the blob; digits: one RFC 4733, one in-band.
+    expect(valueOf(samples, 'ngrelay_players_started_total')).toBe(4);
+    expect(valueOf(samples, 'ngrelay_dtmf_events_sent_total')).toBe(2);
+    expect(valueOf(samples, 'ngrelay_players_active')).toBe(0);
+  });
+
+  it("answers rtpengine 10.5's errors", async () => {
+    const call = await TwoParty.open(relay, 'play-errors', pcmu, [PCMU]);
+    try {
+      const reason = async (d: Record<string, unknown>): Promise<unknown> => (await relay.ng.request({ 'call-id': call.callId, ...d }))['error-reason'];
+      expect(await reason({ command: 'play media', 'call-id': 'nope', 'from-tag': 'B', file: wav440 })).toBe('Unknown call-ID');
+      expect(await relay.ng.request({ command: 'play media', 'from-tag': 'B', file: wav440 })).toEqual({ result: 'error', 'error-reason': 'No call-id in message' });
+      expect(await reason({ command: 'play media', file: wav440 })).toBe('No participant party specified');
+      expect(await reason({ command: 'play media', 'from-tag': 'X', file: wav440 })).toBe('From-tag given, but no such tag exists');
+      expect(await reason({ command: 'play media', 'from-tag': 'B' })).toBe('No media file specified');
+      expect(await reason({ command: 'play media', 'from-tag': 'B', file: join(dir, 'missing.wav') })).toBe('Failed to start media playback from file');
+      expect(await reason({ command: 'play media', 'from-tag': 'B', file: dir })).toBe('Failed to start media playback from file');
+      expect(await reason({ command: 'play media', 'from-tag': 'B', blob: 'not a wav file' })).toBe('Failed to start media playback from blob');
+      expect(await reason({ command: 'play media', 'from-tag': 'B', 'db-id': 12 })).toBe('Failed to start media playback from database');
+      expect(await reason({ command: 'stop media', 'from-tag': 'A' })).toBe('Not currently playing media');
+      expect(await reason({ command: 'play DTMF', 'from-tag': 'A', digit: 'X' })).toBe("Out of range 'code' specified");
+      expect(await reason({ command: 'play DTMF', 'from-tag': 'A', code: 16 })).toBe("Out of range 'code' specified");
+      expect(await reason({ command: 'play DTMF', 'from-tag': 'A', code: -1 })).toBe("Out of range 'code' specified");
+    } finally {
+      await call.close();
+    }
+  });
+
+  it('a playback goes on across a restart: after SIGKILL and a restart from the record the party hears the file, then its peer after stop media', async () => {
+    const moh = join(dir, 'moh.wav');
+    writeFileSync(moh, wavBytes(tone({ freq: 440, rate: 8000, samples: 16000, seed: 21, amplitude: 10000 }), 8000));
+    const call = await TwoParty.open(relay, 'moh-restart', pcmu, [PCMU]);
+    try {
+      call.startTone(4);
+      await call.b.waitFor(5);
+      await relay.ng.ok({ command: 'play media', 'call-id': call.callId, 'from-tag': 'B', file: moh, 'repeat-times': 30 });
+      await waitFor('the record', async () => (await redis.client(1).smembers(call.callId)).some((r) => r.includes(moh)));
+      await relay.stop('SIGKILL');
+      relay = await start(relay.portMin, relay.portMax);
+      call.relay = relay;
+      call.b.received.length = 0;
+      await sleep(400);
+      const heard = tones(rtpOf(call.b.received, 0), pcmu);
+      expect(runs(heard).filter(([, n]) => n >= 3).map(([f]) => f), JSON.stringify(runs(heard))).toEqual([440]);
+      await relay.ng.ok({ command: 'stop media', 'call-id': call.callId, 'from-tag': 'B' });
+      call.b.received.length = 0;
+      await sleep(300);
+      expect(runs(tones(rtpOf(call.b.received, 0), pcmu)).filter(([, n]) => n >= 3).map(([f]) => f)).toEqual([1000]);
+    } finally {
+      await call.close();
+    }
+  });
 });
