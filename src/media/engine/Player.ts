@@ -10,8 +10,8 @@ import { PACKETS_IN_FLIGHT, type PacketSink } from './Transcoder.js';
 
 /** How long a player waits for the party's stream to take over its SSRC and numbering. */
 const ANCHOR_FRAMES = 2;
-/** Frames sent at once to catch up after the thread was busy; more are skipped. */
-const MAX_CATCH_UP = 3;
+/** Frames sent at once to catch up after the thread was busy (200 ms, what a jitter buffer absorbs); more are skipped. */
+const MAX_CATCH_UP = 10;
 const MAX_PAYLOAD = 1500;
 
 /** The stream the player continues: its SSRC, and the numbers of the packet it replaced first. */
