@@ -1,4 +1,4 @@
-import type { AudioDecoder, AudioEncoder } from './AudioCodec.js';
+import { G711Decoder, G711Encoder, g711Tables } from './G711.js';
 
 /**
  * G.711 A-law (PCMA, payload type 8): 8 kHz mono, one byte per sample. Table-driven both ways;
@@ -27,32 +27,22 @@ function expand(code: number): number {
   return a & 0x80 ? i : -i;
 }
 
+const tables = g711Tables(compress, expand);
 /** Indexed by the sample's 16 bits (`sample & 0xffff`). */
-export const ALAW_ENCODE = new Uint8Array(65536);
-export const ALAW_DECODE = new Int16Array(256);
-for (let i = 0; i < 65536; i++) ALAW_ENCODE[i] = compress((i << 16) >> 16);
-for (let i = 0; i < 256; i++) ALAW_DECODE[i] = expand(i);
+export const ALAW_ENCODE = tables.encode;
+export const ALAW_DECODE = tables.decode;
 
 /** The A-law byte of silence (the smallest positive step). */
 export const ALAW_SILENCE = 0xd5;
 
-export class PcmaEncoder implements AudioEncoder {
-  readonly sampleRate = 8000;
-  readonly channels = 1;
-  encode(pcm: Int16Array, samples: number, out: Uint8Array): number {
-    for (let i = 0; i < samples; i++) out[i] = ALAW_ENCODE[pcm[i]! & 0xffff]!;
-    return samples;
+export class PcmaEncoder extends G711Encoder {
+  constructor() {
+    super(ALAW_ENCODE);
   }
-  close(): void {}
 }
 
-export class PcmaDecoder implements AudioDecoder {
-  readonly sampleRate = 8000;
-  readonly channels = 1;
-  decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
-    const n = Math.min(length, out.length);
-    for (let i = 0; i < n; i++) out[i] = ALAW_DECODE[payload[offset + i]!]!;
-    return n;
+export class PcmaDecoder extends G711Decoder {
+  constructor() {
+    super(ALAW_DECODE);
   }
-  close(): void {}
 }

@@ -1,4 +1,4 @@
-import type { AudioDecoder, AudioEncoder } from './AudioCodec.js';
+import { G711Decoder, G711Encoder, g711Tables } from './G711.js';
 
 /**
  * G.711 µ-law (PCMU, payload type 0): 8 kHz mono, one byte per sample. Table-driven both ways;
@@ -27,32 +27,22 @@ function expand(code: number): number {
   return u & 0x80 ? BIAS - t : t - BIAS;
 }
 
+const tables = g711Tables(compress, expand);
 /** Indexed by the sample's 16 bits (`sample & 0xffff`). */
-export const ULAW_ENCODE = new Uint8Array(65536);
-export const ULAW_DECODE = new Int16Array(256);
-for (let i = 0; i < 65536; i++) ULAW_ENCODE[i] = compress((i << 16) >> 16);
-for (let i = 0; i < 256; i++) ULAW_DECODE[i] = expand(i);
+export const ULAW_ENCODE = tables.encode;
+export const ULAW_DECODE = tables.decode;
 
 /** The µ-law byte of silence. */
 export const ULAW_SILENCE = 0xff;
 
-export class PcmuEncoder implements AudioEncoder {
-  readonly sampleRate = 8000;
-  readonly channels = 1;
-  encode(pcm: Int16Array, samples: number, out: Uint8Array): number {
-    for (let i = 0; i < samples; i++) out[i] = ULAW_ENCODE[pcm[i]! & 0xffff]!;
-    return samples;
+export class PcmuEncoder extends G711Encoder {
+  constructor() {
+    super(ULAW_ENCODE);
   }
-  close(): void {}
 }
 
-export class PcmuDecoder implements AudioDecoder {
-  readonly sampleRate = 8000;
-  readonly channels = 1;
-  decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
-    const n = Math.min(length, out.length);
-    for (let i = 0; i < n; i++) out[i] = ULAW_DECODE[payload[offset + i]!]!;
-    return n;
+export class PcmuDecoder extends G711Decoder {
+  constructor() {
+    super(ULAW_DECODE);
   }
-  close(): void {}
 }
