@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterRelay, numSessions, TestCall, waitSessions } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import type { Relay } from '../helpers/Relay.js';
+import { rtpPacket } from '../helpers/RtpEndpoint.js';
 
 type Dict = Record<string, unknown>;
 
@@ -11,6 +12,21 @@ async function localPorts(relay: Relay, callId: string): Promise<number[]> {
   return Object.values(q['tags'] as Dict).flatMap((t) =>
     ((t as Dict)['medias'] as Dict[]).flatMap((m) => (m['streams'] as Dict[]).map((s) => s['local port'] as number)),
   );
+}
+
+/** rs-1's caller sends audio, an RFC 4733 event, audio; its callee loud audio: the event is dropped, the callee heard silent. */
+async function controlsHold(c: TestCall): Promise<void> {
+  const toCallee = c.callee.received.length;
+  const toCaller = c.caller.received.length;
+  const loud = (seq: number, ssrc: number): Buffer => rtpPacket(seq, ssrc).fill(0x11, 12);
+  const ev = rtpPacket(1001, 0xa, 101, 4);
+  ev.set([1, 10, 0, 160], 12);
+  for (const p of [loud(1000, 0xa), ev, loud(1002, 0xa)]) c.caller.send(p, c.callerSendsTo.port, c.callerSendsTo.address);
+  for (let i = 0; i < 3; i++) c.callee.send(loud(2000 + i, 0xb), c.calleeSendsTo.port, c.calleeSendsTo.address);
+  await c.callee.waitFor(toCallee + 2);
+  await c.caller.waitFor(toCaller + 3);
+  expect(c.callee.received.slice(toCallee).map((r) => [r.data.readUInt16BE(2), r.data[1]! & 0x7f, r.data[20]])).toEqual([[1000, 0, 0x11], [1002, 0, 0x11]]);
+  for (const r of c.caller.received.slice(toCaller)) expect([...new Set(r.data.subarray(12))]).toEqual([0xff]);
 }
 
 describe('a relay restarted on its DB restores its own calls', () => {
@@ -26,6 +42,9 @@ describe('a relay restarted on its DB restores its own calls', () => {
       await c.mediaFlows();
       calls.push(c);
     }
+    // A party's DTMF block (card payments) and another's silence must outlive a restart.
+    await relay.ng.ok({ command: 'block DTMF', 'call-id': 'rs-1', 'from-tag': 'rs-1-A' });
+    await relay.ng.ok({ command: 'silence media', 'call-id': 'rs-1', 'from-tag': 'rs-1-B' });
   });
 
   afterAll(async () => {
@@ -37,6 +56,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     it(`after ${signal}: same ports, media flows again`, async () => {
       const before = await Promise.all(calls.map((c) => localPorts(relay, c.callId)));
+      await controlsHold(calls[0]!);
       await relay.stop(signal);
       expect(await redis.client(1).exists('rs-1', 'rs-2')).toBe(2);
       relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
@@ -46,6 +66,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
         await c.mediaFlows();
       }
       expect(await relay.cli('list sessions own')).toMatch(/rs-1 \| deletionmark:  no \| .*redis_keyspace:1 \| foreign:no/);
+      await controlsHold(calls[0]!);
       // Still the owner: a delete removes the record.
       if (signal === 'SIGKILL') {
         await relay.ng.ok({ command: 'delete', 'call-id': 'rs-2', 'from-tag': 'rs-2-A' });
@@ -54,6 +75,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
       }
     });
   }
+
 });
 
 describe('a standby started after the calls exist', () => {
