@@ -1,4 +1,5 @@
 import { NgError } from './errors.js';
+import { parseRtppFlags } from './rtppFlags.js';
 
 import type { ReportDict, ReportValue } from '../call/ReportDict.js';
 
@@ -27,13 +28,22 @@ export class NgRequest {
       if (!this.keys.has(n)) this.keys.set(n, dict[k]!);
     }
     const flags = this.keys.get('flags');
-    if (Array.isArray(flags)) {
-      for (const f of flags) {
-        if (typeof f !== 'string') continue;
-        this.flags.add(normalise(f));
-        this.rawFlags.push(f);
+    if (Array.isArray(flags)) for (const f of flags) if (typeof f === 'string') this.addFlag(f);
+    // `rtpp-flags`: the same keys and flags as one string; a key the dictionary has itself wins.
+    const rtpp = this.keys.get('rtpp-flags');
+    if (typeof rtpp === 'string') {
+      const parsed = parseRtppFlags(rtpp);
+      for (const [k, v] of parsed.keys) {
+        const n = normalise(k);
+        if (!this.keys.has(n)) this.keys.set(n, v);
       }
+      for (const f of parsed.flags) this.addFlag(f);
     }
+  }
+
+  private addFlag(f: string): void {
+    this.flags.add(normalise(f));
+    this.rawFlags.push(f);
   }
 
   get command(): string | undefined {

@@ -45,6 +45,7 @@ const COMMAND_KEYS: readonly (readonly [command: string, key: string])[] = [
   ['block DTMF', 'frequency'],
   ['every command', 'command'],
   ['every command', 'flags'],
+  ['every command', 'rtpp-flags'],
   ['every command', 'supports'],
 ];
 const COMMAND_FLAGS: readonly (readonly [command: string, flag: string])[] = [
