@@ -19,6 +19,8 @@ import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.
 import { reportOf, startWorkers, stopWorkers, summarize } from './workers.js';
 import { num } from './options.js';
 import { udpDrops } from './udpDrops.js';
+import { NodeFloorRelay } from './NodeFloorRelay.js';
+import { claimSessionPriority } from './priority.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -48,7 +50,8 @@ const { values: opt } = parseArgs({
 
 if (opt.help) {
   process.stdout.write(`usage: npm run bench -- [options]
-  --relays=ngrelay,rtpengine  relays to start and stop ourselves (loopback only)
+  --relays=ngrelay,rtpengine  relays to start and stop ourselves (loopback only); node-floor adds
+                              a bare relay in Node (plain media only): Node's own cost per packet
   --target=HOST:PORT --pid=PID  also measure a relay that is already running (NG address, its PID)
   --calls=200,1000            call counts; each call is 2 streams of --rate packets/s
   --duration=20 --warmup=3 --drain=1   seconds measured, not measured before, waited after
@@ -151,8 +154,11 @@ function startNgProbe(relay: RelayProcess, callId: string, intervalMs: number): 
 
 const cookieRun = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
-/** Measures one relay, or with `null` the generator alone (packets sent straight back to itself). */
-async function measure(relay: RelayProcess | null, calls: number, media: Media, churn: number): Promise<Result> {
+/**
+ * Measures one relay, or with `null` the generator alone (packets sent straight back to itself),
+ * or Node's floor (a bare relay in Node, plain media only).
+ */
+async function measure(relay: RelayProcess | NodeFloorRelay | null, calls: number, media: Media, churn: number): Promise<Result> {
   const workerCount = Math.max(1, Math.min(num(opt.workers), calls));
   const workers = await startWorkers(workerCount);
   const destinations: number[][] = workers.map(() => []);
@@ -164,6 +170,10 @@ async function measure(relay: RelayProcess | null, calls: number, media: Media, 
       const port = workers[w]!.port;
       if (relay === null) {
         destinations[w]!.push(port, port);
+        return;
+      }
+      if (relay instanceof NodeFloorRelay) {
+        destinations[w]!.push(relay.ports[2 * i]!, relay.ports[2 * i + 1]!);
         return;
       }
       const me = { address: '127.0.0.1', port };
@@ -191,14 +201,14 @@ async function measure(relay: RelayProcess | null, calls: number, media: Media, 
     };
     const reports = workers.map((w) => reportOf(w.child));
     workers.forEach((w, i) => w.child.send({ ...plan, destinations: destinations[i]!, ...(media === 'srtp' ? { srtp: srtp[i]! } : {}) } satisfies LoadPlan));
-    const churning = relay !== null && churn > 0 ? startChurn(relay.ngHost, relay.ngPort, churn, num(opt['churn-rate']), `churn-${cookieRun}-${calls}-${media}`) : null;
+    const churning = relay instanceof RelayProcess && churn > 0 ? startChurn(relay.ngHost, relay.ngPort, churn, num(opt['churn-rate']), `churn-${cookieRun}-${calls}-${media}`) : null;
     await sleepUntil(plan.startAt + warmupMs);
     const load = loadAverage();
     const relayPort = (p: number): boolean => p >= num(opt['port-min']) && p <= num(opt['port-max']);
     const generatorPorts = new Set(workers.map((w) => w.port));
     const drops0 = [udpDrops(relayPort), udpDrops((p) => generatorPorts.has(p))];
     const cpu0 = relay === null ? { user: 0, system: 0 } : processCpuTimes(relay.pid);
-    const probe = relay !== null && opt['ng-probe'] ? startNgProbe(relay, `bench-${cookieRun}-${calls}-0`, num(opt['ng-probe-interval'])) : null;
+    const probe = relay instanceof RelayProcess && opt['ng-probe'] ? startNgProbe(relay, `bench-${cookieRun}-${calls}-0`, num(opt['ng-probe-interval'])) : null;
     const all = await Promise.all(reports);
     const cpu1 = relay === null ? { user: 0, system: 0 } : processCpuTimes(relay.pid);
     const drops1 = [udpDrops(relayPort), udpDrops((p) => generatorPorts.has(p))];
@@ -208,7 +218,7 @@ async function measure(relay: RelayProcess | null, calls: number, media: Media, 
     const relayUser = cpu1.user - cpu0.user;
     const relayCpu = relayUser + cpu1.system - cpu0.system;
     return {
-      relay: relay?.name ?? 'direct (no relay)',
+      relay: relay instanceof NodeFloorRelay ? 'node-floor' : (relay?.name ?? 'direct (no relay)'),
       calls,
       media,
       churn,
@@ -291,18 +301,29 @@ async function main(): Promise<void> {
   const medias = opt.media.split(',').filter((s) => s !== '') as Media[];
   for (const m of medias) if (m !== 'plain' && m !== 'srtp') throw new Error(`unknown media '${m}'`);
   const churns = opt.churn.split(',').map(num);
-  const kinds = opt.relays.split(',').filter((s) => s !== '') as RelayKind[];
+  const floor = opt.relays.split(',').includes('node-floor');
+  const kinds = opt.relays.split(',').filter((s) => s !== '' && s !== 'node-floor') as RelayKind[];
   for (const k of kinds) if (k !== 'ngrelay' && k !== 'rtpengine') throw new Error(`unknown relay '${k}'`);
   // The churn's calls must give their ports back at once, or they hold the port range for 30 s.
   const churnArgs = churns.some((c) => c > 0) ? ['--delete-delay=0'] : [];
   process.stdout.write(`${new Date().toISOString()} machine: ${os.availableParallelism()} CPUs, ${cpuModel()}, node ${process.version}; load average ${loadAverage()}\n`);
-  process.stdout.write(`relay logs in ${logDir}\n`);
+  process.stdout.write(`relay logs in ${logDir}; scheduling: ${claimSessionPriority()}\n`);
   const results: Result[] = [];
   for (const calls of callCounts) for (const media of medias) for (const churn of churns) {
     if (opt.direct && media === 'plain' && churn === 0) {
       const r = await measure(null, calls, media, 0);
       results.push(r);
       process.stdout.write(`${table([r]).split('\n')[2]}\n`);
+    }
+    if (floor && media === 'plain' && churn === 0) {
+      const relay = await NodeFloorRelay.start(calls);
+      try {
+        const r = await measure(relay, calls, media, 0);
+        results.push(r);
+        process.stdout.write(`${table([r]).split('\n')[2]}\n`);
+      } finally {
+        relay.stop();
+      }
     }
     for (const kind of kinds) {
       const ngPort = await freePort();
