@@ -4,6 +4,14 @@ import { Monologue } from './Monologue.js';
 import { newPartyControl, type PartyControl } from './PartyControl.js';
 import type { Stream } from './Stream.js';
 
+/** A subscriber loses its subscriptions (unsubscribe, a source gone): its ports go, its tag stays. */
+export function dropSubscriptions(ml: Monologue): void {
+  for (const src of ml.subscriptions) src.subscribers = src.subscribers.filter((x) => x !== ml);
+  ml.subscriptions = [];
+  for (const m of ml.medias) m.close();
+  ml.medias = [];
+}
+
 export type CloseReason = 'deleted' | 'timeout' | 'silent_timeout' | 'offer_timeout' | 'final_timeout' | 'terminated' | 'foreign_deleted' | 'error';
 
 /** A call: its parties, who owns it, and where its record lives in Redis. */
@@ -119,7 +127,11 @@ export class Call {
       else if (this.monologues.get(ml.tag) === ml) this.monologues.delete(ml.tag);
       if (this.offerer === ml) this.offerer = null;
     }
-    for (const other of this.parties()) if (other.peer && gone.includes(other.peer)) other.peer = null;
+    for (const other of this.parties()) {
+      if (other.peer && gone.includes(other.peer)) other.peer = null;
+      other.subscribers = other.subscribers.filter((x) => !gone.includes(x));
+      if (other.subscriptions.some((x) => gone.includes(x))) dropSubscriptions(other);
+    }
   }
 
   /** Stops media at once (delete), keeping sockets until the delete-delay ends. */

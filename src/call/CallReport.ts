@@ -114,15 +114,18 @@ function partyReport(sink: ReportSink, ml: Monologue): void {
   }
   sink.key('created');
   sink.num(secs(ml.created));
-  for (const k of ['subscriptions', 'subscribers']) {
+  for (const [k, pubsub] of [['subscriptions', ml.subscriptions], ['subscribers', ml.subscribers]] as const) {
     sink.key(k);
     sink.list();
-    if (ml.peer) {
+    // The dialogue's partner first, then pub/sub parties, as rtpengine lists them.
+    const entries: [Monologue, string][] = ml.peer ? [[ml.peer, 'offer/answer']] : [];
+    for (const x of pubsub) entries.push([x, 'pub/sub']);
+    for (const [other, type] of entries) {
       sink.dict();
       sink.key('tag');
-      sink.str(ml.peer.tag);
+      sink.str(other.tag);
       sink.key('type');
-      sink.str('offer/answer');
+      sink.str(type);
       sink.end();
     }
     sink.end();

@@ -7,6 +7,7 @@ import type { Direction } from '../sdp/SessionDescription.js';
 import { BranchMux } from './BranchMux.js';
 import { DEFAULT_SDES, type SdesOptions } from './SdesNegotiation.js';
 import { newWebrtcState, type WebrtcState } from './WebrtcNegotiation.js';
+import type { Monologue } from './Monologue.js';
 import type { FilePlayRecord } from './Playback.js';
 import type { Stream } from './Stream.js';
 
@@ -33,6 +34,11 @@ export class Media {
   offererCodecs: Codec[] = [];
   /** For an answerer: the offerer's a=ptime. */
   offererPtime: number | undefined = undefined;
+  /** The codecs this party's own SDP kept (with their a=fmtp), and its a=ptime: what a subscriber is offered. */
+  sent: Codec[] = [];
+  ptime: number | undefined = undefined;
+  /** A subscriber's media: the party and media it copies, and the pipeline when the subscriber took another codec. */
+  subscription: { party: Monologue; media: Media; transcoding: TranscodeSettings | null } | null = null;
   /** What this party sends is converted with these before it reaches its peer (null: relayed as it is). */
   transcoding: TranscodeSettings | null = null;
   /** What this party hears in place of its peer (a file, digits), and the file's path when it came from one. */

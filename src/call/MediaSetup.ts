@@ -1,5 +1,5 @@
 import type { LocalAddress } from '../media/LocalInterface.js';
-import type { LegObserver, MediaLeg, MediaPlane, PacketTap } from '../media/MediaPlane.js';
+import type { FanOutTarget, LegObserver, MediaLeg, MediaPlane, PacketTap } from '../media/MediaPlane.js';
 import type { PayloadFormat } from '../media/engine/TranscodeSettings.js';
 import type { Call } from './Call.js';
 import type { LegSettings } from './LegSettings.js';
@@ -38,6 +38,33 @@ export function linkParties(a: Monologue, b: Monologue): void {
   for (let i = 0; i < n; i++) {
     linkOneWay(a.medias[i]!, b.medias[i]!);
     linkOneWay(b.medias[i]!, a.medias[i]!);
+  }
+}
+
+/**
+ * Points every media of the call's parties at the subscribers' legs that copy it (pub/sub):
+ * a subscriber gets media once its answer gave an endpoint. Cheap when nothing changed.
+ */
+export function linkSubscriptions(call: { parties(): Monologue[] }): void {
+  const targets = new Map<Media, FanOutTarget[]>();
+  const rtcpTargets = new Map<Media, FanOutTarget[]>();
+  for (const sub of call.parties()) {
+    for (const m of sub.medias) {
+      const s = m.subscription;
+      const rtp = m.rtp?.leg;
+      if (!s || !rtp || m.sdpAddress === null || m.rejected) continue;
+      const list = targets.get(s.media) ?? [];
+      list.push({ rtp, rtcp: s.media.muxed ? rtcpOut(m) : null, transcoding: s.transcoding });
+      targets.set(s.media, list);
+      const rtcp = rtcpOut(m);
+      if (rtcp && !s.transcoding) rtcpTargets.set(s.media, [...(rtcpTargets.get(s.media) ?? []), { rtp: rtcp, rtcp: null, transcoding: null }]);
+    }
+  }
+  for (const ml of call.parties()) {
+    for (const m of ml.medias) {
+      m.rtp?.leg?.fanOutTo(targets.get(m) ?? []);
+      m.rtcp?.leg?.fanOutTo(rtcpTargets.get(m) ?? []);
+    }
   }
 }
 

@@ -10,6 +10,12 @@ export class Monologue {
   control: PartyControl = newPartyControl();
   /** The party this one exchanges media with (offer/answer). */
   peer: Monologue | null = null;
+  /** Parties whose media this one receives a copy of (pub/sub), in the order of its media sections. */
+  subscriptions: Monologue[] = [];
+  /** Parties that receive a copy of this one's media (pub/sub). */
+  subscribers: Monologue[] = [];
+  /** The o= and s= values of this party's own latest SDP: a subscriber's SDP mirrors them. */
+  ownOrigin?: { origin: string; sessionName: string };
   /** Logical interface its sockets live on. */
   interfaceName: string;
   family: 4 | 6 | undefined;

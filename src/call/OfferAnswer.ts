@@ -8,7 +8,7 @@ import type { Call } from './Call.js';
 import { CallGoneError, UnknownInterfaceError } from './errors.js';
 import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
-import { allocatePair, applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, setPartyEndpoints } from './MediaSetup.js';
+import { allocatePair, applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions, setPartyEndpoints } from './MediaSetup.js';
 import { existing, resolveParty, type Dialogue } from './Dialogue.js';
 import type { Stream } from './Stream.js';
 import { planAnswerTranscoding, transcodable, type AnswerTranscoding } from './Transcoding.js';
@@ -246,6 +246,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     if (kind === 'offer') rm.protocol = md.protocol;
     sm.formats = mp.formats ?? md.formats;
     sm.codecs = codecNames({ ...md, formats: sm.formats });
+    sm.sent = isRtp(md.protocol) ? codecList(md, sm.formats) : [];
+    sm.ptime = ptimeOf(md);
     sm.direction = md.direction ?? sd.direction ?? 'sendrecv';
     sm.passthrough = rm.passthrough = mp.kind === 'passthrough';
     sm.rejected = md.port === 0 || mp.kind === 'passthrough';
@@ -318,6 +320,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     if (lines.iceLite) iceLite = true;
   }
   sender.sdpSeen = true;
+  const origin = originLine(sd);
+  if (origin) sender.ownOrigin = origin;
   const settings = legSettings(s, opts, call);
   const observer = s.hooks.legObserver(call);
   const tap = s.hooks.tap(call);
@@ -327,6 +331,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   for (const m of sender.medias) setPartyEndpoints(m, now);
   for (const m of receiver.medias) setPartyEndpoints(m, now);
   linkParties(sender, receiver);
+  linkSubscriptions(call);
   applyCrypto(sender);
   applyCrypto(receiver);
   applyTranscoding(sender);
@@ -358,6 +363,12 @@ function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescri
     rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, mid: kind === 'answer' ? rm.webrtc.mid : undefined },
     iceLite: lines.iceLite,
   };
+}
+
+/** The o= and s= values of an SDP as they came. */
+function originLine(sd: SessionDescription): { origin: string; sessionName: string } | null {
+  const o = sd.sessionLines.find((l) => l.startsWith('o='));
+  return o ? { origin: o.slice(2), sessionName: sd.sessionLines.find((l) => l.startsWith('s='))?.slice(2) ?? '-' } : null;
 }
 
 /** `a=ice-options:` with `trickle`, in the media section or the session. */

@@ -5,6 +5,7 @@ import { answerDialogue, existing, interfaceOf, offerDialogue, type Dialogue } f
 import { CallGoneError, SessionLimitError, UnknownInterfaceError } from './errors.js';
 import { allocateExchange, commitExchange, isLooped, planExchange, type ExchangePlan } from './OfferAnswer.js';
 import type { OfferAnswerOptions } from './OfferAnswerOptions.js';
+import { linkSubscriptions } from './MediaSetup.js';
 
 /**
  * The call model's signalling façade: what NG commands (and the CLI) ask of a call. Every
@@ -115,6 +116,7 @@ export async function deleteCall<T>(s: Services, callId: string, fromTag: string
     const branch = tagged && !call.deleted ? call.branchRemoval(tagged) : null;
     if (branch) {
       call.removeParties(branch);
+      linkSubscriptions(call);
       s.registry.changed(call);
       await committed(s, call);
       return reply;

@@ -23,10 +23,11 @@ export interface AnswerTranscoding {
 /** Whether the engine can convert to and from this codec. */
 export const transcodable = (c: Omit<Codec, 'pt'>): boolean => canTranscode(c);
 
-const sameCodec = (a: Omit<Codec, 'pt'>, b: Omit<Codec, 'pt'>): boolean =>
+export const sameCodec = (a: Omit<Codec, 'pt'>, b: Omit<Codec, 'pt'>): boolean =>
   a.encoding.toLowerCase() === b.encoding.toLowerCase() && a.clock === b.clock && a.channels === b.channels;
 
-const format = (c: Codec): PayloadFormat => ({ pt: Number(c.pt), encoding: c.encoding, clock: c.clock, channels: c.channels, ...(c.fmtp ? { fmtp: c.fmtp } : {}) });
+/** A codec as the pipeline takes it. */
+export const format = (c: Codec): PayloadFormat => ({ pt: Number(c.pt), encoding: c.encoding, clock: c.clock, channels: c.channels, ...(c.fmtp ? { fmtp: c.fmtp } : {}) });
 
 /**
  * The transcoding an answer needs, or null when the answerer chose a codec the offerer sends.

@@ -18,3 +18,26 @@ export class CallGoneError extends Error {}
 
 /** `max-sessions` own calls exist already (rtpengine: "Parallel session limit reached"). */
 export class SessionLimitError extends Error {}
+
+/** Why a request naming parties (`from-tag`, `from-tags`, `label`, `address`, `all`) names none. */
+export type SelectionFailure = 'label' | 'address-syntax' | 'address' | 'from-tag' | 'none-matched' | 'no-participant';
+
+/** A party selector matched nothing; ng/ gives each reason rtpengine's text. */
+export class PartySelectionError extends Error {
+  constructor(readonly reason: SelectionFailure) {
+    super(`party selection failed: ${reason}`);
+  }
+}
+
+/** `subscribe answer` names a tag the call does not have. */
+export class UnknownToTagError extends Error {}
+
+/** A subscription cannot be set up as asked: nothing changed (rtpengine: "Failed to request subscription" / "... process subscription answer"). */
+export class SubscriptionError extends Error {
+  constructor(
+    readonly stage: 'request' | 'answer',
+    why: string,
+  ) {
+    super(why);
+  }
+}

@@ -24,12 +24,12 @@ export function sessionDetail(c: Call): string {
   const parties = c.parties();
   parties.forEach((ml) => {
     const offerer = c.offerer ?? parties[0];
-    const type = ml === offerer ? 'FROM_TAG' : ml.tag ? 'TO_TAG' : 'UNKNOWN';
+    // A subscriber is neither side of a dialogue.
+    const type = ml === offerer ? 'FROM_TAG' : ml.tag && ml.subscriptions.length === 0 ? 'TO_TAG' : 'UNKNOWN';
     out += `--- Tag '${ml.tag}', type: ${type}, label '${ml.label ?? ''}', branch '${ml.viaBranch ?? ''}', callduration ${((now - ml.created) / 1000).toFixed(6)}\n`;
-    if (ml.peer) {
-      out += `---     subscribed to '${ml.peer.tag}'\n`;
-      out += `---     subscription of '${ml.peer.tag}'\n`;
-    }
+    const peer = ml.peer ? [ml.peer] : [];
+    for (const x of [...peer, ...ml.subscriptions]) out += `---     subscribed to '${x.tag}'\n`;
+    for (const x of [...peer, ...ml.subscribers]) out += `---     subscription of '${x.tag}'\n`;
     for (const m of ml.medias) {
       out += `------ Media #${m.index} (${m.type} over ${m.protocol}) using ${m.reportedCodec ?? 'unknown codec'}\n`;
       for (const st of m.streams()) {

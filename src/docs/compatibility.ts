@@ -103,11 +103,11 @@ const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
   noFromTag: 'no `from-tag`',
   noToTag: '`answer` without `to-tag`',
   unknownCallId: 'a command on a call this relay does not have',
-  unknownCallIdCapital: '`block`/`unblock DTMF`, `block`/`unblock`/`silence`/`unsilence media`, `start`/`stop forwarding` on a call this relay does not have',
-  noLabelMatch: 'a media control command whose `label` names no party',
-  badAddress: 'a media control command whose `address` is not an IP address',
-  noAddressMatch: 'a media control command whose `address` is no party\'s SDP address',
-  noSuchFromTag: 'a media control command whose `from-tag` names no party',
+  unknownCallIdCapital: '`block`/`unblock DTMF`, `block`/`unblock`/`silence`/`unsilence media`, `start`/`stop forwarding`, `subscribe request`/`answer`, `unsubscribe` on a call this relay does not have',
+  noLabelMatch: 'a media control command or `subscribe request` whose `label` names no party',
+  badAddress: 'a media control command or `subscribe request` whose `address` is not an IP address',
+  noAddressMatch: 'a media control command or `subscribe request` whose `address` is no party\'s SDP address',
+  noSuchFromTag: 'a media control command or `subscribe request` whose `from-tag` names no party',
   sdpParse: 'an SDP body that cannot be parsed',
   incompleteSdp: 'an SDP body without the lines a media section needs',
   dialogue: 'an `answer` whose tags match no offer of the call (rtpengine 10.5 answers some of these)',
@@ -116,6 +116,11 @@ const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
   notFound: '`delete` with flag `fatal` of a call or tag that does not exist',
   sessionLimit: '`max-sessions` reached (`result: load limit` for a client that announced `supports: [load limit]`)',
   invalidLimit: '`list` with a negative `limit`',
+  noParticipant: '`subscribe request` with `all` on a call with no party of a dialogue',
+  noneMatched: '`subscribe request` without a party selector, or whose `from-tags` name no party',
+  toTagNotFound: '`subscribe answer` with a `to-tag` the call does not have',
+  subscribeRequest: '`subscribe request` whose `to-tag` names a party of a dialogue, or whose parties have no media',
+  subscribeAnswer: '`subscribe answer` for a tag that subscribes to nothing, with more media sections than offered, without every offered codec (unless `allow transcoding`), or with a codec the relay cannot convert to',
 };
 
 /** Options whose default depends on the machine: the text the docs show instead of this machine's value. */

@@ -140,6 +140,11 @@ export interface MediaLeg {
   setMediaControl(control: MediaControl | null): void;
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
+  /**
+   * Besides `forwardTo`, what this leg receives is copied to these (subscribers), each from the
+   * same decrypted packet. The same targets again keep their pipelines. A leg with targets stays in userspace.
+   */
+  fanOutTo(targets: readonly FanOutTarget[]): void;
   /** New SDP endpoint from signalling: re-learn if it changed, restart the learning window. */
   setSdpEndpoint(address: string, port: number, now: number): void;
   /** Endpoints from a record (standby, restart): no learning window restarts. */
@@ -149,6 +154,17 @@ export interface MediaLeg {
   /** Stops relaying (delete) without closing the port. */
   stop(): void;
   close(): void;
+}
+
+/**
+ * A subscriber's legs that get a copy of what a leg receives: RTP (and everything on an RTCP
+ * port) leaves through `rtp`, muxed RTCP through `rtcp` when given, as `forwardTo` takes them.
+ * With `transcoding`, the copy is converted first (its RTCP is not copied).
+ */
+export interface FanOutTarget {
+  rtp: MediaLeg;
+  rtcp: MediaLeg | null;
+  transcoding: TranscodeSettings | null;
 }
 
 /** Allocates media ports and hands out legs bound on them. */

@@ -22,6 +22,8 @@ export interface OffloadableLeg extends Pick<MediaLeg, 'localAddress' | 'localPo
   readonly isWatching: boolean;
   /** Packets are copied to a tap (recording): they must reach userspace. */
   readonly tapped: boolean;
+  /** Packets are copied to subscribers: they must reach userspace. */
+  readonly copied: boolean;
   /** Packets are transformed (SRTP, DTLS, STUN): they must reach userspace. */
   readonly transformed: boolean;
   /** Where RTP (and everything on an RTCP port) received here goes; muxed RTCP to `rtcpForward`. */

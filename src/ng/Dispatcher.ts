@@ -12,6 +12,7 @@ import { playDtmf, playMedia, stopMedia } from './commands/playback.js';
 import { query } from './commands/query.js';
 import { startRecording, stopRecording } from './commands/recording.js';
 import { statistics } from './commands/statistics.js';
+import { subscribeAnswer, subscribeRequest, unsubscribe } from './commands/subscribe.js';
 
 const log = moduleLogger('ng');
 
@@ -40,6 +41,9 @@ const COMMANDS = new Map<string, Handler>([
   ['unblock media', mediaControl.unblockMedia],
   ['silence media', mediaControl.silenceMedia],
   ['unsilence media', mediaControl.unsilenceMedia],
+  ['subscribe request', subscribeRequest],
+  ['subscribe answer', subscribeAnswer],
+  ['unsubscribe', unsubscribe],
 ]);
 
 /** The commands this relay implements, as they arrive in the `command` key. */

@@ -1,4 +1,4 @@
-import { CallGoneError, DialogueError, SessionLimitError, UnknownInterfaceError } from '../call/errors.js';
+import { CallGoneError, DialogueError, PartySelectionError, SessionLimitError, SubscriptionError, UnknownInterfaceError, UnknownToTagError, type SelectionFailure } from '../call/errors.js';
 import { PortsExhaustedError } from '../media/PortPool.js';
 import { TranscodingRequiredError } from '../sdp/codecs.js';
 import { SdpIncompleteError, SdpParseError } from '../sdp/SessionDescription.js';
@@ -30,7 +30,22 @@ export const NgErrorText = {
   notFound: "Call-ID not found or tags didn't match",
   sessionLimit: 'Parallel session limit reached',
   invalidLimit: 'invalid limit, must be >= 0',
+  noParticipant: 'No call participant specified',
+  noneMatched: 'No monologues matched',
+  toTagNotFound: 'To-tag not found',
+  subscribeRequest: 'Failed to request subscription',
+  subscribeAnswer: 'Failed to process subscription answer',
 } as const;
+
+/** What rtpengine answers when a party selector names nobody. */
+const SELECTION_TEXT: ReadonlyMap<SelectionFailure, string> = new Map<SelectionFailure, string>([
+  ['no-participant', NgErrorText.noParticipant],
+  ['none-matched', NgErrorText.noneMatched],
+  ['from-tag', NgErrorText.noSuchFromTag],
+  ['label', NgErrorText.noLabelMatch],
+  ['address-syntax', NgErrorText.badAddress],
+  ['address', NgErrorText.noAddressMatch],
+]);
 
 /** An error meant for the NG client: its message becomes `error-reason`. */
 export class NgError extends Error {
@@ -57,5 +72,8 @@ export function toNgError(e: unknown): NgError | null {
   if (e instanceof SdpParseError) return new NgError(NgErrorText.sdpParse);
   if (e instanceof PortsExhaustedError) return new NgError(NgErrorText.noPorts);
   if (e instanceof TranscodingRequiredError) return new NgError(NgErrorText.rewrite);
+  if (e instanceof PartySelectionError) return new NgError(SELECTION_TEXT.get(e.reason)!);
+  if (e instanceof UnknownToTagError) return new NgError(NgErrorText.toTagNotFound);
+  if (e instanceof SubscriptionError) return new NgError(e.stage === 'request' ? NgErrorText.subscribeRequest : NgErrorText.subscribeAnswer);
   return null;
 }

@@ -43,6 +43,12 @@ const COMMAND_KEYS: readonly (readonly [command: string, key: string])[] = [
   ['block DTMF', 'digit'],
   ['block DTMF', 'code'],
   ['block DTMF', 'frequency'],
+  ...(['call-id', 'from-tag', 'from-tags', 'label', 'from-label', 'address', 'all', 'to-tag', 'set-label', 'to-label'] as const).map((k) => ['subscribe request', k] as const),
+  ['subscribe answer', 'call-id'],
+  ['subscribe answer', 'to-tag'],
+  ['subscribe answer', 'sdp'],
+  ['unsubscribe', 'call-id'],
+  ['unsubscribe', 'to-tag'],
   ['every command', 'command'],
   ['every command', 'flags'],
   ['every command', 'rtpp-flags'],
@@ -56,7 +62,10 @@ const COMMAND_FLAGS: readonly (readonly [command: string, flag: string])[] = [
   ['stop media', 'all'],
   ['play DTMF', 'all'],
   ...['block DTMF', 'unblock DTMF', 'block media', 'unblock media', 'silence media', 'unsilence media', 'start forwarding', 'stop forwarding'].map((c) => [c, 'all'] as const),
+  ['subscribe request', 'all'],
+  ['subscribe answer', 'allow-transcoding'],
 ];
+const COMMAND_PREFIXES: readonly (readonly [command: string, prefix: string])[] = [['subscribe request', 'from-tags-']];
 
 export interface NgVocabulary {
   /** Normalised key -> the commands that read it. */
@@ -95,5 +104,6 @@ export function ngVocabulary(): NgVocabulary {
   }
   for (const [command, key] of COMMAND_KEYS) add(out.keys, key, command);
   for (const [command, flag] of COMMAND_FLAGS) add(out.flags, flag, command);
+  for (const [command, prefix] of COMMAND_PREFIXES) add(out.prefixes, prefix, command);
   return out;
 }

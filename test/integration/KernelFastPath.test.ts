@@ -114,6 +114,40 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     expect(await listTotalsValue(relay, 'Kernel-only media streams')).toBe(0);
   });
 
+  it('takes a stream with a subscriber out of the kernel: callee and subscriber get every packet; unsubscribe hands it back', async () => {
+    const sa = await a.socket(A.v4, 4100);
+    const sb = await b.socket(B.v4, 5100);
+    const sa2 = await a.socket(A.v4, 4101);
+    const sb2 = await b.socket(B.v4, 5101);
+    const sub = await sip.socket(SIP, 6100);
+    const { toA, toB } = await call('ksub', 'v4', 4100, 5100);
+    await burst(sa, sb, R.v4, toB, [rtp(1, 0xa)]);
+    await burst(sb, sa, R.v4, toA, [rtp(1, 0xb)]);
+    await burst(sa2, sb2, R.v4, toB + 1, [rtcp(0xa)]);
+    await burst(sb2, sa2, R.v4, toA + 1, [rtcp(0xb)]);
+    await waitFor('four legs offloaded', async () => (await kernelLegs('ksub')) === 4, 5000);
+
+    const req = await relay.ng.ok({ command: 'subscribe request', 'call-id': 'ksub', 'from-tag': 'A', 'to-tag': 'S' });
+    const subPort = readSdp(req['sdp'] as string).medias[0]!.port;
+    await relay.ng.ok({ command: 'subscribe answer', 'call-id': 'ksub', 'to-tag': 'S', sdp: audioSdp(SIP, 6100, { direction: 'recvonly' }) });
+    // A's RTP and RTCP legs copy in userspace now; B's stay in the kernel.
+    await waitFor('two legs offloaded', async () => (await kernelLegs('ksub')) === 2, 5000);
+    const packets = Array.from({ length: 30 }, (_, i) => rtp(200 + i, 0xa));
+    const s0 = sub.received.length;
+    await burst(sa, sb, R.v4, toB, packets);
+    await waitFor('30 copies at the subscriber', () => sub.received.length - s0 >= 30, 5000, 20);
+    const copies = sub.received.slice(s0);
+    expect(copies.map((p) => p.data.toString('hex'))).toEqual(packets.map((p) => p.toString('hex')));
+    expect(new Set(copies.map((p) => `${p.address}:${p.port}`))).toEqual(new Set([`${R.v4}:${subPort}`]));
+
+    await relay.ng.ok({ command: 'unsubscribe', 'call-id': 'ksub', 'to-tag': 'S' });
+    await waitFor('four legs offloaded again', async () => (await kernelLegs('ksub')) === 4, 5000);
+    const s1 = sub.received.length;
+    await burst(sa, sb, R.v4, toB, [rtp(300, 0xa), rtp(301, 0xa)]);
+    expect(sub.received.length).toBe(s1);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'ksub', 'from-tag': 'A' });
+  });
+
   it('shares the devices with another relay of another table: each one\'s streams go through the kernel', async () => {
     // Two relays in one namespace: both programs sit on the same device, one after the other;
     // a packet the first does not know must reach the second.

@@ -6,7 +6,7 @@ import { isActive, type MediaControl } from '../MediaControl.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type dgram from 'node:dgram';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
-import type { Endpoint, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { DtlsEndpoint, type DtlsKeys } from '../transforms/DtlsEndpoint.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { IceLite } from '../transforms/IceLite.js';
@@ -30,6 +30,16 @@ export interface LegWatcher {
 
 const DEFAULT_POLICY: LegPolicy = { learning: 'delayed', strictSource: false, mediaHandover: false, asymmetric: false };
 
+/** A subscriber a leg copies to, with its own pipeline when it takes another codec. */
+interface Copy {
+  readonly rtp: RelayLeg;
+  readonly rtcp: RelayLeg | null;
+  readonly transcoder: Transcoder | null;
+  /** The pipeline's settings as text ('' without one): the same again keeps it. */
+  readonly transcodeId: string;
+}
+const NO_COPIES: readonly Copy[] = [];
+
 /**
  * The userspace leg: one bound socket. Packets received here leave through `forward`
  * towards the peer's endpoint; `rtcpForward` takes muxed RTCP towards a peer that does not mux.
@@ -48,6 +58,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   forward: RelayLeg | null = null;
   rtcpForward: RelayLeg | null = null;
   tap: PacketTap | null = null;
+  /** Subscribers that get a copy of what arrives here; replaced as a whole when they change. */
+  private copies: readonly Copy[] = NO_COPIES;
   /** SRTP of this leg's party: decrypts what arrives, encrypts what leaves here. */
   srtp: SrtpTransform | null = null;
   /** DTLS-SRTP on this port: the handshake that keys `srtp`. */
@@ -132,6 +144,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   get tapped(): boolean {
     return this.tap !== null;
   }
+  get copied(): boolean {
+    return this.copies.length !== 0;
+  }
   get transformed(): boolean {
     return this.srtp !== null || this.dtls !== null || this.ice !== null || this.transcoder !== null || this.playout !== null || this.filter !== null;
   }
@@ -199,6 +214,28 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       return;
     }
     out.socket.send(packet, 0, length, out.remotePortNo, out.remoteAddr, out.onSent);
+  }
+
+  fanOutTo(targets: readonly FanOutTarget[]): void {
+    const old = this.copies;
+    const next: Copy[] = [];
+    for (const t of targets) {
+      const rtp = t.rtp as RelayLeg;
+      const transcodeId = t.transcoding === null ? '' : JSON.stringify(t.transcoding);
+      let transcoder = old.find((c) => c.rtp === rtp && c.transcodeId === transcodeId)?.transcoder ?? null;
+      if (t.transcoding !== null && transcoder === null) {
+        try {
+          transcoder = new Transcoder(t.transcoding, (packet, length) => this.deliver(rtp, packet, length));
+        } catch {
+          // A codec this build cannot run: that subscriber gets nothing.
+          continue;
+        }
+      }
+      next.push({ rtp, rtcp: t.rtcp as RelayLeg | null, transcoder, transcodeId });
+    }
+    for (const c of old) if (c.transcoder !== null && !next.some((n) => n.transcoder === c.transcoder)) c.transcoder.close();
+    this.copies = next.length === 0 ? NO_COPIES : next;
+    this.changed();
   }
   /** SRTP errors (auth, replay, malformed) of this leg's sessions; already counted in `errors`. */
   get srtpErrors(): number {
@@ -407,6 +444,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       c[SSRC] = msg.readUInt32BE(8);
     }
     const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
+    if (this.copies.length !== 0) return this.relayAndCopy(msg, rtcp, out, now);
     if (out === null || out.remotePortNo === 0 || out.closed) return;
     if (this.transcoder !== null) return this.transcode(msg, rtcp, now);
     const control = rtcp || this.rtcpPort;
@@ -423,28 +461,65 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       if (kept === null) return;
       msg = kept;
     }
-    const plain = msg;
+    this.relayTo(out, msg, control, now);
+  };
+
+  /** The packet (plain) goes on to `out`'s party, unless a playback there holds it back; the tap gets it once sent. */
+  private relayTo(out: RelayLeg, msg: Buffer, control: boolean, now: number): void {
     if (out.playout !== null && !control && out.playout.pass(msg, msg.length, now)) return;
+    if (this.sendPlain(out, msg, control, now) && this.tap !== null) this.tap.packet(msg, out.localAddress, out.localPort, out.remoteAddr, out.remotePortNo);
+  }
+
+  /** A plain packet leaves through `out` (encrypted for its party when it has SRTP); false when it could not. */
+  private sendPlain(out: RelayLeg, msg: Buffer, control: boolean, now: number): boolean {
     if (out.dtls !== null && out.srtp === null) {
       out.sendError();
-      return;
+      return false;
     }
     if (out.srtp !== null) {
       const wire = out.srtp.protect(msg, control, now);
       if (wire === null) {
         out.sendError();
-        return;
+        return false;
       }
       msg = wire;
     }
     if (out.socket.getSendQueueCount() >= MAX_SEND_QUEUE) {
       out.sendError();
-      return;
+      return false;
     }
     // Without a callback Node drops send errors silently; this one is allocated once per leg.
     out.socket.send(msg, out.remotePortNo, out.remoteAddr, out.onSent);
-    if (this.tap !== null) this.tap.packet(plain, out.localAddress, out.localPort, out.remoteAddr, out.remotePortNo);
-  };
+    return true;
+  }
+
+  /** A leg with subscribers: the packet is decrypted once, copied to each, then relayed as usual. */
+  private relayAndCopy(msg: Buffer, rtcp: boolean, out: RelayLeg | null, now: number): void {
+    const control = rtcp || this.rtcpPort;
+    if (this.srtp !== null) {
+      const plain = this.srtp.receive(msg, control, now);
+      if (plain === null) return this.sendError();
+      msg = plain;
+    }
+    if (this.filter !== null && !control) {
+      const kept = this.filter.apply(msg, now);
+      if (kept === null) return;
+      msg = kept;
+    }
+    const copies = this.copies;
+    for (let i = 0; i < copies.length; i++) {
+      const c = copies[i]!;
+      if (c.transcoder !== null) {
+        if (!control) c.transcoder.push(msg, msg.length);
+        continue;
+      }
+      const to = rtcp && c.rtcp !== null ? c.rtcp : c.rtp;
+      if (to.remotePortNo !== 0 && !to.closed && !to.stopped) this.sendPlain(to, msg, control, now);
+    }
+    if (out === null || out.remotePortNo === 0 || out.closed) return;
+    if (this.transcoder === null) this.relayTo(out, msg, control, now);
+    else if (!control) this.transcoder.push(msg, msg.length);
+  }
 
   /** RTP goes through the pipeline (decrypted first); RTCP of a transcoded stream stops here. */
   private transcode(msg: Buffer, rtcp: boolean, now: number): void {
@@ -560,6 +635,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.filter?.close();
     this.filter = null;
     this.controlId = '';
+    for (const c of this.copies) c.transcoder?.close();
+    this.copies = NO_COPIES;
     this.dtls?.close();
     this.dtls = null;
     this.changed();

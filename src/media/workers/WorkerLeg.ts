@@ -1,5 +1,5 @@
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
-import type { Endpoint, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { cryptoIdentity } from '../transforms/SrtpTransform.js';
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
@@ -26,6 +26,9 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   private pol: LegPolicy = DEFAULT_POLICY;
   forward: WorkerLeg | null = null;
   rtcpForward: WorkerLeg | null = null;
+  /** Subscribers' legs that get copies, as last sent to the worker (as text, to skip unchanged lists). */
+  private fanOut: ToWorker & { op: 'fanout' } = { op: 'fanout', id: 0, targets: [] };
+  private fanOutId = '[]';
   private tap: PacketTap | null = null;
   private crypto: LegCrypto | null = null;
   private srtp: LegSrtpState | null = null;
@@ -101,6 +104,9 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   }
   get tapped(): boolean {
     return this.tap !== null;
+  }
+  get copied(): boolean {
+    return this.fanOut.targets.length !== 0;
   }
   get transformed(): boolean {
     return this.crypto !== null || this.transcoding !== null || this.played || this.control !== null;
@@ -187,6 +193,16 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     this.changed();
   }
 
+  fanOutTo(targets: readonly FanOutTarget[]): void {
+    const list = targets.map((t) => ({ rtp: (t.rtp as WorkerLeg).id, rtcp: (t.rtcp as WorkerLeg | null)?.id ?? null, transcoding: t.transcoding }));
+    const id = JSON.stringify(list);
+    if (id === this.fanOutId) return;
+    this.fanOutId = id;
+    this.fanOut = { op: 'fanout', id: this.id, targets: list };
+    this.host.send(this.fanOut);
+    this.changed();
+  }
+
   setSdpEndpoint(address: string, port: number, now: number): void {
     this.host.send({ op: 'sdp', id: this.id, address, port, now });
   }
@@ -255,8 +271,9 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   }
 
   /** Links are replayed once every leg of the worker exists again. */
-  replayLinks(): ToWorker {
-    return { op: 'forward', id: this.id, rtp: this.forward?.id ?? null, rtcp: this.rtcpForward?.id ?? null };
+  replayLinks(): ToWorker[] {
+    const forward: ToWorker = { op: 'forward', id: this.id, rtp: this.forward?.id ?? null, rtcp: this.rtcpForward?.id ?? null };
+    return this.fanOut.targets.length === 0 ? [forward] : [forward, this.fanOut];
   }
 
   private changed(): void {

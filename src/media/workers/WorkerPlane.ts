@@ -479,7 +479,7 @@ export class WorkerPlane implements MediaPlane {
       for (const m of leg.replay()) w.send(m);
       carried.push(leg);
     }
-    for (const leg of carried) w.send(leg.replayLinks());
+    for (const leg of carried) for (const m of leg.replayLinks()) w.send(m);
     await Promise.all(stocked.map((l) => w.stock.refill(l)));
     log.info({ worker: w.index, legs: carried.length }, 'media worker restarted');
   }

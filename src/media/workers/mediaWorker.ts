@@ -4,7 +4,7 @@ import { keepBuiltinPrototypesFast } from '../../fastBuiltins.js';
 import { releaseMemory } from '../../runtime/memoryRelease.js';
 import { COUNTER_SLOTS, LAST_PACKET } from '../LegCounters.js';
 import { shareThreadTotals } from '../MediaCounters.js';
-import type { LegObserver, PacketTap } from '../MediaPlane.js';
+import type { FanOutTarget, LegObserver, PacketTap } from '../MediaPlane.js';
 import { RelayLeg, type LegWatcher } from '../userspace/RelayLeg.js';
 import { setIdentity } from '../transforms/DtlsIdentity.js';
 import { bindUdp, bindUdpPair } from '../userspace/udp.js';
@@ -174,6 +174,16 @@ function close(id: number): void {
   l.close();
 }
 
+/** The targets' legs on this worker (one closed meanwhile is left out). */
+function fanOutTargets(m: Of<'fanout'>): FanOutTarget[] {
+  const out: FanOutTarget[] = [];
+  for (const t of m.targets) {
+    const rtp = leg(t.rtp);
+    if (rtp) out.push({ rtp, rtcp: t.rtcp === null ? null : leg(t.rtcp), transcoding: t.transcoding });
+  }
+  return out;
+}
+
 /** Binds finish later and answer then; every other message takes effect before the next one. */
 function handle(m: ToWorker): void {
   switch (m.op) {
@@ -193,6 +203,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.setPolicy(m.policy);
     case 'forward':
       return leg(m.id)?.forwardTo(m.rtp === null ? null : leg(m.rtp), m.rtcp === null ? null : leg(m.rtcp));
+    case 'fanout':
+      return leg(m.id)?.fanOutTo(fanOutTargets(m));
     case 'sdp':
       return leg(m.id)?.setSdpEndpoint(m.address, m.port, m.now);
     case 'restore':

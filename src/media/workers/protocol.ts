@@ -35,6 +35,8 @@ export type ToWorker =
   | { op: 'bind'; req: number; id: number; slot: number; address: string; family: 4 | 6; port: number; rtcpOnly: boolean }
   | { op: 'policy'; id: number; policy: LegPolicy }
   | { op: 'forward'; id: number; rtp: number | null; rtcp: number | null }
+  /** The subscribers' legs a leg copies to (ids of legs on the same worker). */
+  | { op: 'fanout'; id: number; targets: { rtp: number; rtcp: number | null; transcoding: TranscodeSettings | null }[] }
   | { op: 'sdp'; id: number; address: string; port: number; now: number }
   | { op: 'restore'; id: number; sdp: Endpoint | null; endpoint: (Endpoint & { confirmed: boolean }) | null }
   | { op: 'watch'; id: number; on: boolean }

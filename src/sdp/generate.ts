@@ -1,0 +1,48 @@
+import { codecLines, type Codec } from './codecs.js';
+import type { Direction } from './SessionDescription.js';
+
+/** One m= section the relay writes itself (no SDP of the party to rewrite). */
+export interface GeneratedMedia {
+  type: string;
+  protocol: string;
+  /** 0: rejected (no codecs, no attributes). */
+  port: number;
+  rtcpPort: number;
+  codecs: readonly Codec[];
+  direction: Direction;
+  ptime?: number;
+}
+
+export interface GeneratedSession {
+  /** The o= value; a new one when the SDP mirrors no party. */
+  origin: string;
+  sessionName: string;
+  address: string;
+  family: 4 | 6;
+  /** c= once for the session (an SDP mirroring one party), else in each section, as rtpengine writes them. */
+  sessionConnection: boolean;
+  medias: readonly GeneratedMedia[];
+}
+
+/**
+ * An SDP written from scratch in rtpengine 10.5's line order: m=, c=, a=rtpmap / a=fmtp per
+ * codec, direction, a=rtcp, a=ptime.
+ */
+export function generateSdp(s: GeneratedSession): string {
+  const c = `c=IN IP${s.family} ${s.address}`;
+  const out = ['v=0', `o=${s.origin}`, `s=${s.sessionName}`];
+  if (s.sessionConnection) out.push(c);
+  out.push('t=0 0');
+  for (const m of s.medias) {
+    if (m.port === 0) {
+      out.push(`m=${m.type} 0 ${m.protocol} ${m.codecs[0]?.pt ?? '0'}`);
+      continue;
+    }
+    out.push(`m=${m.type} ${m.port} ${m.protocol} ${m.codecs.map((x) => x.pt).join(' ')}`);
+    if (!s.sessionConnection) out.push(c);
+    for (const codec of m.codecs) if (codec.encoding !== '') out.push(...codecLines(codec));
+    out.push(`a=${m.direction}`, `a=rtcp:${m.rtcpPort}`);
+    if (m.ptime !== undefined) out.push(`a=ptime:${m.ptime}`);
+  }
+  return out.join('\r\n') + '\r\n';
+}
