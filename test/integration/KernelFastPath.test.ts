@@ -115,12 +115,12 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
   });
 
   it('takes a stream with a subscriber out of the kernel: callee and subscriber get every packet; unsubscribe hands it back', async () => {
-    const sa = await a.socket(A.v4, 4100);
-    const sb = await b.socket(B.v4, 5100);
-    const sa2 = await a.socket(A.v4, 4101);
-    const sb2 = await b.socket(B.v4, 5101);
-    const sub = await sip.socket(SIP, 6100);
-    const { toA, toB } = await call('ksub', 'v4', 4100, 5100);
+    const sa = await a.socket(A.v4, 4900);
+    const sb = await b.socket(B.v4, 5900);
+    const sa2 = await a.socket(A.v4, 4901);
+    const sb2 = await b.socket(B.v4, 5901);
+    const sub = await sip.socket(SIP, 6900);
+    const { toA, toB } = await call('ksub', 'v4', 4900, 5900);
     await burst(sa, sb, R.v4, toB, [rtp(1, 0xa)]);
     await burst(sb, sa, R.v4, toA, [rtp(1, 0xb)]);
     await burst(sa2, sb2, R.v4, toB + 1, [rtcp(0xa)]);
@@ -129,7 +129,7 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
 
     const req = await relay.ng.ok({ command: 'subscribe request', 'call-id': 'ksub', 'from-tag': 'A', 'to-tag': 'S' });
     const subPort = readSdp(req['sdp'] as string).medias[0]!.port;
-    await relay.ng.ok({ command: 'subscribe answer', 'call-id': 'ksub', 'to-tag': 'S', sdp: audioSdp(SIP, 6100, { direction: 'recvonly' }) });
+    await relay.ng.ok({ command: 'subscribe answer', 'call-id': 'ksub', 'to-tag': 'S', sdp: audioSdp(SIP, 6900, { direction: 'recvonly' }) });
     // A's RTP and RTCP legs copy in userspace now; B's stay in the kernel.
     await waitFor('two legs offloaded', async () => (await kernelLegs('ksub')) === 2, 5000);
     const packets = Array.from({ length: 30 }, (_, i) => rtp(200 + i, 0xa));
