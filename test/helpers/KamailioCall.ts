@@ -44,6 +44,8 @@ export interface KamailioCallResult {
   sdps: Array<{ step: string; media: RelayedMedia }>;
   /** RTP packets / RTCP reports each phone sent. */
   sent: { rtp: number; rtcp: number };
+  /** The phones while the call is up (for `beforeBye`): SIP agents, media sockets, and where each sends its media. */
+  phones: { alice: SipUserAgent; bob: SipUserAgent; aMedia: MediaPair; bMedia: MediaPair; toAlice: RelayedMedia; toBob: RelayedMedia };
 }
 
 export interface KamailioCallSetup {
@@ -154,7 +156,8 @@ export async function placeKamailioCall(o: KamailioCallSetup): Promise<KamailioC
     expect(reanswer.rtpPort).toBe(toBob.rtpPort);
     await mediaBothWays(toAlice, toBob, 5);
 
-    const result: KamailioCallResult = { callId: invite.callId, aliceTag: alice.dialog!.localTag, bobTag: bob.dialog!.localTag, sdps, sent };
+    const phones = { alice, bob, aMedia, bMedia, toAlice, toBob };
+    const result: KamailioCallResult = { callId: invite.callId, aliceTag: alice.dialog!.localTag, bobTag: bob.dialog!.localTag, sdps, sent, phones };
     await o.beforeBye?.(result);
 
     // BYE: Kamailio deletes the call on the relay before forwarding it.

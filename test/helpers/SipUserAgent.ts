@@ -113,12 +113,12 @@ export class SipUserAgent {
     return this.transact(SipMessage.request('CANCEL', p.request.requestUri, this.sameTransactionHeaders(p.request, 'CANCEL')), p.proxy);
   }
 
-  /** Sends an in-dialog request (re-INVITE, BYE) along the route set; ACKs a 2xx to INVITE. */
-  async request(method: string, sdp?: string): Promise<SipMessage> {
+  /** Sends an in-dialog request (re-INVITE, BYE, INFO with `extra` headers) along the route set; ACKs a 2xx to INVITE. */
+  async request(method: string, sdp?: string, extra: Array<[string, string]> = []): Promise<SipMessage> {
     const d = this.dialog;
     if (!d) throw new Error(`${this.user}: no dialog for ${method}`);
     d.localSeq++;
-    const headers = [...this.inDialogHeaders(d, `${d.localSeq} ${method}`), ['Contact', `<${this.uri}>`] as [string, string]];
+    const headers = [...this.inDialogHeaders(d, `${d.localSeq} ${method}`), ['Contact', `<${this.uri}>`] as [string, string], ...extra];
     if (sdp !== undefined) headers.push(['Content-Type', 'application/sdp']);
     const req = SipMessage.request(method, d.remoteTarget, headers, sdp ?? '');
     const final = await this.transact(req, this.nextHop());

@@ -3,6 +3,7 @@ import { Kamailio } from '../helpers/Kamailio.js';
 import { CALLEE_IP, CALLER_IP, placeKamailioCall } from '../helpers/KamailioCall.js';
 import { MediaPair } from '../helpers/MediaPair.js';
 import { NgTap } from '../helpers/NgTap.js';
+import { rtpPacket } from '../helpers/RtpEndpoint.js';
 import { freePort } from '../helpers/ports.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
 import { SipUserAgent } from '../helpers/SipUserAgent.js';
@@ -138,6 +139,43 @@ describe('an unmodified Kamailio driving ngrelay', () => {
     } finally {
       for (const x of [alice, bob, carol, dave, aMedia, bMedia]) x.close();
     }
+  });
+
+  it('runs block_dtmf and silence_media from its script: the other party hears no digits, then silence', async () => {
+    const media = await placeKamailioCall({
+      kamailio,
+      relay: { address: RELAY_IP, portMin: relay.portMin, portMax: relay.portMax },
+      beforeBye: async (c) => {
+        const { alice, bob, aMedia, bMedia, toAlice, toBob } = c.phones;
+        const control = async (ua: SipUserAgent, fn: string): Promise<number> => (await ua.request('INFO', undefined, [['X-Media-Control', fn]])).status;
+        /** Alice sends audio, an RFC 4733 event, audio; what reaches Bob, as [payload type, first payload byte]. */
+        const aliceDials = async (seq: number, expected: number): Promise<number[][]> => {
+          const before = bMedia.rtp.received.length;
+          const ev = rtpPacket(seq + 1, aMedia.ssrc, 101, 4);
+          ev.set([5, 10, 0, 160], 12);
+          for (const p of [rtpPacket(seq, aMedia.ssrc).fill(0x11, 12), ev, rtpPacket(seq + 2, aMedia.ssrc).fill(0x11, 12)]) aMedia.rtp.send(p, toAlice.rtpPort, toAlice.address);
+          return (await bMedia.rtp.waitFor(before + expected)).slice(before).map((r) => [r.data[1]! & 0x7f, r.data[12]!]);
+        };
+        /** Bob sends three loud packets; the payload bytes Alice gets. */
+        const bobTalks = async (seq: number): Promise<number[]> => {
+          const before = aMedia.rtp.received.length;
+          for (let i = 0; i < 3; i++) bMedia.rtp.send(rtpPacket(seq + i, bMedia.ssrc).fill(0x22, 12), toBob.rtpPort, toBob.address);
+          return (await aMedia.rtp.waitFor(before + 3)).slice(before).map((r) => r.data[20]!);
+        };
+        expect(await control(alice, 'block_dtmf')).toBe(200);
+        expect(await aliceDials(100, 2)).toEqual([[0, 0x11], [0, 0x11]]);
+        expect(await control(bob, 'silence_media')).toBe(200);
+        expect(await bobTalks(100)).toEqual([0xff, 0xff, 0xff]);
+        expect(await control(alice, 'unblock_dtmf')).toBe(200);
+        expect(await aliceDials(200, 3)).toEqual([[0, 0x11], [101, 5], [0, 0x11]]);
+        expect(await control(bob, 'unsilence_media')).toBe(200);
+        expect(await bobTalks(200)).toEqual([0x22, 0x22, 0x22]);
+      },
+    });
+    const commands = (await kamailioRequests()).filter((r) => r.callId === media.callId && !['offer', 'answer', 'delete'].includes(r.command));
+    expect(commands.map((r) => r.command)).toEqual(['block DTMF', 'silence media', 'unblock DTMF', 'unsilence media']);
+    // "directional": the module names the sender's tag (Bob's for Bob's INFO); without it, only the call.
+    for (const r of commands) expect(r.keys).toEqual(['supports', 'call-id', 'received-from', 'from-tag', 'command']);
   });
 });
 
