@@ -18,7 +18,7 @@ import type { NgDict, NgRequest } from '../NgRequest.js';
  */
 
 /** The call, with 10.5's texts for these commands (`Unknown call-ID`, capital ID). */
-function controlledCall(s: Services, req: NgRequest): Call {
+export function controlledCall(s: Services, req: NgRequest): Call {
   const callId = req.callId;
   if (!callId) throw new NgError(NgErrorText.noCallId);
   const call = s.registry.get(callId);
@@ -31,7 +31,7 @@ function sameAddress(a: string, b: string): boolean {
 }
 
 /** The party a request names, or null for the whole call. */
-function selectParty(call: Call, req: NgRequest): ControlScope['party'] {
+export function selectParty(call: Call, req: NgRequest): ControlScope['party'] {
   if (req.has('all')) return null;
   let party: ControlScope['party'] = null;
   const label = req.str('label') ?? req.str('from-label');

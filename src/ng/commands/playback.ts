@@ -1,4 +1,5 @@
 import type { Call } from '../../call/Call.js';
+import { CallGoneError } from '../../call/errors.js';
 import type { Monologue } from '../../call/Monologue.js';
 import { playDigit, playFile, stopPlayback, type FilePlayRequest } from '../../call/Playback.js';
 import { eventOfDigit } from '../../media/codecs/TelephoneEvent.js';
@@ -8,14 +9,12 @@ import type { Services } from '../../Services.js';
 import { moduleLogger } from '../../log.js';
 import { NgError, NgErrorText } from '../errors.js';
 import type { NgDict, NgRequest } from '../NgRequest.js';
+import { controlledCall, selectParty } from './mediaControl.js';
 
 const log = moduleLogger('ng');
 
-/** rtpengine 10.5's texts for the player commands. */
+/** rtpengine 10.5's texts for the player commands (the party selection's are media control's). */
 export const PlaybackErrorText = {
-  unknownCallId: 'Unknown call-ID',
-  noSuchTag: 'From-tag given, but no such tag exists',
-  noLabel: 'No monologue matching the given label',
   noParty: 'No participant party specified',
   noFile: 'No media file specified',
   fileFailed: 'Failed to start media playback from file',
@@ -25,24 +24,31 @@ export const PlaybackErrorText = {
   codeRange: "Out of range 'code' specified",
 } as const;
 
-/** The call and the parties a player command names: `all`, or one by `label`, `from-tag` (or `to-tag`). */
+/**
+ * The call and the parties a player command names, as media control selects them (`all`,
+ * `label`, `address`, `from-tag`); where 10.5 would answer `No participant party specified`,
+ * a `to-tag` names the party too.
+ */
 function parties(s: Services, req: NgRequest): { call: Call; parties: Monologue[] } {
-  const callId = req.callId;
-  if (!callId) throw new NgError(NgErrorText.noCallId);
-  const call = s.registry.get(callId);
-  if (!call) throw new NgError(PlaybackErrorText.unknownCallId);
+  const call = controlledCall(s, req);
   if (req.has('all') || req.str('all') === 'all') return { call, parties: [...call.monologues.values()] };
-  const label = req.str('label');
-  if (label !== undefined) {
-    const ml = call.parties().find((p) => p.label === label);
-    if (!ml) throw new NgError(PlaybackErrorText.noLabel);
-    return { call, parties: [ml] };
-  }
-  const tag = req.fromTag ?? req.toTag;
-  if (tag === undefined) throw new NgError(PlaybackErrorText.noParty);
-  const ml = call.findByTag(tag);
-  if (!ml) throw new NgError(PlaybackErrorText.noSuchTag);
+  const party = selectParty(call, req);
+  if (party) return { call, parties: [party] };
+  const toTag = req.toTag;
+  if (toTag === undefined || toTag === '') throw new NgError(PlaybackErrorText.noParty);
+  const ml = call.findByTag(toTag);
+  if (!ml) throw new NgError(NgErrorText.noSuchFromTag);
   return { call, parties: [ml] };
+}
+
+/** A call that ended while the command waited for its queue is unknown, as in rtpengine. */
+async function gone<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    if (e instanceof CallGoneError) throw new NgError(NgErrorText.unknownCallIdCapital);
+    throw e;
+  }
 }
 
 /** A bencoded string's bytes as they came (the decoder keeps invalid UTF-8 one character per byte). */
@@ -87,14 +93,14 @@ export async function playMedia(s: Services, req: NgRequest): Promise<NgDict> {
     repeat: Math.max(1, req.int('repeat-times') ?? 1),
     limitMs: Math.max(0, req.int('duration') ?? 0),
   };
-  const duration = await playFile(s, target.call, target.parties, play);
+  const duration = await gone(playFile(s, target.call, target.parties, play));
   return duration === null || duration === 0 ? {} : { duration };
 }
 
 /** `stop media`: the parties hear their peers again. */
 export async function stopMedia(s: Services, req: NgRequest): Promise<NgDict> {
   const target = parties(s, req);
-  if (!(await stopPlayback(s, target.call, target.parties))) throw new NgError(PlaybackErrorText.notPlaying);
+  if (!(await gone(stopPlayback(s, target.call, target.parties)))) throw new NgError(PlaybackErrorText.notPlaying);
   return {};
 }
 
@@ -120,7 +126,7 @@ export async function playDtmf(s: Services, req: NgRequest): Promise<NgDict> {
   const code = eventCode(req);
   if (code < 0 || code > 15) throw new NgError(PlaybackErrorText.codeRange);
   const volume = Math.min(63, Math.abs(req.int('volume') ?? 0) || 8);
-  const err = await playDigit(s, target.call, target.parties, { code, durationMs, pauseMs, volume });
+  const err = await gone(playDigit(s, target.call, target.parties, { code, durationMs, pauseMs, volume }));
   if (err) throw new NgError(err);
   return {};
 }
