@@ -209,9 +209,11 @@ async function measure(relay: RelayProcess | NodeFloorRelay | null, calls: numbe
     const drops0 = [udpDrops(relayPort), udpDrops((p) => generatorPorts.has(p))];
     const cpu0 = relay === null ? { user: 0, system: 0 } : processCpuTimes(relay.pid);
     const probe = relay instanceof RelayProcess && opt['ng-probe'] ? startNgProbe(relay, `bench-${cookieRun}-${calls}-0`, num(opt['ng-probe-interval'])) : null;
+    // Read while the generators' sockets are still open: they close them once they have reported.
+    const drops1 = sleepUntil(plan.startAt + warmupMs + plan.durationMs + plan.drainMs / 2).then(() => [udpDrops(relayPort), udpDrops((p) => generatorPorts.has(p))]);
     const all = await Promise.all(reports);
     const cpu1 = relay === null ? { user: 0, system: 0 } : processCpuTimes(relay.pid);
-    const drops1 = [udpDrops(relayPort), udpDrops((p) => generatorPorts.has(p))];
+    const drops = await drops1;
     const probed = await probe?.stop();
     const churned = await churning?.stop();
     const { histogram, sent, received, silentStreams: silent, authFailures, cpuUs: genCpuUs, wallMs } = summarize(all);
@@ -227,8 +229,8 @@ async function measure(relay: RelayProcess | NodeFloorRelay | null, calls: numbe
         churnFailures: churned.failures,
         churnP99Us: Math.round(churned.histogram.percentile(0.99)),
       }),
-      relayDrops: drops1[0]! - drops0[0]!,
-      generatorDrops: drops1[1]! - drops0[1]!,
+      relayDrops: drops[0]! - drops0[0]!,
+      generatorDrops: drops[1]! - drops0[1]!,
       authFailures,
       packetsPerSecond: calls * 2 * plan.packetsPerSecond,
       sentPerSecond: Math.round(sent / (plan.durationMs / 1000)),
