@@ -81,11 +81,16 @@ export function configureLegs(ml: Monologue, settings: LegSettings, observer: Le
   }
 }
 
-/** Gives every leg of a party the SRTP keys negotiated for it (the same keys again change nothing). */
-export function applyCrypto(ml: Monologue): void {
+/**
+ * Gives every leg of a party the SRTP keys negotiated for it (the same keys again change
+ * nothing). `restored`: the legs continue a call from a record, where a DTLS client waits for
+ * its peer instead of starting a handshake the peer may not expect.
+ */
+export function applyCrypto(ml: Monologue, restored = false): void {
   for (const m of ml.medias) {
     const w = m.webrtc;
-    const c = m.crypto === null && !w.dtls && !w.ice ? null : { recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, dtls: w.dtls, ice: w.ice };
+    const dtls = w.dtls && restored ? { ...w.dtls, hold: true } : w.dtls;
+    const c = m.crypto === null && !w.dtls && !w.ice ? null : { recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, dtls, ice: w.ice };
     for (const s of m.streams()) s.leg?.setCrypto(c);
   }
 }

@@ -52,7 +52,12 @@ export interface LegCrypto {
   recv: SrtpKeying | null;
   send: SrtpKeying | null;
   /** DTLS-SRTP: the keys come from a handshake on this port in this role; `fingerprint` is the peer's from its SDP. */
-  dtls?: { role: 'client' | 'server'; fingerprint: { hash: string; value: string } | null } | null;
+  dtls?: {
+    role: 'client' | 'server';
+    fingerprint: { hash: string; value: string } | null;
+    /** A restored or standby leg: as client, shake hands only once the peer sends (it may hold keys from before). */
+    hold?: boolean;
+  } | null;
   /** ICE-lite: binding requests for this ufrag are answered (and nominate the endpoint). */
   ice?: { ufrag: string; pwd: string } | null;
 }
@@ -66,10 +71,15 @@ export interface SrtpIndex {
   rtcp: number;
 }
 
-/** A leg's SRTP indices in both directions: what a restarted or taking-over relay continues from. */
+/**
+ * A leg's SRTP state: the indices in both directions, and the keys when a DTLS handshake on
+ * the leg made them (peers do not shake hands again by themselves): what a restarted or
+ * taking-over relay continues from.
+ */
 export interface LegSrtpState {
   recv: SrtpIndex[];
   send: SrtpIndex[];
+  dtlsKeys?: { recv: SrtpKeying; send: SrtpKeying };
 }
 
 /** An endpoint: address and port. */

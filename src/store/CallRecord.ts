@@ -4,7 +4,8 @@ import type { Media } from '../call/Media.js';
 import type { Monologue } from '../call/Monologue.js';
 import { isDefaultControl, type PartyControl } from '../call/PartyControl.js';
 import { playRecord, type FilePlayRecord } from '../call/Playback.js';
-import type { LegSrtpState, SrtpIndex } from '../media/MediaPlane.js';
+import type { LegSrtpState, SrtpIndex, SrtpKeying } from '../media/MediaPlane.js';
+import { srtpSuite } from '../media/transforms/SrtpSuite.js';
 import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 
@@ -24,7 +25,14 @@ export interface StreamRecord {
    * rollover counter, highest sequence number and SRTCP index. Rewritten when an index moves
    * on by a quarter of a ROC, so a restored leg guesses every ROC right (RFC 3711 3.3.1).
    */
-  srtp?: LegSrtpState;
+  srtp?: SrtpStateRecord;
+}
+
+/** A leg's SRTP state as it travels in the record (keys of a DTLS handshake in base64). */
+export interface SrtpStateRecord {
+  recv: SrtpIndex[];
+  send: SrtpIndex[];
+  dtlsKeys?: { recv: KeyRecord; send: KeyRecord };
 }
 
 export interface MediaRecord {
@@ -43,6 +51,8 @@ export interface MediaRecord {
   streams: StreamRecord[];
   /** SDES of this party: its own a=crypto lines, the ones the relay gave it, and its legs' keys (absent: plain). */
   srtp?: SrtpRecord;
+  /** DTLS-SRTP towards this party: the relay's role and the party's certificate fingerprint (absent: none). */
+  dtls?: { role: 'client' | 'server'; fingerprint: { hash: string; value: string } | null };
   /** The relay's ICE-lite credentials towards this party (absent: no ICE). */
   ice?: { ufrag: string; pwd: string };
   /** The pipeline converting what this party sends (absent: relayed as it is). */
@@ -99,7 +109,26 @@ export interface CallRecord {
 
 export class RecordError extends Error {}
 
-const srtpState = (s: LegSrtpState | null): { srtp?: LegSrtpState } => (s === null || (s.recv.length === 0 && s.send.length === 0) ? {} : { srtp: s });
+function srtpState(s: LegSrtpState | null): { srtp?: SrtpStateRecord } {
+  if (s === null || (s.recv.length === 0 && s.send.length === 0 && !s.dtlsKeys)) return {};
+  const k = s.dtlsKeys;
+  return { srtp: { recv: s.recv, send: s.send, ...(k ? { dtlsKeys: { recv: keyRecord(k.recv), send: keyRecord(k.send) } } : {}) } };
+}
+
+// Bounded record values: a suite name, base64 of at most a 46-byte key.
+const B64 = /^[A-Za-z0-9+/]{1,88}={0,2}$/;
+
+/** A key from a record, checked against its suite; null when malformed. */
+export function keyOfRecord(k: unknown): SrtpKeying & { key: Buffer; salt: Buffer } | null {
+  if (typeof k !== 'object' || k === null) return null;
+  const r = k as Record<string, unknown>;
+  if (typeof r['suite'] !== 'string' || typeof r['key'] !== 'string' || typeof r['salt'] !== 'string' || !B64.test(r['key']) || !B64.test(r['salt'])) return null;
+  const suite = srtpSuite(r['suite']);
+  const key = Buffer.from(r['key'], 'base64');
+  const salt = Buffer.from(r['salt'], 'base64');
+  if (!suite || key.length !== suite.keyLength || salt.length !== suite.saltLength) return null;
+  return { suite: suite.name, key, salt };
+}
 
 /** At most this many SSRCs per direction are read from a record (the relay tracks no more). */
 const MAX_RECORD_SSRCS = 64;
@@ -121,13 +150,17 @@ export function srtpStateOf(r: StreamRecord): LegSrtpState | null {
   const v = r.srtp as unknown;
   if (typeof v !== 'object' || v === null) return null;
   const s = v as Record<string, unknown>;
-  const state = { recv: srtpIndices(s['recv']), send: srtpIndices(s['send']) };
-  return state.recv.length === 0 && state.send.length === 0 ? null : state;
+  const state: LegSrtpState = { recv: srtpIndices(s['recv']), send: srtpIndices(s['send']) };
+  const k = s['dtlsKeys'] as Record<string, unknown> | undefined;
+  const recv = keyOfRecord(k?.['recv']);
+  const send = keyOfRecord(k?.['send']);
+  if (recv && send) state.dtlsKeys = { recv, send };
+  return state.recv.length === 0 && state.send.length === 0 && !state.dtlsKeys ? null : state;
 }
 
-const keyRecord = (k: { suite: string; key: Uint8Array; salt: Uint8Array }): KeyRecord =>
-  ({ suite: k.suite, key: Buffer.from(k.key).toString('base64'), salt: Buffer.from(k.salt).toString('base64') });
-
+function keyRecord(k: { suite: string; key: Uint8Array; salt: Uint8Array }): KeyRecord {
+  return { suite: k.suite, key: Buffer.from(k.key).toString('base64'), salt: Buffer.from(k.salt).toString('base64') };
+}
 /** The party's SDES state, so that a standby or a restart relays the call with the same keys. */
 function srtpRecord(m: Media): SrtpRecord | undefined {
   if (m.sdes.length === 0 && m.ourSdes.length === 0 && m.crypto === null) return undefined;
@@ -142,8 +175,10 @@ function srtpRecord(m: Media): SrtpRecord | undefined {
 function mediaRecord(m: Media): MediaRecord {
   const srtp = srtpRecord(m);
   const ice = m.webrtc.ourIce;
+  const dtls = m.webrtc.dtls;
   const play = playRecord(m);
   return {
+    ...(dtls ? { dtls: { role: dtls.role, fingerprint: dtls.fingerprint } } : {}),
     ...(play ? { play } : {}),
     ...(srtp ? { srtp } : {}),
     ...(ice ? { ice: { ufrag: ice.ufrag, pwd: ice.pwd } } : {}),

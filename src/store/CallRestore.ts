@@ -5,14 +5,13 @@ import { applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkPa
 import { filePlayRecordOf, resumePlaybacks } from '../call/Playback.js';
 import { transcodeSettingsOf } from '../media/engine/TranscodeSettings.js';
 import { keying } from '../call/SdesNegotiation.js';
-import { srtpSuite } from '../media/transforms/SrtpSuite.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
 import { Monologue } from '../call/Monologue.js';
 import { Stream } from '../call/Stream.js';
 import { moduleLogger } from '../log.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { Services } from '../Services.js';
-import { srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
+import { keyOfRecord, srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
 
 const log = moduleLogger('restore');
 
@@ -76,24 +75,29 @@ function syncStream(s: Services, call: Call, old: Stream | null, r: StreamRecord
   return makeStream(s, call, r);
 }
 
-// Bounded record values: a suite name, base64 of at most a 46-byte key, ICE credentials.
-const B64 = /^[A-Za-z0-9+/]{1,88}={0,2}$/;
+// Bounded record values: ICE credentials, a fingerprint's hash name and value.
 const ICE_TEXT = /^[A-Za-z0-9+/]{1,256}$/;
+const HASH_NAME = /^[a-z0-9-]{1,16}$/;
+const FINGERPRINT = /^[0-9A-Fa-f:]{1,200}$/;
 
 function keyOf(k: unknown): SdesCrypto | null {
-  if (typeof k !== 'object' || k === null) return null;
-  const r = k as Record<string, unknown>;
-  if (typeof r['suite'] !== 'string' || typeof r['key'] !== 'string' || typeof r['salt'] !== 'string' || !B64.test(r['key']) || !B64.test(r['salt'])) return null;
-  const suite = srtpSuite(r['suite']);
-  const key = Buffer.from(r['key'], 'base64');
-  const salt = Buffer.from(r['salt'], 'base64');
-  if (!suite || key.length !== suite.keyLength || salt.length !== suite.saltLength) return null;
-  return { tag: typeof r['tag'] === 'number' ? r['tag'] : 0, suite: suite.name, key, salt };
+  const key = keyOfRecord(k);
+  const tag = (k as Record<string, unknown> | null)?.['tag'];
+  return key && { tag: typeof tag === 'number' ? tag : 0, ...key };
+}
+
+/** The DTLS role and peer fingerprint from a record; null when absent or malformed. */
+function dtlsOf(d: MediaRecord['dtls']): Media['webrtc']['dtls'] {
+  if (typeof d !== 'object' || d === null || (d.role !== 'client' && d.role !== 'server')) return null;
+  const f = d.fingerprint;
+  if (f === null) return { role: d.role, fingerprint: null };
+  if (typeof f !== 'object' || typeof f.hash !== 'string' || typeof f.value !== 'string' || !HASH_NAME.test(f.hash) || !FINGERPRINT.test(f.value)) return null;
+  return { role: d.role, fingerprint: { hash: f.hash, value: f.value } };
 }
 
 const keysOf = (list: unknown): SdesCrypto[] => (Array.isArray(list) ? list.slice(0, 16).map(keyOf).filter((k): k is SdesCrypto => k !== null) : []);
 
-/** SDES keys and ICE credentials from the record; DTLS is not carried (its peer re-handshakes or the call is plain). */
+/** SDES keys, the DTLS role and peer fingerprint, and ICE credentials from the record (a DTLS handshake's keys are the streams'). */
 function restoreSecurity(m: Media, r: MediaRecord): void {
   const srtp = r.srtp;
   m.sdes = keysOf(srtp?.sdes);
@@ -105,6 +109,7 @@ function restoreSecurity(m: Media, r: MediaRecord): void {
   const ok = ice && typeof ice.ufrag === 'string' && typeof ice.pwd === 'string' && ICE_TEXT.test(ice.ufrag) && ICE_TEXT.test(ice.pwd);
   m.webrtc.ourIce = ok ? { ufrag: ice.ufrag, pwd: ice.pwd } : null;
   m.webrtc.ice = m.webrtc.ourIce;
+  m.webrtc.dtls = dtlsOf(r.dtls);
 }
 
 function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
@@ -216,7 +221,7 @@ export function relink(s: Services, call: Call, rec?: CallRecord): void {
   const tap = s.hooks.tap(call);
   for (const ml of call.parties()) {
     configureLegs(ml, settings, observer, tap);
-    applyCrypto(ml);
+    applyCrypto(ml, true);
     applyTranscoding(ml);
     applyMediaControl(call, ml);
   }

@@ -1,4 +1,6 @@
 import { RtpPacket, SrtpSession } from 'werift-rtp';
+import { DtlsEndpoint, type DtlsKeys } from '../../src/media/transforms/DtlsEndpoint.js';
+import { createIdentity } from '../../src/media/transforms/DtlsIdentity.js';
 import type { Relay } from './Relay.js';
 import { RtpEndpoint, rtpPacket } from './RtpEndpoint.js';
 
@@ -14,6 +16,26 @@ function relayKey(s: string, tag: number): { key: Buffer; salt: Buffer } {
   if (!m) throw new Error(`no a=crypto:${tag} AES_CM_128_HMAC_SHA1_80 in\n${s}`);
   const raw = Buffer.from(m[1]!, 'base64');
   return { key: raw.subarray(0, 16), salt: raw.subarray(16, 30) };
+}
+
+/** Feeds the DTLS records `at` receives to the endpoint `make` builds until its handshake exports keys (5 s at most). */
+async function handshake(at: RtpEndpoint, make: (onKeys: (k: DtlsKeys) => void, onFailure: (why: string) => void) => DtlsEndpoint): Promise<DtlsKeys> {
+  let keys: DtlsKeys | null = null;
+  let failure: string | null = null;
+  const ep = make((k) => (keys = k), (why) => (failure = why));
+  ep.start();
+  const deadline = Date.now() + 5000;
+  let fed = 0;
+  while (keys === null) {
+    if (failure !== null) throw new Error(`DTLS handshake failed: ${failure}`);
+    if (Date.now() > deadline) throw new Error(`no DTLS handshake within 5 s (${at.received.length} datagrams arrived)`);
+    for (; fed < at.received.length; fed++) {
+      const d = at.received[fed]!.data;
+      if (d[0]! >= 20 && d[0]! <= 63) ep.receive(d);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return keys as DtlsKeys;
 }
 
 export const PLAIN_SSRC = 0x1111;
@@ -63,6 +85,28 @@ export class SdesCall {
     const theirs = relayKey(offered, 7);
     const keys = { localMasterKey: own.key, localMasterSalt: own.salt, remoteMasterKey: theirs.key, remoteMasterSalt: theirs.salt };
     return new SdesCall(callId, plain, srtp, mPort(String(a['sdp'])), mPort(offered), new SrtpSession({ keys, profile: 1 }));
+  }
+
+  /**
+   * A DTLS-SRTP call: a plain party offers, the relay offers UDP/TLS/RTP/SAVP (`actpass`) to the
+   * SRTP party, which answers `a=setup:active` with its own certificate (no ICE) and shakes hands
+   * as the client, played by werift-dtls; the keys it exports then drive werift-rtp.
+   */
+  static async placeDtls(relay: Relay, callId: string): Promise<SdesCall> {
+    const plain = await RtpEndpoint.open();
+    const srtp = await RtpEndpoint.open();
+    const identity = await createIdentity();
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'a', sdp: sdp(plain.port, 'RTP/AVP'), 'transport-protocol': 'UDP/TLS/RTP/SAVP', ICE: 'remove' });
+    const offered = String(o['sdp']);
+    const fp = /^a=fingerprint:sha-256 ([0-9A-F:]+)$/m.exec(offered)![1]!;
+    const own = [`a=fingerprint:sha-256 ${identity.sha256}`, 'a=setup:active'];
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(srtp.port, 'UDP/TLS/RTP/SAVP', own) });
+    const srtpTo = mPort(offered);
+    const write = (d: Buffer): void => srtp.send(d, srtpTo, '127.0.0.1');
+    const keys = await handshake(srtp, (onKeys, onFailure) => new DtlsEndpoint('client', identity, { hash: 'sha-256', value: fp }, write, onKeys, onFailure));
+    const profile = keys.send.suite === 'AEAD_AES_128_GCM' ? 7 : 1;
+    const session = new SrtpSession({ keys: { localMasterKey: Buffer.from(keys.send.key), localMasterSalt: Buffer.from(keys.send.salt), remoteMasterKey: Buffer.from(keys.recv.key), remoteMasterSalt: Buffer.from(keys.recv.salt) }, profile });
+    return new SdesCall(callId, plain, srtp, mPort(String(a['sdp'])), srtpTo, session);
   }
 
   /**

@@ -58,6 +58,38 @@ for (const threads of [0, 2]) {
   });
 }
 
+/** Whether the call's record holds the keys of a DTLS handshake. */
+async function recordedDtlsKeys(redis: RedisServer, callId: string, db = 1): Promise<boolean> {
+  const [json] = await redis.client(db).smembers(callId);
+  if (!json) return false;
+  return (JSON.parse(json).parties as { medias: { streams: { srtp?: { dtlsKeys?: unknown } }[] }[] }[]).some((p) => p.medias.some((m) => m.streams.some((s) => s.srtp?.dtlsKeys !== undefined)));
+}
+
+describe('a DTLS-SRTP call through SIGKILL and restore', () => {
+  let redis: RedisServer;
+  let relay: Relay;
+  let call: SdesCall;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'] });
+  });
+  afterAll(async () => {
+    call?.close();
+    await relay?.stop();
+    await redis?.stop();
+  });
+
+  it('keeps every packet both ways without a new handshake: the record carries the keys the handshake made', async () => {
+    call = await SdesCall.placeDtls(relay, 'dtls-restore');
+    expect(await call.stream(65500, 60)).toEqual({ atPlain: 60, atSrtp: 60 });
+    await waitFor('the handshake keys in the record', () => recordedDtlsKeys(redis, 'dtls-restore'));
+    await relay.stop('SIGKILL');
+    relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
+    expect(await numSessions(relay)).toEqual({ own: 1, foreign: 0, total: 1 });
+    expect(await call.stream(24, 300)).toEqual({ atPlain: 300, atSrtp: 300 });
+  });
+});
+
 describe('an SDES call at rollover counter 2 taken over by a standby', () => {
   let redis: RedisServer;
   let r1: Relay;

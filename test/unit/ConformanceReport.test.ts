@@ -37,7 +37,7 @@ describe('conformance report', () => {
       ['(a) feature not implemented', 3],
       ['(b) plain RTP/SDP behaviour differs', 1],
       ['(c) crash/timeout/daemon died', 0],
-      ['(d) harness artefact', 0],
+      ["(d) rtpengine's test setup", 0],
     ]);
     expect(c.categories[0]!.reasons).toEqual([
       { reason: 'SRTP/SDES', count: 2 },

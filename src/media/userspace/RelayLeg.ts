@@ -64,6 +64,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   srtp: SrtpTransform | null = null;
   /** DTLS-SRTP on this port: the handshake that keys `srtp`. */
   dtls: DtlsEndpoint | null = null;
+  /** The keys the leg's DTLS handshake made (or a record gave): part of its SRTP state. */
+  private dtlsMade: DtlsKeys | null = null;
   private dtlsId = '';
   /** SRTP indices from a record, for the next SDES transform's streams. */
   private restoredSrtp: LegSrtpState | null = null;
@@ -277,6 +279,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       this.dtls?.close();
       this.dtls = null;
       this.dtlsId = dtls;
+      this.dtlsMade = null;
       this.oldSrtpErrors = this.srtpErrors;
       this.srtp = null;
       const identity = dtlsIdentity();
@@ -284,7 +287,10 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
         const d = crypto.dtls;
         const ep: DtlsEndpoint = new DtlsEndpoint(d.role, identity, d.fingerprint, (data) => this.sendDtls(data), (keys) => this.dtlsKeys(ep, keys), () => undefined);
         this.dtls = ep;
-        if (this.remotePortNo !== 0 && this.ice === null) ep.start();
+        // Keys from a record: the association goes on as it was (a new handshake from the peer still replaces them).
+        const recorded = this.restoredSrtp?.dtlsKeys;
+        if (recorded) this.adoptDtlsKeys(recorded);
+        else if (this.remotePortNo !== 0 && this.ice === null && !d.hold) ep.start();
       }
       changed = true;
     }
@@ -292,7 +298,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       const id = sdesIdentity(crypto);
       if (id !== (this.srtp?.identity ?? '')) {
         this.oldSrtpErrors = this.srtpErrors;
-        this.srtp = id === '' ? null : this.sdesTransform(crypto!, id);
+        this.srtp = id === '' ? null : this.srtpTransform(crypto!, id);
         changed = true;
       }
     }
@@ -300,21 +306,30 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   }
 
   get srtpState(): LegSrtpState | null {
-    return this.srtp?.state ?? this.restoredSrtp;
+    const s = this.srtp?.state ?? this.restoredSrtp;
+    return s !== null && this.dtlsMade !== null ? { recv: s.recv, send: s.send, dtlsKeys: this.dtlsMade } : s;
   }
 
   restoreSrtp(state: LegSrtpState): void {
     if (this.srtp !== null && this.dtls === null) this.srtp.seed(state, Date.now());
-    else this.restoredSrtp = state;
+    else {
+      this.restoredSrtp = state;
+      if (state.dtlsKeys && this.dtls !== null && this.srtp === null) this.adoptDtlsKeys(state.dtlsKeys);
+    }
   }
 
-  /** SDES keys from signalling or a record: a record's indices continue their streams. */
-  private sdesTransform(crypto: LegCrypto, id: string): SrtpTransform {
+  /** Keys from signalling, a handshake or a record: a record's indices continue their streams. */
+  private srtpTransform(crypto: LegCrypto, id?: string): SrtpTransform {
     const t = new SrtpTransform(crypto, id);
     if (this.restoredSrtp !== null) t.seed(this.restoredSrtp, Date.now());
     this.restoredSrtp = null;
     t.onIndex(this.onSrtpIndex);
     return t;
+  }
+
+  private adoptDtlsKeys(keys: DtlsKeys): void {
+    this.dtlsMade = keys;
+    this.srtp = this.srtpTransform({ recv: keys.recv, send: keys.send });
   }
 
   private readonly onSrtpIndex = (): void => {
@@ -328,8 +343,12 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
 
   private dtlsKeys(ep: DtlsEndpoint, keys: DtlsKeys): void {
     if (ep !== this.dtls) return;
-    this.srtp = new SrtpTransform({ recv: keys.recv, send: keys.send });
+    // A new handshake's streams start afresh.
+    this.restoredSrtp = null;
+    this.adoptDtlsKeys(keys);
     this.changed();
+    // Recorded now: a survivor needs the keys before any index moves on.
+    this.observer?.srtpChanged(this);
   }
 
   /** STUN (RFC 7983: first byte 0-3) to our ICE-lite agent: answered, and an authenticated check names the endpoint. */
@@ -413,8 +432,11 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       const b0 = msg.length > 0 ? msg[0]! : 0;
       if (b0 < 4 && this.ice !== null) return this.onStun(msg, rinfo);
       if (b0 >= 20 && b0 <= 63 && this.dtls !== null) return this.onDtls(msg, rinfo);
-      // Media before the handshake has keyed SRTP cannot be decrypted.
-      if (this.dtls !== null && this.srtp === null) return this.sendError();
+      // Media before the handshake has keyed SRTP cannot be decrypted; a held client starts now.
+      if (this.dtls !== null && this.srtp === null) {
+        if (this.remotePortNo !== 0) this.dtls.start();
+        return this.sendError();
+      }
     }
     const now = Date.now();
     if (rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr) {
