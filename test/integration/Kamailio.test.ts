@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PcmuDecoder } from '../../src/media/codecs/Pcmu.js';
+import { dominantFrequency, tone } from '../helpers/audio.js';
+import { wavBytes } from '../helpers/wav.js';
 import { Kamailio } from '../helpers/Kamailio.js';
 import { CALLEE_IP, CALLER_IP, placeKamailioCall } from '../helpers/KamailioCall.js';
 import { MediaPair } from '../helpers/MediaPair.js';
@@ -176,6 +182,58 @@ describe('an unmodified Kamailio driving ngrelay', () => {
     expect(commands.map((r) => r.command)).toEqual(['block DTMF', 'silence media', 'unblock DTMF', 'unsilence media']);
     // "directional": the module names the sender's tag (Bob's for Bob's INFO); without it, only the call.
     for (const r of commands) expect(r.keys).toEqual(['supports', 'call-id', 'received-from', 'from-tag', 'command']);
+  });
+
+  it('runs play_media, stop_media and play_dtmf: the sender of the INFO hears the file, its peer hears the digit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ngrelay-kam-play-'));
+    const file = join(dir, 'prompt.wav');
+    writeFileSync(file, wavBytes(tone({ freq: 440, rate: 8000, samples: 8000, seed: 31, amplitude: 10000 }), 8000));
+    try {
+      const media = await placeKamailioCall({
+        kamailio,
+        relay: { address: RELAY_IP, portMin: relay.portMin, portMax: relay.portMax },
+        beforeBye: async (c) => {
+          const { alice, bob, aMedia, bMedia, toBob } = c.phones;
+          const info = async (ua: SipUserAgent, headers: [string, string][]): Promise<number> => (await ua.request('INFO', undefined, headers)).status;
+          // Alice asks for the prompt and hears 440 Hz in PCMU, made by the relay.
+          const before = aMedia.rtp.received.length;
+          expect(await info(alice, [['X-Media-Control', 'play_media'], ['X-Media-File', file]])).toBe(200);
+          const played = (await aMedia.rtp.waitFor(before + 15)).slice(before).filter((r) => (r.data[1]! & 0x7f) === 0);
+          const dec = new PcmuDecoder();
+          const pcm = new Int16Array(played.length * 160);
+          let n = 0;
+          for (const r of played) n += dec.decode(r.data, 12, r.data.length - 12, pcm.subarray(n));
+          expect(dominantFrequency(pcm.subarray(0, n), 8000, 200, 3800)).toBe(440);
+          // stop_media: Bob is heard again, byte for byte.
+          expect(await info(alice, [['X-Media-Control', 'stop_media']])).toBe(200);
+          await waitFor('the playback to stop', async () => {
+            const from = aMedia.rtp.received.length;
+            bMedia.rtp.send(rtpPacket(300, bMedia.ssrc).fill(0x22, 12), toBob.rtpPort, toBob.address);
+            await new Promise((r) => setTimeout(r, 30));
+            return aMedia.rtp.received.slice(from).some((r) => r.data[20] === 0x22);
+          });
+          // play_dtmf from Alice: Bob gets the digit as RFC 4733 events (telephone-event was negotiated).
+          const fromB = bMedia.rtp.received.length;
+          expect(await info(alice, [['X-Media-Control', 'play_dtmf'], ['X-Media-Digit', '7']])).toBe(200);
+          const events = await waitFor('the digit at Bob', () => {
+            const ev = bMedia.rtp.received.slice(fromB).filter((r) => (r.data[1]! & 0x7f) === 101);
+            return ev.filter((r) => (r.data[13]! & 0x80) !== 0).length >= 3 ? ev : null;
+          });
+          expect(new Set(events.map((r) => r.data[12]))).toEqual(new Set([7]));
+        },
+      });
+      const commands = (await kamailioRequests()).filter((r) => r.callId === media.callId && !['offer', 'answer', 'delete'].includes(r.command));
+      expect(commands.map((r) => r.command)).toEqual(['play media', 'stop media', 'play DTMF']);
+      // "directional": the sender's tag as from-tag (the party chosen), its peer's as to-tag; the file and the digit as keys of their own.
+      expect(commands.map((r) => r.keys)).toEqual([
+        ['supports', 'file', 'call-id', 'received-from', 'from-tag', 'to-tag', 'command'],
+        ['supports', 'call-id', 'received-from', 'from-tag', 'to-tag', 'command'],
+        ['supports', 'code', 'call-id', 'received-from', 'from-tag', 'to-tag', 'command'],
+      ]);
+      expect(relay.output).not.toMatch(/"NG command failed".*"command":"(play|stop)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
