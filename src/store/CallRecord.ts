@@ -7,6 +7,7 @@ import { playRecord, type FilePlayRecord } from '../call/Playback.js';
 import type { LegSrtpState, SrtpIndex, SrtpKeying } from '../media/MediaPlane.js';
 import { srtpSuite } from '../media/transforms/SrtpSuite.js';
 import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
+import type { Codec } from '../sdp/codecs.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 
 /** Version of the record layout below; docs/redis.md describes it. */
@@ -59,6 +60,11 @@ export interface MediaRecord {
   transcode?: TranscodeSettings;
   /** The file this party hears in place of its peer, while it plays (absent: none). */
   play?: FilePlayRecord;
+  /** The codecs of the party's own SDP and its a=ptime: what its subscribers are offered (absent: none). */
+  sent?: Codec[];
+  ptime?: number;
+  /** A subscriber's media: the party (tag) and media (index) it copies, and the pipeline converting the copies (absent: not a subscriber). */
+  subscription?: { tag: string; index: number; transcode?: TranscodeSettings };
 }
 
 /** A key as it travels in the record: suite name and base64 key and salt. */
@@ -88,6 +94,10 @@ export interface PartyRecord {
   medias: MediaRecord[];
   /** Block/silence/forwarding of what the party sends (absent: none). */
   control?: PartyControl;
+  /** A subscriber: the tags of the parties it copies, in order (absent: none). */
+  subscriptions?: string[];
+  /** The o= and s= values of the party's own SDP (absent: none seen). */
+  origin?: { origin: string; sessionName: string };
 }
 
 export interface CallRecord {
@@ -172,6 +182,10 @@ function srtpRecord(m: Media): SrtpRecord | undefined {
   };
 }
 
+function subscriptionRecord(s: NonNullable<Media['subscription']>): NonNullable<MediaRecord['subscription']> {
+  return { tag: s.party.tag, index: s.media.index, ...(s.transcoding ? { transcode: s.transcoding } : {}) };
+}
+
 function mediaRecord(m: Media): MediaRecord {
   const srtp = srtpRecord(m);
   const ice = m.webrtc.ourIce;
@@ -183,6 +197,9 @@ function mediaRecord(m: Media): MediaRecord {
     ...(srtp ? { srtp } : {}),
     ...(ice ? { ice: { ufrag: ice.ufrag, pwd: ice.pwd } } : {}),
     ...(m.transcoding ? { transcode: m.transcoding } : {}),
+    ...(m.sent.length > 0 ? { sent: m.sent } : {}),
+    ...(m.ptime !== undefined ? { ptime: m.ptime } : {}),
+    ...(m.subscription ? { subscription: subscriptionRecord(m.subscription) } : {}),
     index: m.index,
     type: m.type,
     protocol: m.protocol,
@@ -219,6 +236,8 @@ function partyRecord(ml: Monologue, pending: boolean): PartyRecord {
     sdpSeen: ml.sdpSeen,
     medias: ml.medias.map(mediaRecord),
     ...(isDefaultControl(ml.control) ? {} : { control: ml.control }),
+    ...(ml.subscriptions.length > 0 ? { subscriptions: ml.subscriptions.map((x) => x.tag) } : {}),
+    ...(ml.ownOrigin ? { origin: ml.ownOrigin } : {}),
   };
 }
 

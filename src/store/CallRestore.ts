@@ -1,7 +1,7 @@
 import type { Call } from '../call/Call.js';
 import { Media } from '../call/Media.js';
 import { partyControlOf } from '../call/PartyControl.js';
-import { applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties } from '../call/MediaSetup.js';
+import { applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions } from '../call/MediaSetup.js';
 import { filePlayRecordOf, resumePlaybacks } from '../call/Playback.js';
 import { transcodeSettingsOf } from '../media/engine/TranscodeSettings.js';
 import { keying } from '../call/SdesNegotiation.js';
@@ -12,6 +12,7 @@ import { moduleLogger } from '../log.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { Services } from '../Services.js';
 import { keyOfRecord, srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
+import { originOf, restoreSent, restoreSubscriptions } from './SubscriptionRecord.js';
 
 const log = moduleLogger('restore');
 
@@ -127,6 +128,7 @@ function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   m.sdpRtcpPort = r.sdp?.rtcp ?? 0;
   restoreSecurity(m, r);
   m.transcoding = transcodeSettingsOf(r.transcode);
+  restoreSent(m, r);
   const play = filePlayRecordOf(r.play);
   // A playback this relay runs already goes on; one it does not know is continued from the record.
   if (!play || play.startedAt !== m.playback?.settings.startedAt) m.resumePlay = play;
@@ -148,6 +150,7 @@ function syncParty(s: Services, call: Call, r: PartyRecord): Monologue {
   ml.family = r.family;
   ml.sdpSeen = !!r.sdpSeen;
   ml.control = partyControlOf(r.control);
+  ml.ownOrigin = originOf(r);
   r.medias.forEach((mr, i) => syncMedia(s, call, (ml!.medias[i] ??= new Media(mr.index)), mr));
   for (const extra of ml.medias.splice(r.medias.length)) extra.close();
   return ml;
@@ -193,6 +196,7 @@ export async function syncCallFromRecord(s: Services, call: Call, rec: CallRecor
   Object.assign(call.control, partyControlOf(rec.control));
   const seen = new Set<Monologue>();
   for (const pr of rec.parties) seen.add(syncParty(s, call, pr));
+  restoreSubscriptions(call, rec);
   for (const ml of call.parties()) {
     if (!seen.has(ml)) {
       ml.close();
@@ -216,6 +220,7 @@ export function relink(s: Services, call: Call, rec?: CallRecord): void {
     if (peer) peers.set(ml, peer);
   }
   for (const [a, b] of peers) linkParties(a, b);
+  linkSubscriptions(call);
   const settings = call.legSettings ?? { learning: s.config.endpointLearning, strictSource: false, mediaHandover: false, asymmetric: false };
   const observer = s.hooks.legObserver(call);
   const tap = s.hooks.tap(call);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterRelay, numSessions, TestCall, waitSessions } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import type { Relay } from '../helpers/Relay.js';
-import { rtpPacket } from '../helpers/RtpEndpoint.js';
+import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
+import { audioSdp } from '../helpers/sdp.js';
 
 type Dict = Record<string, unknown>;
 
@@ -33,6 +34,15 @@ describe('a relay restarted on its DB restores its own calls', () => {
   let redis: RedisServer;
   let relay: Relay;
   const calls: TestCall[] = [];
+  let subscriber: RtpEndpoint;
+
+  /** The subscriber of rs-2's caller gets a copy of what the caller sends. */
+  async function subscriberHears(c: TestCall): Promise<void> {
+    const before = subscriber.received.length;
+    await c.mediaFlows();
+    const got = await subscriber.waitFor(before + 3);
+    expect(got.slice(before).every((p) => p.data.readUInt32BE(8) === 0x1111)).toBe(true);
+  }
 
   beforeAll(async () => {
     redis = await RedisServer.start();
@@ -45,10 +55,15 @@ describe('a relay restarted on its DB restores its own calls', () => {
     // A party's DTMF block (card payments) and another's silence must outlive a restart.
     await relay.ng.ok({ command: 'block DTMF', 'call-id': 'rs-1', 'from-tag': 'rs-1-A' });
     await relay.ng.ok({ command: 'silence media', 'call-id': 'rs-1', 'from-tag': 'rs-1-B' });
+    // So must a subscription (a recording fork) of a caller.
+    subscriber = await RtpEndpoint.open();
+    await relay.ng.ok({ command: 'subscribe request', 'call-id': 'rs-2', 'from-tag': 'rs-2-A', 'to-tag': 'rs-2-S' });
+    await relay.ng.ok({ command: 'subscribe answer', 'call-id': 'rs-2', 'to-tag': 'rs-2-S', sdp: audioSdp('127.0.0.1', subscriber.port, { direction: 'recvonly' }) });
   });
 
   afterAll(async () => {
     for (const c of calls) c.close();
+    subscriber?.close();
     await relay?.stop();
     await redis?.stop();
   });
@@ -57,6 +72,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
     it(`after ${signal}: same ports, media flows again`, async () => {
       const before = await Promise.all(calls.map((c) => localPorts(relay, c.callId)));
       await controlsHold(calls[0]!);
+      await subscriberHears(calls[1]!);
       await relay.stop(signal);
       expect(await redis.client(1).exists('rs-1', 'rs-2')).toBe(2);
       relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
@@ -67,6 +83,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
       }
       expect(await relay.cli('list sessions own')).toMatch(/rs-1 \| deletionmark:  no \| .*redis_keyspace:1 \| foreign:no/);
       await controlsHold(calls[0]!);
+      await subscriberHears(calls[1]!);
       // Still the owner: a delete removes the record.
       if (signal === 'SIGKILL') {
         await relay.ng.ok({ command: 'delete', 'call-id': 'rs-2', 'from-tag': 'rs-2-A' });
