@@ -7,6 +7,7 @@ import { BalancerErrorText } from './errors.js';
 import { Member } from './Member.js';
 import type { MemberSpec } from './MemberSpec.js';
 import { pickMember } from './Placement.js';
+import { replyResult } from './ReplyCheck.js';
 import type { SharedCallMap } from './SharedCallMap.js';
 
 const log = moduleLogger('balancer');
@@ -165,7 +166,7 @@ export class Cluster {
       log.warn({ cluster: this.name, member: member.name }, 'member did not answer');
       return { dict: { result: 'error', 'error-reason': BalancerErrorText.silent(member.name) } };
     }
-    if (decodeReply(reply) === null) {
+    if (replyResult(reply) === null) {
       member.counters.failures++;
       log.warn({ cluster: this.name, member: member.name, bytes: reply.length }, 'member sent an invalid reply');
       return { dict: { result: 'error', 'error-reason': BalancerErrorText.garbage(member.name) } };
@@ -219,19 +220,18 @@ export class Cluster {
         }
       }
       const reply = await m.link.request(body);
-      const dict = reply === null ? null : decodeReply(reply);
-      const result = dict?.['result'];
-      if (reply !== null && dict !== null && result !== 'error' && result !== 'load limit') {
+      const result = reply === null ? null : replyResult(reply);
+      if (reply !== null && result !== null && result !== 'error' && result !== 'load limit') {
         m.counters.placed++;
         this.assign(callId, m, !this.o.shared);
         log.debug({ cluster: this.name, callId, member: m.name }, 'call placed');
         return { member: m, outcome: { body: reply } };
       }
       m.counters.failures++;
-      log.info({ cluster: this.name, callId, member: m.name, result: reply === null ? 'no answer' : dict === null ? 'invalid reply' : String(result) }, 'offer refused, next member');
+      log.info({ cluster: this.name, callId, member: m.name, result: reply === null ? 'no answer' : result === null ? 'invalid reply' : result }, 'offer refused, next member');
       // rtpengine's own words for a full relay, to proxies that did not announce `load limit`.
-      const full = result === 'load limit' || dict?.['error-reason'] === NgErrorText.sessionLimit;
-      if (reply !== null && dict !== null && result === 'error' && !full) lastError = reply;
+      const full = result === 'load limit' || (result === 'error' && decodeReply(reply!)?.['error-reason'] === NgErrorText.sessionLimit);
+      if (result === 'error' && !full) lastError = reply;
       // Whatever the refusing member may have kept of the call, it does not keep.
       if (!full) void m.link.request(deleteRequest(callId, req.fromTag));
     }

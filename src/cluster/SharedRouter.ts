@@ -92,24 +92,34 @@ export class SharedRouter {
     // A call in its delete-delay: answers a retransmitted delete; a new offer starts a new call.
     if (here && here.deleted && command !== 'offer') return this.local(req);
 
-    let rec = await this.ks.owner(callId);
-    if (!rec) {
-      if (command !== 'offer') return this.local(req);
-      if (!forwarded && (this.drain.draining || this.overCapacity())) {
+    let rec: { owner: string; gen: number } | null;
+    if (command === 'offer' && (forwarded || !(this.drain.draining || this.overCapacity()))) {
+      // The claim is the lookup: one round trip says "ours now" or names the owner.
+      const claim = await this.ks.claim(callId, this.me);
+      if (claim.won) {
+        this.counters.claimed++;
+        return this.runOwned(req, callId, claim.gen);
+      }
+      rec = { owner: claim.owner, gen: claim.gen };
+    } else {
+      rec = await this.ks.owner(callId);
+      if (!rec) {
+        if (command !== 'offer') return this.local(req);
+        // Draining or full: a new call goes to the least-loaded node; only if none takes it, here.
         const target = this.directory.leastLoaded();
         if (target) {
           this.counters.forwardedForPlacement++;
           const r = await this.forward(req, target);
           if (r) return r;
         }
+        const claim = await this.ks.claim(callId, this.me);
+        if (claim.won) {
+          this.counters.claimed++;
+          return this.runOwned(req, callId, claim.gen);
+        }
+        this.counters.claimsLost++;
+        rec = { owner: claim.owner, gen: claim.gen };
       }
-      const claim = await this.ks.claim(callId, this.me);
-      if (claim.won) {
-        this.counters.claimed++;
-        return this.runOwned(req, callId, claim.gen);
-      }
-      this.counters.claimsLost++;
-      rec = { owner: claim.owner, gen: claim.gen };
     }
 
     if (rec.owner !== this.me) {
@@ -150,8 +160,9 @@ export class SharedRouter {
         }
         this.counters.takenOverFromDead++;
         log.info({ callId, from: rec.owner, gen: claim.gen }, 'call of a dead node taken over by a new offer');
+        // What this node still holds under the call-id ends first, on the call's queue like any change.
         const stale = this.registry.get(callId);
-        if (stale) this.registry.destroy(stale, 'terminated', false);
+        if (stale) await stale.serialize(async () => void (stale.destroyed || this.registry.destroy(stale, 'terminated', false)));
         return this.runOwned(req, callId, claim.gen);
       }
       default:

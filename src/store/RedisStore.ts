@@ -3,37 +3,32 @@ import type { CallListener } from '../call/CallRegistry.js';
 import { moduleLogger } from '../log.js';
 import { encodeCall } from './CallRecord.js';
 import type { RedisConnections } from './RedisConnections.js';
+import { WriteBehind } from './WriteBehind.js';
 
 const log = moduleLogger('store');
 
 type Op = { kind: 'write'; call: Call } | { kind: 'delete'; callId: string; db: number };
 
-interface Waiter {
-  resolve: () => void;
-}
-
 /**
- * Persists own calls into this relay's DB. Writes are queued per call (the newest state wins),
- * sent atomically (MULTI: DEL, SADD, EXPIRE, so subscribers see DEL then SADD), never awaited
- * by the media path; while Redis is away the queue keeps them and they go out on reconnect.
+ * Persists own calls into this relay's DB through the write-behind queue (the newest state of a
+ * call wins), each write atomic (MULTI: DEL, SADD, EXPIRE, so subscribers see DEL then SADD);
+ * never awaited by the media path; while Redis is away the queue keeps them and they go out on
+ * reconnect. A reply waits for its call's write (bounded): a standby has the call before the
+ * proxy learns of it.
  */
 export class RedisStore implements CallListener {
-  private readonly queue = new Map<string, Op[]>();
-  private readonly waiters = new Map<string, Waiter[]>();
-  private draining = false;
-  private scheduled = false;
+  private readonly writes: WriteBehind<Op>;
   private connectedOnce = false;
   private outage = false;
-  /** Writes and deletes Redis refused or timed out (each is retried), for metrics. */
-  writeFailures = 0;
   constructor(
     private readonly conns: RedisConnections,
     readonly ownDb: number,
     private readonly expires: number,
-    private readonly maxWaitMs: number,
+    maxWaitMs: number,
     /** Own calls to write again after Redis came back (its data may be gone). */
     private readonly allOwnCalls: () => Call[] = () => [],
   ) {
+    this.writes = new WriteBehind<Op>({ ready: () => this.connected, merge: (ops, op) => this.merge(ops, op), run: (callId, ops) => this.run(callId, ops) }, maxWaitMs);
     const c = conns.get(ownDb);
     // Start-up usually waited for the connection already: no 'ready' event will come for it.
     this.connectedOnce = c.status === 'ready';
@@ -46,114 +41,65 @@ export class RedisStore implements CallListener {
     });
   }
 
+  /** Writes and deletes Redis refused or timed out (each is retried), for metrics. */
+  get writeFailures(): number {
+    return this.writes.failures;
+  }
+
   private onReady(): void {
     if (this.outage) {
       log.info({ db: this.ownDb }, 'Re-established connection to Redis; writing all own calls again');
-      for (const call of this.allOwnCalls()) this.enqueue(call.callId, { kind: 'write', call });
+      for (const call of this.allOwnCalls()) this.writes.add(call.callId, { kind: 'write', call });
     }
     this.connectedOnce = true;
     this.outage = false;
-    this.kick();
+    this.writes.kick();
   }
 
   changed(call: Call): void {
     if (call.foreign || call.deleted) return;
     call.redisDb = this.ownDb;
-    this.enqueue(call.callId, { kind: 'write', call });
+    this.writes.add(call.callId, { kind: 'write', call });
   }
 
   ended(call: Call, _reason: CloseReason): void {
     // Foreign copies are the owner's business: never delete its data.
     if (call.foreign) return;
-    this.enqueue(call.callId, { kind: 'delete', callId: call.callId, db: this.ownDb });
+    this.writes.add(call.callId, { kind: 'delete', callId: call.callId, db: this.ownDb });
   }
 
   /** Removes a record that a takeover superseded, in the DB it was written to. */
   removeStale(callId: string, db: number, after?: Call): void {
-    const ops = this.queue.get(callId) ?? [];
+    const ops = [...(this.writes.queued(callId) ?? [])];
     if (after) ops.push({ kind: 'write', call: after });
     ops.push({ kind: 'delete', callId, db });
-    this.queue.set(callId, ops);
-    this.kick();
+    this.writes.set(callId, ops);
   }
 
-  private enqueue(callId: string, op: Op): void {
-    const ops = this.queue.get(callId) ?? [];
+  private merge(ops: readonly Op[], op: Op): Op[] {
     // Only the newest state of the own record matters; a stale-record delete elsewhere must stay,
     // and stay behind the takeover write it followed: a third relay that saw the old owner's DEL
     // before our record would drop its copy of the call and build it again.
     const stale = (o: Op): boolean => o.kind === 'delete' && o.db !== this.ownDb;
     const firstOwn = ops.findIndex((o) => !stale(o));
     const cut = firstOwn < 0 ? ops.length : firstOwn;
-    this.queue.set(callId, [...ops.slice(0, cut).filter(stale), op, ...ops.slice(cut).filter(stale)]);
-    this.kick();
+    return [...ops.slice(0, cut).filter(stale), op, ...ops.slice(cut).filter(stale)];
   }
 
   /** Resolves when the call's queued state reached Redis, or after the bounded wait. */
   flushed(call: Call): Promise<void> {
-    // While Redis is away the write waits for the reconnection: reply at once, as rtpengine does.
-    if (!this.queue.has(call.callId) || this.conns.get(this.ownDb).status !== 'ready') return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        log.warn({ callId: call.callId, waitedMs: this.maxWaitMs }, 'Redis write still pending; replying anyway');
-        resolve();
-      }, this.maxWaitMs);
-      const list = this.waiters.get(call.callId) ?? [];
-      list.push({
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-      this.waiters.set(call.callId, list);
-    });
+    return this.writes.flushed(call.callId);
   }
 
   get pendingCount(): number {
-    return this.queue.size;
+    return this.writes.size;
   }
 
   get connected(): boolean {
     return this.conns.get(this.ownDb).status === 'ready';
   }
 
-  private kick(): void {
-    if (this.scheduled || this.draining) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.queue.size > 0) {
-        if (this.conns.get(this.ownDb).status !== 'ready') return;
-        const batch = [...this.queue.entries()];
-        this.queue.clear();
-        const results = await Promise.all(batch.map(([callId, ops]) => this.run(callId, ops)));
-        let failed = false;
-        batch.forEach(([callId, ops], i) => {
-          if (results[i]) {
-            this.resolveWaiters(callId);
-            return;
-          }
-          failed = true;
-          // Keep what failed unless something newer was queued meanwhile.
-          if (!this.queue.has(callId)) this.queue.set(callId, ops);
-        });
-        if (failed) return;
-      }
-    } finally {
-      this.draining = false;
-      if (this.queue.size > 0 && this.conns.get(this.ownDb).status === 'ready') setTimeout(() => this.kick(), 200);
-    }
-  }
-
-  private async run(callId: string, ops: Op[]): Promise<boolean> {
+  private async run(callId: string, ops: Op[]): Promise<Op[]> {
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       try {
@@ -165,19 +111,10 @@ export class RedisStore implements CallListener {
           await this.conns.get(op.db).del(callId);
         }
       } catch (e) {
-        this.writeFailures++;
         log.warn({ callId, op: op.kind, err: (e as Error).message }, 'Redis update failed; will retry');
-        ops.splice(0, i);
-        return false;
+        return ops.slice(i);
       }
     }
-    return true;
-  }
-
-  private resolveWaiters(callId: string): void {
-    const list = this.waiters.get(callId);
-    if (!list) return;
-    this.waiters.delete(callId);
-    for (const w of list) w.resolve();
+    return [];
   }
 }

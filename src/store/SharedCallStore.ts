@@ -3,6 +3,7 @@ import type { CallListener } from '../call/CallRegistry.js';
 import { moduleLogger } from '../log.js';
 import { encodeCall } from './CallRecord.js';
 import type { SharedKeyspace } from './SharedKeyspace.js';
+import { WriteBehind } from './WriteBehind.js';
 
 const log = moduleLogger('store');
 
@@ -18,20 +19,22 @@ export interface Claims {
 }
 
 /**
- * Persists own calls in the shared keyspace. As in the static store: one queued operation per
- * call (the newest state wins), never awaited by media, kept and re-sent while the store is
+ * Persists own calls in the shared keyspace through the write-behind queue (one operation per
+ * call, the newest state wins), never awaited by media, kept and re-sent while the store is
  * away; after a reconnection (a Sentinel or Cluster failover may have lost recent writes) every
  * own call is written again. A write only lands while this node still owns that generation.
+ *
+ * What a reply waits for: ownership, never the record. The claim (before the offer runs) and
+ * the release (a delete's reply waits for it, bounded) are the call's one round trip; record
+ * writes go behind the reply, in the next tick, batched with every other call's. A node that
+ * dies loses at most the changes of its last moments from the records (they serve `query` of a
+ * dead node's call only); its ownership is never in doubt.
  */
 export class SharedCallStore implements CallListener {
-  private readonly queue = new Map<string, Op>();
-  private readonly waiters = new Map<string, Array<() => void>>();
-  private running = false;
-  private scheduled = false;
+  private readonly writes: WriteBehind<Op>;
   private outage = false;
   private settling: NodeJS.Timeout | null = null;
   private closed = false;
-  writeFailures = 0;
   /** Writes refused because another node owns the call now. */
   lostOwnership = 0;
 
@@ -39,10 +42,11 @@ export class SharedCallStore implements CallListener {
     private readonly ks: SharedKeyspace,
     private readonly nodeId: string,
     private readonly claims: Claims,
-    private readonly maxWaitMs: number,
+    maxWaitMs: number,
     /** Own calls to write again after the store came back (its data may be gone). */
     private readonly allOwnCalls: () => Call[] = () => [],
   ) {
+    this.writes = new WriteBehind<Op>({ ready: () => !this.outage, merge: (_ops, op) => [op], run: (callId, ops) => this.run(callId, ops) }, maxWaitMs);
     const c = ks.conn;
     c.on('close', () => {
       if (!this.outage) log.warn('Lost connection to the store; changes are kept and written on reconnect');
@@ -51,7 +55,7 @@ export class SharedCallStore implements CallListener {
     c.on('ready', () => {
       if (this.outage) this.writeAllAgain('Store connection re-established');
       this.outage = false;
-      this.kick();
+      this.writes.kick();
     });
     // Redis Cluster: when a master dies and its replica takes over, the client drops that node
     // (again on every redirection to it until the failover is over) without closing as a whole;
@@ -62,27 +66,30 @@ export class SharedCallStore implements CallListener {
       this.settling = setTimeout(() => {
         this.settling = null;
         this.writeAllAgain('A store node left (Redis Cluster failover)');
-        this.kick();
       }, NODE_SETTLE_MS);
     });
+  }
+
+  get writeFailures(): number {
+    return this.writes.failures;
   }
 
   /** Before the connection closes (which drops every node): no more writing all calls again. */
   close(): void {
     this.closed = true;
     if (this.settling) clearTimeout(this.settling);
+    this.writes.close();
   }
 
   private writeAllAgain(why: string): void {
     const calls = this.allOwnCalls();
     log.warn({ calls: calls.length }, `${why}; writing all own calls again`);
-    for (const call of calls) this.queue.set(call.callId, { kind: 'write', call });
+    for (const call of calls) this.writes.add(call.callId, { kind: 'write', call });
   }
 
   changed(call: Call): void {
     if (call.foreign || call.deleted || call.destroyed) return;
-    this.queue.set(call.callId, { kind: 'write', call });
-    this.kick();
+    this.writes.add(call.callId, { kind: 'write', call });
   }
 
   ended(call: Call, _reason: CloseReason): void {
@@ -90,85 +97,39 @@ export class SharedCallStore implements CallListener {
     const gen = this.claims.gen(call.callId);
     this.claims.drop(call.callId);
     if (gen === undefined) return;
-    this.queue.set(call.callId, { kind: 'delete', gen });
-    this.kick();
+    this.writes.add(call.callId, { kind: 'delete', gen });
   }
 
-  /** Resolves when the call's queued state is in the store, or after the bounded wait. */
+  /** Resolves when the call's release is in the store (bounded wait); a record write is not waited for. */
   flushed(call: Call): Promise<void> {
-    if (!this.queue.has(call.callId) || this.outage) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.maxWaitMs);
-      const list = this.waiters.get(call.callId) ?? [];
-      list.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.waiters.set(call.callId, list);
-    });
+    if (this.writes.queued(call.callId)?.[0]?.kind !== 'delete') return Promise.resolve();
+    return this.writes.flushed(call.callId);
   }
 
   get pendingCount(): number {
-    return this.queue.size;
+    return this.writes.size;
   }
 
-  private kick(): void {
-    if (this.scheduled || this.running) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.size > 0) {
-        const batch = [...this.queue.entries()];
-        this.queue.clear();
-        const ok = await Promise.all(batch.map(([callId, op]) => this.run(callId, op)));
-        let failed = false;
-        batch.forEach(([callId, op], i) => {
-          if (ok[i]) {
-            const list = this.waiters.get(callId);
-            this.waiters.delete(callId);
-            for (const w of list ?? []) w();
-          } else {
-            failed = true;
-            if (!this.queue.has(callId)) this.queue.set(callId, op);
-          }
-        });
-        if (failed) {
-          setTimeout(() => this.kick(), 200);
-          return;
-        }
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-
-  private async run(callId: string, op: Op): Promise<boolean> {
+  private async run(callId: string, ops: Op[]): Promise<Op[]> {
+    const op = ops[0]!;
     try {
       if (op.kind === 'delete') {
         await this.ks.release(callId, this.nodeId, op.gen);
-        return true;
+        return [];
       }
       const call = op.call;
-      if (call.destroyed || call.deleted) return true;
+      if (call.destroyed || call.deleted) return [];
       const gen = this.claims.gen(callId);
-      if (gen === undefined) return true;
+      if (gen === undefined) return [];
       call.generation = gen;
       if (!(await this.ks.write(callId, this.nodeId, gen, encodeCall(call, 0)))) {
         this.lostOwnership++;
         log.warn({ callId, gen }, 'another node owns this call now; record not written');
       }
-      return true;
+      return [];
     } catch (e) {
-      this.writeFailures++;
       log.warn({ callId, op: op.kind, err: (e as Error).message }, 'store update failed; will retry');
-      return false;
+      return ops;
     }
   }
 }

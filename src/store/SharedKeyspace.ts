@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SharedConnection } from './StoreEngine.js';
 
 /**
@@ -85,30 +86,42 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-type Scripted = SharedConnection & {
-  ngrClaim(key: string, me: string, now: number, expires: number, deadOwner: string, deadGen: number | string): Promise<[number, string, number]>;
-  ngrWrite(key: string, me: string, gen: number, rec: string, expires: number): Promise<number>;
-  ngrRelease(key: string, owner: string, gen: number | string): Promise<number>;
-  ngrLease(key: string, token: string, ttlMs: number): Promise<number>;
-  ngrUnlease(key: string, token: string): Promise<number>;
+/**
+ * A Lua script run by its SHA1, sent in full only when the server does not know it yet (first
+ * use, a restarted or failed-over server). ioredis's own script commands send the full text
+ * whenever they ride in an auto-pipelined batch; this one sends the hash.
+ */
+class LuaScript {
+  private readonly sha: string;
+  constructor(private readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(conn: SharedConnection, key: string, ...args: (string | number)[]): Promise<unknown> {
+    try {
+      return await conn.evalsha(this.sha, 1, key, ...args);
+    } catch (e) {
+      if (!(e as Error).message.includes('NOSCRIPT')) throw e;
+      return conn.eval(this.lua, 1, key, ...args);
+    }
+  }
+}
+
+const SCRIPT = {
+  claim: new LuaScript(CLAIM),
+  write: new LuaScript(WRITE),
+  release: new LuaScript(RELEASE),
+  lease: new LuaScript(LEASE),
+  unlease: new LuaScript(UNLEASE),
 };
 
 /** The shared keyspace's operations, each one round trip (a script or a single command). */
 export class SharedKeyspace {
-  readonly conn: Scripted;
-
   constructor(
-    conn: SharedConnection,
+    readonly conn: SharedConnection,
     /** TTL in seconds of call keys (`redis-expires`): a backstop, not the way calls end. */
     private readonly expires: number,
-  ) {
-    conn.defineCommand('ngrClaim', { numberOfKeys: 1, lua: CLAIM });
-    conn.defineCommand('ngrWrite', { numberOfKeys: 1, lua: WRITE });
-    conn.defineCommand('ngrRelease', { numberOfKeys: 1, lua: RELEASE });
-    conn.defineCommand('ngrLease', { numberOfKeys: 1, lua: LEASE });
-    conn.defineCommand('ngrUnlease', { numberOfKeys: 1, lua: UNLEASE });
-    this.conn = conn as Scripted;
-  }
+  ) {}
 
   private get ttl(): number {
     return this.expires > 0 ? this.expires : 86400;
@@ -116,7 +129,7 @@ export class SharedKeyspace {
 
   /** Claims a new call, or takes it from `dead` (owner and generation seen dead). */
   async claim(callId: string, me: string, dead?: { owner: string; gen: number }): Promise<Ownership> {
-    const [won, owner, gen] = await this.conn.ngrClaim(KEY.call(callId), me, Date.now(), this.ttl, dead?.owner ?? '', dead?.gen ?? 0);
+    const [won, owner, gen] = (await SCRIPT.claim.run(this.conn, KEY.call(callId), me, Date.now(), this.ttl, dead?.owner ?? '', dead?.gen ?? 0)) as [number, string, number];
     if (won === 1) void this.conn.sadd(KEY.owned(me), callId).catch(() => undefined);
     return { won: won === 1, owner, gen: Number(gen) };
   }
@@ -134,14 +147,14 @@ export class SharedKeyspace {
 
   /** Writes the owner's record; false when the call has another owner now. */
   async write(callId: string, me: string, gen: number, rec: string): Promise<boolean> {
-    return (await this.conn.ngrWrite(KEY.call(callId), me, gen, rec, this.ttl)) === 1;
+    return (await SCRIPT.write.run(this.conn, KEY.call(callId), me, gen, rec, this.ttl)) === 1;
   }
 
   /** Removes the call if `owner` (with `gen`, or any generation) still has it. */
   async release(callId: string, owner: string, gen?: number): Promise<boolean> {
-    const done = (await this.conn.ngrRelease(KEY.call(callId), owner, gen ?? '')) === 1;
-    await this.conn.srem(KEY.owned(owner), callId).catch(() => undefined);
-    return done;
+    // Both in one tick: one write to the server (auto-pipelining), one round trip.
+    const [done] = await Promise.all([SCRIPT.release.run(this.conn, KEY.call(callId), owner, gen ?? ''), this.conn.srem(KEY.owned(owner), callId).catch(() => undefined)]);
+    return done === 1;
   }
 
   /** The call-ids a node claimed (possibly ended since: release checks the owner). */
@@ -154,11 +167,11 @@ export class SharedKeyspace {
   }
 
   async takeLease(nodeId: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.conn.ngrLease(KEY.lease(nodeId), token, ttlMs)) === 1;
+    return (await SCRIPT.lease.run(this.conn, KEY.lease(nodeId), token, ttlMs)) === 1;
   }
 
   async dropLease(nodeId: string, token: string): Promise<void> {
-    await this.conn.ngrUnlease(KEY.lease(nodeId), token);
+    await SCRIPT.unlease.run(this.conn, KEY.lease(nodeId), token);
   }
 
   async alive(nodeId: string): Promise<boolean> {

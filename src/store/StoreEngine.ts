@@ -31,6 +31,9 @@ export function connectShared(c: Config): SharedConnection {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(50 * times, 500),
     lazyConnect: true,
+    // Commands issued in one tick (every call's write-behind batch, a claim and its index entry)
+    // go to the server in one write: fewer system calls on both sides, one round trip.
+    enableAutoPipelining: true,
   };
   const nodes = [{ host: spec.host, port: spec.port }, ...c.redisNodes.map((a) => ({ host: a.host, port: a.port }))];
   switch (c.redisEngine) {
@@ -52,6 +55,7 @@ export function connectShared(c: Config): SharedConnection {
         enableOfflineQueue: true,
         clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
         lazyConnect: true,
+        enableAutoPipelining: true,
         slotsRefreshTimeout: 2000,
         // While a replica takes over a dead master (the cluster node timeout and more), commands
         // meet CLUSTERDOWN, MOVED to the dead master and closed connections. ioredis retries each
