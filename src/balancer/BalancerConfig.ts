@@ -13,6 +13,8 @@ export interface ClusterSpec {
 export interface BalancerConfig {
   clusters: ClusterSpec[];
   listenCli: ListenAddress;
+  /** Prometheus metrics (`GET /metrics`); null: none. */
+  listenHttp: ListenAddress | null;
   /** Seconds between NG pings to each member. */
   pingInterval: number;
   /** Missed pings in a row that mark a member offline. */

@@ -6,6 +6,7 @@ import { decodeRequest, encodeReply, splitCookie, type NgEncoding } from '../ng/
 import { CookieCache } from '../ng/CookieCache.js';
 import { NgError } from '../ng/errors.js';
 import { NgRequest, type NgDict } from '../ng/NgRequest.js';
+import { CommandFigures, NO_MEMBER } from './BalancerMetrics.js';
 import type { Cluster } from './Cluster.js';
 
 const log = moduleLogger('balancer');
@@ -19,6 +20,8 @@ export class BalancerServer {
   private socket: dgram.Socket | null = null;
   private readonly cache = new CookieCache();
   readonly stats = { requests: 0, duplicates: 0, errors: 0 };
+  /** Commands by member and result, and their latency, for metrics. */
+  readonly figures = new CommandFigures();
 
   constructor(private readonly cluster: Cluster) {}
 
@@ -38,7 +41,8 @@ export class BalancerServer {
       return;
     }
     const { cookie, body } = parts;
-    const { reply, duplicate } = this.cache.run(cookie, () => this.process(cookie, body));
+    const t0 = performance.now();
+    const { reply, duplicate } = this.cache.run(cookie, () => this.process(cookie, body, t0));
     if (duplicate) this.stats.duplicates++;
     reply.then(
       (bytes) => this.socket?.send(bytes, rinfo.port, rinfo.address),
@@ -46,7 +50,7 @@ export class BalancerServer {
     );
   }
 
-  private async process(cookie: string, body: Buffer): Promise<Buffer> {
+  private async process(cookie: string, body: Buffer, t0: number): Promise<Buffer> {
     this.stats.requests++;
     let encoding: NgEncoding = body[0] === 0x7b ? 'json' : 'bencode';
     let dict: NgDict;
@@ -54,20 +58,31 @@ export class BalancerServer {
       ({ dict, encoding } = decodeRequest(body));
     } catch (e) {
       this.stats.errors++;
+      this.done(NO_MEMBER, 'error', t0);
       const reason = e instanceof NgError ? e.message : 'Could not decode bencode dictionary';
       return encodeReply(cookie, { result: 'error', 'error-reason': reason }, encoding);
     }
     const req = new NgRequest(dict, '');
     try {
       const out = await this.cluster.handle(req, body);
-      if ('body' in out) return Buffer.concat([Buffer.from(cookie + ' ', 'latin1'), out.body]);
+      const member = out.member?.name ?? NO_MEMBER;
+      if ('body' in out) {
+        this.done(member, out.result, t0);
+        return Buffer.concat([Buffer.from(cookie + ' ', 'latin1'), out.body]);
+      }
       if (out.dict['result'] === 'error') this.stats.errors++;
+      this.done(member, out.dict['result'], t0);
       return encodeReply(cookie, out.dict, encoding);
     } catch (e) {
       this.stats.errors++;
+      this.done(NO_MEMBER, 'error', t0);
       log.error({ cookie, command: req.command, err: (e as Error).stack }, 'internal error in the balancer');
       return encodeReply(cookie, { result: 'error', 'error-reason': `Internal error: ${(e as Error).message}` }, encoding);
     }
+  }
+
+  private done(member: string, result: unknown, t0: number): void {
+    this.figures.record(member, result, (performance.now() - t0) / 1000);
   }
 
   close(): void {

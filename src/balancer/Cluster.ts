@@ -12,8 +12,12 @@ import type { SharedCallMap } from './SharedCallMap.js';
 
 const log = moduleLogger('balancer');
 
-/** What goes back to the proxy: a member's reply body as it came, or a dict of the balancer's own. */
-export type Outcome = { body: Buffer } | { dict: NgDict };
+/**
+ * What goes back to the proxy: a member's reply body as it came (with its `result`), or a dict
+ * of the balancer's own; `member`: the one that answered, or whose silence or garbage the dict
+ * reports.
+ */
+export type Outcome = { body: Buffer; result: string; member?: Member } | { dict: NgDict; member?: Member };
 
 /** Which member holds a call, and since when (calls placed after a `list` was sent are not judged by it). */
 interface Holder {
@@ -164,14 +168,15 @@ export class Cluster {
     if (reply === null) {
       member.counters.failures++;
       log.warn({ cluster: this.name, member: member.name }, 'member did not answer');
-      return { dict: { result: 'error', 'error-reason': BalancerErrorText.silent(member.name) } };
+      return { dict: { result: 'error', 'error-reason': BalancerErrorText.silent(member.name) }, member };
     }
-    if (replyResult(reply) === null) {
+    const result = replyResult(reply);
+    if (result === null) {
       member.counters.failures++;
       log.warn({ cluster: this.name, member: member.name, bytes: reply.length }, 'member sent an invalid reply');
-      return { dict: { result: 'error', 'error-reason': BalancerErrorText.garbage(member.name) } };
+      return { dict: { result: 'error', 'error-reason': BalancerErrorText.garbage(member.name) }, member };
     }
-    return { body: reply };
+    return { body: reply, result, member };
   }
 
   /** A request without a call-id: any online member gives the answer (its error text, as a relay would). */
@@ -205,7 +210,7 @@ export class Cluster {
   /** Offers a new call to members in placement order until one takes it. */
   private async tryMembers(req: NgRequest, body: Buffer, callId: string): Promise<{ member: Member | null; outcome: Outcome }> {
     const tried = new Set<Member>();
-    let lastError: Buffer | null = null;
+    let lastError: { body: Buffer; result: string; member: Member } | null = null;
     for (;;) {
       const m = pickMember(this.members.values(), tried);
       if (!m) break;
@@ -225,19 +230,19 @@ export class Cluster {
         m.counters.placed++;
         this.assign(callId, m, !this.o.shared);
         log.debug({ cluster: this.name, callId, member: m.name }, 'call placed');
-        return { member: m, outcome: { body: reply } };
+        return { member: m, outcome: { body: reply, result, member: m } };
       }
       m.counters.failures++;
       log.info({ cluster: this.name, callId, member: m.name, result: reply === null ? 'no answer' : result === null ? 'invalid reply' : result }, 'offer refused, next member');
       // rtpengine's own words for a full relay, to proxies that did not announce `load limit`.
       const full = result === 'load limit' || (result === 'error' && decodeReply(reply!)?.['error-reason'] === NgErrorText.sessionLimit);
-      if (result === 'error' && !full) lastError = reply;
+      if (result === 'error' && !full) lastError = { body: reply!, result, member: m };
       // Whatever the refusing member may have kept of the call, it does not keep.
       if (!full) void m.link.request(deleteRequest(callId, req.fromTag));
     }
     this.o.shared?.del(this.name, callId);
     // Every member failed with an error of its own (a bad SDP, say): the proxy gets the member's words.
-    if (lastError) return { member: null, outcome: { body: lastError } };
+    if (lastError) return { member: null, outcome: lastError };
     return { member: null, outcome: this.noMember(req) };
   }
 
@@ -259,7 +264,7 @@ export class Cluster {
     let bytes = 0;
     outer: for (const r of replies) {
       const d = r ? decodeReply(r) : null;
-      if (d?.['result'] === 'error') return { body: r! };
+      if (d?.['result'] === 'error') return { body: r!, result: 'error' };
       const calls = d?.['calls'];
       if (!Array.isArray(calls)) continue;
       for (const c of calls) {

@@ -21,13 +21,15 @@ export class MemberLink {
   private closed = false;
 
   constructor(
-    private address: ListenAddress,
+    private readonly address: ListenAddress,
     private readonly timeoutMs: number,
   ) {
     this.socket = dgram.createSocket(address.host.includes(':') ? 'udp6' : 'udp4');
-    this.socket.on('error', (err) => log.warn({ member: `${this.address.host}:${this.address.port}`, err: err.message }, 'member socket error'));
+    // A member that is down makes the kernel report refused datagrams here: pings notice it.
+    this.socket.on('error', (err) => log.debug({ member: `${this.address.host}:${this.address.port}`, err: err.message }, 'member socket error'));
     this.socket.on('message', (msg, rinfo) => this.onReply(msg, rinfo));
-    this.ready = new Promise((resolve) => this.socket.bind(0, () => resolve()));
+    // Connected: each send needs no address lookup, and only the member can answer.
+    this.ready = new Promise((resolve) => this.socket.connect(address.port, address.host, () => resolve()));
   }
 
   private onReply(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -50,7 +52,7 @@ export class MemberLink {
     const packet = Buffer.concat([Buffer.from(cookie + ' ', 'latin1'), typeof body === 'string' ? Buffer.from(body) : body]);
     return new Promise((resolve) => {
       const send = (): void => {
-        if (!this.closed) this.socket.send(packet, this.address.port, this.address.host, (err) => err && log.debug({ err: err.message }, 'send to member failed'));
+        if (!this.closed) this.socket.send(packet);
       };
       const retransmit = setTimeout(send, timeoutMs / 2);
       const timer = setTimeout(() => {

@@ -2,6 +2,8 @@ import { keepBuiltinPrototypesFast } from '../fastBuiltins.js';
 import { removePidfile, writePidfile } from '../pidfile.js';
 import { flushLogs, initLogging, isJournal, moduleLogger, setLogLevel } from '../log.js';
 import { CliServer } from '../cli/CliServer.js';
+import { MetricsServer } from '../metrics/MetricsServer.js';
+import { BalancerMetrics } from './BalancerMetrics.js';
 import { runAdminLine } from './AdminCommands.js';
 import type { BalancerConfig } from './BalancerConfig.js';
 import { BalancerServer } from './BalancerServer.js';
@@ -45,11 +47,13 @@ export async function balancerMain(argv: string[]): Promise<void> {
     }
   };
   const cli = new CliServer(runAdmin, { maxLine: 4096, maxConnections: 16 });
+  const http = config.listenHttp ? new MetricsServer(new BalancerMetrics(clusters.map((cluster, i) => ({ cluster, figures: servers[i]!.figures })))) : null;
   try {
     // The map is rebuilt from the members before the first proxy request is taken.
     await Promise.all(clusters.map((c) => c.start()));
     for (let i = 0; i < clusters.length; i++) await servers[i]!.listen(clusters[i]!.spec.listenNg);
     await cli.listen(config.listenCli);
+    if (http) await http.listen(config.listenHttp!);
   } catch (e) {
     process.stderr.write(`ngrelay-balancer: cannot listen: ${(e as Error).message}\n`);
     flushLogs();
@@ -65,6 +69,7 @@ export async function balancerMain(argv: string[]): Promise<void> {
     log.info({ signal }, 'Shutting down');
     for (const s of servers) s.close();
     cli.close();
+    http?.close();
     for (const c of clusters) c.close();
     shared?.close();
     removePidfile(config.pidfile);

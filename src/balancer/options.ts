@@ -31,6 +31,7 @@ export const BALANCER_OPTIONS: readonly BalancerOption[] = [
   { name: 'listen-ng', kind: 'string', global: false, describe: 'UDP address of that cluster for the SIP proxy, [IP:]PORT' },
   { name: 'member', kind: 'list', global: false, describe: 'A member of that cluster: name=..,address=IP:PORT,weight=..,capacity=..[,label=..] (repeat for each)' },
   { name: 'listen-cli', kind: 'string', default: '127.0.0.1:9901', global: true, describe: 'TCP address of the admin CLI' },
+  { name: 'listen-http', kind: 'string', global: true, describe: 'TCP address for Prometheus metrics (GET /metrics), [IP:]PORT; off when unset' },
   { name: 'ping-interval', kind: 'int', default: '1', global: true, describe: 'Seconds between pings to each member' },
   { name: 'failures', kind: 'int', default: '3', global: true, describe: 'Missed pings in a row before a member is offline' },
   { name: 'member-timeout', kind: 'int', default: '400', global: true, describe: 'Milliseconds a member has to answer' },
@@ -167,6 +168,7 @@ export function loadBalancerConfig(argv: string[], env: NodeJS.ProcessEnv = proc
   return {
     clusters,
     listenCli: listen('listen-cli', g('listen-cli')!),
+    listenHttp: g('listen-http') === undefined ? null : listen('listen-http', g('listen-http')!),
     pingInterval: int('ping-interval', g('ping-interval')!, 1, 3600),
     failures: int('failures', g('failures')!, 1, 100),
     memberTimeout: int('member-timeout', g('member-timeout')!, 10, 60_000),
