@@ -213,7 +213,7 @@ interface Churn {
 let callSeq = 0;
 
 /** `calls` calls (offer, answer, delete), `PARALLEL` in flight; `spread`: each command to a random relay, else all to one. */
-async function churn(relays: RelayProcess[], store: Store | null, spread: boolean, seed: number): Promise<Churn> {
+async function churn(relays: RelayProcess[], store: Store | null, spread: boolean, seed: number, parallel = PARALLEL): Promise<Churn> {
   const r = rng(seed);
   const probe = store ? new RedisProbe(store) : null;
   const pids = relays.map((x) => x.pid);
@@ -222,7 +222,7 @@ async function churn(relays: RelayProcess[], store: Store | null, spread: boolea
   const t0 = performance.now();
   let left = CALLS;
   const pick = (): RelayProcess => relays[Math.floor(r() * relays.length)]!;
-  await Promise.all(Array.from({ length: PARALLEL }, async () => {
+  await Promise.all(Array.from({ length: parallel }, async () => {
     while (left > 0) {
       left--;
       const id = `cc-${seed}-${++callSeq}`;
@@ -326,12 +326,18 @@ async function main(): Promise<void> {
     out(row('rtpengine 10.5, alone', await churn([r], null, false, 2), null));
     await stopAll([r]);
   }
+  // A node of N sees 1/N of the load: its CPU per call is compared with a relay alone at that load.
+  const baseAt = new Map<number, number>();
+  const perNode = (n: number): number => Math.max(1, Math.round(PARALLEL / n));
   if (modes.has('standalone')) {
     const r = await launch('ngrelay', 'ngrelay', ngArgs);
     await churn([r], null, false, 1);
-    const c = await churn([r], null, false, 2);
-    base = c.relayCpu;
-    out(row('ngrelay alone', c, null));
+    for (const p of [...new Set([PARALLEL, ...sizes.map(perNode)])].sort((a, b) => b - a)) {
+      const c = await churn([r], null, false, 2 + p, p);
+      baseAt.set(p, c.relayCpu);
+      if (p === PARALLEL) base = c.relayCpu;
+      out(row(`ngrelay alone${p === PARALLEL ? '' : `, ${p} in flight`}`, c, null));
+    }
     await stopAll([r]);
   }
   if (modes.has('static')) {
@@ -360,8 +366,10 @@ async function main(): Promise<void> {
       const quiet = await idle(nodes, store, 3);
       idleLines.push(`| ${n} | ${quiet.cmds.toFixed(2)} | ${quiet.reads.toFixed(2)} | ${quiet.bytes.toFixed(0)} | ${quiet.cpuMs.toFixed(2)} |`);
       await churn(nodes, store, false, 1);
-      out(row(`shared, ${n} node${n > 1 ? 's' : ''} on ${topo}, sticky`, await churn(nodes, store, false, 5 + n), base));
-      if (n > 1) out(row(`shared, ${n} nodes on ${topo}, each command to a random node`, await churn(nodes, store, true, 6 + n), base));
+      const b = baseAt.get(perNode(n)) ?? base;
+      const vs = n > 1 ? ` (ratio: to a relay alone at ${perNode(n)} in flight)` : '';
+      out(row(`shared, ${n} node${n > 1 ? 's' : ''} on ${topo}, sticky${vs}`, await churn(nodes, store, false, 5 + n), b));
+      if (n > 1) out(row(`shared, ${n} nodes on ${topo}, each command to a random node${vs}`, await churn(nodes, store, true, 6 + n), b));
       if (n >= 3 && seqLines.length < 12) {
         const [o, f] = [nodes[0]!, nodes[1]!];
         const ic = quiet.cmds * nodes.length;

@@ -5,6 +5,9 @@ import { MISSED_BEATS, type NodeInfo } from './ClusterTypes.js';
 
 const log = moduleLogger('cluster');
 
+/** Heartbeats a node reads per interval, on average, however many nodes there are. */
+const READ_PER_BEAT = 8;
+
 export class NodeIdInUse extends Error {}
 
 /** A node in the directory, as this node sees it. */
@@ -22,7 +25,9 @@ export class NodeDirectory {
   private readonly token = randomBytes(12).toString('hex');
   private timer: NodeJS.Timeout | null = null;
   private view = new Map<string, KnownNode>();
-  private beats = 0;
+  /** Starts at a random phase: in a big cluster the nodes' directory reads spread over the beats. */
+  private beats = Math.floor(Math.random() * 1024);
+  private refreshedAt = 0;
   private closed = false;
   /**
    * Until then a missing lease does not prove a node dead: the store was away (a failover), so
@@ -66,7 +71,11 @@ export class NodeDirectory {
     }
     const info: NodeInfo = { id: this.selfId, ...this.self(), seen: Date.now(), interval: this.intervalMs };
     await this.ks.announce(this.selfId, JSON.stringify(info));
-    await this.refresh();
+    // Up to READ_PER_BEAT nodes the whole directory is read on every beat; a bigger cluster is
+    // read every size/READ_PER_BEAT beats, so each node reads about READ_PER_BEAT heartbeats per
+    // interval whatever the cluster's size (the store's load grows with the nodes, not their square).
+    const every = Math.max(1, Math.ceil(this.view.size / READ_PER_BEAT));
+    if (this.beats % every === 0) await this.refresh();
     if (++this.beats % 5 === 0) await this.reap();
   }
 
@@ -93,6 +102,7 @@ export class NodeDirectory {
   }
 
   private async refresh(): Promise<void> {
+    this.refreshedAt = Date.now();
     const now = Date.now();
     const next = new Map<string, KnownNode>();
     for (const [id, text] of await this.ks.nodes()) {
@@ -117,6 +127,8 @@ export class NodeDirectory {
     for (const n of this.view.values()) {
       if (n.alive || now - n.seen < this.reapAfterMs) continue;
       if (await this.ks.alive(n.id)) continue;
+      // One node reaps (the others find the records gone): the work does not grow with the cluster.
+      if (!(await this.ks.reapLock(n.id, this.selfId, this.reapAfterMs))) continue;
       const ids = await this.ks.ownedBy(n.id);
       let removed = 0;
       for (const callId of ids) if (await this.ks.release(callId, n.id)) removed++;
@@ -153,7 +165,10 @@ export class NodeDirectory {
     const text = await this.ks.node(id);
     if (!text) return null;
     try {
-      return { ...(JSON.parse(text) as NodeInfo), id, alive: true };
+      // Kept until the next read of the directory: later forwards to it need no lookup.
+      const node: KnownNode = { ...(JSON.parse(text) as NodeInfo), id, alive: true };
+      this.view.set(id, node);
+      return node;
     } catch {
       return null;
     }

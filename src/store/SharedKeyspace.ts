@@ -10,6 +10,8 @@ import type { SharedConnection } from './StoreEngine.js';
  * - `ngrelay:owned:<node-id>`  SET of the call-ids a node claimed (for reaping a dead node).
  * - `ngrelay:lease:<node-id>`  STRING, the live instance's random token, with a TTL: the node's
  *                              identity and liveness. SET NX refuses a second node with the id.
+ * - `ngrelay:reaping:<node-id>` STRING, held (with a TTL) by the one node that removes a dead
+ *                              node's records.
  * - `ngrelay:nodes`            HASH node-id → heartbeat JSON (addresses, load, state).
  * - `ngrelay:secret`           STRING, set once by the first node: the key that proves a
  *                              forwarded NG command comes from a node (cluster/HopSeal).
@@ -20,6 +22,7 @@ export const KEY = {
   call: (callId: string): string => `ngrelay:call:${callId}`,
   owned: (nodeId: string): string => `ngrelay:owned:${nodeId}`,
   lease: (nodeId: string): string => `ngrelay:lease:${nodeId}`,
+  reaping: (nodeId: string): string => `ngrelay:reaping:${nodeId}`,
   nodes: 'ngrelay:nodes',
   secret: 'ngrelay:secret',
 } as const;
@@ -172,6 +175,11 @@ export class SharedKeyspace {
 
   async dropLease(nodeId: string, token: string): Promise<void> {
     await SCRIPT.unlease.run(this.conn, KEY.lease(nodeId), token);
+  }
+
+  /** True for the one node that may reap `nodeId` now (held for `ttlMs`). */
+  async reapLock(nodeId: string, me: string, ttlMs: number): Promise<boolean> {
+    return (await this.conn.set(KEY.reaping(nodeId), me, 'PX', Math.max(1000, ttlMs), 'NX')) === 'OK';
   }
 
   async alive(nodeId: string): Promise<boolean> {

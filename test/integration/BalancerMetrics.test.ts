@@ -22,7 +22,7 @@ beforeAll(async () => {
       { name: 'a', address: `127.0.0.1:${relay.ngPort}` },
       { name: 'gone', address: `127.0.0.1:${silent}`, weight: 0 },
     ],
-    args: [`--listen-http=127.0.0.1:${httpPort}`, '--member-timeout=200'],
+    args: [`--listen-http=127.0.0.1:${httpPort}`],
   });
 });
 

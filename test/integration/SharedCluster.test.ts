@@ -25,10 +25,13 @@ async function cluster(n: number, args: string[] = [], first = 1, configFile?: s
   // Five at a time: twenty Node processes booting at once on two cores outlast the ready wait.
   const started: Relay[] = [];
   for (let b = 0; b < n; b += 5) {
-    const batch = Array.from({ length: Math.min(5, n - b) }, (_, i) => sharedNode({ redis: `127.0.0.1:${redis!.port}/0`, address: `127.0.1.${first + b + i}`, args, configFile }));
-    started.push(...(await Promise.all(batch)));
+    const batch = await Promise.allSettled(Array.from({ length: Math.min(5, n - b) }, (_, i) => sharedNode({ redis: `127.0.0.1:${redis!.port}/0`, address: `127.0.1.${first + b + i}`, args, configFile })));
+    // Every node that came up is stopped after the test, also when another one did not.
+    for (const r of batch) if (r.status === 'fulfilled') started.push(r.value);
+    nodes.push(...started.slice(started.length - batch.filter((r) => r.status === 'fulfilled').length));
+    const failed = batch.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
-  nodes.push(...started);
   return started;
 }
 
