@@ -4,7 +4,7 @@ import type { MediaPlane } from '../media/MediaPlane.js';
 export function listWorkers(media: MediaPlane): string {
   const t = media.threads();
   if (t.length === 0) return 'Media is relayed on the control thread (num-threads = 0).\n';
-  return t.map((w) => `Worker ${w.index}: ${w.legs} ports, ${w.packets} packets relayed in userspace\n`).join('');
+  return t.map((w) => `Worker ${w.index}: ${w.legs} ports, ${w.packets} packets relayed in userspace, ${w.youngCollections} young-generation collections, ${Math.round(w.gcMs)} ms collecting\n`).join('');
 }
 
 /** `workers kill N`: stops a worker as if it had died; the relay restarts it and carries its calls on. */

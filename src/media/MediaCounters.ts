@@ -11,6 +11,12 @@ export const TOTAL_BLOCKED = 3;
 export const TOTAL_SILENCED = 4;
 export const TOTAL_DTMF_BLOCKED = 5;
 export const TOTAL_SLOTS = 6;
+/**
+ * Per media thread, beside its totals and never summed: its young-generation garbage
+ * collections and the milliseconds all its collections took (`list workers`).
+ */
+export const THREAD_YOUNG_GCS = 6;
+export const THREAD_GC_MS = 7;
 
 /** This thread's userspace totals; the hot path writes here. */
 export let threadTotals: Float64Array<ArrayBufferLike> = new Float64Array(TOTAL_SLOTS);

@@ -178,6 +178,14 @@ export interface FanOutTarget {
 }
 
 /** Allocates media ports and hands out legs bound on them. */
+export interface MediaThreadStats {
+  index: number;
+  legs: number;
+  packets: number;
+  youngCollections: number;
+  gcMs: number;
+}
+
 export interface MediaPlane {
   /**
    * A bound RTP/RTCP pair on consecutive ports of `local` (RTP even). Legs with the same
@@ -186,8 +194,12 @@ export interface MediaPlane {
   allocatePair(local: LocalAddress, group: string): Promise<[MediaLeg, MediaLeg]>;
   /** Binds a port already claimed in `local`'s pool (a restored call's). */
   bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean, group: string): Promise<MediaLeg>;
-  /** Per media worker thread: ports (legs) it holds and packets it relayed; empty when media runs on the control thread. */
-  threads(): { index: number; legs: number; packets: number }[];
+  /**
+   * Per media worker thread: ports (legs) it holds, packets it relayed, its young-generation
+   * garbage collections and the milliseconds all its collections took; empty when media runs
+   * on the control thread.
+   */
+  threads(): MediaThreadStats[];
   /** Stops a media thread as if it had died (it is restarted with its calls); false when there is no such thread. */
   killThread(index: number): Promise<boolean>;
   /** Makes a media thread hang or leave a rejection unhandled (tests only: NGRELAY_TEST_HOOKS=1); false when not possible. */

@@ -1,6 +1,6 @@
 import type dgram from 'node:dgram';
 import type { LocalAddress } from '../LocalInterface.js';
-import type { MediaLeg, MediaPlane } from '../MediaPlane.js';
+import type { MediaLeg, MediaPlane, MediaThreadStats } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
 import { RelayLeg } from './RelayLeg.js';
 import { bindUdp, bindUdpPair } from './udp.js';
@@ -12,7 +12,7 @@ import { bindUdp, bindUdpPair } from './udp.js';
 export class UserspacePlane implements MediaPlane {
   constructor(private readonly offload: OffloadWatcher | null = null) {}
 
-  threads(): { index: number; legs: number; packets: number }[] {
+  threads(): MediaThreadStats[] {
     return [];
   }
 

@@ -2,8 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { moduleLogger } from '../../log.js';
 import { COUNTER_SLOTS } from '../LegCounters.js';
 import type { LocalAddress } from '../LocalInterface.js';
-import { addWorkerTotals, removeWorkerTotals } from '../MediaCounters.js';
-import type { MediaLeg, MediaPlane } from '../MediaPlane.js';
+import { addWorkerTotals, removeWorkerTotals, THREAD_GC_MS, THREAD_YOUNG_GCS, TOTAL_PACKETS } from '../MediaCounters.js';
+import type { MediaLeg, MediaPlane, MediaThreadStats } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { eachFromWorker, putToWorker, type Batch, type FromWorker, type InjectedFault, type ToWorker, type WorkerData } from './protocol.js';
@@ -331,8 +331,10 @@ export class WorkerPlane implements MediaPlane {
   }
 
 
-  threads(): { index: number; legs: number; packets: number }[] {
-    return this.workers.map((w) => ({ index: w.index, legs: w.legs.size, packets: w.totals[0]! }));
+  threads(): MediaThreadStats[] {
+    return this.workers.map((w) => ({
+      index: w.index, legs: w.legs.size, packets: w.totals[TOTAL_PACKETS]!, youngCollections: w.totals[THREAD_YOUNG_GCS]!, gcMs: w.totals[THREAD_GC_MS]!,
+    }));
   }
 
   async killThread(index: number): Promise<boolean> {

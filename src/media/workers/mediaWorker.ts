@@ -1,9 +1,10 @@
 import type dgram from 'node:dgram';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { keepBuiltinPrototypesFast } from '../../fastBuiltins.js';
 import { releaseMemory } from '../../runtime/memoryRelease.js';
 import { COUNTER_SLOTS, LAST_PACKET } from '../LegCounters.js';
-import { shareThreadTotals } from '../MediaCounters.js';
+import { shareThreadTotals, THREAD_GC_MS, THREAD_YOUNG_GCS, threadTotals } from '../MediaCounters.js';
 import type { FanOutTarget, LegObserver, PacketTap } from '../MediaPlane.js';
 import { RelayLeg, type LegWatcher } from '../userspace/RelayLeg.js';
 import { setIdentity } from '../transforms/DtlsIdentity.js';
@@ -20,6 +21,13 @@ const { shared, identity, heartbeat, testHooks } = workerData as WorkerData;
 setIdentity(identity);
 const port = parentPort!;
 shareThreadTotals(new Float64Array(shared, 0, COUNTER_SLOTS));
+// What the collector costs this thread, for operators (`list workers`): told once per collection, never per packet.
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) threadTotals[THREAD_YOUNG_GCS]!++;
+    threadTotals[THREAD_GC_MS]! += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 // While the event loop turns, the beat moves; the control thread replaces a worker whose beat stops.
 const beat = new Int32Array(heartbeat);
 setInterval(() => Atomics.add(beat, 0, 1), 250);
