@@ -21,7 +21,10 @@ import { KernelOffload } from './media/kernel/KernelOffload.js';
 import { Metrics } from './metrics/Metrics.js';
 import { MetricsServer } from './metrics/MetricsServer.js';
 import { dispatch, NG_COMMANDS } from './ng/Dispatcher.js';
+import { NgHttp } from './ng/NgHttp.js';
 import { NgServer, type NgHandler } from './ng/NgServer.js';
+import { NgService } from './ng/NgService.js';
+import { NgTcpServer } from './ng/NgTcpServer.js';
 import { MediaRates } from './media/MediaRates.js';
 import { limitsFrom, type CallHooks, type Services } from './Services.js';
 import { RedisRuntime } from './store/wiring.js';
@@ -211,9 +214,11 @@ export async function main(argv: string[]): Promise<void> {
     : null;
   const sharedRuntime = shared;
   const handler: NgHandler = sharedRuntime ? (req) => sharedRuntime.handler(req) : (req) => dispatch(services, req);
-  const ng = new NgServer(metrics ? metrics.ng.observe(handler) : handler);
+  const ngService = new NgService(metrics ? metrics.ng.observe(handler) : handler);
+  const ng = new NgServer(ngService);
+  const ngTcp = config.listenTcpNg ? new NgTcpServer(ngService) : null;
   const idleMemory: IdleMemory = new IdleMemory(
-    () => ng.requests,
+    () => ngService.requests,
     (requests) => {
       const before = process.memoryUsage.rss();
       media.releaseMemory();
@@ -224,9 +229,10 @@ export async function main(argv: string[]): Promise<void> {
   );
   const cliContext = { services, cluster, shared: shared?.control ?? null, start: currentParams(services) };
   const cli = new CliServer((line) => runCliLine(cliContext, line));
-  const http = metrics ? new MetricsServer(metrics) : null;
+  const http = metrics ? new MetricsServer(metrics, new NgHttp(ngService)) : null;
   try {
     await ng.listen(config.listenNg);
+    if (ngTcp && config.listenTcpNg) await ngTcp.listen(config.listenTcpNg);
     await cli.listen(config.listenCli);
     if (http && config.listenHttp) await http.listen(config.listenHttp);
   } catch (e) {
@@ -248,6 +254,8 @@ export async function main(argv: string[]): Promise<void> {
     lifecycle.stop();
     idleMemory.stop();
     ng.close();
+    ngTcp?.close();
+    ngService.close();
     cli.close();
     http?.close();
     // Own calls stay in Redis: a restarted relay (or a peer) carries them on.

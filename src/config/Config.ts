@@ -11,6 +11,8 @@ export interface Config {
   listenCli: ListenAddress;
   /** Prometheus `/metrics` over HTTP; undefined = off. */
   listenHttp?: ListenAddress;
+  /** NG over TCP; off when absent. */
+  listenTcpNg?: ListenAddress;
   portMin: number;
   portMax: number;
   timeout: number;

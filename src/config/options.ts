@@ -25,6 +25,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   interface: { kind: 'list', alias: 'i', describe: 'Local interface for RTP: [NAME/]IP[!ADVERTISED]' },
   'listen-ng': { kind: 'string', alias: 'n', describe: 'UDP address for the NG protocol, [IP:]PORT', default: '127.0.0.1:22222' },
   'listen-cli': { kind: 'string', alias: 'c', describe: 'TCP address for the CLI, [IP:]PORT', default: '127.0.0.1:9900' },
+  'listen-tcp-ng': { kind: 'string', alias: 'N', describe: 'TCP address for the NG protocol (bencode), [IP:]PORT; off when not given' },
   'listen-http': { kind: 'string', describe: 'TCP address for HTTP (Prometheus /metrics), [IP:]PORT; off when not given' },
   'port-min': { kind: 'int', alias: 'm', describe: 'Lowest port for media', default: '30000' },
   'port-max': { kind: 'int', alias: 'M', describe: 'Highest port for media', default: '40000' },
@@ -221,6 +222,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   if (portMax <= portMin) throw new ConfigError(`Invalid value for 'port-max': '${portMax}' must be above port-min ${portMin}`);
   const listenNg = wrap('listen-ng', str('listen-ng')!, () => parseListenAddress(str('listen-ng')!, '127.0.0.1'));
   const listenCli = wrap('listen-cli', str('listen-cli')!, () => parseListenAddress(str('listen-cli')!, '127.0.0.1'));
+  const listenTcpNgRaw = str('listen-tcp-ng');
+  const listenTcpNg = listenTcpNgRaw === undefined ? undefined
+    : wrap('listen-tcp-ng', listenTcpNgRaw, () => parseListenAddress(listenTcpNgRaw, '127.0.0.1'));
   const listenHttpRaw = str('listen-http');
   const listenHttp = listenHttpRaw === undefined ? undefined
     : wrap('listen-http', listenHttpRaw, () => parseListenAddress(listenHttpRaw, '127.0.0.1'));
@@ -241,6 +245,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     listenNg,
     listenCli,
     listenHttp,
+    listenTcpNg,
     portMin,
     portMax,
     timeout: int('timeout', 0, 1e9),

@@ -24,7 +24,6 @@ export const IGNORED_OPTIONS = new Map<string, IgnoredOption>([
   ['save-interface-ports', bool('S')],
   ['listen-tcp', value('l')],
   ['listen-udp', value('u')],
-  ['listen-tcp-ng', value('N')],
   ['graphite', value('g')],
   ['graphite-interval', value('G')],
   ['graphite-prefix', value()],

@@ -29,7 +29,7 @@ const OPTION_NOTES: Notes = notesOf({
   interface: { note: '`any`, a system interface name, `NAME/IP`, `NAME/IFNAME`, `IP!ADVERTISED`; the first interface carries own calls, further names are peers\' addresses for failover' },
   table: { note: 'ngrelay\'s fast path is a tc eBPF program, not rtpengine\'s kernel module: the number only names its filters. It needs root (or `CAP_BPF` and `CAP_NET_ADMIN`); without them the relay logs `kernel fast path unavailable` once and relays in userspace. `-1` turns it off' },
   'num-threads': { note: 'media worker threads; `0` relays media on the control thread' },
-  'listen-http': { note: 'serves `GET /metrics` (Prometheus) only: no HTTP or WebSocket NG or CLI' },
+  'listen-http': { note: 'serves `GET /metrics` (Prometheus), NG over WebSocket (`ng.rtpengine.com`) and `POST /ng`, `GET /ping`; no CLI, Janus or echo subprotocols' },
   'log-facility': { state: 'accepted', note: 'logs go to stdout/stderr (the journal under systemd), never to syslog' },
   'log-format': { note: 'also takes `json`' },
   tos: { state: 'accepted', note: 'Node cannot set IP_TOS on its UDP sockets; a start-up warning says so' },
@@ -40,7 +40,7 @@ const OPTION_NOTES: Notes = notesOf({
   'max-load': { note: 'no load limit is enforced; `set maxload` answers Success and enforces nothing either' },
   'max-cpu': { note: 'no CPU limit is enforced; `set maxcpu` answers Success and enforces nothing either' },
   'max-bandwidth': { note: 'no bandwidth limit is enforced; `set maxbw` answers Success and enforces nothing either' },
-  'listen-tcp-ng': { note: 'NG over UDP only' },
+  'listen-tcp-ng': { note: 'bencode requests back to back, framed by their bencode; a connection holding more than 64 kB without a whole request is closed (rtpengine: 1 kB)' },
   'listen-tcp': { note: 'the legacy TCP protocol is not implemented' },
   'listen-udp': { note: 'the legacy UDP protocol is not implemented' },
   'listen-https': { note: 'no HTTPS listener; put `/metrics` behind a TLS proxy if needed' },
@@ -284,6 +284,7 @@ ${table(['command', 'state', 'notes'], cliRows())}
   not the payload type seen in the packets.
 - **A re-offer or answer that runs out of ports** leaves the call as it was, with
   \`Ran out of ports\`; rtpengine 10.5 ends the call.
-- **NG transports**: UDP only; large \`query\`/\`delete\` replies are one datagram, as in rtpengine.
+- **NG transports**: UDP, TCP (\`listen-tcp-ng\`), WebSocket and \`POST /ng\` (\`listen-http\`);
+  large \`query\`/\`delete\` replies over UDP are one datagram, as in rtpengine.
 `;
 }

@@ -88,3 +88,61 @@ export function decodeBencodeDict(buf: Buffer): NgDict {
   }
   return root;
 }
+
+/** `bencodeExtent`: more bytes are needed to tell. */
+export const BENCODE_INCOMPLETE = -1;
+/** `bencodeExtent`: the bytes cannot start a bencode value. */
+export const BENCODE_INVALID = -2;
+
+/**
+ * Where the bencode value starting at `buf[start]` ends (the index after it), how a stream
+ * transport finds the end of a message (rtpengine's `bencode_valid`); BENCODE_INCOMPLETE when
+ * the buffer ends first, BENCODE_INVALID when it is not bencode. One pass, no recursion.
+ */
+export function bencodeExtent(buf: Buffer, start: number): number {
+  /** Per open container: 0 list, 1 dict expecting a key, 2 dict expecting a value. */
+  const open: number[] = [];
+  let pos = start;
+  for (;;) {
+    if (pos >= buf.length) return BENCODE_INCOMPLETE;
+    const c = buf[pos]!;
+    const top = open.length > 0 ? open[open.length - 1]! : -1;
+    if (c === 0x65 /* e */) {
+      if (top === -1 || top === 2) return BENCODE_INVALID;
+      open.pop();
+      pos++;
+    } else if (c === 0x64 /* d */ || c === 0x6c /* l */ || c === 0x69 /* i */) {
+      if (top === 1) return BENCODE_INVALID;
+      if (c === 0x69) {
+        let p = pos + 1;
+        if (buf[p] === 0x2d) p++;
+        const digits = p;
+        while (p < buf.length && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
+        if (p >= buf.length) return BENCODE_INCOMPLETE;
+        if (p === digits || buf[p] !== 0x65) return BENCODE_INVALID;
+        pos = p + 1;
+      } else {
+        open.push(c === 0x64 ? 1 : 0);
+        pos++;
+        continue;
+      }
+    } else if (c >= 0x30 && c <= 0x39) {
+      let len = 0;
+      let p = pos;
+      while (p < buf.length && buf[p]! >= 0x30 && buf[p]! <= 0x39) {
+        len = len * 10 + (buf[p]! - 0x30);
+        if (len > 0x7fffffff) return BENCODE_INVALID;
+        p++;
+      }
+      if (p >= buf.length) return BENCODE_INCOMPLETE;
+      if (buf[p] !== 0x3a /* : */) return BENCODE_INVALID;
+      if (p + 1 + len > buf.length) return BENCODE_INCOMPLETE;
+      pos = p + 1 + len;
+    } else return BENCODE_INVALID;
+    // A value is complete: in a dict, a key is followed by its value and a value by a key.
+    if (open.length === 0) return pos;
+    const t = open.length - 1;
+    if (open[t] === 1) open[t] = 2;
+    else if (open[t] === 2) open[t] = 1;
+  }
+}
