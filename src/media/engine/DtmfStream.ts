@@ -12,14 +12,16 @@ const DBM0_PEAK = 32767 * 10 ** (-3.14 / 20);
 const END_PACKETS = 3;
 
 /**
- * Digits as rtpengine plays them: each a tone of `durationMs`, then `pauseMs` of silence. With
- * `events` they come as RFC 4733 event frames (the end repeated three times within the pause,
- * silence after); otherwise as the digit's two sines at `volume` -dBm0 each.
+ * Digits as rtpengine plays them: each a tone of `durationMs`, then `pauseMs` of silence before
+ * the next one. With `events` they come as RFC 4733 event frames (the end repeated three
+ * times); otherwise as the digit's two sines at `volume` -dBm0 each.
  */
 export class DtmfStream implements PlaybackStream {
   /** ms into the whole run. */
   private at = 0;
   private readonly digitMs: number;
+  /** ms of a digit that go out before the pause (the tone, and the repeated ends of an event). */
+  private readonly tail: number;
   private phaseLow = 0;
   private phaseHigh = 0;
   private readonly amplitude: number;
@@ -31,6 +33,8 @@ export class DtmfStream implements PlaybackStream {
     private readonly events: boolean,
   ) {
     this.digitMs = src.durationMs + src.pauseMs;
+    const toneEnd = Math.ceil(src.durationMs / frameMs) * frameMs;
+    this.tail = events ? toneEnd + (END_PACKETS - 1) * frameMs : toneEnd;
     this.amplitude = DBM0_PEAK * 10 ** (-src.volume / 20);
   }
 
@@ -38,6 +42,8 @@ export class DtmfStream implements PlaybackStream {
     const digit = Math.floor(this.at / this.digitMs);
     if (digit >= this.src.events.length) return END;
     const into = this.at - digit * this.digitMs;
+    // The pause separates digits: after the last one the party's stream comes back at once.
+    if (digit === this.src.events.length - 1 && into >= this.tail) return END;
     const code = this.src.events[digit]!;
     this.at += this.frameMs;
     const tone = into < this.src.durationMs;

@@ -45,7 +45,8 @@ export interface PlaybackSettings {
 
 /** How long a playback lasts in ms, all rounds and pauses included. */
 export function playbackLength(s: PlaybackSettings['source']): number {
-  if (s.kind === 'dtmf') return s.events.length * (s.durationMs + s.pauseMs);
+  // Digits: each with its pause but the last (its repeated end packets take 40 ms).
+  if (s.kind === 'dtmf') return s.events.length * (s.durationMs + s.pauseMs) - s.pauseMs + 40;
   const round = ((s.pcm.length - s.startSample) * 1000) / s.rate;
   const all = Math.max(0, round) * s.repeat;
   return s.limitMs > 0 ? Math.min(all, s.limitMs) : all;

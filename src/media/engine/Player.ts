@@ -43,7 +43,8 @@ export class Player {
   private timer: NodeJS.Timeout | null = null;
   private due = 0;
   private waitUntil: number;
-  private anchored = false;
+  /** Numbering chosen (continued, taken over, or its own): frames are going out. */
+  anchored = false;
   /** Took over the party's stream (its SSRC), rather than a stream of its own. */
   continued = false;
   ssrc = 0;
@@ -59,6 +60,8 @@ export class Player {
     readonly settings: PlaybackSettings,
     private readonly sink: PacketSink,
     private readonly onEnd: (p: Player) => void,
+    /** The playback this one follows with nothing in between: its stream goes on. */
+    previous: Player | null = null,
     now = Date.now(),
   ) {
     const s = settings;
@@ -78,6 +81,13 @@ export class Player {
     if (elapsed > 0) this.stream.skip(elapsed);
     this.waitUntil = now + ANCHOR_FRAMES * s.ptime;
     this.timer = setInterval(this.tick, Math.max(5, s.ptime >> 1));
+    if (previous?.anchored) {
+      this.ssrc = previous.ssrc;
+      this.seq = previous.seq;
+      this.ts = previous.timestampAt(now);
+      this.continued = previous.continued;
+      this.start(now);
+    }
   }
 
   /**

@@ -12,6 +12,8 @@ import type { PacketSink } from './Transcoder.js';
  */
 export class Playout {
   private player: Player | null = null;
+  /** The last playback, while nothing else reached the party since: a next one continues its stream. */
+  private last: Player | null = null;
   /** The stream being renumbered (-1: none) and its offsets. */
   private ssrc = -1;
   private seqOffset = 0;
@@ -31,9 +33,11 @@ export class Playout {
     const old = this.player;
     this.player = null;
     old?.close();
+    if (old) this.last = old;
     if (settings === null) return;
     try {
-      this.player = new Player(settings, this.sink, this.ended);
+      this.player = new Player(settings, this.sink, this.ended, this.last);
+      this.last = null;
     } catch {
       // A codec this build cannot run (opus without libopus): the party's stream goes on.
       this.player = null;
@@ -46,7 +50,11 @@ export class Playout {
     const ssrc = ((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0;
     if (ssrc === this.ssrc) this.renumber(p, now);
     const player = this.player;
-    if (player === null || player.done) return false;
+    if (player === null || player.done) {
+      // The party's own stream is back: a next playback takes it over again.
+      this.last = null;
+      return false;
+    }
     player.replaced(p, now);
     return true;
   }
@@ -78,6 +86,7 @@ export class Playout {
 
   /** A player that took over the party's stream hands it back. */
   private readonly ended = (p: Player): void => {
+    this.last = p;
     if (!p.continued) return;
     this.ssrc = p.ssrc;
     this.resync = p;
