@@ -26,6 +26,16 @@ import { format, sameCodec, transcodable } from './Transcoding.js';
  * the others do.
  */
 
+/** Since start-up: subscribers that got an answer through (copies started), and unsubscribes. */
+export const subscriptionCounters = { answered: 0, unsubscribed: 0 };
+
+/** Subscribers receiving copies now (answered, not unsubscribed), over the given calls. */
+export function activeSubscribers(calls: Iterable<Call>): number {
+  let n = 0;
+  for (const call of calls) for (const ml of call.monologues.values()) if (ml.subscriptions.length > 0 && ml.sdpSeen) n++;
+  return n;
+}
+
 export interface SubscribeRequestOptions {
   selector: PartySelector;
   /** The subscriber's tag; a new one is made when absent. */
@@ -100,6 +110,8 @@ export function subscribeRequest(s: Services, call: Call, opts: SubscribeRequest
     const now = Date.now();
     const ml = existing ?? call.addMonologue(toTag, now, interfaceName);
     dropSubscriptions(ml);
+    // A repeated request starts over: the subscriber gets copies again after its next answer.
+    ml.sdpSeen = false;
     if (opts.setLabel !== undefined) ml.label = opts.setLabel;
     ml.subscriptions = [...sources];
     for (const src of sources) if (!src.subscribers.includes(ml)) src.subscribers.push(ml);
@@ -202,6 +214,7 @@ export function subscribeAnswer(s: Services, call: Call, opts: SubscribeAnswerOp
     ml.sdpSeen = true;
     call.lastSignal = now;
     linkSubscriptions(call);
+    subscriptionCounters.answered++;
     await afterSignalling(s, call);
   });
 }
@@ -241,6 +254,7 @@ export function unsubscribe(s: Services, call: Call, toTag: string): Promise<voi
     const ml = call.findByTag(toTag);
     if (!ml || ml.subscriptions.length === 0) return;
     dropSubscriptions(ml);
+    subscriptionCounters.unsubscribed++;
     call.lastSignal = Date.now();
     linkSubscriptions(call);
     await afterSignalling(s, call);

@@ -5,6 +5,7 @@ import type { StoreFigures } from '../store/wiring.js';
 import { registerControlMetrics } from './ControlMetrics.js';
 import { NgMetrics } from './NgMetrics.js';
 import { registerPlaybackMetrics } from './PlaybackMetrics.js';
+import { registerSubscriptionMetrics } from './SubscriptionMetrics.js';
 import { registerPortMetrics } from './PortMetrics.js';
 import { registerSessionMetrics } from './SessionMetrics.js';
 import { registerStoreMetrics } from './StoreMetrics.js';
@@ -38,6 +39,7 @@ export class Metrics {
     registerWorkerMetrics(this.registry);
     registerPortMetrics(this.registry, sources.interfaces);
     registerPlaybackMetrics(this.registry, sources.calls);
+    registerSubscriptionMetrics(this.registry, sources.calls);
     if (sources.store) registerStoreMetrics(this.registry, sources.store);
     this.ng = new NgMetrics(this.registry, sources.ngCommands);
     const releases = sources.memoryReleases;

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PcmaDecoder } from '../../src/media/codecs/Pcma.js';
+import { PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
+import { dominantFrequency, snr, tone } from '../helpers/audio.js';
 import type { Dict } from '../helpers/NgClient.js';
+import { freePort } from '../helpers/ports.js';
+import { parseExposition, valueOf } from '../helpers/prometheus.js';
 import { MediaCall, paced } from '../helpers/MediaCall.js';
 import { Relay, sleep } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
@@ -30,11 +35,17 @@ async function subscribe(relay: Relay, call: MediaCall, keys: Dict): Promise<Sub
 
 const seqs = (p: { data: Buffer }[]): number[] => p.map((x) => x.data.readUInt16BE(2));
 
+async function metric(port: number, name: string): Promise<number | undefined> {
+  return valueOf(parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()), name);
+}
+
 function suite(name: string, args: string[]): void {
   describe(name, () => {
     let relay: Relay;
+    let httpPort: number;
     beforeAll(async () => {
-      relay = await Relay.start({ args: ['--delete-delay=0', ...args] });
+      httpPort = await freePort();
+      relay = await Relay.start({ args: ['--delete-delay=0', `--listen-http=127.0.0.1:${httpPort}`, ...args] });
     });
     afterAll(async () => {
       expect(await relay.stop()).toBe(0);
@@ -79,7 +90,10 @@ function suite(name: string, args: string[]): void {
       ]);
       expect(tags['sub-a']!.subscriptions).toEqual([{ tag: 'caller', type: 'pub/sub' }]);
 
+      expect(await metric(httpPort, 'ngrelay_subscribers')).toBe(2);
       await relay.ng.ok({ command: 'unsubscribe', 'call-id': call.callId, 'to-tag': 'sub-a' });
+      expect(await metric(httpPort, 'ngrelay_subscribers')).toBe(1);
+      expect(await metric(httpPort, 'ngrelay_subscriptions_ended_total')).toBe(1);
       a.phone.received.length = 0;
       b.phone.received.length = 0;
       call.callee.received.length = 0;
@@ -118,6 +132,39 @@ function suite(name: string, args: string[]): void {
       expect(new Set(bySsrc(0xbbbb).map((p) => p.port))).toEqual(new Set([offer.medias[1]!.port]));
       await call.delete();
       sub.close();
+      call.close();
+    });
+
+    it('converts the copies for a subscriber that takes another codec (allow transcoding): PCMU caller, PCMA subscriber hears the tone', async () => {
+      const call = await MediaCall.establish(relay);
+      const sub = await RtpEndpoint.open();
+      await relay.ng.ok({ command: 'subscribe request', 'call-id': call.callId, 'from-tag': 'caller', 'to-tag': 'alaw' });
+      const pcma = ['v=0', 'o=sub 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${sub.port} RTP/AVP 8`, 'a=rtpmap:8 PCMA/8000', 'a=recvonly', ''].join('\r\n');
+      await relay.ng.ok({ command: 'subscribe answer', 'call-id': call.callId, 'to-tag': 'alaw', sdp: pcma, flags: ['allow transcoding'] });
+      // A second subscriber of the same caller takes PCMU: it gets the caller's own packets.
+      const p = await subscribe(relay, call, { 'from-tag': 'caller' });
+      const enc = new PcmuEncoder();
+      const pcm = tone({ freq: 1000, rate: 8000, samples: 8000, seed: 7 });
+      const frame = new Uint8Array(160);
+      await paced(50, 100, (i) => {
+        enc.encode(pcm.subarray(i * 160, (i + 1) * 160), 160, frame);
+        const pkt = rtpPacket(i, 0x7070);
+        pkt.set(frame, 12);
+        call.caller.send(pkt, call.toCaller.port, '127.0.0.1');
+      });
+      const got = await sub.waitFor(45);
+      expect(new Set(got.map((x) => x.data[1]! & 0x7f))).toEqual(new Set([8]));
+      const dec = new PcmaDecoder();
+      const audio = new Int16Array(8000);
+      let n = 0;
+      for (const x of got) n += dec.decode(x.data, 12, x.data.length - 12, audio.subarray(n));
+      const steady = audio.subarray(800, n);
+      expect(dominantFrequency(steady, 8000, 200, 3800)).toBe(1000);
+      expect(snr(steady, 1000, 8000)).toBeGreaterThan(25);
+      const same = await p.phone.waitFor(50);
+      expect(same.every((x) => x.data.readUInt32BE(8) === 0x7070 && (x.data[1]! & 0x7f) === 0)).toBe(true);
+      await call.delete();
+      for (const e of [sub, p.phone]) e.close();
       call.close();
     });
 
