@@ -10,7 +10,7 @@ import { offer } from './commands/offer.js';
 import { ping } from './commands/ping.js';
 import { playDtmf, playMedia, stopMedia } from './commands/playback.js';
 import { query } from './commands/query.js';
-import { startRecording, stopRecording } from './commands/recording.js';
+import { pauseRecording, startRecording, stopRecording } from './commands/recording.js';
 import { statistics } from './commands/statistics.js';
 import { subscribeAnswer, subscribeRequest, unsubscribe } from './commands/subscribe.js';
 
@@ -32,7 +32,7 @@ const COMMANDS = new Map<string, Handler>([
   ['play media', playMedia],
   ['stop media', stopMedia],
   ['play DTMF', playDtmf],
-  ['pause recording', mediaControl.pauseRecording],
+  ['pause recording', pauseRecording],
   ['start forwarding', mediaControl.startForwarding],
   ['stop forwarding', mediaControl.stopForwarding],
   ['block DTMF', mediaControl.blockDtmf],

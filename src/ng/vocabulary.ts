@@ -39,6 +39,7 @@ const COMMAND_KEYS: readonly (readonly [command: string, key: string])[] = [
   ...['code', 'digit', 'duration', 'volume', 'pause'].map((k) => ['play DTMF', k] as const),
   ...['block DTMF', 'unblock DTMF', 'block media', 'unblock media', 'silence media', 'unsilence media', 'start forwarding', 'stop forwarding'].flatMap((c) =>
     ['call-id', 'from-tag', 'label', 'from-label', 'address', 'set-label', 'to-label'].map((k) => [c, k] as const)),
+  ['stop recording', 'pause'],
   ['block DTMF', 'DTMF-security'],
   ['block DTMF', 'digit'],
   ['block DTMF', 'code'],
@@ -58,6 +59,7 @@ const COMMAND_FLAGS: readonly (readonly [command: string, flag: string])[] = [
   ['delete', 'fatal'],
   ['delete', 'fast'],
   ['delete', 'to-tag'],
+  ['stop recording', 'pause'],
   ['play media', 'all'],
   ['stop media', 'all'],
   ['play DTMF', 'all'],

@@ -169,8 +169,13 @@ describe('media control: block and silence media, block DTMF, forwarding', () =>
     await burst(call, 2, 2, (s) => audio(s, 0xf0e), 2);
     await relay.ng.ok({ command: 'start recording', 'call-id': call.callId });
     await burst(call, 4, 2, (s) => audio(s, 0xf0e), 2);
+    // `stop recording` with `pause` pauses as well.
+    await relay.ng.ok({ command: 'stop recording', 'call-id': call.callId, flags: ['pause'] });
+    await burst(call, 6, 2, (s) => audio(s, 0xf0e), 2);
+    await relay.ng.ok({ command: 'start recording', 'call-id': call.callId });
+    await burst(call, 8, 1, (s) => audio(s, 0xf0e), 1);
     await call.delete();
-    expect(recordedSeqs(dir, call.callId)).toEqual([0, 1, 4, 5]);
+    expect(recordedSeqs(dir, call.callId)).toEqual([0, 1, 4, 5, 8]);
     call.close();
   });
 

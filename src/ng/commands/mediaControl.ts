@@ -2,7 +2,6 @@ import { isIP } from 'node:net';
 import type { Call } from '../../call/Call.js';
 import { changeControl, setForwarding, type ControlScope } from '../../call/MediaControls.js';
 import type { PartyControl } from '../../call/PartyControl.js';
-import * as signalling from '../../call/Signalling.js';
 import { CallGoneError } from '../../call/errors.js';
 import { eventOfDigit } from '../../media/codecs/TelephoneEvent.js';
 import { DTMF_BLOCK_MODES, type DtmfBlockMode } from '../../media/MediaControl.js';
@@ -135,13 +134,3 @@ const forwarding = (s: Services, req: NgRequest, on: boolean): Promise<NgDict> =
 
 export const startForwarding = (s: Services, req: NgRequest): Promise<NgDict> => forwarding(s, req, true);
 export const stopForwarding = (s: Services, req: NgRequest): Promise<NgDict> => forwarding(s, req, false);
-
-/** `pause recording` (rtpengine's master branch): nothing more is written, the recording stays open. */
-export async function pauseRecording(s: Services, req: NgRequest): Promise<NgDict> {
-  const callId = req.callId;
-  if (!callId) throw new NgError(NgErrorText.noCallId);
-  const call = s.registry.get(callId);
-  if (!call) throw new NgError(NgErrorText.unknownCallId);
-  await signalling.pauseRecording(s, call);
-  return {};
-}

@@ -9,8 +9,19 @@ export async function startRecording(s: Services, req: NgRequest): Promise<NgDic
   return {};
 }
 
-/** Copies of packets relayed before the command are still written: media threads hand them over first. */
+/**
+ * Copies of packets relayed before the command are still written: media threads hand them over
+ * first. With flag `pause` or key `pause: yes` it pauses instead (rtpengine's master branch).
+ */
 export async function stopRecording(s: Services, req: NgRequest): Promise<NgDict> {
-  await signalling.stopRecording(s, requireCall(s, req));
+  const call = requireCall(s, req);
+  const pause = req.has('pause') || ['yes', 'on', 'true'].includes(req.str('pause') ?? '');
+  await (pause ? signalling.pauseRecording(s, call) : signalling.stopRecording(s, call));
+  return {};
+}
+
+/** `pause recording` (rtpengine's master branch): nothing more is written, the recording stays open for `start recording`. */
+export async function pauseRecording(s: Services, req: NgRequest): Promise<NgDict> {
+  await signalling.pauseRecording(s, requireCall(s, req));
   return {};
 }
