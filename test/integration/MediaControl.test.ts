@@ -114,15 +114,23 @@ describe('media control: block and silence media, block DTMF, forwarding', () =>
     call.close();
   });
 
-  it('block media drops everything the party sends until unblock media; the other direction flows', async () => {
+  it('block media drops everything the party sends until unblock media (the party\'s, or all); the other direction flows', async () => {
     const call = await MediaCall.establish(relay);
     await relay.ng.ok({ command: 'block media', 'call-id': call.callId, 'from-tag': 'caller' });
     expect(await burst(call, 0, 5, (s) => audio(s, 0xb10), 0)).toEqual([]);
     const back = call.caller.received.length;
     call.calleeSends(3);
     await call.caller.waitFor(back + 3);
-    await relay.ng.ok({ command: 'unblock media', 'call-id': call.callId, 'from-tag': 'caller' });
-    expect(seqs(await burst(call, 5, 3, (s) => audio(s, 0xb10), 3))).toEqual([5, 6, 7]);
+    // Unblocking the call leaves the party's own block (as 10.5); flag `all` clears it too.
+    await relay.ng.ok({ command: 'unblock media', 'call-id': call.callId });
+    expect(await burst(call, 5, 2, (s) => audio(s, 0xb10), 0)).toEqual([]);
+    await relay.ng.ok({ command: 'unblock media', 'call-id': call.callId, flags: ['all'] });
+    expect(seqs(await burst(call, 7, 3, (s) => audio(s, 0xb10), 3))).toEqual([7, 8, 9]);
+    // Flag `all` on block media blocks the call, not each party: unblocking the call ends it.
+    await relay.ng.ok({ command: 'block media', 'call-id': call.callId, flags: ['all'] });
+    expect(await burst(call, 10, 1, (s) => audio(s, 0xb10), 0)).toEqual([]);
+    await relay.ng.ok({ command: 'unblock media', 'call-id': call.callId });
+    expect(seqs(await burst(call, 11, 1, (s) => audio(s, 0xb10), 1))).toEqual([11]);
     call.close();
   });
 
@@ -182,7 +190,7 @@ describe('media control: block and silence media, block DTMF, forwarding', () =>
   it('counts what media control changed in /metrics', async () => {
     const samples = parseExposition(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
     const count = (action: string): number | undefined => valueOf(samples, 'ngrelay_media_control_packets_total', { action });
-    // The bursts above: 5 + 3 blocked, 10 silenced, 3 + 2 + 2 + 2 events dropped or rewritten.
-    expect([count('blocked'), count('silenced'), count('dtmf_blocked')]).toEqual([8, 10, 9]);
+    // The bursts above: 5 + 2 + 1 + 3 blocked, 10 silenced, 3 + 2 + 2 + 2 events dropped or rewritten.
+    expect([count('blocked'), count('silenced'), count('dtmf_blocked')]).toEqual([11, 10, 9]);
   });
 });

@@ -53,15 +53,16 @@ export function selectParty(call: Call, req: NgRequest): ControlScope['party'] {
   return party;
 }
 
-function scopeOf(call: Call, req: NgRequest): ControlScope {
-  return { party: selectParty(call, req), everyParty: req.has('all') };
+/** `clearing`: an `un…`/`stop` command, where flag `all` also clears each party's own setting (10.5). */
+function scopeOf(call: Call, req: NgRequest, clearing: boolean): ControlScope {
+  return { party: selectParty(call, req), everyParty: clearing && req.has('all') };
 }
 
 /** Runs a change on the call named; a call that ended meanwhile is unknown, as in rtpengine. */
-async function onCall(s: Services, req: NgRequest, run: (call: Call, scope: ControlScope) => Promise<void>): Promise<NgDict> {
+async function onCall(s: Services, req: NgRequest, clearing: boolean, run: (call: Call, scope: ControlScope) => Promise<void>): Promise<NgDict> {
   const call = controlledCall(s, req);
   try {
-    await run(call, scopeOf(call, req));
+    await run(call, scopeOf(call, req, clearing));
   } catch (e) {
     if (e instanceof CallGoneError) throw new NgError(NgErrorText.unknownCallIdCapital);
     throw e;
@@ -69,8 +70,8 @@ async function onCall(s: Services, req: NgRequest, run: (call: Call, scope: Cont
   return {};
 }
 
-const control = (s: Services, req: NgRequest, change: (c: PartyControl) => void): Promise<NgDict> =>
-  onCall(s, req, (call, scope) => changeControl(s, call, scope, change));
+const control = (s: Services, req: NgRequest, clearing: boolean, change: (c: PartyControl) => void): Promise<NgDict> =>
+  onCall(s, req, clearing, (call, scope) => changeControl(s, call, scope, change));
 
 /** `DTMF-security`: the mode (unknown values leave the default, `drop`, as 10.5 does). */
 function blockMode(req: NgRequest): DtmfBlockMode {
@@ -92,7 +93,7 @@ export function blockDtmf(s: Services, req: NgRequest): Promise<NgDict> {
   const digit = mode === 'zero' ? 0 : digitOf(req);
   const frequency = req.int('frequency');
   const replacing = mode !== 'drop';
-  return control(s, req, (c) => {
+  return control(s, req, false, (c) => {
     c.blockDtmf = mode;
     // rtpengine keeps the replacement's digit and tone per party, set only by replacing modes.
     if (replacing && digit >= 0) c.dtmfDigit = digit;
@@ -101,36 +102,36 @@ export function blockDtmf(s: Services, req: NgRequest): Promise<NgDict> {
 }
 
 export function unblockDtmf(s: Services, req: NgRequest): Promise<NgDict> {
-  return control(s, req, (c) => {
+  return control(s, req, true, (c) => {
     c.blockDtmf = 'off';
   });
 }
 
 export function blockMedia(s: Services, req: NgRequest): Promise<NgDict> {
-  return control(s, req, (c) => {
+  return control(s, req, false, (c) => {
     c.blockMedia = true;
   });
 }
 
 export function unblockMedia(s: Services, req: NgRequest): Promise<NgDict> {
-  return control(s, req, (c) => {
+  return control(s, req, true, (c) => {
     c.blockMedia = false;
   });
 }
 
 export function silenceMedia(s: Services, req: NgRequest): Promise<NgDict> {
-  return control(s, req, (c) => {
+  return control(s, req, false, (c) => {
     c.silenceMedia = true;
   });
 }
 
 export function unsilenceMedia(s: Services, req: NgRequest): Promise<NgDict> {
-  return control(s, req, (c) => {
+  return control(s, req, true, (c) => {
     c.silenceMedia = false;
   });
 }
 
-const forwarding = (s: Services, req: NgRequest, on: boolean): Promise<NgDict> => onCall(s, req, (call, scope) => setForwarding(s, call, scope, on));
+const forwarding = (s: Services, req: NgRequest, on: boolean): Promise<NgDict> => onCall(s, req, !on, (call, scope) => setForwarding(s, call, scope, on));
 
 export const startForwarding = (s: Services, req: NgRequest): Promise<NgDict> => forwarding(s, req, true);
 export const stopForwarding = (s: Services, req: NgRequest): Promise<NgDict> => forwarding(s, req, false);
