@@ -1,3 +1,4 @@
+import { CallGoneError } from './errors.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { FanOutTarget, LegObserver, MediaLeg, MediaPlane, PacketTap } from '../media/MediaPlane.js';
 import type { PayloadFormat } from '../media/engine/TranscodeSettings.js';
@@ -16,6 +17,22 @@ export async function allocatePair(plane: MediaPlane, callId: string, local: Loc
   const rtcp = new Stream(2, local, rtcpLeg.localPort);
   rtcp.leg = rtcpLeg;
   return [rtp, rtcp];
+}
+
+/**
+ * A port pair on each local address given (none for null), all or nothing: when one fails, or
+ * the call ended meanwhile, what was bound is released and the error thrown.
+ */
+export async function allocatePairs(plane: MediaPlane, call: { callId: string; destroyed: boolean }, locals: readonly (LocalAddress | null)[]): Promise<(Stream[] | undefined)[]> {
+  const outcomes = await Promise.allSettled(locals.map((l) => (l ? allocatePair(plane, call.callId, l) : Promise.resolve(undefined))));
+  const pairs = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed || call.destroyed) {
+    for (const pair of pairs) for (const st of pair ?? []) st.close();
+    if (failed) throw failed.reason;
+    throw new CallGoneError();
+  }
+  return pairs;
 }
 
 /** Where RTCP meant for a party leaves from: its RTP leg when it muxes. */

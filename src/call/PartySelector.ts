@@ -17,8 +17,8 @@ export interface PartySelector {
   fromTags: readonly string[];
 }
 
-/** The parties of offer/answer dialogues: what `all` selects (subscribers are not among them). */
-const dialogueParties = (call: Call): Monologue[] => [...call.monologues.values()].filter((ml) => ml.subscriptions.length === 0 && (ml.peer !== null || ml.sdpSeen));
+/** The parties of offer/answer dialogues: what `all` selects (subscribers and publishers are not among them). */
+const dialogueParties = (call: Call): Monologue[] => [...call.monologues.values()].filter((ml) => ml.peer !== null);
 
 /** The party whose media was advertised at an address (its SDP's), for the `address` selector. */
 function partyAt(call: Call, address: string): Monologue | undefined {

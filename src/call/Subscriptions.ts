@@ -4,13 +4,12 @@ import type { LocalAddress } from '../media/LocalInterface.js';
 import type { Services } from '../Services.js';
 import { codecOf, isSupplemental, ptimeOf, type Codec } from '../sdp/codecs.js';
 import { isSrtpProtocol } from '../sdp/crypto.js';
-import { generateSdp, type GeneratedMedia } from '../sdp/generate.js';
+import { generateSdp, relayOrigin, relaySessionName, type GeneratedMedia } from '../sdp/generate.js';
 import { mediaConnection, parseSdp } from '../sdp/SessionDescription.js';
-import { packageVersion } from '../version.js';
 import { dropSubscriptions, type Call } from './Call.js';
 import { CallGoneError, SubscriptionError, UnknownToTagError } from './errors.js';
 import { Media } from './Media.js';
-import { allocatePair, configureLegs, linkSubscriptions, setPartyEndpoints } from './MediaSetup.js';
+import { allocatePairs, configureLegs, linkSubscriptions, setPartyEndpoints } from './MediaSetup.js';
 import type { Monologue } from './Monologue.js';
 import { selectParties, type PartySelector } from './PartySelector.js';
 import { afterSignalling } from './Signalling.js';
@@ -106,7 +105,7 @@ export function subscribeRequest(s: Services, call: Call, opts: SubscribeRequest
       }
     }
     if (planned.length === 0) throw new SubscriptionError('request', 'the parties have no media');
-    const pairs = await allocatePairs(s, call, planned);
+    const pairs = await allocatePairs(s.media, call, planned.map((p) => p.local));
     const now = Date.now();
     const ml = existing ?? call.addMonologue(toTag, now, interfaceName);
     dropSubscriptions(ml);
@@ -128,18 +127,6 @@ export function subscribeRequest(s: Services, call: Call, opts: SubscribeRequest
 
 const defaultSettings = (s: Services) => ({ learning: s.config.endpointLearning, strictSource: false, mediaHandover: false, asymmetric: false });
 
-/** Ports for each relayed media, all or nothing: a failure releases what was bound and changes nothing. */
-async function allocatePairs(s: Services, call: Call, planned: PlannedMedia[]): Promise<(Stream[] | undefined)[]> {
-  const outcomes = await Promise.allSettled(planned.map((p) => (p.local ? allocatePair(s.media, call.callId, p.local) : Promise.resolve(undefined))));
-  const pairs = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failed || call.destroyed) {
-    for (const pair of pairs) for (const st of pair ?? []) st.close();
-    if (failed) throw failed.reason;
-    throw new CallGoneError();
-  }
-  return pairs;
-}
 
 function subscriberMedia(p: PlannedMedia, i: number, pair: Stream[] | undefined): Media {
   const m = new Media(i + 1);
@@ -161,7 +148,6 @@ function subscriberMedia(p: PlannedMedia, i: number, pair: Stream[] | undefined)
 function offerSdp(sources: Monologue[], ml: Monologue, planned: PlannedMedia[]): string {
   const first = ml.medias.find((m) => m.rtp)?.rtp!.local;
   const mirror = sources.length === 1 ? sources[0]!.ownOrigin : undefined;
-  const id = String(BigInt(Date.now()) * 1000n + BigInt(randomInt(1000)));
   const medias: GeneratedMedia[] = ml.medias.map((m, i) => ({
     type: m.type,
     protocol: m.protocol,
@@ -172,8 +158,8 @@ function offerSdp(sources: Monologue[], ml: Monologue, planned: PlannedMedia[]):
     ptime: m.ptime,
   }));
   return generateSdp({
-    origin: mirror?.origin ?? `- ${id} ${id} IN IP${first?.family ?? 4} ${first?.advertised ?? '0.0.0.0'}`,
-    sessionName: mirror?.sessionName ?? `ngrelay-${packageVersion().replace(/\./g, '-')}`,
+    origin: mirror?.origin ?? relayOrigin(first?.family ?? 4, first?.advertised ?? '0.0.0.0'),
+    sessionName: mirror?.sessionName ?? relaySessionName(),
     address: first?.advertised ?? '0.0.0.0',
     family: first?.family ?? 4,
     sessionConnection: mirror !== undefined,

@@ -12,7 +12,7 @@ import { playDtmf, playMedia, stopMedia } from './commands/playback.js';
 import { query } from './commands/query.js';
 import { pauseRecording, startRecording, stopRecording } from './commands/recording.js';
 import { statistics } from './commands/statistics.js';
-import { subscribeAnswer, subscribeRequest, unsubscribe } from './commands/subscribe.js';
+import { publish, subscribeAnswer, subscribeRequest, unsubscribe } from './commands/subscribe.js';
 
 const log = moduleLogger('ng');
 
@@ -41,6 +41,7 @@ const COMMANDS = new Map<string, Handler>([
   ['unblock media', mediaControl.unblockMedia],
   ['silence media', mediaControl.silenceMedia],
   ['unsilence media', mediaControl.unsilenceMedia],
+  ['publish', publish],
   ['subscribe request', subscribeRequest],
   ['subscribe answer', subscribeAnswer],
   ['unsubscribe', unsubscribe],

@@ -45,6 +45,7 @@ const COMMAND_KEYS: readonly (readonly [command: string, key: string])[] = [
   ['block DTMF', 'code'],
   ['block DTMF', 'frequency'],
   ...(['call-id', 'from-tag', 'from-tags', 'label', 'from-label', 'address', 'all', 'to-tag', 'set-label', 'to-label'] as const).map((k) => ['subscribe request', k] as const),
+  ...(['call-id', 'from-tag', 'sdp', 'codec'] as const).map((k) => ['publish', k] as const),
   ['subscribe answer', 'call-id'],
   ['subscribe answer', 'to-tag'],
   ['subscribe answer', 'sdp'],

@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+import { packageVersion } from '../version.js';
 import { codecLines, type Codec } from './codecs.js';
 import type { Direction } from './SessionDescription.js';
 
@@ -23,6 +25,15 @@ export interface GeneratedSession {
   sessionConnection: boolean;
   medias: readonly GeneratedMedia[];
 }
+
+/** The o= value of an SDP the relay writes itself: a new session id (and version) each time. */
+export function relayOrigin(family: 4 | 6, address: string): string {
+  const id = String(BigInt(Date.now()) * 1000n + BigInt(randomInt(1000)));
+  return `- ${id} ${id} IN IP${family} ${address}`;
+}
+
+/** The s= value of an SDP the relay writes itself (rtpengine writes its own name and version). */
+export const relaySessionName = (): string => `ngrelay-${packageVersion().replace(/\./g, '-')}`;
 
 /**
  * An SDP written from scratch in rtpengine 10.5's line order: m=, c=, a=rtpmap / a=fmtp per

@@ -168,6 +168,35 @@ function suite(name: string, args: string[]): void {
       call.close();
     });
 
+    it('answers a publisher recvonly with one codec, and its subscriber gets what it sends', async () => {
+      const callId = `pub-${name.length}-${process.pid}`;
+      const publisher = await RtpEndpoint.open();
+      const offer = ['v=0', 'o=cam 77 1 IN IP4 127.0.0.1', 's=stream', 'c=IN IP4 127.0.0.1', 't=0 0',
+        `m=audio ${publisher.port} RTP/AVP 8 0 101`, 'a=rtpmap:101 telephone-event/8000', 'a=ptime:20', 'a=sendonly', ''].join('\r\n');
+      const err = await relay.ng.request({ command: 'publish', 'call-id': callId, sdp: offer });
+      expect(err['error-reason']).toBe('No from-tag in message');
+      const r = await relay.ng.ok({ command: 'publish', 'call-id': callId, 'from-tag': 'cam', sdp: offer, codec: { accept: ['PCMU'] } });
+      const answer = readSdp(r['sdp'] as string);
+      expect(answer.medias[0]!.direction).toBe('recvonly');
+      expect(answer.lines.filter((l) => l.startsWith('a=rtpmap:'))).toEqual(['a=rtpmap:0 PCMU/8000']);
+      expect(answer.lines.find((l) => l.startsWith('m=audio'))).toMatch(/ RTP\/AVP 0$/);
+      // Publishers are not dialogue parties: `all` finds none.
+      expect((await relay.ng.request({ command: 'subscribe request', 'call-id': callId, flags: ['all'] }))['error-reason']).toBe('No call participant specified');
+      const sub = await RtpEndpoint.open();
+      const req = await relay.ng.ok({ command: 'subscribe request', 'call-id': callId, 'from-tag': 'cam', 'to-tag': 'viewer' });
+      const toViewer = readSdp(req['sdp'] as string);
+      expect(toViewer.lines).toContain('o=cam 77 1 IN IP4 127.0.0.1');
+      expect(toViewer.lines.filter((l) => l.startsWith('a=rtpmap:'))).toEqual(['a=rtpmap:0 PCMU/8000']);
+      const subSdp = ['v=0', 'o=v 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${sub.port} RTP/AVP 0`, 'a=recvonly', ''].join('\r\n');
+      await relay.ng.ok({ command: 'subscribe answer', 'call-id': callId, 'to-tag': 'viewer', sdp: subSdp });
+      for (let i = 0; i < 10; i++) publisher.send(marked(i, 0xcafe), answer.medias[0]!.port, '127.0.0.1');
+      const got = await sub.waitFor(10);
+      expect(got.map((p) => p.data.toString('hex'))).toEqual([...Array(10).keys()].map((i) => marked(i, 0xcafe).toString('hex')));
+      await relay.ng.ok({ command: 'delete', 'call-id': callId });
+      publisher.close();
+      sub.close();
+    });
+
     it('answers errors with rtpengine 10.5\'s texts', async () => {
       const call = await MediaCall.establish(relay);
       const err = async (d: Dict): Promise<unknown> => (await relay.ng.request(d))['error-reason'];

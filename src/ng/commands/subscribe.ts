@@ -1,6 +1,8 @@
 import type { Call } from '../../call/Call.js';
 import type { PartySelector } from '../../call/PartySelector.js';
+import * as publishing from '../../call/Publish.js';
 import * as pubsub from '../../call/Subscriptions.js';
+import { parseOfferAnswer } from '../flags.js';
 import type { Services } from '../../Services.js';
 import { NgError, NgErrorText } from '../errors.js';
 import type { NgDict, NgRequest } from '../NgRequest.js';
@@ -51,6 +53,14 @@ export async function subscribeAnswer(s: Services, req: NgRequest): Promise<NgDi
   if (!sdp) throw new NgError(NgErrorText.noSdp);
   await pubsub.subscribeAnswer(s, call, { toTag, sdp, allowTranscoding: req.has('allow-transcoding') });
   return {};
+}
+
+/** `publish`: a party offers media to the relay alone; the reply is the relay's recvonly answer with one codec per section. */
+export async function publish(s: Services, req: NgRequest): Promise<NgDict> {
+  // The offer's checks and codec keys (`codec: {accept: [...]}`).
+  const opts = parseOfferAnswer(req, 'offer');
+  const sdp = await publishing.publish(s, { callId: opts.callId, fromTag: opts.fromTag, sdp: opts.sdp, accept: opts.codec.accept, source: req.source });
+  return { sdp };
 }
 
 /** `unsubscribe`: the subscriber named by `to-tag` gets no more copies. */
