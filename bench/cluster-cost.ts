@@ -35,6 +35,7 @@ const { values: opt } = parseArgs({
     calls: { type: 'string', default: '2000' },
     parallel: { type: 'string', default: '16' },
     sequential: { type: 'string', default: '100' },
+    warm: { type: 'string', default: '500' },
     shards: { type: 'string', default: '0' },
     modes: { type: 'string', default: 'rtpengine,standalone,static,shared' },
     help: { type: 'boolean', default: false },
@@ -47,6 +48,7 @@ if (opt.help) {
   --calls=2000       calls per churn (offer, answer, delete)
   --parallel=16      calls in flight
   --sequential=100   NG commands per kind in the sequential phase (commands and round trips each)
+  --warm=500         calls per relay before it is measured (a cold Node.js process costs several times more per call)
   --shards=0         0: one redis-server; N: a Redis Cluster of N masters for shared mode
 `);
   process.exit(0);
@@ -55,6 +57,7 @@ if (opt.help) {
 const CALLS = num(opt.calls);
 const PARALLEL = num(opt.parallel);
 const SEQ = num(opt.sequential);
+const WARM = num(opt.warm);
 const SHARDS = num(opt.shards);
 const dir = mkdtempSync(join(os.tmpdir(), 'cluster-cost-'));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -213,14 +216,14 @@ interface Churn {
 let callSeq = 0;
 
 /** `calls` calls (offer, answer, delete), `PARALLEL` in flight; `spread`: each command to a random relay, else all to one. */
-async function churn(relays: RelayProcess[], store: Store | null, spread: boolean, seed: number, parallel = PARALLEL): Promise<Churn> {
+async function churn(relays: RelayProcess[], store: Store | null, spread: boolean, seed: number, parallel = PARALLEL, calls = CALLS): Promise<Churn> {
   const r = rng(seed);
   const probe = store ? new RedisProbe(store) : null;
   const pids = relays.map((x) => x.pid);
   const r0 = await probe?.read();
   const c0 = pids.map(processCpuSeconds);
   const t0 = performance.now();
-  let left = CALLS;
+  let left = calls;
   const pick = (): RelayProcess => relays[Math.floor(r() * relays.length)]!;
   await Promise.all(Array.from({ length: parallel }, async () => {
     while (left > 0) {
@@ -238,13 +241,13 @@ async function churn(relays: RelayProcess[], store: Store | null, spread: boolea
   probe?.close();
   const d = r0 && r1 ? redisDelta(r0, r1, store!.servers.length) : null;
   return {
-    calls: CALLS,
+    calls,
     seconds,
-    relayCpu: (cpu / CALLS) * 1000,
-    redisCpu: d ? (d.cpu / CALLS) * 1000 : 0,
-    redisCommands: d ? d.commands / CALLS : 0,
-    redisReads: d ? d.reads / CALLS : 0,
-    redisInBytes: d ? d.inBytes / CALLS : 0,
+    relayCpu: (cpu / calls) * 1000,
+    redisCpu: d ? (d.cpu / calls) * 1000 : 0,
+    redisCommands: d ? d.commands / calls : 0,
+    redisReads: d ? d.reads / calls : 0,
+    redisInBytes: d ? d.inBytes / calls : 0,
     byCommand: d?.byCommand ?? new Map(),
   };
 }
@@ -296,7 +299,7 @@ async function sharedNodes(store: Store, n: number, prefix: string): Promise<Rel
   // A few at a time: twenty Node.js processes starting at once on two CPUs take long to answer.
   for (let i = 0; i < n; i += 4) {
     out.push(...(await Promise.all(Array.from({ length: Math.min(4, n - i) }, (_, k) => {
-      const redis = SHARDS > 0 ? store.address : `${store.address}/0`;
+      const redis = `${store.address}/0`;
       return launch(`${prefix}-${i + k + 1}`, 'ngrelay', [...ngArgs, '--cluster-mode=shared', `--redis=${redis}`, ...store.engineArgs, `--node-id=${prefix}-${i + k + 1}`], undefined, 1000);
     }))));
   }
@@ -322,7 +325,7 @@ async function main(): Promise<void> {
 
   if (modes.has('rtpengine')) {
     const r = await launch('rtpengine', 'rtpengine', ['--delete-delay=0', '--log-level=4']);
-    await churn([r], null, false, 1);
+    await churn([r], null, false, 1, PARALLEL, WARM);
     out(row('rtpengine 10.5, alone', await churn([r], null, false, 2), null));
     await stopAll([r]);
   }
@@ -331,7 +334,7 @@ async function main(): Promise<void> {
   const perNode = (n: number): number => Math.max(1, Math.round(PARALLEL / n));
   if (modes.has('standalone')) {
     const r = await launch('ngrelay', 'ngrelay', ngArgs);
-    await churn([r], null, false, 1);
+    await churn([r], null, false, 1, PARALLEL, WARM);
     for (const p of [...new Set([PARALLEL, ...sizes.map(perNode)])].sort((a, b) => b - a)) {
       const c = await churn([r], null, false, 2 + p, p);
       baseAt.set(p, c.relayCpu);
@@ -345,7 +348,7 @@ async function main(): Promise<void> {
     // Two relays on one host: each holds the other's calls as foreign copies on another address of the same interface name.
     const a = await launch('static-a', 'ngrelay', [...ngArgs, `--redis=${store.address}/1`, '--subscribe-keyspace=2'], ['pub1/127.0.0.1', 'pub2/127.0.0.4']);
     const b = await launch('static-b', 'ngrelay', [...ngArgs, `--redis=${store.address}/2`, '--subscribe-keyspace=1'], ['pub2/127.0.0.2', 'pub1/127.0.0.3']);
-    await churn([a], store, false, 1);
+    await churn([a], store, false, 1, PARALLEL, WARM);
     const c = await churn([a], store, false, 3);
     out(row('static: owner (its standby subscribes; relay CPU = owner only)', c, base));
     const both = await churn([a, b], store, false, 4);
@@ -360,16 +363,21 @@ async function main(): Promise<void> {
     const store = await startStore(SHARDS);
     const topo = SHARDS > 0 ? `Redis Cluster of ${SHARDS}` : 'one Redis';
     let nodes: RelayProcess[] = [];
+    let warmed = 0;
     for (const n of sizes) {
       nodes.push(...(await sharedNodes(store, n - nodes.length, `n${n}`)));
       await sleep(1500);
       const quiet = await idle(nodes, store, 3);
       idleLines.push(`| ${n} | ${quiet.cmds.toFixed(2)} | ${quiet.reads.toFixed(2)} | ${quiet.bytes.toFixed(0)} | ${quiet.cpuMs.toFixed(2)} |`);
-      await churn(nodes, store, false, 1);
+      // Every node warmed as the relay alone was.
+      await churn(nodes.slice(warmed), store, false, 1, PARALLEL, WARM * (n - warmed));
+      warmed = n;
       const b = baseAt.get(perNode(n)) ?? base;
       const vs = n > 1 ? ` (ratio: to a relay alone at ${perNode(n)} in flight)` : '';
       out(row(`shared, ${n} node${n > 1 ? 's' : ''} on ${topo}, sticky${vs}`, await churn(nodes, store, false, 5 + n), b));
       if (n > 1) out(row(`shared, ${n} nodes on ${topo}, each command to a random node${vs}`, await churn(nodes, store, true, 6 + n), b));
+      // What being one of n costs a node: all calls on one node (its CPU), the others idle in the directory.
+      if (n > 1) out(row(`shared, ${n} nodes on ${topo}, all calls on one of them (its CPU)`, await churn([nodes[0]!], store, false, 7 + n), base));
       if (n >= 3 && seqLines.length < 12) {
         const [o, f] = [nodes[0]!, nodes[1]!];
         const ic = quiet.cmds * nodes.length;
