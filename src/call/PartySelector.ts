@@ -26,6 +26,31 @@ function partyAt(call: Call, address: string): Monologue | undefined {
   return call.parties().find((ml) => ml.medias.some((m) => m.rtp !== null && m.sdpAddress?.toLowerCase() === a));
 }
 
+/**
+ * The one party `label`, `address` or `from-tag` names (the first given, empty ones skipped),
+ * or null when none is given; throws what rtpengine answers when it names nobody.
+ */
+export function selectOne(call: Call, sel: Pick<PartySelector, 'label' | 'address' | 'fromTag'>): Monologue | null {
+  if (sel.label) {
+    const ml = call.parties().find((x) => x.label === sel.label);
+    if (!ml) throw new PartySelectionError('label');
+    return ml;
+  }
+  if (sel.address) {
+    const ip = sel.address.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(ip) === 0) throw new PartySelectionError('address-syntax');
+    const ml = partyAt(call, ip);
+    if (!ml) throw new PartySelectionError('address');
+    return ml;
+  }
+  if (sel.fromTag) {
+    const ml = call.findByTag(sel.fromTag);
+    if (!ml) throw new PartySelectionError('from-tag');
+    return ml;
+  }
+  return null;
+}
+
 /** The parties a selector names, in order; throws what rtpengine answers when it names none. */
 export function selectParties(call: Call, sel: PartySelector): Monologue[] {
   if (sel.all) {
@@ -33,23 +58,8 @@ export function selectParties(call: Call, sel: PartySelector): Monologue[] {
     if (all.length === 0) throw new PartySelectionError('no-participant');
     return all;
   }
-  if (sel.label !== undefined) {
-    const ml = call.parties().find((x) => x.label === sel.label);
-    if (!ml) throw new PartySelectionError('label');
-    return [ml];
-  }
-  if (sel.address !== undefined) {
-    const ip = sel.address.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(ip) === 0) throw new PartySelectionError('address-syntax');
-    const ml = partyAt(call, ip);
-    if (!ml) throw new PartySelectionError('address');
-    return [ml];
-  }
-  if (sel.fromTag !== undefined) {
-    const ml = call.findByTag(sel.fromTag);
-    if (!ml) throw new PartySelectionError('from-tag');
-    return [ml];
-  }
+  const one = selectOne(call, sel);
+  if (one) return [one];
   // Unknown tags of the list are left out (rtpengine logs them).
   const list = [...new Set(sel.fromTags)].map((t) => call.findByTag(t)).filter((x): x is Monologue => x !== undefined);
   if (list.length === 0) throw new PartySelectionError('none-matched');

@@ -1,8 +1,8 @@
-import { isIP } from 'node:net';
 import type { Call } from '../../call/Call.js';
 import { changeControl, setForwarding, type ControlScope } from '../../call/MediaControls.js';
 import type { PartyControl } from '../../call/PartyControl.js';
 import { CallGoneError } from '../../call/errors.js';
+import { selectOne } from '../../call/PartySelector.js';
 import { eventOfDigit } from '../../media/codecs/TelephoneEvent.js';
 import { DTMF_BLOCK_MODES, type DtmfBlockMode } from '../../media/MediaControl.js';
 import type { Services } from '../../Services.js';
@@ -25,29 +25,10 @@ export function controlledCall(s: Services, req: NgRequest): Call {
   return call;
 }
 
-function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
 /** The party a request names, or null for the whole call. */
 export function selectParty(call: Call, req: NgRequest): ControlScope['party'] {
   if (req.has('all')) return null;
-  let party: ControlScope['party'] = null;
-  const label = req.str('label') ?? req.str('from-label');
-  const address = req.str('address');
-  const fromTag = req.fromTag;
-  if (label !== undefined && label !== '') {
-    party = call.parties().find((p) => p.label === label) ?? null;
-    if (!party) throw new NgError(NgErrorText.noLabelMatch);
-  } else if (address !== undefined && address !== '') {
-    const ip = address.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(ip) === 0) throw new NgError(NgErrorText.badAddress);
-    party = call.parties().find((p) => p.medias.some((m) => m.streams().length > 0 && m.sdpAddress !== null && sameAddress(m.sdpAddress, ip))) ?? null;
-    if (!party) throw new NgError(NgErrorText.noAddressMatch);
-  } else if (fromTag !== undefined && fromTag !== '') {
-    party = call.findByTag(fromTag) ?? null;
-    if (!party) throw new NgError(NgErrorText.noSuchFromTag);
-  }
+  const party = selectOne(call, { label: req.str('label') ?? req.str('from-label'), address: req.str('address'), fromTag: req.fromTag });
   const setLabel = req.str('set-label') ?? req.str('to-label');
   if (party && setLabel) party.label = setLabel;
   return party;

@@ -1,4 +1,3 @@
-import type { Call } from '../../call/Call.js';
 import type { PartySelector } from '../../call/PartySelector.js';
 import * as publishing from '../../call/Publish.js';
 import * as pubsub from '../../call/Subscriptions.js';
@@ -6,15 +5,7 @@ import { parseOfferAnswer } from '../flags.js';
 import type { Services } from '../../Services.js';
 import { NgError, NgErrorText } from '../errors.js';
 import type { NgDict, NgRequest } from '../NgRequest.js';
-
-/** The call of a media command: rtpengine checks the call-id, then the call, with its capital-ID text. */
-function mediaCall(s: Services, req: NgRequest): Call {
-  const callId = req.callId;
-  if (!callId) throw new NgError(NgErrorText.noCallId);
-  const call = s.registry.get(callId);
-  if (!call) throw new NgError(NgErrorText.unknownCallIdCapital);
-  return call;
-}
+import { controlledCall } from './mediaControl.js';
 
 /** Which parties the request names: flag `all` (or key `all: all`), `label`, `address`, `from-tag`, `from-tags` (or flags `from-tags-TAG`). */
 function selector(req: NgRequest): PartySelector {
@@ -31,7 +22,7 @@ function selector(req: NgRequest): PartySelector {
 
 /** `subscribe request`: a new party receives a copy of the named parties' media; the reply carries its offer. */
 export async function subscribeRequest(s: Services, req: NgRequest): Promise<NgDict> {
-  const call = mediaCall(s, req);
+  const call = controlledCall(s, req);
   const r = await pubsub.subscribeRequest(s, call, {
     selector: selector(req),
     toTag: req.toTag || undefined,
@@ -46,7 +37,7 @@ export async function subscribeRequest(s: Services, req: NgRequest): Promise<NgD
 
 /** `subscribe answer`: the subscriber's SDP; its copies start. */
 export async function subscribeAnswer(s: Services, req: NgRequest): Promise<NgDict> {
-  const call = mediaCall(s, req);
+  const call = controlledCall(s, req);
   const toTag = req.toTag;
   if (!toTag) throw new NgError(NgErrorText.noToTag);
   const sdp = req.sdp;
@@ -65,7 +56,7 @@ export async function publish(s: Services, req: NgRequest): Promise<NgDict> {
 
 /** `unsubscribe`: the subscriber named by `to-tag` gets no more copies. */
 export async function unsubscribe(s: Services, req: NgRequest): Promise<NgDict> {
-  const call = mediaCall(s, req);
+  const call = controlledCall(s, req);
   const toTag = req.toTag;
   if (!toTag) throw new NgError(NgErrorText.noToTag);
   await pubsub.unsubscribe(s, call, toTag);
