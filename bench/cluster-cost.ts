@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { NgControl } from './NgControl.js';
 import { num } from './options.js';
+import { rng } from './seeded.js';
 import { cpuModel, loadAverage, processCpuSeconds } from './procCpu.js';
 import { freePort, logPath, RelayProcess } from './RelayProcess.js';
 
@@ -68,17 +69,6 @@ const relaysStarted: RelayProcess[] = [];
 const SDP = (ip: string, port: number): string =>
   ['v=0', `o=- 1 1 IN IP4 ${ip}`, 's=-', `c=IN IP4 ${ip}`, 't=0 0', `m=audio ${port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
 
-/** mulberry32, so two runs send the same requests to the same nodes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Redis: one server or a Redis Cluster, and what its INFO says.

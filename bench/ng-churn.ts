@@ -15,6 +15,7 @@ import type { NgControl, NgDict } from './NgControl.js';
 import { cpuModel, loadAverage, peakRssMb, processCpuSeconds, rssMb } from './procCpu.js';
 import { freePort, logPath, RelayProcess, type RelayKind } from './RelayProcess.js';
 import { num } from './options.js';
+import { rng } from './seeded.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -57,17 +58,6 @@ if (opt.help) {
 }
 
 
-/** mulberry32: a small seeded generator, so two runs send the same requests. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function token(r: () => number, n: number): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';

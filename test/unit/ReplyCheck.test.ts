@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { replyResult } from '../../src/balancer/ReplyCheck.js';
 import { decodeRequest, encodeReply } from '../../src/ng/codec.js';
+import { seeded } from '../helpers/SharedNodes.js';
 
-/** mulberry32: the same corpus on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const body = (d: Parameters<typeof encodeReply>[1], enc: 'bencode' | 'json' = 'bencode'): Buffer => {
   const b = encodeReply('c', d, enc);
