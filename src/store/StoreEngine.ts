@@ -51,11 +51,12 @@ export function connectShared(c: Config): SharedConnection {
       } as RedisOptions);
     case 'cluster':
       return new Cluster(nodes, {
-        redisOptions: common,
         enableOfflineQueue: true,
         clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
         lazyConnect: true,
-        enableAutoPipelining: true,
+        // Not here: a batch that meets a MOVED during a failover fails as a whole instead of
+        // following the redirection.
+        redisOptions: { ...common, enableAutoPipelining: false },
         slotsRefreshTimeout: 2000,
         // While a replica takes over a dead master (the cluster node timeout and more), commands
         // meet CLUSTERDOWN, MOVED to the dead master and closed connections. ioredis retries each
