@@ -1,3 +1,4 @@
+import type { MirroredOrigin } from '../sdp/generate.js';
 import type { Media } from './Media.js';
 import { newPartyControl, type PartyControl } from './PartyControl.js';
 
@@ -14,8 +15,8 @@ export class Monologue {
   subscriptions: Monologue[] = [];
   /** Parties that receive a copy of this one's media (pub/sub). */
   subscribers: Monologue[] = [];
-  /** The o= and s= values of this party's own latest SDP: a subscriber's SDP mirrors them. */
-  ownOrigin?: { origin: string; sessionName: string };
+  /** What a subscriber's SDP mirrors of this party's own latest SDP (o=, s=, where c= is). */
+  ownOrigin?: MirroredOrigin;
   /** Logical interface its sockets live on. */
   interfaceName: string;
   family: 4 | 6 | undefined;

@@ -3,6 +3,7 @@ import type { Services } from '../Services.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import { answerCodecs, codecLines, codecList, offerCodecs, ptimeOf, TranscodingRequiredError, type Codec } from '../sdp/codecs.js';
 import { codecNames, mediaConnection, type SessionDescription } from '../sdp/SessionDescription.js';
+import { mirroredOrigin } from '../sdp/generate.js';
 import { isNullAddress, originOf, rewriteSdp, type MediaOutput, type MediaRewrite } from '../sdp/rewrite.js';
 import type { Call } from './Call.js';
 import { CallGoneError, UnknownInterfaceError } from './errors.js';
@@ -320,7 +321,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     if (lines.iceLite) iceLite = true;
   }
   sender.sdpSeen = true;
-  const origin = originLine(sd);
+  const origin = mirroredOrigin(sd);
   if (origin) sender.ownOrigin = origin;
   const settings = legSettings(s, opts, call);
   const observer = s.hooks.legObserver(call);
@@ -363,12 +364,6 @@ function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescri
     rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, mid: kind === 'answer' ? rm.webrtc.mid : undefined },
     iceLite: lines.iceLite,
   };
-}
-
-/** The o= and s= values of an SDP as they came. */
-function originLine(sd: SessionDescription): { origin: string; sessionName: string } | null {
-  const o = sd.sessionLines.find((l) => l.startsWith('o='));
-  return o ? { origin: o.slice(2), sessionName: sd.sessionLines.find((l) => l.startsWith('s='))?.slice(2) ?? '-' } : null;
 }
 
 /** `a=ice-options:` with `trickle`, in the media section or the session. */

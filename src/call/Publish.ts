@@ -1,7 +1,7 @@
 import type { Services } from '../Services.js';
 import { codecList, isSupplemental, matches, ptimeOf, type Codec } from '../sdp/codecs.js';
 import { isSrtpProtocol } from '../sdp/crypto.js';
-import { generateSdp, relayOrigin, relaySessionName } from '../sdp/generate.js';
+import { generateSdp, mirroredOrigin, relayOrigin, relaySessionName } from '../sdp/generate.js';
 import { mediaConnection, parseSdp, type MediaDescription } from '../sdp/SessionDescription.js';
 import type { Call } from './Call.js';
 import { CallGoneError, DialogueError } from './errors.js';
@@ -76,8 +76,7 @@ async function publishOn(s: Services, call: Call, opts: PublishOptions, sd: Retu
   ml.medias = plans.map((p, i) => publishedMedia(sd, p.md, p.codec, i, pairs[i]));
   ml.family = ml.medias.find((m) => m.rtp)?.rtp!.local.family ?? ml.family;
   ml.sdpSeen = true;
-  const o = sd.sessionLines.find((l) => l.startsWith('o='));
-  if (o) ml.ownOrigin = { origin: o.slice(2), sessionName: sd.sessionLines.find((l) => l.startsWith('s='))?.slice(2) ?? '-' };
+  ml.ownOrigin = mirroredOrigin(sd) ?? undefined;
   configureLegs(ml, call.legSettings ?? { learning: s.config.endpointLearning, strictSource: false, mediaHandover: false, asymmetric: false }, s.hooks.legObserver(call), s.hooks.tap(call));
   for (const m of ml.medias) setPartyEndpoints(m, now);
   linkSubscriptions(call);

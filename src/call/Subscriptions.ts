@@ -162,7 +162,7 @@ function offerSdp(sources: Monologue[], ml: Monologue, planned: PlannedMedia[]):
     sessionName: mirror?.sessionName ?? relaySessionName(),
     address: first?.advertised ?? '0.0.0.0',
     family: first?.family ?? 4,
-    sessionConnection: mirror !== undefined,
+    sessionConnection: mirror?.sessionConnection ?? false,
     medias,
   });
 }

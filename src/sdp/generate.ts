@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { packageVersion } from '../version.js';
 import { codecLines, type Codec } from './codecs.js';
-import type { Direction } from './SessionDescription.js';
+import type { Direction, SessionDescription } from './SessionDescription.js';
 
 /** One m= section the relay writes itself (no SDP of the party to rewrite). */
 export interface GeneratedMedia {
@@ -24,6 +24,20 @@ export interface GeneratedSession {
   /** c= once for the session (an SDP mirroring one party), else in each section, as rtpengine writes them. */
   sessionConnection: boolean;
   medias: readonly GeneratedMedia[];
+}
+
+/** What an SDP mirroring a party's keeps of it: its o= and s= values, and whether its c= is at session level. */
+export interface MirroredOrigin {
+  origin: string;
+  sessionName: string;
+  sessionConnection: boolean;
+}
+
+/** A party's SDP as a mirror of it keeps it; null without an o= line. */
+export function mirroredOrigin(sd: SessionDescription): MirroredOrigin | null {
+  const o = sd.sessionLines.find((l) => l.startsWith('o='));
+  if (!o) return null;
+  return { origin: o.slice(2), sessionName: sd.sessionLines.find((l) => l.startsWith('s='))?.slice(2) ?? '-', sessionConnection: sd.connection !== undefined };
 }
 
 /** The o= value of an SDP the relay writes itself: a new session id (and version) each time. */

@@ -97,7 +97,7 @@ export interface PartyRecord {
   /** A subscriber: the tags of the parties it copies, in order (absent: none). */
   subscriptions?: string[];
   /** The o= and s= values of the party's own SDP (absent: none seen). */
-  origin?: { origin: string; sessionName: string };
+  origin?: { origin: string; sessionName: string; sessionConnection?: boolean };
 }
 
 export interface CallRecord {

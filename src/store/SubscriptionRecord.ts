@@ -35,7 +35,8 @@ export function restoreSent(m: Media, r: MediaRecord): void {
 /** A party's own o= and s= values from its record. */
 export function originOf(r: PartyRecord): Monologue['ownOrigin'] {
   const o = r.origin as unknown;
-  return isObj(o) && shortText(o['origin'], 512) && shortText(o['sessionName'], 512) ? { origin: o['origin'], sessionName: o['sessionName'] } : undefined;
+  if (!isObj(o) || !shortText(o['origin'], 512) || !shortText(o['sessionName'], 512)) return undefined;
+  return { origin: o['origin'], sessionName: o['sessionName'], sessionConnection: o['sessionConnection'] !== false };
 }
 
 /** Who subscribes to whom, and what each subscriber's media copies, as the record says (once every party exists). */

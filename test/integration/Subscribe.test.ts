@@ -65,6 +65,8 @@ function suite(name: string, args: string[]): void {
       expect(offer.lines).toContain('a=rtpmap:101 telephone-event/8000');
       // One SDP mirroring one party keeps that party's o= line.
       expect(offer.lines).toContain('o=test 1234 1 IN IP4 127.0.0.1');
+      // ... and its c= where it had it (at session level here).
+      expect(offer.lines.indexOf('c=IN IP4 127.0.0.1')).toBeLessThan(offer.lines.indexOf('t=0 0'));
 
       await paced(30, 200, (i) => call.caller.send(marked(i, 0xca11), call.toCaller.port, '127.0.0.1'));
       call.calleeSends(30, 0, 0xbbbb);
