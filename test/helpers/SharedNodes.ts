@@ -3,17 +3,8 @@ import { freePort } from './ports.js';
 import { Relay, waitFor, type ControlPath } from './Relay.js';
 import { audioSdp, readSdp } from './sdp.js';
 
-/** A seeded PRNG (mulberry32): the same seed, the same node choices on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the benchmarks use (mulberry32): the same seed, the same run. */
+export { rng as seeded } from '../../bench/seeded.js';
 
 export interface SharedNodeOptions {
   /** `redis` value, e.g. `127.0.0.1:6379/0`. */

@@ -2,17 +2,8 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { expect } from 'vitest';
 import { waitFor, type Relay } from './Relay.js';
 
-/** A seeded PRNG (mulberry32): every fuzz run with the same seed sends the same bytes. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the benchmarks use (mulberry32): the same seed, the same run. */
+export { rng } from '../../bench/seeded.js';
 
 /** Open file descriptors of a process (sockets, files, the event loop's own). */
 export function fdCount(pid: number): number {

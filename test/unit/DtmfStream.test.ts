@@ -44,7 +44,7 @@ describe('DTMF playback', () => {
 
   it('skips ahead by whole frames (a playback continued elsewhere)', () => {
     const s = new DtmfStream({ kind: 'dtmf', events: [1, 2], durationMs: 100, pauseMs: 100, volume: 8 }, 8000, 20, true);
-    s.skip(210);
+    s.advance(210);
     const e = ev();
     expect(s.next(new Int16Array(160), 160, e)).toBe(EVENT);
     expect([e.event, e.durationMs, e.start]).toEqual([2, 20, true]);

@@ -68,7 +68,7 @@ export class DtmfStream implements PlaybackStream {
     return AUDIO;
   }
 
-  skip(ms: number): void {
+  advance(ms: number): void {
     this.at += Math.floor(ms / this.frameMs) * this.frameMs;
   }
 

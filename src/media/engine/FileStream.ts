@@ -47,7 +47,7 @@ export class FileStream implements PlaybackStream {
     return AUDIO;
   }
 
-  skip(ms: number): void {
+  advance(ms: number): void {
     const round = this.src.pcm.length - this.src.startSample;
     if (round <= 0) return;
     const at = (this.round * round + (this.pos - this.src.startSample)) + Math.round((ms * this.src.rate) / 1000);

@@ -20,5 +20,5 @@ export interface PlaybackStream {
   /** Fills `pcm[0..samples)` (AUDIO) or `ev` (EVENT), or says the playback is over (END). */
   next(pcm: Int16Array, samples: number, ev: EventFrame): FrameKind;
   /** Moves on by `ms` without producing anything (a playback continued on another thread or relay). */
-  skip(ms: number): void;
+  advance(ms: number): void;
 }

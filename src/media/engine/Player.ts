@@ -78,7 +78,7 @@ export class Player {
     }
     // Continued on another thread or relay: from where the playback stands now.
     const elapsed = Math.floor((now - s.startedAt) / s.ptime) * s.ptime;
-    if (elapsed > 0) this.stream.skip(elapsed);
+    if (elapsed > 0) this.stream.advance(elapsed);
     this.waitUntil = now + ANCHOR_FRAMES * s.ptime;
     this.timer = setInterval(this.tick, Math.max(5, s.ptime >> 1));
     if (previous?.anchored) {
@@ -150,7 +150,7 @@ export class Player {
   };
 
   private skipFrame(): void {
-    this.stream.skip(this.settings.ptime);
+    this.stream.advance(this.settings.ptime);
     this.advance();
   }
 
