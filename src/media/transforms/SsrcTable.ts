@@ -1,4 +1,3 @@
-import type { AesCmKeystream } from './AesCmKeystream.js';
 import { ReplayWindow } from './ReplayWindow.js';
 
 /** SSRCs tracked per direction (bounded state per leg). */
@@ -19,9 +18,6 @@ export class SsrcState {
   seeded = false;
   /** When a packet of this SSRC was last accepted (ms). */
   lastSeen = 0;
-  /** AES-CM keystreams of this SSRC, made on its first packet (counter-mode suites). */
-  rtpKeystream: AesCmKeystream | null = null;
-  rtcpKeystream: AesCmKeystream | null = null;
 }
 
 /**

@@ -17,4 +17,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 0
 fi
 set -e
-cc -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -I"$node_inc" -o "$out/opus.node" "$here/opus.c" -lopus
+cc -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -I"$node_inc" -I"$here/../../../runtime/native" -o "$out/opus.node" "$here/opus.c" -lopus

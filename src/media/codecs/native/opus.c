@@ -1,6 +1,7 @@
 /* The relay's binding to libopus (N-API, one instance per thread that loads it).
  * Buffers are the caller's typed arrays: no copy, no allocation per frame. */
 #include <node_api.h>
+#include "napi_args.h"
 #include <opus/opus.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,29 +24,6 @@ static napi_value num(napi_env env, double v) {
   napi_value r;
   napi_create_double(env, v, &r);
   return r;
-}
-
-static int32_t arg_i32(napi_env env, napi_value v) {
-  int32_t r = 0;
-  napi_get_value_int32(env, v, &r);
-  return r;
-}
-
-static coder_t *arg_coder(napi_env env, napi_value v) {
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
-  return p;
-}
-
-/* A typed array's data and its length in elements. */
-static void *arg_array(napi_env env, napi_value v, size_t *len) {
-  napi_typedarray_type t;
-  void *data = NULL;
-  napi_value ab;
-  size_t off;
-  *len = 0;
-  if (napi_get_typedarray_info(env, v, &t, len, &data, &ab, &off) != napi_ok) return NULL;
-  return data;
 }
 
 static napi_value make(napi_env env, coder_t *c, int err) {
@@ -95,10 +73,10 @@ static napi_value encode(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value a[4];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_coder(env, a[0]);
+  coder_t *c = arg_external(env, a[0]);
   size_t pn, on;
-  int16_t *pcm = arg_array(env, a[1], &pn);
-  uint8_t *out = arg_array(env, a[3], &on);
+  int16_t *pcm = arg_array(env, a[1], napi_int16_array, &pn);
+  uint8_t *out = arg_array(env, a[3], napi_uint8_array, &on);
   int32_t frame = arg_i32(env, a[2]);
   if (!c || !c->enc || !pcm || !out || frame <= 0 || (size_t) frame > pn) return num(env, OPUS_BAD_ARG);
   return num(env, opus_encode(c->enc, pcm, frame, out, (opus_int32) on));
@@ -110,12 +88,12 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value a[6];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_coder(env, a[0]);
+  coder_t *c = arg_external(env, a[0]);
   size_t dn, on;
-  uint8_t *data = arg_array(env, a[1], &dn);
+  uint8_t *data = arg_array(env, a[1], napi_uint8_array, &dn);
   int32_t off = arg_i32(env, a[2]);
   int32_t len = arg_i32(env, a[3]);
-  int16_t *out = arg_array(env, a[4], &on);
+  int16_t *out = arg_array(env, a[4], napi_int16_array, &on);
   if (!c || !c->dec || !out || off < 0 || len < 0 || (size_t) off + (size_t) len > dn) return num(env, OPUS_BAD_ARG);
   return num(env, opus_decode(c->dec, len ? data + off : NULL, len, out, (int) (on / (size_t) c->channels), arg_i32(env, a[5])));
 }
@@ -125,7 +103,7 @@ static napi_value close_coder(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_coder(env, a[0]);
+  coder_t *c = arg_external(env, a[0]);
   if (c) {
     if (c->enc) opus_encoder_destroy(c->enc);
     if (c->dec) opus_decoder_destroy(c->dec);
