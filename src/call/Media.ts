@@ -61,6 +61,15 @@ export class Media {
   ourSdes: SdesCrypto[] = [];
   /** SDES options of the offer this party made (they apply to the answer it gets). */
   sdesOptions: SdesOptions = DEFAULT_SDES;
+  /**
+   * This party speaks SRTP under a plain RTP profile name (OSRTP, RFC 8643): its SDP had
+   * `a=crypto` or `a=fingerprint` on RTP/AVP(F), or the relay offered it so.
+   */
+  osrtp = false;
+  /** This party's profile was set by `transport-protocol`: later offers keep it while the offerer keeps its own. */
+  protocolOverride = false;
+  /** Whether offers towards this party leave SDES out (decided at the first secure offer, as rtpengine does). */
+  sdesOff: boolean | null = null;
   /** SRTP of the legs facing this party (decided at the answer); null: plain or passed through. */
   crypto: LegCrypto | null = null;
   /** DTLS and ICE towards this party. */

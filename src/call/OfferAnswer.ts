@@ -14,7 +14,7 @@ import { existing, resolveParty, type Dialogue } from './Dialogue.js';
 import type { Stream } from './Stream.js';
 import { planAnswerTranscoding, transcodable, type AnswerTranscoding } from './Transcoding.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
-import { isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
+import { hasSecurity, isOsrtpCapable, isSecure, isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
 import { mid, parseDtls, parseIce } from '../sdp/webrtc.js';
 import type { MediaDescription } from '../sdp/SessionDescription.js';
 import { negotiateSdes } from './SdesNegotiation.js';
@@ -242,9 +242,16 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     const sm = (sender.medias[i] ??= new Media(i + 1));
     const rm = (receiver.medias[i] ??= new Media(i + 1));
     sm.type = rm.type = md.type;
+    const protocolChanged = sm.protocol !== md.protocol;
     sm.protocol = md.protocol;
-    // The offerer's media keeps the transport it offered; an answer does not change it.
-    if (kind === 'offer') rm.protocol = md.protocol;
+    sm.osrtp = isOsrtpCapable(md.protocol) && hasSecurity(sd, md);
+    // An offer resets the receiver's transport when the offerer changed its own; otherwise
+    // the receiver keeps what an earlier offer gave it (a `transport-protocol` override).
+    if (kind === 'offer' && (protocolChanged || !rm.protocolOverride)) {
+      rm.protocol = md.protocol;
+      rm.osrtp = sm.osrtp;
+      rm.protocolOverride = false;
+    }
     sm.formats = mp.formats ?? md.formats;
     sm.codecs = codecNames({ ...md, formats: sm.formats });
     sm.sent = isRtp(md.protocol) ? codecList(md, sm.formats) : [];
@@ -291,8 +298,19 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     // `accept` (answer) hands the offerer back the transport it offered.
     const transport = opts.transport;
     let protocol: string | undefined = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
-    // An answer goes back in the offerer's profile when the relay bridged plain and SRTP.
-    if (kind === 'answer' && protocol === undefined && isSrtpProtocol(md.protocol) !== isSrtpProtocol(rm.protocol)) protocol = rm.protocol;
+    if (kind === 'offer' && protocol !== undefined) {
+      rm.protocolOverride = true;
+      rm.osrtp = false;
+    }
+    if (kind === 'offer' && protocol === undefined && rm.protocolOverride) protocol = rm.protocol;
+    // OSRTP-offer: a plain RTP profile goes out carrying SRTP.
+    if (kind === 'offer' && opts.osrtp.offer && isOsrtpCapable(protocol ?? md.protocol)) rm.osrtp = true;
+    if (kind === 'answer') {
+      // An OSRTP offerer answered in plain RTP gets plain RTP back, unless OSRTP-accept keeps SRTP towards it.
+      if (rm.osrtp && !isSecure(md.protocol, sm.osrtp) && !opts.osrtp.accept) rm.osrtp = false;
+      // An answer goes back in the offerer's profile when the relay bridged plain and SRTP.
+      if (protocol === undefined && isSecure(md.protocol, sm.osrtp) !== isSecure(rm.protocol, rm.osrtp)) protocol = rm.protocol;
+    }
     if (protocol) rm.protocol = protocol;
     transports[i] = protocol ?? md.protocol;
     const hold = isNullAddress(conn?.address);
@@ -349,17 +367,19 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
  */
 function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescription, md: MediaDescription, outProtocol: string, opts: OfferAnswerOptions, muxedOut: boolean): { rewrite: Partial<MediaRewrite>; iceLite: boolean } {
   const web = opts.webrtc;
-  const offererDtls = kind === 'answer' && rm.webrtc.dtlsPeer !== null && isSrtpProtocol(outProtocol) && web.dtls !== 'off' && dtlsIdentity() !== null;
+  const inSecure = isSecure(md.protocol, sm.osrtp);
+  const outSecure = isSecure(outProtocol, rm.osrtp);
+  const offererDtls = kind === 'answer' && rm.webrtc.dtlsPeer !== null && outSecure && web.dtls !== 'off' && dtlsIdentity() !== null;
   const sdesLines = parseCrypto(md);
-  let crypto = negotiateSdes(kind, sm, rm, md.protocol, outProtocol, sdesLines, opts.sdes, offererDtls);
+  let crypto = negotiateSdes(kind, sm, rm, inSecure, outSecure, sdesLines, opts.sdes, offererDtls);
   const dtlsIn = parseDtls(sd, md);
   const iceIn = parseIce(sd, md);
   const lines = kind === 'offer'
     // An offer lists the RTCP candidate too: the answer may still decline rtcp-mux.
-    ? offerWebrtc(sm, rm, md.protocol, outProtocol, dtlsIn, iceIn, trickleOf(sd, md), mid(md), web, false)
-    : answerWebrtc(sm, rm, outProtocol, dtlsIn, iceIn, isSrtpProtocol(md.protocol) && sdesLines.length > 0, web, muxedOut);
+    ? offerWebrtc(sm, rm, inSecure, outSecure, dtlsIn, iceIn, trickleOf(sd, md), mid(md), web, false)
+    : answerWebrtc(sm, rm, outSecure, dtlsIn, iceIn, inSecure && sdesLines.length > 0, web, muxedOut);
   if (lines.dtlsChosen) crypto = [];
-  const terminates = isSrtpProtocol(md.protocol) || isSrtpProtocol(outProtocol);
+  const terminates = inSecure || outSecure;
   return {
     rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, mid: kind === 'answer' ? rm.webrtc.mid : undefined },
     iceLite: lines.iceLite,

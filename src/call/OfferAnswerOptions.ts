@@ -1,6 +1,6 @@
 import type { LearningMode } from '../media/MediaPlane.js';
 import type { CodecOptions } from '../sdp/CodecOptions.js';
-import type { SdesOptions } from './SdesNegotiation.js';
+import type { OsrtpOptions, SdesOptions } from './SdesNegotiation.js';
 import type { WebrtcOptions } from './WebrtcNegotiation.js';
 
 /**
@@ -49,6 +49,8 @@ export interface OfferAnswerOptions {
   mediaEcho?: MediaEcho;
   /** `SDES` list / `SDES-...` flags. */
   sdes: SdesOptions;
+  /** `OSRTP` list / `OSRTP-...` flags. */
+  osrtp: OsrtpOptions;
   /** `DTLS`, `DTLS-reverse`, `ICE`. */
   webrtc: WebrtcOptions;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LegCrypto } from '../media/MediaPlane.js';
+import { isFingerprintHash, type FingerprintHash } from '../media/transforms/DtlsFingerprint.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
-import { isSrtpProtocol } from '../sdp/crypto.js';
 import { hostPriority, type DtlsParams, type IceCredentials } from '../sdp/webrtc.js';
 import type { Media } from './Media.js';
 
@@ -12,6 +12,8 @@ export interface WebrtcOptions {
   /** `DTLS-reverse=passive|active`: the role towards an actpass offerer. */
   dtlsReverse: 'passive' | 'active' | undefined;
   ice: 'remove' | 'force' | 'force-relay' | 'default' | undefined;
+  /** `DTLS-fingerprint`: the hash of our `a=fingerprint` towards the receiver of an offer. */
+  fingerprintHash?: FingerprintHash;
 }
 
 /** What the relay writes into one media section for DTLS and ICE. */
@@ -47,13 +49,23 @@ export interface WebrtcState {
   mid: string | undefined;
   dtls: LegCrypto['dtls'];
   ice: LegCrypto['ice'];
+  /** The hash of our `a=fingerprint` towards this party: chosen once, then kept (as rtpengine does). */
+  fpHash: FingerprintHash | null;
 }
 
-export const newWebrtcState = (): WebrtcState => ({ dtlsPeer: null, ourSetup: null, dtlsPrefer: undefined, icePeer: null, trickle: false, ourIce: null, mid: undefined, dtls: null, ice: null });
+export const newWebrtcState = (): WebrtcState => ({ dtlsPeer: null, ourSetup: null, dtlsPrefer: undefined, icePeer: null, trickle: false, ourIce: null, mid: undefined, dtls: null, ice: null, fpHash: null });
 
-function fingerprintLine(): string | null {
+/**
+ * Our `a=fingerprint` towards a party: under the hash used before, else the one asked for
+ * (`DTLS-fingerprint`, offers only), else the party's own fingerprint's hash, else sha-256.
+ */
+function fingerprintLine(w: WebrtcState, asked?: FingerprintHash): string | null {
   const id = dtlsIdentity();
-  return id ? `a=fingerprint:sha-256 ${id.sha256}` : null;
+  if (!id) return null;
+  const peer = w.dtlsPeer?.fingerprint?.hash;
+  const hash = w.fpHash ?? asked ?? (peer !== undefined && isFingerprintHash(peer) ? peer : 'sha-256');
+  w.fpHash = hash;
+  return `a=fingerprint:${hash} ${id.fingerprints[hash]}`;
 }
 
 /** ICE-lite attributes towards a party: credentials, a host candidate per component, trickle's end marker. */
@@ -82,18 +94,18 @@ function wantIce(opt: WebrtcOptions, peerIce: IceCredentials | null): boolean {
  * offered: `a=setup:actpass` and our fingerprint on an SRTP profile (unless DTLS=off), and
  * ICE-lite credentials and candidates when asked or when the offerer spoke ICE.
  */
-export function offerWebrtc(sm: Media, rm: Media, inProtocol: string, outProtocol: string, dtls: DtlsParams, ice: IceCredentials | null, trickle: boolean, midValue: string | undefined, opt: WebrtcOptions, muxed: boolean): WebrtcLines {
+export function offerWebrtc(sm: Media, rm: Media, inSecure: boolean, outSecure: boolean, dtls: DtlsParams, ice: IceCredentials | null, trickle: boolean, midValue: string | undefined, opt: WebrtcOptions, muxed: boolean): WebrtcLines {
   const s = sm.webrtc;
   const r = rm.webrtc;
-  s.dtlsPeer = isSrtpProtocol(inProtocol) && dtls.fingerprint ? dtls : null;
+  s.dtlsPeer = inSecure && dtls.fingerprint ? dtls : null;
   // ICE restart (RFC 8445 9): new credentials from the offerer get new ones of ours in the answer.
   if (ice && s.icePeer && (ice.ufrag !== s.icePeer.ufrag || ice.pwd !== s.icePeer.pwd)) s.ourIce = null;
   s.icePeer = ice;
   s.trickle = trickle;
   s.mid = midValue;
   s.dtlsPrefer = opt.dtlsReverse ?? (opt.dtls === 'passive' || opt.dtls === 'active' ? opt.dtls : undefined);
-  const fp = fingerprintLine();
-  r.ourSetup = isSrtpProtocol(outProtocol) && opt.dtls !== 'off' && fp ? 'actpass' : null;
+  const fp = outSecure && opt.dtls !== 'off' ? fingerprintLine(r, opt.fingerprintHash) : null;
+  r.ourSetup = fp ? 'actpass' : null;
   const out: WebrtcLines = { dtls: r.ourSetup && fp ? ['a=setup:actpass', fp] : [], ice: [], iceLite: false, dtlsChosen: false };
   offerIce(rm, out, wantIce(opt, ice), muxed);
   return out;
@@ -105,7 +117,7 @@ export function offerWebrtc(sm: Media, rm: Media, inProtocol: string, outProtoco
  * `passive` for active, or what DTLS=passive / DTLS-reverse asked; ICE-lite back to an ICE
  * offerer unless ICE=remove.
  */
-export function answerWebrtc(sm: Media, rm: Media, outProtocol: string, dtls: DtlsParams, ice: IceCredentials | null, answererTookSdes: boolean, opt: WebrtcOptions, muxed: boolean): WebrtcLines {
+export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: DtlsParams, ice: IceCredentials | null, answererTookSdes: boolean, opt: WebrtcOptions, muxed: boolean): WebrtcLines {
   const s = sm.webrtc;
   const r = rm.webrtc;
   s.dtlsPeer = dtls.fingerprint ? dtls : null;
@@ -116,8 +128,8 @@ export function answerWebrtc(sm: Media, rm: Media, outProtocol: string, dtls: Dt
   } else s.dtls = null;
   // The offerer's side.
   const out: WebrtcLines = { dtls: [], ice: [], iceLite: false, dtlsChosen: false };
-  const fp = fingerprintLine();
-  if (r.dtlsPeer && isSrtpProtocol(outProtocol) && opt.dtls !== 'off' && fp) {
+  const fp = r.dtlsPeer && outSecure && opt.dtls !== 'off' ? fingerprintLine(r) : null;
+  if (r.dtlsPeer && fp) {
     const peer = r.dtlsPeer.setup;
     const role = peer === 'active' ? 'server' : peer === 'passive' ? 'client' : r.dtlsPrefer === 'passive' ? 'server' : 'client';
     r.ourSetup = role === 'client' ? 'active' : 'passive';

@@ -42,6 +42,8 @@ export interface SrtpKeying {
   suite: string;
   key: Uint8Array;
   salt: Uint8Array;
+  /** The master key identifier carried by every packet under this key (SDES `|VALUE:LENGTH`), when there is one. */
+  mki?: Uint8Array;
 }
 
 /**

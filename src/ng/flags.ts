@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import type { MediaEcho, OfferAnswerOptions, ReplaceOption, RtcpMuxOption, TransportChoice } from '../call/OfferAnswerOptions.js';
 import type { LearningMode } from '../media/MediaPlane.js';
 import type { CodecOptions } from '../sdp/CodecOptions.js';
-import { foldSuite, type SdesOptions } from '../call/SdesNegotiation.js';
+import { foldSuite, type OsrtpOptions, type SdesOptions } from '../call/SdesNegotiation.js';
+import { isFingerprintHash, type FingerprintHash } from '../media/transforms/DtlsFingerprint.js';
 import type { WebrtcOptions } from '../call/WebrtcNegotiation.js';
 import { NgError, NgErrorText } from './errors.js';
 import { normalise, type NgRequest, type NgValue } from './NgRequest.js';
@@ -85,7 +86,7 @@ function transport(req: NgRequest): TransportChoice | undefined {
   throw new NgError(`Unsupported transport protocol '${v}'`);
 }
 
-/** `SDES: [off, no-<suite>, only-<suite>]` or the same as `SDES-...` flags. */
+/** `SDES: [off, no-<suite>, only-<suite>, static, pad, lifetime]` or the same as `SDES-...` flags. */
 function sdesOptions(req: NgRequest): SdesOptions {
   const o = req.option('SDES');
   const no = new Set<string>();
@@ -94,7 +95,25 @@ function sdesOptions(req: NgRequest): SdesOptions {
     if (v.startsWith('no-')) no.add(foldSuite(v.slice(3)));
     else if (v.startsWith('only-')) only.add(foldSuite(v.slice(5)));
   }
-  return { off: o.has('off'), no, only };
+  return {
+    off: o.has('off') || o.has('no') || o.has('disable') || o.has('disabled'),
+    no,
+    only,
+    static: o.has('static'),
+    format: { pad: o.has('pad') || req.has('pad-crypto'), lifetime: o.has('lifetime') },
+  };
+}
+
+/** `OSRTP: [offer, accept]` or `OSRTP-offer`, `OSRTP-accept`. */
+function osrtpOptions(req: NgRequest): OsrtpOptions {
+  const o = req.option('OSRTP');
+  return { offer: o.has('offer'), accept: o.has('accept') };
+}
+
+/** `DTLS-fingerprint`: the hash of the relay's `a=fingerprint` (rtpengine's names, any case). */
+function fingerprintHash(req: NgRequest): FingerprintHash | undefined {
+  const v = req.str('DTLS-fingerprint')?.toLowerCase();
+  return v !== undefined && isFingerprintHash(v) ? v : undefined;
 }
 
 /** `DTLS`, `DTLS-reverse` and `ICE` keys (or `DTLS-off`, `ICE-remove`, `ICE-force` flags). */
@@ -105,6 +124,7 @@ function webrtcOptions(req: NgRequest): WebrtcOptions {
   return {
     dtls: d === 'off' || d === 'no' || d === 'disable' || req.has('DTLS-off') ? 'off' : d === 'passive' || d === 'active' ? d : undefined,
     dtlsReverse: r === 'passive' || r === 'active' ? r : undefined,
+    fingerprintHash: fingerprintHash(req),
     ice: i === 'remove' || i === 'force' || i === 'force-relay' || i === 'default' ? i : req.has('ICE-remove') ? 'remove' : req.has('ICE-force') ? 'force' : undefined,
   };
 }
@@ -185,6 +205,7 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     ptimeReverse: ptimeReverse || undefined,
     mediaEcho: echo === undefined ? undefined : ECHO.get(echo.toLowerCase()),
     sdes: sdesOptions(req),
+    osrtp: osrtpOptions(req),
     webrtc: webrtcOptions(req),
   };
 }

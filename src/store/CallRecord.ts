@@ -72,6 +72,8 @@ export interface KeyRecord {
   suite: string;
   key: string;
   salt: string;
+  /** The key's MKI (hex), when it has one: every packet under the key carries it. */
+  mki?: string;
 }
 
 export interface SrtpRecord {
@@ -79,6 +81,12 @@ export interface SrtpRecord {
   ourSdes: (KeyRecord & { tag: number })[];
   recv: KeyRecord | null;
   send: KeyRecord | null;
+  /** OSRTP towards this party; its profile set by `transport-protocol`; SDES left out of offers to it. */
+  osrtp?: boolean;
+  override?: boolean;
+  sdesOff?: boolean;
+  /** The hash of our `a=fingerprint` towards this party. */
+  fpHash?: string;
 }
 
 export interface PartyRecord {
@@ -127,9 +135,11 @@ function srtpState(s: LegSrtpState | null): { srtp?: SrtpStateRecord } {
 
 // Bounded record values: a suite name, base64 of at most a 46-byte key.
 const B64 = /^[A-Za-z0-9+/]{1,88}={0,2}$/;
+/** An MKI: 1 to 128 bytes in hex. */
+const MKI_HEX = /^(?:[0-9a-f]{2}){1,128}$/;
 
 /** A key from a record, checked against its suite; null when malformed. */
-export function keyOfRecord(k: unknown): SrtpKeying & { key: Buffer; salt: Buffer } | null {
+export function keyOfRecord(k: unknown): SrtpKeying & { key: Buffer; salt: Buffer; mki?: Buffer } | null {
   if (typeof k !== 'object' || k === null) return null;
   const r = k as Record<string, unknown>;
   if (typeof r['suite'] !== 'string' || typeof r['key'] !== 'string' || typeof r['salt'] !== 'string' || !B64.test(r['key']) || !B64.test(r['salt'])) return null;
@@ -137,7 +147,10 @@ export function keyOfRecord(k: unknown): SrtpKeying & { key: Buffer; salt: Buffe
   const key = Buffer.from(r['key'], 'base64');
   const salt = Buffer.from(r['salt'], 'base64');
   if (!suite || key.length !== suite.keyLength || salt.length !== suite.saltLength) return null;
-  return { suite: suite.name, key, salt };
+  const mki = r['mki'];
+  if (mki === undefined) return { suite: suite.name, key, salt };
+  if (typeof mki !== 'string' || !MKI_HEX.test(mki)) return null;
+  return { suite: suite.name, key, salt, mki: Buffer.from(mki, 'hex') };
 }
 
 /** At most this many SSRCs per direction are read from a record (the relay tracks no more). */
@@ -168,17 +181,24 @@ export function srtpStateOf(r: StreamRecord): LegSrtpState | null {
   return state.recv.length === 0 && state.send.length === 0 && !state.dtlsKeys ? null : state;
 }
 
-function keyRecord(k: { suite: string; key: Uint8Array; salt: Uint8Array }): KeyRecord {
-  return { suite: k.suite, key: Buffer.from(k.key).toString('base64'), salt: Buffer.from(k.salt).toString('base64') };
+function keyRecord(k: { suite: string; key: Uint8Array; salt: Uint8Array; mki?: Uint8Array }): KeyRecord {
+  const r: KeyRecord = { suite: k.suite, key: Buffer.from(k.key).toString('base64'), salt: Buffer.from(k.salt).toString('base64') };
+  if (k.mki) r.mki = Buffer.from(k.mki).toString('hex');
+  return r;
 }
 /** The party's SDES state, so that a standby or a restart relays the call with the same keys. */
 function srtpRecord(m: Media): SrtpRecord | undefined {
-  if (m.sdes.length === 0 && m.ourSdes.length === 0 && m.crypto === null) return undefined;
+  const w = m.webrtc;
+  if (m.sdes.length === 0 && m.ourSdes.length === 0 && m.crypto === null && !m.osrtp && !m.protocolOverride && m.sdesOff === null && w.fpHash === null) return undefined;
   return {
     sdes: m.sdes.map((c) => ({ tag: c.tag, ...keyRecord(c) })),
     ourSdes: m.ourSdes.map((c) => ({ tag: c.tag, ...keyRecord(c) })),
     recv: m.crypto?.recv ? keyRecord(m.crypto.recv) : null,
     send: m.crypto?.send ? keyRecord(m.crypto.send) : null,
+    ...(m.osrtp ? { osrtp: true } : {}),
+    ...(m.protocolOverride ? { override: true } : {}),
+    ...(m.sdesOff !== null ? { sdesOff: m.sdesOff } : {}),
+    ...(w.fpHash !== null ? { fpHash: w.fpHash } : {}),
   };
 }
 

@@ -99,7 +99,7 @@ export class SdesCall {
     const o = await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'a', sdp: sdp(plain.port, 'RTP/AVP'), 'transport-protocol': 'UDP/TLS/RTP/SAVP', ICE: 'remove' });
     const offered = String(o['sdp']);
     const fp = /^a=fingerprint:sha-256 ([0-9A-F:]+)$/m.exec(offered)![1]!;
-    const own = [`a=fingerprint:sha-256 ${identity.sha256}`, 'a=setup:active'];
+    const own = [`a=fingerprint:sha-256 ${identity.fingerprints['sha-256']}`, 'a=setup:active'];
     const a = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(srtp.port, 'UDP/TLS/RTP/SAVP', own) });
     const srtpTo = mPort(offered);
     const write = (d: Buffer): void => srtp.send(d, srtpTo, '127.0.0.1');

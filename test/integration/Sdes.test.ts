@@ -21,6 +21,14 @@ const plainAnswer = sdp('198.51.100.3', 2002, 'RTP/AVP');
 const pcmuAnswer = sdp('198.51.100.3', 2002, 'RTP/AVP').replace(' 0 8', ' 0');
 const savpAnswer = (tag: number, suite: string): string => sdp('198.51.100.3', 2002, 'RTP/SAVP', [`a=crypto:${tag} ${suite} inline:${B_KEY}`]);
 
+const osrtpOffer = sdp('198.51.100.1', 2000, 'RTP/AVP', [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${A_KEY}`]);
+const osrtpAnswer = sdp('198.51.100.3', 2002, 'RTP/AVP', [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${B_KEY}`]);
+const mkiOffer = sdp('198.51.100.1', 2000, 'RTP/SAVP', [
+  `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${A_KEY}|2^20|1:4`,
+  `a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${A_KEY2}|1:32`,
+  `a=crypto:3 AES_256_CM_HMAC_SHA1_80 inline:${A_KEY256}|2^60`,
+]);
+
 const BROWSER = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0', 'a=msid-semantic: WMS',
   'm=audio 50000 UDP/TLS/RTP/SAVPF 111 0', 'c=IN IP4 127.0.0.1', 'a=rtcp:9 IN IP4 0.0.0.0',
   'a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host generation 0', 'a=ice-ufrag:abcd', 'a=ice-pwd:abcdefghijklmnopqrstuvwx', 'a=ice-options:trickle',
@@ -61,6 +69,42 @@ const scenarios: [string, Step[]][] = [
   ['DTLS-reverse passive', [
     { command: 'offer', sdp: BROWSER, flags: { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'DTLS-reverse': 'passive' } },
     { command: 'answer', sdp: pcmuAnswer, flags: { ICE: 'remove' } },
+  ]],
+  ['OSRTP offer (crypto on RTP/AVP) accepted with the same suite', [
+    { command: 'offer', sdp: osrtpOffer, flags: base },
+    { command: 'answer', sdp: osrtpAnswer, flags: base },
+  ]],
+  ['OSRTP offer answered in plain RTP: plain back', [
+    { command: 'offer', sdp: osrtpOffer, flags: base },
+    { command: 'answer', sdp: plainAnswer, flags: base },
+  ]],
+  ['OSRTP offer answered in plain RTP with OSRTP-accept: SRTP back', [
+    { command: 'offer', sdp: osrtpOffer, flags: base },
+    { command: 'answer', sdp: plainAnswer, flags: { ...base, OSRTP: ['accept'] } },
+  ]],
+  ['OSRTP-offer from a plain offerer, accepted', [
+    { command: 'offer', sdp: plainOffer, flags: { ...base, flags: ['OSRTP-offer'] } },
+    { command: 'answer', sdp: sdp('198.51.100.3', 2002, 'RTP/AVP', [`a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:${B_KEY}`]), flags: base },
+  ]],
+  ['SDES=static keeps the answer line across a re-offer', [
+    { command: 'offer', sdp: savpOffer, flags: base },
+    { command: 'answer', sdp: savpAnswer(1, 'AES_CM_128_HMAC_SHA1_80'), flags: {} },
+    { command: 'offer', sdp: savpOffer, flags: base },
+    { command: 'answer', sdp: savpAnswer(2, 'AES_CM_128_HMAC_SHA1_32'), flags: { SDES: ['static'] } },
+  ]],
+  ['SDES-lifetime and SDES-pad', [
+    { command: 'offer', sdp: plainOffer, flags: { ...base, 'transport-protocol': 'RTP/SAVP', flags: ['SDES-lifetime', 'SDES-pad'] } },
+  ]],
+  ['key lifetimes and MKIs offered are kept, invalid ones dropped', [
+    { command: 'offer', sdp: mkiOffer, flags: base },
+    { command: 'answer', sdp: savpAnswer(2, 'AES_CM_128_HMAC_SHA1_32').replace(B_KEY, `${B_KEY}|2^31|7:2`), flags: {} },
+  ]],
+  ['DTLS-fingerprint sha-384, kept on a re-offer', [
+    { command: 'offer', sdp: plainOffer, flags: { ICE: 'remove', 'transport-protocol': 'RTP/SAVP', SDES: ['off'], 'DTLS-fingerprint': 'sha-384' } },
+    { command: 'offer', sdp: plainOffer, flags: { ICE: 'remove' } },
+  ]],
+  ['DTLS-fingerprint sha-512 and sha-224', [
+    { command: 'offer', sdp: plainOffer, flags: { ICE: 'remove', 'transport-protocol': 'RTP/SAVP', 'DTLS-fingerprint': 'sha-512' } },
   ]],
   ['AVP to SAVPF with rtcp-mux', [
     { command: 'offer', sdp: plainOffer, flags: { ...base, 'transport-protocol': 'RTP/SAVPF', 'rtcp-mux': ['offer'] } },

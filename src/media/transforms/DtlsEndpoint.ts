@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { DtlsClient, DtlsServer, type DtlsSocket } from 'werift-dtls/lib/dtls/src/index.js';
 import type { SrtpKeying } from '../MediaPlane.js';
+import { fingerprintOf, isFingerprintHash } from './DtlsFingerprint.js';
 import type { DtlsIdentity } from './DtlsIdentity.js';
 
 /** DTLS-SRTP protection profiles (RFC 5764 4.1.2, RFC 7714 14.2) werift-dtls negotiates, by id. */
@@ -15,12 +15,6 @@ export type DtlsRole = 'client' | 'server';
 export interface DtlsKeys {
   send: SrtpKeying;
   recv: SrtpKeying;
-}
-
-/** `AB:CD:...` of a DER certificate. */
-export function fingerprintOf(der: Buffer, hash: 'sha-256' | 'sha-1'): string {
-  const h = createHash(hash === 'sha-1' ? 'sha1' : 'sha256').update(der).digest('hex').toUpperCase();
-  return h.replace(/(..)(?!$)/g, '$1:');
 }
 
 /**
@@ -93,8 +87,8 @@ export class DtlsEndpoint {
     if (this.done || this.closed) return;
     const cert = this.socket.remoteCertificate;
     if (this.expected && cert) {
-      const hash = this.expected.hash.toLowerCase() === 'sha-1' ? 'sha-1' : 'sha-256';
-      if (fingerprintOf(cert, hash) !== this.expected.value.toUpperCase()) {
+      const hash = this.expected.hash.toLowerCase();
+      if (!isFingerprintHash(hash) || fingerprintOf(cert, hash) !== this.expected.value.toUpperCase()) {
         this.onFailure('peer certificate does not match the SDP fingerprint');
         return;
       }

@@ -1,13 +1,13 @@
 import { X509Certificate } from 'node:crypto';
+import { fingerprintsOf, type FingerprintHash } from './DtlsFingerprint.js';
 import { CipherContext, HashAlgorithm, NamedCurveAlgorithm, SignatureAlgorithm } from 'werift-dtls/lib/dtls/src/index.js';
 
 /** The relay's DTLS certificate: made at start-up, shared by every media thread. */
 export interface DtlsIdentity {
   certPem: string;
   keyPem: string;
-  /** `AB:CD:...` upper-case hex, as in `a=fingerprint`. */
-  sha256: string;
-  sha1: string;
+  /** `AB:CD:...` upper-case hex, as in `a=fingerprint`, under every hash rtpengine offers. */
+  fingerprints: Record<FingerprintHash, string>;
 }
 
 let current: DtlsIdentity | null = null;
@@ -18,8 +18,7 @@ export async function createIdentity(): Promise<DtlsIdentity> {
     { hash: HashAlgorithm.sha256_4, signature: SignatureAlgorithm.ecdsa_3 },
     NamedCurveAlgorithm.secp256r1_23,
   );
-  const x = new X509Certificate(certPem);
-  return { certPem, keyPem, sha256: x.fingerprint256, sha1: x.fingerprint };
+  return { certPem, keyPem, fingerprints: fingerprintsOf(new X509Certificate(certPem).raw) };
 }
 
 export function setIdentity(i: DtlsIdentity | null): void {

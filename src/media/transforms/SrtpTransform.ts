@@ -9,7 +9,8 @@ function session(k: SrtpKeying | null, protects: boolean): SrtpSession | null {
   return new SrtpSession(suite, Buffer.from(k.key), Buffer.from(k.salt), protects);
 }
 
-const keyText = (k: SrtpKeying | null): string => (k === null ? '-' : `${k.suite}:${Buffer.from(k.key).toString('hex')}:${Buffer.from(k.salt).toString('hex')}`);
+const keyText = (k: SrtpKeying | null): string =>
+  k === null ? '-' : `${k.suite}:${Buffer.from(k.key).toString('hex')}:${Buffer.from(k.salt).toString('hex')}${k.mki ? `:${Buffer.from(k.mki).toString('hex')}` : ''}`;
 
 /** Identity of a leg's SDES keying: the same text keeps the running sessions (their ROC and replay state). */
 export function sdesIdentity(c: LegCrypto | null): string {
@@ -39,6 +40,10 @@ export function cryptoIdentity(c: LegCrypto | null): string {
 export class SrtpTransform {
   readonly recv: SrtpSession | null;
   readonly send: SrtpSession | null;
+  /** MKI length of the peer's packets (0: none): skipped before they are verified. */
+  private readonly recvMki: number;
+  /** Our MKI, put into every packet we protect (RFC 3711 3.1: between the payload and the tag). */
+  private readonly sendMki: Buffer | null;
 
   constructor(
     c: LegCrypto,
@@ -46,6 +51,8 @@ export class SrtpTransform {
   ) {
     this.recv = session(c.recv, false);
     this.send = session(c.send, true);
+    this.recvMki = c.recv?.mki?.length ?? 0;
+    this.sendMki = c.send?.mki && c.send.mki.length > 0 ? Buffer.from(c.send.mki) : null;
   }
 
   /** Where its streams stand, for the record. */
@@ -69,13 +76,38 @@ export class SrtpTransform {
   receive(p: Buffer, rtcp: boolean, now: number): Buffer | null {
     const s = this.recv;
     if (s === null) return p;
-    return rtcp ? s.unprotectRtcp(p, now) : s.unprotectRtp(p, now);
+    const q = this.recvMki === 0 ? p : SrtpTransform.dropMki(s, p, rtcp, this.recvMki);
+    if (q === null) return null;
+    return rtcp ? s.unprotectRtcp(q, now) : s.unprotectRtp(q, now);
+  }
+
+  /** The packet without its MKI (the tag moved over it, in place); null when too short (counted). */
+  private static dropMki(s: SrtpSession, p: Buffer, rtcp: boolean, mki: number): Buffer | null {
+    const tag = rtcp ? s.suite.rtcpTag : s.suite.rtpTag;
+    if (p.length < 12 + mki + tag) {
+      s.errors.malformed++;
+      return null;
+    }
+    p.copyWithin(p.length - tag - mki, p.length - tag);
+    return p.subarray(0, p.length - mki);
   }
 
   /** The packet to put on the wire towards this leg's party, or null when it cannot be protected. */
   protect(p: Buffer, rtcp: boolean, now: number): Buffer | null {
     const s = this.send;
     if (s === null) return p;
-    return rtcp ? s.protectRtcp(p, now) : s.protectRtp(p, now);
+    const out = rtcp ? s.protectRtcp(p, now) : s.protectRtp(p, now);
+    return out === null || this.sendMki === null ? out : this.withMki(out, rtcp ? s.suite.rtcpTag : s.suite.rtpTag);
+  }
+
+  /** A protected packet with our MKI before its tag (a copy: only keys with an MKI pay for it). */
+  private withMki(p: Buffer, tag: number): Buffer {
+    const mki = this.sendMki!;
+    const out = Buffer.allocUnsafe(p.length + mki.length);
+    const body = p.length - tag;
+    p.copy(out, 0, 0, body);
+    mki.copy(out, body);
+    p.copy(out, body + mki.length, body);
+    return out;
   }
 }
