@@ -107,8 +107,17 @@ export function applyCrypto(ml: Monologue, restored = false): void {
   for (const m of ml.medias) {
     const w = m.webrtc;
     const dtls = w.dtls && restored ? { ...w.dtls, hold: true } : w.dtls;
-    const c = m.crypto === null && !w.dtls && !w.ice ? null : { recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, dtls, ice: w.ice };
-    for (const s of m.streams()) s.leg?.setCrypto(c);
+    if (m.crypto === null && !w.dtls && !w.ice) {
+      for (const s of m.streams()) s.leg?.setCrypto(null);
+      continue;
+    }
+    for (const s of m.streams()) {
+      const component = s === m.rtcp ? 2 : 1;
+      // A muxed party sends RTCP on the RTP port: the RTCP port has nothing to check.
+      const candidates = component === 2 && m.muxed ? [] : w.iceCandidates.filter((c) => c.component === component);
+      const ice = w.ice ? { ...w.ice, component, candidates: candidates.map(({ foundation, priority, address, port }) => ({ foundation, priority, address, port })) } as const : null;
+      s.leg?.setCrypto({ recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, dtls, ice });
+    }
   }
 }
 

@@ -15,10 +15,10 @@ import type { Stream } from './Stream.js';
 import { planAnswerTranscoding, transcodable, type AnswerTranscoding } from './Transcoding.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
 import { hasSecurity, isOsrtpCapable, isSecure, isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
-import { mid, parseDtls, parseIce } from '../sdp/webrtc.js';
+import { isIceLite, mid, parseCandidates, parseDtls, parseIce } from '../sdp/webrtc.js';
 import type { MediaDescription } from '../sdp/SessionDescription.js';
 import { negotiateSdes } from './SdesNegotiation.js';
-import { answerWebrtc, offerWebrtc } from './WebrtcNegotiation.js';
+import { answerWebrtc, offerWebrtc, type IceOffer } from './WebrtcNegotiation.js';
 import type { Monologue } from './Monologue.js';
 import type { OfferAnswerOptions, RtcpMuxOption } from './OfferAnswerOptions.js';
 
@@ -373,7 +373,7 @@ function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescri
   const sdesLines = parseCrypto(md);
   let crypto = negotiateSdes(kind, sm, rm, inSecure, outSecure, sdesLines, opts.sdes, offererDtls);
   const dtlsIn = parseDtls(sd, md);
-  const iceIn = parseIce(sd, md);
+  const iceIn: IceOffer = { credentials: parseIce(sd, md), candidates: parseCandidates(md), lite: isIceLite(sd) };
   const lines = kind === 'offer'
     // An offer lists the RTCP candidate too: the answer may still decline rtcp-mux.
     ? offerWebrtc(sm, rm, inSecure, outSecure, dtlsIn, iceIn, trickleOf(sd, md), mid(md), web, false)

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { LegCrypto } from '../media/MediaPlane.js';
 import { isFingerprintHash, type FingerprintHash } from '../media/transforms/DtlsFingerprint.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
-import { hostPriority, type DtlsParams, type IceCredentials } from '../sdp/webrtc.js';
+import { hostPriority, type DtlsParams, type IceCredentials, type SdpCandidate } from '../sdp/webrtc.js';
+import type { IceSettings } from '../media/transforms/IceAgent.js';
 import type { Media } from './Media.js';
 
 /** NG `DTLS`, `DTLS-reverse` and `ICE` choices of one request. */
@@ -11,10 +12,23 @@ export interface WebrtcOptions {
   dtls: 'off' | 'passive' | 'active' | undefined;
   /** `DTLS-reverse=passive|active`: the role towards an actpass offerer. */
   dtlsReverse: 'passive' | 'active' | undefined;
-  ice: 'remove' | 'force' | 'force-relay' | 'default' | undefined;
+  ice: 'remove' | 'force' | 'force-relay' | 'default' | 'optional' | undefined;
+  /** `ICE-lite`: which side the relay is a lite agent towards (forward: the offer's receiver). */
+  iceLite: 'forward' | 'backward' | 'both' | 'off' | undefined;
   /** `DTLS-fingerprint`: the hash of our `a=fingerprint` towards the receiver of an offer. */
   fingerprintHash?: FingerprintHash;
 }
+
+/** What a party's SDP said about ICE. */
+export interface IceOffer {
+  credentials: IceCredentials | null;
+  candidates: SdpCandidate[];
+  /** `a=ice-lite`: the party is a lite agent, so the relay controls. */
+  lite: boolean;
+}
+
+/** The ICE of one media towards its party, for each of its legs (they add their component and its candidates). */
+export type MediaIce = Omit<IceSettings, 'component' | 'candidates'>;
 
 /** What the relay writes into one media section for DTLS and ICE. */
 export interface WebrtcLines {
@@ -44,16 +58,52 @@ export interface WebrtcState {
   /** The offerer's DTLS role preference (from its offer's flags), for the answer it gets. */
   dtlsPrefer: 'passive' | 'active' | undefined;
   icePeer: IceCredentials | null;
+  /** The party's candidates, from its latest SDP. */
+  iceCandidates: SdpCandidate[];
+  /** The party is an ICE-lite agent. */
+  iceLitePeer: boolean;
+  /** The relay is the lite side towards the party (`ICE-lite` option). */
+  iceLiteSelf: boolean;
+  /** The relay's role towards the party, decided once (and again at an ICE restart); null before. */
+  iceControlling: boolean | null;
   trickle: boolean;
   ourIce: IceCredentials | null;
   mid: string | undefined;
   dtls: LegCrypto['dtls'];
-  ice: LegCrypto['ice'];
+  ice: MediaIce | null;
   /** The hash of our `a=fingerprint` towards this party: chosen once, then kept (as rtpengine does). */
   fpHash: FingerprintHash | null;
 }
 
-export const newWebrtcState = (): WebrtcState => ({ dtlsPeer: null, ourSetup: null, dtlsPrefer: undefined, icePeer: null, trickle: false, ourIce: null, mid: undefined, dtls: null, ice: null, fpHash: null });
+export const newWebrtcState = (): WebrtcState => ({
+  dtlsPeer: null, ourSetup: null, dtlsPrefer: undefined, icePeer: null, iceCandidates: [], iceLitePeer: false, iceLiteSelf: false, iceControlling: null,
+  trickle: false, ourIce: null, mid: undefined, dtls: null, ice: null, fpHash: null,
+});
+
+/**
+ * A party's ICE from its SDP; new credentials are an ICE restart (RFC 8445 9), which gets new
+ * credentials of ours and decides the role again.
+ */
+function takeIce(w: WebrtcState, ice: IceOffer): void {
+  const c = ice.credentials;
+  if (c && w.icePeer && (c.ufrag !== w.icePeer.ufrag || c.pwd !== w.icePeer.pwd)) {
+    w.ourIce = null;
+    w.iceControlling = null;
+  }
+  w.icePeer = c;
+  w.iceCandidates = ice.candidates;
+  w.iceLitePeer = ice.lite;
+}
+
+/**
+ * rtpengine's roles: the relay controls towards a lite peer (unless it is lite itself), is
+ * controlled as the lite side, and otherwise mirrors the SIP roles: controlled towards the
+ * offerer, controlling towards the answerer.
+ */
+function decideRole(w: WebrtcState, answerer: boolean): void {
+  if (w.iceLitePeer && !w.iceLiteSelf) w.iceControlling = true;
+  else w.iceControlling ??= w.iceLiteSelf ? false : answerer;
+}
 
 /**
  * Our `a=fingerprint` towards a party: under the hash used before, else the one asked for
@@ -68,7 +118,7 @@ function fingerprintLine(w: WebrtcState, asked?: FingerprintHash): string | null
   return `a=fingerprint:${hash} ${id.fingerprints[hash]}`;
 }
 
-/** ICE-lite attributes towards a party: credentials, a host candidate per component, trickle's end marker. */
+/** ICE attributes towards a party: credentials, a host candidate per component, trickle's end marker. */
 function iceLines(m: Media, w: WebrtcState, muxed: boolean): string[] {
   const ice = w.ourIce!;
   const lines = [`a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.pwd}`];
@@ -84,7 +134,7 @@ function iceLines(m: Media, w: WebrtcState, muxed: boolean): string[] {
 }
 
 function wantIce(opt: WebrtcOptions, peerIce: IceCredentials | null): boolean {
-  if (opt.ice === 'remove') return false;
+  if (opt.ice === 'remove' || (opt.ice === 'optional' && peerIce === null)) return false;
   if (opt.ice === 'force' || opt.ice === 'force-relay') return true;
   return peerIce !== null;
 }
@@ -92,36 +142,43 @@ function wantIce(opt: WebrtcOptions, peerIce: IceCredentials | null): boolean {
 /**
  * At an offer: remembers the offerer's DTLS and ICE, and decides what the receiver is
  * offered: `a=setup:actpass` and our fingerprint on an SRTP profile (unless DTLS=off), and
- * ICE-lite credentials and candidates when asked or when the offerer spoke ICE.
+ * ICE credentials and candidates when asked or when the offerer spoke ICE.
  */
-export function offerWebrtc(sm: Media, rm: Media, inSecure: boolean, outSecure: boolean, dtls: DtlsParams, ice: IceCredentials | null, trickle: boolean, midValue: string | undefined, opt: WebrtcOptions, muxed: boolean): WebrtcLines {
+export function offerWebrtc(sm: Media, rm: Media, inSecure: boolean, outSecure: boolean, dtls: DtlsParams, ice: IceOffer, trickle: boolean, midValue: string | undefined, opt: WebrtcOptions, muxed: boolean): WebrtcLines {
   const s = sm.webrtc;
   const r = rm.webrtc;
   s.dtlsPeer = inSecure && dtls.fingerprint ? dtls : null;
-  // ICE restart (RFC 8445 9): new credentials from the offerer get new ones of ours in the answer.
-  if (ice && s.icePeer && (ice.ufrag !== s.icePeer.ufrag || ice.pwd !== s.icePeer.pwd)) s.ourIce = null;
-  s.icePeer = ice;
+  takeIce(s, ice);
+  if (opt.iceLite !== undefined) {
+    r.iceLiteSelf = opt.iceLite === 'forward' || opt.iceLite === 'both';
+    s.iceLiteSelf = opt.iceLite === 'backward' || opt.iceLite === 'both';
+  }
+  decideRole(s, false);
+  decideRole(r, true);
   s.trickle = trickle;
   s.mid = midValue;
   s.dtlsPrefer = opt.dtlsReverse ?? (opt.dtls === 'passive' || opt.dtls === 'active' ? opt.dtls : undefined);
   const fp = outSecure && opt.dtls !== 'off' ? fingerprintLine(r, opt.fingerprintHash) : null;
   r.ourSetup = fp ? 'actpass' : null;
   const out: WebrtcLines = { dtls: r.ourSetup && fp ? ['a=setup:actpass', fp] : [], ice: [], iceLite: false, dtlsChosen: false };
-  offerIce(rm, out, wantIce(opt, ice), muxed);
+  offerIce(rm, out, wantIce(opt, ice.credentials), muxed);
   return out;
 }
 
 /**
  * At an answer (sm answered what rm offered): the answerer's DTLS role follows its a=setup
  * towards our actpass; the offerer gets `a=setup:active` (we connect) for actpass or passive,
- * `passive` for active, or what DTLS=passive / DTLS-reverse asked; ICE-lite back to an ICE
+ * `passive` for active, or what DTLS=passive / DTLS-reverse asked; ICE back to an ICE
  * offerer unless ICE=remove.
  */
-export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: DtlsParams, ice: IceCredentials | null, answererTookSdes: boolean, opt: WebrtcOptions, muxed: boolean): WebrtcLines {
+export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: DtlsParams, ice: IceOffer, answererTookSdes: boolean, opt: WebrtcOptions, muxed: boolean): WebrtcLines {
   const s = sm.webrtc;
   const r = rm.webrtc;
   s.dtlsPeer = dtls.fingerprint ? dtls : null;
-  s.icePeer = ice;
+  takeIce(s, ice);
+  decideRole(s, true);
+  // The answerer's side runs ICE when the relay offered it ICE (it checks once the answer gave credentials).
+  s.ice = s.ourIce ? mediaIce(s) : null;
   // The answerer's side.
   if (s.ourSetup && s.dtlsPeer && !answererTookSdes) {
     s.dtls = { role: s.dtlsPeer.setup === 'passive' ? 'client' : 'server', fingerprint: s.dtlsPeer.fingerprint };
@@ -144,14 +201,18 @@ export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: Dtl
   return out;
 }
 
-/** ICE-lite towards rm's party (credentials kept across re-INVITEs), or none. */
+function mediaIce(w: WebrtcState): MediaIce {
+  return { ufrag: w.ourIce!.ufrag, pwd: w.ourIce!.pwd, remote: w.icePeer, controlling: w.iceControlling ?? false, lite: w.iceLiteSelf };
+}
+
+/** ICE towards rm's party (credentials kept across re-INVITEs), or none. */
 function offerIce(rm: Media, out: WebrtcLines, want: boolean, muxed: boolean): void {
   const r = rm.webrtc;
   if (want) {
     r.ourIce ??= { ufrag: token(8), pwd: token(26) };
-    r.ice = r.ourIce;
+    r.ice = mediaIce(r);
     out.ice = iceLines(rm, r, muxed);
-    out.iceLite = true;
+    out.iceLite = r.iceLiteSelf;
   } else {
     r.ourIce = null;
     r.ice = null;

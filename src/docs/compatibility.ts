@@ -60,7 +60,8 @@ const KEY_NOTES: Notes = notesOf({
   codec: { note: '`strip`, `offer`, `except`, `transcode`, `mask`, `set`, `accept`, `consume`; `transcode` adds a codec the relay can convert to ([transcoding.md](transcoding.md)); what it cannot do is refused with `Error rewriting SDP`' },
   sdes: { note: '`off`, `no-SUITE`, `only-SUITE`; the other SDES options (`static`, `pad`, lifetimes, MKI) are ignored' },
   dtls: { note: '`off` (or `no`, `disable`), `passive`, `active`' },
-  ice: { note: '`remove`, `force`, `force-relay` (as `force`: there are no relay candidates), `default`; others are ignored. ngrelay is an ICE-lite agent' },
+  ice: { note: '`remove`, `force`, `force-relay` (as `force`: there are no relay candidates), `default`, `optional` (ICE only where the offer spoke it; the offerer\'s candidates are not passed on); others are ignored. ngrelay is a full ICE agent ([webrtc.md](webrtc.md#ice))' },
+  'ice-lite': { note: '`forward`, `backward`, `both`, `off` (and rtpengine\'s other spellings)' },
   'record-call': { note: '`yes` or `on`: pcap files in `recording-dir`' },
   'received-from': { note: 'read with the `SIP-source-address` flag' },
   supports: { note: '`load limit`: a refusal by `max-sessions` answers `result: load limit`' },
@@ -265,8 +266,9 @@ ${table(['command', 'state', 'notes'], cliRows())}
   G.711 only, and \`DTMF-security\` modes other than \`drop\` drop RFC 4733 events instead of
   turning them into audio. \`start forwarding\` records the call as pcap (there is no
   recording daemon).
-- **Encryption**: SDES-SRTP, DTLS-SRTP and ICE-lite ([webrtc.md](webrtc.md)). No full ICE (the
-  relay never sends checks), no TURN candidates, no OSRTP, no \`SDES=static\`, MKI or key
+- **Encryption**: SDES-SRTP, DTLS-SRTP and full ICE ([webrtc.md](webrtc.md)). ICE candidates
+  on the media's one local address only (rtpengine lists every address of the interface), no
+  trickle \`sdp-fragment\`, no TURN candidates, no OSRTP, no \`SDES=static\`, MKI or key
   lifetimes, no DTLS certificate from a file.
 - **Kernel forwarding** is ngrelay's own tc eBPF fast path for confirmed plain streams
   ([media.md](media.md#kernel-fast-path)), not rtpengine's \`xt_RTPENGINE\` module:

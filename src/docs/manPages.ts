@@ -63,7 +63,7 @@ export function ngrelayMan(): string {
     '.B ngrelay',
     '[\\fIOPTION\\fR]...',
     '.SH DESCRIPTION',
-    text('ngrelay relays RTP and RTCP between the parties of calls that a SIP proxy (Kamailio, OpenSIPS) sets up with the NG protocol of rtpengine 10.5 over UDP (`listen-ng`). It rewrites the SDP so that media flows through it, terminates SRTP, DTLS and ICE-lite where asked, relays confirmed plain streams in the kernel (a tc eBPF program) when it runs with the privileges for it, persists calls to Redis and keeps standby copies of its peers\' calls.'),
+    text('ngrelay relays RTP and RTCP between the parties of calls that a SIP proxy (Kamailio, OpenSIPS) sets up with the NG protocol of rtpengine 10.5 over UDP (`listen-ng`). It rewrites the SDP so that media flows through it, terminates SRTP, DTLS and ICE where asked, relays confirmed plain streams in the kernel (a tc eBPF program) when it runs with the privileges for it, persists calls to Redis and keeps standby copies of its peers\' calls.'),
     '.PP',
     text('It reads rtpengine\'s config file and command line: options are the same, the command line wins over the file, and rtpengine options it does not implement are accepted and named in one start-up warning. The process never forks; it logs to stdout and stderr, with journal priorities under systemd.'),
     '.SH OPTIONS',

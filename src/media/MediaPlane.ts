@@ -1,3 +1,4 @@
+import type { IceSettings } from './transforms/IceAgent.js';
 import type { PlaybackSettings } from './engine/PlaybackSettings.js';
 import type { TranscodeSettings } from './engine/TranscodeSettings.js';
 import type { LocalAddress } from './LocalInterface.js';
@@ -60,8 +61,8 @@ export interface LegCrypto {
     /** A restored or standby leg: as client, shake hands only once the peer sends (it may hold keys from before). */
     hold?: boolean;
   } | null;
-  /** ICE-lite: binding requests for this ufrag are answered (and nominate the endpoint). */
-  ice?: { ufrag: string; pwd: string } | null;
+  /** ICE on this port (one component): our credentials, the peer's, our role and the peer's candidates. */
+  ice?: IceSettings | null;
 }
 
 /** Where one SSRC's SRTP stands in one direction (RFC 3711 3.2.1): rollover counter, highest sequence number, SRTCP index. */

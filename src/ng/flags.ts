@@ -116,16 +116,26 @@ function fingerprintHash(req: NgRequest): FingerprintHash | undefined {
   return v !== undefined && isFingerprintHash(v) ? v : undefined;
 }
 
+/** rtpengine's words for each `ICE-lite` choice. */
+const ICE_LITE = new Map<string, WebrtcOptions['iceLite']>([
+  ...['off', 'none', 'no'].map((w) => [w, 'off'] as const),
+  ...['forward', 'offer', 'fwd', 'fw'].map((w) => [w, 'forward'] as const),
+  ...['backward', 'backwards', 'reverse', 'answer', 'back', 'bkw', 'bk'].map((w) => [w, 'backward'] as const),
+  ['both', 'both'],
+]);
+
 /** `DTLS`, `DTLS-reverse` and `ICE` keys (or `DTLS-off`, `ICE-remove`, `ICE-force` flags). */
 function webrtcOptions(req: NgRequest): WebrtcOptions {
   const d = req.str('DTLS')?.toLowerCase();
   const r = req.str('DTLS-reverse')?.toLowerCase();
   const i = req.str('ICE')?.toLowerCase();
+  const l = (req.str('ICE-lite') ?? req.str('ice-lite') ?? req.str('ICE lite') ?? req.str('ice lite'))?.toLowerCase();
   return {
     dtls: d === 'off' || d === 'no' || d === 'disable' || req.has('DTLS-off') ? 'off' : d === 'passive' || d === 'active' ? d : undefined,
     dtlsReverse: r === 'passive' || r === 'active' ? r : undefined,
     fingerprintHash: fingerprintHash(req),
-    ice: i === 'remove' || i === 'force' || i === 'force-relay' || i === 'default' ? i : req.has('ICE-remove') ? 'remove' : req.has('ICE-force') ? 'force' : undefined,
+    ice: i === 'remove' || i === 'force' || i === 'force-relay' || i === 'default' || i === 'optional' ? i : req.has('ICE-remove') ? 'remove' : req.has('ICE-force') ? 'force' : undefined,
+    iceLite: l === undefined ? undefined : ICE_LITE.get(l),
   };
 }
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { attributeName, type MediaDescription, type SessionDescription } from './SessionDescription.js';
 
 /** RFC 4145/5763 `a=setup` roles. */
@@ -68,3 +69,34 @@ export function isDtlsAttribute(line: string): boolean {
 export function hostPriority(addressIndex: number, component: 1 | 2): number {
   return ((126 << 24) >>> 0) + ((65535 - addressIndex) << 8) + (256 - component);
 }
+
+/** One `a=candidate` of a party (UDP, IP literal), with its component. */
+export interface SdpCandidate {
+  foundation: string;
+  component: 1 | 2;
+  priority: number;
+  address: string;
+  port: number;
+}
+
+/** Candidates read per media: a party cannot make the relay check without bound. */
+const MAX_CANDIDATES = 100;
+const CANDIDATE = /^a=candidate:(\S{1,32}) ([12]) udp (\d{1,10}) ([0-9A-Fa-f.:]{2,45}) (\d{1,5}) typ (\S+)/i;
+
+/** The party's UDP candidates (hostnames such as mDNS names are left out: nothing to check). */
+export function parseCandidates(m: MediaDescription): SdpCandidate[] {
+  const out: SdpCandidate[] = [];
+  for (const l of m.lines) {
+    if (out.length >= MAX_CANDIDATES) break;
+    const c = CANDIDATE.exec(l);
+    if (!c || !isIP(c[4]!)) continue;
+    const port = Number(c[5]);
+    const priority = Number(c[3]);
+    if (port === 0 || port > 65535 || priority > 0xffffffff) continue;
+    out.push({ foundation: c[1]!, component: c[2] === '1' ? 1 : 2, priority, address: c[4]!, port });
+  }
+  return out;
+}
+
+/** The party is an ICE-lite agent (`a=ice-lite`, a session attribute). */
+export const isIceLite = (sd: SessionDescription): boolean => sd.sessionLines.some((l) => l === 'a=ice-lite');

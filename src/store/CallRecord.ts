@@ -54,8 +54,11 @@ export interface MediaRecord {
   srtp?: SrtpRecord;
   /** DTLS-SRTP towards this party: the relay's role and the party's certificate fingerprint (absent: none). */
   dtls?: { role: 'client' | 'server'; fingerprint: { hash: string; value: string } | null };
-  /** The relay's ICE-lite credentials towards this party (absent: no ICE). */
-  ice?: { ufrag: string; pwd: string };
+  /**
+   * ICE towards this party (absent: no ICE): the relay's credentials, the party's (`peer`), the
+   * relay's role and whether it is the lite side. The pair in use is the streams' endpoint.
+   */
+  ice?: { ufrag: string; pwd: string; peer?: { ufrag: string; pwd: string }; controlling?: boolean; lite?: boolean };
   /** The pipeline converting what this party sends (absent: relayed as it is). */
   transcode?: TranscodeSettings;
   /** The file this party hears in place of its peer, while it plays (absent: none). */
@@ -206,6 +209,17 @@ function subscriptionRecord(s: NonNullable<Media['subscription']>): NonNullable<
   return { tag: s.party.tag, index: s.media.index, ...(s.transcoding ? { transcode: s.transcoding } : {}) };
 }
 
+function iceRecord(w: Media['webrtc']): NonNullable<MediaRecord['ice']> {
+  const ice = w.ourIce!;
+  const peer = w.icePeer;
+  return {
+    ufrag: ice.ufrag, pwd: ice.pwd,
+    ...(peer ? { peer: { ufrag: peer.ufrag, pwd: peer.pwd } } : {}),
+    ...(w.iceControlling !== null ? { controlling: w.iceControlling } : {}),
+    ...(w.iceLiteSelf ? { lite: true } : {}),
+  };
+}
+
 function mediaRecord(m: Media): MediaRecord {
   const srtp = srtpRecord(m);
   const ice = m.webrtc.ourIce;
@@ -215,7 +229,7 @@ function mediaRecord(m: Media): MediaRecord {
     ...(dtls ? { dtls: { role: dtls.role, fingerprint: dtls.fingerprint } } : {}),
     ...(play ? { play } : {}),
     ...(srtp ? { srtp } : {}),
-    ...(ice ? { ice: { ufrag: ice.ufrag, pwd: ice.pwd } } : {}),
+    ...(ice ? { ice: iceRecord(m.webrtc) } : {}),
     ...(m.transcoding ? { transcode: m.transcoding } : {}),
     ...(m.sent.length > 0 ? { sent: m.sent } : {}),
     ...(m.ptime !== undefined ? { ptime: m.ptime } : {}),

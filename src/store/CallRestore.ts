@@ -99,6 +99,12 @@ function dtlsOf(d: MediaRecord['dtls']): Media['webrtc']['dtls'] {
 
 const keysOf = (list: unknown): SdesCrypto[] => (Array.isArray(list) ? list.slice(0, 16).map(keyOf).filter((k): k is SdesCrypto => k !== null) : []);
 
+function credentials(c: unknown): { ufrag: string; pwd: string } | null {
+  if (typeof c !== 'object' || c === null) return null;
+  const { ufrag, pwd } = c as Record<string, unknown>;
+  return typeof ufrag === 'string' && typeof pwd === 'string' && ICE_TEXT.test(ufrag) && ICE_TEXT.test(pwd) ? { ufrag, pwd } : null;
+}
+
 /** SDES keys, the DTLS role and peer fingerprint, and ICE credentials from the record (a DTLS handshake's keys are the streams'). */
 function restoreSecurity(m: Media, r: MediaRecord): void {
   const srtp = r.srtp;
@@ -113,9 +119,13 @@ function restoreSecurity(m: Media, r: MediaRecord): void {
   const hash = srtp?.fpHash;
   m.webrtc.fpHash = typeof hash === 'string' && isFingerprintHash(hash) ? hash : null;
   const ice = r.ice;
-  const ok = ice && typeof ice.ufrag === 'string' && typeof ice.pwd === 'string' && ICE_TEXT.test(ice.ufrag) && ICE_TEXT.test(ice.pwd);
-  m.webrtc.ourIce = ok ? { ufrag: ice.ufrag, pwd: ice.pwd } : null;
-  m.webrtc.ice = m.webrtc.ourIce;
+  const w = m.webrtc;
+  w.ourIce = credentials(ice);
+  w.icePeer = w.ourIce ? credentials(ice?.peer) : null;
+  w.iceControlling = w.ourIce && typeof ice?.controlling === 'boolean' ? ice.controlling : null;
+  w.iceLiteSelf = ice?.lite === true;
+  // The party's candidates are not kept: its checks (consent, RFC 7675) name its endpoint again.
+  w.ice = w.ourIce ? { ufrag: w.ourIce.ufrag, pwd: w.ourIce.pwd, remote: w.icePeer, controlling: w.iceControlling ?? false, lite: w.iceLiteSelf } : null;
   m.webrtc.dtls = dtlsOf(r.dtls);
 }
 

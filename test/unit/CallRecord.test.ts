@@ -50,6 +50,17 @@ describe('CallRecord', () => {
     ]);
   });
 
+  it('carries ICE towards a party: both sides\' credentials, the relay\'s role and lite side', () => {
+    const call = twoPartyCall();
+    const w = call.monologues.get('A')!.medias[0]!.webrtc;
+    w.ourIce = { ufrag: 'ourufrag', pwd: 'ourpassword0123456789abcd' };
+    w.icePeer = { ufrag: 'peer', pwd: 'peerpassword0123456789ab' };
+    w.iceControlling = true;
+    const rec = decodeCall(encodeCall(call, 1));
+    expect(rec.parties[0]!.medias[0]!.ice).toEqual({ ufrag: 'ourufrag', pwd: 'ourpassword0123456789abcd', peer: { ufrag: 'peer', pwd: 'peerpassword0123456789ab' }, controlling: true });
+    expect(rec.parties[1]!.medias[0]!.ice).toBeUndefined();
+  });
+
   it('refuses records it cannot trust, saying why', () => {
     const good = JSON.parse(encodeCall(twoPartyCall(), 1)) as Record<string, unknown>;
     const bad = (f: (r: Record<string, unknown>) => void): string => {

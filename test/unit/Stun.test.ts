@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { IceLite } from '../../src/media/transforms/IceLite.js';
+import { IceAgent, type IceSettings } from '../../src/media/transforms/IceAgent.js';
 import { ATTR_XOR_MAPPED_ADDRESS, BINDING_SUCCESS, checkFingerprint, checkIntegrity, parseStun } from '../../src/media/transforms/Stun.js';
 
 /** A binding request as a controlling full agent (a browser) sends it. */
@@ -39,8 +39,22 @@ function request(username: string, password: string, useCandidate: boolean, tamp
   return out;
 }
 
+/** The lite side (`ICE-lite` option): answers, never checks; what it selects is recorded. */
+function liteAgent(family: 4 | 6): { check(p: Buffer, address: string, port: number): { response: Buffer; nominated: boolean } | null } {
+  const settings: IceSettings = { ufrag: 'ourufrag', pwd: 'ourpassword0123456789abcd', remote: null, controlling: false, lite: true, component: 1, candidates: [] };
+  const agent = new IceAgent(settings, family, { send: () => undefined, select: () => undefined });
+  return {
+    check(p, address, port) {
+      const m = parseStun(p);
+      const response = m && agent.request(m, address, port);
+      return response ? { response, nominated: m.attributes.has(0x0025) } : null;
+    },
+  };
+}
+
 describe('ICE-lite STUN', () => {
-  const ice = new IceLite('ourufrag', 'ourpassword0123456789abcd');
+  const ice = liteAgent(4);
+  const ice6 = liteAgent(6);
 
   it('answers an authenticated binding request with XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and FINGERPRINT', () => {
     const check = ice.check(request('ourufrag:peer', 'ourpassword0123456789abcd', true), '192.0.2.7', 40000)!;
@@ -56,7 +70,7 @@ describe('ICE-lite STUN', () => {
   });
 
   it('answers IPv6 sources', () => {
-    const check = ice.check(request('ourufrag:peer', 'ourpassword0123456789abcd', false), '2001:db8::1', 5000)!;
+    const check = ice6.check(request('ourufrag:peer', 'ourpassword0123456789abcd', false), '2001:db8::1', 5000)!;
     expect(check.nominated).toBe(false);
     const xa = parseStun(check.response)!.attributes.get(ATTR_XOR_MAPPED_ADDRESS)!;
     expect(xa[1]).toBe(2);

@@ -23,8 +23,9 @@ export function dtlsIdentityOf(c: LegCrypto | null): string {
   return d ? `${d.role}|${d.fingerprint?.hash ?? ''}|${d.fingerprint?.value ?? ''}` : '';
 }
 
+/** Identity of a leg's ICE: anything new (a restart, a role, candidates) means a new agent. */
 export function iceIdentity(c: LegCrypto | null): string {
-  return c?.ice ? `${c.ice.ufrag}|${c.ice.pwd}` : '';
+  return c?.ice ? JSON.stringify(c.ice) : '';
 }
 
 /** Identity of everything a leg does to packets. */

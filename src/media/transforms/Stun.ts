@@ -2,18 +2,25 @@ import { createHmac } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { crc32 } from 'node:zlib';
 
-/** RFC 5389 STUN, as far as an ICE-lite agent needs it: binding requests in, responses out. */
+/** RFC 5389 STUN, as far as an ICE agent needs it: binding requests, responses and errors. */
 export const MAGIC_COOKIE = 0x2112a442;
 export const BINDING_REQUEST = 0x0001;
 export const BINDING_SUCCESS = 0x0101;
+export const BINDING_ERROR = 0x0111;
 export const ATTR_USERNAME = 0x0006;
 export const ATTR_MESSAGE_INTEGRITY = 0x0008;
+export const ATTR_ERROR_CODE = 0x0009;
 export const ATTR_XOR_MAPPED_ADDRESS = 0x0020;
 export const ATTR_PRIORITY = 0x0024;
 export const ATTR_USE_CANDIDATE = 0x0025;
 export const ATTR_FINGERPRINT = 0x8028;
 export const ATTR_ICE_CONTROLLED = 0x8029;
 export const ATTR_ICE_CONTROLLING = 0x802a;
+export const ATTR_SOFTWARE = 0x8022;
+/** RFC 8445 7.3.1.1: the answer to a check from an agent in the same role that wins the tie. */
+export const ROLE_CONFLICT = 487;
+/** What the relay names itself in what it sends (SOFTWARE, first like rtpengine's, whose name it carries for its peers' and tools' sake). */
+const SOFTWARE = Buffer.from('rtpengine-ngrelay');
 const FINGERPRINT_XOR = 0x5354554e;
 const HEADER = 20;
 /** Attributes looked at per message: parsing stays bounded whatever arrives. */
@@ -100,23 +107,62 @@ function ipv6Bytes(address: string): Buffer {
 }
 
 /**
+ * A STUN message of `type` with SOFTWARE, the given attributes, MESSAGE-INTEGRITY keyed by
+ * `password` and FINGERPRINT (RFC 5389 15.4, 15.5).
+ */
+export function stunMessage(type: number, transactionId: Buffer, attributes: readonly (readonly [number, Buffer])[], password: string): Buffer {
+  const header = Buffer.alloc(HEADER);
+  header.writeUInt16BE(type, 0);
+  header.writeUInt32BE(MAGIC_COOKIE, 4);
+  transactionId.copy(header, 8);
+  const body = [header, attribute(ATTR_SOFTWARE, SOFTWARE), ...attributes.map(([t, v]) => attribute(t, v))];
+  let length = 0;
+  for (let i = 1; i < body.length; i++) length += body[i]!.length;
+  header.writeUInt16BE(length + 24, 2);
+  const mac = createHmac('sha1', password);
+  for (const b of body) mac.update(b);
+  body.push(attribute(ATTR_MESSAGE_INTEGRITY, mac.digest()));
+  const signed = Buffer.concat(body);
+  signed.writeUInt16BE(signed.length - HEADER + 8, 2);
+  const fp = Buffer.alloc(4);
+  fp.writeUInt32BE((crc32(signed) ^ FINGERPRINT_XOR) >>> 0, 0);
+  return Buffer.concat([signed, attribute(ATTR_FINGERPRINT, fp)]);
+}
+
+/**
  * A binding success response (RFC 8445 7.3): XOR-MAPPED-ADDRESS of the request's source,
  * MESSAGE-INTEGRITY with our password, FINGERPRINT.
  */
 export function bindingSuccess(transactionId: Buffer, address: string, port: number, password: string): Buffer {
-  const header = Buffer.alloc(HEADER);
-  header.writeUInt16BE(BINDING_SUCCESS, 0);
-  header.writeUInt32BE(MAGIC_COOKIE, 4);
-  transactionId.copy(header, 8);
-  const mapped = attribute(ATTR_XOR_MAPPED_ADDRESS, xorAddress(address, port, transactionId));
-  header.writeUInt16BE(mapped.length + 24, 2);
-  const mac = createHmac('sha1', password).update(header).update(mapped).digest();
-  const integrity = attribute(ATTR_MESSAGE_INTEGRITY, mac);
-  const body = Buffer.concat([header, mapped, integrity]);
-  body.writeUInt16BE(body.length - HEADER + 8, 2);
-  const fp = Buffer.alloc(4);
-  fp.writeUInt32BE((crc32(body) ^ FINGERPRINT_XOR) >>> 0, 0);
-  return Buffer.concat([body, attribute(ATTR_FINGERPRINT, fp)]);
+  return stunMessage(BINDING_SUCCESS, transactionId, [[ATTR_XOR_MAPPED_ADDRESS, xorAddress(address, port, transactionId)]], password);
+}
+
+/** A binding error response (RFC 5389 15.6): ERROR-CODE with its reason phrase. */
+export function bindingError(transactionId: Buffer, code: number, reason: string, password: string): Buffer {
+  const v = Buffer.alloc(4 + Buffer.byteLength(reason));
+  v[2] = Math.floor(code / 100);
+  v[3] = code % 100;
+  v.write(reason, 4);
+  return stunMessage(BINDING_ERROR, transactionId, [[ATTR_ERROR_CODE, v]], password);
+}
+
+/** The code of an ERROR-CODE attribute, 0 without one. */
+export function errorCode(m: StunMessage): number {
+  const v = m.attributes.get(ATTR_ERROR_CODE);
+  return v && v.length >= 4 ? (v[2]! & 7) * 100 + v[3]! : 0;
+}
+
+/** A connectivity check (RFC 8445 7.2.2): USERNAME, the role with our tie-breaker, PRIORITY, maybe USE-CANDIDATE. */
+export function bindingRequest(transactionId: Buffer, username: string, controlling: boolean, tieBreaker: Buffer, priority: number, useCandidate: boolean, password: string): Buffer {
+  const prio = Buffer.alloc(4);
+  prio.writeUInt32BE(priority >>> 0, 0);
+  const attrs: [number, Buffer][] = [
+    [ATTR_USERNAME, Buffer.from(username)],
+    [controlling ? ATTR_ICE_CONTROLLING : ATTR_ICE_CONTROLLED, tieBreaker],
+    [ATTR_PRIORITY, prio],
+  ];
+  if (useCandidate) attrs.push([ATTR_USE_CANDIDATE, Buffer.alloc(0)]);
+  return stunMessage(BINDING_REQUEST, transactionId, attrs, password);
 }
 
 /** Whether a FINGERPRINT attribute, if present, is right. */

@@ -9,7 +9,8 @@ import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../Media
 import type { Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { DtlsEndpoint, type DtlsKeys } from '../transforms/DtlsEndpoint.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
-import { IceLite } from '../transforms/IceLite.js';
+import { IceAgent, type IceSocket } from '../transforms/IceAgent.js';
+import { BINDING_REQUEST, parseStun } from '../transforms/Stun.js';
 import { dtlsIdentityOf, iceIdentity, sdesIdentity, SrtpTransform } from '../transforms/SrtpTransform.js';
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC, ownCounters } from '../LegCounters.js';
 import type { OffloadableLeg, OffloadedCounts } from '../Offload.js';
@@ -69,8 +70,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private dtlsId = '';
   /** SRTP indices from a record, for the next SDES transform's streams. */
   private restoredSrtp: LegSrtpState | null = null;
-  /** ICE-lite responder for this port. */
-  private ice: IceLite | null = null;
+  /** The ICE agent of this port (one component). */
+  private ice: IceAgent | null = null;
+  private iceId = '';
   /** Converts what arrives here before it leaves through `forward`. */
   private transcoder: Transcoder | null = null;
   private transcodeId = '';
@@ -269,8 +271,10 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   setCrypto(crypto: LegCrypto | null): void {
     let changed = false;
     const ice = iceIdentity(crypto);
-    if (ice !== (this.ice ? `${this.ice.ufrag}|${this.ice.pwd}` : '')) {
-      this.ice = crypto?.ice ? new IceLite(crypto.ice.ufrag, crypto.ice.pwd) : null;
+    if (ice !== this.iceId) {
+      this.ice?.close();
+      this.ice = crypto?.ice ? new IceAgent(crypto.ice, this.family, this.iceSocket) : null;
+      this.iceId = ice;
       changed = true;
     }
     const dtls = dtlsIdentityOf(crypto);
@@ -351,23 +355,33 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.observer?.srtpChanged(this);
   }
 
-  /** STUN (RFC 7983: first byte 0-3) to our ICE-lite agent: answered, and an authenticated check names the endpoint. */
+  /** STUN (RFC 7983: first byte 0-3) to the ICE agent: checks get their answer, responses move the agent on. */
   private onStun(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const check = this.ice!.check(msg, rinfo.address, rinfo.port);
-    if (check === null) {
-      this.sendError();
-      return;
-    }
-    this.socket.send(check.response, rinfo.port, rinfo.address, this.onSent);
-    const other = rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr;
-    if ((other && (check.nominated || !this.isConfirmed)) || (!other && !this.isConfirmed)) this.learn(rinfo, true);
+    const m = parseStun(msg);
+    if (m === null) return this.sendError();
+    if (m.type === BINDING_REQUEST) {
+      const response = this.ice!.request(m, rinfo.address, rinfo.port);
+      if (response === null) return this.sendError();
+      this.socket.send(response, rinfo.port, rinfo.address, this.onSent);
+    } else this.ice!.response(m, rinfo.address, rinfo.port);
     this.c[LAST_PACKET] = Date.now();
-    this.dtls?.start();
   }
+
+  /** The agent's way out, and its choice of endpoint (a nominated or working pair). */
+  private readonly iceSocket: IceSocket = {
+    send: (packet, port, address) => {
+      if (!this.closed) this.socket.send(packet, port, address, this.onSent);
+    },
+    select: (address, port) => {
+      if (this.closed) return;
+      if (address !== this.remoteAddr || port !== this.remotePortNo || !this.isConfirmed) this.learn(address, port, true);
+      this.dtls?.start();
+    },
+  };
 
   /** DTLS (first byte 20-63) to the handshake; without ICE its source names the endpoint. */
   private onDtls(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.ice === null && !this.isConfirmed && (rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr)) this.learn(rinfo, true);
+    if (this.ice === null && !this.isConfirmed && (rinfo.port !== this.remotePortNo || rinfo.address !== this.remoteAddr)) this.learn(rinfo.address, rinfo.port, true);
     this.dtls!.receive(msg);
   }
 
@@ -588,22 +602,22 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     if (this.strayRtcp(msg)) return !(this.isConfirmed && this.pol.strictSource);
     if (this.isConfirmed) {
       if (this.pol.strictSource) return false;
-      if (this.pol.mediaHandover) this.learn(rinfo, true);
+      if (this.pol.mediaHandover) this.learn(rinfo.address, rinfo.port, true);
       return true;
     }
     switch (this.pol.learning) {
       case 'immediate':
-        this.learn(rinfo, true);
+        this.learn(rinfo.address, rinfo.port, true);
         return true;
       case 'delayed':
-        this.learn(rinfo, now >= this.learnUntil);
+        this.learn(rinfo.address, rinfo.port, now >= this.learnUntil);
         return true;
       case 'heuristic': {
         const rank = this.rank(rinfo);
-        if (now >= this.learnUntil) this.learn(rinfo, true);
+        if (now >= this.learnUntil) this.learn(rinfo.address, rinfo.port, true);
         else if (rank >= this.heuristicRank) {
           this.heuristicRank = rank;
-          this.learn(rinfo, false);
+          this.learn(rinfo.address, rinfo.port, false);
         }
         return true;
       }
@@ -625,8 +639,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     return sameIp && samePort ? 3 : sameIp ? 2 : samePort ? 1 : 0;
   }
 
-  private learn(rinfo: dgram.RemoteInfo, confirm: boolean): void {
-    this.setRemote(rinfo.address, rinfo.port, confirm);
+  private learn(address: string, port: number, confirm: boolean): void {
+    this.setRemote(address, port, confirm);
     this.observer?.endpointChanged(this);
     this.changed();
   }
@@ -661,6 +675,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.copies = NO_COPIES;
     this.dtls?.close();
     this.dtls = null;
+    this.ice?.close();
+    this.ice = null;
     this.changed();
     this.forward = null;
     this.rtcpForward = null;

@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IcePeer } from '../helpers/IcePeer.js';
+import { Relay } from '../helpers/Relay.js';
+import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
+
+const sdp = (port: number, extra: string[] = []): string =>
+  ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'c=IN IP4 127.0.0.1', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', 'a=rtcp-mux', ...extra, ''].join('\r\n');
+const mPort = (s: string): number => Number(/^m=audio (\d+)/m.exec(s)![1]);
+
+/** Media from the plain phone reaches the ICE peer through the relay, and back; resolves once both arrived. */
+async function mediaBothWays(phone: RtpEndpoint, phoneRelayPort: number, peer: IcePeer, peerRelayPort: number, seq: number): Promise<void> {
+  const toPeer = rtpPacket(seq, 0x1111);
+  toPeer.fill(0x5a, 12);
+  const before = peer.media.length;
+  phone.send(toPeer, phoneRelayPort, '127.0.0.1');
+  await peer.until(() => peer.media.length > before, 'media from the relay');
+  expect(peer.media.at(-1)!.data.subarray(12).equals(toPeer.subarray(12))).toBe(true);
+  expect(peer.media.at(-1)!.from.port).toBe(peerRelayPort);
+  const back = rtpPacket(seq, 0x2222);
+  back.fill(0xa5, 12);
+  const n = phone.received.length;
+  peer.send(back, peerRelayPort);
+  const got = await phone.waitFor(n + 1);
+  expect(got.at(-1)!.data.subarray(12).equals(back.subarray(12))).toBe(true);
+}
+
+// The relay as a full ICE agent (RFC 8445) between a plain phone and a test-side ICE peer.
+describe('full ICE', () => {
+  let relay: Relay;
+  let phone: RtpEndpoint;
+  beforeAll(async () => {
+    relay = await Relay.start({ args: ['--delete-delay=0'] });
+    phone = await RtpEndpoint.open();
+  });
+  afterAll(async () => {
+    phone?.close();
+    expect(await relay?.stop()).toBe(0);
+  });
+
+  it('checks the answerer as the controlling agent and nominates the pair that works', async () => {
+    const peer = await IcePeer.open('peerA1', 'peerpassword0123456789ab');
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-1', 'from-tag': 'a', sdp: sdp(phone.port), ICE: 'force' });
+      const offer = String(o['sdp']);
+      expect(offer).not.toMatch(/^a=ice-lite/m);
+      expect(offer).toMatch(/^a=candidate:[0-9A-Za-z]{16} 1 UDP 2130706431 127\.0\.0\.1 \d+ typ host$/m);
+      peer.takeRelay(offer);
+      const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-1', 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(peer.port, peer.sdpLines()) });
+      const relayToPeer = mPort(offer);
+      await peer.until(() => peer.checks.some((c) => c.useCandidate), 'nomination');
+      const first = peer.checks[0]!;
+      expect(first).toMatchObject({ username: `peerA1:${peer.relay.ufrag}`, role: 'controlling', useCandidate: false });
+      expect(first.from.port).toBe(relayToPeer);
+      // Checks carry a peer-reflexive priority (type 110) and name the sender, as rtpengine's do.
+      expect(first.priority).toBe(110 * 2 ** 24 + 65535 * 256 + 255);
+      expect(first.software).toMatch(/^rtpengine/);
+      await mediaBothWays(phone, mPort(String(a['sdp'])), peer, relayToPeer, 1);
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-1' });
+    }
+  });
+
+  it('answers an ICE offerer as the controlled agent: triggered checks, media on the nominated pair', async () => {
+    const peer = await IcePeer.open('peerB1', 'peerpassword0123456789ab');
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-2', 'from-tag': 'b', sdp: sdp(peer.port, peer.sdpLines()), ICE: 'remove' });
+      const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-2', 'from-tag': 'b', 'to-tag': 'a', sdp: sdp(phone.port) });
+      const answer = String(a['sdp']);
+      expect(answer).not.toMatch(/^a=ice-lite/m);
+      peer.takeRelay(answer);
+      const relayToPeer = mPort(answer);
+      // The relay checks the offerer's candidate by itself, in the controlled role.
+      await peer.until(() => peer.checks.length > 0, 'check from the relay');
+      expect(peer.checks[0]!.role).toBe('controlled');
+      peer.check(relayToPeer, 'controlling', true);
+      await peer.until(() => peer.responses.some((r) => r.type === 0x0101), 'success response');
+      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, relayToPeer, 2);
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-2' });
+    }
+  });
+
+  it('learns a peer-reflexive candidate from a check and sends media there once nominated', async () => {
+    // The SDP candidate is a port nobody answers on; the peer's checks come from its real socket.
+    const silent = await RtpEndpoint.open();
+    const peer = await IcePeer.open('peerC1', 'peerpassword0123456789ab');
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-3', 'from-tag': 'a', sdp: sdp(phone.port), ICE: 'force' });
+      const offer = String(o['sdp']);
+      peer.takeRelay(offer);
+      const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-3', 'from-tag': 'a', 'to-tag': 'c', sdp: sdp(silent.port, peer.sdpLines(silent.port)) });
+      const relayToPeer = mPort(offer);
+      await silent.waitFor(1);
+      // A check from an address the relay never heard of: a success, a triggered check back, a nomination.
+      peer.check(relayToPeer, 'controlled', false);
+      await peer.until(() => peer.checks.some((c) => c.useCandidate), 'nomination of the peer-reflexive pair');
+      expect(peer.responses[0]!.type).toBe(0x0101);
+      expect(peer.checks.every((c) => c.from.port === relayToPeer)).toBe(true);
+      await mediaBothWays(phone, mPort(String(a['sdp'])), peer, relayToPeer, 3);
+    } finally {
+      peer.close();
+      silent.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-3' });
+    }
+  });
+
+  it('settles a role conflict by tie-breaker: 487 to a smaller one, a role switch for a larger one', async () => {
+    const peer = await IcePeer.open('peerD1', 'peerpassword0123456789ab');
+    peer.answering = false;
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-4', 'from-tag': 'a', sdp: sdp(phone.port), ICE: 'force' });
+      const offer = String(o['sdp']);
+      peer.takeRelay(offer);
+      await relay.ng.ok({ command: 'answer', 'call-id': 'ice-4', 'from-tag': 'a', 'to-tag': 'd', sdp: sdp(peer.port, peer.sdpLines()) });
+      const relayToPeer = mPort(offer);
+      await peer.until(() => peer.checks.length > 0, 'check');
+      expect(peer.checks[0]!.role).toBe('controlling');
+      // Both controlling, ours the smaller tie-breaker: the relay keeps its role and answers 487.
+      peer.check(relayToPeer, 'controlling', false, Buffer.alloc(8, 0));
+      await peer.until(() => peer.responses.length > 0, 'response');
+      expect(peer.responses[0]).toMatchObject({ type: 0x0111, code: 487 });
+      // The largest tie-breaker wins: the relay becomes controlled and its checks say so.
+      peer.check(relayToPeer, 'controlling', false, Buffer.alloc(8, 0xff));
+      await peer.until(() => peer.checks.some((c) => c.role === 'controlled'), 'check in the controlled role');
+      expect(peer.responses.at(-1)!.type).toBe(0x0101);
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-4' });
+    }
+  });
+
+  it('switches roles on a 487 answer to its own check', async () => {
+    const peer = await IcePeer.open('peerE1', 'peerpassword0123456789ab');
+    peer.conflictRole = 'controlling';
+    peer.tieBreaker = Buffer.alloc(8, 0xff);
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-5', 'from-tag': 'a', sdp: sdp(phone.port), ICE: 'force' });
+      peer.takeRelay(String(o['sdp']));
+      await relay.ng.ok({ command: 'answer', 'call-id': 'ice-5', 'from-tag': 'a', 'to-tag': 'e', sdp: sdp(peer.port, peer.sdpLines()) });
+      await peer.until(() => peer.checks.some((c) => c.role === 'controlled'), 'check in the controlled role after 487');
+      expect(peer.checks[0]!.role).toBe('controlling');
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-5' });
+    }
+  });
+
+  it('restarts ICE on new credentials in a re-offer: new credentials back, media goes on', async () => {
+    const peer = await IcePeer.open('peerF1', 'peerpassword0123456789ab');
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-6', 'from-tag': 'f', sdp: sdp(peer.port, peer.sdpLines()), ICE: 'remove' });
+      const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-6', 'from-tag': 'f', 'to-tag': 'a', sdp: sdp(phone.port) });
+      const answer = String(a['sdp']);
+      peer.takeRelay(answer);
+      const relayToPeer = mPort(answer);
+      peer.check(relayToPeer, 'controlling', true);
+      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, relayToPeer, 4);
+
+      const restarted = await IcePeer.open('peerF2', 'peerpassword9876543210xy');
+      try {
+        const ro = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-6', 'from-tag': 'f', 'to-tag': 'a', sdp: sdp(restarted.port, restarted.sdpLines()), ICE: 'remove' });
+        expect(mPort(String(ro['sdp']))).toBe(mPort(String(o['sdp'])));
+        const ra = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-6', 'from-tag': 'f', 'to-tag': 'a', sdp: sdp(phone.port) });
+        const reAnswer = String(ra['sdp']);
+        expect(mPort(reAnswer)).toBe(relayToPeer);
+        restarted.takeRelay(reAnswer);
+        expect(restarted.relay.ufrag).not.toBe(peer.relay.ufrag);
+        // The new generation checks with the new credentials; the old ones are refused.
+        await restarted.until(() => restarted.checks.some((c) => c.username === `peerF2:${restarted.relay.ufrag}`), 'check with the new credentials');
+        const answered = peer.responses.length;
+        peer.check(relayToPeer, 'controlling', true);
+        restarted.check(relayToPeer, 'controlling', true);
+        await restarted.until(() => restarted.responses.length > 0, 'response to the new generation');
+        expect(peer.responses.length).toBe(answered);
+        await mediaBothWays(phone, mPort(String(o['sdp'])), restarted, relayToPeer, 5);
+      } finally {
+        restarted.close();
+      }
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-6' });
+    }
+  });
+});
