@@ -111,12 +111,17 @@ export function applyCrypto(ml: Monologue, restored = false): void {
       for (const s of m.streams()) s.leg?.setCrypto(null);
       continue;
     }
+    // A party that names its RTP port for RTCP too has one DTLS association there: a second
+    // client handshake from our RTCP port would restart its server mid-handshake. Our RTCP
+    // port then only answers a handshake, never starts one.
+    const shared = dtls?.role === 'client' && !m.muxed && m.sdpRtcpPort === m.sdpRtpPort;
     for (const s of m.streams()) {
       const component = s === m.rtcp ? 2 : 1;
       // A muxed party sends RTCP on the RTP port: the RTCP port has nothing to check.
       const candidates = component === 2 && m.muxed ? [] : w.iceCandidates.filter((c) => c.component === component);
       const ice = w.ice ? { ...w.ice, component, candidates: candidates.map(({ foundation, priority, address, port }) => ({ foundation, priority, address, port })) } as const : null;
-      s.leg?.setCrypto({ recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, dtls, ice });
+      const legDtls = component === 2 && shared && dtls ? { ...dtls, role: 'server' as const } : dtls;
+      s.leg?.setCrypto({ recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, dtls: legDtls, ice });
     }
   }
 }

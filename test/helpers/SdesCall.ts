@@ -1,5 +1,6 @@
 import { RtpPacket, SrtpSession } from 'werift-rtp';
 import { DtlsEndpoint, type DtlsKeys } from '../../src/media/transforms/DtlsEndpoint.js';
+import type { FingerprintHash } from '../../src/media/transforms/DtlsFingerprint.js';
 import { createIdentity } from '../../src/media/transforms/DtlsIdentity.js';
 import type { Relay } from './Relay.js';
 import { RtpEndpoint, rtpPacket } from './RtpEndpoint.js';
@@ -89,21 +90,26 @@ export class SdesCall {
 
   /**
    * A DTLS-SRTP call: a plain party offers, the relay offers UDP/TLS/RTP/SAVP (`actpass`) to the
-   * SRTP party, which answers `a=setup:active` with its own certificate (no ICE) and shakes hands
-   * as the client, played by werift-dtls; the keys it exports then drive werift-rtp.
+   * SRTP party, which answers with its own certificate (no ICE) and shakes hands, played by
+   * werift-dtls: as the client (`a=setup:active`, the default) or as the server
+   * (`a=setup:passive`: the relay is the client and starts); the keys it exports then drive
+   * werift-rtp. `hash` is the hash of the party's `a=fingerprint`.
    */
-  static async placeDtls(relay: Relay, callId: string): Promise<SdesCall> {
+  static async placeDtls(relay: Relay, callId: string, peer: 'client' | 'server' = 'client', hash: FingerprintHash = 'sha-256'): Promise<SdesCall> {
     const plain = await RtpEndpoint.open();
     const srtp = await RtpEndpoint.open();
     const identity = await createIdentity();
     const o = await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'a', sdp: sdp(plain.port, 'RTP/AVP'), 'transport-protocol': 'UDP/TLS/RTP/SAVP', ICE: 'remove' });
     const offered = String(o['sdp']);
     const fp = /^a=fingerprint:sha-256 ([0-9A-F:]+)$/m.exec(offered)![1]!;
-    const own = [`a=fingerprint:sha-256 ${identity.fingerprints['sha-256']}`, 'a=setup:active'];
-    const a = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(srtp.port, 'UDP/TLS/RTP/SAVP', own) });
+    const own = [`a=fingerprint:${hash} ${identity.fingerprints[hash]}`, `a=setup:${peer === 'client' ? 'active' : 'passive'}`];
     const srtpTo = mPort(offered);
     const write = (d: Buffer): void => srtp.send(d, srtpTo, '127.0.0.1');
-    const keys = await handshake(srtp, (onKeys, onFailure) => new DtlsEndpoint('client', identity, { hash: 'sha-256', value: fp }, write, onKeys, onFailure));
+    const answer = relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'a', 'to-tag': 'b', sdp: sdp(srtp.port, 'UDP/TLS/RTP/SAVP', own) });
+    // A server must be listening before the relay's ClientHello arrives: the handshake starts with the answer.
+    const shaking = handshake(srtp, (onKeys, onFailure) => new DtlsEndpoint(peer, identity, { hash: 'sha-256', value: fp }, write, onKeys, onFailure));
+    const a = await answer;
+    const keys = await shaking;
     const profile = keys.send.suite === 'AEAD_AES_128_GCM' ? 7 : 1;
     const session = new SrtpSession({ keys: { localMasterKey: Buffer.from(keys.send.key), localMasterSalt: Buffer.from(keys.send.salt), remoteMasterKey: Buffer.from(keys.recv.key), remoteMasterSalt: Buffer.from(keys.recv.salt) }, profile });
     return new SdesCall(callId, plain, srtp, mPort(String(a['sdp'])), srtpTo, session);
