@@ -3,6 +3,7 @@ import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { LegCrypto } from '../media/MediaPlane.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
 import type { Codec } from '../sdp/codecs.js';
+import type { CodecStore } from '../sdp/CodecStore.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 import { BranchMux } from './BranchMux.js';
 import { DEFAULT_SDES, type SdesOptions } from './SdesNegotiation.js';
@@ -26,14 +27,12 @@ export class Media {
   muxInAnswer: boolean | null = null;
   /** The same decision per via-branch of the offers (an answer naming a branch gets its offer's). */
   readonly muxByBranch = new BranchMux();
-  /** For an answerer: the codecs the offer passed on to it (its answer may only pick from these). */
-  offered: Codec[] = [];
-  /** For an answerer: the offer's `codec-accept` list. */
-  codecAccept: readonly string[] = [];
-  /** For an answerer: every codec of the offerer's SDP (masked ones too), to transcode from. */
-  offererCodecs: Codec[] = [];
-  /** For an answerer: the offerer's a=ptime. */
-  offererPtime: number | undefined = undefined;
+  /** This party's codec list as negotiated (what it may send; what its SDP from the relay lists). */
+  codecStore: CodecStore | null = null;
+  /** The a=ptime this party's SDP from the relay carries (rtpengine keeps the last one seen). */
+  sdpPtime: number | undefined = undefined;
+  /** A `ptime` flag set it: the SDPs' own a=ptime no longer change it. */
+  ptimeOverride = false;
   /** The codecs this party's own SDP kept (with their a=fmtp), and its a=ptime: what a subscriber is offered. */
   sent: Codec[] = [];
   ptime: number | undefined = undefined;

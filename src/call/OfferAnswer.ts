@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../Services.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
-import { answerCodecs, codecLines, codecList, offerCodecs, ptimeOf, TranscodingRequiredError, type Codec } from '../sdp/codecs.js';
+import { codecList, ptimeOf, TranscodingRequiredError } from '../sdp/codecs.js';
+import { CodecStore, payloadTypesOf } from '../sdp/CodecStore.js';
+import { codecLinesOf, negotiateAnswer, negotiateOffer, RELAY_CODECS, transcodeSettings, type NegotiationFlags, type Negotiated } from './CodecNegotiation.js';
 import { codecNames, mediaConnection, type SessionDescription } from '../sdp/SessionDescription.js';
 import { mirroredOrigin } from '../sdp/generate.js';
 import { isNullAddress, originOf, rewriteSdp, type MediaOutput, type MediaRewrite } from '../sdp/rewrite.js';
@@ -12,7 +14,6 @@ import { Media } from './Media.js';
 import { allocatePair, applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions, setPartyEndpoints } from './MediaSetup.js';
 import { existing, resolveParty, type Dialogue } from './Dialogue.js';
 import type { Stream } from './Stream.js';
-import { planAnswerTranscoding, transcodable, type AnswerTranscoding } from './Transcoding.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
 import { hasSecurity, isOsrtpCapable, isSecure, isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
 import { isIceLite, mid, parseCandidates, parseDtls, parseIce } from '../sdp/webrtc.js';
@@ -37,12 +38,8 @@ interface MediaPlan {
   kind: 'relay' | 'rejected' | 'passthrough';
   /** Payload types of the sender's SDP kept (RTP sections). */
   formats?: string[];
-  /** Offer: codecs the relay adds (transcoding). */
-  added?: Codec[];
-  /** Offer: payload types passed on, added ones included, in rtpengine's order. */
-  outFormats?: string[];
-  /** Answer: the answerer picked a codec the offerer does not send. */
-  transcoding?: AnswerTranscoding | null;
+  /** Both sides' codec lists after this exchange, and what each side's packets become. */
+  negotiated?: Negotiated;
   senderLocal?: LocalAddress;
 }
 
@@ -61,10 +58,10 @@ export interface PlanParties {
   senderInterface: string;
   receiverInterface: string;
   receiverFamily: 4 | 6 | undefined;
-  /** For an answer: the answerer's medias, with what the offer passed on to them. */
-  offeredMedias: readonly Media[];
-  /** For an answer: the offerer's medias (their pipelines in place, if any). */
-  offererMedias?: readonly Media[];
+  /** The sender's medias in place (for an answer: with what the offer passed on to them). */
+  senderMedias: readonly Media[];
+  /** The receiver's medias in place (for an answer: the offerer's, their pipelines in place). */
+  receiverMedias: readonly Media[];
 }
 
 const isRtp = (protocol: string): boolean => protocol.includes('RTP/');
@@ -79,37 +76,34 @@ export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescrip
   const family = opts.addressFamily ?? p.receiverFamily ?? sdpFamily ?? 4;
   const receiverLocal = s.interfaces.pick(p.receiverInterface, family);
   if (!receiverLocal) throw new UnknownInterfaceError(p.receiverInterface);
+  const flags: NegotiationFlags = { codec: opts.codec, singleCodec: opts.singleCodec, reuseCodecs: opts.reuseCodecs, ptimeOverride: opts.ptime !== undefined };
+  const negotiate = (md: MediaDescription, i: number): Negotiated => {
+    const sent = CodecStore.of(RELAY_CODECS, payloadTypesOf(md, ptimeOf(md)));
+    const senderPrev = p.senderMedias[i]?.codecStore ?? null;
+    const receiverPrev = p.receiverMedias[i]?.codecStore ?? null;
+    return kind === 'offer' ? negotiateOffer(sent, senderPrev, receiverPrev, flags) : negotiateAnswer(sent, senderPrev, receiverPrev, md.port === 0, flags);
+  };
   const medias: MediaPlan[] = sd.medias.map((md, i) => {
-    const offered = kind === 'answer' ? p.offeredMedias[i] : undefined;
     if (md.type === 'message' && !isRtp(md.protocol)) return { kind: 'passthrough' };
     if (md.port === 0) {
-      if (kind === 'answer' && offered && isRtp(md.protocol) && offered.offered.length > 0) {
-        const kept = answerCodecs(md, offered.offered, []);
-        return { kind: 'rejected', formats: kept.length > 0 ? kept : [offered.offered[0]!.pt] };
+      if (kind === 'answer' && isRtp(md.protocol) && p.senderMedias[i]?.codecStore) {
+        const negotiated = negotiate(md, i);
+        const formats = negotiated.receiver.list.map((c) => String(c.pt));
+        return { kind: 'rejected', formats: formats.length > 0 ? formats : undefined };
       }
       return { kind: 'rejected' };
     }
     const senderLocal = s.interfaces.pick(p.senderInterface, mediaConnection(sd, md)?.family ?? family);
     if (!senderLocal) throw new UnknownInterfaceError(p.senderInterface);
     if (!isRtp(md.protocol)) return { kind: 'relay', senderLocal };
-    let formats = md.formats;
     if (kind === 'offer') {
-      const oc = offerCodecs(md, opts.codec, transcodable);
-      formats = oc.formats.filter((pt) => !oc.added.some((c) => c.pt === pt));
       const own = ptimeOf(md);
       // Another packet size needs repacketising, which is transcoding.
       if (opts.ptime !== undefined && own !== undefined && opts.ptime !== own) throw new TranscodingRequiredError('ptime');
       if (opts.ptimeReverse !== undefined && opts.ptimeReverse !== (opts.ptime ?? own)) throw new TranscodingRequiredError('ptime-reverse');
-      return { kind: 'relay', formats, added: oc.added, outFormats: oc.formats, senderLocal };
-    } else if (offered && offered.offered.length > 0) {
-      formats = answerCodecs(md, offered.offered, offered.codecAccept);
-      const transcoding = planAnswerTranscoding(offered.offererCodecs, codecList(md, formats), { offerer: offered.offererPtime, answerer: ptimeOf(md) }, {
-        fromOfferer: p.offererMedias?.[i]?.transcoding ?? null,
-        fromAnswerer: offered.transcoding,
-      });
-      return { kind: 'relay', formats, transcoding, senderLocal };
     }
-    return { kind: 'relay', formats, senderLocal };
+    const negotiated = negotiate(md, i);
+    return { kind: 'relay', formats: negotiated.sender.list.map((c) => String(c.pt)), negotiated, senderLocal };
   });
   return { kind, sd, opts, family, receiverLocal, medias };
 }
@@ -252,7 +246,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
       rm.osrtp = sm.osrtp;
       rm.protocolOverride = false;
     }
-    sm.formats = mp.formats ?? md.formats;
+    sm.formats = (mp.formats ?? md.formats).filter((pt) => md.formats.includes(pt));
     sm.codecs = codecNames({ ...md, formats: sm.formats });
     sm.sent = isRtp(md.protocol) ? codecList(md, sm.formats) : [];
     sm.ptime = ptimeOf(md);
@@ -263,15 +257,27 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     // A port for media the other side refused before (a re-INVITE bringing video back, an
     // answer taking up what its offer refused): rtpengine opens ports for it again.
     if (!sm.rejected) rm.rejected = false;
-    if (kind === 'offer') {
-      rm.offered = mp.formats ? [...codecList(md, mp.formats), ...(mp.added ?? [])] : [];
-      rm.codecAccept = opts.codec.accept;
-      rm.offererCodecs = isRtp(md.protocol) ? codecList(md, md.formats) : [];
-      rm.offererPtime = ptimeOf(md);
-    } else if (mp.kind === 'relay') {
-      // The answerer's stream converts to the offerer's codec, the offerer's to the answerer's.
-      sm.transcoding = mp.transcoding?.fromAnswerer ?? null;
-      rm.transcoding = mp.transcoding?.fromOfferer ?? null;
+    // The a=ptime each side is given: the last one either side's SDP had, or the `ptime` flags'.
+    const own = ptimeOf(md);
+    if (kind === 'offer' && opts.ptime !== undefined) {
+      rm.sdpPtime = opts.ptime;
+      rm.ptimeOverride = sm.ptimeOverride = true;
+    }
+    if (kind === 'offer' && opts.ptimeReverse !== undefined) {
+      sm.sdpPtime = opts.ptimeReverse;
+      rm.ptimeOverride = sm.ptimeOverride = true;
+    }
+    if (own !== undefined && own > 0) {
+      if (!rm.ptimeOverride) rm.sdpPtime = own;
+      if (!sm.ptimeOverride) sm.sdpPtime = own;
+    }
+    const neg = mp.negotiated;
+    if (neg) {
+      sm.codecStore = neg.sender;
+      rm.codecStore = neg.receiver;
+      // Each side's packets converted for the other, into the packet size the other side asked for.
+      rm.transcoding = transcodeSettings(neg.fromReceiver, neg.receiver, kind === 'offer' ? sm.ptime : ptimeOf(md), rm.transcoding);
+      if (kind === 'answer') sm.transcoding = transcodeSettings(neg.fromSender, neg.sender, rm.ptime, sm.transcoding);
     }
     if (mp.kind !== 'relay') {
       rewrites.push(mp.kind === 'passthrough'
@@ -322,11 +328,11 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
       rtpPort: rm.rtp!.localPort,
       rtcpPort: kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort,
       rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
-      formats: mp.transcoding ? mp.transcoding.offererFormats : mp.outFormats ?? mp.formats,
-      codecLines: mp.transcoding ? mp.transcoding.codecLines : mp.added && mp.added.length > 0 ? new Map(mp.added.map((c) => [c.pt, codecLines(c)])) : undefined,
+      formats: neg ? neg.receiver.list.map((c) => String(c.pt)) : mp.formats,
+      codecLines: neg ? codecLinesOf(neg.receiver) : undefined,
       nullAddress: hold && !opts.replace.has('zero-address'),
       onHold: hold,
-      ptime: kind === 'offer' ? opts.ptime : undefined,
+      ptime: isRtp(md.protocol) ? rm.sdpPtime : undefined,
     });
   }
   // Ports are known: so are ICE candidates. SRTP (SDES, DTLS) and ICE per media.
@@ -413,6 +419,7 @@ function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOp
       rtcpAttribute: opts.rtcpAttribute,
       originalSendrecv: opts.originalSendrecv,
       replaceZeroAddress: replace.has('zero-address'),
+      replaceSessionConnection: replace.has('session-connection'),
       instanceId: opts.loopProtect ? INSTANCE_ID : undefined,
       username: !firstSdp && replace.has('username') ? receiver.sdpUsername : undefined,
       sessionName: !firstSdp && replace.has('session-name') ? receiver.sdpSessionName : undefined,

@@ -44,6 +44,10 @@ export interface OfferAnswerOptions {
   /** `loop protect`: an SDP that already went through this relay is returned unchanged. */
   loopProtect: boolean;
   codec: CodecOptions;
+  /** `single-codec`: the answer to the offerer lists one audio codec. */
+  singleCodec: boolean;
+  /** `reuse-codecs` / `no-codec-renegotiation`: a re-offer keeps the codec lists as negotiated. */
+  reuseCodecs: boolean;
   ptime?: number;
   ptimeReverse?: number;
   mediaEcho?: MediaEcho;

@@ -68,7 +68,8 @@ function planOffer(s: Services, call: Call, opts: OfferAnswerOptions, sd: Sessio
     senderInterface: interfaceOf(dialogue.sender),
     receiverInterface: interfaceOf(dialogue.receiver),
     receiverFamily: existing(dialogue.receiver)?.family,
-    offeredMedias: [],
+    senderMedias: existing(dialogue.sender)?.medias ?? [],
+    receiverMedias: existing(dialogue.receiver)?.medias ?? [],
   });
   return [plan, dialogue];
 }
@@ -87,8 +88,8 @@ export async function answer(s: Services, opts: OfferAnswerOptions): Promise<str
       senderInterface: interfaceOf(dialogue.sender),
       receiverInterface: offerer.interfaceName,
       receiverFamily: offerer.family,
-      offeredMedias: existing(dialogue.sender)?.medias ?? offerer.peer?.medias ?? [],
-      offererMedias: offerer.medias,
+      senderMedias: existing(dialogue.sender)?.medias ?? offerer.peer?.medias ?? [],
+      receiverMedias: offerer.medias,
     });
     return carryOut(s, call, plan, dialogue);
   });

@@ -57,7 +57,7 @@ const KEY_NOTES: Notes = notesOf({
   'ptime-reverse': { note: 'as `ptime`' },
   'reverse-ptime': { note: 'spelling of `ptime-reverse`' },
   'from-label': { note: 'spelling of `label`' },
-  codec: { note: '`strip`, `offer`, `except`, `transcode`, `mask`, `set`, `accept`, `consume`; `transcode` adds a codec the relay can convert to ([transcoding.md](transcoding.md)); what it cannot do is refused with `Error rewriting SDP`' },
+  codec: { note: '`strip`, `offer`, `except` (offer and answer), `transcode`, `mask`, `set`, `accept`, `consume` (offer only), with 10.5\'s semantics ([transcoding.md](transcoding.md)); a codec the relay has no transcoder for is left out as rtpengine leaves out one it was not built with; `set` changes no SDP line' },
   sdes: { note: '`off`, `no-SUITE`, `only-SUITE`; the other SDES options (`static`, `pad`, lifetimes, MKI) are ignored' },
   dtls: { note: '`off` (or `no`, `disable`), `passive`, `active`' },
   ice: { note: '`remove`, `force`, `force-relay` (as `force`: there are no relay candidates), `default`, `optional` (ICE only where the offer spoke it; the offerer\'s candidates are not passed on); others are ignored. ngrelay is a full ICE agent ([webrtc.md](webrtc.md#ice))' },
@@ -76,12 +76,11 @@ const KEY_NOTES: Notes = notesOf({
 
 /** Flags whose meaning here needs a word. */
 const FLAG_NOTES: Notes = notesOf({
-  'transcode-': { note: 'adds a codec the relay converts to and from ([transcoding.md](transcoding.md)); a codec it cannot convert is refused with `Error rewriting SDP`' },
+  'transcode-': { note: 'adds a codec the relay converts to and from ([transcoding.md](transcoding.md)); one it cannot convert (speex, AMR, G.729, ...) is not added' },
   'codec-transcode-': { note: 'as `transcode-`' },
-  'codec-set-': { note: 'a different clock rate or channel count for an offered codec is refused with `Error rewriting SDP`' },
-  'codec-accept-': { note: 'an answer without an accepted codec is refused with `Error rewriting SDP`' },
-  'codec-consume-': { note: 'consuming an offered codec is refused with `Error rewriting SDP`' },
+  'codec-set-': { note: 'encoder options: no SDP line changes' },
   'always-transcode': { note: 'read as `codec-accept-all`' },
+  'reorder-codecs': { state: 'accepted', note: 'ignored, as in rtpengine 10.5 (obsolete there)' },
   'sdes-': { note: 'as the `SDES` key' },
   'replace-': { note: 'as the `replace` key' },
   'rtcp-mux-': { note: 'as the `rtcp-mux` key' },
@@ -112,7 +111,7 @@ const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
   sdpParse: 'an SDP body that cannot be parsed',
   incompleteSdp: 'an SDP body without the lines a media section needs',
   dialogue: 'an `answer` whose tags match no offer of the call (rtpengine 10.5 answers some of these)',
-  rewrite: 'a codec operation the relay cannot carry out (a codec it cannot convert, `codec-consume` or `codec-set` of an offered codec, a `ptime` change)',
+  rewrite: 'a `ptime` or `ptime-reverse` other than the offer\'s own (the relay does not repacketise on request)',
   noPorts: 'no free even/odd port pair on the interface; a new call is destroyed',
   notFound: '`delete` with flag `fatal` of a call or tag that does not exist',
   sessionLimit: '`max-sessions` reached (`result: load limit` for a client that announced `supports: [load limit]`)',
@@ -259,8 +258,11 @@ ${table(['command', 'state', 'notes'], cliRows())}
 
 ## Other differences
 
-- **Transcoding** between PCMU, PCMA, G.722 and opus ([transcoding.md](transcoding.md)); codec
-  options the relay cannot carry out are refused with \`Error rewriting SDP\` (table above).
+- **Transcoding** between PCMU, PCMA, G.722 and opus ([transcoding.md](transcoding.md)); the
+  codec flags work as in 10.5, but codecs rtpengine transcodes through ffmpeg and this relay
+  does not (speex, AMR, EVS, G.729, iLBC, GSM, ...) are treated as rtpengine treats a codec it
+  was not built with. No comfort noise is generated from CN packets, and \`ptime\` changes are
+  refused with \`Error rewriting SDP\`.
 - **Media control** (\`block DTMF\`, \`block media\`, \`silence media\`, forwarding): as 10.5, on
   what a party sends ([protocol.md](protocol.md#media-control)); in-band DTMF is detected in
   G.711 only, and \`DTMF-security\` modes other than \`drop\` drop RFC 4733 events instead of

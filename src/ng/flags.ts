@@ -41,13 +41,13 @@ const CODEC_OPS: readonly { key: keyof CodecOptions; prefixes: string[]; offerOn
   { key: 'except', prefixes: ['codec-except-'], offerOnly: false },
   { key: 'transcode', prefixes: ['transcode-', 'codec-transcode-'], offerOnly: true },
   { key: 'mask', prefixes: ['codec-mask-'], offerOnly: true },
-  { key: 'set', prefixes: ['codec-set-'], offerOnly: false },
-  { key: 'accept', prefixes: ['codec-accept-'], offerOnly: false },
-  { key: 'consume', prefixes: ['codec-consume-'], offerOnly: false },
+  { key: 'set', prefixes: ['codec-set-'], offerOnly: true },
+  { key: 'accept', prefixes: ['codec-accept-'], offerOnly: true },
+  { key: 'consume', prefixes: ['codec-consume-'], offerOnly: true },
 ];
 
-/** Every flag prefix the codec operations read (`codec-strip-PCMA` ...). */
-export const CODEC_FLAG_PREFIXES: readonly string[] = CODEC_OPS.flatMap((o) => o.prefixes);
+/** The codec flag prefixes a command reads: an answer only strip, offer and except. */
+export const codecFlagPrefixes = (op: Opmode): string[] => CODEC_OPS.filter((o) => op === 'offer' || !o.offerOnly).flatMap((o) => o.prefixes);
 
 /** Strings of a list value (a single string counts as a one-element list), as they came. */
 function strings(v: NgValue | undefined): string[] {
@@ -211,6 +211,8 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     recordCall: req.has('record-call') || recordCall === 'yes' || recordCall === 'on',
     loopProtect: req.has('loop-protect'),
     codec: codecOptions(req, op),
+    singleCodec: req.has('single-codec'),
+    reuseCodecs: req.has('reuse-codecs') || req.has('no-codec-renegotiation'),
     ptime: ptime || undefined,
     ptimeReverse: ptimeReverse || undefined,
     mediaEcho: echo === undefined ? undefined : ECHO.get(echo.toLowerCase()),

@@ -1,4 +1,4 @@
-import { CODEC_FLAG_PREFIXES, parseOfferAnswer } from './flags.js';
+import { codecFlagPrefixes, parseOfferAnswer } from './flags.js';
 import { normalise, NgRequest, type NgDict, type NgValue } from './NgRequest.js';
 
 /**
@@ -103,7 +103,7 @@ export function ngVocabulary(): NgVocabulary {
       for (const p of req.prefixesAsked) add(out.prefixes, p, op);
       flags = [...req.flagsAsked];
     }
-    for (const p of CODEC_FLAG_PREFIXES) if (op === 'offer' || !/^(transcode|codec-transcode|codec-mask)-/.test(p)) add(out.prefixes, p, op);
+    for (const p of codecFlagPrefixes(op)) add(out.prefixes, p, op);
   }
   for (const [command, key] of COMMAND_KEYS) add(out.keys, key, command);
   for (const [command, flag] of COMMAND_FLAGS) add(out.flags, flag, command);

@@ -57,6 +57,8 @@ export interface RewriteOptions {
   originalSendrecv?: boolean;
   /** a=ice-lite at session level (the relay is an ICE-lite agent towards this party). */
   iceLite?: boolean;
+  /** `replace: session-connection`: the session c= is the relay's even where every media has its own. */
+  replaceSessionConnection?: boolean;
   /** `replace: zero-address`: a null c= becomes the relay's address. */
   replaceZeroAddress?: boolean;
   /** `loop protect`: the `a=rtpengine:ID` session attribute. */
@@ -165,8 +167,10 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
   const movesDirection = opt.medias.some((r) => r.kind === 'relay');
   // A null session c= (hold) stays null, in the family of the SDP passed on.
   const sessionHold = !opt.replaceZeroAddress && isNullAddress(sd.connection?.address);
+  // A session c= that every media overrides is left as it came, unless asked (rtpengine 10.5).
+  const sessionConnection = opt.replaceSessionConnection || sd.medias.some((m) => !m.connection);
   for (const line of sd.sessionLines) {
-    if (line.startsWith('c=')) {
+    if (line.startsWith('c=') && sessionConnection) {
       out.push(sessionHold ? `c=IN ${ipv(opt.family)} ${nullAddress(opt.family)}` : `c=IN ${ipv(opt.family)} ${opt.address}`);
     } else if (line.startsWith('o=')) {
       const f = line.slice(2).split(' ');

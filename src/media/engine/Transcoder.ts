@@ -99,9 +99,10 @@ export class Transcoder {
       const buf = Buffer.alloc(12 + MAX_PAYLOAD);
       this.ring.push({ buf, payload: buf.subarray(12) });
     }
-    // A new pipeline starts a new sequence and timestamp space (RFC 3550 §5.1).
-    this.seq = (Math.random() * 0x10000) >>> 0;
-    this.lastOutTs = (Math.random() * 0x100000000) >>> 0;
+    // Set from the first packet: rtpengine's transcoded streams carry on the sender's sequence
+    // numbers and timestamps (in the output's clock), under the pipeline's own SSRC.
+    this.seq = 0;
+    this.lastOutTs = 0;
   }
 
   /** Takes one RTP packet (already decrypted) of `length` bytes. */
@@ -119,7 +120,7 @@ export class Transcoder {
     if (input === undefined) return this.drop();
     if ((p[1]! & 0x80) !== 0) this.marker = true;
     const inTs = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
-    const outTs = this.mapTimestamp(inTs, input.format.clock);
+    const outTs = this.mapTimestamp(inTs, input.format.clock, (p[2]! << 8) | p[3]!);
     if (input.kind === 'audio') this.audio(input, p, header, payload, outTs);
     else this.pass(input, p, header, payload, outTs);
   }
@@ -135,10 +136,12 @@ export class Transcoder {
   }
 
   /** The output timestamp for an input one: the same distance from the last packet, in the output's clock. */
-  private mapTimestamp(inTs: number, inClock: number): number {
+  private mapTimestamp(inTs: number, inClock: number, inSeq: number): number {
     if (!this.started) {
       this.started = true;
+      this.seq = inSeq;
       this.lastInTs = inTs;
+      this.lastOutTs = Math.round((inTs * this.output.clock) / inClock) >>> 0;
       return this.lastOutTs;
     }
     const delta = (inTs - this.lastInTs) | 0;

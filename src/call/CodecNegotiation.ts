@@ -1,0 +1,280 @@
+import { randomInt } from 'node:crypto';
+import { canTranscode } from '../media/engine/CodecCatalog.js';
+import { opusAvailable } from '../media/codecs/Opus.js';
+import type { PayloadFormat, TranscodeSettings } from '../media/engine/TranscodeSettings.js';
+import type { CodecOptions } from '../sdp/CodecOptions.js';
+import {
+  accept, checkEmpty, CodecStore, copyType, offer, populate, populateReuse, sameType, sameTypeNoFormat,
+  strip, track, trackerUpdate, transcode, type CodecSupport, type PayloadType,
+} from '../sdp/CodecStore.js';
+
+/**
+ * Offer/answer codec negotiation as rtpengine 10.5 does it. Each side of a media has a codec
+ * list: what that party may send to the relay, which is also what its SDP from the relay
+ * lists. An offer derives both lists from the offerer's codecs and the codec flags; an answer
+ * derives the offerer's list from what the answerer kept, through the decision, per payload
+ * type, of what each side's packets become for the other (passed on, or transcoded to which
+ * codec). Those decisions give each direction's transcoding settings.
+ */
+
+/** The codecs the relay decodes and encodes, plus telephone-event and CN, which it handles. */
+export const RELAY_CODECS: CodecSupport = {
+  supports(encoding: string): boolean {
+    const n = encoding.toLowerCase();
+    if (n === 'telephone-event' || n === 'cn') return true;
+    if (n === 'opus') return opusAvailable();
+    return canTranscode({ encoding, clock: 8000 });
+  },
+};
+
+/** What packets of one payload type become for the other side. */
+interface Handler {
+  /** null: passed on as they are. */
+  dest: PayloadType | null;
+  /** The other side's telephone-event and CN types that go with it. */
+  dtmf: PayloadType | null;
+  cn: PayloadType | null;
+}
+
+interface Handlers {
+  byPt: Map<number, Handler>;
+  transcoding: boolean;
+}
+
+const SUPP = ['telephone-event', 'cn'] as const;
+
+/** First telephone-event/CN type per clock rate of a list. */
+function supplementals(cs: CodecStore): Map<string, PayloadType> {
+  const out = new Map<string, PayloadType>();
+  for (const p of cs.list) {
+    if (!cs.supplemental(p)) continue;
+    const key = `${p.encoding.toLowerCase()}/${p.clock}`;
+    if (!out.has(key)) out.set(key, p);
+  }
+  return out;
+}
+
+/** The codec a transcoder sends when it has the choice: the first `accept`ed, else the first supported audio codec. */
+function preferredOutput(cs: CodecStore): PayloadType | null {
+  let first: PayloadType | null = null;
+  for (const p of cs.list) {
+    if (!cs.supported(p) || cs.supplemental(p)) continue;
+    if (p.accepted) return p;
+    first ??= p;
+  }
+  return first;
+}
+
+/**
+ * The decision per payload type for packets of `receiver`'s party towards `sink`'s.
+ * `firstPass`: with the request's flags (false: the second look at the offerer's side during
+ * an answer, where a telephone-event/CN the answerer refused is refused towards it too).
+ */
+function updateHandlers(receiver: CodecStore, sink: CodecStore, firstPass: boolean, ptimeOverride: boolean): Handlers {
+  const suppSinks = supplementals(sink);
+  const suppRecvs = supplementals(receiver);
+  const pref = preferredOutput(sink);
+  const byPt = new Map<number, Handler>();
+  let transcoding = false;
+  for (const pt of receiver.list) {
+    if (!receiver.supported(pt)) {
+      byPt.set(pt.pt, { dest: null, dtmf: null, cn: null });
+      continue;
+    }
+    const recvDtmf = suppRecvs.get(`telephone-event/${pt.clock}`) ?? null;
+    const recvCn = suppRecvs.get(`cn/${pt.clock}`) ?? null;
+    const supp = receiver.supplemental(pt);
+    let sinkPt: PayloadType | null = sink.byPt(pt.pt) ?? null;
+    if (sinkPt && !sameType(pt, sinkPt, receiver.support)) sinkPt = null;
+    sinkPt ??= sink.byName(pt.encoding).find((s) => s.clock === pt.clock && s.channels === pt.channels) ?? null;
+    if (sinkPt && !supp && pref?.forTranscoding) sinkPt = pref;
+    sinkPt ??= pref;
+    if (!sinkPt) {
+      byPt.set(pt.pt, { dest: null, dtmf: recvDtmf, cn: recvCn });
+      continue;
+    }
+    let sinkDtmf = suppSinks.get(`telephone-event/${sinkPt.clock}`) ?? null;
+    let sinkCn = suppSinks.get(`cn/${sinkPt.clock}`) ?? null;
+    if (!firstPass) {
+      if (sinkDtmf && !recvDtmf && !sinkDtmf.forTranscoding) sinkDtmf = null;
+      if (sinkCn && !recvCn && !sinkCn.forTranscoding) sinkCn = null;
+    }
+    const pcmDtmfDetect = !supp && !recvDtmf && sinkDtmf !== null && sinkDtmf.forTranscoding;
+    let convert = !sameTypeNoFormat(pt, sinkPt);
+    if (!convert && !supp) {
+      convert =
+        (ptimeOverride && sinkPt.ptime > 0 && pt.ptime > 0 && sinkPt.ptime !== pt.ptime) ||
+        pcmDtmfDetect ||
+        (recvDtmf !== null && recvDtmf.forTranscoding && !sinkDtmf) ||
+        (!recvCn && sinkCn !== null && sinkCn.forTranscoding) ||
+        (recvCn !== null && recvCn.forTranscoding && !sinkCn);
+    }
+    if (!convert) {
+      byPt.set(pt.pt, { dest: null, dtmf: sinkDtmf, cn: sinkCn });
+      continue;
+    }
+    transcoding = true;
+    byPt.set(pt.pt, { dest: sinkPt, dtmf: sinkDtmf, cn: sinkCn });
+  }
+  if (transcoding) {
+    // What the relay cannot decode is not offered once it transcodes.
+    for (const p of [...receiver.list]) {
+      if (receiver.supported(p)) continue;
+      receiver.touch(p);
+      receiver.remove(p);
+    }
+  }
+  return { byPt, transcoding };
+}
+
+/** The offerer's list from the answerer's: each answered codec becomes what the relay sends for it. */
+function answerList(dst: CodecStore, src: CodecStore, handlers: Handlers, singleCodec: boolean): void {
+  const orig = dst.takeOver();
+  let count = 0;
+  const extras: PayloadType[] = [];
+  for (const pt of src.list) {
+    const add = !(singleCodec && count >= 1);
+    const h = handlers.byPt.get(pt.pt);
+    const supp = src.supplemental(pt);
+    if (!h) {
+      if (pt.forTranscoding || !add) continue;
+      if (!supp) count++;
+      dst.addEnd(copyType(pt));
+      continue;
+    }
+    if (supp && (pt.forTranscoding || dst.isTouched(pt) || src.isTouched(pt) || orig.isTouched(pt))) continue;
+    if (!add && !supp) continue;
+    const out = h.dest ?? pt;
+    if (!dst.byPt(out.pt)) {
+      dst.addEnd(copyType(out));
+      if (!supp) count++;
+    }
+    for (const x of [h.cn, h.dtmf]) {
+      const o = x ? orig.byPt(x.pt) : undefined;
+      if (o) extras.push(copyType(o));
+    }
+  }
+  for (const p of extras) if (!dst.byPt(p.pt)) dst.addEnd(p);
+}
+
+export interface NegotiationFlags {
+  codec: CodecOptions;
+  singleCodec: boolean;
+  reuseCodecs: boolean;
+  /** `ptime` was given: a different packet size means transcoding. */
+  ptimeOverride: boolean;
+}
+
+/** Both lists of a media after an offer or answer, and what each side's packets need. */
+export interface Negotiated {
+  /** The SDP sender's list. */
+  sender: CodecStore;
+  /** The SDP receiver's list: the codecs of the SDP it gets. */
+  receiver: CodecStore;
+  /** Conversion of the receiver's packets for the sender, of the sender's for the receiver (null: none). */
+  fromReceiver: Handlers;
+  fromSender: Handlers | null;
+}
+
+const clone = (cs: CodecStore | null): CodecStore => {
+  const c = new CodecStore(RELAY_CODECS);
+  if (cs) {
+    c.list = cs.list.map(copyType);
+    c.touched = new Set(cs.touched);
+    c.allTouched = cs.allTouched;
+  }
+  return c;
+};
+
+/**
+ * An offer: `sent` is the offerer's SDP; `sender`/`receiver` the lists in place (null: new).
+ * Nothing given is changed.
+ */
+export function negotiateOffer(sent: CodecStore, senderPrev: CodecStore | null, receiverPrev: CodecStore | null, f: NegotiationFlags): Negotiated {
+  const c = f.codec;
+  const sender = clone(senderPrev);
+  if (f.reuseCodecs && senderPrev) populateReuse(sender, sent, false);
+  else populate(sender, sent, false);
+  strip(sender, c.strip, c.except);
+  offer(sender, c.offer, sent);
+  if (!sender.stripFull) offer(sender, c.transcode, sent);
+  checkEmpty(sender, sent);
+  accept(sender, c.accept, null);
+  accept(sender, c.consume, sent);
+  track(sender, c.mask);
+  const receiver = clone(receiverPrev);
+  if (f.reuseCodecs && receiverPrev) populateReuse(receiver, sent, false);
+  else populate(receiver, sent, false);
+  strip(receiver, c.strip, c.except);
+  strip(receiver, c.consume, c.except);
+  strip(receiver, c.mask, c.except);
+  offer(receiver, c.offer, sent);
+  transcode(receiver, c.transcode, sent);
+  checkEmpty(receiver, sent);
+  trackerUpdate(receiver);
+  updateHandlers(receiver, sender, true, f.ptimeOverride);
+  trackerUpdate(receiver);
+  const fromReceiver = updateHandlers(receiver, sender, true, f.ptimeOverride);
+  return { sender, receiver, fromReceiver, fromSender: null };
+}
+
+/**
+ * An answer: `sent` is the answerer's SDP, `senderPrev` the answerer's list from the offer,
+ * `receiverPrev` the offerer's. `rejected`: the section is refused (port 0), so the answer's
+ * codecs are taken as they are.
+ */
+export function negotiateAnswer(sent: CodecStore, senderPrev: CodecStore | null, receiverPrev: CodecStore | null, rejected: boolean, f: NegotiationFlags): Negotiated {
+  const c = f.codec;
+  const sender = clone(senderPrev);
+  const answerOnly = !rejected && senderPrev !== null;
+  if (f.reuseCodecs && senderPrev) populateReuse(sender, sent, answerOnly);
+  else populate(sender, sent, answerOnly);
+  strip(sender, c.strip, c.except);
+  offer(sender, c.offer, sent);
+  checkEmpty(sender, sent);
+  const receiver = clone(receiverPrev);
+  const second = updateHandlers(sender, receiver, false, f.ptimeOverride);
+  answerList(receiver, sender, second, f.singleCodec);
+  updateHandlers(receiver, sender, true, f.ptimeOverride);
+  trackerUpdate(receiver);
+  trackerUpdate(sender);
+  const fromReceiver = updateHandlers(receiver, sender, true, f.ptimeOverride);
+  const fromSender = updateHandlers(sender, receiver, false, f.ptimeOverride);
+  return { sender, receiver, fromReceiver, fromSender };
+}
+
+const formatOf = (p: PayloadType): PayloadFormat => ({ pt: p.pt, encoding: p.encoding, clock: p.clock, channels: p.channels, ...(p.fmtp ? { fmtp: p.fmtp } : {}) });
+
+/**
+ * The pipeline for one direction, or null when everything passes: it decodes what the sender
+ * may send and encodes the codec the decisions chose, with the other side's telephone-event
+ * and CN at that codec's clock rate. `previous` keeps the SSRC of the one in place.
+ */
+export function transcodeSettings(h: Handlers | null, from: CodecStore, ptime: number | undefined, previous: TranscodeSettings | null): TranscodeSettings | null {
+  if (!h?.transcoding) return null;
+  const main = from.list.map((p) => h.byPt.get(p.pt)).find((x) => x?.dest && !from.supplemental(x.dest));
+  if (!main?.dest) return null;
+  const extras = [main.dtmf, main.cn].filter((x): x is PayloadType => x !== null);
+  return {
+    input: from.list.filter((p) => from.supported(p)).map(formatOf),
+    output: formatOf(main.dest),
+    outputExtras: extras.map(formatOf),
+    ptime: ptime ?? 20,
+    ssrc: previous?.ssrc ?? randomInt(1, 0xffffffff),
+  };
+}
+
+/** The a=rtpmap, a=fmtp and a=rtcp-fb lines of a list, per payload type. */
+export function codecLinesOf(cs: CodecStore): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const p of cs.list) {
+    const lines: string[] = [];
+    if (p.encoding !== '') lines.push(`a=rtpmap:${p.pt} ${p.channels > 1 ? `${p.encoding}/${p.clock}/${p.channels}` : `${p.encoding}/${p.clock}`}`);
+    if (p.fmtp) lines.push(`a=fmtp:${p.pt} ${p.fmtp}`);
+    for (const fb of p.rtcpFb) lines.push(`a=rtcp-fb:${p.pt} ${fb}`);
+    out.set(String(p.pt), lines);
+  }
+  return out;
+}
+
+
