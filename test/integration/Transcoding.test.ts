@@ -63,7 +63,7 @@ async function sendTone(from: Side, freq: number, seed: number): Promise<void> {
  * Decodes what arrived; with `strict`, checks one SSRC, continuous sequence numbers and
  * timestamps (the reference relay is held to the tone only: it reorders and skips numbers).
  */
-function received(to: Side, packets: ReceivedPacket[], tsStep: number, strict: boolean): Int16Array {
+function received(to: Side, packets: ReceivedPacket[], tsStep: number, strict: boolean): { audio: Int16Array; first: [number, number] } {
   // In sequence order: a relay may reorder a burst (rtpengine does), it must not lose or repeat.
   const rtp = packets.filter((p) => p.data.length > 12 && (p.data[1]! & 0x7f) === to.pt).sort((x, y) => ((x.data.readUInt16BE(2) - y.data.readUInt16BE(2) + 0x8000) & 0xffff) - 0x8000);
   const ssrcs = new Set(rtp.map((p) => p.data.readUInt32BE(8)));
@@ -75,22 +75,22 @@ function received(to: Side, packets: ReceivedPacket[], tsStep: number, strict: b
   const out = new Int16Array(to.dec.sampleRate * 2);
   let n = 0;
   for (const p of rtp) n += to.dec.decode(p.data, 12, p.data.length - 12, out.subarray(n));
-  return out.subarray(0, n);
+  return { audio: out.subarray(0, n), first: [rtp[0]!.data.readUInt16BE(2), rtp[0]!.data.readUInt32BE(4)] };
 }
 
 /** Tone `freq` through the relay; checks frequency and SNR at the receiver. */
-async function hear(from: Side, to: Side, freq: number, seed: number, minSnr: number, strict: boolean): Promise<{ packets: number; snr: number }> {
+async function hear(from: Side, to: Side, freq: number, seed: number, minSnr: number, strict: boolean): Promise<{ packets: number; snr: number; first: [number, number] }> {
   to.ep.received.length = 0;
   await sendTone(from, freq, seed);
   const got = await to.ep.waitFor(45);
   await sleep(200);
-  const audio = received(to, got, to.clock / 50, strict);
+  const { audio, first } = received(to, got, to.clock / 50, strict);
   const steady = audio.subarray(to.dec.sampleRate / 10);
   expect(dominantFrequency(steady, to.dec.sampleRate, 200, 3800)).toBe(freq);
   const s = snr(steady, freq, to.dec.sampleRate);
   expect(s).toBeGreaterThan(minSnr);
   process.stdout.write(`${strict ? 'ngrelay' : 'rtpengine'} ${from.pt} -> ${to.pt}: ${got.length} packets, SNR ${s.toFixed(1)} dB\n`);
-  return { packets: got.length, snr: s };
+  return { packets: got.length, snr: s, first };
 }
 
 async function call(relay: Relay, id: string, offer: string, flags: Dict, answerSdp: (port: number) => string, callerPort: number): Promise<{ toCallee: ReturnType<typeof readSdp>; toCaller: ReturnType<typeof readSdp> }> {
@@ -126,6 +126,8 @@ for (const reference of [false, true]) {
       const ba = await hear(b, a, 1000, 2, 30, !reference);
       expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
       expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      // The converted stream goes on from the sender's first sequence number and timestamp (own SSRC).
+      if (!reference) expect([ab.first, ba.first]).toEqual([[100, 5000], [100, 5000]]);
       // A digit (RFC 4733) goes through on the payload type each side negotiated, end packets included.
       callee.received.length = 0;
       for (const [i, end] of [[0, false], [1, false], [2, true], [3, true], [4, true]] as const) {
