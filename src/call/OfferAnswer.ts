@@ -227,6 +227,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   if (sdpFamily) sender.family = sdpFamily;
   const receiverLocal = plan.receiverLocal;
   const rewrites: MediaOutput[] = [];
+  let firstTrickling = false;
   /** Per relayed m= line: the transport it leaves with, for SRTP/DTLS/ICE once ports are known. */
   const transports: (string | undefined)[] = [];
   for (let i = 0; i < sd.medias.length; i++) {
@@ -319,7 +320,10 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     }
     if (protocol) rm.protocol = protocol;
     transports[i] = protocol ?? md.protocol;
-    const hold = isNullAddress(conn?.address);
+    // rtpengine: a null address on port 9 with ICE is a trickling party with no candidates yet, not a hold.
+    const trickling = isNullAddress(conn?.address) && md.port === 9 && parseIce(sd, md) !== null;
+    if (i === 0) firstTrickling = trickling;
+    const hold = isNullAddress(conn?.address) && !trickling;
     rewrites.push({
       kind: 'relay',
       protocol,
@@ -343,6 +347,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     const lines = secureMedia(kind, sender.medias[i]!, receiver.medias[i]!, sd, sd.medias[i]!, transports[i]!, opts, r.rtcpMux);
     Object.assign(r, lines.rewrite);
     if (lines.iceLite) iceLite = true;
+    // As rtpengine: towards an ICE party the relay's address replaces a null one (its candidates name it anyway).
+    if (hasIceCredentials(r.ice)) r.nullAddress = false;
   }
   sender.sdpSeen = true;
   const origin = mirroredOrigin(sd);
@@ -364,7 +370,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   applyMediaControl(call, sender);
   applyMediaControl(call, receiver);
   if (kind === 'offer') call.offerer = sender;
-  return { sdp: sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite), sender, receiver };
+  return { sdp: sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite, firstTrickling), sender, receiver };
 }
 
 /**
@@ -392,13 +398,15 @@ function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescri
   };
 }
 
+const hasIceCredentials = (lines: readonly string[] | undefined): boolean => lines?.some((l) => l.startsWith('a=ice-ufrag:')) ?? false;
+
 /** `a=ice-options:` with `trickle`, in the media section or the session. */
 function trickleOf(sd: SessionDescription, m: MediaDescription): boolean {
   return [...m.lines, ...sd.sessionLines].some((l) => l.startsWith('a=ice-options:') && /\btrickle\b/.test(l));
 }
 
 /** The SDP for the receiver, with what the `replace` options keep of the SDPs it was sent before. */
-function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOptions, local: LocalAddress, medias: MediaOutput[], iceLite: boolean): string {
+function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOptions, local: LocalAddress, medias: MediaOutput[], iceLite: boolean, trickling: boolean): string {
   const origin = originOf(sd);
   const firstSdp = receiver.sdpUsername === undefined;
   if (firstSdp) {
@@ -413,12 +421,12 @@ function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOp
       address: local.advertised,
       family: local.family,
       replaceOrigin: replace.has('origin'),
-      // The sender's ICE never passes: the relay is the ICE agent (lite) towards each side.
+      // The sender's ICE never passes: the relay is the ICE agent towards each side.
       removeIce: true,
       iceLite,
       rtcpAttribute: opts.rtcpAttribute,
       originalSendrecv: opts.originalSendrecv,
-      replaceZeroAddress: replace.has('zero-address'),
+      replaceZeroAddress: replace.has('zero-address') || trickling || hasIceCredentials(medias.find((m) => m.kind === 'relay')?.ice),
       replaceSessionConnection: replace.has('session-connection'),
       instanceId: opts.loopProtect ? INSTANCE_ID : undefined,
       username: !firstSdp && replace.has('username') ? receiver.sdpUsername : undefined,

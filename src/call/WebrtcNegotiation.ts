@@ -66,6 +66,8 @@ export interface WebrtcState {
   iceLiteSelf: boolean;
   /** The relay's role towards the party, decided once (and again at an ICE restart); null before. */
   iceControlling: boolean | null;
+  /** Whether the party is offered ICE, as decided at the first offer it received (null before). */
+  iceWanted: boolean | null;
   trickle: boolean;
   ourIce: IceCredentials | null;
   mid: string | undefined;
@@ -76,7 +78,7 @@ export interface WebrtcState {
 }
 
 export const newWebrtcState = (): WebrtcState => ({
-  dtlsPeer: null, ourSetup: null, dtlsPrefer: undefined, icePeer: null, iceCandidates: [], iceLitePeer: false, iceLiteSelf: false, iceControlling: null,
+  dtlsPeer: null, ourSetup: null, dtlsPrefer: undefined, icePeer: null, iceCandidates: [], iceLitePeer: false, iceLiteSelf: false, iceControlling: null, iceWanted: null,
   trickle: false, ourIce: null, mid: undefined, dtls: null, ice: null, fpHash: null,
 });
 
@@ -133,10 +135,23 @@ function iceLines(m: Media, w: WebrtcState, muxed: boolean): string[] {
   return lines;
 }
 
-function wantIce(opt: WebrtcOptions, peerIce: IceCredentials | null): boolean {
-  if (opt.ice === 'remove' || (opt.ice === 'optional' && peerIce === null)) return false;
+/**
+ * ICE towards an offer's receiver: asked for (`force`, `force-relay`, `optional`), removed, or
+ * by default what was decided at the first offer, which follows the offerer (rtpengine keeps
+ * the first decision for re-offers).
+ */
+function wantIceInOffer(opt: WebrtcOptions, r: WebrtcState, offererIce: IceCredentials | null): boolean {
+  if (opt.ice === 'remove') return false;
+  if (opt.ice === 'force' || opt.ice === 'force-relay' || opt.ice === 'optional') return true;
+  return r.iceWanted ?? offererIce !== null;
+}
+
+/** ICE back to the offerer: unless removed, when it spoke ICE; with `optional` only when the answerer did too. */
+function wantIceInAnswer(opt: WebrtcOptions, offererIce: IceCredentials | null, answererIce: IceCredentials | null): boolean {
+  if (opt.ice === 'remove') return false;
   if (opt.ice === 'force' || opt.ice === 'force-relay') return true;
-  return peerIce !== null;
+  if (opt.ice === 'optional') return offererIce !== null && answererIce !== null;
+  return offererIce !== null;
 }
 
 /**
@@ -161,7 +176,8 @@ export function offerWebrtc(sm: Media, rm: Media, inSecure: boolean, outSecure: 
   const fp = outSecure && opt.dtls !== 'off' ? fingerprintLine(r, opt.fingerprintHash) : null;
   r.ourSetup = fp ? 'actpass' : null;
   const out: WebrtcLines = { dtls: r.ourSetup && fp ? ['a=setup:actpass', fp] : [], ice: [], iceLite: false, dtlsChosen: false };
-  offerIce(rm, out, wantIce(opt, ice.credentials), muxed);
+  r.iceWanted = wantIceInOffer(opt, r, ice.credentials);
+  offerIce(rm, out, r.iceWanted, muxed);
   return out;
 }
 
@@ -177,8 +193,9 @@ export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: Dtl
   s.dtlsPeer = dtls.fingerprint ? dtls : null;
   takeIce(s, ice);
   decideRole(s, true);
-  // The answerer's side runs ICE when the relay offered it ICE (it checks once the answer gave credentials).
-  s.ice = s.ourIce ? mediaIce(s) : null;
+  // An answer without ICE declines it: no agent, and re-offers to this party go without ICE.
+  s.iceWanted = ice.credentials !== null;
+  s.ice = s.ourIce && ice.credentials ? mediaIce(s) : null;
   // The answerer's side.
   if (s.ourSetup && s.dtlsPeer && !answererTookSdes) {
     s.dtls = { role: s.dtlsPeer.setup === 'passive' ? 'client' : 'server', fingerprint: s.dtlsPeer.fingerprint };
@@ -197,7 +214,7 @@ export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: Dtl
     r.ourSetup = null;
     r.dtls = null;
   }
-  offerIce(rm, out, wantIce(opt, r.icePeer), muxed);
+  offerIce(rm, out, wantIceInAnswer(opt, r.icePeer, s.icePeer), muxed);
   return out;
 }
 

@@ -60,7 +60,7 @@ const KEY_NOTES: Notes = notesOf({
   codec: { note: '`strip`, `offer`, `except` (offer and answer), `transcode`, `mask`, `set`, `accept`, `consume` (offer only), with 10.5\'s semantics ([transcoding.md](transcoding.md)); a codec the relay has no transcoder for is left out as rtpengine leaves out one it was not built with; `set` changes no SDP line' },
   sdes: { note: '`off`, `no-SUITE`, `only-SUITE`; the other SDES options (`static`, `pad`, lifetimes, MKI) are ignored' },
   dtls: { note: '`off` (or `no`, `disable`), `passive`, `active`' },
-  ice: { note: '`remove`, `force`, `force-relay` (as `force`: there are no relay candidates), `default`, `optional` (ICE only where the offer spoke it; the offerer\'s candidates are not passed on); others are ignored. ngrelay is a full ICE agent ([webrtc.md](webrtc.md#ice))' },
+  ice: { note: '`remove`, `force`, `force-relay` (as `force`: there are no relay candidates), `default`, `optional` (offered as `force`, answered only when both sides spoke ICE; the offerer\'s candidates are not passed on); others are ignored. ngrelay is a full ICE agent ([webrtc.md](webrtc.md#ice))' },
   'ice-lite': { note: '`forward`, `backward`, `both`, `off` (and rtpengine\'s other spellings)' },
   'record-call': { note: '`yes` or `on`: pcap files in `recording-dir`' },
   'received-from': { note: 'read with the `SIP-source-address` flag' },

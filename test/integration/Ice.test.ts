@@ -183,4 +183,42 @@ describe('full ICE', () => {
       await relay.ng.ok({ command: 'delete', 'call-id': 'ice-6' });
     }
   });
+
+  it('is the lite side with ICE-lite: a=ice-lite, checks answered, none sent', async () => {
+    const peer = await IcePeer.open('peerG1', 'peerpassword0123456789ab');
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-7', 'from-tag': 'a', sdp: sdp(phone.port), ICE: 'force', 'ICE-lite': 'forward' });
+      const offer = String(o['sdp']);
+      expect(offer).toMatch(/^a=ice-lite$/m);
+      peer.takeRelay(offer);
+      const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-7', 'from-tag': 'a', 'to-tag': 'g', sdp: sdp(peer.port, peer.sdpLines()) });
+      expect(String(a['sdp'])).not.toMatch(/a=ice-/);
+      peer.check(mPort(offer), 'controlling', true);
+      await peer.until(() => peer.responses.length > 0, 'response');
+      await mediaBothWays(phone, mPort(String(a['sdp'])), peer, mPort(offer), 6);
+      // Media has gone both ways since the check: a check of the relay's would have come before it.
+      expect(peer.checks).toEqual([]);
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-7' });
+    }
+  });
+
+  it('keeps the first decision for re-offers: an answer without ICE declines it for good', async () => {
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-8', 'from-tag': 'a', sdp: sdp(phone.port), ICE: 'force' });
+    expect(String(o['sdp'])).toMatch(/^a=ice-ufrag:/m);
+    await relay.ng.ok({ command: 'answer', 'call-id': 'ice-8', 'from-tag': 'a', 'to-tag': 'h', sdp: sdp(phone.port + 2) });
+    const ro = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-8', 'from-tag': 'a', 'to-tag': 'h', sdp: sdp(phone.port) });
+    expect(String(ro['sdp'])).not.toMatch(/a=ice-|a=candidate/);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'ice-8' });
+  });
+
+  it('takes a trickling offer with no candidates yet (null address, port 9) for a call, not a hold', async () => {
+    const trickle = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 0.0.0.0', 't=0 0', 'm=audio 9 RTP/AVP 0', 'a=ice-ufrag:peerH1', 'a=ice-pwd:peerpassword0123456789ab', 'a=ice-options:trickle', ''].join('\r\n');
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-9', 'from-tag': 'a', sdp: trickle, ICE: 'remove' });
+    const offer = String(o['sdp']);
+    expect(offer).toMatch(/^c=IN IP4 127\.0\.0\.1$/m);
+    expect(offer).toMatch(/^a=sendrecv$/m);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'ice-9' });
+  });
 });
