@@ -258,9 +258,9 @@ ${table(['command', 'state', 'notes'], cliRows())}
 
 ## Other differences
 
-- **Transcoding** between PCMU, PCMA, G.722 and opus ([transcoding.md](transcoding.md)); the
+- **Transcoding** between PCMU, PCMA, G.722, G.729 and opus ([transcoding.md](transcoding.md)); the
   codec flags work as in 10.5, but codecs rtpengine transcodes through ffmpeg and this relay
-  does not (speex, AMR, EVS, G.729, iLBC, GSM, ...) are treated as rtpengine treats a codec it
+  does not (speex, AMR, EVS, iLBC, GSM, ...) are treated as rtpengine treats a codec it
   was not built with. No comfort noise is generated from CN packets, and \`ptime\` changes are
   refused with \`Error rewriting SDP\`.
 - **Media control** (\`block DTMF\`, \`block media\`, \`silence media\`, forwarding): as 10.5, on

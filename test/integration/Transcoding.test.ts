@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCodec.js';
 import { G722Decoder, G722Encoder } from '../../src/media/codecs/G722.js';
+import { G729Decoder, G729Encoder } from '../../src/media/codecs/G729.js';
 import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
@@ -28,6 +29,7 @@ const PCMA: [number, string] = [8, 'PCMA/8000'];
 const TE: [number, string] = [101, 'telephone-event/8000'];
 const OPUS: [number, string] = [111, 'opus/48000/2'];
 const G722: [number, string] = [9, 'G722/8000'];
+const G729: [number, string] = [18, 'G729/8000'];
 
 interface Side {
   ep: RtpEndpoint;
@@ -158,6 +160,25 @@ for (const reference of [false, true]) {
       expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
       expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
       await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-g722-${reference}`, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('PCMA offer with transcode G729, answered G.729 without Annex B: tones arrive both ways', async () => {
+      const caller = await RtpEndpoint.open();
+      const callee = await RtpEndpoint.open();
+      const { toCallee, toCaller } = await call(relay, `pcma-g729-${reference}`, sdp(caller.port, [PCMA]), { codec: { transcode: ['G729'] } }, () => sdp(callee.port, [G729], ['a=fmtp:18 annexb=no']), caller.port);
+      expect(m(toCallee.lines)).toBe('8 18');
+      expect(toCallee.lines).toContain('a=rtpmap:18 G729/8000');
+      expect(toCallee.lines).toContain('a=fmtp:18 annexb=no');
+      expect(m(toCaller.lines)).toBe('8');
+      const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 8, enc: new PcmaEncoder(), dec: new PcmaDecoder(), clock: 8000 };
+      const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 18, enc: new G729Encoder(), dec: new G729Decoder(), clock: 8000 };
+      const ab = await hear(a, b, 440, 7, 15, !reference);
+      const ba = await hear(b, a, 1000, 8, 15, !reference);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      await relay.ng.ok({ command: 'delete', 'call-id': `pcma-g729-${reference}`, 'from-tag': 'A' });
       caller.close();
       callee.close();
     });

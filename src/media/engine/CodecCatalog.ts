@@ -1,5 +1,6 @@
 import type { AudioDecoder, AudioEncoder } from '../codecs/AudioCodec.js';
 import { G722Decoder, G722Encoder } from '../codecs/G722.js';
+import { G729Decoder, G729Encoder, g729Available } from '../codecs/G729.js';
 import { OpusDecoder, OpusEncoder, opusAvailable } from '../codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../codecs/Pcmu.js';
@@ -26,6 +27,9 @@ export function canTranscode(f: { encoding: string; clock: number }): boolean {
       return f.clock === 8000;
     case 'opus':
       return f.clock === 48000 && opusAvailable();
+    case 'g729':
+    case 'g729a':
+      return f.clock === 8000 && g729Available();
     default:
       return false;
   }
@@ -60,6 +64,9 @@ export function createDecoder(f: PayloadFormat, rate: number): AudioDecoder | nu
       return rate === 8000 ? new PcmaDecoder() : null;
     case 'g722':
       return rate === 16000 ? new G722Decoder() : null;
+    case 'g729':
+    case 'g729a':
+      return rate === 8000 ? new G729Decoder() : null;
     case 'opus':
       // libopus mixes a stereo stream down and resamples inside the decoder.
       return new OpusDecoder({ sampleRate: rate as OpusRate, channels: 1 });
@@ -77,6 +84,9 @@ export function createEncoder(f: PayloadFormat, rate: number): AudioEncoder | nu
       return rate === 8000 ? new PcmaEncoder() : null;
     case 'g722':
       return rate === 16000 ? new G722Encoder() : null;
+    case 'g729':
+    case 'g729a':
+      return rate === 8000 ? new G729Encoder() : null;
     case 'opus': {
       const bitrate = Number(fmtpParam(f, 'maxaveragebitrate')) || 0;
       return new OpusEncoder({

@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
-# Builds the relay's opus binding (an N-API addon against the system's libopus) into $1.
-# Needs a C compiler, libopus-dev and Node's headers at build time; without them the relay builds
-# anyway and refuses transcoding to or from opus (the other codecs are pure TypeScript).
+# Builds the relay's codec bindings (N-API addons against the system's codec libraries) into $1:
+# opus.node (libopus-dev) and g729.node (libbcg729-dev). Needs a C compiler and Node's headers at
+# build time; a binding whose library is missing is not built, and the relay then refuses
+# transcoding to or from that codec (G.711 and G.722 are pure TypeScript).
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?output directory}"
 mkdir -p "$out"
 node_inc="$(node -p "require('path').resolve(process.execPath, '../../include/node')")"
-missing=()
-command -v cc >/dev/null 2>&1 || missing+=(gcc)
-[ -f /usr/include/opus/opus.h ] || missing+=(libopus-dev)
-[ -f "$node_inc/node_api.h" ] || missing+=("Node.js headers ($node_inc)")
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "opus codec not built: missing ${missing[*]}; the relay will not transcode opus" >&2
-  rm -f "$out/opus.node"
-  exit 0
-fi
+common=()
+command -v cc >/dev/null 2>&1 || common+=(gcc)
+[ -f "$node_inc/node_api.h" ] || common+=("Node.js headers ($node_inc)")
+
+# build NAME HEADER PACKAGE LIBS...
+build() {
+  local name=$1 header=$2 package=$3
+  shift 3
+  local missing=("${common[@]}")
+  [ -f "$header" ] || missing+=("$package")
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "$name codec not built: missing ${missing[*]}; the relay will not transcode $name" >&2
+    rm -f "$out/$name.node"
+    return 0
+  fi
+  cc -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -I"$node_inc" -I"$here/../../../runtime/native" \
+    -o "$out/$name.node" "$here/$name.c" "$@"
+}
+
 set -e
-cc -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -I"$node_inc" -I"$here/../../../runtime/native" -o "$out/opus.node" "$here/opus.c" -lopus
+build opus /usr/include/opus/opus.h libopus-dev -lopus
+build g729 /usr/include/bcg729/encoder.h libbcg729-dev -lbcg729

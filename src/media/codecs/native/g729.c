@@ -1,0 +1,141 @@
+/* The relay's binding to bcg729 (G.729 Annex A encoder, G.729 with Annex B decoder), N-API.
+ * A G.729 frame is 10 ms: 80 samples in, 10 bytes out. A call encodes or decodes every whole
+ * frame of the caller's buffer: one native call per packet, no copy, no allocation. */
+#include <node_api.h>
+#include "napi_args.h"
+#include <bcg729/decoder.h>
+#include <bcg729/encoder.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define FRAME_SAMPLES 80
+#define FRAME_BYTES 10
+/* An Annex B silence descriptor (SID) frame. */
+#define SID_BYTES 2
+
+typedef struct {
+  bcg729EncoderChannelContextStruct *enc;
+  bcg729DecoderChannelContextStruct *dec;
+} coder_t;
+
+static void release(coder_t *c) {
+  if (c->enc) closeBcg729EncoderChannel(c->enc);
+  if (c->dec) closeBcg729DecoderChannel(c->dec);
+  c->enc = NULL;
+  c->dec = NULL;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void) env; (void) hint;
+  release(data);
+  free(data);
+}
+
+static napi_value num(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static napi_value make(napi_env env, coder_t *c) {
+  if (!c->enc && !c->dec) {
+    free(c);
+    napi_throw_error(env, NULL, "bcg729 could not make a codec");
+    return NULL;
+  }
+  napi_value r;
+  napi_create_external(env, c, finalize, NULL, &r);
+  return r;
+}
+
+/* encoder(): no voice activity detection, so every frame is a full 10-byte frame (annexb=no). */
+static napi_value encoder(napi_env env, napi_callback_info info) {
+  (void) info;
+  coder_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->enc = initBcg729EncoderChannel(0);
+  return make(env, c);
+}
+
+static napi_value decoder(napi_env env, napi_callback_info info) {
+  (void) info;
+  coder_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->dec = initBcg729DecoderChannel();
+  return make(env, c);
+}
+
+/* encode(coder, pcm Int16Array, samples, out Uint8Array) -> bytes written, or -1 */
+static napi_value encode(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_external(env, a[0]);
+  size_t pn, on;
+  int16_t *pcm = arg_array(env, a[1], napi_int16_array, &pn);
+  uint8_t *out = arg_array(env, a[3], napi_uint8_array, &on);
+  int32_t samples = arg_i32(env, a[2]);
+  if (!c || !c->enc || !pcm || !out || samples <= 0 || samples % FRAME_SAMPLES != 0 || (size_t) samples > pn) return num(env, -1);
+  size_t frames = (size_t) samples / FRAME_SAMPLES;
+  if (frames * FRAME_BYTES > on) return num(env, -1);
+  size_t written = 0;
+  for (size_t f = 0; f < frames; f++) {
+    uint8_t len = 0;
+    bcg729Encoder(c->enc, pcm + f * FRAME_SAMPLES, out + written, &len);
+    written += len;
+  }
+  return num(env, (double) written);
+}
+
+/* decode(coder, data Uint8Array, offset, length, out Int16Array) -> samples written, or -1.
+ * A payload is whole 10-byte frames, optionally ended by one 2-byte SID frame (RFC 3551);
+ * a length of 0 conceals one lost frame. */
+static napi_value decode(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_external(env, a[0]);
+  size_t dn, on;
+  uint8_t *data = arg_array(env, a[1], napi_uint8_array, &dn);
+  int32_t off = arg_i32(env, a[2]);
+  int32_t len = arg_i32(env, a[3]);
+  int16_t *out = arg_array(env, a[4], napi_int16_array, &on);
+  if (!c || !c->dec || !out || off < 0 || len < 0 || (size_t) off + (size_t) len > dn) return num(env, -1);
+  if (len == 0) {
+    if (on < FRAME_SAMPLES) return num(env, -1);
+    static const uint8_t none[FRAME_BYTES];
+    bcg729Decoder(c->dec, none, FRAME_BYTES, 1, 0, 0, out);
+    return num(env, FRAME_SAMPLES);
+  }
+  size_t frames = (size_t) len / FRAME_BYTES;
+  size_t rest = (size_t) len % FRAME_BYTES;
+  if (rest != 0 && rest != SID_BYTES) return num(env, -1);
+  size_t total = frames + (rest ? 1 : 0);
+  if (total * FRAME_SAMPLES > on) return num(env, -1);
+  const uint8_t *p = data + off;
+  for (size_t f = 0; f < frames; f++) bcg729Decoder(c->dec, p + f * FRAME_BYTES, FRAME_BYTES, 0, 0, 0, out + f * FRAME_SAMPLES);
+  if (rest) bcg729Decoder(c->dec, p + frames * FRAME_BYTES, SID_BYTES, 0, 1, 0, out + frames * FRAME_SAMPLES);
+  return num(env, (double) (total * FRAME_SAMPLES));
+}
+
+/* close(coder): frees the codec now rather than at garbage collection. */
+static napi_value close_coder(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_external(env, a[0]);
+  if (c) release(c);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor p[] = {
+    { "encoder", NULL, encoder, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "decoder", NULL, decoder, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "encode", NULL, encode, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "decode", NULL, decode, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "close", NULL, close_coder, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
+  return exports;
+}
