@@ -54,6 +54,13 @@ export class Media {
   sdpRtcpPort = 0;
   rtp: Stream | null = null;
   rtcp: Stream | null = null;
+  /**
+   * BUNDLE: the media of the same party whose port this one shares (its `rtp`/`rtcp` are that
+   * media's streams, owned and closed by it); null: the media has its own ports.
+   */
+  transportOwner: Media | null = null;
+  /** The a=extmap id of the MID header extension in the party's SDP (0: none), for demultiplexing a bundle. */
+  midExtension = 0;
   /** The party's own usable `a=crypto` lines (its keys), from its latest SDP. */
   sdes: SdesCrypto[] = [];
   /** The `a=crypto` lines the relay gave this party (the relay's keys towards it). */
@@ -76,8 +83,10 @@ export class Media {
 
   constructor(readonly index: number) {}
 
+  /** The streams this media owns (none when it shares another's port). */
   streams(): Stream[] {
     const s: Stream[] = [];
+    if (this.transportOwner) return s;
     if (this.rtp) s.push(this.rtp);
     if (this.rtcp) s.push(this.rtcp);
     return s;
@@ -95,8 +104,11 @@ export class Media {
   }
 
   close(): void {
-    this.rtp?.close();
-    this.rtcp?.close();
+    if (!this.transportOwner) {
+      this.rtp?.close();
+      this.rtcp?.close();
+    }
+    this.transportOwner = null;
     this.rtp = null;
     this.rtcp = null;
   }

@@ -41,6 +41,8 @@ function rtcpOut(m: Media): MediaLeg | null {
 }
 
 function linkOneWay(from: Media, to: Media): void {
+  // A bundled member's packets arrive on its owner's port: the owner's demultiplexer routes them.
+  if (from.transportOwner) return;
   const rtp = from.rtp?.leg;
   const rtcp = from.rtcp?.leg;
   rtp?.forwardTo(to.rtp?.leg ?? null, from.muxed ? rtcpOut(to) : null);
@@ -55,6 +57,18 @@ export function linkParties(a: Monologue, b: Monologue): void {
   for (let i = 0; i < n; i++) {
     linkOneWay(a.medias[i]!, b.medias[i]!);
     linkOneWay(b.medias[i]!, a.medias[i]!);
+  }
+  linkBundles(a, b);
+  linkBundles(b, a);
+}
+
+/** Gives each port a party's m= lines share the routes to their peer medias' legs; other ports demultiplex nothing. */
+function linkBundles(ml: Monologue, peer: Monologue): void {
+  const peerOf = (m: Media): Media | undefined => peer.medias[ml.medias.indexOf(m)];
+  for (const m of ml.medias) {
+    if (m.transportOwner) continue;
+    const group = ml.bundles.find((g) => g.owner === m);
+    m.rtp?.leg?.demuxTo(group ? group.targets(peerOf, rtcpOut) : null);
   }
 }
 
@@ -79,6 +93,7 @@ export function linkSubscriptions(call: { parties(): Monologue[] }): void {
   }
   for (const ml of call.parties()) {
     for (const m of ml.medias) {
+      if (m.transportOwner) continue;
       m.rtp?.leg?.fanOutTo(targets.get(m) ?? []);
       m.rtcp?.leg?.fanOutTo(rtcpTargets.get(m) ?? []);
     }
@@ -128,7 +143,7 @@ export function applyCrypto(ml: Monologue, restored = false): void {
 
 /** Gives every RTP leg of a party the pipeline for what it sends (null: relayed as it is). */
 export function applyTranscoding(ml: Monologue): void {
-  for (const m of ml.medias) m.rtp?.leg?.setTranscoding(m.rejected ? null : m.transcoding);
+  for (const m of ml.medias) if (!m.transportOwner) m.rtp?.leg?.setTranscoding(m.rejected ? null : m.transcoding);
 }
 
 /** The payload formats a party sends with, from its SDP (`formats` and their `codecs` names). */
@@ -145,12 +160,12 @@ function sentFormats(m: Media): PayloadFormat[] {
 
 /** Gives every RTP leg of a party what blocking and silencing the call and the party ask for. */
 export function applyMediaControl(call: Call, ml: Monologue): void {
-  for (const m of ml.medias) m.rtp?.leg?.setMediaControl(m.rejected ? null : legControl(call.control, ml.control, sentFormats(m)));
+  for (const m of ml.medias) if (!m.transportOwner) m.rtp?.leg?.setMediaControl(m.rejected ? null : legControl(call.control, ml.control, sentFormats(m)));
 }
 
 /** Hands the party's SDP endpoint to its legs (re-learning when it changed). */
 export function setPartyEndpoints(m: Media, now: number): void {
-  if (m.sdpAddress === null) return;
+  if (m.sdpAddress === null || m.transportOwner) return;
   m.rtp?.leg?.setSdpEndpoint(m.sdpAddress, m.sdpRtpPort, now);
   if (m.rtcp?.leg && !m.muxed) m.rtcp.leg.setSdpEndpoint(m.sdpAddress, m.sdpRtcpPort, now);
 }

@@ -1,4 +1,5 @@
 import type { MirroredOrigin } from '../sdp/generate.js';
+import type { BundleGroup } from './BundleGroup.js';
 import type { Media } from './Media.js';
 import { newPartyControl, type PartyControl } from './PartyControl.js';
 
@@ -7,6 +8,8 @@ export class Monologue {
   label?: string;
   viaBranch?: string;
   medias: Media[] = [];
+  /** Its m= lines that share a port towards it (BUNDLE). */
+  bundles: BundleGroup[] = [];
   /** Block/silence/forwarding set on this party: what it sends. */
   control: PartyControl = newPartyControl();
   /** The party this one exchanges media with (offer/answer). */

@@ -17,6 +17,8 @@ import type { Stream } from './Stream.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
 import { hasSecurity, isOsrtpCapable, isSecure, isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
 import { isIceLite, mid, parseCandidates, parseDtls, parseIce } from '../sdp/webrtc.js';
+import { bundledSections, isBundleOnly, midExtensionId } from '../sdp/bundle.js';
+import { groupsOf, unshare } from './BundleGroup.js';
 import type { MediaDescription } from '../sdp/SessionDescription.js';
 import { negotiateSdes } from './SdesNegotiation.js';
 import { answerWebrtc, offerWebrtc, type IceOffer } from './WebrtcNegotiation.js';
@@ -51,6 +53,8 @@ export interface ExchangePlan {
   family: 4 | 6;
   receiverLocal: LocalAddress;
   medias: MediaPlan[];
+  /** BUNDLE groups each side gets (m= line indices, the first owning the port); null: as it has them. */
+  bundles: { sender: number[][] | null; receiver: number[][] | null };
 }
 
 /** The parties as the plan sees them: a party that does not exist yet has no medias and the default interface. */
@@ -62,6 +66,26 @@ export interface PlanParties {
   senderMedias: readonly Media[];
   /** The receiver's medias in place (for an answer: the offerer's, their pipelines in place). */
   receiverMedias: readonly Media[];
+}
+
+/** Members of groups other than their first: they share the first's port. */
+function sharersOf(groups: readonly (readonly number[])[]): Set<number> {
+  return new Set(groups.flatMap((g) => g.slice(1)));
+}
+
+/**
+ * Which m= lines share a port towards each side, as decided from the request: a bundling
+ * offerer is answered bundled (unless `bundle: reject`), the offer passed on bundles every
+ * relayed RTP m= line with `bundle: offer`; otherwise a party keeps the groups it has (the
+ * answer of a party the relay offered bundled, a re-offer towards a bundled party).
+ */
+function planBundles(kind: ExchangeKind, sd: SessionDescription, opts: OfferAnswerOptions, medias: readonly MediaPlan[]): ExchangePlan['bundles'] {
+  if (opts.bundle.reject) return { sender: [], receiver: [] };
+  if (kind === 'answer') return { sender: null, receiver: null };
+  // The port is the first member's: without rtcp-mux there it cannot carry RTCP for all (RFC 8843 9.3).
+  const sender = opts.bundle.accept ? bundledSections(sd).filter((g) => sd.medias[g[0]!]!.rtcpMux) : [];
+  const relayed = medias.flatMap((mp, i) => (mp.kind === 'relay' && isRtp(sd.medias[i]!.protocol) ? [i] : []));
+  return { sender, receiver: opts.bundle.offer && relayed.length > 0 ? [relayed] : null };
 }
 
 const isRtp = (protocol: string): boolean => protocol.includes('RTP/');
@@ -81,11 +105,15 @@ export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescrip
     const sent = CodecStore.of(RELAY_CODECS, payloadTypesOf(md, ptimeOf(md)));
     const senderPrev = p.senderMedias[i]?.codecStore ?? null;
     const receiverPrev = p.receiverMedias[i]?.codecStore ?? null;
-    return kind === 'offer' ? negotiateOffer(sent, senderPrev, receiverPrev, flags) : negotiateAnswer(sent, senderPrev, receiverPrev, md.port === 0, flags);
+    return kind === 'offer' ? negotiateOffer(sent, senderPrev, receiverPrev, flags) : negotiateAnswer(sent, senderPrev, receiverPrev, md.port === 0 && !(senderSharers.has(i) && isBundleOnly(md)), flags);
   };
+  // Sections at port 0 that are bundle-only members of the sender's groups are not rejected.
+  const senderSharers = kind === 'offer' && opts.bundle.accept && !opts.bundle.reject
+    ? sharersOf(bundledSections(sd))
+    : new Set(p.senderMedias.flatMap((m, i) => (m.transportOwner ? [i] : [])));
   const medias: MediaPlan[] = sd.medias.map((md, i) => {
     if (md.type === 'message' && !isRtp(md.protocol)) return { kind: 'passthrough' };
-    if (md.port === 0) {
+    if (md.port === 0 && !(senderSharers.has(i) && isBundleOnly(md))) {
       if (kind === 'answer' && isRtp(md.protocol) && p.senderMedias[i]?.codecStore) {
         const negotiated = negotiate(md, i);
         const formats = negotiated.receiver.list.map((c) => String(c.pt));
@@ -105,7 +133,7 @@ export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescrip
     const negotiated = negotiate(md, i);
     return { kind: 'relay', formats: negotiated.sender.list.map((c) => String(c.pt)), negotiated, senderLocal };
   });
-  return { kind, sd, opts, family, receiverLocal, medias };
+  return { kind, sd, opts, family, receiverLocal, medias, bundles: planBundles(kind, sd, opts, medias) };
 }
 
 /** Learning and source checks of the call, from NG flags/keys over the configured default. */
@@ -171,11 +199,13 @@ export async function allocateExchange(s: Services, call: Call, plan: ExchangePl
   const take = (side: (Stream[] | undefined)[], i: number, local: LocalAddress): void => {
     allocations.push(allocatePair(s.media, call.callId, local).then((pair) => void (side[i] = pair)));
   };
+  const senderSharers = sharingAfter(sender, plan.bundles.sender);
+  const receiverSharers = sharingAfter(receiver, plan.bundles.receiver);
   plan.medias.forEach((mp, i) => {
     if (mp.kind !== 'relay') return;
-    if (!sender?.medias[i]?.rtp) take(ports.sender, i, mp.senderLocal!);
+    if (needsPorts(sender?.medias[i], senderSharers.has(i))) take(ports.sender, i, mp.senderLocal!);
     // An offer to oneself holds one set of ports.
-    if (!receiver?.medias[i]?.rtp && !(receiver && receiver === sender)) take(ports.receiver, i, plan.receiverLocal);
+    if (needsPorts(receiver?.medias[i], receiverSharers.has(i)) && !(receiver && receiver === sender)) take(ports.receiver, i, plan.receiverLocal);
   });
   // Every allocation settles before a failure is reported: one still binding after the change
   // was given up would hold ports nobody releases.
@@ -188,6 +218,33 @@ export async function allocateExchange(s: Services, call: Call, plan: ExchangePl
   }
   return ports;
 }
+
+/** The m= lines of a party that will share another's port after the exchange. */
+function sharingAfter(ml: Monologue | undefined, groups: number[][] | null): Set<number> {
+  if (groups !== null) return sharersOf(groups);
+  return new Set((ml?.medias ?? []).flatMap((m, i) => (m.transportOwner ? [i] : [])));
+}
+
+/** A media needs ports of its own when it has none, or shares a port it will not share any more. */
+function needsPorts(m: Media | undefined, sharer: boolean): boolean {
+  if (sharer) return false;
+  return !m?.rtp || m.transportOwner !== null;
+}
+
+/** A party's groups as the plan decided them (null: as they are), before ports are attached. */
+function regroup(ml: Monologue, sections: number[][] | null): void {
+  if (sections === null) return;
+  const groups = groupsOf(ml.medias, sections);
+  unshare(ml.medias, groups);
+  ml.bundles = groups;
+}
+
+/** Members share their owner's port once the owner has one. */
+function share(ml: Monologue): void {
+  for (const g of ml.bundles) if (g.owner.rtp) g.share();
+}
+
+const inBundle = (ml: Monologue, m: Media): boolean => ml.bundles.some((g) => g.has(m));
 
 /** Gives a media the scratch pair planned for it, once. */
 function attach(m: Media, side: (Stream[] | undefined)[], i: number): void {
@@ -226,6 +283,20 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   receiver.family = plan.family;
   if (sdpFamily) sender.family = sdpFamily;
   const receiverLocal = plan.receiverLocal;
+  for (let i = 0; i < sd.medias.length; i++) {
+    sender.medias[i] ??= new Media(i + 1);
+    receiver.medias[i] ??= new Media(i + 1);
+  }
+  // Ports first, so that every member of a group sees its owner's.
+  regroup(sender, plan.bundles.sender);
+  regroup(receiver, plan.bundles.receiver);
+  plan.medias.forEach((mp, i) => {
+    if (mp.kind !== 'relay') return;
+    attach(sender.medias[i]!, ports.sender, i);
+    attach(receiver.medias[i]!, ports.receiver, i);
+  });
+  share(sender);
+  share(receiver);
   const rewrites: MediaOutput[] = [];
   let firstTrickling = false;
   /** Per relayed m= line: the transport it leaves with, for SRTP/DTLS/ICE once ports are known. */
@@ -233,9 +304,11 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   for (let i = 0; i < sd.medias.length; i++) {
     const md = sd.medias[i]!;
     const mp = plan.medias[i]!;
-    const conn = mediaConnection(sd, md);
-    const sm = (sender.medias[i] ??= new Media(i + 1));
-    const rm = (receiver.medias[i] ??= new Media(i + 1));
+    const sm = sender.medias[i]!;
+    const rm = receiver.medias[i]!;
+    // A bundled member is reached where its group's port is (its own may be 0: bundle-only).
+    const endpointMd = sm.transportOwner ? (sd.medias[sender.medias.indexOf(sm.transportOwner)] ?? md) : md;
+    const conn = mediaConnection(sd, endpointMd);
     sm.type = rm.type = md.type;
     const protocolChanged = sm.protocol !== md.protocol;
     sm.protocol = md.protocol;
@@ -253,7 +326,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     sm.ptime = ptimeOf(md);
     sm.direction = md.direction ?? sd.direction ?? 'sendrecv';
     sm.passthrough = rm.passthrough = mp.kind === 'passthrough';
-    sm.rejected = md.port === 0 || mp.kind === 'passthrough';
+    sm.rejected = (md.port === 0 && !sm.transportOwner) || mp.kind === 'passthrough';
     if (kind === 'answer' && sm.rejected) rm.rejected = true;
     // A port for media the other side refused before (a re-INVITE bringing video back, an
     // answer taking up what its offer refused): rtpengine opens ports for it again.
@@ -286,19 +359,21 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
         : { kind: 'rejected', formats: mp.formats });
       continue;
     }
-    attach(sm, ports.sender, i);
-    attach(rm, ports.receiver, i);
     sm.sdpAddress = senderAddress(opts, conn?.address) ?? null;
-    sm.sdpRtpPort = md.port;
-    sm.sdpRtcpPort = md.rtcpPort ?? md.port + 1;
-    sm.rtcpMux = md.rtcpMux;
-    const downstreamMux = kind === 'offer' && offersMux(md.rtcpMux, opts.rtcpMux);
+    sm.sdpRtpPort = endpointMd.port;
+    sm.sdpRtcpPort = endpointMd.rtcpPort ?? endpointMd.port + 1;
+    sm.rtcpMux = md.rtcpMux || inBundle(sender, sm);
+    sm.midExtension = midExtensionId(md);
+    // A bundle's port carries RTCP for all its members (RFC 8843 9.3).
+    const downstreamMux = kind === 'offer' && (offersMux(md.rtcpMux, opts.rtcpMux) || inBundle(receiver, rm));
     if (kind === 'answer') {
-      sm.muxed = md.rtcpMux;
+      sm.muxed = md.rtcpMux || inBundle(sender, sm);
+      const v = mid(md);
+      if (v !== undefined) sm.webrtc.mid = v;
       const branch = opts.viaBranch === undefined ? undefined : rm.muxByBranch.decision(opts.viaBranch);
-      rm.muxed = rm.rtcpMux && ((branch === undefined ? rm.muxInAnswer : branch) ?? md.rtcpMux);
+      rm.muxed = (rm.rtcpMux && ((branch === undefined ? rm.muxInAnswer : branch) ?? md.rtcpMux)) || inBundle(receiver, rm);
     } else {
-      sm.muxInAnswer = muxInAnswer(md.rtcpMux, downstreamMux, opts.rtcpMux);
+      sm.muxInAnswer = inBundle(sender, sm) ? true : muxInAnswer(md.rtcpMux, downstreamMux, opts.rtcpMux);
       if (opts.viaBranch !== undefined) sm.muxByBranch.offered(opts.viaBranch, sm.muxInAnswer);
       if (opts.rtcpMux.has('require')) sm.muxed = sm.rtcpMux;
     }
@@ -323,7 +398,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     // rtpengine: a null address on port 9 with ICE is a trickling party with no candidates yet, not a hold.
     const trickling = isNullAddress(conn?.address) && md.port === 9 && parseIce(sd, md) !== null;
     if (i === 0) firstTrickling = trickling;
-    const hold = isNullAddress(conn?.address) && !trickling;
+    const hold = isNullAddress(conn?.address) && !trickling && !sm.transportOwner;
     rewrites.push({
       kind: 'relay',
       protocol,
@@ -341,11 +416,16 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   }
   // Ports are known: so are ICE candidates. SRTP (SDES, DTLS) and ICE per media.
   let iceLite = false;
-  for (let i = 0; i < rewrites.length; i++) {
+  // Owners first: the members of a group get their owner's ICE credentials (one transport).
+  const order = rewrites.map((_r, i) => i).sort((a, b) => Number(receiver.medias[a]!.transportOwner !== null) - Number(receiver.medias[b]!.transportOwner !== null));
+  for (const i of order) {
     const r = rewrites[i]!;
     if (r.kind !== 'relay') continue;
-    const lines = secureMedia(kind, sender.medias[i]!, receiver.medias[i]!, sd, sd.medias[i]!, transports[i]!, opts, r.rtcpMux);
+    const rm = receiver.medias[i]!;
+    if (rm.transportOwner) rm.webrtc.ourIce = rm.transportOwner.webrtc.ourIce;
+    const lines = secureMedia(kind, sender.medias[i]!, rm, sd, sd.medias[i]!, transports[i]!, opts, r.rtcpMux);
     Object.assign(r, lines.rewrite);
+    if (kind === 'offer') r.mid = offeredMid(opts, receiver, rm, sd.medias[i]!, i);
     if (lines.iceLite) iceLite = true;
     // As rtpengine: towards an ICE party the relay's address replaces a null one (its candidates name it anyway).
     if (hasIceCredentials(r.ice)) r.nullAddress = false;
@@ -371,6 +451,18 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   applyMediaControl(call, receiver);
   if (kind === 'offer') call.offerer = sender;
   return { sdp: sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite, firstTrickling), sender, receiver };
+}
+
+/**
+ * The a=mid an offer's section gets when it has none: `generate mid` (as rtpengine: the
+ * section's number), or a bundle towards the receiver, which needs one. The receiver's media
+ * remembers what it was offered (its answer says it again; the bundle's routes need it now).
+ */
+function offeredMid(opts: OfferAnswerOptions, receiver: Monologue, rm: Media, md: MediaDescription, i: number): string | undefined {
+  const own = mid(md);
+  const out = own ?? (opts.generateMid || inBundle(receiver, rm) ? String(i + 1) : undefined);
+  if (out !== undefined) rm.webrtc.mid = out;
+  return own === undefined ? out : undefined;
 }
 
 /**
@@ -433,6 +525,8 @@ function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOp
       sessionName: !firstSdp && replace.has('session-name') ? receiver.sdpSessionName : undefined,
       version: replace.has('sdp-version') ? String(receiver.sdpVersion) : undefined,
       medias,
+      bundleGroups: receiver.bundles.map((g) => g.mids).filter((mids) => mids.length > 0),
+      stripExtmap: opts.stripExtmap,
     });
   if (replace.has('sdp-version')) {
     // The next version when what the receiver gets changed, or where the sender wants media

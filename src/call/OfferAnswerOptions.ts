@@ -57,4 +57,22 @@ export interface OfferAnswerOptions {
   osrtp: OsrtpOptions;
   /** `DTLS`, `DTLS-reverse`, `ICE`. */
   webrtc: WebrtcOptions;
+  /** `bundle` list (RFC 9143), in later rtpengine's words. */
+  bundle: BundleOptions;
+  /** Flag `generate mid`: an a=mid for every section the offer passes on without one. */
+  generateMid: boolean;
+  /** Flag `strip extmap`: no a=extmap lines in the SDP passed on. */
+  stripExtmap: boolean;
+}
+
+/**
+ * None (rtpengine 10.5): the sender's groups never pass on, every m= line has its own port.
+ * `accept`: a bundled offer is answered bundled, its group on one port;
+ * `offer` (`require`): the offer passed on bundles every relayed m= line on one port;
+ * `reject`: no bundle towards either party, groups negotiated before are broken up.
+ */
+export interface BundleOptions {
+  accept: boolean;
+  offer: boolean;
+  reject: boolean;
 }

@@ -81,6 +81,8 @@ function formatsOf(m: Media): PayloadFormat[] {
 
 /** Hands a media's playback to its RTP leg (null stops it). */
 export function applyPlayback(m: Media): void {
+  // A bundled member plays through its owner's port only when it owns it (the owner's playback is the port's).
+  if (m.transportOwner) return;
   m.rtp?.leg?.setPlayback(m.playback?.settings ?? null);
 }
 

@@ -154,6 +154,12 @@ export interface MediaLeg {
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
   /**
+   * BUNDLE: this port carries several m= lines of its party, and each packet goes to its own
+   * m= line's targets (null: everything goes where `forwardTo` said). A demultiplexing leg
+   * stays in userspace.
+   */
+  demuxTo(bundle: BundleTargets | null): void;
+  /**
    * Besides `forwardTo`, what this leg receives is copied to these (subscribers), each from the
    * same decrypted packet. The same targets again keep their pipelines. A leg with targets stays in userspace.
    */
@@ -178,6 +184,20 @@ export interface FanOutTarget {
   rtp: MediaLeg;
   rtcp: MediaLeg | null;
   transcoding: TranscodeSettings | null;
+}
+
+/** One m= line of a bundled port: how its packets are recognised and where they go (as `forwardTo` takes them). */
+export interface BundleTarget {
+  mid: string;
+  payloadTypes: readonly number[];
+  rtp: MediaLeg | null;
+  rtcp: MediaLeg | null;
+}
+
+/** The m= lines sharing a port, the first owning it; `midExtension`: the a=extmap id of the MID header extension (0: none). */
+export interface BundleTargets {
+  midExtension: number;
+  routes: readonly BundleTarget[];
 }
 
 /** Allocates media ports and hands out legs bound on them. */

@@ -24,6 +24,8 @@ export interface OffloadableLeg extends Pick<MediaLeg, 'localAddress' | 'localPo
   readonly tapped: boolean;
   /** Packets are copied to subscribers: they must reach userspace. */
   readonly copied: boolean;
+  /** Packets are shared out among bundled m= lines: they must reach userspace. */
+  readonly demuxed: boolean;
   /** Packets are transformed (SRTP, DTLS, STUN): they must reach userspace. */
   readonly transformed: boolean;
   /** Where RTP (and everything on an RTCP port) received here goes; muxed RTCP to `rtcpForward`. */

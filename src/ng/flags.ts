@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { MediaEcho, OfferAnswerOptions, ReplaceOption, RtcpMuxOption, TransportChoice } from '../call/OfferAnswerOptions.js';
+import type { BundleOptions, MediaEcho, OfferAnswerOptions, ReplaceOption, RtcpMuxOption, TransportChoice } from '../call/OfferAnswerOptions.js';
 import type { LearningMode } from '../media/MediaPlane.js';
 import type { CodecOptions } from '../sdp/CodecOptions.js';
 import { foldSuite, type OsrtpOptions, type SdesOptions } from '../call/SdesNegotiation.js';
@@ -219,5 +219,15 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     sdes: sdesOptions(req),
     osrtp: osrtpOptions(req),
     webrtc: webrtcOptions(req),
+    bundle: bundleOptions(req),
+    generateMid: req.has('generate-mid'),
+    stripExtmap: req.has('strip-extmap'),
   };
+}
+
+/** The `bundle` list (also as `bundle-...` flags). */
+function bundleOptions(req: NgRequest): BundleOptions {
+  const b = req.option('bundle');
+  const reject = b.has('reject');
+  return { accept: !reject && b.has('accept'), offer: !reject && (b.has('offer') || b.has('require')), reject };
 }

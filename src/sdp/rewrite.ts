@@ -67,6 +67,10 @@ export interface RewriteOptions {
   username?: string;
   version?: string;
   sessionName?: string;
+  /** The relay's BUNDLE groups towards the receiver (mids): the sender's groups never pass on. */
+  bundleGroups?: readonly (readonly string[])[];
+  /** Flag `strip extmap`: a=extmap lines go, in the session and the relayed sections. */
+  stripExtmap?: boolean;
   /** One entry per m= line. */
   medias: MediaOutput[];
 }
@@ -107,6 +111,7 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
     if (line.startsWith('c=')) lines.push(r.nullAddress ? `c=IN ${ipv(r.family)} ${nullAddress(r.family)}` : `c=IN ${ipv(r.family)} ${r.address}`);
     else if (!line.startsWith('a=')) lines.push(line);
     else if (opt.removeIce && isIceAttribute(line)) continue;
+    else if (opt.stripExtmap && attributeName(line) === 'extmap') continue;
     else if (r.crypto !== undefined && attributeName(line) === 'crypto') continue;
     else if (r.dtls !== undefined && isDtlsAttribute(line)) continue;
     else {
@@ -187,6 +192,9 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
       out.push(`s=${opt.sessionName}`);
     } else if (opt.removeIce && isIceAttribute(line)) {
       continue;
+    } else if (line.startsWith('a=group:BUNDLE') || (opt.stripExtmap && attributeName(line) === 'extmap')) {
+      // Whether the receiver bundles is the relay's business: its own groups follow.
+      continue;
     } else if (opt.removeIce && !opt.iceLite && line.startsWith('a=group:')) {
       // Without ICE towards this party there is no BUNDLE either (rtpengine drops the group).
       continue;
@@ -196,6 +204,7 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
       continue;
     } else out.push(line);
   }
+  for (const g of opt.bundleGroups ?? []) if (g.length > 0) out.push(`a=group:BUNDLE ${g.join(' ')}`);
   if (opt.iceLite) out.push('a=ice-lite');
   if (opt.instanceId !== undefined) out.push(`a=rtpengine:${opt.instanceId}`);
   sd.medias.forEach((m, i) => {

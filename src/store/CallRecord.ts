@@ -66,6 +66,9 @@ export interface MediaRecord {
   /** The codecs of the party's own SDP and its a=ptime: what its subscribers are offered (absent: none). */
   sent?: Codec[];
   ptime?: number;
+  /** Its a=mid and the a=extmap id of its MID header extension (absent: none), for a bundle's demultiplexing. */
+  mid?: string;
+  midExtension?: number;
   /** A subscriber's media: the party (tag) and media (index) it copies, and the pipeline converting the copies (absent: not a subscriber). */
   subscription?: { tag: string; index: number; transcode?: TranscodeSettings };
 }
@@ -107,6 +110,11 @@ export interface PartyRecord {
   control?: PartyControl;
   /** A subscriber: the tags of the parties it copies, in order (absent: none). */
   subscriptions?: string[];
+  /**
+   * BUNDLE towards the party: per group the `index` of its medias, the first owning the port;
+   * the others have no streams of their own (absent: none).
+   */
+  bundles?: number[][];
   /** The o= and s= values of the party's own SDP (absent: none seen). */
   origin?: { origin: string; sessionName: string; sessionConnection?: boolean };
 }
@@ -158,7 +166,7 @@ export function keyOfRecord(k: unknown): SrtpKeying & { key: Buffer; salt: Buffe
 
 /** At most this many SSRCs per direction are read from a record (the relay tracks no more). */
 const MAX_RECORD_SSRCS = 64;
-const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+export const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
 function srtpIndices(list: unknown): SrtpIndex[] {
   if (!Array.isArray(list)) return [];
@@ -234,6 +242,8 @@ function mediaRecord(m: Media): MediaRecord {
     ...(m.sent.length > 0 ? { sent: m.sent } : {}),
     ...(m.ptime !== undefined ? { ptime: m.ptime } : {}),
     ...(m.subscription ? { subscription: subscriptionRecord(m.subscription) } : {}),
+    ...(m.webrtc.mid !== undefined ? { mid: m.webrtc.mid } : {}),
+    ...(m.midExtension !== 0 ? { midExtension: m.midExtension } : {}),
     index: m.index,
     type: m.type,
     protocol: m.protocol,
@@ -272,6 +282,7 @@ function partyRecord(ml: Monologue, pending: boolean): PartyRecord {
     ...(isDefaultControl(ml.control) ? {} : { control: ml.control }),
     ...(ml.subscriptions.length > 0 ? { subscriptions: ml.subscriptions.map((x) => x.tag) } : {}),
     ...(ml.ownOrigin ? { origin: ml.ownOrigin } : {}),
+    ...(ml.bundles.length > 0 ? { bundles: ml.bundles.map((g) => g.members.map((m) => m.index)) } : {}),
   };
 }
 

@@ -8,11 +8,13 @@ import { keying } from '../call/SdesNegotiation.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
 import { isFingerprintHash } from '../media/transforms/DtlsFingerprint.js';
 import { Monologue } from '../call/Monologue.js';
+import { groupsOf, type BundleGroup } from '../call/BundleGroup.js';
+import { MID_TOKEN } from '../sdp/bundle.js';
 import { Stream } from '../call/Stream.js';
 import { moduleLogger } from '../log.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { Services } from '../Services.js';
-import { keyOfRecord, srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
+import { isUint, keyOfRecord, srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
 import { originOf, restoreSent, restoreSubscriptions } from './SubscriptionRecord.js';
 
 const log = moduleLogger('restore');
@@ -148,6 +150,14 @@ function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   const play = filePlayRecordOf(r.play);
   // A playback this relay runs already goes on; one it does not know is continued from the record.
   if (!play || play.startedAt !== m.playback?.settings.startedAt) m.resumePlay = play;
+  m.webrtc.mid = typeof r.mid === 'string' && MID_TOKEN.test(r.mid) ? r.mid : undefined;
+  m.midExtension = isUint(r.midExtension, 255) ? r.midExtension : 0;
+  // A bundled member's streams are its owner's: the party's groups point it at them again.
+  if (m.transportOwner) {
+    m.transportOwner = null;
+    m.rtp = null;
+    m.rtcp = null;
+  }
   m.rtp = syncStream(s, call, m.rtp, r.streams.find((x) => x.component === 1));
   m.rtcp = syncStream(s, call, m.rtcp, r.streams.find((x) => x.component === 2));
 }
@@ -169,7 +179,23 @@ function syncParty(s: Services, call: Call, r: PartyRecord): Monologue {
   ml.ownOrigin = originOf(r);
   r.medias.forEach((mr, i) => syncMedia(s, call, (ml!.medias[i] ??= new Media(mr.index)), mr));
   for (const extra of ml.medias.splice(r.medias.length)) extra.close();
+  ml.bundles = bundlesOf(ml, r.bundles);
+  for (const g of ml.bundles) if (g.owner.rtp) g.share();
   return ml;
+}
+
+/** A party's groups from a record: indices of its medias (unknown ones and repeats left out). */
+function bundlesOf(ml: Monologue, list: unknown): BundleGroup[] {
+  if (!Array.isArray(list)) return [];
+  const seen = new Set<number>();
+  const sections: number[][] = [];
+  for (const g of list.slice(0, 16)) {
+    if (!Array.isArray(g)) continue;
+    const members = g.slice(0, 32).map((index) => ml.medias.findIndex((m) => m.index === index)).filter((i) => i >= 0 && !seen.has(i));
+    for (const i of members) seen.add(i);
+    if (members.length > 0) sections.push(members);
+  }
+  return groupsOf(ml.medias, sections);
 }
 
 /** Points a bound leg at the record's endpoint: the learned one the owner had, else the SDP's. */

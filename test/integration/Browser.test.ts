@@ -15,12 +15,15 @@ const FRAME = 160;
 const PAGE = `<!doctype html><html><body><script>
 window.received = [];
 const gathered = (pc) => new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
-window.setup = async () => {
+const passThrough = (s) => s.readable.pipeTo(s.writable);
+window.setup = async (opts = {}) => {
   window.received = [];
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-  const pc = new RTCPeerConnection({ encodedInsertableStreams: true, rtcpMuxPolicy: 'require' });
+  window.pc?.close();
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: !!opts.video });
+  const pc = new RTCPeerConnection({ encodedInsertableStreams: true, rtcpMuxPolicy: 'require', bundlePolicy: opts.bundlePolicy || 'balanced' });
   window.pc = pc;
   const sender = pc.addTrack(stream.getAudioTracks()[0], stream);
+  for (const t of stream.getVideoTracks()) passThrough(pc.addTrack(t, stream).createEncodedStreams());
   // Every frame leaving the browser carries a known payload: B2P:<n> padded to ${FRAME} bytes.
   let n = 0;
   const out = sender.createEncodedStreams();
@@ -32,20 +35,21 @@ window.setup = async () => {
   } })).pipeTo(out.writable);
   pc.ontrack = (e) => {
     const s = e.receiver.createEncodedStreams();
+    if (e.track.kind === 'video') return passThrough(s);
     s.readable.pipeThrough(new TransformStream({ transform(frame, c) {
       if (window.received.length < 500) window.received.push(Array.from(new Uint8Array(frame.data)));
       c.enqueue(frame);
     } })).pipeTo(s.writable);
   };
 };
-window.start = async () => {
-  await window.setup();
+window.start = async (opts) => {
+  await window.setup(opts);
   await window.pc.setLocalDescription(await window.pc.createOffer());
   await gathered(window.pc);
   return window.pc.localDescription.sdp;
 };
-window.answerOffer = async (sdp) => {
-  await window.setup();
+window.answerOffer = async (sdp, opts) => {
+  await window.setup(opts);
   await window.pc.setRemoteDescription({ type: 'offer', sdp });
   await window.pc.setLocalDescription(await window.pc.createAnswer());
   await gathered(window.pc);
@@ -67,6 +71,12 @@ window.reoffer = async (direction) => {
 };
 window.answer = async (sdp) => { await window.pc.setRemoteDescription({ type: 'answer', sdp }); };
 window.states = () => ({ ice: window.pc.iceConnectionState, conn: window.pc.connectionState });
+window.videoReceived = async () => {
+  const stats = await window.pc.getStats();
+  let n = 0;
+  stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.packetsReceived; });
+  return n;
+};
 window.remoteSr = async () => {
   const stats = await window.pc.getStats();
   let sr = 0;
@@ -135,6 +145,47 @@ async function mediaBothWays(page: Page, plain: RtpEndpoint, relayRtp: number, r
   }
 }
 
+type Win = {
+  start(o?: object): Promise<string>;
+  answerOffer(s: string, o?: object): Promise<string>;
+  answer(s: string): Promise<void>;
+  videoReceived(): Promise<number>;
+};
+const vp8Of = (sdp: string): number => Number(/^a=rtpmap:(\d+) VP8\/90000/m.exec(sdp)![1]);
+const videoSection = (sdp: string): string => sdp.slice(sdp.indexOf('m=video'));
+
+/**
+ * Video between the browser and the phone's video port while audio is checked: the phone's
+ * VP8-typed packets reach the browser's video receiver (its packet count), the browser's video
+ * reaches the phone's video port only, with its VP8 payload type and its video SSRCs, and no
+ * video reaches the phone's audio port.
+ */
+async function withVideo(page: Page, video: RtpEndpoint, relayVideo: number, vp8: number, ssrcs: Set<number>, audio: () => Promise<void>, plain: RtpEndpoint): Promise<void> {
+  video.received.length = 0;
+  let seq = 0;
+  const timer = setInterval(() => {
+    const p = Buffer.alloc(12 + 100);
+    p[0] = 0x80;
+    p[1] = vp8 | (seq % 3 === 2 ? 0x80 : 0);
+    p.writeUInt16BE(seq, 2);
+    p.writeUInt32BE(seq * 3000, 4);
+    p.writeUInt32BE(0x7171, 8);
+    video.send(p, relayVideo, '127.0.0.1');
+    seq++;
+  }, 20);
+  try {
+    await audio();
+    await waitFor('the phone\'s video in the browser', async () => (await page.evaluate(() => (window as unknown as Win).videoReceived())) >= 20, 20_000, 200);
+    await waitFor('the browser\'s video at the phone', () => video.received.filter((r) => (r.data[1]! & 0x7f) === vp8).length >= 20, 20_000, 100);
+    const rtp = video.received.filter((r) => r.data[1]! < 200 || r.data[1]! > 204);
+    expect(new Set(rtp.map((r) => r.data[1]! & 0x7f))).toEqual(new Set([vp8]));
+    expect([...new Set(rtp.map((r) => r.data.readUInt32BE(8)))].every((x) => ssrcs.has(x))).toBe(true);
+    expect(plain.received.some((r) => (r.data[1]! & 0x7f) === vp8)).toBe(false);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 // Chromium (libwebrtc) as the browser: its offer goes through ngrelay the way Kamailio's WebRTC
 // examples send it (RTP/AVP, ICE removed, DTLS off, rtcp-mux demuxed towards SIP) to a plain RTP
 // endpoint, and back (UDP/TLS/RTP/SAVPF, ICE): ICE-lite, DTLS-SRTP and SRTP/SRTCP both ways.
@@ -176,10 +227,61 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     expect(await relay.stop()).toBe(0);
   });
 
+  it('max-bundle with audio and video (bundle-accept): one port towards the browser, a port per m= line towards the phone', async () => {
+    const video = await RtpEndpoint.open();
+    const offer = await page.evaluate((o) => (window as unknown as Win).start(o), { bundlePolicy: 'max-bundle', video: true });
+    expect(offer).toMatch(/^a=group:BUNDLE 0 1$/m);
+    const flags = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] };
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-3', 'from-tag': 'browser', sdp: offer, ...flags, bundle: ['accept'] });
+    const sipOffer = String(o['sdp']);
+    expect(sipOffer).not.toMatch(/a=group:/);
+    const [audioPort, videoPort] = [...sipOffer.matchAll(/^m=\w+ (\d+)/gm)].map((m) => Number(m[1]));
+    const [audioRtcp, videoRtcp] = [...sipOffer.matchAll(/^a=rtcp:(\d+)/gm)].map((m) => Number(m[1]));
+    expect(new Set([audioPort, videoPort, audioRtcp, videoRtcp]).size).toBe(4);
+    const vp8 = vp8Of(offer);
+    const sipAnswer = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+      `m=audio ${plain.port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', `a=rtcp:${plain.port}`,
+      `m=video ${video.port} RTP/AVP ${vp8}`, `a=rtpmap:${vp8} VP8/90000`, 'a=sendrecv', `a=rtcp:${video.port + 1}`, ''].join('\r\n');
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-3', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
+    const webAnswer = String(a['sdp']);
+    expect(webAnswer).toMatch(/^a=group:BUNDLE 0 1$/m);
+    const ports = [...webAnswer.matchAll(/^m=\w+ (\d+) UDP\/TLS\/RTP\/SAVPF/gm)].map((m) => Number(m[1]));
+    expect(ports).toHaveLength(2);
+    expect(ports[0]).toBe(ports[1]);
+    await page.evaluate((sdp) => (window as unknown as Win).answer(sdp), webAnswer);
+    const ssrcs = new Set([...videoSection(offer).matchAll(/^a=ssrc:(\d+)/gm)].map((m) => Number(m[1])));
+    await withVideo(page, video, videoPort!, vp8, ssrcs, () => mediaBothWays(page, plain, audioPort!, audioRtcp!), plain);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-3', 'from-tag': 'browser' });
+    video.close();
+  }, 90_000);
+
+  it('the other way with max-bundle, audio and video (bundle-offer): SIP offers a port per m= line, the browser gets one', async () => {
+    const video = await RtpEndpoint.open();
+    const sipOffer = ['v=0', 'o=- 2 2 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+      `m=audio ${plain.port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', `a=rtcp:${plain.port}`,
+      `m=video ${video.port} RTP/AVP 100`, 'a=rtpmap:100 VP8/90000', 'a=sendrecv', `a=rtcp:${video.port + 1}`, ''].join('\r\n');
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-4', 'from-tag': 'sip', sdp: sipOffer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['offer'], flags: ['SDES-off'], bundle: ['offer'] });
+    const webOffer = String(o['sdp']);
+    expect(webOffer).toMatch(/^a=group:BUNDLE 1 2$/m);
+    const answer = await page.evaluate(([sdp, opts]) => (window as unknown as Win).answerOffer(sdp as string, opts as object), [webOffer, { bundlePolicy: 'max-bundle', video: true }] as const);
+    expect(answer).toMatch(/^a=group:BUNDLE 1 2$/m);
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-4', 'from-tag': 'sip', 'to-tag': 'browser', sdp: answer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] });
+    const sipAnswer = String(a['sdp']);
+    expect(sipAnswer).not.toMatch(/a=group:/);
+    const [audioPort, videoPort] = [...sipAnswer.matchAll(/^m=\w+ (\d+)/gm)].map((m) => Number(m[1]));
+    const [audioRtcp] = [...sipAnswer.matchAll(/^a=rtcp:(\d+)/gm)].map((m) => Number(m[1]));
+    expect(audioPort).not.toBe(videoPort);
+    const ssrcs = new Set([...videoSection(answer).matchAll(/^a=ssrc:(\d+)/gm)].map((m) => Number(m[1])));
+    await withVideo(page, video, videoPort!, 100, ssrcs, () => mediaBothWays(page, plain, audioPort!, audioRtcp!), plain);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-4', 'from-tag': 'sip' });
+    video.close();
+  }, 90_000);
+
+  // The browser's default bundle policy (balanced), its audio answered bundled (a group of one).
   it('carries audio frames intact both ways, and RTCP both ways, across an ICE restart, hold and resume', async () => {
     const offer = await page.evaluate(() => (window as unknown as { start(): Promise<string> }).start());
     expect(offer).toMatch(/UDP\/TLS\/RTP\/SAVPF/);
-    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', sdp: offer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', sdp: offer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'], bundle: ['accept'] });
     const sipOffer = String(o['sdp']);
     expect(sipOffer).toMatch(/^m=audio \d+ RTP\/AVP /m);
     expect(sipOffer).not.toMatch(/a=(fingerprint|setup|ice-|candidate|crypto|rtcp-mux)/);
@@ -189,6 +291,7 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     const sipAnswer = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', `m=audio ${plain.port} RTP/AVP 0`, 'c=IN IP4 127.0.0.1', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', `a=rtcp:${plain.port}`, ''].join('\r\n');
     const a = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
     const webAnswer = String(a['sdp']);
+    expect(webAnswer).toMatch(/^a=group:BUNDLE 0$/m);
     expect(webAnswer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0$/m);
     expect(webAnswer).toMatch(/^a=setup:active$/m);
     expect(webAnswer).toMatch(/^a=fingerprint:sha-256 [0-9A-F:]{95}$/m);
@@ -202,7 +305,7 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     const ufrag = (s: string): string => /^a=ice-ufrag:(\S+)/m.exec(s)![1]!;
     const reOffer = await page.evaluate(() => (window as unknown as { restart(): Promise<string> }).restart());
     expect(ufrag(reOffer)).not.toBe(ufrag(offer));
-    const ro = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: reOffer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
+    const ro = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: reOffer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'], bundle: ['accept'] });
     expect(Number(/^m=audio (\d+)/m.exec(String(ro['sdp']))![1])).toBe(relayRtp);
     const ra = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
     const reAnswer = String(ra['sdp']);
@@ -214,7 +317,7 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     // Hold and resume: re-INVITEs with a=sendonly, then a=sendrecv, through the relay both ways.
     const reinvite = async (direction: string, answerDirection: string): Promise<string> => {
       const sdpOut = await page.evaluate((d) => (window as unknown as { reoffer(d: string): Promise<string> }).reoffer(d), direction);
-      const r = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sdpOut, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'] });
+      const r = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sdpOut, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'], bundle: ['accept'] });
       expect(String(r['sdp'])).toMatch(new RegExp(`^a=${direction}$`, 'm'));
       const back = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-1', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer.replace('a=sendrecv', `a=${answerDirection}`), ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
       const backSdp = String(back['sdp']);

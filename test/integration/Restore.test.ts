@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterRelay, numSessions, TestCall, waitSessions } from '../helpers/cluster.js';
+import { BundledCall } from '../helpers/BundledCall.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import type { Relay } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
@@ -35,6 +36,8 @@ describe('a relay restarted on its DB restores its own calls', () => {
   let relay: Relay;
   const calls: TestCall[] = [];
   let subscriber: RtpEndpoint;
+  /** A BUNDLE call: which m= lines share the caller's port must survive, or the port stops demultiplexing. */
+  let bundled: BundledCall;
 
   /** The subscriber of rs-2's caller gets a copy of what the caller sends. */
   async function subscriberHears(c: TestCall): Promise<void> {
@@ -59,11 +62,14 @@ describe('a relay restarted on its DB restores its own calls', () => {
     subscriber = await RtpEndpoint.open();
     await relay.ng.ok({ command: 'subscribe request', 'call-id': 'rs-2', 'from-tag': 'rs-2-A', 'to-tag': 'rs-2-S' });
     await relay.ng.ok({ command: 'subscribe answer', 'call-id': 'rs-2', 'to-tag': 'rs-2-S', sdp: audioSdp('127.0.0.1', subscriber.port, { direction: 'recvonly' }) });
+    bundled = await BundledCall.place(relay, 'rs-bundle');
+    await bundled.demultiplexes();
   });
 
   afterAll(async () => {
     for (const c of calls) c.close();
     subscriber?.close();
+    bundled?.close();
     await relay?.stop();
     await redis?.stop();
   });
@@ -74,13 +80,14 @@ describe('a relay restarted on its DB restores its own calls', () => {
       await controlsHold(calls[0]!);
       await subscriberHears(calls[1]!);
       await relay.stop(signal);
-      expect(await redis.client(1).exists('rs-1', 'rs-2')).toBe(2);
+      expect(await redis.client(1).exists('rs-1', 'rs-2', 'rs-bundle')).toBe(3);
       relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
-      expect(await numSessions(relay)).toEqual({ own: 2, foreign: 0, total: 2 });
+      expect(await numSessions(relay)).toEqual({ own: 3, foreign: 0, total: 3 });
       for (const [i, c] of calls.entries()) {
         expect(await localPorts(relay, c.callId)).toEqual(before[i]);
         await c.mediaFlows();
       }
+      await bundled.demultiplexes();
       expect(await relay.cli('list sessions own')).toMatch(/rs-1 \| deletionmark:  no \| .*redis_keyspace:1 \| foreign:no/);
       await controlsHold(calls[0]!);
       await subscriberHears(calls[1]!);
@@ -88,7 +95,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
       if (signal === 'SIGKILL') {
         await relay.ng.ok({ command: 'delete', 'call-id': 'rs-2', 'from-tag': 'rs-2-A' });
         expect(await redis.client(1).exists('rs-2')).toBe(0);
-        await waitSessions(relay, { own: 1, foreign: 0 });
+        await waitSessions(relay, { own: 2, foreign: 0 });
       }
     });
   }

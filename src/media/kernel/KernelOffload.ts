@@ -202,7 +202,7 @@ export class KernelOffload implements OffloadWatcher {
   private desired(leg: OffloadableLeg): Omit<Installed, 'seen'> | null {
     const out = leg.forward;
     // A leg watching for activity (a standby copy) must see the first packet itself.
-    if (leg.isStopped || leg.tapped || leg.copied || leg.transformed || leg.isWatching || !leg.confirmed || leg.remotePort === 0) return null;
+    if (leg.isStopped || leg.tapped || leg.copied || leg.demuxed || leg.transformed || leg.isWatching || !leg.confirmed || leg.remotePort === 0) return null;
     if (!ready(out, leg.family)) return null;
     const mux = leg.rtcpForward;
     if (mux !== null && !ready(mux, leg.family)) return null;

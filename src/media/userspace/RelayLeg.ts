@@ -6,7 +6,8 @@ import { isActive, type MediaControl } from '../MediaControl.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type dgram from 'node:dgram';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
-import type { Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
+import { BundleDemux } from '../transforms/BundleDemux.js';
+import type { BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { DtlsEndpoint, type DtlsKeys } from '../transforms/DtlsEndpoint.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { IceAgent, type IceSocket } from '../transforms/IceAgent.js';
@@ -59,6 +60,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   forward: RelayLeg | null = null;
   rtcpForward: RelayLeg | null = null;
   tap: PacketTap | null = null;
+  /** BUNDLE: the m= lines sharing this port and each one's forward legs (null: all goes to `forward`). */
+  private demux: BundleDemux<{ rtp: RelayLeg | null; rtcp: RelayLeg | null }> | null = null;
   /** Subscribers that get a copy of what arrives here; replaced as a whole when they change. */
   private copies: readonly Copy[] = NO_COPIES;
   /** SRTP of this leg's party: decrypts what arrives, encrypts what leaves here. */
@@ -391,6 +394,16 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.changed();
   }
 
+  demuxTo(bundle: BundleTargets | null): void {
+    const routes = bundle?.routes ?? [];
+    this.demux = routes.length === 0 ? null : new BundleDemux(bundle!.midExtension, routes.map((r) => ({ mid: r.mid, payloadTypes: r.payloadTypes, target: { rtp: r.rtp as RelayLeg | null, rtcp: r.rtcp as RelayLeg | null } })));
+    this.changed();
+  }
+
+  get demuxed(): boolean {
+    return this.demux !== null;
+  }
+
   setSdpEndpoint(address: string, port: number, now: number): void {
     const changed = address !== this.sdpAddr || port !== this.sdpPortNo;
     this.sdpAddr = address;
@@ -479,7 +492,13 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     if (!rtcp && !this.rtcpPort && msg.length >= 12) {
       c[SSRC] = msg.readUInt32BE(8);
     }
-    const out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
+    let out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
+    if (this.demux !== null) {
+      const i = this.demux.route(msg, rtcp);
+      if (i < 0) return this.sendError();
+      const t = this.demux.routes[i]!.target;
+      out = rtcp && t.rtcp !== null ? t.rtcp : t.rtp;
+    }
     if (this.copies.length !== 0) return this.relayAndCopy(msg, rtcp, out, now);
     if (out === null || out.remotePortNo === 0 || out.closed) return;
     if (this.transcoder !== null) return this.transcode(msg, rtcp, now);
@@ -680,6 +699,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.changed();
     this.forward = null;
     this.rtcpForward = null;
+    this.demux = null;
     this.tap = null;
     this.observer = null;
     this.socket.removeAllListeners('message');

@@ -1,5 +1,5 @@
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
-import type { Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { cryptoIdentity } from '../transforms/SrtpTransform.js';
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
@@ -29,6 +29,9 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   /** Subscribers' legs that get copies, as last sent to the worker (as text, to skip unchanged lists). */
   private fanOut: ToWorker & { op: 'fanout' } = { op: 'fanout', id: 0, targets: [] };
   private fanOutId = '[]';
+  /** BUNDLE routes as last sent to the worker (as text, to skip unchanged ones). */
+  private demux: ToWorker & { op: 'demux' } = { op: 'demux', id: 0, midExtension: 0, routes: [] };
+  private demuxId = '';
   private tap: PacketTap | null = null;
   private crypto: LegCrypto | null = null;
   private srtp: LegSrtpState | null = null;
@@ -193,6 +196,21 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     this.changed();
   }
 
+  demuxTo(bundle: BundleTargets | null): void {
+    const routes = (bundle?.routes ?? []).map((r) => ({ mid: r.mid, payloadTypes: [...r.payloadTypes], rtp: (r.rtp as WorkerLeg | null)?.id ?? null, rtcp: (r.rtcp as WorkerLeg | null)?.id ?? null }));
+    const m = { op: 'demux' as const, id: this.id, midExtension: bundle?.midExtension ?? 0, routes };
+    const id = routes.length === 0 ? '' : JSON.stringify(m);
+    if (id === this.demuxId) return;
+    this.demuxId = id;
+    this.demux = m;
+    this.host.send(m);
+    this.changed();
+  }
+
+  get demuxed(): boolean {
+    return this.demux.routes.length !== 0;
+  }
+
   fanOutTo(targets: readonly FanOutTarget[]): void {
     const list = targets.map((t) => ({ rtp: (t.rtp as WorkerLeg).id, rtcp: (t.rtcp as WorkerLeg | null)?.id ?? null, transcoding: t.transcoding }));
     const id = JSON.stringify(list);
@@ -273,7 +291,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   /** Links are replayed once every leg of the worker exists again. */
   replayLinks(): ToWorker[] {
     const forward: ToWorker = { op: 'forward', id: this.id, rtp: this.forward?.id ?? null, rtcp: this.rtcpForward?.id ?? null };
-    return this.fanOut.targets.length === 0 ? [forward] : [forward, this.fanOut];
+    const links = this.fanOut.targets.length === 0 ? [forward] : [forward, this.fanOut];
+    return this.demuxed ? [...links, this.demux] : links;
   }
 
   private changed(): void {

@@ -213,6 +213,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.forwardTo(m.rtp === null ? null : leg(m.rtp), m.rtcp === null ? null : leg(m.rtcp));
     case 'fanout':
       return leg(m.id)?.fanOutTo(fanOutTargets(m));
+    case 'demux':
+      return leg(m.id)?.demuxTo({ midExtension: m.midExtension, routes: m.routes.map((r) => ({ mid: r.mid, payloadTypes: r.payloadTypes, rtp: r.rtp === null ? null : leg(r.rtp) ?? null, rtcp: r.rtcp === null ? null : leg(r.rtcp) ?? null })) });
     case 'sdp':
       return leg(m.id)?.setSdpEndpoint(m.address, m.port, m.now);
     case 'restore':

@@ -35,6 +35,8 @@ export type ToWorker =
   | { op: 'bind'; req: number; id: number; slot: number; address: string; family: 4 | 6; port: number; rtcpOnly: boolean }
   | { op: 'policy'; id: number; policy: LegPolicy }
   | { op: 'forward'; id: number; rtp: number | null; rtcp: number | null }
+  /** BUNDLE: the m= lines sharing a leg's port and their forward legs (ids on the same worker; no routes: none). */
+  | { op: 'demux'; id: number; midExtension: number; routes: { mid: string; payloadTypes: number[]; rtp: number | null; rtcp: number | null }[] }
   /** The subscribers' legs a leg copies to (ids of legs on the same worker). */
   | { op: 'fanout'; id: number; targets: { rtp: number; rtcp: number | null; transcoding: TranscodeSettings | null }[] }
   | { op: 'sdp'; id: number; address: string; port: number; now: number }
