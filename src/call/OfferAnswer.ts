@@ -485,7 +485,7 @@ function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescri
   if (lines.dtlsChosen) crypto = [];
   const terminates = inSecure || outSecure;
   return {
-    rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, mid: kind === 'answer' ? rm.webrtc.mid : undefined },
+    rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, ...(kind === 'answer' ? { mid: rm.webrtc.mid, replaceMid: true } : {}) },
     iceLite: lines.iceLite,
   };
 }

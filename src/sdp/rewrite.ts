@@ -28,8 +28,13 @@ export interface MediaRewrite {
   dtls?: string[];
   /** ICE attributes of the relay (ufrag, pwd, candidates). */
   ice?: string[];
-  /** a=mid to write when the section has none (an answer to an offer that had one). */
+  /** a=mid to write when the section has none (an offer: `generate mid`, a bundle). */
   mid?: string;
+  /**
+   * The section's own a=mid lines go and `mid` (if any) is written instead: an answer carries
+   * the offerer's mid, never the answerer's own (as rtpengine 10.5 writes it).
+   */
+  replaceMid?: boolean;
 }
 
 /** A rejected section (port 0): no ports of ours, no direction, no ICE; the codecs may be narrowed. */
@@ -125,7 +130,7 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   }
   const get = (name: string): string[] => byName.get(name) ?? [];
   const mids = get('mid');
-  lines.push(...(mids.length === 0 && r.mid !== undefined ? [`a=mid:${r.mid}`] : mids), ...kept);
+  lines.push(...((mids.length === 0 || r.replaceMid) && r.mid !== undefined ? [`a=mid:${r.mid}`] : r.replaceMid ? [] : mids), ...kept);
   if (rtp) {
     for (const pt of formats) {
       const own = r.codecLines?.get(pt);
