@@ -70,7 +70,9 @@ function preferredOutput(cs: CodecStore): PayloadType | null {
  * `firstPass`: with the request's flags (false: the second look at the offerer's side during
  * an answer, where a telephone-event/CN the answerer refused is refused towards it too).
  */
-function updateHandlers(receiver: CodecStore, sink: CodecStore, firstPass: boolean, ptimeOverride: boolean): Handlers {
+function updateHandlers(receiver: CodecStore, sink: CodecStore, firstPass: boolean, ptime: PtimeOf): Handlers {
+  const recvPtime = (p: PayloadType): number => ptime.of(receiver) || p.ptime;
+  const sinkPtime = (p: PayloadType): number => ptime.of(sink) || p.ptime || (sink.supported(p) && !sink.supplemental(p) ? 20 : 0);
   const suppSinks = supplementals(sink);
   const suppRecvs = supplementals(receiver);
   const pref = preferredOutput(sink);
@@ -103,7 +105,7 @@ function updateHandlers(receiver: CodecStore, sink: CodecStore, firstPass: boole
     let convert = !sameTypeNoFormat(pt, sinkPt);
     if (!convert && !supp) {
       convert =
-        (ptimeOverride && sinkPt.ptime > 0 && pt.ptime > 0 && sinkPt.ptime !== pt.ptime) ||
+        (ptime.override && sinkPtime(sinkPt) > 0 && recvPtime(pt) > 0 && sinkPtime(sinkPt) !== recvPtime(pt)) ||
         pcmDtmfDetect ||
         (recvDtmf !== null && recvDtmf.forTranscoding && !sinkDtmf) ||
         (!recvCn && sinkCn !== null && sinkCn.forTranscoding) ||
@@ -161,9 +163,23 @@ export interface NegotiationFlags {
   codec: CodecOptions;
   singleCodec: boolean;
   reuseCodecs: boolean;
-  /** `ptime` was given: a different packet size means transcoding. */
+  /** The a=ptime of the SDP sender's and receiver's sides (rtpengine's per-media ptime). */
+  senderPtime: number | undefined;
+  receiverPtime: number | undefined;
+  /** A `ptime` flag set them: a different packet size on the two sides means repacketising. */
   ptimeOverride: boolean;
 }
+
+/** Each list's side's ptime (0: none), for the packet size checks. */
+interface PtimeOf {
+  of(cs: CodecStore): number;
+  override: boolean;
+}
+
+const ptimes = (f: NegotiationFlags, sender: CodecStore, receiver: CodecStore): PtimeOf => ({
+  of: (cs) => (cs === sender ? f.senderPtime : cs === receiver ? f.receiverPtime : undefined) ?? 0,
+  override: f.ptimeOverride,
+});
 
 /** Both lists of a media after an offer or answer, and what each side's packets need. */
 export interface Negotiated {
@@ -211,10 +227,11 @@ export function negotiateOffer(sent: CodecStore, senderPrev: CodecStore | null, 
   offer(receiver, c.offer, sent);
   transcode(receiver, c.transcode, sent);
   checkEmpty(receiver, sent);
+  const pt = ptimes(f, sender, receiver);
   trackerUpdate(receiver);
-  updateHandlers(receiver, sender, true, f.ptimeOverride);
+  updateHandlers(receiver, sender, true, pt);
   trackerUpdate(receiver);
-  const fromReceiver = updateHandlers(receiver, sender, true, f.ptimeOverride);
+  const fromReceiver = updateHandlers(receiver, sender, true, pt);
   return { sender, receiver, fromReceiver, fromSender: null };
 }
 
@@ -233,13 +250,14 @@ export function negotiateAnswer(sent: CodecStore, senderPrev: CodecStore | null,
   offer(sender, c.offer, sent);
   checkEmpty(sender, sent);
   const receiver = clone(receiverPrev);
-  const second = updateHandlers(sender, receiver, false, f.ptimeOverride);
+  const pt = ptimes(f, sender, receiver);
+  const second = updateHandlers(sender, receiver, false, pt);
   answerList(receiver, sender, second, f.singleCodec);
-  updateHandlers(receiver, sender, true, f.ptimeOverride);
+  updateHandlers(receiver, sender, true, pt);
   trackerUpdate(receiver);
   trackerUpdate(sender);
-  const fromReceiver = updateHandlers(receiver, sender, true, f.ptimeOverride);
-  const fromSender = updateHandlers(sender, receiver, false, f.ptimeOverride);
+  const fromReceiver = updateHandlers(receiver, sender, true, pt);
+  const fromSender = updateHandlers(sender, receiver, false, pt);
   return { sender, receiver, fromReceiver, fromSender };
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../Services.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
-import { codecList, ptimeOf, TranscodingRequiredError } from '../sdp/codecs.js';
+import { codecList, ptimeOf } from '../sdp/codecs.js';
 import { CodecStore, payloadTypesOf } from '../sdp/CodecStore.js';
 import { codecLinesOf, negotiateAnswer, negotiateOffer, RELAY_CODECS, transcodeSettings, type NegotiationFlags, type Negotiated } from './CodecNegotiation.js';
 import { codecNames, mediaConnection, type SessionDescription } from '../sdp/SessionDescription.js';
@@ -100,8 +100,12 @@ export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescrip
   const family = opts.addressFamily ?? p.receiverFamily ?? sdpFamily ?? 4;
   const receiverLocal = s.interfaces.pick(p.receiverInterface, family);
   if (!receiverLocal) throw new UnknownInterfaceError(p.receiverInterface);
-  const flags: NegotiationFlags = { codec: opts.codec, singleCodec: opts.singleCodec, reuseCodecs: opts.reuseCodecs, ptimeOverride: opts.ptime !== undefined };
   const negotiate = (md: MediaDescription, i: number): Negotiated => {
+    const pt = sidePtimes(kind, opts, ptimeOf(md), p.senderMedias[i], p.receiverMedias[i]);
+    const flags: NegotiationFlags = {
+      codec: opts.codec, singleCodec: opts.singleCodec, reuseCodecs: opts.reuseCodecs,
+      senderPtime: pt.sender, receiverPtime: pt.receiver, ptimeOverride: pt.senderOverride || pt.receiverOverride,
+    };
     const sent = CodecStore.of(RELAY_CODECS, payloadTypesOf(md, ptimeOf(md)));
     const senderPrev = p.senderMedias[i]?.codecStore ?? null;
     const receiverPrev = p.receiverMedias[i]?.codecStore ?? null;
@@ -124,16 +128,34 @@ export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescrip
     const senderLocal = s.interfaces.pick(p.senderInterface, mediaConnection(sd, md)?.family ?? family);
     if (!senderLocal) throw new UnknownInterfaceError(p.senderInterface);
     if (!isRtp(md.protocol)) return { kind: 'relay', senderLocal };
-    if (kind === 'offer') {
-      const own = ptimeOf(md);
-      // Another packet size needs repacketising, which is transcoding.
-      if (opts.ptime !== undefined && own !== undefined && opts.ptime !== own) throw new TranscodingRequiredError('ptime');
-      if (opts.ptimeReverse !== undefined && opts.ptimeReverse !== (opts.ptime ?? own)) throw new TranscodingRequiredError('ptime-reverse');
-    }
     const negotiated = negotiate(md, i);
     return { kind: 'relay', formats: negotiated.sender.list.map((c) => String(c.pt)), negotiated, senderLocal };
   });
   return { kind, sd, opts, family, receiverLocal, medias, bundles: planBundles(kind, sd, opts, medias) };
+}
+
+/**
+ * The a=ptime each side is given, as rtpengine keeps it per media: the last one either side's
+ * SDP had, unless a `ptime` (receiver) or `ptime-reverse` (sender) flag set it, which then holds.
+ */
+function sidePtimes(kind: ExchangeKind, opts: OfferAnswerOptions, own: number | undefined, sm: Media | undefined, rm: Media | undefined): { sender?: number; receiver?: number; senderOverride: boolean; receiverOverride: boolean } {
+  let sender = sm?.sdpPtime;
+  let receiver = rm?.sdpPtime;
+  let senderOverride = sm?.ptimeOverride ?? false;
+  let receiverOverride = rm?.ptimeOverride ?? false;
+  if (own !== undefined && own > 0) {
+    if (!receiverOverride) receiver = own;
+    if (!senderOverride) sender = own;
+  }
+  if (kind === 'offer' && opts.ptime !== undefined) {
+    receiver = opts.ptime;
+    senderOverride = receiverOverride = true;
+  }
+  if (kind === 'offer' && opts.ptimeReverse !== undefined) {
+    sender = opts.ptimeReverse;
+    senderOverride = receiverOverride = true;
+  }
+  return { sender, receiver, senderOverride, receiverOverride };
 }
 
 /** Learning and source checks of the call, from NG flags/keys over the configured default. */
@@ -331,27 +353,17 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     // A port for media the other side refused before (a re-INVITE bringing video back, an
     // answer taking up what its offer refused): rtpengine opens ports for it again.
     if (!sm.rejected) rm.rejected = false;
-    // The a=ptime each side is given: the last one either side's SDP had, or the `ptime` flags'.
-    const own = ptimeOf(md);
-    if (kind === 'offer' && opts.ptime !== undefined) {
-      rm.sdpPtime = opts.ptime;
-      rm.ptimeOverride = sm.ptimeOverride = true;
-    }
-    if (kind === 'offer' && opts.ptimeReverse !== undefined) {
-      sm.sdpPtime = opts.ptimeReverse;
-      rm.ptimeOverride = sm.ptimeOverride = true;
-    }
-    if (own !== undefined && own > 0) {
-      if (!rm.ptimeOverride) rm.sdpPtime = own;
-      if (!sm.ptimeOverride) sm.sdpPtime = own;
+    if (isRtp(md.protocol)) {
+      const pt = sidePtimes(kind, opts, ptimeOf(md), sm, rm);
+      [sm.sdpPtime, rm.sdpPtime, sm.ptimeOverride, rm.ptimeOverride] = [pt.sender, pt.receiver, pt.senderOverride, pt.receiverOverride];
     }
     const neg = mp.negotiated;
     if (neg) {
       sm.codecStore = neg.sender;
       rm.codecStore = neg.receiver;
-      // Each side's packets converted for the other, into the packet size the other side asked for.
-      rm.transcoding = transcodeSettings(neg.fromReceiver, neg.receiver, kind === 'offer' ? sm.ptime : ptimeOf(md), rm.transcoding);
-      if (kind === 'answer') sm.transcoding = transcodeSettings(neg.fromSender, neg.sender, rm.ptime, sm.transcoding);
+      // Each side's packets converted for the other, in the packet size the other side was given.
+      rm.transcoding = transcodeSettings(neg.fromReceiver, neg.receiver, sm.sdpPtime, rm.transcoding);
+      if (kind === 'answer') sm.transcoding = transcodeSettings(neg.fromSender, neg.sender, rm.sdpPtime, sm.transcoding);
     }
     if (mp.kind !== 'relay') {
       rewrites.push(mp.kind === 'passthrough'

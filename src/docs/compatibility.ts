@@ -53,7 +53,7 @@ const KEY_NOTES: Notes = notesOf({
   'transport-protocol': { note: 'RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF or `accept`; anything else is refused with `Unsupported transport protocol \'P\'`' },
   direction: { note: 'an interface name that is not configured is refused with `Unknown logical interface \'NAME\'`' },
   'media-echo': { state: 'accepted', note: 'parsed, not applied' },
-  ptime: { note: 'a packet size other than the offer\'s is refused with `Error rewriting SDP` (no repacketising on request)' },
+  ptime: { note: 'repacketises where the two sides\' packet sizes then differ ([transcoding.md](transcoding.md))' },
   'ptime-reverse': { note: 'as `ptime`' },
   'reverse-ptime': { note: 'spelling of `ptime-reverse`' },
   'from-label': { note: 'spelling of `label`' },
@@ -77,7 +77,7 @@ const KEY_NOTES: Notes = notesOf({
 
 /** Flags whose meaning here needs a word. */
 const FLAG_NOTES: Notes = notesOf({
-  'transcode-': { note: 'adds a codec the relay converts to and from ([transcoding.md](transcoding.md)); one it cannot convert (speex, AMR, G.729, ...) is not added' },
+  'transcode-': { note: 'adds a codec the relay converts to and from ([transcoding.md](transcoding.md)); one it cannot convert (speex, AMR, iLBC, ...) is not added' },
   'codec-transcode-': { note: 'as `transcode-`' },
   'codec-set-': { note: 'encoder options: no SDP line changes' },
   'always-transcode': { note: 'read as `codec-accept-all`' },
@@ -115,7 +115,6 @@ const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
   sdpParse: 'an SDP body that cannot be parsed',
   incompleteSdp: 'an SDP body without the lines a media section needs',
   dialogue: 'an `answer` whose tags match no offer of the call (rtpengine 10.5 answers some of these)',
-  rewrite: 'a `ptime` or `ptime-reverse` other than the offer\'s own (the relay does not repacketise on request)',
   noPorts: 'no free even/odd port pair on the interface; a new call is destroyed',
   notFound: '`delete` with flag `fatal` of a call or tag that does not exist',
   sessionLimit: '`max-sessions` reached (`result: load limit` for a client that announced `supports: [load limit]`)',
@@ -265,8 +264,7 @@ ${table(['command', 'state', 'notes'], cliRows())}
 - **Transcoding** between PCMU, PCMA, G.722, G.729 and opus ([transcoding.md](transcoding.md)); the
   codec flags work as in 10.5, but codecs rtpengine transcodes through ffmpeg and this relay
   does not (speex, AMR, EVS, iLBC, GSM, ...) are treated as rtpengine treats a codec it
-  was not built with. No comfort noise is generated from CN packets, and \`ptime\` changes are
-  refused with \`Error rewriting SDP\`.
+  was not built with. No comfort noise is generated from CN packets.
 - **Media control** (\`block DTMF\`, \`block media\`, \`silence media\`, forwarding): as 10.5, on
   what a party sends ([protocol.md](protocol.md#media-control)); in-band DTMF is detected in
   G.711 only, and \`DTMF-security\` modes other than \`drop\` drop RFC 4733 events instead of

@@ -1,6 +1,5 @@
 import { CallGoneError, DialogueError, PartySelectionError, SessionLimitError, SubscriptionError, UnknownInterfaceError, UnknownToTagError, type SelectionFailure } from '../call/errors.js';
 import { PortsExhaustedError } from '../media/PortPool.js';
-import { TranscodingRequiredError } from '../sdp/codecs.js';
 import { SdpIncompleteError, SdpParseError } from '../sdp/SessionDescription.js';
 
 /** rtpengine 10.5's NG error reasons; operators grep their logs for these exact texts. */
@@ -25,7 +24,6 @@ export const NgErrorText = {
   sdpParse: 'Failed to parse SDP',
   incompleteSdp: 'Incomplete SDP specification',
   dialogue: 'Invalid dialogue association',
-  rewrite: 'Error rewriting SDP',
   noPorts: 'Ran out of ports',
   notFound: "Call-ID not found or tags didn't match",
   sessionLimit: 'Parallel session limit reached',
@@ -59,8 +57,7 @@ export class NgError extends Error {
 }
 
 /**
- * The one place where errors of the layers below become rtpengine's texts. A codec operation
- * that needs a transcoder is refused as rtpengine refuses an SDP it cannot produce.
+ * The one place where errors of the layers below become rtpengine's texts.
  */
 export function toNgError(e: unknown): NgError | null {
   if (e instanceof NgError) return e;
@@ -71,7 +68,6 @@ export function toNgError(e: unknown): NgError | null {
   if (e instanceof SdpIncompleteError) return new NgError(NgErrorText.incompleteSdp);
   if (e instanceof SdpParseError) return new NgError(NgErrorText.sdpParse);
   if (e instanceof PortsExhaustedError) return new NgError(NgErrorText.noPorts);
-  if (e instanceof TranscodingRequiredError) return new NgError(NgErrorText.rewrite);
   if (e instanceof PartySelectionError) return new NgError(SELECTION_TEXT.get(e.reason)!);
   if (e instanceof UnknownToTagError) return new NgError(NgErrorText.toTagNotFound);
   if (e instanceof SubscriptionError) return new NgError(e.stage === 'request' ? NgErrorText.subscribeRequest : NgErrorText.subscribeAnswer);

@@ -1,12 +1,6 @@
 import { STATIC_PAYLOADS, type MediaDescription } from './SessionDescription.js';
 
-/**
- * Codecs of an SDP as the relay reads them (negotiation itself is in CodecStore and
- * call/CodecNegotiation). What needs a transcoder the relay does not have is refused with
- * TranscodingRequiredError.
- */
-export class TranscodingRequiredError extends Error {}
-
+/** A codec of an SDP as the relay reads it (negotiation itself is in CodecStore and call/CodecNegotiation). */
 export interface Codec {
   pt: string;
   /** Encoding name as written, e.g. `PCMU`, `opus`. */
