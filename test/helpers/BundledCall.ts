@@ -9,18 +9,19 @@ export const MID_EXTENSION = 3;
 export const PLAIN_FLAGS = { ICE: 'remove', DTLS: 'off', 'received-from': ['IP4', '127.0.0.1'] };
 
 /** A bundling party: audio and video on one port with rtcp-mux, a=mid and the MID header extension. */
-export function bundledSdp(port: number, opts: { bundleOnly?: boolean } = {}): string {
+export function bundledSdp(port: number, opts: { bundleOnly?: boolean; address?: string } = {}): string {
+  const address = opts.address ?? '127.0.0.1';
   return [
-    'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'a=group:BUNDLE a v',
+    'v=0', `o=- 1 1 IN IP4 ${address}`, 's=-', `c=IN IP4 ${address}`, 't=0 0', 'a=group:BUNDLE a v',
     `m=audio ${port} RTP/AVP 0`, 'a=mid:a', `a=extmap:${MID_EXTENSION} urn:ietf:params:rtp-hdrext:sdes:mid`, 'a=rtpmap:0 PCMU/8000', 'a=rtcp-mux', 'a=sendrecv',
     `m=video ${opts.bundleOnly ? 0 : port} RTP/AVP 96`, 'a=mid:v', ...(opts.bundleOnly ? ['a=bundle-only'] : []), `a=extmap:${MID_EXTENSION} urn:ietf:params:rtp-hdrext:sdes:mid`, 'a=rtpmap:96 VP8/90000', 'a=rtcp-mux', 'a=sendrecv', '',
   ].join('\r\n');
 }
 
 /** A phone without BUNDLE: audio and video on ports of their own. */
-export function phoneSdp(audio: number, video: number, extra: string[] = []): string {
+export function phoneSdp(audio: number, video: number, extra: string[] = [], address = '127.0.0.1'): string {
   return [
-    'v=0', 'o=- 2 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+    'v=0', `o=- 2 1 IN IP4 ${address}`, 's=-', `c=IN IP4 ${address}`, 't=0 0',
     `m=audio ${audio} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ...extra, 'a=sendrecv',
     `m=video ${video} RTP/AVP 96`, 'a=rtpmap:96 VP8/90000', ...extra, 'a=sendrecv', '',
   ].join('\r\n');

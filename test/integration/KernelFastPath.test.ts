@@ -3,6 +3,7 @@ import {
   burst, kernelCall, kernelLegs as legsOf, kernelPackets as kernelOf, kernelPreflight, loaderObjects, loaderPid, mapDump, programLoaded, rtcp, rtp,
   userspacePackets as userspaceOf,
 } from '../helpers/kernelPath.js';
+import { bundledSdp, bundlePacket, hex, phoneSdp } from '../helpers/BundledCall.js';
 import { NetLab, type NetnsAgent } from '../helpers/NetLab.js';
 import { hardFileLimit, Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { audioSdp, readSdp } from '../helpers/sdp.js';
@@ -112,6 +113,37 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
     expect(streams[1]!.stats.packets).toBe(3);
     await relay.ng.ok({ command: 'delete', 'call-id': 'k4', 'from-tag': 'A' });
     expect(await listTotalsValue(relay, 'Kernel-only media streams')).toBe(0);
+  });
+
+  it('leaves a bundled port in userspace: the phone\'s ports go to the kernel, the bundle goes on demultiplexing', async () => {
+    const sa = await a.socket(A.v4, 4700);
+    const [sbAudio, sbVideo] = [await b.socket(B.v4, 5700), await b.socket(B.v4, 5702)];
+    const keys = { 'call-id': 'kbundle', 'from-tag': 'A', ICE: 'remove', DTLS: 'off' };
+    const o = await relay.ng.ok({ ...keys, command: 'offer', sdp: bundledSdp(4700, { address: A.v4 }), bundle: ['accept'] });
+    const [toAudio, toVideo] = readSdp(o['sdp'] as string).medias.map((m) => m.port);
+    const an = await relay.ng.ok({ ...keys, command: 'answer', 'to-tag': 'B', sdp: phoneSdp(5700, 5702, [], B.v4) });
+    const bundlePort = readSdp(an['sdp'] as string).medias[0]!.port;
+    // One packet each way confirms every RTP port (learning is immediate).
+    await burst(sa, sbAudio, R.v4, bundlePort, [bundlePacket(1, 0xa, 0, 'a')]);
+    await burst(sa, sbVideo, R.v4, bundlePort, [bundlePacket(1, 0xb, 96, 'v')]);
+    await burst(sbAudio, sa, R.v4, toAudio!, [bundlePacket(1, 0xc, 0)]);
+    await burst(sbVideo, sa, R.v4, toVideo!, [bundlePacket(1, 0xd, 96)]);
+    await waitFor('the phone\'s two ports offloaded', async () => (await kernelLegs('kbundle')) === 2, 5000);
+    const user0 = await userspacePackets();
+    const audio = Array.from({ length: 10 }, (_, i) => bundlePacket(10 + i, 0xa, 0));
+    const video = Array.from({ length: 10 }, (_, i) => bundlePacket(10 + i, 0xb, 96));
+    const [a0, v0] = [sbAudio.received.length, sbVideo.received.length];
+    for (let i = 0; i < 10; i++) {
+      sa.send(audio[i]!, bundlePort, R.v4);
+      sa.send(video[i]!, bundlePort, R.v4);
+    }
+    await waitFor('both streams at the phone', () => sbAudio.received.length - a0 >= 10 && sbVideo.received.length - v0 >= 10, 5000, 20);
+    expect(hex(sbAudio.received.slice(a0).map((p) => p.data))).toEqual(hex(audio));
+    expect(hex(sbVideo.received.slice(v0).map((p) => p.data))).toEqual(hex(video));
+    // Demultiplexed by the relay's socket, still one of the two offloaded ports only.
+    expect(await userspacePackets()).toBeGreaterThanOrEqual(user0 + 20);
+    expect(await kernelLegs('kbundle')).toBe(2);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'kbundle', 'from-tag': 'A' });
   });
 
   it('takes a stream with a subscriber out of the kernel: callee and subscriber get every packet; unsubscribe hands it back', async () => {
