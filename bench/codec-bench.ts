@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import type { AudioDecoder, AudioEncoder } from '../src/media/codecs/AudioCodec.js';
 import { G722Decoder, G722Encoder } from '../src/media/codecs/G722.js';
 import { G729Decoder, G729Encoder, g729Available } from '../src/media/codecs/G729.js';
+import { GsmDecoder, GsmEncoder, gsmAvailable } from '../src/media/codecs/Gsm.js';
 import { OpusDecoder, OpusEncoder, opusAvailable } from '../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../src/media/codecs/Pcmu.js';
@@ -66,6 +67,8 @@ run('PCMA', new PcmaEncoder(), new PcmaDecoder());
 run('G.722', new G722Encoder(), new G722Decoder());
 if (g729Available()) run('G.729', new G729Encoder(), new G729Decoder());
 else process.stdout.write('| G.729 | not built (libbcg729-dev missing at build time) | | |\n');
+if (gsmAvailable()) run('GSM', new GsmEncoder(), new GsmDecoder());
+else process.stdout.write('| GSM | not built (libgsm1-dev missing at build time) | | |\n');
 if (opusAvailable()) {
   run('opus 48 kHz mono', new OpusEncoder(), new OpusDecoder());
   run('opus 48 kHz stereo', new OpusEncoder({ channels: 2 }), new OpusDecoder({ channels: 2 }));

@@ -261,9 +261,9 @@ ${table(['command', 'state', 'notes'], cliRows())}
 
 ## Other differences
 
-- **Transcoding** between PCMU, PCMA, G.722, G.729 and opus ([transcoding.md](transcoding.md)); the
-  codec flags work as in 10.5, but codecs rtpengine transcodes through ffmpeg and this relay
-  does not (speex, AMR, EVS, iLBC, GSM, ...) are treated as rtpengine treats a codec it
+- **Transcoding** between PCMU, PCMA, G.722, G.729, GSM and opus ([transcoding.md](transcoding.md));
+  the codec flags work as in 10.5, but codecs rtpengine transcodes through ffmpeg and this relay
+  does not (speex, AMR, EVS, iLBC, ...) are treated as rtpengine treats a codec it
   was not built with. No comfort noise is generated from CN packets.
 - **Media control** (\`block DTMF\`, \`block media\`, \`silence media\`, forwarding): as 10.5, on
   what a party sends ([protocol.md](protocol.md#media-control)); in-band DTMF is detected in

@@ -1,3 +1,4 @@
+import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCodec.js';
 import { rng } from './health.js';
 
 /**
@@ -96,4 +97,22 @@ export function snr(x: ArrayLike<number>, freq: number, rate: number): number {
     noise += e * e;
   }
   return 10 * Math.log10(sig / Math.max(noise, 1e-9));
+}
+
+/**
+ * Encodes and decodes `pcm` (mono) packet by packet, `frame` samples each, checking that every
+ * packet decodes to `frame` samples; returns what came back and the sizes of the packets.
+ */
+export function roundTrip(enc: AudioEncoder, dec: AudioDecoder, pcm: Int16Array, frame: number): { back: Int16Array; sizes: Set<number> } {
+  const packet = new Uint8Array(1500);
+  const back = new Int16Array(pcm.length);
+  const sizes = new Set<number>();
+  for (let o = 0; o + frame <= pcm.length; o += frame) {
+    const n = enc.encode(pcm.subarray(o, o + frame), frame, packet);
+    sizes.add(n);
+    if (dec.decode(packet, 0, n, back.subarray(o, o + frame)) !== frame) throw new Error(`packet at ${o} did not decode to ${frame} samples`);
+  }
+  enc.close();
+  dec.close();
+  return { back, sizes };
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCodec.js';
 import { G722Decoder, G722Encoder } from '../../src/media/codecs/G722.js';
 import { G729Decoder, G729Encoder } from '../../src/media/codecs/G729.js';
+import { GsmDecoder, GsmEncoder } from '../../src/media/codecs/Gsm.js';
 import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
@@ -30,6 +31,7 @@ const TE: [number, string] = [101, 'telephone-event/8000'];
 const OPUS: [number, string] = [111, 'opus/48000/2'];
 const G722: [number, string] = [9, 'G722/8000'];
 const G729: [number, string] = [18, 'G729/8000'];
+const GSM: [number, string] = [3, 'GSM/8000'];
 
 interface Side {
   ep: RtpEndpoint;
@@ -179,6 +181,25 @@ for (const reference of [false, true]) {
       expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
       expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
       await relay.ng.ok({ command: 'delete', 'call-id': `pcma-g729-${reference}`, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('PCMU offer with transcode GSM, answered GSM only: tones arrive both ways', async () => {
+      const caller = await RtpEndpoint.open();
+      const callee = await RtpEndpoint.open();
+      const { toCallee, toCaller } = await call(relay, `pcmu-gsm-${reference}`, sdp(caller.port, [PCMU]), { codec: { transcode: ['GSM'] } }, () => sdp(callee.port, [GSM]), caller.port);
+      expect(m(toCallee.lines)).toBe('0 3');
+      expect(toCallee.lines).toContain('a=rtpmap:3 GSM/8000');
+      expect(toCallee.lines.filter((l) => l.startsWith('a=fmtp'))).toEqual([]);
+      expect(m(toCaller.lines)).toBe('0');
+      const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+      const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 3, enc: new GsmEncoder(), dec: new GsmDecoder(), clock: 8000 };
+      const ab = await hear(a, b, 440, 9, 20, !reference);
+      const ba = await hear(b, a, 1000, 10, 20, !reference);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-gsm-${reference}`, 'from-tag': 'A' });
       caller.close();
       callee.close();
     });

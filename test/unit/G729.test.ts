@@ -1,23 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { G729Decoder, G729Encoder, G729_FRAME_SAMPLES, g729Available } from '../../src/media/codecs/G729.js';
-import { dominantFrequency, snr, tone } from '../helpers/audio.js';
-
-/** Encodes and decodes `pcm` in 20 ms packets (two G.729 frames each); returns what came back and the bytes per packet. */
-function roundTrip(pcm: Int16Array): { back: Int16Array; sizes: Set<number> } {
-  const enc = new G729Encoder();
-  const dec = new G729Decoder();
-  const packet = new Uint8Array(200);
-  const back = new Int16Array(pcm.length);
-  const sizes = new Set<number>();
-  for (let o = 0; o + 160 <= pcm.length; o += 160) {
-    const n = enc.encode(pcm.subarray(o, o + 160), 160, packet);
-    sizes.add(n);
-    expect(dec.decode(packet, 0, n, back.subarray(o, o + 160))).toBe(160);
-  }
-  enc.close();
-  dec.close();
-  return { back, sizes };
-}
+import { dominantFrequency, roundTrip, snr, tone } from '../helpers/audio.js';
 
 describe('G.729 (bcg729 binding)', () => {
   it('is built by npm run build (libbcg729-dev present)', () => {
@@ -27,7 +10,7 @@ describe('G.729 (bcg729 binding)', () => {
   it('packs 20 ms into two 10-byte frames (annexb=no) and carries speech-band tones: frequency kept', () => {
     for (const freq of [440, 1000]) {
       const pcm = tone({ freq, rate: 8000, samples: 16000, seed: freq });
-      const { back, sizes } = roundTrip(pcm);
+      const { back, sizes } = roundTrip(new G729Encoder(), new G729Decoder(), pcm, 160);
       expect([...sizes]).toEqual([20]);
       const steady = back.subarray(1600);
       expect(Math.abs(dominantFrequency(steady, 8000) - freq)).toBeLessThanOrEqual(10);

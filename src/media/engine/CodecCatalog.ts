@@ -1,6 +1,7 @@
 import type { AudioDecoder, AudioEncoder } from '../codecs/AudioCodec.js';
 import { G722Decoder, G722Encoder } from '../codecs/G722.js';
 import { G729Decoder, G729Encoder, g729Available } from '../codecs/G729.js';
+import { GsmDecoder, GsmEncoder, gsmAvailable } from '../codecs/Gsm.js';
 import { OpusDecoder, OpusEncoder, opusAvailable } from '../codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../codecs/Pcmu.js';
@@ -30,6 +31,8 @@ export function canTranscode(f: { encoding: string; clock: number }): boolean {
     case 'g729':
     case 'g729a':
       return f.clock === 8000 && g729Available();
+    case 'gsm':
+      return f.clock === 8000 && gsmAvailable();
     default:
       return false;
   }
@@ -67,6 +70,8 @@ export function createDecoder(f: PayloadFormat, rate: number): AudioDecoder | nu
     case 'g729':
     case 'g729a':
       return rate === 8000 ? new G729Decoder() : null;
+    case 'gsm':
+      return rate === 8000 ? new GsmDecoder() : null;
     case 'opus':
       // libopus mixes a stereo stream down and resamples inside the decoder.
       return new OpusDecoder({ sampleRate: rate as OpusRate, channels: 1 });
@@ -87,6 +92,8 @@ export function createEncoder(f: PayloadFormat, rate: number): AudioEncoder | nu
     case 'g729':
     case 'g729a':
       return rate === 8000 ? new G729Encoder() : null;
+    case 'gsm':
+      return rate === 8000 ? new GsmEncoder() : null;
     case 'opus': {
       const bitrate = Number(fmtpParam(f, 'maxaveragebitrate')) || 0;
       return new OpusEncoder({
