@@ -173,6 +173,12 @@ export function offerWebrtc(sm: Media, rm: Media, inSecure: boolean, outSecure: 
   s.trickle = trickle;
   s.mid = midValue;
   s.dtlsPrefer = opt.dtlsReverse ?? (opt.dtls === 'passive' || opt.dtls === 'active' ? opt.dtls : undefined);
+  // Like rtpengine, the relay connects to an offerer that can be the DTLS server as soon as its
+  // offer is in, before the answer: the answer keeps that role, or turns DTLS off for SDES.
+  const peer = s.dtlsPeer;
+  if (peer && s.dtls === null && opt.dtls !== 'off' && s.dtlsPrefer !== 'passive' && (peer.setup === 'actpass' || peer.setup === 'passive') && dtlsIdentity() !== null) {
+    s.dtls = { role: 'client', fingerprint: peer.fingerprint };
+  }
   const fp = outSecure && opt.dtls !== 'off' ? fingerprintLine(r, opt.fingerprintHash) : null;
   r.ourSetup = fp ? 'actpass' : null;
   const out: WebrtcLines = { dtls: r.ourSetup && fp ? ['a=setup:actpass', fp] : [], ice: [], iceLite: false, dtlsChosen: false };

@@ -58,7 +58,9 @@ const KEY_NOTES: Notes = notesOf({
   'reverse-ptime': { note: 'spelling of `ptime-reverse`' },
   'from-label': { note: 'spelling of `label`' },
   codec: { note: '`strip`, `offer`, `except` (offer and answer), `transcode`, `mask`, `set`, `accept`, `consume` (offer only), with 10.5\'s semantics ([transcoding.md](transcoding.md)); a codec the relay has no transcoder for is left out as rtpengine leaves out one it was not built with; `set` changes no SDP line' },
-  sdes: { note: '`off`, `no-SUITE`, `only-SUITE`; the other SDES options (`static`, `pad`, lifetimes, MKI) are ignored' },
+  sdes: { note: '`off`, `no-SUITE`, `only-SUITE`, `static`, `pad`, `lifetime`; `unencrypted_srtp` and the other session-parameter options are ignored' },
+  osrtp: { note: '`offer`, `accept` (RFC 8643, [webrtc.md](webrtc.md#osrtp))' },
+  'dtls-fingerprint': { note: '`sha-256` (default), `sha-1`, `sha-224`, `sha-384`, `sha-512`' },
   dtls: { note: '`off` (or `no`, `disable`), `passive`, `active`' },
   ice: { note: '`remove`, `force`, `force-relay` (as `force`: there are no relay candidates), `default`, `optional` (offered as `force`, answered only when both sides spoke ICE; the offerer\'s candidates are not passed on); others are ignored. ngrelay is a full ICE agent ([webrtc.md](webrtc.md#ice))' },
   'ice-lite': { note: '`forward`, `backward`, `both`, `off` (and rtpengine\'s other spellings)' },
@@ -83,6 +85,8 @@ const FLAG_NOTES: Notes = notesOf({
   'always-transcode': { note: 'read as `codec-accept-all`' },
   'reorder-codecs': { state: 'accepted', note: 'ignored, as in rtpengine 10.5 (obsolete there)' },
   'sdes-': { note: 'as the `SDES` key' },
+  'osrtp-': { note: 'as the `OSRTP` key' },
+  'pad-crypto': { note: 'as `SDES-pad`' },
   'replace-': { note: 'as the `replace` key' },
   'rtcp-mux-': { note: 'as the `rtcp-mux` key' },
   'bundle-': { note: 'as the `bundle` key' },
@@ -272,8 +276,8 @@ ${table(['command', 'state', 'notes'], cliRows())}
   recording daemon).
 - **Encryption**: SDES-SRTP, DTLS-SRTP and full ICE ([webrtc.md](webrtc.md)). ICE candidates
   on the media's one local address only (rtpengine lists every address of the interface), no
-  trickle \`sdp-fragment\`, no TURN candidates, no OSRTP, no \`SDES=static\`, MKI or key
-  lifetimes, no DTLS certificate from a file.
+  trickle \`sdp-fragment\`, no TURN candidates; SDES session parameters
+  (\`UNENCRYPTED_SRTP\` ...) are ignored; the DTLS certificate is always ECDSA P-256.
 - **Kernel forwarding** is ngrelay's own tc eBPF fast path for confirmed plain streams
   ([media.md](media.md#kernel-fast-path)), not rtpengine's \`xt_RTPENGINE\` module:
   \`iptables\` rules and \`/proc/rtpengine\` are not used.

@@ -11,6 +11,18 @@ const PROFILES = new Map<number, { suite: string; key: number; salt: number }>([
 
 export type DtlsRole = 'client' | 'server';
 
+/**
+ * A ClientHello goes out in a record that says DTLS 1.0 (0xfeff), as OpenSSL (rtpengine) and
+ * BoringSSL send it and RFC 6347 4.1 allows: a server that does not yet know our version reads
+ * it either way. werift-dtls writes 0xfefd; the record header is not part of the handshake hash.
+ */
+function helloRecord(d: Buffer): Buffer {
+  if (d.length < 14 || d[0] !== 22 || d[1] !== 0xfe || d[2] !== 0xfd || d[3] !== 0 || d[4] !== 0 || d[13] !== 1) return d;
+  const out = Buffer.from(d);
+  out[2] = 0xff;
+  return out;
+}
+
 /** The SRTP keys a finished handshake exported (RFC 5764 4.2): ours to send, the peer's to receive. */
 export interface DtlsKeys {
   send: SrtpKeying;
@@ -47,7 +59,7 @@ export class DtlsEndpoint {
       closed: false,
       onData: (_d: Buffer, _a: unknown): void => undefined,
       send: async (data: Buffer): Promise<void> => {
-        if (!this.closed) this.write(data);
+        if (!this.closed) this.write(helloRecord(data));
       },
       close: async (): Promise<void> => undefined,
     };
