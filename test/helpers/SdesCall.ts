@@ -112,7 +112,22 @@ export class SdesCall {
     const keys = await shaking;
     const profile = keys.send.suite === 'AEAD_AES_128_GCM' ? 7 : 1;
     const session = new SrtpSession({ keys: { localMasterKey: Buffer.from(keys.send.key), localMasterSalt: Buffer.from(keys.send.salt), remoteMasterKey: Buffer.from(keys.recv.key), remoteMasterSalt: Buffer.from(keys.recv.salt) }, profile });
-    return new SdesCall(callId, plain, srtp, mPort(String(a['sdp'])), srtpTo, session);
+    const call = new SdesCall(callId, plain, srtp, mPort(String(a['sdp'])), srtpTo, session);
+    // A server is done once it sent its Finished; the relay (client) once that arrived: wait for its keys.
+    if (peer === 'server') await call.relaying();
+    return call;
+  }
+
+  /** Resolves once a plain packet reaches the SRTP party encrypted (5 s at most): the relay has its keys. */
+  private async relaying(): Promise<void> {
+    const deadline = Date.now() + 5000;
+    for (let seq = 1; Date.now() < deadline; seq++) {
+      const n = this.srtp.received.length;
+      this.plain.send(sdesPayload(seq, 'plain'), this.plainTo, this.relayAddress);
+      await new Promise((r) => setTimeout(r, 20));
+      if (this.srtp.received.slice(n).some((r) => r.data[0]! >= 128 && r.data[0]! <= 191)) return;
+    }
+    throw new Error('the relay relays nothing to the DTLS party within 5 s');
   }
 
   /**
