@@ -122,3 +122,36 @@ describe('an SDES call at rollover counter 2 taken over by a standby', () => {
     await waitFor('ROC 2 in the new owner\'s record', async () => (await recordedRoc(redis, 'srtp-takeover', 2)) === 2);
   });
 });
+
+describe('a DTLS-SRTP call taken over by a standby', () => {
+  let redis: RedisServer;
+  let r1: Relay;
+  let r2: Relay;
+  let call: SdesCall;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    r1 = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1;pub2/127.0.0.4'], subscribe: [2] });
+    r2 = await clusterRelay(redis, 2, { interfaces: ['pub2/127.0.0.2;pub1/127.0.0.3'], subscribe: [1] });
+  });
+  afterAll(async () => {
+    call?.close();
+    await r1?.stop();
+    await r2?.stop();
+    await redis?.stop();
+  });
+
+  it('keeps every packet both ways without a new handshake once the media reaches the standby', async () => {
+    call = await SdesCall.placeDtls(r1, 'dtls-takeover');
+    await waitSessions(r2, { own: 0, foreign: 1 });
+    expect(await call.stream(65500, 60)).toEqual({ atPlain: 60, atSrtp: 60 });
+    await waitFor('the handshake keys in the record', () => recordedDtlsKeys(redis, 'dtls-takeover'));
+    await waitFor('ROC 1 in the record', async () => (await recordedRoc(redis, 'dtls-takeover')) === 1);
+    // The standby reads the record on its keyspace event (milliseconds on loopback).
+    await new Promise((r) => setTimeout(r, 500));
+    await r1.stop('SIGKILL');
+    call.relayAddress = '127.0.0.3';
+    expect(await call.stream(24, 300)).toEqual({ atPlain: 300, atSrtp: 300 });
+    await waitSessions(r2, { own: 1, foreign: 0 });
+    await waitFor('the handshake keys in the new owner\'s record', () => recordedDtlsKeys(redis, 'dtls-takeover', 2));
+  });
+});

@@ -7,7 +7,7 @@ import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type dgram from 'node:dgram';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
 import { BundleDemux } from '../transforms/BundleDemux.js';
-import type { BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap, SrtpKeying } from '../MediaPlane.js';
 import { DtlsEndpoint, type DtlsKeys } from '../transforms/DtlsEndpoint.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { IceAgent, type IceSocket } from '../transforms/IceAgent.js';
@@ -317,12 +317,18 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     return s !== null && this.dtlsMade !== null ? { recv: s.recv, send: s.send, dtlsKeys: this.dtlsMade } : s;
   }
 
+  /**
+   * A record's SRTP state (restart, or a standby following its owner): indices continue the
+   * streams of the keys in use; a DTLS leg takes the record's handshake keys when it has none
+   * or they are newer than its own (the owner shook hands again).
+   */
   restoreSrtp(state: LegSrtpState): void {
-    if (this.srtp !== null && this.dtls === null) this.srtp.seed(state, Date.now());
-    else {
-      this.restoredSrtp = state;
-      if (state.dtlsKeys && this.dtls !== null && this.srtp === null) this.adoptDtlsKeys(state.dtlsKeys);
+    if (this.srtp !== null && (this.dtls === null || sameDtlsKeys(state.dtlsKeys, this.dtlsMade))) {
+      this.srtp.seed(state, Date.now());
+      return;
     }
+    this.restoredSrtp = state;
+    if (state.dtlsKeys && this.dtls !== null) this.adoptDtlsKeys(state.dtlsKeys);
   }
 
   /** Keys from signalling, a handshake or a record: a record's indices continue their streams. */
@@ -704,4 +710,13 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.observer = null;
     this.socket.removeAllListeners('message');
   }
+}
+
+const sameKeying = (a: SrtpKeying, b: SrtpKeying): boolean =>
+  a.suite === b.suite && Buffer.compare(a.key, b.key) === 0 && Buffer.compare(a.salt, b.salt) === 0;
+
+/** Whether a record's handshake keys are the ones a leg uses (no keys in the record: nothing to change). */
+function sameDtlsKeys(recorded: DtlsKeys | undefined, made: DtlsKeys | null): boolean {
+  if (recorded === undefined) return true;
+  return made !== null && sameKeying(recorded.recv, made.recv) && sameKeying(recorded.send, made.send);
 }
