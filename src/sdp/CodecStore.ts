@@ -404,3 +404,39 @@ export function trackerUpdate(cs: CodecStore): void {
     }
   }
 }
+
+/** A codec list as a call's record keeps it (plain data). */
+export interface CodecListRecord {
+  list: PayloadType[];
+  touched: number[];
+  allTouched: boolean;
+}
+
+export const codecListRecord = (cs: CodecStore): CodecListRecord => ({ list: cs.list.map(copyType), touched: [...cs.touched], allTouched: cs.allTouched });
+
+const MAX_TYPES = 128;
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown, lo: number, hi: number): v is number => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+
+function typeOf(v: unknown): PayloadType | null {
+  if (!isObj(v) || !isInt(v['pt'], 0, 127) || !isText(v['encoding'], 64) || !isInt(v['clock'], 0, 1_000_000) || !isInt(v['channels'], 0, 16)) return null;
+  if (!isText(v['fmtp'], 1024) || !isInt(v['ptime'], 0, 1000) || !Array.isArray(v['rtcpFb'])) return null;
+  const rtcpFb = (v['rtcpFb'] as unknown[]).slice(0, 16);
+  if (!rtcpFb.every((x) => isText(x, 256))) return null;
+  return {
+    pt: v['pt'], encoding: v['encoding'], clock: v['clock'], channels: v['channels'], fmtp: v['fmtp'], rtcpFb: rtcpFb as string[],
+    ptime: v['ptime'], forTranscoding: v['forTranscoding'] === true, accepted: v['accepted'] === true,
+  };
+}
+
+/** A codec list read from a record (maybe another relay's, maybe hostile): checked and bounded, else null. */
+export function codecStoreOf(v: unknown, support: CodecSupport): CodecStore | null {
+  if (!isObj(v) || !Array.isArray(v['list']) || !Array.isArray(v['touched'])) return null;
+  const list = (v['list'] as unknown[]).slice(0, MAX_TYPES).map(typeOf);
+  if (list.some((p) => p === null)) return null;
+  const cs = CodecStore.of(support, list as PayloadType[]);
+  for (const c of (v['touched'] as unknown[]).slice(0, MAX_TYPES)) if (isInt(c, 0, 1_000_000)) cs.touched.add(c);
+  cs.allTouched = v['allTouched'] === true;
+  return cs;
+}

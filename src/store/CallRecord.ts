@@ -8,6 +8,7 @@ import type { LegSrtpState, SrtpIndex, SrtpKeying } from '../media/MediaPlane.js
 import { srtpSuite } from '../media/transforms/SrtpSuite.js';
 import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { Codec } from '../sdp/codecs.js';
+import { codecListRecord, type CodecListRecord } from '../sdp/CodecStore.js';
 import type { Direction } from '../sdp/SessionDescription.js';
 
 /** Version of the record layout below; docs/redis.md describes it. */
@@ -61,6 +62,10 @@ export interface MediaRecord {
   ice?: { ufrag: string; pwd: string; peer?: { ufrag: string; pwd: string }; controlling?: boolean; lite?: boolean };
   /** The pipeline converting what this party sends (absent: relayed as it is). */
   transcode?: TranscodeSettings;
+  /** This party's codec list as negotiated, and the a=ptime it is given (absent: none yet), for the next offer or answer. */
+  codecList?: CodecListRecord;
+  sdpPtime?: number;
+  ptimeOverride?: boolean;
   /** The file this party hears in place of its peer, while it plays (absent: none). */
   play?: FilePlayRecord;
   /** The codecs of the party's own SDP and its a=ptime: what its subscribers are offered (absent: none). */
@@ -239,6 +244,9 @@ function mediaRecord(m: Media): MediaRecord {
     ...(srtp ? { srtp } : {}),
     ...(ice ? { ice: iceRecord(m.webrtc) } : {}),
     ...(m.transcoding ? { transcode: m.transcoding } : {}),
+    ...(m.codecStore ? { codecList: codecListRecord(m.codecStore) } : {}),
+    ...(m.sdpPtime !== undefined ? { sdpPtime: m.sdpPtime } : {}),
+    ...(m.ptimeOverride ? { ptimeOverride: true } : {}),
     ...(m.sent.length > 0 ? { sent: m.sent } : {}),
     ...(m.ptime !== undefined ? { ptime: m.ptime } : {}),
     ...(m.subscription ? { subscription: subscriptionRecord(m.subscription) } : {}),

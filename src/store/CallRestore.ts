@@ -4,6 +4,8 @@ import { partyControlOf } from '../call/PartyControl.js';
 import { applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions } from '../call/MediaSetup.js';
 import { filePlayRecordOf, resumePlaybacks } from '../call/Playback.js';
 import { transcodeSettingsOf } from '../media/engine/TranscodeSettings.js';
+import { RELAY_CODECS } from '../call/CodecNegotiation.js';
+import { codecStoreOf } from '../sdp/CodecStore.js';
 import { keying } from '../call/SdesNegotiation.js';
 import type { SdesCrypto } from '../sdp/crypto.js';
 import { isFingerprintHash } from '../media/transforms/DtlsFingerprint.js';
@@ -146,6 +148,9 @@ function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   m.sdpRtcpPort = r.sdp?.rtcp ?? 0;
   restoreSecurity(m, r);
   m.transcoding = transcodeSettingsOf(r.transcode);
+  m.codecStore = codecStoreOf(r.codecList, RELAY_CODECS);
+  m.sdpPtime = isUint(r.sdpPtime, 1000) && r.sdpPtime > 0 ? r.sdpPtime : undefined;
+  m.ptimeOverride = r.ptimeOverride === true;
   restoreSent(m, r);
   const play = filePlayRecordOf(r.play);
   // A playback this relay runs already goes on; one it does not know is continued from the record.

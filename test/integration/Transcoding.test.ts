@@ -235,11 +235,17 @@ describe('a transcoded call across a restart', () => {
       const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
       const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 8, enc: new PcmaEncoder(), dec: new PcmaDecoder(), clock: 8000 };
       await hear(a, b, 440, 7, 30, true);
+      // A second call offered before the restart and answered after it: the codec lists of the offer are in the record.
+      const common = { 'call-id': 'restart-answer', 'from-tag': 'A' };
+      await relay.ng.ok({ ...common, command: 'offer', sdp: sdp(caller.port + 2, [PCMU, TE]), codec: { transcode: ['PCMA'] } });
       await waitFor('the record', async () => (await redis.client(1).smembers('restart-pcma')).some((r) => r.includes('"transcode"')));
+      await waitFor('the offer\'s record', async () => (await redis.client(1).smembers('restart-answer')).some((r) => r.includes('"codecList"')));
       await relay.stop('SIGKILL');
       relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
       expect((await hear(a, b, 1000, 8, 30, true)).packets).toBe(50);
       expect((await hear(b, a, 440, 9, 30, true)).packets).toBe(50);
+      const answered = await relay.ng.ok({ ...common, command: 'answer', 'to-tag': 'B', sdp: sdp(callee.port + 2, [PCMA, TE]) });
+      expect(m(readSdp(answered['sdp'] as string).lines)).toBe('0 101');
     } finally {
       caller.close();
       callee.close();

@@ -116,14 +116,18 @@ describe('Transcoder', () => {
     });
   }
 
-  it('keeps timestamps across a gap (loss) and restarts the frame queue there', () => {
+  it('keeps timestamps and sequence numbers across a gap (loss) as the sender had them, as rtpengine does, and restarts the frame queue there', () => {
     const { t, sent } = collect(settings([PCMU], PCMA));
     const payload = new Uint8Array(160).fill(0xff);
     for (let i = 0; i < 5; i++) t.push(rtp(0, i, i * 160, payload), 172);
     for (let i = 10; i < 12; i++) t.push(rtp(0, i, i * 160, payload), 172);
     expect(sent.length).toBe(7);
     expect((sent[5]!.ts - sent[4]!.ts) >>> 0).toBe(6 * 160);
-    expect(sent[5]!.seq).toBe((sent[4]!.seq + 1) & 0xffff);
+    expect(sent.map((x) => x.seq)).toEqual([0, 1, 2, 3, 4, 10, 11]);
+    // A repeated packet is sent again with the same number; a jump of thousands continues by one.
+    t.push(rtp(0, 11, 11 * 160, payload), 172);
+    t.push(rtp(0, 30000, 12 * 160, payload), 172);
+    expect(sent.slice(7).map((x) => x.seq)).toEqual([11, 12]);
   });
 
   it('translates telephone-event between payload types and clocks (48 kHz → 8 kHz durations ÷ 6)', () => {

@@ -44,6 +44,9 @@ function packetTime(s: TranscodeSettings): number {
  * continuous whatever the sender does; a marker bit marks the next packet sent. telephone-event
  * and CN go on in the receiver's payload type and clock. Every buffer is made here, once.
  */
+/** A sequence number jump larger than this is a new source, not a gap. */
+const SEQ_JUMP = 1000;
+
 export class Transcoder {
   readonly settings: TranscodeSettings;
   private readonly byPt: (Input | undefined)[] = new Array<Input | undefined>(128);
@@ -64,6 +67,9 @@ export class Transcoder {
   private slot = 0;
   private seq: number;
   private lastInTs = 0;
+  private lastInSeq = 0;
+  /** How far the sender's sequence number moved with the packet being converted. */
+  private seqStep = 1;
   private lastOutTs: number;
   private started = false;
   private marker = false;
@@ -137,6 +143,13 @@ export class Transcoder {
 
   /** The output timestamp for an input one: the same distance from the last packet, in the output's clock. */
   private mapTimestamp(inTs: number, inClock: number, inSeq: number): number {
+    if (this.started) {
+      // Packet for packet, a gap, a repeat or a reordering in the sender's numbers shows in ours
+      // (a jump of more than SEQ_JUMP is a new source and continues by one).
+      const d = ((inSeq - this.lastInSeq + 0x8000) & 0xffff) - 0x8000;
+      this.seqStep = d >= -SEQ_JUMP && d <= SEQ_JUMP ? d : 1;
+    }
+    this.lastInSeq = inSeq;
     if (!this.started) {
       this.started = true;
       this.seq = inSeq;
@@ -171,6 +184,8 @@ export class Transcoder {
       }
     }
     if (this.fifoLength + n > this.fifo.length) this.fifoLength = 0;
+    if (this.fifoLength === 0 && n === this.frame) this.seq = (this.seq + this.seqStep - 1) & 0xffff;
+    this.seqStep = 1;
     const fifo = this.fifo;
     const at = this.fifoLength;
     for (let i = 0; i < n; i++) fifo[at + i] = samples[i]!;
