@@ -14,6 +14,7 @@ import { GsmDecoder, GsmEncoder, gsmAvailable } from '../src/media/codecs/Gsm.js
 import { OpusDecoder, OpusEncoder, opusAvailable } from '../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../src/media/codecs/Pcmu.js';
+import { SpeexDecoder, SpeexEncoder, speexAvailable } from '../src/media/codecs/Speex.js';
 import { cpuModel, loadAverage } from './procCpu.js';
 
 const { values: opt } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
@@ -69,6 +70,10 @@ if (g729Available()) run('G.729', new G729Encoder(), new G729Decoder());
 else process.stdout.write('| G.729 | not built (libbcg729-dev missing at build time) | | |\n');
 if (gsmAvailable()) run('GSM', new GsmEncoder(), new GsmDecoder());
 else process.stdout.write('| GSM | not built (libgsm1-dev missing at build time) | | |\n');
+if (speexAvailable()) {
+  run('speex 8 kHz', new SpeexEncoder(8000), new SpeexDecoder(8000));
+  run('speex 16 kHz', new SpeexEncoder(16000), new SpeexDecoder(16000));
+} else process.stdout.write('| speex | not built (libspeex-dev missing at build time) | | |\n');
 if (opusAvailable()) {
   run('opus 48 kHz mono', new OpusEncoder(), new OpusDecoder());
   run('opus 48 kHz stereo', new OpusEncoder({ channels: 2 }), new OpusDecoder({ channels: 2 }));

@@ -79,7 +79,7 @@ const KEY_NOTES: Notes = notesOf({
 
 /** Flags whose meaning here needs a word. */
 const FLAG_NOTES: Notes = notesOf({
-  'transcode-': { note: 'adds a codec the relay converts to and from ([transcoding.md](transcoding.md)); one it cannot convert (speex, AMR, iLBC, ...) is not added' },
+  'transcode-': { note: 'adds a codec the relay converts to and from ([transcoding.md](transcoding.md)); one it cannot convert (AMR, iLBC, ...) is not added' },
   'codec-transcode-': { note: 'as `transcode-`' },
   'codec-set-': { note: 'encoder options: no SDP line changes' },
   'always-transcode': { note: 'read as `codec-accept-all`' },
@@ -265,9 +265,9 @@ ${table(['command', 'state', 'notes'], cliRows())}
 
 ## Other differences
 
-- **Transcoding** between PCMU, PCMA, G.722, G.729, GSM and opus ([transcoding.md](transcoding.md));
-  the codec flags work as in 10.5, but codecs rtpengine transcodes through ffmpeg and this relay
-  does not (speex, AMR, EVS, iLBC, ...) are treated as rtpengine treats a codec it
+- **Transcoding** between PCMU, PCMA, G.722, G.729, GSM, speex and opus
+  ([transcoding.md](transcoding.md)); the codec flags work as in 10.5, but codecs rtpengine
+  transcodes through ffmpeg and this relay does not (AMR, EVS, iLBC, ...) are treated as rtpengine treats a codec it
   was not built with. No comfort noise is generated from CN packets.
 - **Media control** (\`block DTMF\`, \`block media\`, \`silence media\`, forwarding): as 10.5, on
   what a party sends ([protocol.md](protocol.md#media-control)); in-band DTMF is detected in

@@ -46,6 +46,7 @@ const DEFAULTS: ReadonlyMap<string, CodecDefault> = new Map([
   ['g729', { clock: 8000, channels: 1, ptime: 20, fmtp: 'annexb=no', rfc: 18 }],
   ['g729a', { clock: 8000, channels: 1, ptime: 20 }],
   ['gsm', { clock: 8000, channels: 1, ptime: 20, rfc: 3 }],
+  ['speex', { clock: 16000, channels: 1, ptime: 20 }],
   ['opus', { clock: 48000, channels: 2, ptime: 20 }],
   ['telephone-event', { clock: 8000, channels: 1, ptime: 0, fmtp: '0-15' }],
   ['cn', { clock: 8000, channels: 1, ptime: 20, rfc: 13 }],

@@ -6,6 +6,7 @@ import { GsmDecoder, GsmEncoder } from '../../src/media/codecs/Gsm.js';
 import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
+import { SpeexDecoder, SpeexEncoder } from '../../src/media/codecs/Speex.js';
 import { dominantFrequency, snr, tone } from '../helpers/audio.js';
 import type { Dict } from '../helpers/NgClient.js';
 import { clusterRelay } from '../helpers/cluster.js';
@@ -200,6 +201,25 @@ for (const reference of [false, true]) {
       expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
       expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
       await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-gsm-${reference}`, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('PCMU offer with transcode speex, answered wideband speex only: tones arrive both ways', async () => {
+      const caller = await RtpEndpoint.open();
+      const callee = await RtpEndpoint.open();
+      const { toCallee, toCaller } = await call(relay, `pcmu-speex-${reference}`, sdp(caller.port, [PCMU]), { codec: { transcode: ['speex'] } }, () => sdp(callee.port, [[96, 'speex/16000']]), caller.port);
+      expect(m(toCallee.lines)).toBe('0 96');
+      expect(toCallee.lines).toContain('a=rtpmap:96 speex/16000');
+      expect(toCallee.lines.filter((l) => l.startsWith('a=fmtp'))).toEqual([]);
+      expect(m(toCaller.lines)).toBe('0');
+      const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+      const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 96, enc: new SpeexEncoder(16000), dec: new SpeexDecoder(16000), clock: 16000 };
+      const ab = await hear(a, b, 440, 11, 10, !reference);
+      const ba = await hear(b, a, 1000, 12, 10, !reference);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-speex-${reference}`, 'from-tag': 'A' });
       caller.close();
       callee.close();
     });

@@ -5,6 +5,7 @@ import { GsmDecoder, GsmEncoder, gsmAvailable } from '../codecs/Gsm.js';
 import { OpusDecoder, OpusEncoder, opusAvailable } from '../codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../codecs/Pcmu.js';
+import { SpeexDecoder, SpeexEncoder, isSpeexRate, speexAvailable } from '../codecs/Speex.js';
 import type { PayloadFormat } from './TranscodeSettings.js';
 
 /**
@@ -33,6 +34,8 @@ export function canTranscode(f: { encoding: string; clock: number }): boolean {
       return f.clock === 8000 && g729Available();
     case 'gsm':
       return f.clock === 8000 && gsmAvailable();
+    case 'speex':
+      return isSpeexRate(f.clock) && speexAvailable();
     default:
       return false;
   }
@@ -72,6 +75,8 @@ export function createDecoder(f: PayloadFormat, rate: number): AudioDecoder | nu
       return rate === 8000 ? new G729Decoder() : null;
     case 'gsm':
       return rate === 8000 ? new GsmDecoder() : null;
+    case 'speex':
+      return rate === f.clock && isSpeexRate(rate) ? new SpeexDecoder(rate) : null;
     case 'opus':
       // libopus mixes a stereo stream down and resamples inside the decoder.
       return new OpusDecoder({ sampleRate: rate as OpusRate, channels: 1 });
@@ -94,6 +99,8 @@ export function createEncoder(f: PayloadFormat, rate: number): AudioEncoder | nu
       return rate === 8000 ? new G729Encoder() : null;
     case 'gsm':
       return rate === 8000 ? new GsmEncoder() : null;
+    case 'speex':
+      return rate === f.clock && isSpeexRate(rate) ? new SpeexEncoder(rate) : null;
     case 'opus': {
       const bitrate = Number(fmtpParam(f, 'maxaveragebitrate')) || 0;
       return new OpusEncoder({

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the relay's codec bindings (N-API addons against the system's codec libraries) into $1:
-# opus.node (libopus-dev), g729.node (libbcg729-dev) and gsm.node (libgsm1-dev). Needs a C
-# compiler and Node's headers at build time; a binding whose library is missing is not built, and
+# opus.node (libopus-dev), g729.node (libbcg729-dev), gsm.node (libgsm1-dev) and speex.node
+# (libspeex-dev). Needs a C compiler and Node's headers at build time; a binding whose library is missing is not built, and
 # the relay then refuses transcoding to or from that codec (G.711 and G.722 are pure TypeScript).
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -31,3 +31,4 @@ set -e
 build opus /usr/include/opus/opus.h libopus-dev -lopus
 build g729 /usr/include/bcg729/encoder.h libbcg729-dev -lbcg729
 build gsm /usr/include/gsm.h libgsm1-dev -lgsm
+build speex /usr/include/speex/speex.h libspeex-dev -lspeex

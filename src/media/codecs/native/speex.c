@@ -1,0 +1,168 @@
+/* The relay's binding to libspeex (narrowband 8 kHz, wideband 16 kHz, ultra-wideband 32 kHz),
+ * N-API. A speex frame is 20 ms (160, 320 or 640 samples). An encoder call packs every whole frame
+ * of the caller's buffer into one packet; a decoder call decodes every frame of a packet: one
+ * native call per packet, no allocation (the bit buffers are the codec's own, sized at creation). */
+#include <node_api.h>
+#include "napi_args.h"
+#include <speex/speex.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FRAME 640
+/* libspeex's own bit buffer holds this many bytes without growing. */
+#define MAX_PACKET 2000
+/* A hostile packet cannot make one call decode more than this many frames. */
+#define MAX_FRAMES 16
+
+typedef struct {
+  void *state;
+  int encoder;
+  int frame;
+  SpeexBits bits;
+} coder_t;
+
+static void release(coder_t *c) {
+  if (!c->state) return;
+  if (c->encoder) speex_encoder_destroy(c->state);
+  else speex_decoder_destroy(c->state);
+  speex_bits_destroy(&c->bits);
+  c->state = NULL;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void) env; (void) hint;
+  release(data);
+  free(data);
+}
+
+static napi_value num(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static const SpeexMode *mode_for(int32_t rate) {
+  switch (rate) {
+    case 8000: return speex_lib_get_mode(SPEEX_MODEID_NB);
+    case 16000: return speex_lib_get_mode(SPEEX_MODEID_WB);
+    case 32000: return speex_lib_get_mode(SPEEX_MODEID_UWB);
+    default: return NULL;
+  }
+}
+
+static napi_value make(napi_env env, int encoder, int32_t rate, int32_t bitrate) {
+  const SpeexMode *mode = mode_for(rate);
+  if (!mode) {
+    napi_throw_range_error(env, NULL, "speex runs at 8000, 16000 or 32000 Hz");
+    return NULL;
+  }
+  coder_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->encoder = encoder;
+  c->state = encoder ? speex_encoder_init(mode) : speex_decoder_init(mode);
+  if (!c->state) {
+    free(c);
+    napi_throw_error(env, NULL, "libspeex could not make a codec");
+    return NULL;
+  }
+  speex_bits_init(&c->bits);
+  if (encoder) {
+    spx_int32_t b = bitrate;
+    if (b > 0) speex_encoder_ctl(c->state, SPEEX_SET_BITRATE, &b);
+    speex_encoder_ctl(c->state, SPEEX_GET_FRAME_SIZE, &c->frame);
+  } else {
+    speex_decoder_ctl(c->state, SPEEX_GET_FRAME_SIZE, &c->frame);
+  }
+  napi_value r;
+  napi_create_external(env, c, finalize, NULL, &r);
+  return r;
+}
+
+/* encoder(rate, bitrate): constant bit rate, the mode's nearest rate at or below `bitrate`. */
+static napi_value encoder(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  return make(env, 1, arg_i32(env, a[0]), arg_i32(env, a[1]));
+}
+
+/* decoder(rate) */
+static napi_value decoder(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  return make(env, 0, arg_i32(env, a[0]), 0);
+}
+
+/* encode(coder, pcm Int16Array, samples, out Uint8Array) -> bytes written, or -1 */
+static napi_value encode(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_external(env, a[0]);
+  size_t pn, on;
+  int16_t *pcm = arg_array(env, a[1], napi_int16_array, &pn);
+  uint8_t *out = arg_array(env, a[3], napi_uint8_array, &on);
+  int32_t samples = arg_i32(env, a[2]);
+  if (!c || !c->state || !c->encoder || !pcm || !out || samples <= 0 || samples % c->frame != 0 || (size_t) samples > pn) return num(env, -1);
+  int frames = samples / c->frame;
+  if (frames > MAX_FRAMES) return num(env, -1);
+  speex_bits_reset(&c->bits);
+  /* libspeex may overwrite its input: it gets a copy, the caller's samples stay as they were. */
+  spx_int16_t frame[MAX_FRAME];
+  for (int f = 0; f < frames; f++) {
+    memcpy(frame, pcm + (size_t) f * c->frame, (size_t) c->frame * sizeof frame[0]);
+    speex_encode_int(c->state, frame, &c->bits);
+  }
+  speex_bits_insert_terminator(&c->bits);
+  if ((size_t) speex_bits_nbytes(&c->bits) > on) return num(env, -1);
+  return num(env, speex_bits_write(&c->bits, (char *) out, (int) on));
+}
+
+/* decode(coder, data Uint8Array, offset, length, out Int16Array) -> samples written, or -1 when
+ * no frame decodes (a bad mode, an empty or too long payload, no room). */
+static napi_value decode(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_external(env, a[0]);
+  size_t dn, on;
+  uint8_t *data = arg_array(env, a[1], napi_uint8_array, &dn);
+  int32_t off = arg_i32(env, a[2]);
+  int32_t len = arg_i32(env, a[3]);
+  int16_t *out = arg_array(env, a[4], napi_int16_array, &on);
+  if (!c || !c->state || c->encoder || !data || !out || off < 0 || len <= 0 || len > MAX_PACKET || (size_t) off + (size_t) len > dn) return num(env, -1);
+  speex_bits_read_from(&c->bits, (char *) data + off, len);
+  size_t written = 0;
+  for (int f = 0; f < MAX_FRAMES && written + (size_t) c->frame <= on; f++) {
+    if (speex_bits_remaining(&c->bits) < 5) break;
+    int r = speex_decode_int(c->state, &c->bits, out + written);
+    if (r == -1) break;
+    if (r != 0) return num(env, -1);
+    written += (size_t) c->frame;
+  }
+  return num(env, written > 0 ? (double) written : -1);
+}
+
+/* close(coder): frees the codec now rather than at garbage collection. */
+static napi_value close_coder(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  coder_t *c = arg_external(env, a[0]);
+  if (c) release(c);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor p[] = {
+    { "encoder", NULL, encoder, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "decoder", NULL, decoder, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "encode", NULL, encode, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "decode", NULL, decode, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "close", NULL, close_coder, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
+  return exports;
+}
