@@ -43,6 +43,8 @@ export interface OfferAnswerOptions {
   recordCall: boolean;
   /** `loop protect`: an SDP that already went through this relay is returned unchanged. */
   loopProtect: boolean;
+  /** `fragment`: the SDP is a trickle ICE fragment (new candidates of the sender), not an offer. */
+  fragment: boolean;
   codec: CodecOptions;
   /** `single-codec`: the answer to the offerer lists one audio codec. */
   singleCodec: boolean;

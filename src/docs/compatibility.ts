@@ -83,6 +83,7 @@ const FLAG_NOTES: Notes = notesOf({
   'codec-transcode-': { note: 'as `transcode-`' },
   'codec-set-': { note: 'encoder options: no SDP line changes' },
   'always-transcode': { note: 'read as `codec-accept-all`' },
+  fragment: { note: 'with `offer`: the SDP is a trickle ICE fragment, the sender\'s new candidates ([webrtc.md](webrtc.md#ice)); the reply has no SDP' },
   'reorder-codecs': { state: 'accepted', note: 'ignored, as in rtpengine 10.5 (obsolete there)' },
   'sdes-': { note: 'as the `SDES` key' },
   'osrtp-': { note: 'as the `OSRTP` key' },
@@ -275,8 +276,8 @@ ${table(['command', 'state', 'notes'], cliRows())}
   turning them into audio. \`start forwarding\` records the call as pcap (there is no
   recording daemon).
 - **Encryption**: SDES-SRTP, DTLS-SRTP and full ICE ([webrtc.md](webrtc.md)). ICE candidates
-  on the media's one local address only (rtpengine lists every address of the interface), no
-  trickle \`sdp-fragment\`, no TURN candidates; SDES session parameters
+  on the media's one local address only (rtpengine lists every address of the interface),
+  trickle fragments only once the call has ICE, no TURN candidates; SDES session parameters
   (\`UNENCRYPTED_SRTP\` ...) are ignored; the DTLS certificate is always ECDSA P-256.
 - **Kernel forwarding** is ngrelay's own tc eBPF fast path for confirmed plain streams
   ([media.md](media.md#kernel-fast-path)), not rtpengine's \`xt_RTPENGINE\` module:

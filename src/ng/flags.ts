@@ -210,6 +210,7 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     originalSendrecv: req.has('original-sendrecv'),
     recordCall: req.has('record-call') || recordCall === 'yes' || recordCall === 'on',
     loopProtect: req.has('loop-protect'),
+    fragment: req.has('fragment'),
     codec: codecOptions(req, op),
     singleCodec: req.has('single-codec'),
     reuseCodecs: req.has('reuse-codecs') || req.has('no-codec-renegotiation'),

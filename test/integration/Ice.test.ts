@@ -221,4 +221,25 @@ describe('full ICE', () => {
     expect(offer).toMatch(/^a=sendrecv$/m);
     await relay.ng.ok({ command: 'delete', 'call-id': 'ice-9' });
   });
+
+  it('takes trickled candidates from an SDP fragment (offer with the fragment flag) and checks them', async () => {
+    const peer = await IcePeer.open('peerI1', 'peerpassword0123456789ab');
+    try {
+      const creds = peer.sdpLines().slice(0, 2);
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-10', 'from-tag': 'i', sdp: sdp(9, [...creds, 'a=ice-options:trickle', 'a=mid:0']).replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0'), ICE: 'remove' });
+      const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-10', 'from-tag': 'i', 'to-tag': 'a', sdp: sdp(phone.port) });
+      const answer = String(a['sdp']);
+      peer.takeRelay(answer);
+      const fragment = [...creds, 'm=audio 9 RTP/AVP 0', 'a=mid:0', `a=candidate:peer1 1 UDP 2130706431 127.0.0.1 ${peer.port} typ host`, ''].join('\r\n');
+      const f = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-10', 'from-tag': 'i', 'to-tag': 'a', sdp: fragment, flags: ['fragment'] });
+      expect(f['sdp']).toBeUndefined();
+      await peer.until(() => peer.checks.length > 0, 'check of the trickled candidate');
+      expect(peer.checks[0]!).toMatchObject({ role: 'controlled', username: `peerI1:${peer.relay.ufrag}` });
+      peer.check(mPort(answer), 'controlling', true);
+      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, mPort(answer), 7);
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-10' });
+    }
+  });
 });
