@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config';
  * Two lanes run side by side, each one file at a time (integration tests spawn daemons on
  * their own ports and namespaces, so files of different lanes never share a resource).
  * The "waiting" lane holds files that spend their time waiting on timers, failovers and
- * Redis, not on the CPU; everything else, the kernel path and the CPU-heavy files among it,
- * is in the main lane. A new file lands in the main lane unless it is listed here.
+ * Redis, not on the CPU; everything else, the kernel path and the CPU-heavy files among it
+ * (many relays, hundreds of calls), is in the main lane. A new file lands in the main lane
+ * unless it is listed here.
  */
 const WAITING = [
   'BalancerFailover',
@@ -20,10 +21,7 @@ const WAITING = [
   'RedisStore',
   'Restore',
   'SeedCluster',
-  'SharedCluster',
-  'SharedRoundTrips',
   'SharedRouter',
-  'SharedStores',
   'SrtpRestore',
   'Takeover',
 ].map((name) => `test/integration/${name}.test.ts`);

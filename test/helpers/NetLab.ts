@@ -9,7 +9,8 @@ import type { UdpOpener } from './UdpPort.js';
 export const LAB_NET = '10.201.1';
 const AGENT = join(import.meta.dirname, 'netnsAgent.mjs');
 
-let labSeq = 0;
+/** Counted per process, not per module instance: test files that share a process never reuse a name. */
+const counter = globalThis as { ngrelayLabSeq?: number };
 const live = new Set<NetLab>();
 // A crashed test run must not leave namespaces behind.
 process.once('exit', () => {
@@ -67,7 +68,8 @@ export class NetLab {
   static create(o: { prefix?: 'ngr' | 'bal' | 'sh' | 's2' } = {}): NetLab {
     preflight();
     sweepStale();
-    const lab = new NetLab(`${o.prefix ?? 'ngr'}${process.pid}x${++labSeq}`);
+    counter.ngrelayLabSeq = (counter.ngrelayLabSeq ?? 0) + 1;
+    const lab = new NetLab(`${o.prefix ?? 'ngr'}${process.pid}x${counter.ngrelayLabSeq}`);
     live.add(lab);
     try {
       sh(['ip', 'netns', 'add', lab.hub]);
