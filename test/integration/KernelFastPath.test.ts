@@ -116,12 +116,12 @@ describe('kernel fast path (tc-ingress eBPF)', () => {
   });
 
   it('leaves a bundled port in userspace: the phone\'s ports go to the kernel, the bundle goes on demultiplexing', async () => {
-    const sa = await a.socket(A.v4, 4700);
-    const [sbAudio, sbVideo] = [await b.socket(B.v4, 5700), await b.socket(B.v4, 5702)];
+    const sa = await a.socket(A.v4, 4720);
+    const [sbAudio, sbVideo] = [await b.socket(B.v4, 5720), await b.socket(B.v4, 5722)];
     const keys = { 'call-id': 'kbundle', 'from-tag': 'A', ICE: 'remove', DTLS: 'off' };
-    const o = await relay.ng.ok({ ...keys, command: 'offer', sdp: bundledSdp(4700, { address: A.v4 }), bundle: ['accept'] });
+    const o = await relay.ng.ok({ ...keys, command: 'offer', sdp: bundledSdp(4720, { address: A.v4 }), bundle: ['accept'] });
     const [toAudio, toVideo] = readSdp(o['sdp'] as string).medias.map((m) => m.port);
-    const an = await relay.ng.ok({ ...keys, command: 'answer', 'to-tag': 'B', sdp: phoneSdp(5700, 5702, [], B.v4) });
+    const an = await relay.ng.ok({ ...keys, command: 'answer', 'to-tag': 'B', sdp: phoneSdp(5720, 5722, [], B.v4) });
     const bundlePort = readSdp(an['sdp'] as string).medias[0]!.port;
     // One packet each way confirms every RTP port (learning is immediate).
     await burst(sa, sbAudio, R.v4, bundlePort, [bundlePacket(1, 0xa, 0, 'a')]);
