@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clusterRelay, numSessions, waitSessions } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import { waitFor, type Relay } from '../helpers/Relay.js';
@@ -90,24 +90,25 @@ describe('a DTLS-SRTP call through SIGKILL and restore', () => {
   });
 });
 
-describe('an SDES call at rollover counter 2 taken over by a standby', () => {
+describe('an encrypted call taken over by a standby', () => {
+  // Each case SIGKILLs the owner: a fresh pair (owner r1, standby r2) for each.
   let redis: RedisServer;
   let r1: Relay;
   let r2: Relay;
   let call: SdesCall;
-  beforeAll(async () => {
+  beforeEach(async () => {
     redis = await RedisServer.start();
     r1 = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1;pub2/127.0.0.4'], subscribe: [2] });
     r2 = await clusterRelay(redis, 2, { interfaces: ['pub2/127.0.0.2;pub1/127.0.0.3'], subscribe: [1] });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     call?.close();
     await r1?.stop();
     await r2?.stop();
     await redis?.stop();
   });
 
-  it('keeps every packet both ways once the media reaches the standby', async () => {
+  it('SDES at rollover counter 2: keeps every packet both ways once the media reaches the standby', async () => {
     call = await SdesCall.place(r1, 'srtp-takeover');
     await waitSessions(r2, { own: 0, foreign: 1 });
     for (const first of TO_ROC_2) expect(await call.stream(first, 20)).toEqual({ atPlain: 20, atSrtp: 20 });
@@ -121,26 +122,8 @@ describe('an SDES call at rollover counter 2 taken over by a standby', () => {
     await waitSessions(r2, { own: 1, foreign: 0 });
     await waitFor('ROC 2 in the new owner\'s record', async () => (await recordedRoc(redis, 'srtp-takeover', 2)) === 2);
   });
-});
 
-describe('a DTLS-SRTP call taken over by a standby', () => {
-  let redis: RedisServer;
-  let r1: Relay;
-  let r2: Relay;
-  let call: SdesCall;
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    r1 = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1;pub2/127.0.0.4'], subscribe: [2] });
-    r2 = await clusterRelay(redis, 2, { interfaces: ['pub2/127.0.0.2;pub1/127.0.0.3'], subscribe: [1] });
-  });
-  afterAll(async () => {
-    call?.close();
-    await r1?.stop();
-    await r2?.stop();
-    await redis?.stop();
-  });
-
-  it('keeps every packet both ways without a new handshake once the media reaches the standby', async () => {
+  it('DTLS-SRTP: keeps every packet both ways without a new handshake once the media reaches the standby', async () => {
     call = await SdesCall.placeDtls(r1, 'dtls-takeover');
     await waitSessions(r2, { own: 0, foreign: 1 });
     expect(await call.stream(65500, 60)).toEqual({ atPlain: 60, atSrtp: 60 });
