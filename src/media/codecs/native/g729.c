@@ -1,8 +1,6 @@
 /* The relay's binding to bcg729 (G.729 Annex A encoder, G.729 with Annex B decoder), N-API.
  * A G.729 frame is 10 ms: 80 samples in, 10 bytes out. A call encodes or decodes every whole
  * frame of the caller's buffer: one native call per packet, no copy, no allocation. */
-#include <node_api.h>
-#include "napi_args.h"
 #include <bcg729/decoder.h>
 #include <bcg729/encoder.h>
 #include <stdint.h>
@@ -25,17 +23,7 @@ static void release(coder_t *c) {
   c->dec = NULL;
 }
 
-static void finalize(napi_env env, void *data, void *hint) {
-  (void) env; (void) hint;
-  release(data);
-  free(data);
-}
-
-static napi_value num(napi_env env, double v) {
-  napi_value r;
-  napi_create_double(env, v, &r);
-  return r;
-}
+#include "codec_binding.h"
 
 static napi_value make(napi_env env, coder_t *c) {
   if (!c->enc && !c->dec) {
@@ -43,9 +31,7 @@ static napi_value make(napi_env env, coder_t *c) {
     napi_throw_error(env, NULL, "bcg729 could not make a codec");
     return NULL;
   }
-  napi_value r;
-  napi_create_external(env, c, finalize, NULL, &r);
-  return r;
+  return wrap_coder(env, c);
 }
 
 /* encoder(): no voice activity detection, so every frame is a full 10-byte frame (annexb=no). */
@@ -118,24 +104,4 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   return num(env, (double) (total * FRAME_SAMPLES));
 }
 
-/* close(coder): frees the codec now rather than at garbage collection. */
-static napi_value close_coder(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  if (c) release(c);
-  return NULL;
-}
-
-NAPI_MODULE_INIT() {
-  napi_property_descriptor p[] = {
-    { "encoder", NULL, encoder, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "decoder", NULL, decoder, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "encode", NULL, encode, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "decode", NULL, decode, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "close", NULL, close_coder, NULL, NULL, NULL, napi_enumerable, NULL },
-  };
-  napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
-  return exports;
-}
+CODEC_MODULE(CODEC_METHOD("encoder", encoder), CODEC_METHOD("decoder", decoder))

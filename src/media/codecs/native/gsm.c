@@ -1,8 +1,6 @@
 /* The relay's binding to libgsm (GSM 06.10 full rate), N-API. A GSM frame is 20 ms: 160 samples
  * in, 33 bytes out. A call encodes or decodes every whole frame of the caller's buffer: one
  * native call per packet, no copy, no allocation. */
-#include <node_api.h>
-#include "napi_args.h"
 #include <gsm.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,17 +19,7 @@ static void release(coder_t *c) {
   c->g = NULL;
 }
 
-static void finalize(napi_env env, void *data, void *hint) {
-  (void) env; (void) hint;
-  release(data);
-  free(data);
-}
-
-static napi_value num(napi_env env, double v) {
-  napi_value r;
-  napi_create_double(env, v, &r);
-  return r;
-}
+#include "codec_binding.h"
 
 /* create(): one state serves either direction; the relay makes one per encoder and decoder. */
 static napi_value create(napi_env env, napi_callback_info info) {
@@ -44,9 +32,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "libgsm could not make a codec");
     return NULL;
   }
-  napi_value r;
-  napi_create_external(env, c, finalize, NULL, &r);
-  return r;
+  return wrap_coder(env, c);
 }
 
 /* encode(coder, pcm Int16Array, samples, out Uint8Array) -> bytes written, or -1 */
@@ -90,23 +76,4 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   return num(env, (double) (frames * FRAME_SAMPLES));
 }
 
-/* close(coder): frees the codec now rather than at garbage collection. */
-static napi_value close_coder(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  if (c) release(c);
-  return NULL;
-}
-
-NAPI_MODULE_INIT() {
-  napi_property_descriptor p[] = {
-    { "create", NULL, create, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "encode", NULL, encode, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "decode", NULL, decode, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "close", NULL, close_coder, NULL, NULL, NULL, napi_enumerable, NULL },
-  };
-  napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
-  return exports;
-}
+CODEC_MODULE(CODEC_METHOD("create", create))

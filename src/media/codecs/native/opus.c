@@ -1,7 +1,5 @@
 /* The relay's binding to libopus (N-API, one instance per thread that loads it).
  * Buffers are the caller's typed arrays: no copy, no allocation per frame. */
-#include <node_api.h>
-#include "napi_args.h"
 #include <opus/opus.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,19 +10,14 @@ typedef struct {
   int channels;
 } coder_t;
 
-static void finalize(napi_env env, void *data, void *hint) {
-  (void) env; (void) hint;
-  coder_t *c = data;
+static void release(coder_t *c) {
   if (c->enc) opus_encoder_destroy(c->enc);
   if (c->dec) opus_decoder_destroy(c->dec);
-  free(c);
+  c->enc = NULL;
+  c->dec = NULL;
 }
 
-static napi_value num(napi_env env, double v) {
-  napi_value r;
-  napi_create_double(env, v, &r);
-  return r;
-}
+#include "codec_binding.h"
 
 static napi_value make(napi_env env, coder_t *c, int err) {
   if (err != OPUS_OK) {
@@ -32,9 +25,7 @@ static napi_value make(napi_env env, coder_t *c, int err) {
     napi_throw_error(env, NULL, opus_strerror(err));
     return NULL;
   }
-  napi_value r;
-  napi_create_external(env, c, finalize, NULL, &r);
-  return r;
+  return wrap_coder(env, c);
 }
 
 /* encoder(rate, channels, application, bitrate, fec, complexity) */
@@ -98,29 +89,4 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   return num(env, opus_decode(c->dec, len ? data + off : NULL, len, out, (int) (on / (size_t) c->channels), arg_i32(env, a[5])));
 }
 
-/* close(coder): frees the codec now rather than at garbage collection. */
-static napi_value close_coder(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  if (c) {
-    if (c->enc) opus_encoder_destroy(c->enc);
-    if (c->dec) opus_decoder_destroy(c->dec);
-    c->enc = NULL;
-    c->dec = NULL;
-  }
-  return NULL;
-}
-
-NAPI_MODULE_INIT() {
-  napi_property_descriptor p[] = {
-    { "encoder", NULL, encoder, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "decoder", NULL, decoder, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "encode", NULL, encode, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "decode", NULL, decode, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "close", NULL, close_coder, NULL, NULL, NULL, napi_enumerable, NULL },
-  };
-  napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
-  return exports;
-}
+CODEC_MODULE(CODEC_METHOD("encoder", encoder), CODEC_METHOD("decoder", decoder))

@@ -2,8 +2,6 @@
  * N-API. A speex frame is 20 ms (160, 320 or 640 samples). An encoder call packs every whole frame
  * of the caller's buffer into one packet; a decoder call decodes every frame of a packet: one
  * native call per packet, no allocation (the bit buffers are the codec's own, sized at creation). */
-#include <node_api.h>
-#include "napi_args.h"
 #include <speex/speex.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,17 +28,7 @@ static void release(coder_t *c) {
   c->state = NULL;
 }
 
-static void finalize(napi_env env, void *data, void *hint) {
-  (void) env; (void) hint;
-  release(data);
-  free(data);
-}
-
-static napi_value num(napi_env env, double v) {
-  napi_value r;
-  napi_create_double(env, v, &r);
-  return r;
-}
+#include "codec_binding.h"
 
 static const SpeexMode *mode_for(int32_t rate) {
   switch (rate) {
@@ -74,9 +62,7 @@ static napi_value make(napi_env env, int encoder, int32_t rate, int32_t bitrate)
   } else {
     speex_decoder_ctl(c->state, SPEEX_GET_FRAME_SIZE, &c->frame);
   }
-  napi_value r;
-  napi_create_external(env, c, finalize, NULL, &r);
-  return r;
+  return wrap_coder(env, c);
 }
 
 /* encoder(rate, bitrate): constant bit rate, the mode's nearest rate at or below `bitrate`. */
@@ -145,24 +131,4 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   return num(env, written > 0 ? (double) written : -1);
 }
 
-/* close(coder): frees the codec now rather than at garbage collection. */
-static napi_value close_coder(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  if (c) release(c);
-  return NULL;
-}
-
-NAPI_MODULE_INIT() {
-  napi_property_descriptor p[] = {
-    { "encoder", NULL, encoder, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "decoder", NULL, decoder, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "encode", NULL, encode, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "decode", NULL, decode, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "close", NULL, close_coder, NULL, NULL, NULL, napi_enumerable, NULL },
-  };
-  napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
-  return exports;
-}
+CODEC_MODULE(CODEC_METHOD("encoder", encoder), CODEC_METHOD("decoder", decoder))
