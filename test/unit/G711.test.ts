@@ -17,16 +17,54 @@ describe('G.711', () => {
     ref = new SpandspCodec();
   });
 
-  for (const [name, Enc, Dec, table, encMode, decMode] of [
-    ['PCMU', PcmuEncoder, PcmuDecoder, ULAW_DECODE, 'ulaw-enc', 'ulaw-dec'],
-    ['PCMA', PcmaEncoder, PcmaDecoder, ALAW_DECODE, 'alaw-enc', 'alaw-dec'],
+  for (const [name, Enc, Dec, table, encMode, decMode, positiveZero] of [
+    ['PCMU', PcmuEncoder, PcmuDecoder, ULAW_DECODE, 'ulaw-enc', 'ulaw-dec', 0xff],
+    ['PCMA', PcmaEncoder, PcmaDecoder, ALAW_DECODE, 'alaw-enc', 'alaw-dec', 0xd5],
   ] as const) {
     describe(name, () => {
-      it('codes every 16-bit sample as the reference coder (libspandsp) does', () => {
+      /** The n-th positive level (n = 0..127) in 16-bit units. */
+      const level = (n: number): number => table[positiveZero ^ n]!;
+
+      // rtpengine codes through libavcodec: the sample goes to the 14-bit grid (a positive
+      // magnitude rounded down, a negative one up) and takes the nearest level, halfway taking
+      // the larger magnitude. Stated here by brute force over all 128 levels of the sign.
+      it('codes every 16-bit sample as rtpengine does (nearest level on the 14-bit grid)', () => {
         const pcm = everySample();
         const out = new Uint8Array(pcm.length);
         expect(new Enc().encode(pcm, pcm.length, out)).toBe(65536);
-        expect(Buffer.from(out).equals(Buffer.from(ref.encode(encMode, pcm)))).toBe(true);
+        for (let i = 0; i < 65536; i++) {
+          const s = pcm[i]!;
+          const grid = 4 * (s >= 0 ? s >> 2 : Math.min(8191, (3 - s) >> 2));
+          let best = 0;
+          for (let n = 1; n < 128; n++) if (Math.abs(grid - level(n)) <= Math.abs(grid - level(best))) best = n;
+          if (out[i] !== (positiveZero ^ best ^ (s < 0 ? 0x80 : 0))) expect.fail(`sample ${s}: 0x${out[i]!.toString(16)}`);
+        }
+      });
+
+      // G.191's reference coder (libspandsp here) codes by G.711's decision values. It differs
+      // from rtpengine's bytes on exactly two kinds of input, each by one step: a negative
+      // sample halfway between two levels on the 14-bit grid (G.191 takes the smaller magnitude,
+      // rtpengine the larger), and a sample next to a segment edge, where G.711's decision value
+      // is not the midpoint of the two levels around it (rtpengine takes the nearer level).
+      it('codes every other sample as the G.191 reference coder (libspandsp) does', () => {
+        const pcm = everySample();
+        const out = new Uint8Array(pcm.length);
+        new Enc().encode(pcm, pcm.length, out);
+        const g191 = ref.encode(encMode, pcm);
+        const differ = { halfway: 0, segmentEdge: 0 };
+        for (let i = 0; i < 65536; i++) {
+          if (out[i] === g191[i]) continue;
+          const s = pcm[i]!;
+          const grid = 4 * (s >= 0 ? s >> 2 : Math.min(8191, (3 - s) >> 2));
+          const ours = (out[i]! ^ positiveZero) & 0x7f;
+          const theirs = (g191[i]! ^ positiveZero) & 0x7f;
+          const ourDist = Math.abs(grid - level(ours));
+          const theirDist = Math.abs(grid - level(theirs));
+          if (s < 0 && ours === theirs + 1 && ourDist === theirDist) differ.halfway++;
+          else if (Math.abs(ours - theirs) === 1 && ours >> 4 !== theirs >> 4 && ourDist < theirDist) differ.segmentEdge++;
+          else expect.fail(`sample ${s}: 0x${out[i]!.toString(16)}, G.191 0x${g191[i]!.toString(16)}`);
+        }
+        expect(differ).toEqual(name === 'PCMA' ? { halfway: 484, segmentEdge: 480 } : { halfway: 360, segmentEdge: 491 });
       });
 
       it('expands every code as the reference coder does', () => {

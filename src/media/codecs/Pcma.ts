@@ -2,22 +2,8 @@ import { G711Decoder, G711Encoder, g711Tables } from './G711.js';
 
 /**
  * G.711 A-law (PCMA, payload type 8): 8 kHz mono, one byte per sample. Table-driven both ways;
- * the compression rounds as libspandsp does (a negative sample's magnitude is its one's
- * complement, as G.191 codes it).
+ * compression codes the same bytes as rtpengine does (see g711Tables).
  */
-function compress(linear: number): number {
-  let mask: number;
-  if (linear >= 0) {
-    mask = 0xd5;
-  } else {
-    mask = 0x55;
-    linear = -linear - 1;
-  }
-  const seg = 31 - Math.clz32(linear | 0xff) - 7;
-  if (seg >= 8) return 0x7f ^ mask;
-  return ((seg << 4) | ((linear >> (seg ? seg + 3 : 4)) & 0x0f)) ^ mask;
-}
-
 function expand(code: number): number {
   const a = code ^ 0x55;
   let i = (a & 0x0f) << 4;
@@ -27,7 +13,7 @@ function expand(code: number): number {
   return a & 0x80 ? i : -i;
 }
 
-const tables = g711Tables(compress, expand);
+const tables = g711Tables(expand, 0xd5);
 /** Indexed by the sample's 16 bits (`sample & 0xffff`). */
 export const ALAW_ENCODE = tables.encode;
 export const ALAW_DECODE = tables.decode;
