@@ -23,6 +23,7 @@ export interface CallHooks {
 
 export interface Limits {
   maxSessions: number;
+  maxTranscodedMedia: number;
   /** Seconds. */
   timeout: number;
   silentTimeout: number;
@@ -38,6 +39,7 @@ export interface Limits {
 export function limitsFrom(c: Config): Limits {
   return {
     maxSessions: c.maxSessions,
+    maxTranscodedMedia: c.maxTranscodedMedia,
     timeout: c.timeout,
     silentTimeout: c.silentTimeout,
     offerTimeout: c.offerTimeout,

@@ -68,7 +68,7 @@ function logSettings(config: Config) {
 
 /**
  * SIGHUP: the config file is read again and what can change at run time is applied (timeouts,
- * delete-delay, max-sessions, log levels, a change of `drain`); addresses, ports, interfaces
+ * delete-delay, max-sessions, max-transcoded-media, log levels, a change of `drain`); addresses, ports, interfaces
  * and Redis need a restart.
  */
 function reload(argv: string[], services: Services, shared: SharedControl | null): void {

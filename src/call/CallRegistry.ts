@@ -44,6 +44,16 @@ export class CallRegistry {
     return { own: this.calls.size - foreign, foreign };
   }
 
+  /** Converted streams of live calls (own only: what `max-transcoded-media` counts). */
+  transcodedMedia(ownOnly = false): number {
+    let n = 0;
+    for (const c of this.calls.values()) {
+      if (c.deleted || (ownOnly && c.foreign)) continue;
+      for (const m of c.medias()) n += m.conversions;
+    }
+    return n;
+  }
+
   /** `created`: a call restored from a record keeps the time it began on its first relay. */
   create(callId: string, foreign: boolean, created = Date.now()): Call {
     const call = new Call(callId, created);

@@ -269,8 +269,7 @@ const formatOf = (p: PayloadType): PayloadFormat => ({ pt: p.pt, encoding: p.enc
  * and CN at that codec's clock rate. `previous` keeps the SSRC of the one in place.
  */
 export function transcodeSettings(h: Handlers | null, from: CodecStore, ptime: number | undefined, previous: TranscodeSettings | null): TranscodeSettings | null {
-  if (!h?.transcoding) return null;
-  const main = from.list.map((p) => h.byPt.get(p.pt)).find((x) => x?.dest && !from.supplemental(x.dest));
+  const main = mainConversion(h, from);
   if (!main?.dest) return null;
   const extras = [main.dtmf, main.cn].filter((x): x is PayloadType => x !== null);
   return {
@@ -281,6 +280,15 @@ export function transcodeSettings(h: Handlers | null, from: CodecStore, ptime: n
     ssrc: previous?.ssrc ?? randomInt(1, 0xffffffff),
   };
 }
+
+/** The conversion of a side's first codec that is converted; undefined when its packets pass unchanged. */
+function mainConversion(h: Handlers | null, from: CodecStore): Handler | undefined {
+  if (!h?.transcoding) return undefined;
+  return from.list.map((p) => h.byPt.get(p.pt)).find((x) => x?.dest && !from.supplemental(x.dest));
+}
+
+/** Whether `transcodeSettings` gives this direction a pipeline. */
+export const converts = (h: Handlers | null, from: CodecStore): boolean => mainConversion(h, from) !== undefined;
 
 /** The a=rtpmap, a=fmtp and a=rtcp-fb lines of a list, per payload type. */
 export function codecLinesOf(cs: CodecStore): Map<string, string[]> {

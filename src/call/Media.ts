@@ -97,6 +97,11 @@ export class Media {
     return (this.rtp?.leg?.packets ?? 0) > 0 ? this.codecs[0] : undefined;
   }
 
+  /** Converted streams this media runs (its party's packets, a subscriber's copy): rtpengine's "transcoded media". */
+  get conversions(): number {
+    return (this.transcoding !== null && !this.rejected ? 1 : 0) + (this.subscription?.transcoding ? 1 : 0);
+  }
+
   /** Whether the party sends media: decides between `timeout` and `silent-timeout`. */
   get sending(): boolean {
     return (this.direction === 'sendrecv' || this.direction === 'sendonly') && this.sdpAddress !== null

@@ -6,6 +6,7 @@ import { CallGoneError, SessionLimitError, UnknownInterfaceError } from './error
 import { allocateExchange, commitExchange, isLooped, planExchange, type ExchangePlan } from './OfferAnswer.js';
 import type { OfferAnswerOptions } from './OfferAnswerOptions.js';
 import { linkSubscriptions } from './MediaSetup.js';
+import { checkTranscodeLimit } from './TranscodeLimit.js';
 
 /**
  * The call model's signalling façade: what NG commands (and the CLI) ask of a call. Every
@@ -15,7 +16,8 @@ import { linkSubscriptions } from './MediaSetup.js';
  */
 
 /** Runs a planned exchange to its end: scratch ports, then the commit; returns the receiver's SDP. */
-async function carryOut(s: Services, call: Call, plan: ExchangePlan, dialogue: Dialogue): Promise<string> {
+async function carryOut(s: Services, call: Call, plan: ExchangePlan, dialogue: Dialogue, isNew = false): Promise<string> {
+  checkTranscodeLimit(s, call, plan, dialogue, isNew);
   const ports = await allocateExchange(s, call, plan, dialogue);
   // Nothing below refuses the change: a foreign call becomes ours (active-switchover) as it changes.
   if (call.foreign) s.hooks.takeOver(call);
@@ -50,7 +52,7 @@ export async function offer(s: Services, opts: OfferAnswerOptions, source: strin
   return c.serialize(async () => {
     if (c.destroyed) throw new CallGoneError();
     try {
-      return await carryOut(s, c, ...planOffer(s, c, opts, sd));
+      return await carryOut(s, c, ...planOffer(s, c, opts, sd), isNew);
     } catch (e) {
       // A call this offer created does not outlive its failure.
       if (isNew) s.registry.destroy(c, 'error');

@@ -11,7 +11,7 @@ export function statisticsReport(registry: CallRegistry) {
       sessionsown: own,
       sessionsforeign: foreign,
       sessionstotal: own + foreign,
-      transcodedmedia: 0,
+      transcodedmedia: registry.transcodedMedia(),
       packetrate: 0,
       byterate: 0,
       errorrate: 0,

@@ -19,6 +19,16 @@ export class CallGoneError extends Error {}
 /** `max-sessions` own calls exist already (rtpengine: "Parallel session limit reached"). */
 export class SessionLimitError extends Error {}
 
+/**
+ * The change would run more converted streams than `max-transcoded-media`; `newCall`: the
+ * offer would have created the call (another relay may take it).
+ */
+export class TranscodeLimitError extends Error {
+  constructor(readonly newCall: boolean) {
+    super('transcoded media limit reached');
+  }
+}
+
 /** Why a request naming parties (`from-tag`, `from-tags`, `label`, `address`, `all`) names none. */
 export type SelectionFailure = 'label' | 'address-syntax' | 'address' | 'from-tag' | 'none-matched' | 'no-participant';
 

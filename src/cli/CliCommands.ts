@@ -39,7 +39,7 @@ function numSessions(s: Services): string {
     `Current sessions own: ${own}\n` +
     `Current sessions foreign: ${foreign}\n` +
     `Current sessions total: ${own + foreign}\n` +
-    `Current transcoded media: 0\n` +
+    `Current transcoded media: ${s.registry.transcodedMedia()}\n` +
     `Current sessions ipv4 only media: ${v4}\n` +
     `Current sessions ipv6 only media: ${v6}\n` +
     `Current sessions ip mixed  media: ${mixed}\n`

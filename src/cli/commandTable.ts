@@ -17,7 +17,7 @@ export interface CliCommandInfo {
 }
 
 export const CLI_COMMANDS: readonly CliCommandInfo[] = [
-  { command: 'list numsessions', state: 'supported', note: 'rtpengine\'s seven lines; `Current transcoded media` is always 0' },
+  { command: 'list numsessions', state: 'supported', note: 'rtpengine\'s seven lines' },
   { command: 'list sessions', state: 'supported', note: '`all`, `own`, `foreign` or a call-id; in `cluster-mode = shared` each line also names the owner' },
   { command: 'list totals', state: 'supported', note: 'no graphite or MOS sections; the per-second kernel rates are 0' },
   { command: 'list counters', state: 'refused' },

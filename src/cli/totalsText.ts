@@ -39,7 +39,7 @@ export function totalsText(s: Services): string {
     line('Owned sessions', own) +
     line('Foreign sessions', foreign) +
     line('Total sessions', own + foreign) +
-    line('Transcoded media', 0) +
+    line('Transcoded media', s.registry.transcodedMedia()) +
     line('Packets per second (userspace)', r.packets) +
     line('Bytes per second (userspace)', r.bytes) +
     line('Errors per second (userspace)', r.errors) +

@@ -21,6 +21,8 @@ export interface Config {
   finalTimeout: number;
   deleteDelay: number;
   maxSessions: number;
+  /** Converted streams at once (-1 = no limit). */
+  maxTranscodedMedia: number;
   foreground: boolean;
   pidfile?: string;
   logLevel: number;

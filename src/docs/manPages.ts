@@ -76,7 +76,7 @@ export function ngrelayMan(): string {
     '.TP', '.B SIGTERM\\fR, \\fBSIGINT',
     text('Close the listeners and media sockets, remove the pidfile, exit 0. Own calls stay in Redis.'),
     '.TP', '.B SIGHUP',
-    text('Read the config file again and apply timeouts, `delete-delay`, `max-sessions`, log levels and `drain`; other changes need a restart.'),
+    text('Read the config file again and apply timeouts, `delete-delay`, `max-sessions`, `max-transcoded-media`, log levels and `drain`; other changes need a restart.'),
     '.TP', '.B SIGUSR1\\fR, \\fBSIGUSR2',
     text('Lower or raise the log level by one step.'),
     '.SH ENVIRONMENT',

@@ -32,6 +32,7 @@ export function registerSessionMetrics(registry: Registry, calls: CallRegistry):
     labelNames: ['reason'],
     read: () => RTPENGINE_CLOSED.map(([reason, ours]) => [{ reason }, ours === 'rejected' ? st.rejectedSessions : st.closed[ours]] as const),
   });
+  scrapedGauge(registry, { name: 'rtpengine_transcoded_media', help: 'Converted streams now (one per direction of an m= line)', read: () => [[{}, calls.transcodedMedia()]] });
   scrapedGauge(registry, { name: 'rtpengine_uptime_seconds', help: 'Seconds since the relay started', read: () => [[{}, Math.floor((Date.now() - st.startedAt) / 1000)]] });
   scrapedGauge(registry, {
     name: 'rtpengine_call_duration_avg',

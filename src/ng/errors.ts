@@ -1,4 +1,4 @@
-import { CallGoneError, DialogueError, PartySelectionError, SessionLimitError, SubscriptionError, UnknownInterfaceError, UnknownToTagError, type SelectionFailure } from '../call/errors.js';
+import { CallGoneError, DialogueError, PartySelectionError, SessionLimitError, SubscriptionError, TranscodeLimitError, UnknownInterfaceError, UnknownToTagError, type SelectionFailure } from '../call/errors.js';
 import { PortsExhaustedError } from '../media/PortPool.js';
 import { SdpIncompleteError, SdpParseError } from '../sdp/SessionDescription.js';
 
@@ -27,6 +27,8 @@ export const NgErrorText = {
   noPorts: 'Ran out of ports',
   notFound: "Call-ID not found or tags didn't match",
   sessionLimit: 'Parallel session limit reached',
+  /** Not in rtpengine 10.5 (it has no such limit): worded as its `load limit` messages. */
+  transcodeLimit: 'Transcoding limit exceeded',
   invalidLimit: 'invalid limit, must be >= 0',
   noParticipant: 'No call participant specified',
   noneMatched: 'No monologues matched',
@@ -65,6 +67,7 @@ export function toNgError(e: unknown): NgError | null {
   if (e instanceof DialogueError) return new NgError(NgErrorText.dialogue);
   if (e instanceof CallGoneError) return new NgError(NgErrorText.unknownCallId);
   if (e instanceof SessionLimitError) return new NgError(NgErrorText.sessionLimit, true);
+  if (e instanceof TranscodeLimitError) return new NgError(NgErrorText.transcodeLimit, e.newCall);
   if (e instanceof SdpIncompleteError) return new NgError(NgErrorText.incompleteSdp);
   if (e instanceof SdpParseError) return new NgError(NgErrorText.sdpParse);
   if (e instanceof PortsExhaustedError) return new NgError(NgErrorText.noPorts);

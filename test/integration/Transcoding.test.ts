@@ -112,7 +112,8 @@ for (const reference of [false, true]) {
   describe(`transcoding through ${reference ? "Debian's rtpengine (reference)" : 'ngrelay'}`, () => {
     let relay: Relay;
     beforeAll(async () => {
-      relay = await Relay.start({ rtpengine: reference });
+      // At most 3 converted streams on ngrelay (each call below runs 2, one at a time).
+      relay = await Relay.start({ rtpengine: reference, args: reference ? [] : ['--max-transcoded-media=3'] });
     });
     afterAll(async () => {
       await relay.stop();
@@ -241,6 +242,47 @@ for (const reference of [false, true]) {
       caller.close();
       callee.close();
     });
+
+    if (!reference) {
+      it('max-transcoded-media: a change beyond it is refused and changes nothing; a hostile SDP allocates nothing; plain calls go on', async () => {
+        const converted = async (): Promise<unknown> => (((await relay.ng.ok({ command: 'statistics' }))['statistics'] as Dict)['currentstatistics'] as Dict)['transcodedmedia'];
+        const [caller, callee, phone] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open(), RtpEndpoint.open()]);
+        // Two converted streams (one each way).
+        await call(relay, 'limit-1', sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA]), caller.port);
+        expect(await converted()).toBe(2);
+        expect(await relay.cli('list numsessions')).toContain('Current transcoded media: 2\n');
+        // A browser's offer: the phone's PCMU must be converted to opus (the third).
+        const browser = { 'call-id': 'limit-2', 'from-tag': 'A', replace: ['origin'] };
+        const o = await relay.ng.ok({ ...browser, command: 'offer', sdp: sdp(phone.port, [OPUS]), codec: { transcode: ['PCMU'], mask: ['opus'] } });
+        expect(await converted()).toBe(3);
+        // Its answer would add the fourth: refused, the offer stays as it was.
+        const refused = await relay.ng.request({ ...browser, command: 'answer', 'to-tag': 'B', sdp: sdp(callee.port + 2, [PCMU]), supports: ['load limit'] });
+        expect(refused).toEqual({ result: 'error', 'error-reason': 'Transcoding limit exceeded' });
+        expect(await converted()).toBe(3);
+        // A new call that would convert: another relay may take it (rtpengine's `load limit` reply).
+        const newCall = { 'call-id': 'limit-3', 'from-tag': 'A', command: 'offer', sdp: sdp(phone.port, [OPUS]), codec: { transcode: ['PCMU'], mask: ['opus'] } };
+        expect(await relay.ng.request({ ...newCall, supports: ['load limit'] })).toEqual({ result: 'load limit', message: 'Transcoding limit exceeded' });
+        expect(await relay.ng.request(newCall)).toEqual({ result: 'error', 'error-reason': 'Transcoding limit exceeded' });
+        // 200 converted m= lines in one offer: refused before any port or codec state exists.
+        const hostile = ['v=0', 'o=x 1 1 IN IP4 127.0.0.1', 's=x', 'c=IN IP4 127.0.0.1', 't=0 0',
+          ...Array.from({ length: 200 }, (_, i) => [`m=audio ${20000 + 2 * i} RTP/AVP 111`, 'a=rtpmap:111 opus/48000/2']).flat(), ''].join('\r\n');
+        expect(await relay.ng.request({ ...newCall, 'call-id': 'limit-hostile', sdp: hostile })).toEqual({ result: 'error', 'error-reason': 'Transcoding limit exceeded' });
+        expect(await relay.ng.request({ command: 'query', 'call-id': 'limit-hostile' })).toMatchObject({ result: 'error', 'error-reason': 'Unknown call-id' });
+        // A call that converts nothing is not counted.
+        await call(relay, 'limit-plain', sdp(caller.port + 4, [PCMU]), {}, () => sdp(callee.port + 4, [PCMU]), caller.port);
+        // Once the first call is gone, the refused answer goes through and the browser's opus reaches the phone's side as PCMU.
+        await relay.ng.ok({ command: 'delete', 'call-id': 'limit-1', 'from-tag': 'A' });
+        expect(await converted()).toBe(1);
+        const a = await relay.ng.ok({ ...browser, command: 'answer', 'to-tag': 'B', sdp: sdp(callee.port, [PCMU]) });
+        expect(await converted()).toBe(2);
+        const toBrowser = readSdp(a['sdp'] as string);
+        const b: Side = { ep: phone, relayPort: toBrowser.medias[0]!.port, pt: 111, enc: new OpusEncoder(), dec: new OpusDecoder({ sampleRate: 8000 }), clock: 48000 };
+        const p: Side = { ep: callee, relayPort: readSdp(o['sdp'] as string).medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+        expect((await hear(b, p, 440, 13, 12, true)).packets).toBe(50);
+        for (const id of ['limit-2', 'limit-plain']) await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
+        for (const ep of [caller, callee, phone]) ep.close();
+      });
+    }
   });
 }
 

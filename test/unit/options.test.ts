@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       finalTimeout: 0,
       deleteDelay: 30,
       maxSessions: -1,
+      maxTranscodedMedia: -1,
       foreground: false,
       logLevel: 6,
       logStderr: false,
