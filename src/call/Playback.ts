@@ -204,8 +204,12 @@ export function playDigit(s: Services, call: Call, parties: Monologue[], req: Dt
       const m = sink.medias[index];
       const codecs = receivedFormats(sink, index);
       if (!m || !codecs) return 'Sink monologue has no media capable of DTMF playback';
-      const source: DtmfSource = { kind: 'dtmf', events: [req.code], durationMs: req.durationMs, pauseMs: req.pauseMs, volume: req.volume };
-      m.playback = { settings: { id: nextId++, source, ...codecs, ptime: PTIME, startedAt }, file: null };
+      const digit = { code: req.code, durationMs: req.durationMs, pauseMs: req.pauseMs, volume: req.volume };
+      // Digits still playing: this one queues behind them (their pause first).
+      const current = m.playback?.settings;
+      const queued = current?.source.kind === 'dtmf' && running(current, startedAt) ? current : null;
+      const source: DtmfSource = { kind: 'dtmf', digits: queued?.source.kind === 'dtmf' ? [...queued.source.digits, digit] : [digit] };
+      m.playback = { settings: { id: nextId++, source, ...codecs, ptime: PTIME, startedAt: queued?.startedAt ?? startedAt }, file: null };
       applyPlayback(m);
       playbackCounters.dtmfEvents++;
     }

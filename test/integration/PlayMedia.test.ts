@@ -125,6 +125,35 @@ function runs(xs: number[]): [number, number][] {
   return out;
 }
 
+/**
+ * A sends PCMU packets (160 bytes of 0x00) one at a time, sequence number and timestamp counted
+ * from 0, each once B has what the one before brought; then waits for B to hold `total` packets.
+ */
+function lockstep(call: TwoParty): (packets: number, total: number) => Promise<void> {
+  let n = 0;
+  return async (packets, total) => {
+    for (let i = 0; i < packets; i++) {
+      const p = Buffer.alloc(172);
+      p[0] = 0x80;
+      p.writeUInt16BE(n, 2);
+      p.writeUInt32BE(n * 160, 4);
+      p.writeUInt32BE(0x5151, 8);
+      n++;
+      const before = call.b.received.length;
+      call.a.send(p, call.aRelay, '127.0.0.1');
+      await call.b.waitFor(before + 1);
+    }
+    await call.b.waitFor(total);
+  };
+}
+
+/** pt (m: marker)/seq/ts, and an event's payload in hex. */
+function describePacket(d: Buffer): string {
+  const pt = d[1]! & 0x7f;
+  const head = `${pt}${d[1]! & 0x80 ? 'm' : ''}/${d.readUInt16BE(2)}/${d.readUInt32BE(4)}`;
+  return pt === 101 ? `${head}/${d.subarray(12).toString('hex')}` : head;
+}
+
 /** One SSRC, sequence numbers one apart, timestamps going on (an RFC 4733 event's packets share one). */
 function expectContinuous(packets: Buffer[], eventPt = -1): void {
   expect(new Set(packets.map((p) => p.readUInt32BE(8))).size).toBe(1);
@@ -230,18 +259,68 @@ describe('play media, stop media, play DTMF', () => {
       const events = rtpOf(call.b.received, 101);
       expect(events.length).toBeGreaterThanOrEqual(12);
       expect(new Set(events.map((e) => e[12]))).toEqual(new Set([5]));
-      // One event: one timestamp, marker on its first packet, durations growing to 200 ms (1600), three end packets.
+      // One event: one timestamp, marker on its first packet, durations growing to 200 ms (1600), three end packets one frame later.
       expect(new Set(events.map((e) => e.readUInt32BE(4))).size).toBe(1);
       expect(events[0]![1]! & 0x80).toBe(0x80);
       const ends = events.filter((e) => (e[13]! & 0x80) !== 0);
       expect(ends.length).toBe(3);
-      for (const e of ends) expect(e.readUInt16BE(14)).toBe(1600);
+      for (const e of ends) expect(e.readUInt16BE(14)).toBe(1760);
       const durations = events.map((e) => e.readUInt16BE(14));
       for (let i = 1; i < durations.length; i++) expect(durations[i]!).toBeGreaterThanOrEqual(durations[i - 1]!);
       // The events are part of A's stream: same SSRC, numbering continuous around them.
       expectContinuous(all, 101);
       const kinds = runs(all.map((d) => d[1]! & 0x7f)).map(([pt]) => pt);
       expect(kinds).toEqual([0, 101, 0]);
+    } finally {
+      await call.close();
+    }
+  });
+
+  it('digits into a flowing stream take the place of its packets one by one: events end a frame past their duration, a second digit queues behind the pause', async () => {
+    const call = await TwoParty.open(relay, 'dtmf-splice-4733', pcmu, [PCMU, TE]);
+    try {
+      const step = lockstep(call);
+      await step(2, 2);
+      await relay.ng.ok({ command: 'play DTMF', 'call-id': call.callId, 'from-tag': 'A', code: '0', volume: 10, duration: 100 });
+      await relay.ng.ok({ command: 'play DTMF', 'call-id': call.callId, 'from-tag': 'A', code: '1', volume: 6, duration: 100 });
+      // Five event packets, the end (three), four of A's, the second digit's five and end, A again.
+      await step(17, 2 + 5 + 3 + 4 + 5 + 3 + 1);
+      // pt/seq/ts (from A's first) and the event payload: A's packet n has seq n and ts 160 n.
+      const ev = (seq: number, ts: number, hex: string, m = ''): string => `101${m}/${seq}/${ts}/${hex}`;
+      expect(call.b.received.map((p) => describePacket(p.data))).toEqual([
+        '0/0/0', '0/1/160',
+        ev(2, 320, '000a00a0', 'm'), ev(3, 320, '000a0140'), ev(4, 320, '000a01e0'), ev(5, 320, '000a0280'), ev(6, 320, '000a0320'),
+        ev(7, 320, '008a03c0'), ev(8, 320, '008a03c0'), ev(9, 320, '008a03c0'),
+        '0/10/1280', '0/11/1440', '0/12/1600', '0/13/1760',
+        ev(14, 1920, '010600a0', 'm'), ev(15, 1920, '01060140'), ev(16, 1920, '010601e0'), ev(17, 1920, '01060280'), ev(18, 1920, '01060320'),
+        ev(19, 1920, '018603c0'), ev(20, 1920, '018603c0'), ev(21, 1920, '018603c0'),
+        '0/22/2880',
+      ]);
+    } finally {
+      await call.close();
+    }
+  });
+
+  it('tones into a flowing stream: the digit for its duration, silence for its pause, cut at the sample where the party comes back', async () => {
+    const call = await TwoParty.open(relay, 'dtmf-splice-tones', pcmu, [PCMU]);
+    try {
+      const step = lockstep(call);
+      await step(2, 2);
+      // 'C' (852 + 1633 Hz) for 120 ms, 110 ms pause: 1,840 samples, eleven and a half packets.
+      await relay.ng.ok({ command: 'play DTMF', 'call-id': call.callId, 'from-tag': 'A', code: 'C', volume: 5, duration: 120, pause: 110 });
+      await step(13, 15);
+      const got = call.b.received.map((p) => p.data);
+      expect(got.map(describePacket)).toEqual(Array.from({ length: 15 }, (_, i) => `0/${i}/${i * 160}`));
+      const pcm = new Int16Array(960);
+      new PcmuDecoder().decode(Buffer.concat(got.slice(2, 8).map((p) => p.subarray(12))), 0, 960, pcm);
+      const power = [697, 770, 852, 941, 1209, 1336, 1477, 1633].map((f) => [f, powerAt(pcm, f, 8000)] as const).sort((x, y) => y[1] - x[1]);
+      expect(power.slice(0, 2).map(([f]) => f).sort()).toEqual([1633, 852]);
+      expect(power[1]![1]).toBeGreaterThan(100 * power[2]![1]);
+      // Silence (µ-law 0xff) to the 80th sample of the 12th packet, then A's own bytes (0x00).
+      for (const p of got.slice(8, 13)) expect(p.subarray(12).every((b) => b === 0xff)).toBe(true);
+      expect(got[13]!.subarray(12, 92).every((b) => b === 0xff)).toBe(true);
+      expect(got[13]!.subarray(92).every((b) => b === 0x00)).toBe(true);
+      expect(got[14]!.subarray(12).every((b) => b === 0x00)).toBe(true);
     } finally {
       await call.close();
     }
@@ -270,9 +349,9 @@ describe('play media, stop media, play DTMF', () => {
 
   it('counts playbacks and digits in /metrics', async () => {
     const samples = parseExposition(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
-    // Files: PCMU, opus, the stopped one, the blob; digits: one RFC 4733, one in-band.
+    // Files: PCMU, opus, the stopped one, the blob; digits: three as RFC 4733 events, two as tones.
     expect(valueOf(samples, 'ngrelay_players_started_total')).toBe(4);
-    expect(valueOf(samples, 'ngrelay_dtmf_events_sent_total')).toBe(2);
+    expect(valueOf(samples, 'ngrelay_dtmf_events_sent_total')).toBe(5);
     expect(valueOf(samples, 'ngrelay_players_active')).toBe(0);
   });
 

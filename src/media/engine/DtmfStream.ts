@@ -1,90 +1,127 @@
-import type { DtmfSource } from './PlaybackSettings.js';
-import { AUDIO, END, EVENT, type EventFrame, type FrameKind, type PlaybackStream } from './PlaybackStream.js';
+import type { Digit, DtmfSource } from './PlaybackSettings.js';
+import { AUDIO, END, EVENT, PASS, type EventFrame, type FrameKind, type PlaybackStream } from './PlaybackStream.js';
 
 /** The row and column frequencies of each event code 0-15 (`0-9*#A-D`), ITU-T Q.23. */
 const LOW = [941, 697, 697, 697, 770, 770, 770, 852, 852, 852, 941, 941, 697, 770, 852, 941];
 const HIGH = [1336, 1209, 1336, 1477, 1209, 1336, 1477, 1209, 1336, 1477, 1209, 1477, 1633, 1633, 1633, 1633];
 
-/** Peak of a 0 dBm0 sine in 16-bit linear (G.711's 3.14 dBm0 full scale). */
-const DBM0_PEAK = 32767 * 10 ** (-3.14 / 20);
-
-/** RFC 4733 §2.5.1.4: the end of an event is sent three times. */
-const END_PACKETS = 3;
+/** One dB as an amplitude ratio, to the precision rtpengine scales its tones with. */
+const DB = 1.122018;
 
 /**
- * Digits as rtpengine plays them: each a tone of `durationMs`, then `pauseMs` of silence before
- * the next one. With `events` they come as RFC 4733 event frames (the end repeated three
- * times); otherwise as the digit's two sines at `volume` -dBm0 each.
+ * Digits as rtpengine injects them, on a sample clock that starts with the first frame.
+ * Each digit is due `durationMs` plus `pauseMs` after the one before.
+ *
+ * As RFC 4733 events (`events`): a digit starts with the first frame at or after its due
+ * time; its frames report the time since that start, the current frame included. The first
+ * frame at or after its due end is the end frame (the player sends it three times), one frame
+ * longer than the last. Between digits the party's own audio goes on (PASS).
+ *
+ * As tones: the digit's two sines for exactly its duration, then silence for its pause, then
+ * the next digit; the frame the last pause ends in is only partly the stream's (`filled`),
+ * the rest is the party's audio again. Both sines at half scale, lowered by `volume` dB.
  */
 export class DtmfStream implements PlaybackStream {
-  /** ms into the whole run. */
-  private at = 0;
-  private readonly digitMs: number;
-  /** ms of a digit that go out before the pause (the tone, and the repeated ends of an event). */
-  private readonly tail: number;
-  private phaseLow = 0;
-  private phaseHigh = 0;
-  private readonly amplitude: number;
+  /** Samples since the first frame. */
+  private t = 0;
+  private digit = 0;
+  /** When the current event began (its frames' durations count from there), or -1 between events. */
+  private eventStart = -1;
+  private readonly digits: Digit[] = [];
+  private readonly dueStart: number[] = [];
+  private readonly dueEnd: number[] = [];
+  /** Where the last digit's pause ends. */
+  private end = 0;
+  filled = 0;
 
   constructor(
-    private readonly src: DtmfSource,
+    src: DtmfSource,
     private readonly rate: number,
-    private readonly frameMs: number,
     private readonly events: boolean,
   ) {
-    this.digitMs = src.durationMs + src.pauseMs;
-    const toneEnd = Math.ceil(src.durationMs / frameMs) * frameMs;
-    this.tail = events ? toneEnd + (END_PACKETS - 1) * frameMs : toneEnd;
-    this.amplitude = DBM0_PEAK * 10 ** (-src.volume / 20);
+    this.queue(src.digits);
+  }
+
+  /** More digits, due after those queued (a `play DTMF` while these still play). */
+  queue(digits: readonly Digit[]): void {
+    for (const d of digits) {
+      this.digits.push(d);
+      this.dueStart.push(this.end);
+      this.dueEnd.push(this.end + this.samples(d.durationMs));
+      this.end += this.samples(d.durationMs) + this.samples(d.pauseMs);
+    }
+  }
+
+  /** Played out: nothing more comes (a digit queued now would start a new stream). */
+  get finished(): boolean {
+    return this.events ? this.eventStart < 0 && this.digit >= this.digits.length : this.t >= this.end;
   }
 
   next(pcm: Int16Array, samples: number, ev: EventFrame): FrameKind {
-    const digit = Math.floor(this.at / this.digitMs);
-    if (digit >= this.src.events.length) return END;
-    const into = this.at - digit * this.digitMs;
-    // The pause separates digits: after the last one the party's stream comes back at once.
-    if (digit === this.src.events.length - 1 && into >= this.tail) return END;
-    const code = this.src.events[digit]!;
-    this.at += this.frameMs;
-    const tone = into < this.src.durationMs;
-    if (this.events) {
-      const endAt = Math.ceil(this.src.durationMs / this.frameMs) * this.frameMs;
-      if (tone || into < endAt + (END_PACKETS - 1) * this.frameMs) {
-        ev.event = code;
-        ev.volume = this.src.volume;
-        ev.start = into === 0;
-        ev.durationMs = Math.min(into + this.frameMs, this.src.durationMs);
-        ev.end = into + this.frameMs >= this.src.durationMs;
-        return EVENT;
-      }
-    } else if (tone) {
-      const n = Math.min(samples, Math.round(((this.src.durationMs - into) * this.rate) / 1000));
-      this.sines(pcm, n, code);
-      for (let i = n; i < samples; i++) pcm[i] = 0;
-      return AUDIO;
-    }
-    this.phaseLow = this.phaseHigh = 0;
-    pcm.fill(0, 0, samples);
-    return AUDIO;
+    const kind = this.events ? this.event(samples, ev) : this.tone(pcm, samples);
+    if (kind === PASS) pcm.fill(0, 0, samples);
+    if (kind !== AUDIO) this.filled = samples;
+    if (kind !== END) this.t += samples;
+    return kind;
   }
 
   advance(ms: number): void {
-    this.at += Math.floor(ms / this.frameMs) * this.frameMs;
+    this.t += this.samples(ms);
+    this.eventStart = -1;
+    while (this.digit < this.dueEnd.length && this.dueEnd[this.digit]! <= this.t) this.digit++;
   }
 
-  private sines(pcm: Int16Array, n: number, code: number): void {
-    const wl = (2 * Math.PI * LOW[code]!) / this.rate;
-    const wh = (2 * Math.PI * HIGH[code]!) / this.rate;
-    const a = this.amplitude;
-    let pl = this.phaseLow;
-    let ph = this.phaseHigh;
-    for (let i = 0; i < n; i++) {
-      const v = Math.round(a * (Math.sin(pl) + Math.sin(ph)));
-      pcm[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-      pl += wl;
-      ph += wh;
+  private samples(ms: number): number {
+    return Math.floor((ms * this.rate) / 1000);
+  }
+
+  private event(samples: number, ev: EventFrame): FrameKind {
+    const t = this.t;
+    if (this.eventStart < 0) {
+      if (this.digit >= this.dueStart.length) return END;
+      if (t < this.dueStart[this.digit]!) return PASS;
+      this.eventStart = t;
     }
-    this.phaseLow = pl % (2 * Math.PI);
-    this.phaseHigh = ph % (2 * Math.PI);
+    const d = this.digits[this.digit]!;
+    ev.event = d.code;
+    ev.volume = d.volume;
+    ev.start = t === this.eventStart;
+    ev.duration = t - this.eventStart + samples;
+    ev.end = t >= this.dueEnd[this.digit]!;
+    if (ev.end) {
+      this.eventStart = -1;
+      this.digit++;
+    }
+    return EVENT;
+  }
+
+  private tone(pcm: Int16Array, samples: number): FrameKind {
+    if (this.t >= this.end) return END;
+    let i = 0;
+    while (i < samples) {
+      const at = this.t + i;
+      while (this.digit < this.dueStart.length - 1 && at >= this.dueStart[this.digit + 1]!) this.digit++;
+      if (at >= this.end) break;
+      const d = this.digits[this.digit]!;
+      const toneEnd = this.dueEnd[this.digit]!;
+      const pauseEnd = this.digit + 1 < this.dueStart.length ? this.dueStart[this.digit + 1]! : this.end;
+      const stop = Math.min(samples, i + (at < toneEnd ? toneEnd : pauseEnd) - at);
+      if (at < toneEnd) this.sines(pcm, i, stop, at - this.dueStart[this.digit]!, d.code, d.volume);
+      else pcm.fill(0, i, stop);
+      i = stop;
+    }
+    this.filled = i;
+    pcm.fill(0, i, samples);
+    return AUDIO;
+  }
+
+  /** pcm[from..to) from the tone's sample `offset` on: each sine computed afresh from its offset, truncated as rtpengine does. */
+  private sines(pcm: Int16Array, from: number, to: number, offset: number, code: number, volume: number): void {
+    const wl = (LOW[code]! * (2 * Math.PI)) / this.rate;
+    const wh = (HIGH[code]! * (2 * Math.PI)) / this.rate;
+    const vol = DB ** volume * 2;
+    for (let i = from, n = offset; i < to; i++, n++) {
+      pcm[i] = Math.trunc((Math.sin(wl * n) / vol) * 32767 + (Math.sin(wh * n) / vol) * 32767);
+    }
   }
 }

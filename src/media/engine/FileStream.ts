@@ -20,6 +20,8 @@ export class FileStream implements PlaybackStream {
   private readonly chunk = new Int16Array(CHUNK);
   private readonly fifo: Int16Array;
   private fifoLength = 0;
+  /** A file's frames are whole (the last one padded with silence). */
+  filled = 0;
 
   constructor(
     private readonly src: FileSource,
@@ -44,6 +46,7 @@ export class FileStream implements PlaybackStream {
     fifo.copyWithin(0, n, this.fifoLength);
     this.fifoLength -= n;
     this.produced += samples;
+    this.filled = samples;
     return AUDIO;
   }
 

@@ -18,15 +18,20 @@ export interface FileSource {
   limitMs: number;
 }
 
-export interface DtmfSource {
-  kind: 'dtmf';
-  /** RFC 4733 event codes (0-15). */
-  events: number[];
-  /** Tone length and the silence after each, in ms. */
+export interface Digit {
+  /** RFC 4733 event code (0-15). */
+  code: number;
+  /** Tone length and the pause after it, in ms. */
   durationMs: number;
   pauseMs: number;
   /** Level in -dBm0 (0-63). */
   volume: number;
+}
+
+export interface DtmfSource {
+  kind: 'dtmf';
+  /** Played one after the other: a `play DTMF` while digits still play queues behind them. */
+  digits: Digit[];
 }
 
 export interface PlaybackSettings {
@@ -45,8 +50,8 @@ export interface PlaybackSettings {
 
 /** How long a playback lasts in ms, all rounds and pauses included. */
 export function playbackLength(s: PlaybackSettings['source']): number {
-  // Digits: each with its pause but the last (its repeated end packets take 40 ms).
-  if (s.kind === 'dtmf') return s.events.length * (s.durationMs + s.pauseMs) - s.pauseMs + 40;
+  // Digits: each with its pause (a tone's trailing pause is silence, an event's the party's audio).
+  if (s.kind === 'dtmf') return s.digits.reduce((ms, d) => ms + d.durationMs + d.pauseMs, 0);
   const round = ((s.pcm.length - s.startSample) * 1000) / s.rate;
   const all = Math.max(0, round) * s.repeat;
   return s.limitMs > 0 ? Math.min(all, s.limitMs) : all;

@@ -20,6 +20,8 @@ export class Playout {
   private tsOffset = 0;
   /** Offsets to be taken from the next packet: where the player left the stream. */
   private resync: Player | null = null;
+  /** The last digits played: digits queued behind them that come after they ended play on their own. */
+  private lastDigits: PlaybackSettings | null = null;
 
   constructor(private readonly sink: PacketSink) {}
 
@@ -30,6 +32,11 @@ export class Playout {
   /** Starts `settings` (the same id again changes nothing), or stops what plays (null). */
   set(settings: PlaybackSettings | null): void {
     if (settings !== null && this.player?.settings.id === settings.id) return;
+    if (settings !== null && this.player?.queue(settings)) {
+      this.lastDigits = settings;
+      return;
+    }
+    if (settings?.source.kind === 'dtmf') settings = this.unplayed(settings);
     const old = this.player;
     this.player = null;
     old?.close();
@@ -48,15 +55,19 @@ export class Playout {
   pass(p: Uint8Array, length: number, now: number): boolean {
     if (length < 12) return this.playing;
     const ssrc = ((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0;
-    if (ssrc === this.ssrc) this.renumber(p, now);
+    const seq = (p[2]! << 8) | p[3]!;
+    const ts = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
+    if (ssrc === this.ssrc) this.renumber(p, seq, ts, now);
     const player = this.player;
     if (player === null || player.done) {
       // The party's own stream is back: a next playback takes it over again.
       this.last = null;
       return false;
     }
-    player.replaced(p, now);
-    return true;
+    if (player.replaced(p, length, now)) return true;
+    // Spliced digits that ended with this packet hand the stream back at once.
+    if (this.resync !== null) this.renumber(p, seq, ts, now);
+    return false;
   }
 
   close(): void {
@@ -64,15 +75,15 @@ export class Playout {
     this.player = null;
   }
 
-  private renumber(p: Uint8Array, now: number): void {
-    const seq = (p[2]! << 8) | p[3]!;
-    const ts = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
+  /** `seq` and `ts`: the packet's own numbers, as its sender set them. */
+  private renumber(p: Uint8Array, seq: number, ts: number, now: number): void {
     const from = this.resync;
     if (from !== null) {
       this.resync = null;
       this.seqOffset = (from.seq - seq) & 0xffff;
       this.tsOffset = (from.timestampAt(now) - ts) >>> 0;
-      p[1] = p[1]! | 0x80;
+      // A spliced stream's timestamps never broke: no new talkspurt to mark.
+      if (!from.spliced) p[1] = p[1]! | 0x80;
     }
     const s = (seq + this.seqOffset) & 0xffff;
     const t = (ts + this.tsOffset) >>> 0;
@@ -82,6 +93,14 @@ export class Playout {
     p[5] = (t >> 16) & 0xff;
     p[6] = (t >> 8) & 0xff;
     p[7] = t & 0xff;
+  }
+
+  /** Digits queued behind those of the last digit player, once that player is over: only the new ones. */
+  private unplayed(settings: PlaybackSettings): PlaybackSettings {
+    const before = this.lastDigits;
+    this.lastDigits = settings;
+    if (before === null || before.startedAt !== settings.startedAt || before.source.kind !== 'dtmf' || settings.source.kind !== 'dtmf') return settings;
+    return { ...settings, source: { kind: 'dtmf', digits: settings.source.digits.slice(before.source.digits.length) } };
   }
 
   /** A player that took over the party's stream hands it back. */
