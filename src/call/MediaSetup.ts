@@ -5,6 +5,7 @@ import type { PayloadFormat } from '../media/engine/TranscodeSettings.js';
 import type { Call } from './Call.js';
 import type { LegSettings } from './LegSettings.js';
 import { legControl } from './PartyControl.js';
+import { keying } from './SdesNegotiation.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
 import { Stream } from './Stream.js';
@@ -122,7 +123,9 @@ export function applyCrypto(ml: Monologue, restored = false): void {
   for (const m of ml.medias) {
     const w = m.webrtc;
     const dtls = w.dtls && restored ? { ...w.dtls, hold: true } : w.dtls;
-    if (m.crypto === null && !w.dtls && !w.ice) {
+    // Keys passed through: what the relay makes for the party takes the key the party was given.
+    const made = !m.crypto?.send && m.ourSdes.length === 1 ? keying(m.ourSdes[0]!) : null;
+    if (m.crypto === null && made === null && !w.dtls && !w.ice) {
       for (const s of m.streams()) s.leg?.setCrypto(null);
       continue;
     }
@@ -136,7 +139,7 @@ export function applyCrypto(ml: Monologue, restored = false): void {
       const candidates = component === 2 && m.muxed ? [] : w.iceCandidates.filter((c) => c.component === component);
       const ice = w.ice ? { ...w.ice, component, candidates: candidates.map(({ foundation, priority, address, port }) => ({ foundation, priority, address, port })) } as const : null;
       const legDtls = component === 2 && shared && dtls ? { ...dtls, role: 'server' as const } : dtls;
-      s.leg?.setCrypto({ recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, dtls: legDtls, ice });
+      s.leg?.setCrypto({ recv: m.crypto?.recv ?? null, send: m.crypto?.send ?? null, made, dtls: legDtls, ice });
     }
   }
 }

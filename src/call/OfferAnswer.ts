@@ -296,8 +296,9 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   call.lastSignal = now;
   const sender = resolveParty(call, dialogue.sender, now);
   const receiver = resolveParty(call, dialogue.receiver, now);
+  // As rtpengine: `label` names the party whose SDP this is, the answerer's at an answer.
+  if (opts.label) sender.label = opts.label;
   if (kind === 'offer') {
-    if (opts.label) sender.label = opts.label;
     if (opts.viaBranch) sender.viaBranch = opts.viaBranch;
     if (opts.recordCall) s.hooks.startRecording(call);
   }

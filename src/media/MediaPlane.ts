@@ -54,6 +54,11 @@ export interface SrtpKeying {
 export interface LegCrypto {
   recv: SrtpKeying | null;
   send: SrtpKeying | null;
+  /**
+   * Where the party's packets pass as they are (both parties hold the same keys, `send` null):
+   * the key for packets the relay makes itself towards the party (playback, transcoding).
+   */
+  made?: SrtpKeying | null;
   /** DTLS-SRTP: the keys come from a handshake on this port in this role; `fingerprint` is the peer's from its SDP. */
   dtls?: {
     role: 'client' | 'server';

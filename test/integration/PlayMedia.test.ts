@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SrtpSession } from 'werift-rtp';
 import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCodec.js';
 import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
 import { powerAt, tone } from '../helpers/audio.js';
 import { clusterRelay } from '../helpers/cluster.js';
+import { rng } from '../helpers/health.js';
 import { freePort } from '../helpers/ports.js';
 import { parseExposition, valueOf } from '../helpers/prometheus.js';
 import { RedisServer } from '../helpers/RedisServer.js';
@@ -374,6 +376,51 @@ describe('play media, stop media, play DTMF', () => {
       expect(await reason({ command: 'play DTMF', 'from-tag': 'A', code: -1 })).toBe("Out of range 'code' specified");
     } finally {
       await call.close();
+    }
+  });
+
+  it('plays into an SDES call whose keys pass through, encrypted with the key the party was given', async () => {
+    const rand = rng(0x5de5);
+    const key = (): string => Buffer.from(Array.from({ length: 30 }, () => Math.floor(rand() * 256))).toString('base64');
+    const keyA = key();
+    const keyB = key();
+    const a = await RtpEndpoint.open();
+    const b = await RtpEndpoint.open();
+    const savp = (port: number, key: string): string => sdp(port, [PCMU]).replace('RTP/AVP', 'RTP/SAVP') + `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}\r\n`;
+    const callId = 'play-sdes';
+    try {
+      await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'A', sdp: savp(a.port, keyA), DTLS: 'off' });
+      const ans = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'A', 'to-tag': 'B', sdp: savp(b.port, keyB) });
+      // Both parties keep their keys: A decrypts what it gets with B's key.
+      expect(String(ans['sdp'])).toContain(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${keyB}`);
+      await relay.ng.ok({ command: 'play media', 'call-id': callId, 'from-tag': 'A', file: wav440 });
+      await a.waitFor(10);
+      const k = Buffer.from(keyB, 'base64');
+      const party = new SrtpSession({ keys: { localMasterKey: k.subarray(0, 16), localMasterSalt: k.subarray(16), remoteMasterKey: k.subarray(0, 16), remoteMasterSalt: k.subarray(16) }, profile: 1 });
+      const plain = a.received.slice(0, 10).map((p) => party.decrypt(p.data));
+      expect(runs(tones(plain, pcmu))).toEqual([[440, 10]]);
+    } finally {
+      await relay.ng.request({ command: 'delete', 'call-id': callId, 'from-tag': 'A' });
+      a.close();
+      b.close();
+    }
+  });
+
+  it("selects the party by the label the answerer's side was given in the answer", async () => {
+    const a = await RtpEndpoint.open();
+    const b = await RtpEndpoint.open();
+    const callId = 'play-label';
+    try {
+      await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'A', sdp: sdp(a.port, [PCMU]), label: 'caller' });
+      await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'A', 'to-tag': 'B', sdp: sdp(b.port, [PCMU]), label: 'callee' });
+      await relay.ng.ok({ command: 'play media', 'call-id': callId, label: 'callee', file: wav440 });
+      await b.waitFor(5);
+      expect(a.received.length).toBe(0);
+      expect(runs(tones(rtpOf(b.received, 0).slice(0, 5), pcmu))).toEqual([[440, 5]]);
+    } finally {
+      await relay.ng.request({ command: 'delete', 'call-id': callId, 'from-tag': 'A' });
+      a.close();
+      b.close();
     }
   });
 

@@ -30,7 +30,7 @@ export function iceIdentity(c: LegCrypto | null): string {
 
 /** Identity of everything a leg does to packets. */
 export function cryptoIdentity(c: LegCrypto | null): string {
-  return `${sdesIdentity(c)}#${dtlsIdentityOf(c)}#${iceIdentity(c)}`;
+  return `${sdesIdentity(c)}#${keyText(c?.made ?? null)}#${dtlsIdentityOf(c)}#${iceIdentity(c)}`;
 }
 
 /**

@@ -66,6 +66,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private copies: readonly Copy[] = NO_COPIES;
   /** SRTP of this leg's party: decrypts what arrives, encrypts what leaves here. */
   srtp: SrtpTransform | null = null;
+  /** Keys passed through (`srtp` leaves the party's packets alone): encrypts what the relay makes for the party. */
+  private madeSrtp: SrtpTransform | null = null;
   /** DTLS-SRTP on this port: the handshake that keys `srtp`. */
   dtls: DtlsEndpoint | null = null;
   /** The keys the leg's DTLS handshake made (or a record gave): part of its SRTP state. */
@@ -213,9 +215,10 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     if (out.dtls !== null && out.srtp === null) return out.sendError();
     // A send still queued holds one of the pipeline's reused buffers.
     if (out.socket.getSendQueueCount() >= PACKETS_IN_FLIGHT - 1) return out.sendError();
-    if (out.srtp !== null) {
+    const srtp = out.madeSrtp ?? out.srtp;
+    if (srtp !== null) {
       // Protecting writes a new buffer and leaves its input alone: a view of the ring's buffer is enough.
-      const wire = out.srtp.protect(packet.subarray(0, length), false, Date.now());
+      const wire = srtp.protect(packet.subarray(0, length), false, Date.now());
       if (wire === null) return out.sendError();
       out.socket.send(wire, out.remotePortNo, out.remoteAddr, out.onSent);
       return;
@@ -309,6 +312,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
         changed = true;
       }
     }
+    const made = this.dtls === null && !crypto?.send && crypto?.made ? { recv: null, send: crypto.made } : null;
+    if (sdesIdentity(made) !== (this.madeSrtp?.identity ?? '')) this.madeSrtp = made === null ? null : new SrtpTransform(made);
     if (changed) this.changed();
   }
 

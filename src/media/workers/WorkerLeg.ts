@@ -136,7 +136,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   }
 
   setCrypto(crypto: LegCrypto | null): void {
-    const c = crypto === null || (crypto.recv === null && crypto.send === null && !crypto.dtls && !crypto.ice) ? null : crypto;
+    const c = crypto === null || (crypto.recv === null && crypto.send === null && !crypto.made && !crypto.dtls && !crypto.ice) ? null : crypto;
     if (cryptoIdentity(c) === cryptoIdentity(this.crypto)) return;
     this.crypto = c;
     this.host.send({ op: 'crypto', id: this.id, crypto: c });
