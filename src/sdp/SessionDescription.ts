@@ -150,8 +150,14 @@ export function parseSdp(text: string): SessionDescription {
     if (m.port !== 0 && !m.connection && !sd.connection) {
       throw new SdpIncompleteError(`no c= line for m=${m.type}`);
     }
+    // RTCP on the RTP port asks for rtcp-mux as rtpengine reads it (not trickle ICE's placeholder: port 9 on the any address).
+    if (m.rtcpPort === m.port && m.port !== 0 && !isTrickleHolder(m.port, mediaConnection(sd, m)?.address)) m.rtcpMux = true;
   }
   return sd;
+}
+
+function isTrickleHolder(port: number, address: string | undefined): boolean {
+  return port === 9 && (address === '0.0.0.0' || address === '::');
 }
 
 /** Where a media section's sender wants RTP: its c= (media, then session) and port. */

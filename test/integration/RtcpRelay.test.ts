@@ -89,10 +89,11 @@ describe('RTCP relaying', () => {
     call.close();
   });
 
-  it('rtcp-mux demux: splits the muxed caller\'s RTCP towards a callee without mux, and muxes the way back', async () => {
+  // A caller muxes with a=rtcp-mux, or (as rtpengine reads it) with a=rtcp on its RTP port.
+  for (const how of ['a=rtcp-mux', 'a=rtcp:PORT'] as const) it(`rtcp-mux demux: splits the muxed caller's RTCP (${how}) towards a callee without mux, and muxes the way back`, async () => {
     const b = await phonePair();
     const call = await MediaCall.open(relay, { offer: { 'rtcp-mux': ['demux'] } });
-    await call.offer(audioSdp('127.0.0.1', call.caller.port, { extra: ['a=rtcp-mux'] }));
+    await call.offer(audioSdp('127.0.0.1', call.caller.port, { extra: [how.replace('PORT', String(call.caller.port))] }));
     // §5.1: with demux no mux is offered downstream.
     expect(call.toCallee.rtcpMux).toBe(false);
     expect(call.toCallee.rtcpPort).toBe(call.toCallee.port + 1);

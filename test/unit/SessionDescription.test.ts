@@ -58,6 +58,13 @@ describe('parseSdp', () => {
     expect(codecNames(m)).toEqual(['PCMA/8000', 'PCMU/8000']);
   });
 
+  it('reads a=rtcp on the RTP port as rtcp-mux, as rtpengine does, but not trickle ICE\'s port 9 placeholder', () => {
+    const on = (port: number, rtcp: string, c = 'c=IN IP4 192.0.2.1'): boolean => parseSdp(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', c, 't=0 0', `m=audio ${port} RTP/SAVP 0`, rtcp])).medias[0]!.rtcpMux;
+    expect(on(4328, 'a=rtcp:4328 IN IP4 192.0.2.1')).toBe(true);
+    expect(on(4328, 'a=rtcp:4329')).toBe(false);
+    expect(on(9, 'a=rtcp:9 IN IP4 0.0.0.0', 'c=IN IP4 0.0.0.0')).toBe(false);
+  });
+
   it('keeps a rejected m= line (port 0) that has no c= at all', () => {
     const sd = parseSdp(crlf(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 't=0 0', 'm=audio 0 RTP/AVP 0']));
     expect(sd.medias[0]!.port).toBe(0);
