@@ -390,9 +390,10 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
       if (opts.viaBranch !== undefined) sm.muxByBranch.offered(opts.viaBranch, sm.muxInAnswer);
       if (opts.rtcpMux.has('require')) sm.muxed = sm.rtcpMux;
     }
-    // `accept` (answer) hands the offerer back the transport it offered.
+    // `accept` (answer): an answerer that changed the profile it was offered passes the change
+    // on to the offerer; otherwise the offerer gets back the profile it offered.
     const transport = opts.transport;
-    let protocol: string | undefined = transport === 'accept' ? (kind === 'answer' ? rm.protocol : undefined) : transport;
+    let protocol: string | undefined = transport === 'accept' ? (kind === 'answer' ? (protocolChanged ? md.protocol : rm.protocol) : undefined) : transport;
     if (kind === 'offer' && protocol !== undefined) {
       rm.protocolOverride = true;
       rm.osrtp = false;

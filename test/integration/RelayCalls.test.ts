@@ -180,7 +180,7 @@ describe('ngrelay calls', () => {
     await relay.ng.ok(kamailio('delete', 'q-offer-only', 'A'));
   });
 
-  it('changes the RTP profile with "transport protocol", and "accept" restores the offerer\'s', async () => {
+  it('changes the RTP profile with "transport protocol"; "accept" gives the offerer its own back, or the answerer\'s change', async () => {
     const o = await relay.ng.ok({ ...kamailio('offer', 'proto', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/AVPF' });
     expect(sdpOf(o).lines).toContain(`m=audio ${portsOf(o)[0]} RTP/AVPF 0 101`);
     const avpf = CAPTURE_ANSWER.replace('RTP/AVP', 'RTP/AVPF');
@@ -189,6 +189,13 @@ describe('ngrelay calls', () => {
     const srtp = await relay.ng.ok({ ...kamailio('offer', 'proto-srtp', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/SAVP' });
     expect(sdpOf(srtp).lines).toContain(`m=audio ${portsOf(srtp)[0]} RTP/SAVP 0 101`);
     expect(sdpOf(srtp).lines.filter((l) => l.startsWith('a=crypto:'))).toHaveLength(12);
+    // An answerer that changes the profile it was offered (RTP/SAVP to RTP/SAVPF): "accept" passes
+    // the change on; the offerer offered no keys, so it gets none.
+    const tag = /^a=crypto:(\d+) AES_CM_128_HMAC_SHA1_80 /m.exec(String(srtp['sdp']))![1];
+    const savpf = CAPTURE_ANSWER.replace('RTP/AVP', 'RTP/SAVPF') + `a=crypto:${tag} AES_CM_128_HMAC_SHA1_80 inline:05sglrIFGQuJpqOblofVYYh+PF93dGyOjFW6Q934\r\n`;
+    const changed = await relay.ng.ok({ ...kamailio('answer', 'proto-srtp', 'A', { sdp: savpf, 'to-tag': 'B' }), 'transport-protocol': 'accept' });
+    expect(sdpOf(changed).lines).toContain(`m=audio ${portsOf(changed)[0]} RTP/SAVPF 0 101`);
+    expect(sdpOf(changed).lines.filter((l) => l.startsWith('a=crypto:'))).toEqual([]);
     expect(await relay.ng.request({ ...kamailio('offer', 'proto-bad', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/XAVP' }))
       .toEqual({ result: 'error', 'error-reason': "Unsupported transport protocol 'RTP/XAVP'" });
     await relay.ng.ok(kamailio('delete', 'proto', 'A'));
