@@ -4,7 +4,7 @@ import { opusAvailable } from '../media/codecs/Opus.js';
 import type { PayloadFormat, TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { CodecOptions } from '../sdp/CodecOptions.js';
 import {
-  accept, checkEmpty, CodecStore, copyType, offer, populate, populateReuse, sameType, sameTypeNoFormat,
+  accept, checkEmpty, CodecStore, copyType, isEventType, offer, populate, populateReuse, sameType, sameTypeNoFormat,
   strip, track, trackerUpdate, transcode, type CodecSupport, type PayloadType,
 } from '../sdp/CodecStore.js';
 
@@ -17,13 +17,27 @@ import {
  * codec). Those decisions give each direction's transcoding settings.
  */
 
+/** Answers per encoding name as written, kept while the table is small (SDPs repeat a few names). */
+const supportByName = new Map<string, boolean>();
+const SUPPORT_TABLE_MAX = 256;
+
+function relaySupports(encoding: string): boolean {
+  const n = encoding.toLowerCase();
+  if (n === 'telephone-event' || n === 'cn') return true;
+  if (n === 'opus') return opusAvailable();
+  return canTranscode({ encoding, clock: 8000 });
+}
+
 /** The codecs the relay decodes and encodes, plus telephone-event and CN, which it handles. */
 export const RELAY_CODECS: CodecSupport = {
   supports(encoding: string): boolean {
-    const n = encoding.toLowerCase();
-    if (n === 'telephone-event' || n === 'cn') return true;
-    if (n === 'opus') return opusAvailable();
-    return canTranscode({ encoding, clock: 8000 });
+    let known = supportByName.get(encoding);
+    if (known === undefined) {
+      known = relaySupports(encoding);
+      if (supportByName.size >= SUPPORT_TABLE_MAX) supportByName.clear();
+      supportByName.set(encoding, known);
+    }
+    return known;
   },
 };
 
@@ -41,18 +55,26 @@ interface Handlers {
   transcoding: boolean;
 }
 
-const SUPP = ['telephone-event', 'cn'] as const;
+/** The first telephone-event and CN type per clock rate of a list (lists are short: arrays, scanned). */
+interface Supplementals {
+  dtmf: PayloadType[];
+  cn: PayloadType[];
+}
 
-/** First telephone-event/CN type per clock rate of a list. */
-function supplementals(cs: CodecStore): Map<string, PayloadType> {
-  const out = new Map<string, PayloadType>();
+function supplementals(cs: CodecStore): Supplementals {
+  const out: Supplementals = { dtmf: [], cn: [] };
   for (const p of cs.list) {
     if (!cs.supplemental(p)) continue;
-    const key = `${p.encoding.toLowerCase()}/${p.clock}`;
-    if (!out.has(key)) out.set(key, p);
+    const l = isEventType(p) ? out.dtmf : out.cn;
+    if (!l.some((x) => x.clock === p.clock)) l.push(p);
   }
   return out;
 }
+
+const atClock = (l: readonly PayloadType[], clock: number): PayloadType | null => {
+  for (const p of l) if (p.clock === clock) return p;
+  return null;
+};
 
 /** The codec a transcoder sends when it has the choice: the first `accept`ed, else the first supported audio codec. */
 function preferredOutput(cs: CodecStore): PayloadType | null {
@@ -63,6 +85,15 @@ function preferredOutput(cs: CodecStore): PayloadType | null {
     first ??= p;
   }
   return first;
+}
+
+/** The first type of a list with a codec's name (any case), clock rate and channels. */
+function sameCodec(cs: CodecStore, p: PayloadType): PayloadType | null {
+  // A name with a slash (from a record) answers as a codec flag's would.
+  if (p.encoding.includes('/')) return cs.byName(p.encoding).find((s) => s.clock === p.clock && s.channels === p.channels) ?? null;
+  const n = p.encoding.toLowerCase();
+  for (const s of cs.list) if (s.clock === p.clock && s.channels === p.channels && s.encoding.toLowerCase() === n) return s;
+  return null;
 }
 
 /**
@@ -83,20 +114,20 @@ function updateHandlers(receiver: CodecStore, sink: CodecStore, firstPass: boole
       byPt.set(pt.pt, { dest: null, dtmf: null, cn: null });
       continue;
     }
-    const recvDtmf = suppRecvs.get(`telephone-event/${pt.clock}`) ?? null;
-    const recvCn = suppRecvs.get(`cn/${pt.clock}`) ?? null;
+    const recvDtmf = atClock(suppRecvs.dtmf, pt.clock);
+    const recvCn = atClock(suppRecvs.cn, pt.clock);
     const supp = receiver.supplemental(pt);
     let sinkPt: PayloadType | null = sink.byPt(pt.pt) ?? null;
     if (sinkPt && !sameType(pt, sinkPt, receiver.support)) sinkPt = null;
-    sinkPt ??= sink.byName(pt.encoding).find((s) => s.clock === pt.clock && s.channels === pt.channels) ?? null;
+    sinkPt ??= sameCodec(sink, pt);
     if (sinkPt && !supp && pref?.forTranscoding) sinkPt = pref;
     sinkPt ??= pref;
     if (!sinkPt) {
       byPt.set(pt.pt, { dest: null, dtmf: recvDtmf, cn: recvCn });
       continue;
     }
-    let sinkDtmf = suppSinks.get(`telephone-event/${sinkPt.clock}`) ?? null;
-    let sinkCn = suppSinks.get(`cn/${sinkPt.clock}`) ?? null;
+    let sinkDtmf = atClock(suppSinks.dtmf, sinkPt.clock);
+    let sinkCn = atClock(suppSinks.cn, sinkPt.clock);
     if (!firstPass) {
       if (sinkDtmf && !recvDtmf && !sinkDtmf.forTranscoding) sinkDtmf = null;
       if (sinkCn && !recvCn && !sinkCn.forTranscoding) sinkCn = null;
@@ -203,12 +234,47 @@ const clone = (cs: CodecStore | null): CodecStore => {
 };
 
 /**
+ * A list in place as the start of a list that is rebuilt from it (populate, answerList): they
+ * only read the old one, so it is shared, not copied.
+ */
+const rebuiltFrom = (cs: CodecStore | null): CodecStore => {
+  const c = new CodecStore(RELAY_CODECS);
+  if (cs) {
+    c.list = cs.list;
+    c.touched = cs.touched;
+    c.allTouched = cs.allTouched;
+  }
+  return c;
+};
+
+/** The list in place to start from: copied where `reuse-codecs` edits it, shared where it is rebuilt. */
+const startFrom = (cs: CodecStore | null, reuse: boolean): CodecStore => (reuse && cs ? clone(cs) : rebuiltFrom(cs));
+
+/**
+ * Decisions that are looked at again after the tracker may have changed the lists: the same
+ * lists (no change since) give the same decisions, so they are taken as they are.
+ */
+class Decisions {
+  private last: { receiver: CodecStore; sink: CodecStore; firstPass: boolean; changes: number; handlers: Handlers } | null = null;
+
+  constructor(private readonly ptime: PtimeOf) {}
+
+  update(receiver: CodecStore, sink: CodecStore, firstPass: boolean): Handlers {
+    const l = this.last;
+    if (l && l.receiver === receiver && l.sink === sink && l.firstPass === firstPass && l.changes === receiver.changes + sink.changes) return l.handlers;
+    const handlers = updateHandlers(receiver, sink, firstPass, this.ptime);
+    this.last = { receiver, sink, firstPass, changes: receiver.changes + sink.changes, handlers };
+    return handlers;
+  }
+}
+
+/**
  * An offer: `sent` is the offerer's SDP; `sender`/`receiver` the lists in place (null: new).
  * Nothing given is changed.
  */
 export function negotiateOffer(sent: CodecStore, senderPrev: CodecStore | null, receiverPrev: CodecStore | null, f: NegotiationFlags): Negotiated {
   const c = f.codec;
-  const sender = clone(senderPrev);
+  const sender = startFrom(senderPrev, f.reuseCodecs);
   if (f.reuseCodecs && senderPrev) populateReuse(sender, sent, false);
   else populate(sender, sent, false);
   strip(sender, c.strip, c.except);
@@ -218,7 +284,7 @@ export function negotiateOffer(sent: CodecStore, senderPrev: CodecStore | null, 
   accept(sender, c.accept, null);
   accept(sender, c.consume, sent);
   track(sender, c.mask);
-  const receiver = clone(receiverPrev);
+  const receiver = startFrom(receiverPrev, f.reuseCodecs);
   if (f.reuseCodecs && receiverPrev) populateReuse(receiver, sent, false);
   else populate(receiver, sent, false);
   strip(receiver, c.strip, c.except);
@@ -227,11 +293,11 @@ export function negotiateOffer(sent: CodecStore, senderPrev: CodecStore | null, 
   offer(receiver, c.offer, sent);
   transcode(receiver, c.transcode, sent);
   checkEmpty(receiver, sent);
-  const pt = ptimes(f, sender, receiver);
+  const decisions = new Decisions(ptimes(f, sender, receiver));
   trackerUpdate(receiver);
-  updateHandlers(receiver, sender, true, pt);
+  decisions.update(receiver, sender, true);
   trackerUpdate(receiver);
-  const fromReceiver = updateHandlers(receiver, sender, true, pt);
+  const fromReceiver = decisions.update(receiver, sender, true);
   return { sender, receiver, fromReceiver, fromSender: null };
 }
 
@@ -242,22 +308,23 @@ export function negotiateOffer(sent: CodecStore, senderPrev: CodecStore | null, 
  */
 export function negotiateAnswer(sent: CodecStore, senderPrev: CodecStore | null, receiverPrev: CodecStore | null, rejected: boolean, f: NegotiationFlags): Negotiated {
   const c = f.codec;
-  const sender = clone(senderPrev);
+  const sender = startFrom(senderPrev, f.reuseCodecs);
   const answerOnly = !rejected && senderPrev !== null;
   if (f.reuseCodecs && senderPrev) populateReuse(sender, sent, answerOnly);
   else populate(sender, sent, answerOnly);
   strip(sender, c.strip, c.except);
   offer(sender, c.offer, sent);
   checkEmpty(sender, sent);
-  const receiver = clone(receiverPrev);
-  const pt = ptimes(f, sender, receiver);
-  const second = updateHandlers(sender, receiver, false, pt);
+  // Rebuilt by answerList below: read until then.
+  const receiver = rebuiltFrom(receiverPrev);
+  const decisions = new Decisions(ptimes(f, sender, receiver));
+  const second = decisions.update(sender, receiver, false);
   answerList(receiver, sender, second, f.singleCodec);
-  updateHandlers(receiver, sender, true, pt);
+  decisions.update(receiver, sender, true);
   trackerUpdate(receiver);
   trackerUpdate(sender);
-  const fromReceiver = updateHandlers(receiver, sender, true, pt);
-  const fromSender = updateHandlers(sender, receiver, false, pt);
+  const fromReceiver = decisions.update(receiver, sender, true);
+  const fromSender = decisions.update(sender, receiver, false);
   return { sender, receiver, fromReceiver, fromSender };
 }
 

@@ -106,7 +106,7 @@ export function planExchange(s: Services, kind: ExchangeKind, sd: SessionDescrip
       codec: opts.codec, singleCodec: opts.singleCodec, reuseCodecs: opts.reuseCodecs,
       senderPtime: pt.sender, receiverPtime: pt.receiver, ptimeOverride: pt.senderOverride || pt.receiverOverride,
     };
-    const sent = CodecStore.of(RELAY_CODECS, payloadTypesOf(md, ptimeOf(md)));
+    const sent = CodecStore.owning(RELAY_CODECS, payloadTypesOf(md, ptimeOf(md)));
     const senderPrev = p.senderMedias[i]?.codecStore ?? null;
     const receiverPrev = p.receiverMedias[i]?.codecStore ?? null;
     return kind === 'offer' ? negotiateOffer(sent, senderPrev, receiverPrev, flags) : negotiateAnswer(sent, senderPrev, receiverPrev, md.port === 0 && !(senderSharers.has(i) && isBundleOnly(md)), flags);

@@ -70,9 +70,16 @@ export function withParams(p: PayloadType): string {
   return p.channels > 1 ? `${p.encoding}/${p.clock}/${p.channels}` : `${p.encoding}/${p.clock}`;
 }
 
-/** The names a payload type answers to in codec flags: `PCMU`, `PCMU/8000`, `PCMU/8000/1`. */
-function namesOf(p: PayloadType): string[] {
-  return [lower(p.encoding), lower(`${p.encoding}/${p.clock}`), lower(`${p.encoding}/${p.clock}/${p.channels}`)];
+/**
+ * Whether a payload type answers to a codec flag's name (lower case): `PCMU`, `PCMU/8000`,
+ * `PCMU/8000/1`. Builds no strings for the plain name, which is what the common path asks.
+ */
+function answersTo(p: PayloadType, n: string): boolean {
+  const e = lower(p.encoding);
+  if (n === e) return true;
+  if (n.length <= e.length || n.charCodeAt(e.length) !== 0x2f || !n.startsWith(e)) return false;
+  const rest = n.slice(e.length + 1);
+  return rest === String(p.clock) || rest === `${p.clock}/${p.channels}`;
 }
 
 /** Same payload type number, encoding, clock and channels (rtpengine ignores the format here). */
@@ -116,10 +123,33 @@ export function payloadTypeOfSpec(spec: string): PayloadType | null {
   return withDefaults(p, fmtp !== undefined);
 }
 
-export const copyType = (p: PayloadType): PayloadType => ({ ...p, rtcpFb: [...p.rtcpFb] });
+export const copyType = (p: PayloadType): PayloadType => ({
+  pt: p.pt, encoding: p.encoding, clock: p.clock, channels: p.channels, fmtp: p.fmtp, rtcpFb: p.rtcpFb.length === 0 ? [] : [...p.rtcpFb],
+  ptime: p.ptime, forTranscoding: p.forTranscoding, accepted: p.accepted,
+});
 
 /** The payload types of an RTP m= section in m= order (a=rtpmap, else RFC 3551, else unknown). */
 export function payloadTypesOf(m: MediaDescription, ptime: number | undefined): PayloadType[] {
+  // One pass over the section's lines: its a=fmtp (first per type) and a=rtcp-fb by type.
+  let fmtps: Map<string, string> | null = null;
+  let fbs: Map<string, string[]> | null = null;
+  for (const l of m.lines) {
+    if (l.startsWith('a=fmtp:')) {
+      const sp = l.indexOf(' ', 7);
+      if (sp < 0) continue;
+      const f = l.slice(7, sp);
+      fmtps ??= new Map();
+      if (!fmtps.has(f)) fmtps.set(f, l.slice(sp + 1));
+    } else if (l.startsWith('a=rtcp-fb:')) {
+      const sp = l.indexOf(' ', 10);
+      if (sp < 0) continue;
+      const f = l.slice(10, sp);
+      fbs ??= new Map();
+      const list = fbs.get(f);
+      if (list) list.push(l.slice(sp + 1));
+      else fbs.set(f, [l.slice(sp + 1)]);
+    }
+  }
   const out: PayloadType[] = [];
   for (const f of m.formats) {
     const pt = Number(f);
@@ -135,10 +165,8 @@ export function payloadTypesOf(m: MediaDescription, ptime: number | undefined): 
       clock = Number(c) || 0;
       channels = Number(ch) || (clock ? 1 : 0);
     } else if (rfc) [encoding, clock, channels] = rfc;
-    const fmtpLine = m.lines.find((l) => l.startsWith(`a=fmtp:${f} `));
-    const rtcpFb = m.lines.filter((l) => l.startsWith(`a=rtcp-fb:${f} `)).map((l) => l.slice(`a=rtcp-fb:${f} `.length));
     const p: PayloadType = {
-      pt, encoding, clock, channels, fmtp: fmtpLine ? fmtpLine.slice(`a=fmtp:${f} `.length) : '', rtcpFb,
+      pt, encoding, clock, channels, fmtp: fmtps?.get(f) ?? '', rtcpFb: fbs?.get(f)?.slice() ?? [],
       ptime: ptime ?? (rfc ? 20 : 0), forTranscoding: false, accepted: false,
     };
     out.push(encoding === '' ? p : withDefaults(p, true));
@@ -155,12 +183,19 @@ export class CodecStore {
   stripFull = false;
   /** rtpengine inserts new codecs before the first supplemental type appended. */
   private suppLink: PayloadType | null = null;
+  /** Counts changes of the list (insertions, removals, starting over): equal counts, same list. */
+  changes = 0;
 
   constructor(readonly support: CodecSupport, readonly isRtp = true) {}
 
   static of(support: CodecSupport, types: readonly PayloadType[]): CodecStore {
+    return CodecStore.owning(support, types.map(copyType));
+  }
+
+  /** A list of payload types nobody else holds (fresh from an SDP), taken as they are. */
+  static owning(support: CodecSupport, types: PayloadType[]): CodecStore {
     const s = new CodecStore(support);
-    for (const p of types) s.addEnd(copyType(p));
+    for (const p of types) s.addEnd(p);
     return s;
   }
 
@@ -170,7 +205,7 @@ export class CodecStore {
 
   byName(name: string): PayloadType[] {
     const n = lower(name);
-    return this.list.filter((p) => namesOf(p).includes(n));
+    return this.list.filter((p) => answersTo(p, n));
   }
 
   supported(p: PayloadType): boolean {
@@ -192,6 +227,7 @@ export class CodecStore {
 
   private insert(p: PayloadType, before: PayloadType | null): void {
     const at = before ? this.list.indexOf(before) : -1;
+    this.changes++;
     if (at < 0) this.list.push(p);
     else this.list.splice(at, 0, p);
     if (!this.suppLink && this.supplemental(p) && at < 0) this.suppLink = p;
@@ -211,6 +247,7 @@ export class CodecStore {
     const at = this.list.indexOf(p);
     if (at < 0) return;
     if (this.suppLink === p) this.suppLink = this.list[at + 1] ?? null;
+    this.changes++;
     this.list.splice(at, 1);
   }
 
@@ -224,6 +261,7 @@ export class CodecStore {
     old.stripFull = this.stripFull;
     old.suppLink = this.suppLink;
     this.list = [];
+    this.changes++;
     this.touched = new Set();
     this.allTouched = false;
     this.stripAll = this.stripFull = false;
@@ -277,7 +315,7 @@ export function strip(cs: CodecStore, names: readonly string[], except: readonly
       if (n === 'all') cs.stripAll = true;
       else cs.stripFull = true;
       for (const p of [...cs.list]) {
-        if (namesOf(p).some((x) => exceptSet.has(x))) continue;
+        if (exceptSet.size > 0 && [...exceptSet].some((x) => answersTo(p, x))) continue;
         cs.touch(p);
         cs.remove(p);
       }
@@ -371,21 +409,25 @@ export function track(cs: CodecStore, names: readonly string[]): void {
  * has no audio at that rate any more.
  */
 export function trackerUpdate(cs: CodecStore): void {
-  const clocks = new Map<number, number>();
-  const supp = new Map<string, Map<number, PayloadType[]>>();
+  // Only rates a flag changed gain or lose one: with none, nothing to look at.
+  if (!cs.allTouched && cs.touched.size === 0) return;
+  const clocks = new Set<number>();
+  /** Per supplemental encoding, in order of first appearance: its types by clock rate. */
+  const supp: { key: string; byClock: Map<number, PayloadType[]> }[] = [];
   for (const p of cs.list) {
-    if (!cs.supplemental(p)) clocks.set(p.clock, (clocks.get(p.clock) ?? 0) + 1);
-    else {
-      const key = lower(p.encoding);
-      let byClock = supp.get(key);
-      if (!byClock) supp.set(key, (byClock = new Map()));
-      const l = byClock.get(p.clock) ?? [];
-      l.push(p);
-      byClock.set(p.clock, l);
+    if (!cs.supplemental(p)) {
+      clocks.add(p.clock);
+      continue;
     }
+    const key = lower(p.encoding);
+    let group = supp.find((g) => g.key === key);
+    if (!group) supp.push((group = { key, byClock: new Map() }));
+    const l = group.byClock.get(p.clock);
+    if (l) l.push(p);
+    else group.byClock.set(p.clock, [p]);
   }
-  const rates = [...clocks.keys()].sort((a, b) => a - b);
-  for (const byClock of supp.values()) {
+  const rates = [...clocks].sort((a, b) => a - b);
+  for (const { byClock } of supp) {
     const left = new Map(byClock);
     const encoding = byClock.values().next().value![0]!.encoding;
     for (const rate of rates) {
