@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NgClient } from './NgClient.js';
-import { freePort } from './ports.js';
+import { controlPorts } from './ports.js';
 import { ROOT, type ControlPath } from './Relay.js';
 
 export const BALANCER = join(ROOT, 'dist/src/bin/ngrelay-balancer.js');
@@ -58,8 +58,9 @@ export class Balancer {
   static async start(o: BalancerOptions = {}): Promise<Balancer> {
     if (!existsSync(BALANCER)) throw new Error(`${BALANCER} is missing: run 'npm run build' (npm test does it)`);
     const ngHost = o.ngHost ?? '127.0.0.1';
-    const ngPort = o.ngPort ?? (await freePort());
-    const cliPort = o.cliPort ?? (await freePort());
+    const [free1, free2] = o.ngPort !== undefined && o.cliPort !== undefined ? [] : await controlPorts(2, { netns: o.netns, host: ngHost });
+    const ngPort = o.ngPort ?? free1!;
+    const cliPort = o.cliPort ?? free2!;
     const args = [BALANCER];
     let configPath: string | null = null;
     if (o.configFile !== undefined) {

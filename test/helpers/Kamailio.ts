@@ -2,7 +2,7 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { controlPorts } from './ports.js';
 import { ROOT, waitFor } from './Relay.js';
 
 export const KAMAILIO_CFG = join(ROOT, 'test/fixtures/kamailio.cfg');
@@ -34,7 +34,7 @@ export class Kamailio {
   static async start(o: { ngPort: number; ngHost?: string; children?: number; cfg?: string; netns?: string }): Promise<Kamailio> {
     const binary = requireTool('kamailio');
     requireTool('kamcmd');
-    const sipPort = await freePort();
+    const sipPort = (await controlPorts(1, { netns: o.netns }))[0]!;
     const dir = mkdtempSync(join(tmpdir(), 'ngrelay-kamailio-'));
     const ctlSocket = `unixs:${join(dir, 'kamailio_ctl')}`;
     const args = [

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './ports.js';
+import { controlPorts } from './ports.js';
 import { sleep } from './Relay.js';
 
 /** A real redis-server on a free loopback port, with keyspace events on. */
@@ -23,7 +23,7 @@ export class RedisServer {
       throw new Error("redis-server is not installed: 'apt-get install -y redis-server' (.ci/run does it)");
     }
     const host = o.host ?? '127.0.0.1';
-    const port = o.port ?? (await freePort());
+    const port = o.port ?? (await controlPorts(1, { netns: o.netns, host }))[0]!;
     const dir = mkdtempSync(join(tmpdir(), 'ngrelay-redis-'));
     const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir,
       '--notify-keyspace-events', o.notify ?? 'KEA', '--protected-mode', 'no'];

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NgClient, type DatagramTransport } from './NgClient.js';
-import { freePort, mediaRange } from './ports.js';
+import { controlPorts, mediaRange } from './ports.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DAEMON = join(ROOT, 'dist/src/bin/ngrelay.js');
@@ -78,9 +78,10 @@ export class Relay {
     if (o.rtpengine && !existsSync(RTPENGINE)) throw new Error(`${RTPENGINE} is missing: 'apt-get install -y rtpengine-daemon' (.ci/run does it)`);
     if (!o.rtpengine && !existsSync(DAEMON)) throw new Error(`${DAEMON} is missing: run 'npm run build' (npm test does it)`);
     const ngHost = o.ngHost ?? '127.0.0.1';
-    const ngPort = o.ngPort ?? (await freePort());
-    const cliPort = o.cliPort ?? (await freePort());
     const range = o.portMin !== undefined ? { portMin: o.portMin, portMax: o.portMax ?? o.portMin + 399 } : mediaRange();
+    const [free1, free2] = o.ngPort !== undefined && o.cliPort !== undefined ? [] : await controlPorts(2, { netns: o.netns, host: ngHost, avoid: range });
+    const ngPort = o.ngPort ?? free1!;
+    const cliPort = o.cliPort ?? free2!;
     const args = o.rtpengine ? ['--table=-1', '--foreground'] : [DAEMON];
     let configPath: string | null = null;
     if (o.configFile !== undefined) {

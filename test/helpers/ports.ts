@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 
@@ -19,6 +20,41 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     });
     if (ok) return port;
   }
+}
+
+/** Ports a daemon binds itself (its media range, RTCP one above): a control port is chosen elsewhere. */
+export interface PortRange {
+  portMin: number;
+  portMax: number;
+}
+
+// Run inside the namespace: N ports free for TCP and UDP on HOST there, none in [MIN, MAX + 1].
+const PROBE = `const net = require('net'), dgram = require('dgram');
+const [n, host, min, max] = [Number(process.argv[1]), process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const tcp = () => new Promise((ok, no) => { const s = net.createServer(); s.once('error', no); s.listen(0, host, () => { const p = s.address().port; s.close(() => ok(p)); }); });
+const udp = (p) => new Promise((ok) => { const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4'); s.once('error', () => ok(false)); s.bind(p, host, () => s.close(() => ok(true))); });
+(async () => { const out = []; while (out.length < n) { const p = await tcp(); if (p >= min && p <= max + 1) continue; if (!out.includes(p) && (await udp(p))) out.push(p); } console.log(out.join(' ')); })();`;
+
+/**
+ * `count` ports free for TCP and UDP on `host`, as seen where the daemon will bind them: inside
+ * `netns` when it runs in one (the root namespace's free ports say nothing about a lab's), and
+ * never in the daemon's own media range (`avoid`), which it binds itself.
+ */
+export async function controlPorts(count: number, o: { netns?: string; host?: string; avoid?: PortRange } = {}): Promise<number[]> {
+  const host = o.host ?? '127.0.0.1';
+  const [min, max] = o.avoid ? [o.avoid.portMin, o.avoid.portMax] : [1, 0];
+  if (o.netns === undefined) {
+    const out: number[] = [];
+    while (out.length < count) {
+      const p = await freePort(host);
+      if ((p < min || p > max + 1) && !out.includes(p)) out.push(p);
+    }
+    return out;
+  }
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile('ip', ['netns', 'exec', o.netns!, process.execPath, '-e', PROBE, String(count), host, String(min), String(max)], (e, out, err) =>
+      e ? reject(new Error(`port probe in ${o.netns}: ${err || e.message}`)) : resolve(out)));
+  return stdout.trim().split(' ').map(Number);
 }
 
 /** A media port range for one daemon, below Linux's ephemeral range so clients do not collide. */
