@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpusDecoder } from '../../src/media/codecs/Opus.js';
+import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
+import { dominantFrequency, snr, tone } from '../helpers/audio.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint } from '../helpers/RtpEndpoint.js';
 
@@ -22,12 +25,26 @@ window.setup = async (opts = {}) => {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: !!opts.video });
   const pc = new RTCPeerConnection({ encodedInsertableStreams: true, rtcpMuxPolicy: 'require', bundlePolicy: opts.bundlePolicy || 'balanced' });
   window.pc = pc;
-  const sender = pc.addTrack(stream.getAudioTracks()[0], stream);
+  let audio = stream.getAudioTracks()[0];
+  if (opts.tone) {
+    // A sine of opts.tone Hz from WebAudio, encoded by the browser as it is (opus only, if opts.opusOnly).
+    const ctx = new AudioContext({ sampleRate: 48000 });
+    const osc = new OscillatorNode(ctx, { frequency: opts.tone });
+    const gain = new GainNode(ctx, { gain: 0.3 });
+    const dest = ctx.createMediaStreamDestination();
+    osc.connect(gain).connect(dest);
+    osc.start();
+    await ctx.resume();
+    audio = dest.stream.getAudioTracks()[0];
+  }
+  const sender = pc.addTrack(audio, stream);
+  if (opts.opusOnly) pc.getTransceivers()[0].setCodecPreferences(RTCRtpSender.getCapabilities('audio').codecs.filter((c) => c.mimeType === 'audio/opus'));
   for (const t of stream.getVideoTracks()) passThrough(pc.addTrack(t, stream).createEncodedStreams());
   // Every frame leaving the browser carries a known payload: B2P:<n> padded to ${FRAME} bytes.
   let n = 0;
   const out = sender.createEncodedStreams();
-  out.readable.pipeThrough(new TransformStream({ transform(frame, c) {
+  if (opts.tone) passThrough(out);
+  else out.readable.pipeThrough(new TransformStream({ transform(frame, c) {
     const data = new Uint8Array(${FRAME});
     data.set(new TextEncoder().encode('B2P:' + (n++)));
     frame.data = data.buffer;
@@ -212,6 +229,7 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
         '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
         // Host candidates on loopback, with their addresses (no mDNS names): all traffic stays on 127.0.0.1.
         '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+        '--autoplay-policy=no-user-gesture-required',
       ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
@@ -329,6 +347,62 @@ describe('WebRTC browser to plain RTP through ngrelay', () => {
     await reinvite('sendrecv', 'sendrecv');
     await mediaBothWays(page, plain, relayRtp, relayRtcp);
     await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-1', 'from-tag': 'browser' });
+  }, 90_000);
+
+  // libwebrtc offering opus only, to a PCMU-only phone: the relay converts both ways.
+  it('an opus-only browser and a PCMU-only phone (transcode PCMU, mask opus): tones converted both ways', async () => {
+    const offer = await page.evaluate((o) => (window as unknown as Win).start(o), { tone: 440, opusOnly: true });
+    expect(offer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 111$/m);
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'webrtc-opus', 'from-tag': 'browser', sdp: offer, ICE: 'remove', 'transport-protocol': 'RTP/AVP', DTLS: 'off', 'rtcp-mux': ['demux'], replace: ['origin'], codec: { transcode: ['PCMU'], mask: ['opus'] } });
+    const sipOffer = String(o['sdp']);
+    expect(sipOffer).toMatch(/^m=audio \d+ RTP\/AVP 0$/m);
+    const sipAnswer = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', `m=audio ${plain.port} RTP/AVP 0`, 'c=IN IP4 127.0.0.1', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', `a=rtcp:${plain.port}`, ''].join('\r\n');
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': 'webrtc-opus', 'from-tag': 'browser', 'to-tag': 'sip', sdp: sipAnswer, ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'rtcp-mux': ['require'] });
+    const webAnswer = String(a['sdp']);
+    expect(webAnswer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 111$/m);
+    expect(webAnswer).toMatch(/^a=rtpmap:111 opus\/48000\/2$/m);
+    await page.evaluate((sdp) => (window as unknown as Win).answer(sdp), webAnswer);
+    // The phone talks PCMU: a 1 kHz tone in 20 ms packets.
+    plain.received.length = 0;
+    const relayRtp = Number(/^m=audio (\d+)/m.exec(sipOffer)![1]);
+    const pcm = tone({ freq: 1000, rate: 8000, samples: 8000 * 20, seed: 21 });
+    const enc = new PcmuEncoder();
+    let seq = 0;
+    const timer = setInterval(() => {
+      const p = Buffer.alloc(12 + FRAME);
+      p[0] = 0x80;
+      p.writeUInt16BE(seq, 2);
+      p.writeUInt32BE(seq * FRAME, 4);
+      p.writeUInt32BE(0x6160, 8);
+      enc.encode(pcm.subarray((seq % 1000) * FRAME, (seq % 1000 + 1) * FRAME), FRAME, p.subarray(12));
+      plain.send(p, relayRtp, '127.0.0.1');
+      seq++;
+    }, 20);
+    try {
+      // Browser to phone: PCMU carrying the browser's 440 Hz (one second once it flows).
+      const pcmu = (): Buffer[] => plain.received.filter((r) => r.data.length === 12 + FRAME && (r.data[1]! & 0x7f) === 0).map((r) => r.data);
+      await waitFor('the browser\'s tone at the phone', () => pcmu().length >= 100, 20_000, 100);
+      const dec = new PcmuDecoder();
+      const heard = new Int16Array(8000);
+      pcmu().slice(50, 100).forEach((d, i) => dec.decode(d, 12, FRAME, heard.subarray(i * FRAME)));
+      expect(dominantFrequency(heard, 8000, 200, 3800)).toBe(440);
+      expect(snr(heard, 440, 8000)).toBeGreaterThan(15);
+      // Phone to browser: the frames the browser receives are opus carrying the phone's 1 kHz.
+      await waitFor('the phone\'s tone in the browser', async () => (await page.evaluate(() => (window as unknown as { received: number[][] }).received.length)) >= 100, 20_000, 200);
+      // Decoded from the first frame on (opus frames depend on the ones before), measured on the second second.
+      const frames = (await page.evaluate(() => (window as unknown as { received: number[][] }).received)).slice(0, 100);
+      const opus = new OpusDecoder({ sampleRate: 8000 });
+      const got = new Int16Array(8000 * 4);
+      let n = 0;
+      for (const f of frames) n += opus.decode(Uint8Array.from(f), 0, f.length, got.subarray(n));
+      const steady = got.subarray(n - 8000, n);
+      expect(dominantFrequency(steady, 8000, 200, 3800)).toBe(1000);
+      expect(snr(steady, 1000, 8000)).toBeGreaterThan(15);
+      process.stdout.write(`browser opus -> phone PCMU: SNR ${snr(heard, 440, 8000).toFixed(1)} dB; phone PCMU -> browser opus: SNR ${snr(steady, 1000, 8000).toFixed(1)} dB\n`);
+    } finally {
+      clearInterval(timer);
+    }
+    await relay.ng.ok({ command: 'delete', 'call-id': 'webrtc-opus', 'from-tag': 'browser' });
   }, 90_000);
 
   // The other way round: SIP calls the browser. The relay offers actpass; Chromium answers
