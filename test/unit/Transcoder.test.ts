@@ -130,6 +130,20 @@ describe('Transcoder', () => {
     expect(sent.slice(7).map((x) => x.seq)).toEqual([11, 12]);
   });
 
+  it('carries on as if nothing happened across a timestamp reset: a jump over 5 s ahead, or back while the numbering goes on', () => {
+    const { t, sent } = collect(settings([PCMU], PCMA, 30));
+    const packet = (n: number): Uint8Array => new Uint8Array(n).fill(0xff);
+    // Five 20 ms packets: three 30 ms frames out, 80 samples left over.
+    for (let i = 0; i < 5; i++) t.push(rtp(0, 1000 + i, 3000 + i * 160, packet(160)), 172);
+    // 60 ms from a new numbering 60 s on: the queue goes on, so two more frames right after.
+    t.push(rtp(0, 8000, 500000, packet(480)), 492);
+    expect(sent.map((x) => x.ts - 3000)).toEqual([0, 240, 480, 720, 960]);
+    // Timestamps back to the start while the sequence goes on: the same.
+    t.push(rtp(0, 8001, 2000, packet(160)), 172);
+    expect(sent.map((x) => x.ts - 3000)).toEqual([0, 240, 480, 720, 960, 1200]);
+    expect(sent.map((x) => x.seq)).toEqual([1000, 1001, 1002, 1003, 1004, 1005]);
+  });
+
   it('translates telephone-event between payload types and clocks (48 kHz → 8 kHz durations ÷ 6)', () => {
     const { t, sent } = collect(settings([OPUS, TE48], PCMU, 20, [TE8]));
     // Digit 5, 1920 ticks at 48 kHz (40 ms), then its end, three times.

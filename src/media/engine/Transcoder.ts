@@ -46,6 +46,8 @@ function packetTime(s: TranscodeSettings): number {
  */
 /** A sequence number jump larger than this is a new source, not a gap. */
 const SEQ_JUMP = 1000;
+/** A timestamp jump forward larger than this (seconds) is a reset, as rtpengine's decoder takes it. */
+const TS_RESET_S = 5;
 
 export class Transcoder {
   readonly settings: TranscodeSettings;
@@ -71,6 +73,8 @@ export class Transcoder {
   /** How far the sender's sequence number moved with the packet being converted. */
   private seqStep = 1;
   private lastOutTs: number;
+  /** Output timestamp right after the last audio packet's samples. */
+  private nextOutTs = 0;
   private started = false;
   private marker = false;
   /** Packets that could not be decoded or had no path (the relay counts them as errors). */
@@ -158,6 +162,12 @@ export class Transcoder {
       return this.lastOutTs;
     }
     const delta = (inTs - this.lastInTs) | 0;
+    // A reset (backwards while the numbering goes on, or over 5 s ahead): carry on as if the packet followed directly.
+    if ((delta < 0 && this.seqStep > 0) || delta > inClock * TS_RESET_S) {
+      this.lastInTs = inTs;
+      this.lastOutTs = this.nextOutTs;
+      return this.nextOutTs;
+    }
     const out = (this.lastOutTs + Math.round((delta * this.output.clock) / inClock)) >>> 0;
     this.lastInTs = inTs;
     this.lastOutTs = out;
@@ -186,6 +196,7 @@ export class Transcoder {
     if (this.fifoLength + n > this.fifo.length) this.fifoLength = 0;
     if (this.fifoLength === 0 && n === this.frame) this.seq = (this.seq + this.seqStep - 1) & 0xffff;
     this.seqStep = 1;
+    this.nextOutTs = (outTs + n * this.ticks) >>> 0;
     const fifo = this.fifo;
     const at = this.fifoLength;
     for (let i = 0; i < n; i++) fifo[at + i] = samples[i]!;
