@@ -13,6 +13,7 @@ import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
 import { allocatePair, applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions, setPartyEndpoints } from './MediaSetup.js';
 import { existing, resolveParty, type Dialogue } from './Dialogue.js';
+import { addIceAddresses, dropIceAddresses } from './IceAddresses.js';
 import type { Stream } from './Stream.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
 import { hasSecurity, isOsrtpCapable, isSecure, isSrtpProtocol, parseCrypto } from '../sdp/crypto.js';
@@ -218,27 +219,58 @@ export async function allocateExchange(s: Services, call: Call, plan: ExchangePl
   const receiver = existing(dialogue.receiver);
   const ports: ScratchPorts = { sender: [], receiver: [] };
   const allocations: Promise<void>[] = [];
-  const take = (side: (Stream[] | undefined)[], i: number, local: LocalAddress): void => {
-    allocations.push(allocatePair(s.media, call.callId, local).then((pair) => void (side[i] = pair)));
+  // Medias in place that start speaking ICE get their other addresses now (given up again if the change fails).
+  const widened: Media[] = [];
+  const widen = (m: Media): void => {
+    if (!m.rtp || !m.rtcp || m.transportOwner || m.rtp.alternates.length > 0) return;
+    widened.push(m);
+    allocations.push(addIceAddresses(s.media, s.interfaces, m.rtp, m.rtcp));
+  };
+  const take = (side: (Stream[] | undefined)[], i: number, local: LocalAddress, ice: boolean): void => {
+    allocations.push(allocatePair(s.media, call.callId, local).then(async (pair) => {
+      side[i] = pair;
+      if (ice) await addIceAddresses(s.media, s.interfaces, pair[0]!, pair[1]!);
+    }));
   };
   const senderSharers = sharingAfter(sender, plan.bundles.sender);
   const receiverSharers = sharingAfter(receiver, plan.bundles.receiver);
   plan.medias.forEach((mp, i) => {
     if (mp.kind !== 'relay') return;
-    if (needsPorts(sender?.medias[i], senderSharers.has(i))) take(ports.sender, i, mp.senderLocal!);
+    const md = plan.sd.medias[i]!;
+    const sm = sender?.medias[i];
+    const rm = receiver?.medias[i];
+    if (needsPorts(sm, senderSharers.has(i))) take(ports.sender, i, mp.senderLocal!, mayUseIce(plan, 'sender', md, sm));
+    else if (sm && mayUseIce(plan, 'sender', md, sm)) widen(sm);
     // An offer to oneself holds one set of ports.
-    if (needsPorts(receiver?.medias[i], receiverSharers.has(i)) && !(receiver && receiver === sender)) take(ports.receiver, i, plan.receiverLocal);
+    if (needsPorts(rm, receiverSharers.has(i)) && !(receiver && receiver === sender)) take(ports.receiver, i, plan.receiverLocal, mayUseIce(plan, 'receiver', md, rm));
+    else if (rm && rm !== sm && mayUseIce(plan, 'receiver', md, rm)) widen(rm);
   });
   // Every allocation settles before a failure is reported: one still binding after the change
   // was given up would hold ports nobody releases.
   const outcomes = await Promise.allSettled(allocations);
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed || call.destroyed) {
+    for (const m of widened) dropIceAddresses(m);
     discard(ports);
     if (failed) throw failed.reason;
     throw new CallGoneError();
   }
   return ports;
+}
+
+/**
+ * Whether a side may speak ICE with the relay after this exchange, as the WebRTC negotiation
+ * will decide it (an answer may still decline): its ports then get the interface's other addresses.
+ */
+function mayUseIce(plan: ExchangePlan, side: 'sender' | 'receiver', md: MediaDescription, m: Media | undefined): boolean {
+  const ice = plan.opts.webrtc.ice;
+  const own = parseIce(plan.sd, md) !== null;
+  // An offerer is answered with ICE when it spoke it (or is forced to); an answerer speaks it when its answer does.
+  if (side === 'sender') return own || (plan.kind === 'offer' && (ice === 'force' || ice === 'force-relay'));
+  if (ice === 'remove') return false;
+  if (ice === 'force' || ice === 'force-relay') return true;
+  if (plan.kind === 'offer') return ice === 'optional' || (m?.webrtc.iceWanted ?? own);
+  return m?.webrtc.icePeer != null && (ice !== 'optional' || own);
 }
 
 /** The m= lines of a party that will share another's port after the exchange. */
@@ -419,7 +451,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
       address: receiverLocal.advertised,
       family: receiverLocal.family,
       rtpPort: rm.rtp!.localPort,
-      rtcpPort: kind === 'answer' && rm.muxed ? rm.rtp!.localPort : rm.rtcp!.localPort,
+      // `rtcp-mux: require` offers RTCP on the RTP port only.
+      rtcpPort: (kind === 'answer' && rm.muxed) || (kind === 'offer' && opts.rtcpMux.has('require')) ? rm.rtp!.localPort : rm.rtcp!.localPort,
       rtcpMux: kind === 'answer' ? rm.muxed : downstreamMux,
       formats: neg ? neg.receiver.list.map((c) => String(c.pt)) : mp.formats,
       codecLines: neg ? codecLinesOf(neg.receiver) : undefined,
@@ -444,6 +477,9 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     // As rtpengine: towards an ICE party the relay's address replaces a null one (its candidates name it anyway).
     if (hasIceCredentials(r.ice)) r.nullAddress = false;
   }
+  // Streams that do not speak ICE with their party keep only their own address (the offerer's is decided by the answer).
+  for (const m of receiver.medias) if (kind === 'answer' ? m.webrtc.ice === null : m.webrtc.ourIce === null) dropIceAddresses(m);
+  if (kind === 'answer') for (const m of sender.medias) if (m.webrtc.ice === null) dropIceAddresses(m);
   sender.sdpSeen = true;
   const origin = mirroredOrigin(sd);
   if (origin) sender.ownOrigin = origin;
@@ -493,8 +529,9 @@ function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescri
   const dtlsIn = parseDtls(sd, md);
   const iceIn: IceOffer = { credentials: parseIce(sd, md), candidates: parseCandidates(md), lite: isIceLite(sd) };
   const lines = kind === 'offer'
-    // An offer lists the RTCP candidate too: the answer may still decline rtcp-mux.
-    ? offerWebrtc(sm, rm, inSecure, outSecure, dtlsIn, iceIn, trickleOf(sd, md), mid(md), web, false)
+    // An offer lists the RTCP candidates too (the answer may still decline rtcp-mux), unless
+    // it requires rtcp-mux or the receiver muxes already.
+    ? offerWebrtc(sm, rm, inSecure, outSecure, dtlsIn, iceIn, trickleOf(sd, md), mid(md), web, opts.rtcpMux.has('require') || rm.muxed)
     : answerWebrtc(sm, rm, outSecure, dtlsIn, iceIn, inSecure && sdesLines.length > 0, web, muxedOut);
   if (lines.dtlsChosen) crypto = [];
   const terminates = inSecure || outSecure;

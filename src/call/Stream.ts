@@ -3,6 +3,12 @@ import type { LegSrtpState, MediaLeg } from '../media/MediaPlane.js';
 
 export type Component = 1 | 2;
 
+/** ICE: a port of the stream on another address of its interface (one more candidate), claimed in that address's pool. */
+export interface AlternatePort {
+  local: LocalAddress;
+  port: number;
+}
+
 /**
  * One packet stream of a party (RTP or RTCP): the local port it is reached on and the
  * relay leg bound there. `leg` is null while the port could not be bound (a standby whose
@@ -19,6 +25,8 @@ export class Stream {
   recordEndpoint: { address: string; port: number; confirmed: boolean } | null = null;
   /** The SRTP indices a Redis record gave: handed to the leg like `recordEndpoint`. */
   recordSrtp: LegSrtpState | null = null;
+  /** ICE: the stream's ports on the interface's other addresses, in candidate order after its own (empty without ICE). */
+  alternates: AlternatePort[] = [];
 
   constructor(
     readonly component: Component,
@@ -30,7 +38,16 @@ export class Stream {
     return this.component === 2;
   }
 
+  /** Gives up the alternates' ports (the stream no longer speaks ICE). */
+  dropAlternates(): void {
+    this.leg?.dropAlternates();
+    for (const a of this.alternates) a.local.pool.release(a.port);
+    this.alternates = [];
+  }
+
   close(): void {
+    for (const a of this.alternates) a.local.pool.release(a.port);
+    this.alternates = [];
     if (this.leg) {
       this.leg.close();
       this.leg = null;

@@ -5,6 +5,7 @@ import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
 import { hostPriority, type DtlsParams, type IceCredentials, type SdpCandidate } from '../sdp/webrtc.js';
 import type { IceSettings } from '../media/transforms/IceAgent.js';
 import type { Media } from './Media.js';
+import type { Stream } from './Stream.js';
 
 /** NG `DTLS`, `DTLS-reverse` and `ICE` choices of one request. */
 export interface WebrtcOptions {
@@ -48,8 +49,22 @@ function token(n: number): string {
   return s;
 }
 
-/** rtpengine's candidate foundation: one per relay process (16 characters). */
-const FOUNDATION = token(16);
+/** rtpengine's candidate foundations: one per local address and relay process (16 characters). */
+const foundations = new Map<string, string>();
+function foundationOf(address: string): string {
+  let f = foundations.get(address);
+  if (f === undefined) {
+    f = token(16);
+    foundations.set(address, f);
+  }
+  return f;
+}
+
+/** A stream's host candidates: its own address first, then its ICE alternates (local preference by that order). */
+function candidateLines(st: Stream, component: 1 | 2): string[] {
+  const all = [{ local: st.local, port: st.localPort }, ...st.alternates];
+  return all.map((a, i) => `a=candidate:${foundationOf(a.local.address)} ${component} UDP ${hostPriority(i, component)} ${a.local.advertised} ${a.port} typ host`);
+}
 
 /** The peer side of a media (what its SDP said) and what the relay told it, kept on the Media. */
 export interface WebrtcState {
@@ -125,11 +140,9 @@ function iceLines(m: Media, w: WebrtcState, muxed: boolean): string[] {
   const ice = w.ourIce!;
   const lines = [`a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.pwd}`];
   if (w.trickle) lines.push('a=ice-options:trickle');
-  const rtp = m.rtp;
-  if (rtp) {
-    const addr = rtp.local.advertised;
-    lines.push(`a=candidate:${FOUNDATION} 1 UDP ${hostPriority(0, 1)} ${addr} ${rtp.localPort} typ host`);
-    if (!muxed && m.rtcp) lines.push(`a=candidate:${FOUNDATION} 2 UDP ${hostPriority(0, 2)} ${addr} ${m.rtcp.localPort} typ host`);
+  if (m.rtp) {
+    lines.push(...candidateLines(m.rtp, 1));
+    if (!muxed && m.rtcp) lines.push(...candidateLines(m.rtcp, 2));
   }
   if (w.trickle) lines.push('a=end-of-candidates');
   return lines;

@@ -276,9 +276,8 @@ ${table(['command', 'state', 'notes'], cliRows())}
   G.711 only, and \`DTMF-security\` modes other than \`drop\` drop RFC 4733 events instead of
   turning them into audio. \`start forwarding\` records the call as pcap (there is no
   recording daemon).
-- **Encryption**: SDES-SRTP, DTLS-SRTP and full ICE ([webrtc.md](webrtc.md)). ICE candidates
-  on the media's one local address only (rtpengine lists every address of the interface),
-  trickle fragments only once the call has ICE, no TURN candidates; SDES session parameters
+- **Encryption**: SDES-SRTP, DTLS-SRTP and full ICE ([webrtc.md](webrtc.md)). ICE host candidates
+  on every address of the media's interface, as rtpengine's; trickle fragments only once the call has ICE, no TURN candidates; SDES session parameters
   (\`UNENCRYPTED_SRTP\` ...) are ignored; the DTLS certificate is always ECDSA P-256.
 - **Kernel forwarding** is ngrelay's own tc eBPF fast path for confirmed plain streams
   ([media.md](media.md#kernel-fast-path)), not rtpengine's \`xt_RTPENGINE\` module:

@@ -52,6 +52,15 @@ export class LocalInterfaces {
     return (family && list.find((a) => a.family === family)) || list[0];
   }
 
+  /**
+   * The addresses of `local`'s interface other than itself, in rtpengine's candidate order:
+   * those of its family first, then the others, each in configuration order.
+   */
+  othersOf(local: LocalAddress): LocalAddress[] {
+    const list = (this.byName.get(local.name) ?? []).filter((a) => a !== local && a.address !== local.address);
+    return [...list.filter((a) => a.family === local.family), ...list.filter((a) => a.family !== local.family)];
+  }
+
   /** Exact match, used when restoring a record that names the address it was bound on. */
   find(name: string, address: string): LocalAddress | undefined {
     return this.byName.get(name)?.find((a) => a.address === address);

@@ -90,6 +90,13 @@ export interface LegSrtpState {
   dtlsKeys?: { recv: SrtpKeying; send: SrtpKeying };
 }
 
+/** ICE: another address of a leg's interface the leg also receives on (one more local candidate of ours). */
+export interface AlternateAddress {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
 /** An endpoint: address and port. */
 export interface Endpoint {
   address: string;
@@ -123,6 +130,14 @@ export interface MediaLeg {
   /** Relayed by the kernel fast path right now. */
   readonly offloaded: boolean;
   readonly isClosed: boolean;
+  /**
+   * ICE: the other addresses the leg receives on (see `MediaPlane.bindAlternate`), in the order
+   * of its candidates after its own. Media to the party leaves from the address of the pair
+   * ICE selected. A leg with alternates stays in userspace.
+   */
+  readonly alternates: readonly AlternateAddress[];
+  /** Closes the alternates' sockets (their ports go back to their pools by the caller). */
+  dropAlternates(): void;
 
   setPolicy(policy: LegPolicy): void;
   setObserver(observer: LegObserver | null): void;
@@ -222,6 +237,8 @@ export interface MediaPlane {
   allocatePair(local: LocalAddress, group: string): Promise<[MediaLeg, MediaLeg]>;
   /** Binds a port already claimed in `local`'s pool (a restored call's). */
   bindReserved(local: LocalAddress, port: number, rtcpOnly: boolean, group: string): Promise<MediaLeg>;
+  /** Binds a port already claimed in `local`'s pool as one more address of `leg` (ICE); rejects when the bind fails. */
+  bindAlternate(leg: MediaLeg, local: LocalAddress, port: number): Promise<void>;
   /**
    * Per media worker thread: ports (legs) it holds, packets it relayed, its young-generation
    * garbage collections and the milliseconds all its collections took; empty when media runs

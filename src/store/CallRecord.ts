@@ -28,6 +28,8 @@ export interface StreamRecord {
    * on by a quarter of a ROC, so a restored leg guesses every ROC right (RFC 3711 3.3.1).
    */
   srtp?: SrtpStateRecord;
+  /** ICE: the stream's ports on other addresses of its interface, in candidate order (absent: none). */
+  alternates?: { address: string; port: number }[];
 }
 
 /** A leg's SRTP state as it travels in the record (keys of a DTLS handshake in base64). */
@@ -271,6 +273,7 @@ function mediaRecord(m: Media): MediaRecord {
       port: st.localPort,
       endpoint: st.leg ? (st.leg.remotePort !== 0 ? { address: st.leg.remoteAddress, port: st.leg.remotePort, confirmed: st.leg.confirmed } : null) : st.recordEndpoint,
       ...srtpState(st.leg ? st.leg.srtpState : st.recordSrtp),
+      ...(st.alternates.length > 0 ? { alternates: st.alternates.map((a) => ({ address: a.local.address, port: a.port })) } : {}),
     })),
   };
 }

@@ -50,6 +50,39 @@ export async function bindStream(s: Services, call: Call, st: Stream): Promise<b
   }
 }
 
+/**
+ * ICE: the ports a record's stream has on other addresses of its interface, claimed in their
+ * pools (bound with the stream's leg). A stream whose alternates changed gives up its old ones.
+ */
+function claimAlternates(s: Services, call: Call, st: Stream, r: StreamRecord): void {
+  const list = Array.isArray(r.alternates) ? r.alternates.slice(0, 8) : [];
+  const same = list.length === st.alternates.length && list.every((a, i) => a.address === st.alternates[i]!.local.address && a.port === st.alternates[i]!.port);
+  if (same) return;
+  st.dropAlternates();
+  for (const a of list) {
+    const local = typeof a?.address === 'string' && isUint(a.port, 65535) ? s.interfaces.find(st.local.name, a.address) : undefined;
+    if (!local || !local.pool.reserve(a.port)) {
+      log.warn({ callId: call.callId, port: a?.port, address: a?.address }, 'ICE address of a restored stream is not available; its candidate is lost');
+      break;
+    }
+    st.alternates.push({ local, port: a.port });
+  }
+}
+
+/** Binds the stream's claimed ICE alternates its leg does not have yet; one that fails drops them all. */
+async function bindAlternates(s: Services, call: Call, st: Stream): Promise<void> {
+  while (st.leg && !call.destroyed && st.leg.alternates.length < st.alternates.length) {
+    const a = st.alternates[st.leg.alternates.length]!;
+    try {
+      await s.media.bindAlternate(st.leg, a.local, a.port);
+    } catch (e) {
+      log.warn({ callId: call.callId, port: a.port, address: a.local.address, err: (e as Error).message }, 'cannot bind ICE address of restored call; its candidates are lost');
+      st.dropAlternates();
+      return;
+    }
+  }
+}
+
 /** The local address a record's stream lives on here: the same address, else another of that interface name. */
 function localFor(s: Services, r: StreamRecord): LocalAddress | undefined {
   return s.interfaces.find(r.interface, r.address) ?? s.interfaces.pick(r.interface, r.family);
@@ -76,9 +109,9 @@ function syncStream(s: Services, call: Call, old: Stream | null, r: StreamRecord
     old?.close();
     return null;
   }
-  if (old && old.localPort === r.port && old.local === localFor(s, r)) return old;
-  old?.close();
-  return makeStream(s, call, r);
+  const st = old && old.localPort === r.port && old.local === localFor(s, r) ? old : (old?.close(), makeStream(s, call, r));
+  if (st) claimAlternates(s, call, st, r);
+  return st;
 }
 
 // Bounded record values: ICE credentials, a fingerprint's hash name and value.
@@ -285,9 +318,11 @@ export async function bindPending(s: Services, call: Call): Promise<boolean> {
   let bound = false;
   for (const m of call.medias()) {
     for (const st of m.streams()) {
-      if (st.leg || !st.reserved || !(await bindStream(s, call, st))) continue;
-      applyEndpoint(m, st);
-      bound = true;
+      if (!st.leg && st.reserved && (await bindStream(s, call, st))) {
+        applyEndpoint(m, st);
+        bound = true;
+      }
+      await bindAlternates(s, call, st);
     }
   }
   return bound;

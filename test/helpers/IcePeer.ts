@@ -49,11 +49,16 @@ export class IcePeer {
     return this.socket.port;
   }
 
+  /** The relay's address this peer talks to: loopback of its socket's family. */
+  get relayAddress(): string {
+    return this.socket.address.includes(':') ? '::1' : '127.0.0.1';
+  }
+
   /** The SDP lines of this peer's ICE (one host candidate per component on this socket, or on `candidatePort`). */
   sdpLines(candidatePort = this.port, lite = false): string[] {
     return [
       `a=ice-ufrag:${this.ufrag}`, `a=ice-pwd:${this.pwd}`,
-      `a=candidate:peer1 1 UDP 2130706431 127.0.0.1 ${candidatePort} typ host`,
+      `a=candidate:peer1 1 UDP 2130706431 ${this.socket.address} ${candidatePort} typ host`,
       ...(lite ? ['a=ice-lite'] : []),
     ];
   }
@@ -67,11 +72,11 @@ export class IcePeer {
   check(port: number, role: 'controlling' | 'controlled', useCandidate: boolean, tieBreaker = this.tieBreaker): void {
     const tid = Buffer.alloc(12);
     tid.write(`peer${String(this.seq++).padStart(8, '0')}`, 'latin1');
-    this.socket.send(bindingRequest(tid, `${this.relay.ufrag}:${this.ufrag}`, role === 'controlling', tieBreaker, 0x6e7f1eff, useCandidate, this.relay.pwd), port, '127.0.0.1');
+    this.socket.send(bindingRequest(tid, `${this.relay.ufrag}:${this.ufrag}`, role === 'controlling', tieBreaker, 0x6e7f1eff, useCandidate, this.relay.pwd), port, this.relayAddress);
   }
 
   send(data: Buffer, port: number): void {
-    this.socket.send(data, port, '127.0.0.1');
+    this.socket.send(data, port, this.relayAddress);
   }
 
   /** Waits until `cond` holds (checked as packets arrive), or throws after `ms`. */

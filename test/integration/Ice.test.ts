@@ -24,12 +24,13 @@ async function mediaBothWays(phone: RtpEndpoint, phoneRelayPort: number, peer: I
   expect(got.at(-1)!.data.subarray(12).equals(back.subarray(12))).toBe(true);
 }
 
-// The relay as a full ICE agent (RFC 8445) between a plain phone and a test-side ICE peer.
+// The relay as a full ICE agent (RFC 8445) between a plain phone and a test-side ICE peer,
+// on an interface with an IPv4 and an IPv6 address (as rtpengine's own tests run it).
 describe('full ICE', () => {
   let relay: Relay;
   let phone: RtpEndpoint;
   beforeAll(async () => {
-    relay = await Relay.start({ args: ['--delete-delay=0'] });
+    relay = await Relay.start({ interfaces: ['pub1/127.0.0.1', 'pub1/::1'], args: ['--delete-delay=0'] });
     phone = await RtpEndpoint.open();
   });
   afterAll(async () => {
@@ -240,6 +241,32 @@ describe('full ICE', () => {
     } finally {
       peer.close();
       await relay.ng.ok({ command: 'delete', 'call-id': 'ice-10' });
+    }
+  });
+
+  it('offers a candidate on each address of the interface: a check on the IPv6 one selects it, and media then leaves from there', async () => {
+    const peer = await IcePeer.open('peerK1', 'peerpassword0123456789ab', '::1');
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-11', 'from-tag': 'k', sdp: sdp(peer.port, peer.sdpLines()), ICE: 'remove' });
+      expect(String(o['sdp'])).not.toMatch(/a=candidate/);
+      const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-11', 'from-tag': 'k', 'to-tag': 'l', sdp: sdp(phone.port) });
+      const answer = String(a['sdp']);
+      // rtpengine's order and priorities (rtcp-mux: RTP's component only): the SDP's address first, then the other, the same port on both where free.
+      const candidates = [...answer.matchAll(/^a=candidate:\S+ (\d) UDP (\d+) (\S+) (\d+) typ host\r?$/gm)].map((c) => [c[1], c[2], c[3], Number(c[4])]);
+      const rtpPort = mPort(answer);
+      expect(candidates).toEqual([['1', '2130706431', '127.0.0.1', rtpPort], ['1', '2130706175', '::1', rtpPort]]);
+      peer.takeRelay(answer);
+      // The relay checks the peer's IPv6 candidate from its IPv6 address only.
+      await peer.until(() => peer.checks.length > 0, 'check from the relay');
+      expect(peer.checks[0]!.from).toEqual({ address: '::1', port: rtpPort });
+      peer.check(rtpPort, 'controlling', true);
+      await peer.until(() => peer.responses.some((r) => r.type === 0x0101), 'success response');
+      expect(peer.responses.at(-1)!.from).toEqual({ address: '::1', port: rtpPort });
+      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, rtpPort, 11);
+      expect(peer.media.at(-1)!.from).toEqual({ address: '::1', port: rtpPort });
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-11' });
     }
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterRelay, numSessions, TestCall, waitSessions } from '../helpers/cluster.js';
 import { BundledCall } from '../helpers/BundledCall.js';
+import { IcePeer } from '../helpers/IcePeer.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import type { Relay } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
@@ -31,6 +32,54 @@ async function controlsHold(c: TestCall): Promise<void> {
   for (const r of c.caller.received.slice(toCaller)) expect([...new Set(r.data.subarray(12))]).toEqual([0xff]);
 }
 
+/**
+ * An ICE call whose peer has an IPv6 candidate only, on an interface with an IPv4 and an IPv6
+ * address: the relay's IPv6 candidate is the working one.
+ */
+class IceOnIpv6 {
+  private seq = 0;
+  private constructor(
+    readonly peer: IcePeer,
+    readonly phone: RtpEndpoint,
+    /** The relay's port towards the peer (on both addresses) and towards the phone. */
+    readonly peerSide: number,
+    readonly phoneSide: number,
+  ) {}
+
+  static async place(relay: Relay, callId: string): Promise<IceOnIpv6> {
+    const peer = await IcePeer.open('peerR1', 'peerpassword0123456789ab', '::1');
+    const phone = await RtpEndpoint.open();
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'ice-A', sdp: audioSdp('127.0.0.1', peer.port, { extra: peer.sdpLines() }), ICE: 'remove' });
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'ice-A', 'to-tag': 'ice-B', sdp: audioSdp('127.0.0.1', phone.port) });
+    const answer = String(a['sdp']);
+    const peerSide = Number(/^m=audio (\d+)/m.exec(answer)![1]);
+    expect(answer).toContain(`a=candidate:`);
+    expect(answer).toMatch(new RegExp(`^a=candidate:\\S+ 1 UDP 2130706175 ::1 ${peerSide} typ host`, 'm'));
+    peer.takeRelay(answer);
+    peer.check(peerSide, 'controlling', true);
+    await peer.until(() => peer.responses.some((r) => r.type === 0x0101), 'success response');
+    return new IceOnIpv6(peer, phone, peerSide, Number(/^m=audio (\d+)/m.exec(String(o['sdp']))![1]));
+  }
+
+  /** The phone's packet reaches the peer from the relay's IPv6 address, and the peer's reaches the phone. */
+  async mediaFlows(): Promise<void> {
+    const seq = ++this.seq;
+    const before = this.peer.media.length;
+    this.phone.send(rtpPacket(seq, 0x3333), this.phoneSide, '127.0.0.1');
+    await this.peer.until(() => this.peer.media.length > before, 'media from the relay');
+    expect(this.peer.media.at(-1)!.from).toEqual({ address: '::1', port: this.peerSide });
+    const n = this.phone.received.length;
+    this.peer.send(rtpPacket(seq, 0x4444), this.peerSide);
+    const got = await this.phone.waitFor(n + 1);
+    expect(got.at(-1)!.data.readUInt32BE(8)).toBe(0x4444);
+  }
+
+  close(): void {
+    this.peer.close();
+    this.phone.close();
+  }
+}
+
 describe('a relay restarted on its DB restores its own calls', () => {
   let redis: RedisServer;
   let relay: Relay;
@@ -38,6 +87,8 @@ describe('a relay restarted on its DB restores its own calls', () => {
   let subscriber: RtpEndpoint;
   /** A BUNDLE call: which m= lines share the caller's port must survive, or the port stops demultiplexing. */
   let bundled: BundledCall;
+  /** ICE on the interface's IPv6 address: its candidates' ports are bound again and media leaves from the selected address. */
+  let ice: IceOnIpv6;
 
   /** The subscriber of rs-2's caller gets a copy of what the caller sends. */
   async function subscriberHears(c: TestCall): Promise<void> {
@@ -49,7 +100,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'] });
+    relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1', 'pub1/::1'] });
     for (const id of ['rs-1', 'rs-2']) {
       const c = await TestCall.place(relay, id);
       await c.mediaFlows();
@@ -64,12 +115,15 @@ describe('a relay restarted on its DB restores its own calls', () => {
     await relay.ng.ok({ command: 'subscribe answer', 'call-id': 'rs-2', 'to-tag': 'rs-2-S', sdp: audioSdp('127.0.0.1', subscriber.port, { direction: 'recvonly' }) });
     bundled = await BundledCall.place(relay, 'rs-bundle');
     await bundled.demultiplexes();
+    ice = await IceOnIpv6.place(relay, 'rs-ice');
+    await ice.mediaFlows();
   });
 
   afterAll(async () => {
     for (const c of calls) c.close();
     subscriber?.close();
     bundled?.close();
+    ice?.close();
     await relay?.stop();
     await redis?.stop();
   });
@@ -80,14 +134,15 @@ describe('a relay restarted on its DB restores its own calls', () => {
       await controlsHold(calls[0]!);
       await subscriberHears(calls[1]!);
       await relay.stop(signal);
-      expect(await redis.client(1).exists('rs-1', 'rs-2', 'rs-bundle')).toBe(3);
-      relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1'], portMin: relay.portMin, portMax: relay.portMax });
-      expect(await numSessions(relay)).toEqual({ own: 3, foreign: 0, total: 3 });
+      expect(await redis.client(1).exists('rs-1', 'rs-2', 'rs-bundle', 'rs-ice')).toBe(4);
+      relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1', 'pub1/::1'], portMin: relay.portMin, portMax: relay.portMax });
+      expect(await numSessions(relay)).toEqual({ own: 4, foreign: 0, total: 4 });
       for (const [i, c] of calls.entries()) {
         expect(await localPorts(relay, c.callId)).toEqual(before[i]);
         await c.mediaFlows();
       }
       await bundled.demultiplexes();
+      await ice.mediaFlows();
       expect(await relay.cli('list sessions own')).toMatch(/rs-1 \| deletionmark:  no \| .*redis_keyspace:1 \| foreign:no/);
       await controlsHold(calls[0]!);
       await subscriberHears(calls[1]!);
@@ -95,7 +150,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
       if (signal === 'SIGKILL') {
         await relay.ng.ok({ command: 'delete', 'call-id': 'rs-2', 'from-tag': 'rs-2-A' });
         expect(await redis.client(1).exists('rs-2')).toBe(0);
-        await waitSessions(relay, { own: 2, foreign: 0 });
+        await waitSessions(relay, { own: 3, foreign: 0 });
       }
     });
   }

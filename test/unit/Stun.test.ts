@@ -42,11 +42,11 @@ function request(username: string, password: string, useCandidate: boolean, tamp
 /** The lite side (`ICE-lite` option): answers, never checks; what it selects is recorded. */
 function liteAgent(family: 4 | 6): { check(p: Buffer, address: string, port: number): { response: Buffer; nominated: boolean } | null } {
   const settings: IceSettings = { ufrag: 'ourufrag', pwd: 'ourpassword0123456789abcd', remote: null, controlling: false, lite: true, component: 1, candidates: [] };
-  const agent = new IceAgent(settings, family, { send: () => undefined, select: () => undefined });
+  const agent = new IceAgent(settings, [family], { send: () => undefined, select: () => undefined });
   return {
     check(p, address, port) {
       const m = parseStun(p);
-      const response = m && agent.request(m, address, port);
+      const response = m && agent.request(m, address, port, 0);
       return response ? { response, nominated: m.attributes.has(0x0025) } : null;
     },
   };

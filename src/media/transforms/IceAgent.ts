@@ -28,11 +28,14 @@ export interface IceSettings {
   candidates: readonly RemoteCandidate[];
 }
 
-/** What the agent needs of its leg. */
+/**
+ * What the agent needs of its leg. `local` numbers the leg's addresses (its candidates, in the
+ * order the SDP lists them: 0 is the leg's own address).
+ */
 export interface IceSocket {
-  send(packet: Buffer, port: number, address: string): void;
-  /** Media goes to and comes from this endpoint now (a nominated pair, or a working one before nomination). */
-  select(address: string, port: number): void;
+  send(packet: Buffer, port: number, address: string, local: number): void;
+  /** Media goes to and comes from this endpoint, through this local address, now (a nominated pair, or a working one before nomination). */
+  select(address: string, port: number, local: number): void;
 }
 
 /** rtpengine's pacing (RFC 8445 Ta), first retransmit and retransmit count of a check. */
@@ -50,6 +53,8 @@ const TIE_BREAKER = randomBytes(8);
 type PairState = 'waiting' | 'progress' | 'succeeded' | 'failed';
 
 interface Pair {
+  /** Our side: the index of the local address (candidate). */
+  readonly local: number;
   readonly address: string;
   readonly port: number;
   remotePriority: number;
@@ -69,11 +74,12 @@ interface Pair {
   wasControlling: boolean;
 }
 
-/** Host candidate priority of ours (type 126, first local address), RFC 8445 5.1.2.1. */
-const typePriority = (type: number, component: number): number => ((type << 24) >>> 0) + (65535 << 8) + (256 - component);
+/** Candidate priority of ours (RFC 8445 5.1.2.1): local preference falls with the address's place in the SDP. */
+const typePriority = (type: number, local: number, component: number): number => ((type << 24) >>> 0) + ((65535 - local) << 8) + (256 - component);
 
 /**
- * A full ICE agent (RFC 8445) for one component on one socket, as rtpengine 10.5 runs it: it
+ * A full ICE agent (RFC 8445) for one component on one or more local addresses (each a host
+ * candidate of ours; checks pair each with the peer's candidates of its family), as rtpengine 10.5 runs it: it
  * answers the peer's checks, checks the peer's candidates itself (paced, retransmitted with
  * back-off), learns peer-reflexive candidates from checks it gets, resolves role conflicts by
  * tie-breaker (487), and nominates regularly when controlling (100 ms after the first success,
@@ -88,8 +94,6 @@ export class IceAgent {
   private readonly triggered: Pair[] = [];
   private readonly prefix: string;
   private readonly username: string | null;
-  private readonly ourPriority: number;
-  private readonly checkPriority: number;
   private nominating = false;
   private nominateAt = 0;
   private completed = false;
@@ -101,15 +105,16 @@ export class IceAgent {
 
   constructor(
     readonly settings: IceSettings,
-    private readonly family: 4 | 6,
+    /** The family of each local address, by index. */
+    private readonly families: readonly (4 | 6)[],
     private readonly socket: IceSocket,
   ) {
     this.controlling = settings.controlling && !settings.lite;
     this.prefix = `${settings.ufrag}:`;
     this.username = settings.remote ? `${settings.remote.ufrag}:${settings.ufrag}` : null;
-    this.ourPriority = typePriority(126, settings.component);
-    this.checkPriority = typePriority(110, settings.component);
-    for (const c of settings.candidates) this.addPair(c.address, c.port, c.priority);
+    for (const c of settings.candidates) {
+      for (let local = 0; local < families.length; local++) this.addPair(local, c.address, c.port, c.priority);
+    }
     this.arm();
   }
 
@@ -118,14 +123,14 @@ export class IceAgent {
   }
 
   /** An authenticated binding request gets a response (success, or 487 on a role conflict we win); others get nothing. */
-  request(m: StunMessage, address: string, port: number): Buffer | null {
+  request(m: StunMessage, address: string, port: number, local: number): Buffer | null {
     if (m.type !== BINDING_REQUEST) return null;
     const user = m.attributes.get(ATTR_USERNAME);
     if (!user || !user.toString('utf8').startsWith(this.prefix)) return null;
     if (!checkFingerprint(m) || !checkIntegrity(m, this.settings.pwd)) return null;
     const nominated = m.attributes.has(ATTR_USE_CANDIDATE);
     if (this.settings.lite) {
-      if (nominated || this.selected === null) this.choose(this.pairFor(address, port, 0), nominated);
+      if (nominated || this.selected === null) this.choose(this.pairFor(local, address, port, 0), nominated);
       return bindingSuccess(m.transactionId, address, port, this.settings.pwd);
     }
     // Role conflict (RFC 8445 7.3.1.1): the larger tie-breaker keeps controlling.
@@ -139,7 +144,7 @@ export class IceAgent {
       else return bindingError(m.transactionId, ROLE_CONFLICT, 'Role conflict', this.settings.pwd);
     }
     const prio = m.attributes.get(ATTR_PRIORITY);
-    const pair = this.pairFor(address, port, prio?.length === 4 ? prio.readUInt32BE(0) : 0);
+    const pair = this.pairFor(local, address, port, prio?.length === 4 ? prio.readUInt32BE(0) : 0);
     if (pair !== null) {
       if (pair.state !== 'succeeded') this.trigger(pair);
       if (nominated && !this.controlling) {
@@ -152,10 +157,10 @@ export class IceAgent {
   }
 
   /** A response to one of our checks (success or error), authenticated with the peer's password. */
-  response(m: StunMessage, address: string, port: number): void {
+  response(m: StunMessage, address: string, port: number, local: number): void {
     if (m.type !== BINDING_SUCCESS && m.type !== BINDING_ERROR) return;
     const pair = this.byTransaction.get(m.transactionId.toString('latin1'));
-    if (!pair || pair.address !== address || pair.port !== port || pair.state !== 'progress') return;
+    if (!pair || pair.local !== local || pair.address !== address || pair.port !== port || pair.state !== 'progress') return;
     if (!this.settings.remote || !checkFingerprint(m) || !checkIntegrity(m, this.settings.remote.pwd)) return;
     if (m.type === BINDING_ERROR) {
       if (errorCode(m) === ROLE_CONFLICT) {
@@ -192,20 +197,20 @@ export class IceAgent {
     const moved = this.selected !== pair;
     this.selected = pair;
     this.selectedValid = valid;
-    if (moved || valid) this.socket.select(pair.address, pair.port);
+    if (moved || valid) this.socket.select(pair.address, pair.port, pair.local);
   }
 
-  private pairFor(address: string, port: number, priority: number): Pair | null {
-    return this.byEndpoint.get(`${address}|${port}`) ?? this.addPair(address, port, priority);
+  private pairFor(local: number, address: string, port: number, priority: number): Pair | null {
+    return this.byEndpoint.get(`${local}|${address}|${port}`) ?? this.addPair(local, address, port, priority);
   }
 
-  private addPair(address: string, port: number, remotePriority: number): Pair | null {
-    if (this.pairs.length >= MAX_PAIRS || port <= 0 || port > 65535 || (isIPv4(address) ? 4 : 6) !== this.family) return null;
-    const key = `${address}|${port}`;
+  private addPair(local: number, address: string, port: number, remotePriority: number): Pair | null {
+    if (this.pairs.length >= MAX_PAIRS || port <= 0 || port > 65535 || (isIPv4(address) ? 4 : 6) !== this.families[local]) return null;
+    const key = `${local}|${address}|${port}`;
     if (this.byEndpoint.has(key)) return null;
     const tid = randomBytes(12);
     const pair: Pair = {
-      address, port, remotePriority, priority: 0n, state: 'waiting', tid, key: tid.toString('latin1'), rto: RTO_MS, retransmits: 0, nextAt: 0,
+      local, address, port, remotePriority, priority: 0n, state: 'waiting', tid, key: tid.toString('latin1'), rto: RTO_MS, retransmits: 0, nextAt: 0,
       useCandidate: false, nominated: false, triggered: false, wasControlling: this.controlling,
     };
     pair.priority = this.pairPriority(pair);
@@ -218,7 +223,7 @@ export class IceAgent {
 
   /** RFC 8445 6.1.2.3: G is the controlling side's candidate priority, D the controlled side's. */
   private pairPriority(p: Pair): bigint {
-    const ours = BigInt(this.ourPriority);
+    const ours = BigInt(typePriority(126, p.local, this.settings.component));
     const theirs = BigInt(p.remotePriority);
     const g = this.controlling ? ours : theirs;
     const d = this.controlling ? theirs : ours;
@@ -317,7 +322,8 @@ export class IceAgent {
     }
     p.nextAt = now + p.rto;
     p.wasControlling = this.controlling;
-    this.socket.send(bindingRequest(p.tid, this.username, this.controlling, TIE_BREAKER, this.checkPriority, p.useCandidate, remote.pwd), p.port, p.address);
+    const priority = typePriority(110, p.local, this.settings.component);
+    this.socket.send(bindingRequest(p.tid, this.username, this.controlling, TIE_BREAKER, priority, p.useCandidate, remote.pwd), p.port, p.address, p.local);
   }
 }
 

@@ -5,9 +5,10 @@ import { PACKETS_IN_FLIGHT, Transcoder } from '../engine/Transcoder.js';
 import { isActive, type MediaControl } from '../MediaControl.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type dgram from 'node:dgram';
+import { isIPv4 } from 'node:net';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
 import { BundleDemux } from '../transforms/BundleDemux.js';
-import type { BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap, SrtpKeying } from '../MediaPlane.js';
+import type { AlternateAddress, BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap, SrtpKeying } from '../MediaPlane.js';
 import { DtlsEndpoint, type DtlsKeys } from '../transforms/DtlsEndpoint.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { IceAgent, type IceSocket } from '../transforms/IceAgent.js';
@@ -41,6 +42,10 @@ interface Copy {
   readonly transcodeId: string;
 }
 const NO_COPIES: readonly Copy[] = [];
+
+interface AlternateSocket extends AlternateAddress {
+  readonly socket: dgram.Socket;
+}
 
 /**
  * The userspace leg: one bound socket. Packets received here leave through `forward`
@@ -78,6 +83,13 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   /** The ICE agent of this port (one component). */
   private ice: IceAgent | null = null;
   private iceId = '';
+  /** ICE: sockets on the interface's other addresses (more local candidates). */
+  private alts: AlternateSocket[] = [];
+  /** The local address (index) of the packet being handled: 0 unless it arrived on an alternate. */
+  private rx = 0;
+  /** Where media to this leg's party leaves from: its own socket, or the alternate ICE selected. */
+  tx: dgram.Socket;
+  private txFamily: 4 | 6;
   /** Converts what arrives here before it leaves through `forward`. */
   private transcoder: Transcoder | null = null;
   private transcodeId = '';
@@ -106,6 +118,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     /** Ingress counters of this socket (LegCounters layout), maybe in shared memory. */
     private readonly c: Float64Array<ArrayBufferLike> = ownCounters(Date.now()),
   ) {
+    this.tx = socket;
+    this.txFamily = family;
     socket.on('message', this.onMessage);
     // A send to an unreachable endpoint surfaces as an ICMP error on some kernels; never crash.
     socket.on('error', () => {
@@ -157,7 +171,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     return this.copies.length !== 0;
   }
   get transformed(): boolean {
-    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.transcoder !== null || this.playout !== null || this.filter !== null;
+    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.alts.length !== 0 || this.transcoder !== null || this.playout !== null || this.filter !== null;
   }
 
   setMediaControl(control: MediaControl | null): void {
@@ -214,16 +228,16 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     if (out.remotePortNo === 0 || out.closed || out.stopped) return;
     if (out.dtls !== null && out.srtp === null) return out.sendError();
     // A send still queued holds one of the pipeline's reused buffers.
-    if (out.socket.getSendQueueCount() >= PACKETS_IN_FLIGHT - 1) return out.sendError();
+    if (out.tx.getSendQueueCount() >= PACKETS_IN_FLIGHT - 1) return out.sendError();
     const srtp = out.madeSrtp ?? out.srtp;
     if (srtp !== null) {
       // Protecting writes a new buffer and leaves its input alone: a view of the ring's buffer is enough.
       const wire = srtp.protect(packet.subarray(0, length), false, Date.now());
       if (wire === null) return out.sendError();
-      out.socket.send(wire, out.remotePortNo, out.remoteAddr, out.onSent);
+      out.tx.send(wire, out.remotePortNo, out.remoteAddr, out.onSent);
       return;
     }
-    out.socket.send(packet, 0, length, out.remotePortNo, out.remoteAddr, out.onSent);
+    out.tx.send(packet, 0, length, out.remotePortNo, out.remoteAddr, out.onSent);
   }
 
   fanOutTo(targets: readonly FanOutTarget[]): void {
@@ -279,7 +293,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     const ice = iceIdentity(crypto);
     if (ice !== this.iceId) {
       this.ice?.close();
-      this.ice = crypto?.ice ? new IceAgent(crypto.ice, this.family, this.iceSocket) : null;
+      this.ice = crypto?.ice ? new IceAgent(crypto.ice, this.families(), this.iceSocket) : null;
+      if (this.ice === null) this.sendFrom(0);
       this.iceId = ice;
       changed = true;
     }
@@ -356,7 +371,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
 
   private sendDtls(data: Buffer): void {
     if (this.remotePortNo === 0 || this.closed) return;
-    this.socket.send(data, this.remotePortNo, this.remoteAddr, this.onSent);
+    this.tx.send(data, this.remotePortNo, this.remoteAddr, this.onSent);
   }
 
   private dtlsKeys(ep: DtlsEndpoint, keys: DtlsKeys): void {
@@ -373,25 +388,77 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private onStun(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const m = parseStun(msg);
     if (m === null) return this.sendError();
+    const local = this.rx;
     if (m.type === BINDING_REQUEST) {
-      const response = this.ice!.request(m, rinfo.address, rinfo.port);
+      const response = this.ice!.request(m, rinfo.address, rinfo.port, local);
       if (response === null) return this.sendError();
-      this.socket.send(response, rinfo.port, rinfo.address, this.onSent);
-    } else this.ice!.response(m, rinfo.address, rinfo.port);
+      this.socketAt(local).send(response, rinfo.port, rinfo.address, this.onSent);
+    } else this.ice!.response(m, rinfo.address, rinfo.port, local);
     this.c[LAST_PACKET] = Date.now();
   }
 
-  /** The agent's way out, and its choice of endpoint (a nominated or working pair). */
+  /** The socket of local address `i` (0: the leg's own, then its alternates). */
+  private socketAt(i: number): dgram.Socket {
+    return i === 0 ? this.socket : (this.alts[i - 1]?.socket ?? this.socket);
+  }
+
+  /** The agent's way out, and its choice of endpoint (a nominated or working pair) and of the local address media leaves from. */
   private readonly iceSocket: IceSocket = {
-    send: (packet, port, address) => {
-      if (!this.closed) this.socket.send(packet, port, address, this.onSent);
+    send: (packet, port, address, local) => {
+      if (!this.closed) this.socketAt(local).send(packet, port, address, this.onSent);
     },
-    select: (address, port) => {
+    select: (address, port, local) => {
       if (this.closed) return;
+      this.sendFrom(local);
       if (address !== this.remoteAddr || port !== this.remotePortNo || !this.isConfirmed) this.learn(address, port, true);
       this.dtls?.start();
     },
   };
+
+  get alternates(): readonly AlternateAddress[] {
+    return this.alts;
+  }
+
+  /**
+   * ICE: `socket`, bound on another address of the leg's interface, is one more local
+   * candidate: what arrives there is handled as what arrives on the leg's own socket.
+   */
+  addAlternate(socket: dgram.Socket, address: string, port: number, family: 4 | 6): void {
+    const local = this.alts.length + 1;
+    this.alts.push({ socket, address, port, family });
+    socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+      this.rx = local;
+      try {
+        this.onMessage(msg, rinfo);
+      } finally {
+        this.rx = 0;
+      }
+    });
+    socket.on('error', () => {
+      this.c[ERRORS]!++;
+    });
+    this.restartIce();
+  }
+
+  dropAlternates(): void {
+    if (this.alts.length === 0) return;
+    for (const a of this.alts) closeSocket(a.socket);
+    this.alts = [];
+    this.sendFrom(0);
+    this.restartIce();
+    this.changed();
+  }
+
+  /** The agent is made again for the leg's addresses as they are now. */
+  private restartIce(): void {
+    if (this.ice === null) return;
+    this.ice.close();
+    this.ice = new IceAgent(this.ice.settings, this.families(), this.iceSocket);
+  }
+
+  private families(): (4 | 6)[] {
+    return [this.family, ...this.alts.map((a) => a.family)];
+  }
 
   /** DTLS (first byte 20-63) to the handshake; without ICE its source names the endpoint. */
   private onDtls(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -461,6 +528,19 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.remoteAddr = address;
     this.remotePortNo = port;
     this.isConfirmed = confirmed;
+    // With ICE's other addresses, media leaves from one of the endpoint's family (a restored leg has no selected pair yet).
+    if (this.alts.length === 0) return;
+    const family = isIPv4(address) ? 4 : 6;
+    if (family === this.txFamily) return;
+    const i = this.family === family ? 0 : this.alts.findIndex((a) => a.family === family) + 1;
+    if (i > 0 || this.family === family) this.sendFrom(i);
+  }
+
+  /** Media to the party leaves from local address `i` (0: the leg's own). */
+  private sendFrom(i: number): void {
+    const alt = i === 0 ? undefined : this.alts[i - 1];
+    this.tx = alt?.socket ?? this.socket;
+    this.txFamily = alt?.family ?? this.family;
   }
 
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
@@ -550,12 +630,12 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       }
       msg = wire;
     }
-    if (out.socket.getSendQueueCount() >= MAX_SEND_QUEUE) {
+    if (out.tx.getSendQueueCount() >= MAX_SEND_QUEUE) {
       out.sendError();
       return false;
     }
     // Without a callback Node drops send errors silently; this one is allocated once per leg.
-    out.socket.send(msg, out.remotePortNo, out.remoteAddr, out.onSent);
+    out.tx.send(msg, out.remotePortNo, out.remoteAddr, out.onSent);
     return true;
   }
 
@@ -678,11 +758,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   close(): void {
     if (this.closed) return;
     this.end();
-    try {
-      this.socket.close();
-    } catch {
-      /* already closed */
-    }
+    closeSocket(this.socket);
   }
 
   /** Ends the leg as close() does but leaves its socket bound, without listeners, for another leg. */
@@ -707,6 +783,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.dtls = null;
     this.ice?.close();
     this.ice = null;
+    for (const a of this.alts) closeSocket(a.socket);
+    this.alts = [];
+    this.sendFrom(0);
     this.changed();
     this.forward = null;
     this.rtcpForward = null;
@@ -714,6 +793,14 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.tap = null;
     this.observer = null;
     this.socket.removeAllListeners('message');
+  }
+}
+
+function closeSocket(socket: dgram.Socket): void {
+  try {
+    socket.close();
+  } catch {
+    /* already closed */
   }
 }
 

@@ -48,6 +48,15 @@ export class UserspacePlane implements MediaPlane {
     return this.leg(await bindUdp(local.address, local.family, port), local, port, rtcpOnly);
   }
 
+  async bindAlternate(leg: MediaLeg, local: LocalAddress, port: number): Promise<void> {
+    const socket = await bindUdp(local.address, local.family, port);
+    if (leg.isClosed) {
+      socket.close();
+      throw new Error('leg closed');
+    }
+    (leg as RelayLeg).addAlternate(socket, local.address, port, local.family);
+  }
+
   /** The port is the one bound: asking the socket (getsockname) would cost a system call per leg. */
   private leg(socket: dgram.Socket, local: LocalAddress, port: number, rtcpOnly: boolean): RelayLeg {
     return new RelayLeg(socket, local.address, port, local.family, rtcpOnly, this.offload);

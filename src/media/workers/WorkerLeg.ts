@@ -1,5 +1,5 @@
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
-import type { BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { AlternateAddress, BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { cryptoIdentity } from '../transforms/SrtpTransform.js';
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
@@ -43,6 +43,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   private control: MediaControl | null = null;
   private controlId = '';
   private observer: LegObserver | null = null;
+  /** ICE: the addresses the worker bound for this leg besides its own. */
+  private alts: AlternateAddress[] = [];
   private stopped = false;
   private watching = false;
   private closed = false;
@@ -112,7 +114,31 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     return this.fanOut.targets.length !== 0;
   }
   get transformed(): boolean {
-    return this.crypto !== null || this.transcoding !== null || this.played || this.control !== null;
+    return this.crypto !== null || this.transcoding !== null || this.played || this.control !== null || this.alts.length !== 0;
+  }
+
+  get alternates(): readonly AlternateAddress[] {
+    return this.alts;
+  }
+
+  /** The worker bound `a` for this leg (or a new worker bound it again). */
+  addAlternate(a: AlternateAddress): void {
+    this.alts.push(a);
+    this.changed();
+  }
+
+  /** Forgets the alternates (a new worker could not bind them again: they are gone). */
+  forgetAlternates(): readonly AlternateAddress[] {
+    const old = this.alts;
+    this.alts = [];
+    return old;
+  }
+
+  dropAlternates(): void {
+    if (this.alts.length === 0) return;
+    this.alts = [];
+    this.host.send({ op: 'dropAlts', id: this.id });
+    this.changed();
   }
 
   setPolicy(policy: LegPolicy): void {

@@ -402,6 +402,15 @@ export class WorkerPlane implements MediaPlane {
     return leg;
   }
 
+  async bindAlternate(leg: MediaLeg, local: LocalAddress, port: number): Promise<void> {
+    const wl = leg as WorkerLeg;
+    const w = wl.host as MediaWorker;
+    const err = await w.request({ op: 'alt', req: w.nextReq(), id: wl.id, address: local.address, family: local.family, port });
+    if (err !== undefined) throw new Error(err);
+    if (wl.isClosed) throw new Error('leg closed');
+    wl.addAlternate({ address: local.address, port, family: local.family });
+  }
+
   /** A round trip to every worker that was told something since the last one, then the kernel. */
   /** A barrier to every worker: events they posted before it arrive before its answer. */
   async caughtUp(): Promise<void> {
@@ -474,6 +483,12 @@ export class WorkerPlane implements MediaPlane {
         w.send({ op: 'close', id: leg.id });
         w.discard(leg);
         continue;
+      }
+      // ICE's other addresses are bound again before the replayed agent is made.
+      for (const a of leg.forgetAlternates()) {
+        const altErr = await w.request({ op: 'alt', req: w.nextReq(), id: leg.id, address: a.address, family: a.family, port: a.port });
+        if (altErr === undefined) leg.addAlternate(a);
+        else log.error({ worker: w.index, port: a.port, address: a.address, err: altErr }, 'ICE address of a call on a dead media worker cannot be bound again; its candidate is lost');
       }
       leg.counters = w.counters(leg.slot);
       leg.counters.set(counts[i]!);

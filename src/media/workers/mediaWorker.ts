@@ -173,6 +173,21 @@ async function bind(m: Of<'bind'>): Promise<void> {
   }
 }
 
+async function alt(m: Of<'alt'>): Promise<void> {
+  try {
+    const socket = await bindUdp(m.address, m.family, m.port);
+    const l = leg(m.id);
+    if (!l) {
+      socket.close();
+      return post({ ev: 'done', req: m.req, error: 'leg closed' });
+    }
+    l.addAlternate(socket, m.address, m.port, m.family);
+    post({ ev: 'done', req: m.req });
+  } catch (e) {
+    post({ ev: 'done', req: m.req, error: (e as Error).message });
+  }
+}
+
 function close(id: number): void {
   const l = leg(id);
   if (!l) return;
@@ -207,6 +222,10 @@ function handle(m: ToWorker): void {
       return restock(m);
     case 'bind':
       return void bind(m);
+    case 'alt':
+      return void alt(m);
+    case 'dropAlts':
+      return leg(m.id)?.dropAlternates();
     case 'policy':
       return leg(m.id)?.setPolicy(m.policy);
     case 'forward':

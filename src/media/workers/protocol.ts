@@ -33,6 +33,9 @@ export type ToWorker =
   /** Both legs of a pair closed at once: their sockets stay bound, parked for a call to come. */
   | { op: 'restock'; ids: [number, number]; address: string; port: number }
   | { op: 'bind'; req: number; id: number; slot: number; address: string; family: 4 | 6; port: number; rtcpOnly: boolean }
+  /** ICE: binds one more address of a leg (an alternate); answered when bound or failed. */
+  | { op: 'alt'; req: number; id: number; address: string; family: 4 | 6; port: number }
+  | { op: 'dropAlts'; id: number }
   | { op: 'policy'; id: number; policy: LegPolicy }
   | { op: 'forward'; id: number; rtp: number | null; rtcp: number | null }
   /** BUNDLE: the m= lines sharing a leg's port and their forward legs (ids on the same worker; no routes: none). */
