@@ -20,6 +20,12 @@ export class BranchMux {
     return this.byBranch.get(branch);
   }
 
+  /** An offer's branch that ended (its callee side deleted); how many branches are still held. */
+  forget(branch: string): number {
+    this.byBranch.delete(branch);
+    return this.byBranch.size;
+  }
+
   get size(): number {
     return this.byBranch.size;
   }

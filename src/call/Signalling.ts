@@ -1,6 +1,7 @@
 import { parseSdp, type SessionDescription } from '../sdp/SessionDescription.js';
 import type { Services } from '../Services.js';
 import type { Call } from './Call.js';
+import type { Monologue } from './Monologue.js';
 import { answerDialogue, existing, interfaceOf, offerDialogue, type Dialogue } from './Dialogue.js';
 import { CallGoneError, SessionLimitError, UnknownInterfaceError } from './errors.js';
 import { allocateExchange, commitExchange, isLooped, planExchange, type ExchangePlan } from './OfferAnswer.js';
@@ -102,7 +103,7 @@ export async function answer(s: Services, opts: OfferAnswerOptions): Promise<str
  * partner) when more than one dialogue remains. Media stops now, sockets stay for `delaySec`.
  * `report` is taken before anything goes. Null when no call matches the id and tags.
  */
-export async function deleteCall<T>(s: Services, callId: string, fromTag: string | undefined, toTag: string | undefined, delaySec: number | undefined, report: (call: Call) => T): Promise<T | null> {
+export async function deleteCall<T>(s: Services, callId: string, fromTag: string | undefined, toTag: string | undefined, viaBranch: string | undefined, delaySec: number | undefined, report: (call: Call) => T): Promise<T | null> {
   const call = s.registry.get(callId);
   // A call already marked deleted still answers (a retransmitted BYE), as in rtpengine.
   if (!call || (fromTag && !call.findByTag(fromTag)) || (toTag && !call.findByTag(toTag))) return null;
@@ -114,6 +115,13 @@ export async function deleteCall<T>(s: Services, callId: string, fromTag: string
     }
     const reply = report(call);
     if (call.destroyed) return reply;
+    // One fork of an offer (its via-branch, no to-tag) while others are still open: as rtpengine
+    // deletes that branch's callee side alone, the call goes on for the other branches.
+    if (fromTag && toTag === undefined && viaBranch && !call.foreign && call.pending !== null && openBranchesAfter(call.findByTag(fromTag), viaBranch) > 0) {
+      s.registry.changed(call);
+      await committed(s, call);
+      return reply;
+    }
     // Only own calls with more parties than one dialogue (a fork, a re-tagged re-INVITE) have branches.
     const tagged = fromTag && !call.foreign && call.parties().length > 2 ? call.findByTag(toTag ?? fromTag) : undefined;
     const branch = tagged && !call.deleted ? call.branchRemoval(tagged) : null;
@@ -132,6 +140,13 @@ export async function deleteCall<T>(s: Services, callId: string, fromTag: string
     await committed(s, call);
     return reply;
   });
+}
+
+/** Forgets the offer on `branch` in each of the offerer's media sections: how many branches stay open (0: that was the last, or not one). */
+function openBranchesAfter(offerer: Monologue | undefined, branch: string): number {
+  let open = 0;
+  for (const m of offerer?.medias ?? []) if (m.muxByBranch.decision(branch) !== undefined) open = Math.max(open, m.muxByBranch.forget(branch));
+  return open;
 }
 
 /** Ends a call on the operator's word (CLI `terminate`), in line with its other changes. */

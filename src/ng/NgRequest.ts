@@ -90,9 +90,12 @@ export class NgRequest {
     return this.flags.has(normalise(flag));
   }
 
-  /** A list-valued option that may also come as prefixed flags, e.g. `replace: [origin]` or flag `replace-origin`. */
-  option(key: string): Set<string> {
-    const out = new Set(this.list(key));
+  /**
+   * A list-valued option that may also come as prefixed flags, e.g. `replace: [origin]` or flag
+   * `replace-origin`. `listOnly`: a single string under the key counts for nothing (as rtpengine reads it).
+   */
+  option(key: string, listOnly = false): Set<string> {
+    const out = new Set(listOnly && !Array.isArray(this.raw(key)) ? [] : this.list(key));
     const prefix = normalise(key) + '-';
     for (const f of this.flags) if (f.startsWith(prefix)) out.add(f.slice(prefix.length));
     return out;

@@ -86,9 +86,10 @@ function transport(req: NgRequest): TransportChoice | undefined {
   throw new NgError(`Unsupported transport protocol '${v}'`);
 }
 
-/** `SDES: [off, no-<suite>, only-<suite>, static, pad, lifetime]` or the same as `SDES-...` flags. */
+/** `SDES: [off, no-<suite>, only-<suite>, static, pad, lifetime]` (a list) or the same as `SDES-...` flags. */
 function sdesOptions(req: NgRequest): SdesOptions {
-  const o = req.option('SDES');
+  // rtpengine 10.5 reads `SDES` only as a list: a plain string (`SDES: off`) changes nothing.
+  const o = req.option('SDES', true);
   const no = new Set<string>();
   const only = new Set<string>();
   for (const v of o) {

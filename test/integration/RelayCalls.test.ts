@@ -314,6 +314,30 @@ describe('ngrelay calls', () => {
     expect(await relay.cli('list numsessions')).toContain('Current sessions own: 0\n');
   });
 
+  it('deletes one via-branch of a forked offer at once and answers the other', async () => {
+    const sdp = (port: number): string => audioSdp('127.0.0.2', port);
+    const id = 'fork-branch';
+    await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'A', 'via-branch': 'b.0', sdp: sdp(2300) });
+    await relay.ng.ok({ command: 'offer', 'call-id': id, 'from-tag': 'A', 'via-branch': 'b.1', sdp: sdp(2300) });
+    await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A', 'via-branch': 'b.1', 'delete-delay': 0 });
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': id, 'from-tag': 'A', 'to-tag': 'B', 'via-branch': 'b.0', sdp: sdp(2400) });
+    expect(portsOf(a)).toHaveLength(1);
+    // The last branch of an unanswered offer takes the call with it.
+    await relay.ng.ok({ command: 'offer', 'call-id': 'fork-last', 'from-tag': 'A', 'via-branch': 'c.0', sdp: sdp(2300) });
+    await relay.ng.ok({ command: 'delete', 'call-id': 'fork-last', 'from-tag': 'A', 'via-branch': 'c.0', 'delete-delay': 0 });
+    expect((await relay.ng.request({ command: 'query', 'call-id': 'fork-last' }))['error-reason']).toBe('Unknown call-id');
+    await relay.ng.ok({ command: 'delete', 'call-id': id, 'delete-delay': 0 });
+  });
+
+  it('reads "SDES" only as a list, as rtpengine 10.5 does: "SDES: off" as a string changes nothing', async () => {
+    const offer = (id: string, sdes: unknown): Promise<Dict> =>
+      relay.ng.ok({ ...kamailio('offer', id, 'A', { sdp: CAPTURE_OFFER }), 'transport-protocol': 'RTP/SAVP', DTLS: 'off', SDES: sdes });
+    expect(sdpOf(await offer('sdes-string', 'off')).lines.filter((l) => l.startsWith('a=crypto:'))).toHaveLength(12);
+    expect(sdpOf(await offer('sdes-list', ['off'])).lines.filter((l) => l.startsWith('a=crypto:'))).toEqual([]);
+    await relay.ng.ok(kamailio('delete', 'sdes-string', 'A'));
+    await relay.ng.ok(kamailio('delete', 'sdes-list', 'A'));
+  });
+
   it('offers IPv6 with "address family: IP6" on a ::1 interface', async () => {
     const o = await relay.ng.ok({ ...kamailio('offer', 'v6', 'A', { sdp: CAPTURE_OFFER }), 'address family': 'IP6' });
     const out = sdpOf(o);

@@ -14,7 +14,7 @@ export async function del(s: Services, req: NgRequest): Promise<NgDict> {
   if (!callId) throw new NgError(NgErrorText.noCallId);
   const toTag = req.has('to-tag') ? req.toTag : undefined;
   const report = (call: Parameters<typeof callReport>[0]): NgDict => (req.has('fast') ? {} : callReport(call, undefined, reportSink(req.wire?.encoding)));
-  const reply = await deleteCall(s, callId, req.fromTag, toTag, req.int('delete-delay'), report);
+  const reply = await deleteCall(s, callId, req.fromTag, toTag, req.viaBranch, req.int('delete-delay'), report);
   if (reply) return reply;
   if (req.has('fatal')) throw new NgError(NgErrorText.notFound);
   return { warning: NgErrorText.notFound, result: 'ok' };
