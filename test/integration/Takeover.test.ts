@@ -3,8 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterRelay, numSessions, TestCall, waitSessions, withOwnerAndStandby } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import { waitFor, type Relay } from '../helpers/Relay.js';
-import { rtpPacket } from '../helpers/RtpEndpoint.js';
-import { audioSdp } from '../helpers/sdp.js';
+import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
+import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
+import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
+import { audioSdp, readSdp } from '../helpers/sdp.js';
+import { hear, sdp, type Side } from '../helpers/tones.js';
 
 type Dict = Record<string, unknown>;
 
@@ -81,6 +84,26 @@ describe('taking a call over (active-switchover, CLI active / standby)', () => {
     c.caller.send(rtpPacket(1, 5), c.callerSendsTo.port, '127.0.0.3');
     await expectOwnedByR2('to-media', 1);
     await c.callee.waitFor(1);
+  });
+
+  it('a converted call (PCMU to a PCMA-only phone) is converted both ways by the standby that takes it over', async () => {
+    const [caller, callee] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open()]);
+    try {
+      const common = { 'call-id': 'to-transcode', 'from-tag': 'to-transcode-A' };
+      const o = await r1.ng.ok({ ...common, command: 'offer', sdp: sdp(caller.port, [[0, 'PCMU/8000'], [101, 'telephone-event/8000']]), codec: { transcode: ['PCMA'] } });
+      const a = await r1.ng.ok({ ...common, command: 'answer', 'to-tag': 'to-transcode-B', sdp: sdp(callee.port, [[8, 'PCMA/8000'], [101, 'telephone-event/8000']]) });
+      await waitFor('the converted call on relay 2', async () => (await r2.cli('list sessions to-transcode')).includes("--- Tag 'to-transcode-B'"));
+      // Both phones send to relay 2's addresses for pub1; the first packet makes the call its own.
+      const a1: Side = { ep: caller, relayPort: readSdp(a['sdp'] as string).medias[0]!.port, relayHost: '127.0.0.3', pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+      const b1: Side = { ep: callee, relayPort: readSdp(o['sdp'] as string).medias[0]!.port, relayHost: '127.0.0.3', pt: 8, enc: new PcmaEncoder(), dec: new PcmaDecoder(), clock: 8000 };
+      expect((await hear(a1, b1, 440, 31, 30, true)).packets).toBe(50);
+      expect((await hear(b1, a1, 1000, 32, 30, true)).packets).toBe(50);
+      await expectOwnedByR2('to-transcode', 1);
+      expect(await r2.cli('list numsessions')).toContain('Current transcoded media: 2\n');
+    } finally {
+      caller.close();
+      callee.close();
+    }
   });
 
   it('a delete on the standby ends the call everywhere', async () => {

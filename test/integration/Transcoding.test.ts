@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCodec.js';
 import { G722Decoder, G722Encoder } from '../../src/media/codecs/G722.js';
 import { G729Decoder, G729Encoder } from '../../src/media/codecs/G729.js';
 import { GsmDecoder, GsmEncoder } from '../../src/media/codecs/Gsm.js';
@@ -7,24 +6,13 @@ import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
 import { SpeexDecoder, SpeexEncoder } from '../../src/media/codecs/Speex.js';
-import { dominantFrequency, snr, tone } from '../helpers/audio.js';
 import type { Dict } from '../helpers/NgClient.js';
 import { clusterRelay } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import { Relay, sleep, waitFor } from '../helpers/Relay.js';
-import { RtpEndpoint, type ReceivedPacket } from '../helpers/RtpEndpoint.js';
+import { RtpEndpoint } from '../helpers/RtpEndpoint.js';
 import { readSdp } from '../helpers/sdp.js';
-
-/** An SDP offering `formats` with their rtpmap lines. */
-function sdp(port: number, formats: [number, string][], extra: string[] = []): string {
-  return [
-    'v=0', 'o=test 1234 1 IN IP4 127.0.0.1', 's=test', 'c=IN IP4 127.0.0.1', 't=0 0',
-    `m=audio ${port} RTP/AVP ${formats.map(([pt]) => pt).join(' ')}`,
-    ...formats.map(([pt, map]) => `a=rtpmap:${pt} ${map}`),
-    ...extra,
-    'a=sendrecv', '',
-  ].join('\r\n');
-}
+import { hear, sdp, type Side } from '../helpers/tones.js';
 
 const PCMU: [number, string] = [0, 'PCMU/8000'];
 const PCMA: [number, string] = [8, 'PCMA/8000'];
@@ -33,70 +21,6 @@ const OPUS: [number, string] = [111, 'opus/48000/2'];
 const G722: [number, string] = [9, 'G722/8000'];
 const G729: [number, string] = [18, 'G729/8000'];
 const GSM: [number, string] = [3, 'GSM/8000'];
-
-interface Side {
-  ep: RtpEndpoint;
-  /** Where it sends: the relay's port in the SDP it got. */
-  relayPort: number;
-  pt: number;
-  enc: AudioEncoder;
-  dec: AudioDecoder;
-  clock: number;
-}
-
-/** Sends one second of a tone in 20 ms packets, paced as a phone sends them. */
-async function sendTone(from: Side, freq: number, seed: number): Promise<void> {
-  const rate = from.enc.sampleRate;
-  const frame = rate / 50;
-  const pcm = tone({ freq, rate, samples: rate, seed });
-  const buf = new Uint8Array(1500);
-  for (let i = 0; i < 50; i++) {
-    const n = from.enc.encode(pcm.subarray(i * frame, (i + 1) * frame), frame, buf);
-    const p = Buffer.alloc(12 + n);
-    p[0] = 0x80;
-    p[1] = (i === 0 ? 0x80 : 0) | from.pt;
-    p.writeUInt16BE(100 + i, 2);
-    p.writeUInt32BE(5000 + (i * from.clock) / 50, 4);
-    p.writeUInt32BE(0x1234 + seed, 8);
-    p.set(buf.subarray(0, n), 12);
-    from.ep.send(p, from.relayPort, '127.0.0.1');
-    await sleep(20);
-  }
-}
-
-/**
- * Decodes what arrived; with `strict`, checks one SSRC, continuous sequence numbers and
- * timestamps (the reference relay is held to the tone only: it reorders and skips numbers).
- */
-function received(to: Side, packets: ReceivedPacket[], tsStep: number, strict: boolean): { audio: Int16Array; first: [number, number] } {
-  // In sequence order: a relay may reorder a burst (rtpengine does), it must not lose or repeat.
-  const rtp = packets.filter((p) => p.data.length > 12 && (p.data[1]! & 0x7f) === to.pt).sort((x, y) => ((x.data.readUInt16BE(2) - y.data.readUInt16BE(2) + 0x8000) & 0xffff) - 0x8000);
-  const ssrcs = new Set(rtp.map((p) => p.data.readUInt32BE(8)));
-  expect(ssrcs.size).toBe(1);
-  for (let i = 1; strict && i < rtp.length; i++) {
-    expect(rtp[i]!.data.readUInt16BE(2)).toBe((rtp[i - 1]!.data.readUInt16BE(2) + 1) & 0xffff);
-    expect((rtp[i]!.data.readUInt32BE(4) - rtp[i - 1]!.data.readUInt32BE(4)) >>> 0).toBe(tsStep);
-  }
-  const out = new Int16Array(to.dec.sampleRate * 2);
-  let n = 0;
-  for (const p of rtp) n += to.dec.decode(p.data, 12, p.data.length - 12, out.subarray(n));
-  return { audio: out.subarray(0, n), first: [rtp[0]!.data.readUInt16BE(2), rtp[0]!.data.readUInt32BE(4)] };
-}
-
-/** Tone `freq` through the relay; checks frequency and SNR at the receiver. */
-async function hear(from: Side, to: Side, freq: number, seed: number, minSnr: number, strict: boolean): Promise<{ packets: number; snr: number; first: [number, number] }> {
-  to.ep.received.length = 0;
-  await sendTone(from, freq, seed);
-  const got = await to.ep.waitFor(45);
-  await sleep(200);
-  const { audio, first } = received(to, got, to.clock / 50, strict);
-  const steady = audio.subarray(to.dec.sampleRate / 10);
-  expect(dominantFrequency(steady, to.dec.sampleRate, 200, 3800)).toBe(freq);
-  const s = snr(steady, freq, to.dec.sampleRate);
-  expect(s).toBeGreaterThan(minSnr);
-  process.stdout.write(`${strict ? 'ngrelay' : 'rtpengine'} ${from.pt} -> ${to.pt}: ${got.length} packets, SNR ${s.toFixed(1)} dB\n`);
-  return { packets: got.length, snr: s, first };
-}
 
 async function call(relay: Relay, id: string, offer: string, flags: Dict, answerSdp: (port: number) => string, callerPort: number): Promise<{ toCallee: ReturnType<typeof readSdp>; toCaller: ReturnType<typeof readSdp> }> {
   const common = { 'call-id': id, 'from-tag': 'A', replace: ['origin'] };
