@@ -28,12 +28,9 @@ export interface PortRange {
   portMax: number;
 }
 
-// Run inside the namespace: N ports free for TCP and UDP on HOST there, none in [MIN, MAX + 1].
-const PROBE = `const net = require('net'), dgram = require('dgram');
-const [n, host, min, max] = [Number(process.argv[1]), process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
-const tcp = () => new Promise((ok, no) => { const s = net.createServer(); s.once('error', no); s.listen(0, host, () => { const p = s.address().port; s.close(() => ok(p)); }); });
-const udp = (p) => new Promise((ok) => { const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4'); s.once('error', () => ok(false)); s.bind(p, host, () => s.close(() => ok(true))); });
-(async () => { const out = []; while (out.length < n) { const p = await tcp(); if (p >= min && p <= max + 1) continue; if (!out.includes(p) && (await udp(p))) out.push(p); } console.log(out.join(' ')); })();`;
+/** Linux's default ephemeral range, where the ports of `freePort` come from too. */
+const EPHEMERAL_MIN = 32768;
+const EPHEMERAL_MAX = 60999;
 
 /**
  * `count` ports free for TCP and UDP on `host`, as seen where the daemon will bind them: inside
@@ -51,10 +48,17 @@ export async function controlPorts(count: number, o: { netns?: string; host?: st
     }
     return out;
   }
-  const stdout = await new Promise<string>((resolve, reject) =>
-    execFile('ip', ['netns', 'exec', o.netns!, process.execPath, '-e', PROBE, String(count), host, String(min), String(max)], (e, out, err) =>
-      e ? reject(new Error(`port probe in ${o.netns}: ${err || e.message}`)) : resolve(out)));
-  return stdout.trim().split(' ').map(Number);
+  // What is bound in the namespace (TCP and UDP, any address), as `ss` lists it there.
+  const ns = o.netns;
+  const listing = await new Promise<string>((resolve, reject) =>
+    execFile('ip', ['netns', 'exec', ns, 'ss', '-Htuan'], (e, out, err) => (e ? reject(new Error(`ss in ${ns}: ${err || e.message}`)) : resolve(out))));
+  const bound = new Set(listing.split('\n').map((l) => Number(l.trim().split(/\s+/)[4]?.split(':').pop())));
+  const out: number[] = [];
+  while (out.length < count) {
+    const p = EPHEMERAL_MIN + Math.floor(Math.random() * (EPHEMERAL_MAX - EPHEMERAL_MIN + 1));
+    if (!bound.has(p) && (p < min || p > max + 1) && !out.includes(p)) out.push(p);
+  }
+  return out;
 }
 
 /** A media port range for one daemon, below Linux's ephemeral range so clients do not collide. */
