@@ -6,6 +6,7 @@ import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
 import { SpeexDecoder, SpeexEncoder } from '../../src/media/codecs/Speex.js';
+import { DtmfStream } from '../../src/media/engine/DtmfStream.js';
 import type { Dict } from '../helpers/NgClient.js';
 import { clusterRelay } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
@@ -71,6 +72,43 @@ for (const reference of [false, true]) {
         [5, 0, 160], [5, 0, 320], [5, 0x80, 480], [5, 0x80, 640], [5, 0x80, 800],
       ]);
       await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-pcma-${reference}`, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('PCMU offer with transcode telephone-event: a digit the caller sends as tones reaches the callee as RFC 4733 events', async () => {
+      const caller = await RtpEndpoint.open();
+      const callee = await RtpEndpoint.open();
+      const id = `inband-te-${reference}`;
+      const { toCallee, toCaller } = await call(relay, id, sdp(caller.port, [PCMU]), { codec: { transcode: ['telephone-event'] } }, (port) => sdp(port, [PCMU, [96, 'telephone-event/8000']]), callee.port);
+      expect(m(toCallee.lines)).toBe('0 96');
+      expect(m(toCaller.lines)).toBe('0');
+      // Two packets of silence, 60 ms of '8' (852 + 1336 Hz, -16 dBm0 per tone), silence again.
+      const pcm = new Int16Array(9 * 160);
+      new DtmfStream({ kind: 'dtmf', digits: [{ code: 8, durationMs: 60, pauseMs: 0, volume: 16 }] }, 8000, false).next(pcm.subarray(320), 480, { event: 0, volume: 0, duration: 0, start: false, end: false });
+      const enc = new PcmuEncoder();
+      for (let i = 0; i < 9; i++) {
+        const p = Buffer.alloc(172);
+        p[0] = 0x80;
+        p.writeUInt16BE(300 + i, 2);
+        p.writeUInt32BE(8000 + i * 160, 4);
+        p.writeUInt32BE(0x4321, 8);
+        enc.encode(pcm.subarray(i * 160, (i + 1) * 160), 160, p.subarray(12));
+        caller.send(p, toCaller.medias[0]!.port, '127.0.0.1');
+        await sleep(20);
+      }
+      const got = (await callee.waitFor(11)).map((r) => r.data).sort((x, y) => ((x.readUInt16BE(2) - y.readUInt16BE(2) + 0x8000) & 0xffff) - 0x8000);
+      // The digit is heard within the second tone packet: the third is the event's start (its
+      // level -15 dBm0 as the detector measured it); the detector hears the end within the second
+      // silent packet, so the one after is the end (three times).
+      const seq0 = got[0]!.readUInt16BE(2);
+      expect(got.slice(0, 11).map((d) => [d[1]! & 0x7f, d.readUInt16BE(2) - seq0, d.readUInt32BE(4) - 8000, d[1]! & 0x7f ? d.subarray(12).toString('hex') : ''])).toEqual([
+        [0, 0, 0, ''], [0, 1, 160, ''], [0, 2, 320, ''], [0, 3, 480, ''],
+        [96, 4, 640, '080f00a0'], [96, 5, 640, '080f0140'], [96, 6, 640, '080f01e0'], [96, 7, 640, '088f0280'], [96, 8, 640, '088f0280'], [96, 9, 640, '088f0280'],
+        [0, 10, 1280, ''],
+      ]);
+      expect(got[4]![1]! & 0x80).toBe(0x80);
+      await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
       caller.close();
       callee.close();
     });

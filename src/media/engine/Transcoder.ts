@@ -1,6 +1,7 @@
 import type { AudioDecoder, AudioEncoder } from '../codecs/AudioCodec.js';
 import { upmix } from './ChannelMix.js';
 import { canTranscode, createDecoder, createEncoder, isComfortNoise, isTelephoneEvent, nativeRate, workingRate } from './CodecCatalog.js';
+import { AUDIO_FRAME, DetectedDtmf, EVENT_END, EVENT_START } from './DetectedDtmf.js';
 import { translateEvents } from './DtmfTranslator.js';
 import { Resampler } from './Resampler.js';
 import { MAX_INPUT_FORMATS, type PayloadFormat, type TranscodeSettings } from './TranscodeSettings.js';
@@ -79,6 +80,11 @@ export class Transcoder {
   private marker = false;
   /** Packets that could not be decoded or had no path (the relay counts them as errors). */
   dropped = 0;
+  /** In-band digits sent on as events (a sender without telephone-event, a receiver with it), and on which format. */
+  private readonly dtmf: DetectedDtmf | null = null;
+  private readonly dtmfOut: PayloadFormat | null = null;
+  /** Output timestamp of the first audio sample: where detected digits count from. */
+  private firstTs = -1;
 
   constructor(settings: TranscodeSettings, private readonly sink: PacketSink) {
     this.settings = settings;
@@ -104,6 +110,11 @@ export class Transcoder {
       if (!kind) continue;
       const same = settings.outputExtras.filter((o) => (kind === 'event' ? isTelephoneEvent(o) : isComfortNoise(o)));
       this.byPt[f.pt & 0x7f] = { kind, format: f, out: same.find((o) => o.clock === f.clock) ?? same[0] ?? null };
+    }
+    const te = settings.outputExtras.find(isTelephoneEvent);
+    if (te && !settings.input.some(isTelephoneEvent)) {
+      this.dtmf = DetectedDtmf.create(rate, MAX_DECODED, settings.output.clock, te.clock);
+      this.dtmfOut = te;
     }
     for (let i = 0; i < RING; i++) {
       const buf = Buffer.alloc(12 + MAX_PAYLOAD);
@@ -138,6 +149,7 @@ export class Transcoder {
   /** Frees the codecs. */
   close(): void {
     this.encoder.close();
+    this.dtmf?.close();
     for (const i of this.byPt) if (i?.kind === 'audio') i.decoder.close();
   }
 
@@ -197,6 +209,8 @@ export class Transcoder {
     if (this.fifoLength === 0 && n === this.frame) this.seq = (this.seq + this.seqStep - 1) & 0xffff;
     this.seqStep = 1;
     this.nextOutTs = (outTs + n * this.ticks) >>> 0;
+    if (this.firstTs < 0) this.firstTs = this.fifoTs;
+    this.dtmf?.listen(samples, n);
     const fifo = this.fifo;
     const at = this.fifoLength;
     for (let i = 0; i < n; i++) fifo[at + i] = samples[i]!;
@@ -212,14 +226,32 @@ export class Transcoder {
       upmix(this.fifo, this.frame, this.stereo);
       pcm = this.stereo;
     }
-    const bytes = this.encoder.encode(pcm, this.frame, payload);
     const ts = this.fifoTs;
+    const event = this.dtmf === null ? AUDIO_FRAME : this.dtmf.frame((ts - this.firstTs) >>> 0, frameTicks, payload);
+    const bytes = event === AUDIO_FRAME ? this.encoder.encode(pcm, this.frame, payload) : 0;
     this.fifo.copyWithin(0, this.frame, this.fifoLength);
     this.fifoLength -= this.frame;
     this.fifoTs = (this.fifoTs + frameTicks) >>> 0;
+    if (event !== AUDIO_FRAME) return this.sendEvent(buf, payload, event);
     if (bytes <= 0) return this.drop();
     this.header(buf, this.output.pt, ts);
     this.sink(buf, 12 + bytes);
+  }
+
+  /** A detected digit's event in place of an audio frame (payload written): its end three times. */
+  private sendEvent(buf: Buffer, payload: Buffer, event: number): void {
+    const ts = (this.firstTs + this.dtmf!.eventStart) >>> 0;
+    if (event === EVENT_START) this.marker = true;
+    this.header(buf, this.dtmfOut!.pt, ts);
+    this.sink(buf, 16);
+    if (event !== EVENT_END) return;
+    for (let i = 1; i < 3; i++) {
+      const next = this.ring[this.slot]!;
+      this.slot = (this.slot + 1) % RING;
+      next.payload.set(payload.subarray(0, 4));
+      this.header(next.buf, this.dtmfOut!.pt, ts);
+      this.sink(next.buf, 16);
+    }
   }
 
   private pass(input: PassInput, p: Uint8Array, offset: number, length: number, outTs: number): void {

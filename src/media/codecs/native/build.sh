@@ -32,3 +32,10 @@ build opus /usr/include/opus/opus.h libopus-dev -lopus
 build g729 /usr/include/bcg729/encoder.h libbcg729-dev -lbcg729
 build gsm /usr/include/gsm.h libgsm1-dev -lgsm
 build speex /usr/include/speex/speex.h libspeex-dev -lspeex
+# libspandsp's DTMF receiver: in-band digits become RFC 4733 events on converted streams.
+if [ -f /usr/include/spandsp/dtmf.h ]; then
+  build dtmf_rx /usr/include/spandsp/dtmf.h libspandsp-dev -lspandsp
+else
+  echo "DTMF receiver not built: missing libspandsp-dev; in-band digits on converted streams stay audio" >&2
+  rm -f "$out/dtmf_rx.node"
+fi
