@@ -478,8 +478,11 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     if (hasIceCredentials(r.ice)) r.nullAddress = false;
   }
   // Streams that do not speak ICE with their party keep only their own address (the offerer's is decided by the answer).
-  for (const m of receiver.medias) if (kind === 'answer' ? m.webrtc.ice === null : m.webrtc.ourIce === null) dropIceAddresses(m);
-  if (kind === 'answer') for (const m of sender.medias) if (m.webrtc.ice === null) dropIceAddresses(m);
+  // Passing ICE through, the relay's candidates stay in the SDP (with no agent of its own).
+  receiver.medias.forEach((m, i) => {
+    if (kind === 'answer' ? !speaksIce(m, sender.medias[i]) : m.webrtc.ourIce === null) dropIceAddresses(m);
+  });
+  if (kind === 'answer') sender.medias.forEach((m, i) => !speaksIce(m, receiver.medias[i]) && dropIceAddresses(m));
   sender.sdpSeen = true;
   const origin = mirroredOrigin(sd);
   if (origin) sender.ownOrigin = origin;
@@ -536,10 +539,14 @@ function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescri
   if (lines.dtlsChosen) crypto = [];
   const terminates = inSecure || outSecure;
   return {
-    rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, ...(kind === 'answer' ? { mid: rm.webrtc.mid, replaceMid: true } : {}) },
+    rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, keepIce: lines.icePassthrough, ...(kind === 'answer' ? { mid: rm.webrtc.mid, replaceMid: true } : {}) },
     iceLite: lines.iceLite,
   };
 }
+
+/** After an answer: the relay runs ICE with the media's party, or passes ICE through between both parties. */
+const speaksIce = (m: Media, peer: Media | undefined): boolean =>
+  m.webrtc.ice !== null || (m.webrtc.icePassthrough && m.webrtc.icePeer !== null && (peer?.webrtc.icePeer ?? null) !== null);
 
 const hasIceCredentials = (lines: readonly string[] | undefined): boolean => lines?.some((l) => l.startsWith('a=ice-ufrag:')) ?? false;
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { LegCrypto } from '../media/MediaPlane.js';
 import { isFingerprintHash, type FingerprintHash } from '../media/transforms/DtlsFingerprint.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
-import { hostPriority, type DtlsParams, type IceCredentials, type SdpCandidate } from '../sdp/webrtc.js';
+import { icePriority, passthroughPreference, type DtlsParams, type IceCredentials, type SdpCandidate } from '../sdp/webrtc.js';
 import type { IceSettings } from '../media/transforms/IceAgent.js';
 import type { Media } from './Media.js';
 import type { Stream } from './Stream.js';
@@ -18,6 +18,8 @@ export interface WebrtcOptions {
   iceLite: 'forward' | 'backward' | 'both' | 'off' | undefined;
   /** `DTLS-fingerprint`: the hash of our `a=fingerprint` towards the receiver of an offer. */
   fingerprintHash?: FingerprintHash;
+  /** `trickle ICE` (offers): the receiver is told the relay trickles (`a=ice-options:trickle`, `a=end-of-candidates`). */
+  trickle?: boolean;
 }
 
 /** What a party's SDP said about ICE. */
@@ -39,6 +41,8 @@ export interface WebrtcLines {
   iceLite: boolean;
   /** DTLS won over SDES for this party: no a=crypto answer. */
   dtlsChosen: boolean;
+  /** ICE passes through: the sender's own ICE lines stay in the SDP. */
+  icePassthrough?: boolean;
 }
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -60,10 +64,17 @@ function foundationOf(address: string): string {
   return f;
 }
 
-/** A stream's host candidates: its own address first, then its ICE alternates (local preference by that order). */
-function candidateLines(st: Stream, component: 1 | 2): string[] {
+/** Where the relay's candidates' priorities start: host type 126 at local preference 0, or below a passthrough party's own. */
+interface CandidatePreference {
+  typePref: number;
+  localPref: number;
+}
+const HOST: CandidatePreference = { typePref: 126, localPref: 0 };
+
+/** A stream's host candidates: its own address first, then its ICE alternates (local preference counting up in that order). */
+function candidateLines(st: Stream, component: 1 | 2, pref: CandidatePreference): string[] {
   const all = [{ local: st.local, port: st.localPort }, ...st.alternates];
-  return all.map((a, i) => `a=candidate:${foundationOf(a.local.address)} ${component} UDP ${hostPriority(i, component)} ${a.local.advertised} ${a.port} typ host`);
+  return all.map((a, i) => `a=candidate:${foundationOf(a.local.address)} ${component} UDP ${icePriority(pref.typePref, pref.localPref + i, component)} ${a.local.advertised} ${a.port} typ host`);
 }
 
 /** The peer side of a media (what its SDP said) and what the relay told it, kept on the Media. */
@@ -84,6 +95,12 @@ export interface WebrtcState {
   /** Whether the party is offered ICE, as decided at the first offer it received (null before). */
   iceWanted: boolean | null;
   trickle: boolean;
+  /**
+   * ICE passes through (`ICE=optional` with ICE on both sides, as rtpengine's passthrough): the
+   * party gets its peer's own ICE lines and the relay's candidates below them, and the relay
+   * runs no agent; its ports relay STUN like media. Kept for the call, as rtpengine keeps it.
+   */
+  icePassthrough: boolean;
   ourIce: IceCredentials | null;
   mid: string | undefined;
   dtls: LegCrypto['dtls'];
@@ -94,7 +111,7 @@ export interface WebrtcState {
 
 export const newWebrtcState = (): WebrtcState => ({
   dtlsPeer: null, ourSetup: null, dtlsPrefer: undefined, icePeer: null, iceCandidates: [], iceLitePeer: false, iceLiteSelf: false, iceControlling: null, iceWanted: null,
-  trickle: false, ourIce: null, mid: undefined, dtls: null, ice: null, fpHash: null,
+  trickle: false, icePassthrough: false, ourIce: null, mid: undefined, dtls: null, ice: null, fpHash: null,
 });
 
 /**
@@ -135,14 +152,18 @@ function fingerprintLine(w: WebrtcState, asked?: FingerprintHash): string | null
   return `a=fingerprint:${hash} ${id.fingerprints[hash]}`;
 }
 
-/** ICE attributes towards a party: credentials, a host candidate per component, trickle's end marker. */
-function iceLines(m: Media, w: WebrtcState, muxed: boolean): string[] {
+/**
+ * ICE attributes towards a party: credentials, host candidates per component, trickle's end
+ * marker; passing through, only the relay's candidates (below `peer`'s own, which the SDP keeps).
+ */
+function iceLines(m: Media, w: WebrtcState, muxed: boolean, peer: WebrtcState): string[] {
   const ice = w.ourIce!;
-  const lines = [`a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.pwd}`];
+  const lines = w.icePassthrough ? [] : [`a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.pwd}`];
   if (w.trickle) lines.push('a=ice-options:trickle');
+  const pref = w.icePassthrough ? passthroughPreference(peer.iceCandidates) : HOST;
   if (m.rtp) {
-    lines.push(...candidateLines(m.rtp, 1));
-    if (!muxed && m.rtcp) lines.push(...candidateLines(m.rtcp, 2));
+    lines.push(...candidateLines(m.rtp, 1, pref));
+    if (!muxed && m.rtcp) lines.push(...candidateLines(m.rtcp, 2, pref));
   }
   if (w.trickle) lines.push('a=end-of-candidates');
   return lines;
@@ -159,11 +180,11 @@ function wantIceInOffer(opt: WebrtcOptions, r: WebrtcState, offererIce: IceCrede
   return r.iceWanted ?? offererIce !== null;
 }
 
-/** ICE back to the offerer: unless removed, when it spoke ICE; with `optional` only when the answerer did too. */
-function wantIceInAnswer(opt: WebrtcOptions, offererIce: IceCredentials | null, answererIce: IceCredentials | null): boolean {
+/** ICE back to the offerer: unless removed, when it spoke ICE; passing through, only when the answerer did too. */
+function wantIceInAnswer(opt: WebrtcOptions, offererIce: IceCredentials | null, answererIce: IceCredentials | null, passthrough: boolean): boolean {
   if (opt.ice === 'remove') return false;
   if (opt.ice === 'force' || opt.ice === 'force-relay') return true;
-  if (opt.ice === 'optional') return offererIce !== null && answererIce !== null;
+  if (passthrough) return offererIce !== null && answererIce !== null;
   return offererIce !== null;
 }
 
@@ -195,8 +216,10 @@ export function offerWebrtc(sm: Media, rm: Media, inSecure: boolean, outSecure: 
   const fp = outSecure && opt.dtls !== 'off' ? fingerprintLine(r, opt.fingerprintHash) : null;
   r.ourSetup = fp ? 'actpass' : null;
   const out: WebrtcLines = { dtls: r.ourSetup && fp ? ['a=setup:actpass', fp] : [], ice: [], iceLite: false, dtlsChosen: false };
+  if (opt.trickle) r.trickle = true;
+  if (opt.ice === 'optional' && ice.credentials !== null) s.icePassthrough = r.icePassthrough = true;
   r.iceWanted = wantIceInOffer(opt, r, ice.credentials);
-  offerIce(rm, out, r.iceWanted, muxed);
+  offerIce(rm, sm, out, r.iceWanted, muxed);
   return out;
 }
 
@@ -212,9 +235,10 @@ export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: Dtl
   s.dtlsPeer = dtls.fingerprint ? dtls : null;
   takeIce(s, ice);
   decideRole(s, true);
+  if (opt.ice === 'optional' && ice.credentials !== null && r.icePeer !== null) s.icePassthrough = r.icePassthrough = true;
   // An answer without ICE declines it: no agent, and re-offers to this party go without ICE.
   s.iceWanted = ice.credentials !== null;
-  s.ice = s.ourIce && ice.credentials ? mediaIce(s) : null;
+  s.ice = s.ourIce && ice.credentials && !s.icePassthrough ? mediaIce(s) : null;
   // The answerer's side.
   if (s.ourSetup && s.dtlsPeer && !answererTookSdes) {
     s.dtls = { role: s.dtlsPeer.setup === 'passive' ? 'client' : 'server', fingerprint: s.dtlsPeer.fingerprint };
@@ -233,7 +257,7 @@ export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: Dtl
     r.ourSetup = null;
     r.dtls = null;
   }
-  offerIce(rm, out, wantIceInAnswer(opt, r.icePeer, s.icePeer), muxed);
+  offerIce(rm, sm, out, wantIceInAnswer(opt, r.icePeer, s.icePeer, r.icePassthrough), muxed);
   return out;
 }
 
@@ -241,13 +265,14 @@ function mediaIce(w: WebrtcState): MediaIce {
   return { ufrag: w.ourIce!.ufrag, pwd: w.ourIce!.pwd, remote: w.icePeer, controlling: w.iceControlling ?? false, lite: w.iceLiteSelf };
 }
 
-/** ICE towards rm's party (credentials kept across re-INVITEs), or none. */
-function offerIce(rm: Media, out: WebrtcLines, want: boolean, muxed: boolean): void {
+/** ICE towards rm's party (credentials kept across re-INVITEs), or none; sm is the media its SDP comes from. */
+function offerIce(rm: Media, sm: Media, out: WebrtcLines, want: boolean, muxed: boolean): void {
   const r = rm.webrtc;
   if (want) {
     r.ourIce ??= { ufrag: token(8), pwd: token(26) };
-    r.ice = mediaIce(r);
-    out.ice = iceLines(rm, r, muxed);
+    r.ice = r.icePassthrough ? null : mediaIce(r);
+    out.ice = iceLines(rm, r, muxed, sm.webrtc);
+    out.icePassthrough = r.icePassthrough;
     out.iceLite = r.iceLiteSelf;
   } else {
     r.ourIce = null;

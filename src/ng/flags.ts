@@ -125,7 +125,7 @@ const ICE_LITE = new Map<string, WebrtcOptions['iceLite']>([
   ['both', 'both'],
 ]);
 
-/** `DTLS`, `DTLS-reverse` and `ICE` keys (or `DTLS-off`, `ICE-remove`, `ICE-force` flags). */
+/** `DTLS`, `DTLS-reverse` and `ICE` keys (or `DTLS-off`, `ICE-remove`, `ICE-force`, `trickle ICE` flags). */
 function webrtcOptions(req: NgRequest): WebrtcOptions {
   const d = req.str('DTLS')?.toLowerCase();
   const r = req.str('DTLS-reverse')?.toLowerCase();
@@ -137,6 +137,7 @@ function webrtcOptions(req: NgRequest): WebrtcOptions {
     fingerprintHash: fingerprintHash(req),
     ice: i === 'remove' || i === 'force' || i === 'force-relay' || i === 'default' || i === 'optional' ? i : req.has('ICE-remove') ? 'remove' : req.has('ICE-force') ? 'force' : undefined,
     iceLite: l === undefined ? undefined : ICE_LITE.get(l),
+    trickle: req.has('trickle-ICE'),
   };
 }
 

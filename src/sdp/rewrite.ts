@@ -28,6 +28,8 @@ export interface MediaRewrite {
   dtls?: string[];
   /** ICE attributes of the relay (ufrag, pwd, candidates). */
   ice?: string[];
+  /** ICE passes through: the section's own ICE attributes stay (before the relay's candidates). */
+  keepIce?: boolean;
   /** a=mid to write when the section has none (an offer: `generate mid`, a bundle). */
   mid?: string;
   /**
@@ -115,7 +117,7 @@ function mediaBody(m: MediaDescription, r: MediaRewrite, opt: RewriteOptions, se
   for (const line of m.lines.slice(1)) {
     if (line.startsWith('c=')) lines.push(r.nullAddress ? `c=IN ${ipv(r.family)} ${nullAddress(r.family)}` : `c=IN ${ipv(r.family)} ${r.address}`);
     else if (!line.startsWith('a=')) lines.push(line);
-    else if (opt.removeIce && isIceAttribute(line)) continue;
+    else if (opt.removeIce && !r.keepIce && isIceAttribute(line)) continue;
     else if (opt.stripExtmap && attributeName(line) === 'extmap') continue;
     else if (r.crypto !== undefined && attributeName(line) === 'crypto') continue;
     else if (r.dtls !== undefined && isDtlsAttribute(line)) continue;

@@ -65,9 +65,40 @@ export function isDtlsAttribute(line: string): boolean {
   return DTLS_ATTRIBUTES.has(attributeName(line) ?? '');
 }
 
-/** rtpengine's ICE priority of a host candidate (RFC 8445 5.1.2.1): type 126, local preference per address. */
+/**
+ * rtpengine's ICE priority (RFC 8445 5.1.2.1) from a type and a local preference that counts up
+ * from 0, in 32 bits: a local preference past 65535 wraps into the type's bits as rtpengine's does.
+ */
+export function icePriority(typePref: number, localPref: number, component: 1 | 2): number {
+  return ((typePref << 24) | (((65535 - localPref) >>> 0) << 8) | (256 - component)) >>> 0;
+}
+
+/** rtpengine's ICE priority of a host candidate: type 126, local preference per address. */
 export function hostPriority(addressIndex: number, component: 1 | 2): number {
-  return ((126 << 24) >>> 0) + ((65535 - addressIndex) << 8) + (256 - component);
+  return icePriority(126, addressIndex, component);
+}
+
+/**
+ * rtpengine's type and local preference for the relay's candidates added to a party's own
+ * (ICE passthrough): just below the party's host candidates of component 1 that are at or
+ * below where the walk stands, so the party's candidates win.
+ */
+export function passthroughPreference(candidates: readonly SdpCandidate[]): { typePref: number; localPref: number } {
+  let typePref = 126;
+  let localPref = 0;
+  let prio = icePriority(typePref, localPref, 1);
+  for (const c of candidates) {
+    if (c.priority > prio || c.type !== 'host' || c.component !== 1) continue;
+    typePref = c.priority >>> 24;
+    localPref = 65535 - ((c.priority & 0xffff00) >>> 8);
+    if (localPref > 0) localPref--;
+    else {
+      if (typePref > 0) typePref--;
+      localPref = 65535;
+    }
+    prio = icePriority(typePref, localPref, 1);
+  }
+  return { typePref, localPref };
 }
 
 /** One `a=candidate` of a party (UDP, IP literal), with its component. */
@@ -77,6 +108,8 @@ export interface SdpCandidate {
   priority: number;
   address: string;
   port: number;
+  /** `host`, `srflx`, `prflx`, `relay` ... as written. */
+  type: string;
 }
 
 /** Candidates read per media: a party cannot make the relay check without bound. */
@@ -93,7 +126,7 @@ export function parseCandidates(m: MediaDescription): SdpCandidate[] {
     const port = Number(c[5]);
     const priority = Number(c[3]);
     if (port === 0 || port > 65535 || priority > 0xffffffff) continue;
-    out.push({ foundation: c[1]!, component: c[2] === '1' ? 1 : 2, priority, address: c[4]!, port });
+    out.push({ foundation: c[1]!, component: c[2] === '1' ? 1 : 2, priority, address: c[4]!, port, type: c[6]! });
   }
   return out;
 }

@@ -269,4 +269,43 @@ describe('full ICE', () => {
       await relay.ng.ok({ command: 'delete', 'call-id': 'ice-11' });
     }
   });
+
+  it('passes ICE through with ICE=optional between two ICE parties: their own ICE lines, the relay\'s candidates below them, checks relayed end to end', async () => {
+    const a = await IcePeer.open('peerP1', 'peerpassword0123456789ab');
+    const b = await IcePeer.open('peerQ1', 'peerpassword0123456789cd');
+    try {
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-12', 'from-tag': 'p', sdp: sdp(a.port, a.sdpLines()), ICE: 'optional' });
+      const offer = String(o['sdp']);
+      const toB = mPort(offer);
+      // rtpengine's passthrough priorities: just below the party's host candidate, the second address wrapping past 32 bits.
+      expect(offer).toContain(`a=ice-ufrag:peerP1\r\na=ice-pwd:peerpassword0123456789ab\r\na=candidate:peer1 1 UDP 2130706431 127.0.0.1 ${a.port} typ host\r\n`);
+      expect(offer).toMatch(new RegExp(`a=candidate:\\S+ 1 UDP 2097152255 127\\.0\\.0\\.1 ${toB} typ host\\r\\na=candidate:\\S+ 1 UDP 4294967295 ::1 ${toB} typ host\\r\\n`));
+      expect(offer.match(/^a=ice-ufrag:/gm)).toHaveLength(1);
+      const ans = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-12', 'from-tag': 'p', 'to-tag': 'q', sdp: sdp(b.port, b.sdpLines()), ICE: 'optional' });
+      const answer = String(ans['sdp']);
+      const toA = mPort(answer);
+      expect(answer).toContain(`a=ice-ufrag:peerQ1\r\n`);
+      expect(answer).toMatch(new RegExp(`a=candidate:\\S+ 1 UDP 2097152255 127\\.0\\.0\\.1 ${toA} typ host`));
+      // The parties check each other through the relay's ports; the relay answers nothing itself.
+      a.relay = { ufrag: b.ufrag, pwd: b.pwd };
+      b.relay = { ufrag: a.ufrag, pwd: a.pwd };
+      a.check(toA, 'controlling', true);
+      await b.until(() => b.checks.length > 0, 'check relayed from the offerer');
+      expect(b.checks[0]).toMatchObject({ username: 'peerQ1:peerP1', from: { address: '127.0.0.1', port: toB } });
+      await a.until(() => a.responses.length > 0, 'response relayed from the answerer');
+      expect(a.responses[0]).toMatchObject({ type: 0x0101, from: { address: '127.0.0.1', port: toA } });
+    } finally {
+      a.close();
+      b.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-12' });
+    }
+  });
+
+  it('tells the receiver of an offer with the trickle ICE flag that the relay trickles', async () => {
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-13', 'from-tag': 'r', sdp: sdp(phone.port), ICE: 'force', flags: ['trickle ICE'] });
+    const offer = String(o['sdp']);
+    expect(offer).toMatch(/a=ice-pwd:\S+\r\na=ice-options:trickle\r\na=candidate:/);
+    expect(offer).toMatch(/typ host\r\na=end-of-candidates\r\n/);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'ice-13' });
+  });
 });
