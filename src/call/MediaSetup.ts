@@ -144,9 +144,17 @@ export function applyCrypto(ml: Monologue, restored = false): void {
   }
 }
 
-/** Gives every RTP leg of a party the pipeline for what it sends (null: relayed as it is). */
+/**
+ * Gives every RTP leg of a party the pipeline for what it sends (null: relayed as it is), and
+ * its RTCP port the streams to rewrite its RTCP for when either direction is converted.
+ */
 export function applyTranscoding(ml: Monologue): void {
-  for (const m of ml.medias) if (!m.transportOwner) m.rtp?.leg?.setTranscoding(m.rejected ? null : m.transcoding);
+  ml.medias.forEach((m, i) => {
+    if (m.transportOwner) return;
+    m.rtp?.leg?.setTranscoding(m.rejected ? null : m.transcoding);
+    const converted = !m.rejected && (m.transcoding !== null || (ml.peer?.medias[i]?.transcoding ?? null) !== null);
+    m.rtcp?.leg?.translateRtcpOf(converted ? (m.rtp?.leg ?? null) : null);
+  });
 }
 
 /** The payload formats a party sends with, from its SDP (`formats` and their `codecs` names). */

@@ -156,10 +156,16 @@ export interface MediaLeg {
   restoreSrtp(state: LegSrtpState): void;
   /**
    * Converts the RTP this leg receives before it leaves through the forward leg (null: relay as
-   * it is). The same settings again keep the running pipeline. RTCP of a transcoded stream is
-   * not relayed (its SSRCs and timestamps would not match). A transcoding leg stays in userspace.
+   * it is). The same settings again keep the running pipeline. RTCP about a converted stream is
+   * rewritten for its receiver (RtcpTranslation). A transcoding leg stays in userspace.
    */
   setTranscoding(settings: TranscodeSettings | null): void;
+  /**
+   * An RTCP port whose party sends or receives a converted stream: its RTCP is rewritten with
+   * the converted streams of `rtp` (the party's RTP leg) and of the leg `rtp` forwards to (null:
+   * relayed as it is). Such a port stays in userspace.
+   */
+  translateRtcpOf(rtp: MediaLeg | null): void;
   /**
    * Plays a file or digits to this leg's party in place of what its peer sends (null: stop).
    * The same settings again change nothing; a playback ends by itself. A leg that has played

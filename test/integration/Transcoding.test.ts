@@ -206,6 +206,47 @@ for (const reference of [false, true]) {
     });
 
     if (!reference) {
+      it('RTCP of a converted call is rewritten for its receiver: the SSRC, counts and timestamp of the stream it gets', async () => {
+        const [caller, callee, calleeRtcp] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open(), RtpEndpoint.open()]);
+        const { toCallee, toCaller } = await call(relay, 'rtcp-convert', sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA], [`a=rtcp:${calleeRtcp.port}`]), caller.port);
+        const a: Side = { ep: caller, relayPort: toCaller.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
+        const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 8, enc: new PcmaEncoder(), dec: new PcmaDecoder(), clock: 8000 };
+        await hear(a, b, 440, 15, 30, true);
+        const atCallee = callee.received.filter((p) => (p.data[1]! & 0x7f) === 8).map((p) => p.data);
+        await hear(b, a, 1000, 16, 30, true);
+        const atCaller = caller.received.filter((p) => (p.data[1]! & 0x7f) === 0).map((p) => p.data);
+        // The caller reports: an SR for its own stream (SSRC 0x1234 + 15) with a block about what it got from the relay.
+        const sr = Buffer.alloc(52);
+        sr[0] = 0x81;
+        sr[1] = 200;
+        sr.writeUInt16BE(12, 2);
+        sr.writeUInt32BE(0x1234 + 15, 4);
+        sr.writeUInt32BE(0xe1234567, 8);
+        sr.writeUInt32BE(0x89abcdef, 12);
+        sr.writeUInt32BE(777, 16);
+        sr.writeUInt32BE(3, 20);
+        sr.writeUInt32BE(99, 24);
+        sr.writeUInt32BE(atCaller[0]!.readUInt32BE(8), 28);
+        sr.writeUInt32BE(0x01000005, 32);
+        sr.writeUInt32BE(12345, 36);
+        sr.writeUInt32BE(42, 40);
+        sr.writeUInt32BE(0x3456789a, 44);
+        sr.writeUInt32BE(65536, 48);
+        caller.send(sr, toCaller.medias[0]!.rtcpPort ?? toCaller.medias[0]!.port + 1, '127.0.0.1');
+        const [got] = await calleeRtcp.waitFor(1);
+        const last = atCallee[atCallee.length - 1]!;
+        const r = got!.data;
+        expect(r.length).toBe(52);
+        // Sender info: the converted stream the callee gets (its SSRC, packets, octets, last timestamp); the NTP time as sent.
+        expect([r.readUInt32BE(4), r.readUInt32BE(8), r.readUInt32BE(12), r.readUInt32BE(16), r.readUInt32BE(20), r.readUInt32BE(24)])
+          .toEqual([last.readUInt32BE(8), 0xe1234567, 0x89abcdef, last.readUInt32BE(4), 50, 50 * 160]);
+        // The block speaks of the callee's own stream as the relay got it (SSRC 0x1234 + 16, sequence 100-149, none lost); jitter and LSR/DLSR stay.
+        expect([r.readUInt32BE(28), r.readUInt32BE(32), r.readUInt32BE(36), r.readUInt32BE(40), r.readUInt32BE(44), r.readUInt32BE(48)])
+          .toEqual([0x1234 + 16, 0, 149, 42, 0x3456789a, 65536]);
+        await relay.ng.ok({ command: 'delete', 'call-id': 'rtcp-convert', 'from-tag': 'A' });
+        for (const ep of [caller, callee, calleeRtcp]) ep.close();
+      });
+
       it('max-transcoded-media: a change beyond it is refused and changes nothing; a hostile SDP allocates nothing; plain calls go on', async () => {
         const converted = async (): Promise<unknown> => (((await relay.ng.ok({ command: 'statistics' }))['statistics'] as Dict)['currentstatistics'] as Dict)['transcodedmedia'];
         const [caller, callee, phone] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open(), RtpEndpoint.open()]);

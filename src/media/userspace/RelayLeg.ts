@@ -1,6 +1,7 @@
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import { Playout } from '../engine/Playout.js';
 import { MediaFilter } from '../engine/MediaFilter.js';
+import { ConvertedStream, translateRtcp } from '../engine/RtcpTranslation.js';
 import { PACKETS_IN_FLIGHT, Transcoder } from '../engine/Transcoder.js';
 import { isActive, type MediaControl } from '../MediaControl.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
@@ -93,6 +94,10 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   /** Converts what arrives here before it leaves through `forward`. */
   private transcoder: Transcoder | null = null;
   private transcodeId = '';
+  /** What the transcoder received and sent, for the RTCP about it. */
+  private converted: ConvertedStream | null = null;
+  /** An RTCP port of a converted stream: its party's RTP leg (whose streams its RTCP is rewritten for). */
+  private rtcpOf: RelayLeg | null = null;
   /** Playbacks to this leg's party (made at the first one; it then renumbers the party's stream for good). */
   private playout: Playout | null = null;
   /** Block/silence media and block DTMF on what arrives here. */
@@ -171,7 +176,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     return this.copies.length !== 0;
   }
   get transformed(): boolean {
-    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.alts.length !== 0 || this.transcoder !== null || this.playout !== null || this.filter !== null;
+    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.alts.length !== 0 || this.transcoder !== null || this.playout !== null || this.filter !== null || this.rtcpOf !== null;
   }
 
   setMediaControl(control: MediaControl | null): void {
@@ -207,11 +212,21 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     if (settings !== null) {
       try {
         this.transcoder = new Transcoder(settings, this.sendTranscoded);
+        // New settings for the same output stream (a re-INVITE) keep its counts.
+        if (this.converted?.outSsrc !== settings.ssrc) this.converted = new ConvertedStream(settings.ssrc);
       } catch {
         // A codec this build cannot run (opus without libopus): the stream's packets are dropped.
         this.transcodeId = '';
       }
     }
+    if (this.transcoder === null) this.converted = null;
+    this.changed();
+  }
+
+  translateRtcpOf(rtp: MediaLeg | null): void {
+    const r = rtp as RelayLeg | null;
+    if (r === this.rtcpOf) return;
+    this.rtcpOf = r;
     this.changed();
   }
 
@@ -219,6 +234,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private readonly sendTranscoded = (packet: Buffer, length: number): void => {
     const out = this.forward;
     if (out === null) return;
+    this.converted?.sent(packet, length);
     if (out.playout !== null && out.playout.pass(packet, length, Date.now())) return;
     this.deliver(out, packet, length);
   };
@@ -592,7 +608,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     }
     if (this.copies.length !== 0) return this.relayAndCopy(msg, rtcp, out, now);
     if (out === null || out.remotePortNo === 0 || out.closed) return;
-    if (this.transcoder !== null) return this.transcode(msg, rtcp, now);
+    if (this.transcoder !== null && !rtcp) return this.transcode(msg, now);
     const control = rtcp || this.rtcpPort;
     if (this.srtp !== null) {
       const plain = this.srtp.receive(msg, control, now);
@@ -602,6 +618,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       }
       msg = plain;
     }
+    if (control && !this.translatedRtcp(msg)) return this.sendError();
     if (this.filter !== null && !control) {
       const kept = this.filter.apply(msg, now);
       if (kept === null) return;
@@ -668,19 +685,28 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   }
 
   /** RTP goes through the pipeline (decrypted first); RTCP of a transcoded stream stops here. */
-  private transcode(msg: Buffer, rtcp: boolean, now: number): void {
-    if (rtcp || this.rtcpPort) return;
+  private transcode(msg: Buffer, now: number): void {
     if (this.srtp !== null) {
       const plain = this.srtp.receive(msg, false, now);
       if (plain === null) return this.sendError();
       msg = plain;
     }
+    this.converted?.received(msg, msg.length);
     if (this.filter !== null) {
       const kept = this.filter.apply(msg, now);
       if (kept === null) return;
       msg = kept;
     }
     this.transcoder!.push(msg, msg.length);
+  }
+
+  /** RTCP about a converted stream speaks of what its receiver gets (see RtcpTranslation); false: malformed. */
+  private translatedRtcp(msg: Buffer): boolean {
+    const side = this.rtcpPort ? this.rtcpOf : this;
+    if (side === null) return true;
+    const own = side.converted;
+    const peer = side.forward?.converted ?? null;
+    return (own === null && peer === null) || translateRtcp(msg, msg.length, own, peer);
   }
 
   private readonly onSent = (err: Error | null): void => {
@@ -789,6 +815,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.changed();
     this.forward = null;
     this.rtcpForward = null;
+    this.rtcpOf = null;
     this.demux = null;
     this.tap = null;
     this.observer = null;

@@ -37,6 +37,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   private srtp: LegSrtpState | null = null;
   private transcoding: TranscodeSettings | null = null;
   private transcodingId = '';
+  /** An RTCP port of a converted stream: its party's RTP leg. */
+  private rtcpOf: WorkerLeg | null = null;
   /** The playback last asked for; `played`: the leg renumbers its party's stream (stays in userspace). */
   private playback: PlaybackSettings | null = null;
   private played = false;
@@ -114,7 +116,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     return this.fanOut.targets.length !== 0;
   }
   get transformed(): boolean {
-    return this.crypto !== null || this.transcoding !== null || this.played || this.control !== null || this.alts.length !== 0;
+    return this.crypto !== null || this.transcoding !== null || this.played || this.control !== null || this.alts.length !== 0 || this.rtcpOf !== null;
   }
 
   get alternates(): readonly AlternateAddress[] {
@@ -214,6 +216,13 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     this.changed();
   }
 
+  translateRtcpOf(rtp: MediaLeg | null): void {
+    if (rtp === this.rtcpOf) return;
+    this.rtcpOf = rtp as WorkerLeg | null;
+    this.host.send({ op: 'rtcpOf', id: this.id, rtp: this.rtcpOf?.id ?? null });
+    this.changed();
+  }
+
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void {
     if (rtp === this.forward && rtcp === this.rtcpForward) return;
     this.forward = rtp as WorkerLeg | null;
@@ -273,6 +282,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     this.changed();
     this.forward = null;
     this.rtcpForward = null;
+    this.rtcpOf = null;
     this.tap = null;
     this.observer = null;
     this.host.retire(this);
@@ -317,7 +327,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   /** Links are replayed once every leg of the worker exists again. */
   replayLinks(): ToWorker[] {
     const forward: ToWorker = { op: 'forward', id: this.id, rtp: this.forward?.id ?? null, rtcp: this.rtcpForward?.id ?? null };
-    const links = this.fanOut.targets.length === 0 ? [forward] : [forward, this.fanOut];
+    const links: ToWorker[] = this.fanOut.targets.length === 0 ? [forward] : [forward, this.fanOut];
+    if (this.rtcpOf !== null) links.push({ op: 'rtcpOf', id: this.id, rtp: this.rtcpOf.id });
     return this.demuxed ? [...links, this.demux] : links;
   }
 

@@ -248,6 +248,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.restoreSrtp(m.state);
     case 'transcode':
       return leg(m.id)?.setTranscoding(m.settings);
+    case 'rtcpOf':
+      return leg(m.id)?.translateRtcpOf(m.rtp === null ? null : (leg(m.rtp) ?? null));
     case 'play':
       return leg(m.id)?.setPlayback(m.settings);
     case 'control':

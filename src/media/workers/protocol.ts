@@ -50,6 +50,8 @@ export type ToWorker =
   /** SRTP indices from a record (or last reported, for a new worker) to continue from. */
   | { op: 'srtp'; id: number; state: LegSrtpState }
   | { op: 'transcode'; id: number; settings: TranscodeSettings | null }
+  /** An RTCP port of a converted stream: its party's RTP leg (an id on the same worker), or null. */
+  | { op: 'rtcpOf'; id: number; rtp: number | null }
   | { op: 'play'; id: number; settings: PlaybackSettings | null }
   | { op: 'control'; id: number; control: MediaControl | null }
   | { op: 'stop'; id: number }

@@ -1,0 +1,124 @@
+/**
+ * RTCP of a converted stream, rewritten as rtpengine 10.5 rewrites it: the receiver of a
+ * converted stream sees the relay's SSRC, sequence numbers and timestamps, so the reports about
+ * it and from its sender must speak of those, not of what the sender sent.
+ *
+ * - A report from the sender of a converted stream carries the stream's SSRC as the receiver
+ *   gets it, and a sender report's packet and octet counts and RTP timestamp are those of the
+ *   packets the relay sent (the last one's timestamp); its NTP time stays.
+ * - A report block about a converted stream the reporter receives names the original sender's
+ *   SSRC, with the loss and highest sequence number the relay saw of that sender's stream
+ *   (jitter and the SR references stay).
+ *
+ * Everything is rewritten in place; nothing is allocated per packet.
+ */
+
+const SR = 200;
+const RR = 201;
+/** Loss counts as RFC 3550 carries them: 24 bits, signed. */
+const MAX_LOST = 0x7fffff;
+
+/** One direction of a converted stream: what the relay received from the sender and what it sent on. */
+export class ConvertedStream {
+  /** The sender's SSRC (the last seen). */
+  inSsrc = 0;
+  inPackets = 0;
+  private baseSeq = 0;
+  private maxSeq = 0;
+  private cycles = 0;
+  outPackets = 0;
+  /** Payload octets sent (RFC 3550's sender octet count). */
+  outOctets = 0;
+  lastOutTs = 0;
+
+  /** `outSsrc`: the SSRC of the converted stream. */
+  constructor(readonly outSsrc: number) {}
+
+  /** An RTP packet from the sender (plain). */
+  received(p: Uint8Array, length: number): void {
+    if (length < 12) return;
+    const ssrc = ((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0;
+    const seq = (p[2]! << 8) | p[3]!;
+    if (this.inPackets === 0 || ssrc !== this.inSsrc) {
+      this.inSsrc = ssrc;
+      this.inPackets = 0;
+      this.baseSeq = seq;
+      this.maxSeq = seq;
+      this.cycles = 0;
+    }
+    this.inPackets++;
+    const ahead = (seq - this.maxSeq) & 0xffff;
+    if (ahead !== 0 && ahead < 0x8000) {
+      if (seq < this.maxSeq) this.cycles += 0x10000;
+      this.maxSeq = seq;
+    }
+  }
+
+  /** A packet of the converted stream, as sent. */
+  sent(p: Uint8Array, length: number): void {
+    this.outPackets++;
+    this.outOctets += length - 12;
+    this.lastOutTs = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
+  }
+
+  /** RFC 3550's extended highest sequence number received. */
+  get highestSeq(): number {
+    return this.cycles + this.maxSeq;
+  }
+
+  get lost(): number {
+    return Math.min(MAX_LOST, Math.max(0, this.highestSeq - this.baseSeq + 1 - this.inPackets));
+  }
+}
+
+const u32 = (p: Uint8Array, at: number): number => ((p[at]! << 24) | (p[at + 1]! << 16) | (p[at + 2]! << 8) | p[at + 3]!) >>> 0;
+
+function put32(p: Uint8Array, at: number, v: number): void {
+  p[at] = v >>> 24;
+  p[at + 1] = (v >>> 16) & 0xff;
+  p[at + 2] = (v >>> 8) & 0xff;
+  p[at + 3] = v & 0xff;
+}
+
+/**
+ * Rewrites a plain (compound) RTCP packet from a party: `own` is the converted stream of what
+ * the party sends, `peer` the converted stream it receives (null: that direction passes
+ * unchanged). False when the packet is malformed (it is not relayed then).
+ */
+export function translateRtcp(p: Uint8Array, length: number, own: ConvertedStream | null, peer: ConvertedStream | null): boolean {
+  let at = 0;
+  while (at < length) {
+    if (at + 8 > length || p[at]! >> 6 !== 2) return false;
+    const end = at + 4 + 4 * ((p[at + 2]! << 8) | p[at + 3]!);
+    if (end > length) return false;
+    const type = p[at + 1]!;
+    const sender = own !== null && own.inPackets > 0 && u32(p, at + 4) === own.inSsrc;
+    if (sender) put32(p, at + 4, own.outSsrc);
+    let block = -1;
+    if (type === SR && at + 28 <= end) {
+      if (sender && own.outPackets > 0) {
+        put32(p, at + 16, own.lastOutTs);
+        put32(p, at + 20, own.outPackets >>> 0);
+        put32(p, at + 24, own.outOctets >>> 0);
+      }
+      block = at + 28;
+    } else if (type === RR) {
+      block = at + 8;
+    }
+    if (block >= 0 && peer !== null && peer.inPackets > 0) {
+      for (let i = p[at]! & 0x1f; i > 0 && block + 24 <= end; i--, block += 24) {
+        if (u32(p, block) !== peer.outSsrc) continue;
+        put32(p, block, peer.inSsrc);
+        const lost = peer.lost;
+        const expected = lost + peer.inPackets;
+        p[block + 4] = Math.min(255, Math.floor((lost * 256) / expected));
+        p[block + 5] = lost >>> 16;
+        p[block + 6] = (lost >>> 8) & 0xff;
+        p[block + 7] = lost & 0xff;
+        put32(p, block + 8, peer.highestSeq >>> 0);
+      }
+    }
+    at = end;
+  }
+  return true;
+}
