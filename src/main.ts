@@ -16,7 +16,7 @@ import { bindUdp } from './media/userspace/udp.js';
 import type { MediaPlane } from './media/MediaPlane.js';
 import { UserspacePlane } from './media/userspace/UserspacePlane.js';
 import { WorkerPlane } from './media/workers/WorkerPlane.js';
-import { createIdentity, setIdentity } from './media/transforms/DtlsIdentity.js';
+import { createIdentity, DEFAULT_CERTIFICATE, setIdentity } from './media/transforms/DtlsIdentity.js';
 import { KernelOffload } from './media/kernel/KernelOffload.js';
 import { Metrics } from './metrics/Metrics.js';
 import { MetricsServer } from './metrics/MetricsServer.js';
@@ -167,7 +167,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const registry = new CallRegistry();
   // The DTLS certificate exists before the media threads, which get a copy.
-  setIdentity(await createIdentity());
+  setIdentity(await createIdentity({ ...DEFAULT_CERTIFICATE, ...config.dtlsCertificate }));
   const media = await startMediaPlane(config, interfaces);
   const limits = limitsFrom(config);
   const rates = new MediaRates();

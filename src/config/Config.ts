@@ -1,6 +1,7 @@
 import type { InterfaceSpec } from './InterfaceSpec.js';
 import type { ListenAddress } from './Endpoint.js';
 import type { RedisSpec } from './RedisSpec.js';
+import type { CertKeyType, CertSignature } from '../media/transforms/SelfSignedCertificate.js';
 
 export type EndpointLearning = 'off' | 'immediate' | 'delayed' | 'heuristic';
 
@@ -64,4 +65,6 @@ export interface Config {
   /** Further sentinels or cluster nodes besides `redis`. */
   redisNodes: ListenAddress[];
   redisMasterName: string;
+  /** The DTLS certificate made at start-up: key type, RSA bits, signature hash. */
+  dtlsCertificate: { keyType: CertKeyType; rsaBits: number; signature: CertSignature };
 }

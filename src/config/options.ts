@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import yargs from 'yargs';
 import type { Config } from './Config.js';
+import type { CertKeyType, CertSignature } from '../media/transforms/SelfSignedCertificate.js';
 import { readKeyFile, splitList, KeyFileError } from './KeyFile.js';
 import { networkInterfaces } from 'node:os';
 import { resolveInterfaceSpec, type SystemInterfaces } from './InterfaceSpec.js';
@@ -68,6 +69,9 @@ export const OPTIONS: Record<string, OptionDef> = {
   'redis-engine': { kind: 'string', describe: 'Shared mode store: redis, sentinel or cluster', default: 'redis' },
   'redis-nodes': { kind: 'list', describe: 'More sentinels or cluster nodes besides the one in `redis`: HOST:PORT' },
   'redis-master-name': { kind: 'string', describe: 'Sentinel engine: the monitored master name', default: 'mymaster' },
+  'dtls-cert-cipher': { kind: 'string', describe: 'Key of the DTLS certificate: prime256v1 (ECDSA) or RSA', default: 'prime256v1' },
+  'dtls-rsa-key-size': { kind: 'int', describe: 'Bits of the DTLS certificate\'s RSA key', default: '2048' },
+  'dtls-signature': { kind: 'string', describe: 'Hash the DTLS certificate is signed with: SHA-256 or SHA-1', default: 'SHA-256' },
 };
 
 export interface LoadResult {
@@ -102,6 +106,22 @@ function boolValue(key: string, v: string): boolean {
   if (s === 'true' || s === '1' || s === 'yes') return true;
   if (s === 'false' || s === '0' || s === 'no') return false;
   throw new ConfigError(`Invalid value for '${key}': '${v}' is not true or false`);
+}
+
+/** `dtls-cert-cipher` as rtpengine reads it (case does not matter; `ec-`/`ec_` prefixes allowed). */
+function certKeyType(v: string): CertKeyType {
+  const s = v.trim().toLowerCase();
+  if (s === 'rsa') return 'rsa';
+  if (s === 'prime256v1' || s === 'ec_prime256v1' || s === 'ec-prime256v1') return 'prime256v1';
+  throw new ConfigError(`Invalid value for 'dtls-cert-cipher': '${v}' (expected prime256v1 or RSA)`);
+}
+
+/** `dtls-signature`: SHA-256 or SHA-1, with or without the dash, any case. */
+function certSignature(v: string): CertSignature {
+  const s = v.trim().toLowerCase().replace('-', '');
+  if (s === 'sha256') return 'sha-256';
+  if (s === 'sha1') return 'sha-1';
+  throw new ConfigError(`Invalid value for 'dtls-signature': '${v}' (expected SHA-256 or SHA-1)`);
 }
 
 function oneOf<T extends string>(key: string, v: string, allowed: readonly T[]): T {
@@ -239,6 +259,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const redisNodes = list('redis-nodes').map((v) => wrap('redis-nodes', v, () => parseListenAddress(v, '127.0.0.1')));
   const advertiseRaw = str('advertise-ng');
   const advertiseNg = advertiseRaw === undefined ? listenNg : wrap('advertise-ng', advertiseRaw, () => parseListenAddress(advertiseRaw, listenNg.host));
+  const dtlsCertificate: Config['dtlsCertificate'] = {
+    keyType: certKeyType(str('dtls-cert-cipher')!),
+    rsaBits: int('dtls-rsa-key-size', 1024, 16384),
+    signature: certSignature(str('dtls-signature')!),
+  };
   const subscribeKeyspace = list('subscribe-keyspace').map((s) => intValue('subscribe-keyspace', s, 0, 65535));
 
   const config: Config = {
@@ -290,6 +315,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     redisEngine,
     redisNodes,
     redisMasterName: str('redis-master-name')!,
+    dtlsCertificate,
   };
   if (clusterMode === 'shared') {
     if (!redis) throw new ConfigError("Invalid value for 'cluster-mode': shared needs the 'redis' option");

@@ -45,6 +45,9 @@ const OPTION_NOTES: Notes = notesOf({
   'listen-udp': { note: 'the legacy UDP protocol is not implemented' },
   'listen-https': { note: 'no HTTPS listener; put `/metrics` behind a TLS proxy if needed' },
   'dtls-passive': { note: 'the DTLS role follows the `DTLS` key of each offer' },
+  'dtls-rsa-key-size': { note: '1024 to 16384 bits (rtpengine takes any size its OpenSSL takes)' },
+  'dtls-mtu': { note: 'handshake messages are cut into fragments of at most 1,240 bytes whatever it says' },
+  'dtls-ciphers': { note: 'the cipher suite is ECDHE-ECDSA or ECDHE-RSA with AES-128-GCM, by the certificate\'s key' },
   'media-num-threads': { note: 'there is no media player' },
 });
 

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtpPacket, SrtpSession } from 'werift-rtp';
 import { Relay } from '../helpers/Relay.js';
@@ -71,11 +72,61 @@ describe('SRTP keying: MKI, key lifetimes, DTLS roles and fingerprint hashes', (
     expect(await call.stream(1000, 50)).toEqual({ atPlain: 50, atSrtp: 50 });
   });
 
+  it("offers an ECDSA P-256 certificate signed with SHA-256 by default, as rtpengine 10.5's", async () => {
+    const call = await SdesCall.placeDtls(relay, 'cert-default');
+    calls.push(call);
+    const cert = peerCertificate(call.srtp.received.map((r) => r.data));
+    expect(cert.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+    expect(cert.raw.includes(OID_ECDSA_SHA256)).toBe(true);
+  });
+
   it('checks a peer certificate against a sha-384 fingerprint, and sha-1 with the relay as client', async () => {
     const server = await SdesCall.placeDtls(relay, 'dtls-sha384', 'client', 'sha-384');
     const client = await SdesCall.placeDtls(relay, 'dtls-sha1', 'server', 'sha-1');
     calls.push(server, client);
     expect(await server.stream(2000, 20)).toEqual({ atPlain: 20, atSrtp: 20 });
     expect(await client.stream(3000, 20)).toEqual({ atPlain: 20, atSrtp: 20 });
+  });
+});
+
+/** The certificate in the DTLS Certificate message (handshake type 11, epoch 0) among the datagrams a party got. */
+function peerCertificate(datagrams: Buffer[]): X509Certificate {
+  for (const d of datagrams) {
+    for (let o = 0; o + 13 <= d.length;) {
+      const record = d.subarray(o + 13, o + 13 + d.readUInt16BE(o + 11));
+      o += 13 + record.length;
+      // Handshake header (12 bytes), the list's length (3), the first certificate's length (3).
+      if (d[o - 13 - record.length] === 22 && record[0] === 11) return new X509Certificate(record.subarray(18, 18 + record.readUIntBE(15, 3)));
+    }
+  }
+  throw new Error('no Certificate message among the datagrams');
+}
+
+const OID_ECDSA_SHA256 = Buffer.from('06082a8648ce3d040302', 'hex');
+const OID_RSA_SHA1 = Buffer.from('06092a864886f70d010105', 'hex');
+
+describe('the DTLS certificate as configured: dtls-cert-cipher, dtls-rsa-key-size, dtls-signature', () => {
+  const calls: SdesCall[] = [];
+  afterAll(() => {
+    for (const c of calls) c.close();
+  });
+
+  it('is an RSA key of the configured size signed with SHA-1 when configured so, both DTLS roles', async () => {
+    const relay = await Relay.start({ args: ['--dtls-cert-cipher=RSA', '--dtls-rsa-key-size=1024', '--dtls-signature=sha-1'] });
+    try {
+      // The party as client (the relay serves), then as server (the relay is the client).
+      for (const peer of ['client', 'server'] as const) {
+        const call = await SdesCall.placeDtls(relay, `cert-rsa-${peer}`, peer);
+        calls.push(call);
+        const cert = peerCertificate(call.srtp.received.map((r) => r.data));
+        expect(cert.publicKey.asymmetricKeyType).toBe('rsa');
+        expect(cert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(1024);
+        expect(cert.raw.includes(OID_RSA_SHA1)).toBe(true);
+        expect(cert.verify(cert.publicKey)).toBe(true);
+        expect(await call.stream(200, 10)).toEqual({ atPlain: 10, atSrtp: 10 });
+      }
+    } finally {
+      expect(await relay.stop()).toBe(0);
+    }
   });
 });

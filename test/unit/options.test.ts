@@ -102,6 +102,9 @@ describe('loadConfig', () => {
       [['--redis=127.0.0.1:6379'], 'redis', '127.0.0.1:6379'],
       [['--endpoint-learning=sometimes'], 'endpoint-learning', 'sometimes'],
       [['--subscribe-keyspace=x', '--redis=127.0.0.1:6379/1'], 'subscribe-keyspace', 'x'],
+      [['--dtls-cert-cipher=DSA'], 'dtls-cert-cipher', 'DSA'],
+      [['--dtls-signature=md5'], 'dtls-signature', 'md5'],
+      [['--dtls-rsa-key-size=512'], 'dtls-rsa-key-size', '512'],
     ];
     for (const [args, key, value] of bad) {
       const base = args.some((a) => a.startsWith('--interface')) ? ['--config-file=none'] : noFile;
@@ -115,6 +118,15 @@ describe('loadConfig', () => {
       expect((err as Error).message, key).toContain(`'${key}'`);
       expect((err as Error).message, key).toContain(`'${value}'`);
     }
+  });
+
+  it("takes the DTLS certificate options in rtpengine's spellings, from the file and the command line", () => {
+    expect(loadConfig(noFile, {}).config.dtlsCertificate).toEqual({ keyType: 'prime256v1', rsaBits: 2048, signature: 'sha-256' });
+    const file = confFile('[rtpengine]\ninterface = 127.0.0.1\ndtls-cert-cipher = RSA\ndtls-rsa-key-size = 4096\ndtls-signature = SHA1\n');
+    expect(loadConfig([`--config-file=${file}`], {}).config.dtlsCertificate).toEqual({ keyType: 'rsa', rsaBits: 4096, signature: 'sha-1' });
+    expect(loadConfig([`--config-file=${file}`, '--dtls-cert-cipher=EC-prime256v1', '--dtls-signature=sha-256'], {}).config.dtlsCertificate)
+      .toEqual({ keyType: 'prime256v1', rsaBits: 4096, signature: 'sha-256' });
+    expect(loadConfig([...noFile, '--dtls-cert-cipher=ec_prime256v1'], {}).warnings).toEqual([]);
   });
 
   it('names the key of a bad boolean in the file', () => {

@@ -31,10 +31,10 @@ export interface DtlsKeys {
 
 /**
  * One DTLS association on a media port (RFC 5763/5764): werift-dtls does the handshake
- * (ECDHE-ECDSA with AES-128-GCM, use_srtp, extended master secret, retransmission by
- * flights); this class feeds it the datagrams the leg demultiplexed (first byte 20-63),
- * sends what it writes to the peer, checks the peer's certificate against the SDP
- * fingerprint and hands over the exported SRTP keys.
+ * (ECDHE-ECDSA or ECDHE-RSA by the certificate's key, AES-128-GCM, use_srtp, extended master
+ * secret, retransmission by flights); this class feeds it the datagrams the leg demultiplexed
+ * (first byte 20-63), sends what it writes to the peer, checks the peer's certificate against
+ * the SDP fingerprint and hands over the exported SRTP keys.
  */
 export class DtlsEndpoint {
   private readonly socket: DtlsSocket;
@@ -68,7 +68,8 @@ export class DtlsEndpoint {
       transport: transport as never,
       cert: identity.certPem,
       key: identity.keyPem,
-      signatureHash: { hash: 4, signature: 3 } as never,
+      // SHA-256 with the key's algorithm (TLS SignatureAlgorithm 1 = RSA, 3 = ECDSA).
+      signatureHash: { hash: 4, signature: identity.keyType === 'rsa' ? 1 : 3 } as never,
       srtpProfiles: [7, 1] as never,
       certificateRequest: true,
       extendedMasterSecret: true,
