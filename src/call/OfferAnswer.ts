@@ -202,6 +202,8 @@ function senderAddress(opts: OfferAnswerOptions, sdpAddress: string | undefined)
 export interface ScratchPorts {
   sender: (Stream[] | undefined)[];
   receiver: (Stream[] | undefined)[];
+  /** Receiver m= lines whose ports the new pair replaces (`no port latching`). */
+  relatched: Set<number>;
 }
 
 /** Closes scratch streams the commit did not take (their ports go back to the pool). */
@@ -217,7 +219,7 @@ function discard(ports: ScratchPorts): void {
 export async function allocateExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Dialogue): Promise<ScratchPorts> {
   const sender = existing(dialogue.sender);
   const receiver = existing(dialogue.receiver);
-  const ports: ScratchPorts = { sender: [], receiver: [] };
+  const ports: ScratchPorts = { sender: [], receiver: [], relatched: new Set() };
   const allocations: Promise<void>[] = [];
   // Medias in place that start speaking ICE get their other addresses now (given up again if the change fails).
   const widened: Media[] = [];
@@ -242,7 +244,9 @@ export async function allocateExchange(s: Services, call: Call, plan: ExchangePl
     if (needsPorts(sm, senderSharers.has(i))) take(ports.sender, i, mp.senderLocal!, mayUseIce(plan, 'sender', md, sm));
     else if (sm && mayUseIce(plan, 'sender', md, sm)) widen(sm);
     // An offer to oneself holds one set of ports.
-    if (needsPorts(rm, receiverSharers.has(i)) && !(receiver && receiver === sender)) take(ports.receiver, i, plan.receiverLocal, mayUseIce(plan, 'receiver', md, rm));
+    const moved = rm !== undefined && sm !== undefined && movedWithoutLatching(plan, md, sm, rm);
+    if (moved) ports.relatched.add(i);
+    if ((needsPorts(rm, receiverSharers.has(i)) || moved) && !(receiver && receiver === sender)) take(ports.receiver, i, plan.receiverLocal, mayUseIce(plan, 'receiver', md, rm));
     else if (rm && rm !== sm && mayUseIce(plan, 'receiver', md, rm)) widen(rm);
   });
   // Every allocation settles before a failure is reported: one still binding after the change
@@ -300,9 +304,24 @@ function share(ml: Monologue): void {
 
 const inBundle = (ml: Monologue, m: Media): boolean => ml.bundles.some((g) => g.has(m));
 
-/** Gives a media the scratch pair planned for it, once. */
-function attach(m: Media, side: (Stream[] | undefined)[], i: number): void {
+/**
+ * `no port latching`: the offerer of an ICE media moved its endpoint (address or RTP port), so
+ * its receiver gets new ports and an ICE restart, as rtpengine's endpoint maps do.
+ */
+function movedWithoutLatching(plan: ExchangePlan, md: MediaDescription, sm: Media, rm: Media): boolean {
+  if (plan.kind !== 'offer' || !plan.opts.noPortLatching || !rm.rtp || rm.transportOwner || rm.webrtc.ourIce === null || sm.sdpAddress === null) return false;
+  const address = senderAddress(plan.opts, mediaConnection(plan.sd, md)?.address);
+  return md.port !== 0 && (md.port !== sm.sdpRtpPort || (address !== undefined && address !== sm.sdpAddress));
+}
+
+/** Gives a media the scratch pair planned for it, once; `replace`: its old ports go, with the ICE credentials they were offered with. */
+function attach(m: Media, side: (Stream[] | undefined)[], i: number, replace = false): void {
   const pair = side[i];
+  if (pair && replace && m.rtp) {
+    for (const st of m.streams()) st.close();
+    m.rtp = m.rtcp = null;
+    m.webrtc.ourIce = null;
+  }
   if (!pair || m.rtp) return;
   [m.rtp, m.rtcp] = pair as [Stream, Stream];
   side[i] = undefined;
@@ -348,7 +367,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   plan.medias.forEach((mp, i) => {
     if (mp.kind !== 'relay') return;
     attach(sender.medias[i]!, ports.sender, i);
-    attach(receiver.medias[i]!, ports.receiver, i);
+    attach(receiver.medias[i]!, ports.receiver, i, ports.relatched.has(i));
   });
   share(sender);
   share(receiver);

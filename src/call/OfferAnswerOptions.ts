@@ -65,6 +65,8 @@ export interface OfferAnswerOptions {
   generateMid: boolean;
   /** Flag `strip extmap`: no a=extmap lines in the SDP passed on. */
   stripExtmap: boolean;
+  /** Flag `no port latching`: an ICE offerer that moved its endpoint gets its receiver new ports (and ICE credentials), as rtpengine does. */
+  noPortLatching: boolean;
 }
 
 /**

@@ -86,6 +86,7 @@ const FLAG_NOTES: Notes = notesOf({
   'codec-transcode-': { note: 'as `transcode-`' },
   'codec-set-': { note: 'encoder options: no SDP line changes' },
   'always-transcode': { note: 'read as `codec-accept-all`' },
+  'no-port-latching': { note: 'an ICE offerer that moved its endpoint gets its receiver new ports and ICE credentials' },
   'trickle-ice': { note: 'offers: `a=ice-options:trickle` and `a=end-of-candidates` towards the receiver' },
   fragment: { note: 'with `offer`: the SDP is a trickle ICE fragment, the sender\'s new candidates ([webrtc.md](webrtc.md#ice)); the reply has no SDP' },
   'reorder-codecs': { state: 'accepted', note: 'ignored, as in rtpengine 10.5 (obsolete there)' },

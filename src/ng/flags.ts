@@ -225,6 +225,7 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     bundle: bundleOptions(req),
     generateMid: req.has('generate-mid'),
     stripExtmap: req.has('strip-extmap'),
+    noPortLatching: req.has('no-port-latching'),
   };
 }
 

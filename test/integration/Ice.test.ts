@@ -251,19 +251,19 @@ describe('full ICE', () => {
       expect(String(o['sdp'])).not.toMatch(/a=candidate/);
       const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-11', 'from-tag': 'k', 'to-tag': 'l', sdp: sdp(phone.port) });
       const answer = String(a['sdp']);
-      // rtpengine's order and priorities (rtcp-mux: RTP's component only): the SDP's address first, then the other, the same port on both where free.
+      // rtpengine's order and priorities (rtcp-mux: RTP's component only): the SDP's address first, then the other.
       const candidates = [...answer.matchAll(/^a=candidate:\S+ (\d) UDP (\d+) (\S+) (\d+) typ host\r?$/gm)].map((c) => [c[1], c[2], c[3], Number(c[4])]);
-      const rtpPort = mPort(answer);
-      expect(candidates).toEqual([['1', '2130706431', '127.0.0.1', rtpPort], ['1', '2130706175', '::1', rtpPort]]);
+      const v6Port = Number(candidates[1]?.[3]);
+      expect(candidates).toEqual([['1', '2130706431', '127.0.0.1', mPort(answer)], ['1', '2130706175', '::1', v6Port]]);
       peer.takeRelay(answer);
       // The relay checks the peer's IPv6 candidate from its IPv6 address only.
       await peer.until(() => peer.checks.length > 0, 'check from the relay');
-      expect(peer.checks[0]!.from).toEqual({ address: '::1', port: rtpPort });
-      peer.check(rtpPort, 'controlling', true);
+      expect(peer.checks[0]!.from).toEqual({ address: '::1', port: v6Port });
+      peer.check(v6Port, 'controlling', true);
       await peer.until(() => peer.responses.some((r) => r.type === 0x0101), 'success response');
-      expect(peer.responses.at(-1)!.from).toEqual({ address: '::1', port: rtpPort });
-      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, rtpPort, 11);
-      expect(peer.media.at(-1)!.from).toEqual({ address: '::1', port: rtpPort });
+      expect(peer.responses.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
+      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, v6Port, 11);
+      expect(peer.media.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
     } finally {
       peer.close();
       await relay.ng.ok({ command: 'delete', 'call-id': 'ice-11' });
@@ -279,7 +279,7 @@ describe('full ICE', () => {
       const toB = mPort(offer);
       // rtpengine's passthrough priorities: just below the party's host candidate, the second address wrapping past 32 bits.
       expect(offer).toContain(`a=ice-ufrag:peerP1\r\na=ice-pwd:peerpassword0123456789ab\r\na=candidate:peer1 1 UDP 2130706431 127.0.0.1 ${a.port} typ host\r\n`);
-      expect(offer).toMatch(new RegExp(`a=candidate:\\S+ 1 UDP 2097152255 127\\.0\\.0\\.1 ${toB} typ host\\r\\na=candidate:\\S+ 1 UDP 4294967295 ::1 ${toB} typ host\\r\\n`));
+      expect(offer).toMatch(new RegExp(`a=candidate:\\S+ 1 UDP 2097152255 127\\.0\\.0\\.1 ${toB} typ host\\r\\na=candidate:\\S+ 1 UDP 4294967295 ::1 \\d+ typ host\\r\\n`));
       expect(offer.match(/^a=ice-ufrag:/gm)).toHaveLength(1);
       const ans = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-12', 'from-tag': 'p', 'to-tag': 'q', sdp: sdp(b.port, b.sdpLines()), ICE: 'optional' });
       const answer = String(ans['sdp']);
@@ -307,5 +307,21 @@ describe('full ICE', () => {
     expect(offer).toMatch(/a=ice-pwd:\S+\r\na=ice-options:trickle\r\na=candidate:/);
     expect(offer).toMatch(/typ host\r\na=end-of-candidates\r\n/);
     await relay.ng.ok({ command: 'delete', 'call-id': 'ice-13' });
+  });
+
+  it('gives the receiver new ports and ICE credentials when an ICE offerer moved with no port latching (else keeps them)', async () => {
+    const ufrag = (x: string): string => /^a=ice-ufrag:(\S+)/m.exec(x)![1]!;
+    const offer = async (port: number, flags: string[]): Promise<string> =>
+      String((await relay.ng.ok({ command: 'offer', 'call-id': 'ice-14', 'from-tag': 's', sdp: sdp(port), ICE: 'force', flags }))['sdp']);
+    const first = await offer(phone.port, ['no port latching']);
+    const same = await offer(phone.port, ['no port latching']);
+    expect([mPort(same), ufrag(same)]).toEqual([mPort(first), ufrag(first)]);
+    const latched = await offer(phone.port + 2, []);
+    expect([mPort(latched), ufrag(latched)]).toEqual([mPort(first), ufrag(first)]);
+    const moved = await offer(phone.port + 4, ['no port latching']);
+    expect(mPort(moved)).not.toBe(mPort(first));
+    expect(ufrag(moved)).not.toBe(ufrag(first));
+    expect(moved).toMatch(/a=candidate:\S+ 1 UDP 2130706175 ::1 \d+ typ host/);
+    await relay.ng.ok({ command: 'delete', 'call-id': 'ice-14' });
   });
 });

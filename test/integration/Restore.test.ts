@@ -41,7 +41,7 @@ class IceOnIpv6 {
   private constructor(
     readonly peer: IcePeer,
     readonly phone: RtpEndpoint,
-    /** The relay's port towards the peer (on both addresses) and towards the phone. */
+    /** The relay's port towards the peer on its IPv6 address, and towards the phone. */
     readonly peerSide: number,
     readonly phoneSide: number,
   ) {}
@@ -52,9 +52,7 @@ class IceOnIpv6 {
     const o = await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'ice-A', sdp: audioSdp('127.0.0.1', peer.port, { extra: peer.sdpLines() }), ICE: 'remove' });
     const a = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'ice-A', 'to-tag': 'ice-B', sdp: audioSdp('127.0.0.1', phone.port) });
     const answer = String(a['sdp']);
-    const peerSide = Number(/^m=audio (\d+)/m.exec(answer)![1]);
-    expect(answer).toContain(`a=candidate:`);
-    expect(answer).toMatch(new RegExp(`^a=candidate:\\S+ 1 UDP 2130706175 ::1 ${peerSide} typ host`, 'm'));
+    const peerSide = Number(/^a=candidate:\S+ 1 UDP 2130706175 ::1 (\d+) typ host/m.exec(answer)![1]);
     peer.takeRelay(answer);
     peer.check(peerSide, 'controlling', true);
     await peer.until(() => peer.responses.some((r) => r.type === 0x0101), 'success response');
