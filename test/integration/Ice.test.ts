@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcePeer } from '../helpers/IcePeer.js';
-import { Relay } from '../helpers/Relay.js';
+import { Relay, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
 
 const sdp = (port: number, extra: string[] = []): string =>
@@ -263,6 +263,20 @@ describe('full ICE', () => {
       await peer.until(() => peer.responses.some((r) => r.type === 0x0101), 'success response');
       expect(peer.responses.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
       await mediaBothWays(phone, mPort(String(o['sdp'])), peer, v6Port, 11);
+      expect(peer.media.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
+      // A media worker that dies is replaced: the IPv6 port is bound again, and once the peer
+      // checks again media leaves from there as before.
+      const busiest = async (): Promise<number[]> => [...(await relay.cli('list workers')).matchAll(/Worker \d+: (\d+) ports/g)].map((m) => Number(m[1]));
+      const ports = await busiest();
+      const index = ports.indexOf(Math.max(...ports));
+      await relay.cli(`workers kill ${index}`);
+      await waitFor('the worker restarted', () => relay.output.includes('media worker restarted'), 5000);
+      await waitFor('its ports bound again', async () => (await busiest())[index] === ports[index], 5000);
+      const before = peer.responses.length;
+      peer.check(v6Port, 'controlling', true);
+      await peer.until(() => peer.responses.length > before, 'success response from the new worker');
+      expect(peer.responses.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
+      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, v6Port, 12);
       expect(peer.media.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
     } finally {
       peer.close();
