@@ -116,13 +116,13 @@ describe('Transcoder', () => {
     });
   }
 
-  it('keeps timestamps and sequence numbers across a gap (loss) as the sender had them, as rtpengine does, and restarts the frame queue there', () => {
+  it('keeps the sender\'s sequence numbers across a gap (loss), and numbers timestamps by the samples sent, as rtpengine does', () => {
     const { t, sent } = collect(settings([PCMU], PCMA));
     const payload = new Uint8Array(160).fill(0xff);
     for (let i = 0; i < 5; i++) t.push(rtp(0, i, i * 160, payload), 172);
     for (let i = 10; i < 12; i++) t.push(rtp(0, i, i * 160, payload), 172);
     expect(sent.length).toBe(7);
-    expect((sent[5]!.ts - sent[4]!.ts) >>> 0).toBe(6 * 160);
+    expect(sent.map((x) => x.ts)).toEqual([0, 160, 320, 480, 640, 800, 960]);
     expect(sent.map((x) => x.seq)).toEqual([0, 1, 2, 3, 4, 10, 11]);
     // A repeated packet is sent again with the same number; a jump of thousands continues by one.
     t.push(rtp(0, 11, 11 * 160, payload), 172);
@@ -159,18 +159,27 @@ describe('Transcoder', () => {
     expect(sent[1]!.seq).toBe((sent[0]!.seq + 1) & 0xffff);
   });
 
-  it('drops events when the receiver has no telephone-event, and drops what it cannot read', () => {
+  it('plays events as the digit\'s tone to a receiver without telephone-event, as rtpengine does; drops what it cannot read', () => {
     const { t, sent } = collect(settings([PCMU, TE8], PCMA));
-    t.push(rtp(101, 1, 0, Uint8Array.of(1, 0, 0, 160)), 16);
-    t.push(rtp(96, 2, 0, new Uint8Array(10)), 22);
+    t.push(rtp(0, 1, 0, new Uint8Array(160).fill(0xff)), 172);
+    // Digit 1 at -10 dBm0: 20 ms, then 40 ms, then the end three times (nothing new), each packet in its turn.
+    t.push(rtp(101, 2, 160, Uint8Array.of(1, 10, 0, 160), true), 16);
+    t.push(rtp(101, 3, 160, Uint8Array.of(1, 10, 0x01, 0x40)), 16);
+    for (let i = 4; i < 7; i++) t.push(rtp(101, i, 160, Uint8Array.of(1, 0x80 | 10, 0x01, 0x40)), 16);
+    expect(sent.map((x) => [x.pt, x.seq, x.ts, x.marker])).toEqual([[8, 1, 0, false], [8, 2, 160, false], [8, 3, 320, false]]);
+    const pcm = decodeAll(sent.slice(1), new PcmaDecoder());
+    // 40 ms of tone: the two frequencies to within the resolution that gives.
+    expect(Math.abs(dominantFrequency(pcm, 8000, 600, 1000) - 697)).toBeLessThanOrEqual(10);
+    expect(Math.abs(dominantFrequency(pcm, 8000, 1100, 1500) - 1209)).toBeLessThanOrEqual(10);
+    t.push(rtp(96, 7, 0, new Uint8Array(10)), 22);
     t.push(Buffer.from([0x80, 0]), 2);
     // Extension header longer than the packet.
-    const bad = rtp(0, 3, 0, new Uint8Array(8));
+    const bad = rtp(0, 8, 0, new Uint8Array(8));
     bad[0] = 0x90;
     bad.writeUInt16BE(200, 14);
     t.push(bad, bad.length);
-    expect(sent).toEqual([]);
-    expect(t.dropped).toBe(4);
+    expect(sent.length).toBe(3);
+    expect(t.dropped).toBe(3);
   });
 
   it('sends stereo opus when the receiver asked for stereo=1 (both channels carry the signal)', () => {

@@ -1,12 +1,6 @@
+import { writeDtmfTone } from './DtmfTone.js';
 import type { Digit, DtmfSource } from './PlaybackSettings.js';
 import { AUDIO, END, EVENT, PASS, type EventFrame, type FrameKind, type PlaybackStream } from './PlaybackStream.js';
-
-/** The row and column frequencies of each event code 0-15 (`0-9*#A-D`), ITU-T Q.23. */
-const LOW = [941, 697, 697, 697, 770, 770, 770, 852, 852, 852, 941, 941, 697, 770, 852, 941];
-const HIGH = [1336, 1209, 1336, 1477, 1209, 1336, 1477, 1209, 1336, 1477, 1209, 1477, 1633, 1633, 1633, 1633];
-
-/** One dB as an amplitude ratio, to the precision rtpengine scales its tones with. */
-const DB = 1.122018;
 
 /**
  * Digits as rtpengine injects them, on a sample clock that starts with the first frame.
@@ -106,22 +100,12 @@ export class DtmfStream implements PlaybackStream {
       const toneEnd = this.dueEnd[this.digit]!;
       const pauseEnd = this.digit + 1 < this.dueStart.length ? this.dueStart[this.digit + 1]! : this.end;
       const stop = Math.min(samples, i + (at < toneEnd ? toneEnd : pauseEnd) - at);
-      if (at < toneEnd) this.sines(pcm, i, stop, at - this.dueStart[this.digit]!, d.code, d.volume);
+      if (at < toneEnd) writeDtmfTone(pcm, i, stop, at - this.dueStart[this.digit]!, d.code, d.volume, this.rate);
       else pcm.fill(0, i, stop);
       i = stop;
     }
     this.filled = i;
     pcm.fill(0, i, samples);
     return AUDIO;
-  }
-
-  /** pcm[from..to) from the tone's sample `offset` on: each sine computed afresh from its offset, truncated as rtpengine does. */
-  private sines(pcm: Int16Array, from: number, to: number, offset: number, code: number, volume: number): void {
-    const wl = (LOW[code]! * (2 * Math.PI)) / this.rate;
-    const wh = (HIGH[code]! * (2 * Math.PI)) / this.rate;
-    const vol = DB ** volume * 2;
-    for (let i = from, n = offset; i < to; i++, n++) {
-      pcm[i] = Math.trunc((Math.sin(wl * n) / vol) * 32767 + (Math.sin(wh * n) / vol) * 32767);
-    }
   }
 }

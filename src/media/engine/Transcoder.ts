@@ -2,6 +2,7 @@ import type { AudioDecoder, AudioEncoder } from '../codecs/AudioCodec.js';
 import { upmix } from './ChannelMix.js';
 import { canTranscode, createDecoder, createEncoder, isComfortNoise, isTelephoneEvent, nativeRate, workingRate } from './CodecCatalog.js';
 import { AUDIO_FRAME, DetectedDtmf, EVENT_END, EVENT_START } from './DetectedDtmf.js';
+import { writeDtmfTone } from './DtmfTone.js';
 import { translateEvents } from './DtmfTranslator.js';
 import { Resampler } from './Resampler.js';
 import { MAX_INPUT_FORMATS, type PayloadFormat, type TranscodeSettings } from './TranscodeSettings.js';
@@ -50,6 +51,10 @@ const SEQ_JUMP = 1000;
 /** A timestamp jump forward larger than this (seconds) is a reset, as rtpengine's decoder takes it. */
 const TS_RESET_S = 5;
 
+function sameFormat(a: PayloadFormat, b: PayloadFormat): boolean {
+  return a.encoding.toLowerCase() === b.encoding.toLowerCase() && a.clock === b.clock && (a.channels ?? 1) === (b.channels ?? 1);
+}
+
 export class Transcoder {
   readonly settings: TranscodeSettings;
   private readonly byPt: (Input | undefined)[] = new Array<Input | undefined>(128);
@@ -85,6 +90,14 @@ export class Transcoder {
   private readonly dtmfOut: PayloadFormat | null = null;
   /** Output timestamp of the first audio sample: where detected digits count from. */
   private firstTs = -1;
+  /** The working rate (samples per second of the queue). */
+  private readonly rate: number;
+  /** The event being played as a tone (towards a receiver without telephone-event): its timestamp, code, samples made. */
+  private toneTs = -1;
+  private toneCode = -1;
+  private toneDone = 0;
+  /** Digits are detected in the audio or played into it: every packet is converted. */
+  private readonly digits: boolean;
 
   constructor(settings: TranscodeSettings, private readonly sink: PacketSink) {
     this.settings = settings;
@@ -96,6 +109,7 @@ export class Transcoder {
     this.encoder = enc;
     this.frame = Math.round((rate * packetTime(settings)) / 1000);
     this.ticks = settings.output.clock / rate;
+    this.rate = rate;
     this.fifo = new Int16Array(MAX_DECODED * 2 + this.frame);
     this.stereo = enc.channels === 2 ? new Int16Array(this.frame * 2) : null;
     for (const f of audioIn) {
@@ -116,6 +130,7 @@ export class Transcoder {
       this.dtmf = DetectedDtmf.create(rate, MAX_DECODED, settings.output.clock, te.clock);
       this.dtmfOut = te;
     }
+    this.digits = this.dtmf !== null || this.byPt.some((i) => i?.kind === 'event' && i.out === null);
     for (let i = 0; i < RING; i++) {
       const buf = Buffer.alloc(12 + MAX_PAYLOAD);
       this.ring.push({ buf, payload: buf.subarray(12) });
@@ -139,11 +154,14 @@ export class Transcoder {
     if (payload <= 0) return this.drop();
     const input = this.byPt[p[1]! & 0x7f];
     if (input === undefined) return this.drop();
-    if ((p[1]! & 0x80) !== 0) this.marker = true;
+    // A digit played as a tone goes on in the audio unmarked.
+    if ((p[1]! & 0x80) !== 0 && (input.kind !== 'event' || input.out !== null)) this.marker = true;
     const inTs = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
-    const outTs = this.mapTimestamp(inTs, input.format.clock, (p[2]! << 8) | p[3]!);
+    let outTs = this.mapTimestamp(inTs, input.format.clock, (p[2]! << 8) | p[3]!);
+    // Events towards a receiver without telephone-event become the digit's tone in the audio.
+    if (input.kind !== 'audio' && (input.kind !== 'event' || input.out !== null)) return this.pass(input, p, header, payload, outTs);
     if (input.kind === 'audio') this.audio(input, p, header, payload, outTs);
-    else this.pass(input, p, header, payload, outTs);
+    else this.tone(input, p, header, payload, inTs, this.continued(outTs));
   }
 
   /** Frees the codecs. */
@@ -165,7 +183,8 @@ export class Transcoder {
       const d = ((inSeq - this.lastInSeq + 0x8000) & 0xffff) - 0x8000;
       this.seqStep = d >= -SEQ_JUMP && d <= SEQ_JUMP ? d : 1;
     }
-    this.lastInSeq = inSeq;
+    // A late packet does not move the numbering back (rtpengine's sequencer takes it as old).
+    if (!this.started || this.seqStep >= 0) this.lastInSeq = inSeq;
     if (!this.started) {
       this.started = true;
       this.seq = inSeq;
@@ -194,6 +213,44 @@ export class Transcoder {
       n = input.resampler.process(this.decoded, n, this.resampled);
       samples = this.resampled;
     }
+    // A packet already in the receiver's codec and size keeps its own timestamp (rtpengine passes it through).
+    const through = !this.digits && n === this.frame && sameFormat(input.format, this.output);
+    this.queue(samples, n, through ? outTs : this.continued(outTs));
+  }
+
+  /**
+   * The timestamp of converted audio, as rtpengine numbers it: by the samples sent, so a gap, a
+   * jump or a reset in the sender's timestamps does not show (`outTs` for the first packet).
+   */
+  private continued(outTs: number): number {
+    if (this.firstTs < 0) return outTs;
+    return (this.lastOutTs = this.nextOutTs);
+  }
+
+  /**
+   * An event towards a receiver without telephone-event, as rtpengine's DTMF decoder plays it:
+   * each packet adds the digit's tone from the duration the last one reached to its own (a new
+   * timestamp or digit starts a new tone); repeated ends add nothing.
+   */
+  private tone(input: PassInput, p: Uint8Array, offset: number, length: number, inTs: number, outTs: number): void {
+    if (length < 4) return this.drop();
+    const code = p[offset]!;
+    if (inTs !== this.toneTs || code !== this.toneCode) {
+      this.toneTs = inTs;
+      this.toneCode = code;
+      this.toneDone = 0;
+    }
+    const duration = Math.round((((p[offset + 2]! << 8) | p[offset + 3]!) * this.rate) / input.format.clock);
+    const n = Math.min(duration - this.toneDone, this.decoded.length);
+    if (n <= 0) return;
+    if (code < 16) writeDtmfTone(this.decoded, 0, n, this.toneDone, code, p[offset + 1]! & 0x3f, this.rate);
+    else this.decoded.fill(0, 0, n);
+    this.toneDone += n;
+    this.queue(this.decoded, n, outTs);
+  }
+
+  /** Samples at the working rate that start at output timestamp `outTs`: queued, then encoded frame by frame. */
+  private queue(samples: Int16Array, n: number, outTs: number): void {
     const frameTicks = this.frame * this.ticks;
     if (this.fifoLength === 0) {
       this.fifoTs = outTs;
