@@ -15,6 +15,7 @@ import { selectParties, type PartySelector } from './PartySelector.js';
 import { afterSignalling } from './Signalling.js';
 import type { Stream } from './Stream.js';
 import { format, sameCodec, transcodable } from './Transcoding.js';
+import { admitConversions } from './TranscodeLimit.js';
 
 /**
  * Media forking (pub/sub), as rtpengine 10.5 does it: a subscriber is a party of its own
@@ -184,6 +185,8 @@ export function subscribeAnswer(s: Services, call: Call, opts: SubscribeAnswerOp
       const transcoding = answerTranscoding(m, answer, ptimeOf(md), opts.allowTranscoding);
       return { md, address: mediaConnection(sd, md)?.address ?? null, transcoding };
     });
+    // A subscriber's converted copies count towards max-transcoded-media like any converted stream.
+    admitConversions(s, call, plans.reduce((n, p, i) => n + (p?.transcoding ? 1 : 0) - (ml.medias[i]!.subscription?.transcoding ? 1 : 0), 0));
     const now = Date.now();
     plans.forEach((p, i) => {
       const m = ml.medias[i]!;

@@ -42,8 +42,13 @@ export function checkTranscodeLimit(s: Services, call: Call, plan: ExchangePlan,
   if (max < 0) return;
   const receiver = existing(dialogue.receiver);
   const senderMedias = existing(dialogue.sender)?.medias ?? receiver?.peer?.medias ?? [];
-  const added = addedConversions(plan, senderMedias, receiver?.medias ?? []);
-  if (added <= 0) return;
+  admitConversions(s, call, addedConversions(plan, senderMedias, receiver?.medias ?? []), isNew);
+}
+
+/** Refuses `added` more converted streams for `call` when they would go beyond `max-transcoded-media`. */
+export function admitConversions(s: Services, call: Call, added: number, isNew = false): void {
+  const max = s.limits.maxTranscodedMedia;
+  if (max < 0 || added <= 0) return;
   const now = s.registry.transcodedMedia(true);
   if (now + added <= max) return;
   log.warn({ callId: call.callId }, `Transcoding limit exceeded (${now} + ${added} > ${max})`);

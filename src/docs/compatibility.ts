@@ -128,7 +128,7 @@ const ERROR_WHEN: Record<keyof typeof NgErrorText, string> = {
   noPorts: 'no free even/odd port pair on the interface; a new call is destroyed',
   notFound: '`delete` with flag `fatal` of a call or tag that does not exist',
   sessionLimit: '`max-sessions` reached (`result: load limit` for a client that announced `supports: [load limit]`)',
-  transcodeLimit: 'not in rtpengine 10.5: an `offer` or `answer` that would convert more streams than `max-transcoded-media` allows; nothing about the call changes (an offer that would create the call: `result: load limit` with this `message` for a client that announced `supports: [load limit]`)',
+  transcodeLimit: 'not in rtpengine 10.5: an `offer`, `answer` or `subscribe answer` that would convert more streams than `max-transcoded-media` allows; nothing about the call changes (an offer that would create the call: `result: load limit` with this `message` for a client that announced `supports: [load limit]`)',
   invalidLimit: '`list` with a negative `limit`',
   noParticipant: '`subscribe request` with `all` on a call with no party of a dialogue',
   noneMatched: '`subscribe request` without a party selector, or whose `from-tags` name no party',

@@ -266,6 +266,10 @@ for (const reference of [false, true]) {
         const newCall = { 'call-id': 'limit-3', 'from-tag': 'A', command: 'offer', sdp: sdp(phone.port, [OPUS]), codec: { transcode: ['PCMU'], mask: ['opus'] } };
         expect(await relay.ng.request({ ...newCall, supports: ['load limit'] })).toEqual({ result: 'load limit', message: 'Transcoding limit exceeded' });
         expect(await relay.ng.request(newCall)).toEqual({ result: 'error', 'error-reason': 'Transcoding limit exceeded' });
+        // A subscriber taking PCMA of the first call's PCMU caller would need a fourth.
+        await relay.ng.ok({ command: 'subscribe request', 'call-id': 'limit-1', 'from-tag': 'A', 'to-tag': 'sub' });
+        const alaw = sdp(phone.port + 6, [PCMA]).replace('a=sendrecv', 'a=recvonly');
+        expect(await relay.ng.request({ command: 'subscribe answer', 'call-id': 'limit-1', 'to-tag': 'sub', sdp: alaw, flags: ['allow transcoding'] })).toEqual({ result: 'error', 'error-reason': 'Transcoding limit exceeded' });
         // 200 converted m= lines in one offer: refused before any port or codec state exists.
         const hostile = ['v=0', 'o=x 1 1 IN IP4 127.0.0.1', 's=x', 'c=IN IP4 127.0.0.1', 't=0 0',
           ...Array.from({ length: 200 }, (_, i) => [`m=audio ${20000 + 2 * i} RTP/AVP 111`, 'a=rtpmap:111 opus/48000/2']).flat(), ''].join('\r\n');
