@@ -275,7 +275,10 @@ ${table(['command', 'state', 'notes'], cliRows())}
 - **Transcoding** between PCMU, PCMA, G.722, G.729, GSM, speex and opus
   ([transcoding.md](transcoding.md)); the codec flags work as in 10.5, but codecs rtpengine
   transcodes through ffmpeg and this relay does not (AMR, EVS, iLBC, ...) are treated as rtpengine treats a codec it
-  was not built with. No comfort noise is generated from CN packets.
+  was not built with. Digits cross a converted stream as in 10.5: in-band tones become RFC 4733
+  events where \`transcode\` added telephone-event (libspandsp's DTMF receiver, as rtpengine's), and
+  events become tones towards a party without telephone-event. No comfort noise is generated
+  from CN packets.
 - **Media control** (\`block DTMF\`, \`block media\`, \`silence media\`, forwarding): as 10.5, on
   what a party sends ([protocol.md](protocol.md#media-control)); in-band DTMF is detected in
   G.711 only, and \`DTMF-security\` modes other than \`drop\` drop RFC 4733 events instead of
