@@ -23,6 +23,7 @@ const { values: opt } = parseArgs({
     target: { type: 'string' },
     pid: { type: 'string' },
     calls: { type: 'string', default: '50000' },
+    warmup: { type: 'string', default: '0' },
     parallel: { type: 'string', default: '50' },
     flood: { type: 'string', default: '10' },
     settle: { type: 'string', default: '30' },
@@ -43,6 +44,8 @@ if (opt.help) {
   --relays=ngrelay,rtpengine  relays to start (one after the other) and stop by PID; loopback only
   --target=HOST:PORT --pid=PID  also measure a relay that is already running (NG address, its PID)
   --calls=50000               calls set up and deleted (offer, answer, delete)
+  --warmup=0                  calls set up and deleted first, not counted (a JIT-compiled relay's
+                              steady rate; the RSS baseline is still read before them)
   --parallel=50               requests in flight (one call per slot at a time)
   --flood=10                  seconds of ping flood after the churn (0 = none)
   --settle=30                 seconds waited after the churn and after the flood before reading RSS
@@ -134,6 +137,8 @@ async function timedRequest(ng: NgControl, dict: NgDict, t: Timed, expect: strin
 interface Result {
   relay: string;
   calls: number;
+  /** Calls set up and deleted before the measured ones. */
+  warmupCalls: number;
   parallel: number;
   churnSeconds: number;
   callsPerSecond: number;
@@ -153,14 +158,9 @@ interface Result {
   loadAverage: string;
 }
 
-async function measure(relay: RelayProcess, calls: CallPlan[], parallel: number, floodS: number, settleS: number): Promise<Result> {
-  const load = loadAverage();
-  await sleep(2000);
-  const rssBaselineMb = rssMb(relay.pid);
-  const t: Timed = { histogram: new LatencyHistogram(), failures: 0, firstFailure: '' };
+/** Sets up and deletes every call, `parallel` at a time. */
+async function churn(relay: RelayProcess, calls: CallPlan[], parallel: number, t: Timed): Promise<void> {
   let next = 0;
-  const cpu0 = processCpuSeconds(relay.pid);
-  const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.min(parallel, calls.length) }, async () => {
     while (next < calls.length) {
       const p = calls[next++]!;
@@ -169,6 +169,23 @@ async function measure(relay: RelayProcess, calls: CallPlan[], parallel: number,
       await timedRequest(relay.ng, deleteRequest(p), t, 'ok');
     }
   }));
+}
+
+async function measure(relay: RelayProcess, calls: CallPlan[], warmup: CallPlan[], parallel: number, floodS: number, settleS: number): Promise<Result> {
+  const load = loadAverage();
+  await sleep(2000);
+  const rssBaselineMb = rssMb(relay.pid);
+  const t: Timed = { histogram: new LatencyHistogram(), failures: 0, firstFailure: '' };
+  if (warmup.length > 0) {
+    const w: Timed = { histogram: new LatencyHistogram(), failures: 0, firstFailure: '' };
+    const w0 = performance.now();
+    await churn(relay, warmup, parallel, w);
+    process.stdout.write(`  warm-up: ${warmup.length} calls at ${(warmup.length / ((performance.now() - w0) / 1000)).toFixed(0)} calls/s, ${w.failures} failed\n`);
+    await sleep(2000);
+  }
+  const cpu0 = processCpuSeconds(relay.pid);
+  const t0 = performance.now();
+  await churn(relay, calls, parallel, t);
   const churnSeconds = (performance.now() - t0) / 1000;
   const cpuSecondsChurn = processCpuSeconds(relay.pid) - cpu0;
   const rssAfterChurnMb = rssMb(relay.pid);
@@ -192,6 +209,7 @@ async function measure(relay: RelayProcess, calls: CallPlan[], parallel: number,
   return {
     relay: relay.name,
     calls: calls.length,
+    warmupCalls: warmup.length,
     parallel,
     churnSeconds,
     callsPerSecond: calls.length / churnSeconds,
@@ -232,7 +250,10 @@ async function main(): Promise<void> {
   const floodS = num(opt.flood);
   const deleteDelay = opt['delete-delay'] === '' ? [] : [`--delete-delay=${num(opt['delete-delay'])}`];
   process.stdout.write(`${new Date().toISOString()} machine: ${os.availableParallelism()} CPUs, ${cpuModel()}, node ${process.version}; load average ${loadAverage()}\n`);
-  process.stdout.write(`${n} calls, ${parallel} in parallel, rng ${opt.rng}; relay logs in ${logDir}\n`);
+  const warmup = num(opt.warmup);
+  // Other call-ids than the measured calls' (the seed moved on by a prime).
+  const warmupPlans = (): CallPlan[] => plans(warmup, num(opt.rng) + 7919);
+  process.stdout.write(`${n} calls${warmup > 0 ? ` after ${warmup} not counted` : ''}, ${parallel} in parallel, rng ${opt.rng}; relay logs in ${logDir}\n`);
   const results: Result[] = [];
   for (const kind of kinds) {
     // Same call-ids for every relay: each starts afresh.
@@ -249,7 +270,7 @@ async function main(): Promise<void> {
     });
     try {
       process.stdout.write(`${kind} (pid ${relay.pid}): ${relay.command.join(' ')}\n`);
-      const r = await measure(relay, calls, parallel, floodS, settleS);
+      const r = await measure(relay, calls, warmupPlans(), parallel, floodS, settleS);
       results.push(r);
       process.stdout.write(`${table([r], settleS).split('\n')[2]}\n`);
       if (r.failures > 0) process.stdout.write(`  ${r.failures} failed requests, first: ${r.firstFailure}\n`);
@@ -263,7 +284,7 @@ async function main(): Promise<void> {
     const relay = RelayProcess.attach('external', host!, num(port!), num(opt.pid));
     try {
       await relay.ng.waitPong(5000);
-      results.push(await measure(relay, plans(n, num(opt.rng)), parallel, floodS, settleS));
+      results.push(await measure(relay, plans(n, num(opt.rng)), warmupPlans(), parallel, floodS, settleS));
     } finally {
       relay.ng.close();
     }
