@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { Services } from '../Services.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import { codecList, ptimeOf } from '../sdp/codecs.js';
@@ -193,9 +194,15 @@ function muxInAnswer(offered: boolean, downstream: boolean, opts: ReadonlySet<Rt
   return null;
 }
 
-/** The endpoint the sender wants media at: SDP, or `media address`, or the SIP source. */
+/** The endpoint the sender wants media at: its SDP's, or the SIP source. */
 function senderAddress(opts: OfferAnswerOptions, sdpAddress: string | undefined): string | undefined {
-  return opts.mediaAddress ?? opts.sipSourceAddress ?? sdpAddress;
+  return opts.sipSourceAddress ?? sdpAddress;
+}
+
+/** The address the relay writes in its SDP for `local`: `media address` when given (as rtpengine 10.5 does), else the interface's advertised one. */
+function advertisedOf(opts: OfferAnswerOptions, local: LocalAddress): { advertised: string; family: 4 | 6 } {
+  const m = opts.mediaAddress;
+  return m === undefined ? local : { advertised: m, family: isIPv6(m) ? 6 : 4 };
 }
 
 /** Bound RTP/RTCP pairs an exchange needs, per m= line and side: not part of the call until commit. */
@@ -357,6 +364,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   receiver.family = plan.family;
   if (sdpFamily) sender.family = sdpFamily;
   const receiverLocal = plan.receiverLocal;
+  const advertised = advertisedOf(opts, receiverLocal);
   for (let i = 0; i < sd.medias.length; i++) {
     sender.medias[i] ??= new Media(i + 1);
     receiver.medias[i] ??= new Media(i + 1);
@@ -467,8 +475,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     rewrites.push({
       kind: 'relay',
       protocol,
-      address: receiverLocal.advertised,
-      family: receiverLocal.family,
+      address: advertised.advertised,
+      family: advertised.family,
       rtpPort: rm.rtp!.localPort,
       // `rtcp-mux: require` offers RTCP on the RTP port only.
       rtcpPort: (kind === 'answer' && rm.muxed) || (kind === 'offer' && opts.rtcpMux.has('require')) ? rm.rtp!.localPort : rm.rtcp!.localPort,
@@ -522,7 +530,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   applyMediaControl(call, sender);
   applyMediaControl(call, receiver);
   if (kind === 'offer') call.offerer = sender;
-  return { sdp: sdpFor(receiver, sd, opts, receiverLocal, rewrites, iceLite, firstTrickling), sender, receiver };
+  return { sdp: sdpFor(receiver, sd, opts, advertised, rewrites, iceLite, firstTrickling), sender, receiver };
 }
 
 /**
@@ -575,7 +583,7 @@ function trickleOf(sd: SessionDescription, m: MediaDescription): boolean {
 }
 
 /** The SDP for the receiver, with what the `replace` options keep of the SDPs it was sent before. */
-function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOptions, local: LocalAddress, medias: MediaOutput[], iceLite: boolean, trickling: boolean): string {
+function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOptions, local: { advertised: string; family: 4 | 6 }, medias: MediaOutput[], iceLite: boolean, trickling: boolean): string {
   const origin = originOf(sd);
   const firstSdp = receiver.sdpUsername === undefined;
   if (firstSdp) {

@@ -26,7 +26,7 @@ export interface OfferAnswerOptions {
   direction: string[];
   /** `address family`: the family of the SDP the relay sends on. */
   addressFamily?: 4 | 6;
-  /** `media address`: overrides the sender's SDP address. */
+  /** `media address`: the address the relay writes in its SDP (c=, a=rtcp, candidates) in place of its own, as rtpengine 10.5 does. */
   mediaAddress?: string;
   /** `received from` address, used with flag `SIP source address`. */
   sipSourceAddress?: string;

@@ -18,6 +18,8 @@ export interface WebrtcOptions {
   iceLite: 'forward' | 'backward' | 'both' | 'off' | undefined;
   /** `DTLS-fingerprint`: the hash of our `a=fingerprint` towards the receiver of an offer. */
   fingerprintHash?: FingerprintHash;
+  /** `media address`: the address the relay's candidates name in place of their own. */
+  advertise?: string;
   /** `trickle ICE` (offers): the receiver is told the relay trickles (`a=ice-options:trickle`, `a=end-of-candidates`). */
   trickle?: boolean;
 }
@@ -72,9 +74,9 @@ interface CandidatePreference {
 const HOST: CandidatePreference = { typePref: 126, localPref: 0 };
 
 /** A stream's host candidates: its own address first, then its ICE alternates (local preference counting up in that order). */
-function candidateLines(st: Stream, component: 1 | 2, pref: CandidatePreference): string[] {
+function candidateLines(st: Stream, component: 1 | 2, pref: CandidatePreference, advertise: string | undefined): string[] {
   const all = [{ local: st.local, port: st.localPort }, ...st.alternates];
-  return all.map((a, i) => `a=candidate:${foundationOf(a.local.address)} ${component} UDP ${icePriority(pref.typePref, pref.localPref + i, component)} ${a.local.advertised} ${a.port} typ host`);
+  return all.map((a, i) => `a=candidate:${foundationOf(a.local.address)} ${component} UDP ${icePriority(pref.typePref, pref.localPref + i, component)} ${advertise ?? a.local.advertised} ${a.port} typ host`);
 }
 
 /** The peer side of a media (what its SDP said) and what the relay told it, kept on the Media. */
@@ -156,14 +158,14 @@ function fingerprintLine(w: WebrtcState, asked?: FingerprintHash): string | null
  * ICE attributes towards a party: credentials, host candidates per component, trickle's end
  * marker; passing through, only the relay's candidates (below `peer`'s own, which the SDP keeps).
  */
-function iceLines(m: Media, w: WebrtcState, muxed: boolean, peer: WebrtcState): string[] {
+function iceLines(m: Media, w: WebrtcState, muxed: boolean, peer: WebrtcState, advertise: string | undefined): string[] {
   const ice = w.ourIce!;
   const lines = w.icePassthrough ? [] : [`a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.pwd}`];
   if (w.trickle) lines.push('a=ice-options:trickle');
   const pref = w.icePassthrough ? passthroughPreference(peer.iceCandidates) : HOST;
   if (m.rtp) {
-    lines.push(...candidateLines(m.rtp, 1, pref));
-    if (!muxed && m.rtcp) lines.push(...candidateLines(m.rtcp, 2, pref));
+    lines.push(...candidateLines(m.rtp, 1, pref, advertise));
+    if (!muxed && m.rtcp) lines.push(...candidateLines(m.rtcp, 2, pref, advertise));
   }
   if (w.trickle) lines.push('a=end-of-candidates');
   return lines;
@@ -219,7 +221,7 @@ export function offerWebrtc(sm: Media, rm: Media, inSecure: boolean, outSecure: 
   if (opt.trickle) r.trickle = true;
   if (opt.ice === 'optional' && ice.credentials !== null) s.icePassthrough = r.icePassthrough = true;
   r.iceWanted = wantIceInOffer(opt, r, ice.credentials);
-  offerIce(rm, sm, out, r.iceWanted, muxed);
+  offerIce(rm, sm, out, r.iceWanted, muxed, opt.advertise);
   return out;
 }
 
@@ -257,7 +259,7 @@ export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: Dtl
     r.ourSetup = null;
     r.dtls = null;
   }
-  offerIce(rm, sm, out, wantIceInAnswer(opt, r.icePeer, s.icePeer, r.icePassthrough), muxed);
+  offerIce(rm, sm, out, wantIceInAnswer(opt, r.icePeer, s.icePeer, r.icePassthrough), muxed, opt.advertise);
   return out;
 }
 
@@ -266,12 +268,12 @@ function mediaIce(w: WebrtcState): MediaIce {
 }
 
 /** ICE towards rm's party (credentials kept across re-INVITEs), or none; sm is the media its SDP comes from. */
-function offerIce(rm: Media, sm: Media, out: WebrtcLines, want: boolean, muxed: boolean): void {
+function offerIce(rm: Media, sm: Media, out: WebrtcLines, want: boolean, muxed: boolean, advertise: string | undefined): void {
   const r = rm.webrtc;
   if (want) {
     r.ourIce ??= { ufrag: token(8), pwd: token(26) };
     r.ice = r.icePassthrough ? null : mediaIce(r);
-    out.ice = iceLines(rm, r, muxed, sm.webrtc);
+    out.ice = iceLines(rm, r, muxed, sm.webrtc, advertise);
     out.icePassthrough = r.icePassthrough;
     out.iceLite = r.iceLiteSelf;
   } else {

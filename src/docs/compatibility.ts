@@ -66,6 +66,7 @@ const KEY_NOTES: Notes = notesOf({
   'dtls-fingerprint': { note: '`sha-256` (default), `sha-1`, `sha-224`, `sha-384`, `sha-512`' },
   dtls: { note: '`off` (or `no`, `disable`), `passive`, `active`' },
   ice: { note: '`remove`, `force`, `force-relay` (as `force`: there are no relay candidates), `default`, `optional` (offered as `force`; with ICE on both sides ICE passes through: the parties\' own ICE lines, the relay\'s candidates below them); others are ignored. ngrelay is a full ICE agent ([webrtc.md](webrtc.md#ice))' },
+  'media-address': { note: 'the address the relay writes in its SDP (`c=`, full `a=rtcp`, candidates) in place of its own, as 10.5 does; the sender\'s endpoint stays its SDP\'s' },
   'ice-lite': { note: '`forward`, `backward`, `both`, `off` (and rtpengine\'s other spellings)' },
   'record-call': { note: '`yes` or `on`: pcap files in `recording-dir`' },
   'received-from': { note: 'read with the `SIP-source-address` flag' },

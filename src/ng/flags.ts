@@ -185,7 +185,8 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     const r = REPLACE.get(o);
     if (r) replace.add(r);
   }
-  const mediaAddress = req.str('media-address');
+  const mediaAddressKey = req.str('media-address');
+  const mediaAddress = mediaAddressKey && isIP(mediaAddressKey) ? mediaAddressKey : undefined;
   const recordCall = req.str('record-call');
   const echo = req.str('media-echo');
   const ptime = op === 'offer' ? integer(req, 'ptime') : undefined;
@@ -199,7 +200,7 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     label: req.str('label') ?? req.str('from-label'),
     direction: req.rawList('direction'),
     addressFamily: family(req),
-    mediaAddress: mediaAddress && isIP(mediaAddress) ? mediaAddress : undefined,
+    mediaAddress,
     sipSourceAddress: sipSource(req),
     transport: transport(req),
     rtcpMux,
@@ -221,7 +222,7 @@ export function parseOfferAnswer(req: NgRequest, op: Opmode): OfferAnswerOptions
     mediaEcho: echo === undefined ? undefined : ECHO.get(echo.toLowerCase()),
     sdes: sdesOptions(req),
     osrtp: osrtpOptions(req),
-    webrtc: webrtcOptions(req),
+    webrtc: { ...webrtcOptions(req), advertise: mediaAddress },
     bundle: bundleOptions(req),
     generateMid: req.has('generate-mid'),
     stripExtmap: req.has('strip-extmap'),

@@ -351,7 +351,7 @@ describe('ngrelay calls', () => {
     await relay.ng.ok(kamailio('delete', 'v6', 'A'));
   });
 
-  it('takes the media address from "media address", or from "received from" with flag "SIP source address"', async () => {
+  it('takes the media address from "received from" with flag "SIP source address"; "media address" is the address the relay writes in its SDP', async () => {
     const endpointOf = async (callId: string): Promise<unknown> => {
       const q = await relay.ng.ok({ command: 'query', 'call-id': callId, 'from-tag': 'A' });
       const media = ((q['tags'] as Record<string, Dict>)['A']!['medias'] as Dict[])[0]!;
@@ -361,8 +361,10 @@ describe('ngrelay calls', () => {
     expect(await endpointOf('sip-src')).toBe('127.0.0.7');
     await relay.ng.ok({ command: 'offer', sdp: audioSdp('192.0.2.50', 45000), 'call-id': 'no-flag', 'from-tag': 'A', 'received-from': ['IP4', '127.0.0.7'] });
     expect(await endpointOf('no-flag')).toBe('192.0.2.50');
-    await relay.ng.ok({ command: 'offer', sdp: audioSdp('192.0.2.50', 45000), 'call-id': 'media-addr', 'from-tag': 'A', 'media address': '127.0.0.8' });
-    expect(await endpointOf('media-addr')).toBe('127.0.0.8');
+    // As rtpengine 10.5: the sender's endpoint stays its SDP's; c= and a=rtcp name the given address.
+    const o = await relay.ng.ok({ command: 'offer', sdp: audioSdp('192.0.2.50', 45000), 'call-id': 'media-addr', 'from-tag': 'A', 'media address': '127.0.0.8', flags: ['full-rtcp-attribute'] });
+    expect(await endpointOf('media-addr')).toBe('192.0.2.50');
+    expect(String(o['sdp'])).toMatch(/^c=IN IP4 127\.0\.0\.8\r\n[^]*^a=rtcp:\d+ IN IP4 127\.0\.0\.8\r$/m);
     for (const id of ['sip-src', 'no-flag', 'media-addr']) await relay.ng.ok({ command: 'delete', 'call-id': id });
   });
 
