@@ -1,4 +1,5 @@
 import type { AudioDecoder, AudioEncoder } from '../codecs/AudioCodec.js';
+import { CN_MAX_SAMPLES, CN_RATE, ComfortNoiseDecoder, comfortNoiseAvailable } from '../codecs/ComfortNoiseDecoder.js';
 import { G722Decoder, G722Encoder } from '../codecs/G722.js';
 import { G729Decoder, G729Encoder, g729Available } from '../codecs/G729.js';
 import { GsmDecoder, GsmEncoder, gsmAvailable } from '../codecs/Gsm.js';
@@ -59,6 +60,16 @@ export function fmtpParam(f: PayloadFormat, key: string): string | undefined {
     if (k?.trim().toLowerCase() === key) return v?.trim();
   }
   return undefined;
+}
+
+/**
+ * A CN decoder making `frame` samples at `rate` per payload (the receiver's packet), or null when
+ * the binding was not built or the packet is longer than the decoder makes.
+ */
+export function createNoiseDecoder(frame: number, rate: number): AudioDecoder | null {
+  const samples = Math.round((frame * CN_RATE) / rate);
+  if (!comfortNoiseAvailable() || samples <= 0 || samples > CN_MAX_SAMPLES) return null;
+  return new ComfortNoiseDecoder(samples);
 }
 
 /** A decoder of `f` that produces mono samples at `rate`, or null (rate not the codec's). */

@@ -1,6 +1,7 @@
 import type { AudioDecoder, AudioEncoder } from '../codecs/AudioCodec.js';
+import { CN_RATE } from '../codecs/ComfortNoiseDecoder.js';
 import { upmix } from './ChannelMix.js';
-import { canTranscode, createDecoder, createEncoder, isComfortNoise, isTelephoneEvent, nativeRate, workingRate } from './CodecCatalog.js';
+import { canTranscode, createDecoder, createEncoder, createNoiseDecoder, isComfortNoise, isTelephoneEvent, nativeRate, workingRate } from './CodecCatalog.js';
 import { AUDIO_FRAME, DetectedDtmf, EVENT_END, EVENT_START } from './DetectedDtmf.js';
 import { writeDtmfTone } from './DtmfTone.js';
 import { translateEvents } from './DtmfTranslator.js';
@@ -123,7 +124,10 @@ export class Transcoder {
       const kind = isTelephoneEvent(f) ? 'event' : isComfortNoise(f) ? 'cn' : null;
       if (!kind) continue;
       const same = settings.outputExtras.filter((o) => (kind === 'event' ? isTelephoneEvent(o) : isComfortNoise(o)));
-      this.byPt[f.pt & 0x7f] = { kind, format: f, out: same.find((o) => o.clock === f.clock) ?? same[0] ?? null };
+      const out = same.find((o) => o.clock === f.clock) ?? same[0] ?? null;
+      // CN towards a receiver without CN becomes noise in its codec, a packet's worth per payload.
+      const noise = kind === 'cn' && out === null ? createNoiseDecoder(this.frame, rate) : null;
+      this.byPt[f.pt & 0x7f] = noise ? { kind: 'audio', format: f, decoder: noise, resampler: CN_RATE === rate ? null : new Resampler(CN_RATE, rate, MAX_DECODED) } : { kind, format: f, out };
     }
     const te = settings.outputExtras.find(isTelephoneEvent);
     if (te && !settings.input.some(isTelephoneEvent)) {

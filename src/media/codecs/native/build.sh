@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the relay's codec bindings (N-API addons against the system's codec libraries) into $1:
-# opus.node (libopus-dev), g729.node (libbcg729-dev), gsm.node (libgsm1-dev) and speex.node
-# (libspeex-dev). Needs a C compiler and Node's headers at build time; a binding whose library is missing is not built, and
-# the relay then refuses transcoding to or from that codec (G.711 and G.722 are pure TypeScript).
+# opus.node (libopus-dev), g729.node (libbcg729-dev), gsm.node (libgsm1-dev), speex.node
+# (libspeex-dev) and cng.node (libavcodec-dev). Needs a C compiler and Node's headers at build
+# time; a binding whose library is missing is not built, and the relay then refuses transcoding
+# to or from that codec (G.711 and G.722 are pure TypeScript).
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?output directory}"
@@ -38,4 +39,13 @@ if [ -f /usr/include/spandsp/dtmf.h ]; then
 else
   echo "DTMF receiver not built: missing libspandsp-dev; in-band digits on converted streams stay audio" >&2
   rm -f "$out/dtmf_rx.node"
+fi
+# libavcodec's comfort-noise decoder (the one rtpengine uses): CN towards a party without CN.
+avcodec_h=/usr/include/$(cc -dumpmachine 2>/dev/null)/libavcodec/avcodec.h
+[ -f "$avcodec_h" ] || avcodec_h=/usr/include/libavcodec/avcodec.h
+if [ -f "$avcodec_h" ]; then
+  build cng "$avcodec_h" libavcodec-dev -lavcodec -lavutil
+else
+  echo "comfort-noise decoder not built: missing libavcodec-dev; CN towards a party without CN is dropped" >&2
+  rm -f "$out/cng.node"
 fi
