@@ -1,4 +1,5 @@
 import { CallGoneError } from './errors.js';
+import { isNullAddress } from '../sdp/rewrite.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { FanOutTarget, LegObserver, MediaLeg, MediaPlane, PacketTap } from '../media/MediaPlane.js';
 import type { PayloadFormat } from '../media/engine/TranscodeSettings.js';
@@ -177,6 +178,9 @@ export function applyMediaControl(call: Call, ml: Monologue): void {
 /** Hands the party's SDP endpoint to its legs (re-learning when it changed). */
 export function setPartyEndpoints(m: Media, now: number): void {
   if (m.sdpAddress === null || m.transportOwner) return;
-  m.rtp?.leg?.setSdpEndpoint(m.sdpAddress, m.sdpRtpPort, now);
-  if (m.rtcp?.leg && !m.muxed) m.rtcp.leg.setSdpEndpoint(m.sdpAddress, m.sdpRtcpPort, now);
+  // A party on hold (0.0.0.0 or ::) gets nothing until it sends or is resumed: port 0 is no
+  // destination (sending to 0.0.0.0 would reach the relay's own host).
+  const held = isNullAddress(m.sdpAddress);
+  m.rtp?.leg?.setSdpEndpoint(m.sdpAddress, held ? 0 : m.sdpRtpPort, now);
+  if (m.rtcp?.leg && !m.muxed) m.rtcp.leg.setSdpEndpoint(m.sdpAddress, held ? 0 : m.sdpRtcpPort, now);
 }

@@ -205,6 +205,161 @@ for (const reference of [false, true]) {
       callee.close();
     });
 
+    // Mid-call changes on a converted call: each phase is checked by tones both ways at once.
+    const both = async (a: Side, b: Side, seed: number, minSnr: number): Promise<void> => {
+      const [ab, ba] = await Promise.all([hear(a, b, 440, seed, minSnr, !reference), hear(b, a, 1000, seed + 1, minSnr, !reference)]);
+      expect(Math.min(ab.packets, ba.packets)).toBeGreaterThanOrEqual(reference ? 45 : 50);
+    };
+    /** An offer (re-INVITE) from `from` answered by `to`: the SDP each side then gets. */
+    const reoffer = async (id: string, from: 'A' | 'B', offer: string, flags: Dict, answer: string): Promise<{ toOfferer: ReturnType<typeof readSdp>; toAnswerer: ReturnType<typeof readSdp> }> => {
+      const tags = { 'call-id': id, 'from-tag': from, 'to-tag': from === 'A' ? 'B' : 'A', replace: ['origin'] };
+      const o = await relay.ng.ok({ ...tags, command: 'offer', sdp: offer, ...flags });
+      const a = await relay.ng.ok({ ...tags, command: 'answer', sdp: answer });
+      return { toAnswerer: readSdp(o['sdp'] as string), toOfferer: readSdp(a['sdp'] as string) };
+    };
+    const pcmu = (ep: RtpEndpoint, relayPort: number): Side => ({ ep, relayPort, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 });
+    const pcma = (ep: RtpEndpoint, relayPort: number): Side => ({ ep, relayPort, pt: 8, enc: new PcmaEncoder(), dec: new PcmaDecoder(), clock: 8000 });
+    const g722 = (ep: RtpEndpoint, relayPort: number): Side => ({ ep, relayPort, pt: 9, enc: new G722Encoder(), dec: new G722Decoder(), clock: 8000 });
+    /** Three packets of `from`'s codec (20 ms apart), as sent. */
+    const sendThree = async (from: Side): Promise<Buffer[]> => {
+      const sent = [0, 1, 2].map((i) => {
+        const p = Buffer.alloc(172, 0x55 + 17 * i);
+        p[0] = 0x80;
+        p[1] = from.pt;
+        p.writeUInt16BE(400 + i, 2);
+        p.writeUInt32BE(9000 + 160 * i, 4);
+        p.writeUInt32BE(0x7777, 8);
+        return p;
+      });
+      for (const p of sent) {
+        from.ep.send(p, from.relayPort, '127.0.0.1');
+        await sleep(20);
+      }
+      return sent;
+    };
+    /** Payloads that must arrive byte for byte (nothing converts them). */
+    const passesUnchanged = async (from: Side, to: Side): Promise<void> => {
+      to.ep.received.length = 0;
+      const sent = await sendThree(from);
+      const got = (await to.ep.waitFor(3)).filter((r) => (r.data[1]! & 0x7f) === from.pt).sort((x, y) => x.data.readUInt16BE(2) - y.data.readUInt16BE(2));
+      expect(got.map((r) => r.data.subarray(12).toString('hex'))).toEqual(sent.map((p) => p.subarray(12).toString('hex')));
+    };
+
+    it('re-INVITE from the caller: converted PCMU/PCMA, then a shared PCMA passes unchanged, then PCMU/G722 is converted', async () => {
+      const [caller, callee] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open()]);
+      const id = `reinvite-${reference}`;
+      const first = await call(relay, id, sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA]), caller.port);
+      await both(pcmu(caller, first.toCaller.medias[0]!.port), pcma(callee, first.toCallee.medias[0]!.port), 21, 30);
+      // The caller now offers PCMA itself: the two sides share it, the relay converts nothing.
+      const shared = await reoffer(id, 'A', sdp(caller.port, [PCMA]), {}, sdp(callee.port, [PCMA]));
+      expect([m(shared.toAnswerer.lines), m(shared.toOfferer.lines)]).toEqual(['8', '8']);
+      const [a, b] = [pcma(caller, shared.toOfferer.medias[0]!.port), pcma(callee, shared.toAnswerer.medias[0]!.port)];
+      await passesUnchanged(a, b);
+      await passesUnchanged(b, a);
+      await both(a, b, 23, 30);
+      // Back to PCMU, this time towards a G.722-only callee: converted again, with the new codec.
+      const wide = await reoffer(id, 'A', sdp(caller.port, [PCMU]), { codec: { transcode: ['G722'] } }, sdp(callee.port, [G722]));
+      expect([m(wide.toAnswerer.lines), m(wide.toOfferer.lines)]).toEqual(['0 9', '0']);
+      await both(pcmu(caller, wide.toOfferer.medias[0]!.port), g722(callee, wide.toAnswerer.medias[0]!.port), 25, 25);
+      await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('re-INVITE from the caller the other way: a shared PCMU call becomes converted PCMU/PCMA', async () => {
+      const [caller, callee] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open()]);
+      const id = `reinvite-convert-${reference}`;
+      const first = await call(relay, id, sdp(caller.port, [PCMU]), {}, () => sdp(callee.port, [PCMU]), caller.port);
+      const [a0, b0] = [pcmu(caller, first.toCaller.medias[0]!.port), pcmu(callee, first.toCallee.medias[0]!.port)];
+      await passesUnchanged(a0, b0);
+      await passesUnchanged(b0, a0);
+      const conv = await reoffer(id, 'A', sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, sdp(callee.port, [PCMA]));
+      expect([m(conv.toAnswerer.lines), m(conv.toOfferer.lines)]).toEqual(['0 8', '0']);
+      await both(pcmu(caller, conv.toOfferer.medias[0]!.port), pcma(callee, conv.toAnswerer.medias[0]!.port), 27, 30);
+      await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('re-INVITE from the callee on a converted call: it moves to G722 and is converted from PCMU again; then to PCMU, shared', async () => {
+      const [caller, callee] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open()]);
+      const id = `reverse-${reference}`;
+      await call(relay, id, sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA]), caller.port);
+      // The callee offers G.722 only, asking for PCMU to be added: the caller keeps PCMU.
+      const g = await reoffer(id, 'B', sdp(callee.port, [G722]), { codec: { transcode: ['PCMU'] } }, sdp(caller.port, [PCMU]));
+      expect([m(g.toAnswerer.lines), m(g.toOfferer.lines)]).toEqual(['9 0', '9']);
+      await both(g722(callee, g.toOfferer.medias[0]!.port), pcmu(caller, g.toAnswerer.medias[0]!.port), 29, 25);
+      // The callee offers PCMU: shared, nothing converted.
+      const s = await reoffer(id, 'B', sdp(callee.port, [PCMU]), {}, sdp(caller.port, [PCMU]));
+      expect([m(s.toAnswerer.lines), m(s.toOfferer.lines)]).toEqual(['0', '0']);
+      const [b, a] = [pcmu(callee, s.toOfferer.medias[0]!.port), pcmu(caller, s.toAnswerer.medias[0]!.port)];
+      await passesUnchanged(b, a);
+      await passesUnchanged(a, b);
+      await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('hold and resume of a converted call: nothing reaches the held side while held, tones are converted both ways after', async () => {
+      const [caller, callee] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open()]);
+      const id = `hold-${reference}`;
+      const first = await call(relay, id, sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA]), caller.port);
+      const [a, b] = [pcmu(caller, first.toCaller.medias[0]!.port), pcma(callee, first.toCallee.medias[0]!.port)];
+      // The caller holds (0.0.0.0, inactive); the callee agrees.
+      const held = sdp(caller.port, [PCMU]).replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0').replace('a=sendrecv', 'a=inactive');
+      const h = await reoffer(id, 'A', held, { codec: { transcode: ['PCMA'] } }, sdp(callee.port, [PCMA]).replace('a=sendrecv', 'a=inactive'));
+      expect(h.toAnswerer.lines).toContain('a=inactive');
+      caller.received.length = 0;
+      await sendThree(b);
+      await sleep(100);
+      expect(caller.received.length).toBe(0);
+      // Resumed: the same codecs, converted both ways again.
+      const r = await reoffer(id, 'A', sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, sdp(callee.port, [PCMA]));
+      expect([m(r.toAnswerer.lines), m(r.toOfferer.lines)]).toEqual(['0 8', '0']);
+      await both({ ...a, relayPort: r.toOfferer.medias[0]!.port }, { ...b, relayPort: r.toAnswerer.medias[0]!.port }, 33, 30);
+      await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
+    it('DTMF between telephone-event/48000 (opus) and telephone-event/8000 (PCMU): digits, scaled durations and end packets both ways', async () => {
+      const [caller, callee] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open()]);
+      const id = `te48-${reference}`;
+      const common = { 'call-id': id, 'from-tag': 'A', replace: ['origin'] };
+      const o = await relay.ng.ok({ ...common, command: 'offer', sdp: sdp(caller.port, [OPUS, [110, 'telephone-event/48000']]), codec: { transcode: ['PCMU'], mask: ['opus'] } });
+      const toCallee = readSdp(o['sdp'] as string);
+      // The callee gets an 8 kHz telephone-event of its own (rtpengine numbers it 96, ngrelay 101).
+      const te = Number(toCallee.lines.find((l) => l.endsWith(' telephone-event/8000'))!.slice('a=rtpmap:'.length).split(' ')[0]);
+      expect(m(toCallee.lines)).toBe(`0 ${te}`);
+      const a = await relay.ng.ok({ ...common, command: 'answer', 'to-tag': 'B', sdp: sdp(callee.port, [PCMU, [te, 'telephone-event/8000']]) });
+      const toCaller = readSdp(a['sdp'] as string);
+      expect(m(toCaller.lines)).toBe('111 110');
+      /** Digit `code` as 3 progress packets and 3 end packets on `pt`, `step` clock units per 20 ms. */
+      const digit = async (from: RtpEndpoint, port: number, to: RtpEndpoint, pt: number, code: number, step: number): Promise<number[][]> => {
+        to.received.length = 0;
+        for (let i = 0; i < 6; i++) {
+          const d = step * Math.min(i + 1, 4);
+          const ev = Buffer.from([0x80, i === 0 ? 0x80 | pt : pt, 0, 50 + i, 0, 1, 0, 0, 0, 0, 0x56, 0x78, code, i >= 3 ? 0x8a : 0x0a, d >> 8, d & 0xff]);
+          from.send(ev, port, '127.0.0.1');
+          await sleep(20);
+        }
+        await to.waitFor(6);
+        await sleep(50);
+        return to.received.filter((p) => p.data.length === 16).map((p) => [p.data[1]! & 0x7f, p.data[12]!, p.data[13]! & 0x80, p.data.readUInt16BE(14)]);
+      };
+      // Caller (48 kHz events) to callee: durations divided by 6.
+      expect(await digit(caller, toCaller.medias[0]!.port, callee, 110, 7, 960)).toEqual([
+        [te, 7, 0, 160], [te, 7, 0, 320], [te, 7, 0, 480], [te, 7, 0x80, 640], [te, 7, 0x80, 640], [te, 7, 0x80, 640],
+      ]);
+      // Callee (8 kHz events) to caller: multiplied by 6.
+      expect(await digit(callee, toCallee.medias[0]!.port, caller, te, 11, 160)).toEqual([
+        [110, 11, 0, 960], [110, 11, 0, 1920], [110, 11, 0, 2880], [110, 11, 0x80, 3840], [110, 11, 0x80, 3840], [110, 11, 0x80, 3840],
+      ]);
+      await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
+      caller.close();
+      callee.close();
+    });
+
     if (!reference) {
       it('RTCP of a converted call is rewritten for its receiver: the SSRC, counts and timestamp of the stream it gets', async () => {
         const [caller, callee, calleeRtcp] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open(), RtpEndpoint.open()]);
