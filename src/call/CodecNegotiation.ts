@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { canTranscode } from '../media/engine/CodecCatalog.js';
+import { canTranscode, isComfortNoise } from '../media/engine/CodecCatalog.js';
 import { opusAvailable } from '../media/codecs/Opus.js';
 import type { PayloadFormat, TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { CodecOptions } from '../sdp/CodecOptions.js';
@@ -335,17 +335,25 @@ const formatOf = (p: PayloadType): PayloadFormat => ({ pt: p.pt, encoding: p.enc
  * may send and encodes the codec the decisions chose, with the other side's telephone-event
  * and CN at that codec's clock rate. `previous` keeps the SSRC of the one in place.
  */
-export function transcodeSettings(h: Handlers | null, from: CodecStore, ptime: number | undefined, previous: TranscodeSettings | null): TranscodeSettings | null {
+export function transcodeSettings(h: Handlers | null, from: CodecStore, ptime: number | undefined, previous: TranscodeSettings | null, silenceDetect = 0): TranscodeSettings | null {
   const main = mainConversion(h, from);
   if (!main?.dest) return null;
   const extras = [main.dtmf, main.cn].filter((x): x is PayloadType => x !== null);
-  return {
+  const s: TranscodeSettings = {
     input: from.list.filter((p) => from.supported(p)).map(formatOf),
     output: formatOf(main.dest),
     outputExtras: extras.map(formatOf),
     ptime: ptime ?? 20,
     ssrc: previous?.ssrc ?? randomInt(1, 0xffffffff),
   };
+  const silence = silenceThreshold(silenceDetect);
+  if (main.cn && !from.list.some(isComfortNoise) && silence > 0) s.silence = silence;
+  return s;
+}
+
+/** rtpengine's 16-bit silence threshold for a silence-detect percentage: the 32-bit one's top half. */
+function silenceThreshold(percent: number): number {
+  return Math.min(32767, Math.floor(Math.floor((percent / 100) * 0xffffffff) / 65536));
 }
 
 /** The conversion of a side's first codec that is converted; undefined when its packets pass unchanged. */

@@ -422,8 +422,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
       sm.codecStore = neg.sender;
       rm.codecStore = neg.receiver;
       // Each side's packets converted for the other, in the packet size the other side was given.
-      rm.transcoding = transcodeSettings(neg.fromReceiver, neg.receiver, sm.sdpPtime, rm.transcoding);
-      if (kind === 'answer') sm.transcoding = transcodeSettings(neg.fromSender, neg.sender, rm.sdpPtime, sm.transcoding);
+      rm.transcoding = transcodeSettings(neg.fromReceiver, neg.receiver, sm.sdpPtime, rm.transcoding, s.config.silenceDetect);
+      if (kind === 'answer') sm.transcoding = transcodeSettings(neg.fromSender, neg.sender, rm.sdpPtime, sm.transcoding, s.config.silenceDetect);
     }
     if (mp.kind !== 'relay') {
       rewrites.push(mp.kind === 'passthrough'

@@ -24,6 +24,8 @@ export interface Config {
   maxSessions: number;
   /** Converted streams at once (-1 = no limit). */
   maxTranscodedMedia: number;
+  /** Silence level for CN in percent of full scale (0 = off), as rtpengine's silence-detect. */
+  silenceDetect: number;
   foreground: boolean;
   pidfile?: string;
   logLevel: number;

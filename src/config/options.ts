@@ -36,6 +36,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   'final-timeout': { kind: 'int', alias: 'a', describe: 'Seconds after which any call is closed (0 = off)', default: '0' },
   'delete-delay': { kind: 'int', alias: 'd', describe: 'Seconds between delete and freeing the call', default: '30' },
   'max-sessions': { kind: 'int', describe: 'Limit of concurrent own sessions (-1 = none)', default: '-1' },
+  'silence-detect': { kind: 'string', describe: 'Level in percent of full scale at or under which converted audio is sent as CN, towards a party given CN by transcoding from one without (0 = off)', default: '0' },
   'max-transcoded-media': { kind: 'int', describe: 'Limit of concurrently converted streams, one per direction of an m= line (-1 = none)', default: '-1' },
   foreground: { kind: 'bool', alias: 'f', describe: 'Stay in the foreground', default: 'false' },
   pidfile: { kind: 'string', alias: 'p', describe: 'Write the PID to this file' },
@@ -91,6 +92,12 @@ export function systemInterfaces(): SystemInterfaces {
     out.set(name, (addrs ?? []).map((a) => ({ address: a.address, family: a.family === 'IPv4' ? 4 : 6, internal: a.internal })));
   }
   return out;
+}
+
+function percent(key: string, v: string): number {
+  const n = Number(v.trim());
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new ConfigError(`Invalid value for '${key}': '${v}' is not a percentage 0..100`);
+  return n;
 }
 
 function intValue(key: string, v: string, min: number, max: number): number {
@@ -281,6 +288,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     deleteDelay: int('delete-delay', 0, 1e9),
     maxSessions: int('max-sessions', -1, 1e9),
     maxTranscodedMedia: int('max-transcoded-media', -1, 1e9),
+    silenceDetect: percent('silence-detect', str('silence-detect')!),
     foreground: bool('foreground'),
     pidfile: str('pidfile'),
     logLevel: int('log-level', 0, 7),

@@ -83,7 +83,6 @@ export const IGNORED_OPTIONS = new Map<string, IgnoredOption>([
   ['dtx-shift', value()],
   ['dtx-cn-params', list()],
   ['amr-dtx', value()],
-  ['silence-detect', value()],
   ['cn-payload', list()],
   ['mqtt-host', value()],
   ['mqtt-port', value()],

@@ -26,19 +26,19 @@ function rtp(pt: number, seq: number, ts: number, payload: Buffer): Buffer {
 
 /**
  * The caller has PCMU only, the callee PCMU and CN (added by transcode CN, as rtpengine's 'add CN'):
- * the callee's CN packets reach the caller as noise in PCMU, sent one at a time. Returns the
- * caller's payloads.
+ * the callee's CN packets reach the caller as noise in PCMU, sent one at a time; the caller's
+ * digital silence and then a loud packet reach the callee. Returns the packets each received.
  */
-async function noiseToCaller(relay: Relay, id: string): Promise<Buffer[]> {
+async function cnCall(relay: Relay, id: string): Promise<{ toCaller: Buffer[]; toCallee: Buffer[] }> {
   const caller = await RtpEndpoint.open();
   const callee = await RtpEndpoint.open();
   const common = { 'call-id': id, 'from-tag': 'A', replace: ['origin'] };
   const o = await relay.ng.ok({ ...common, command: 'offer', sdp: sdp(caller.port, [PCMU]), codec: { transcode: ['CN'] } });
-  const toCallee = readSdp(o['sdp'] as string);
+  const calleeSdp = readSdp(o['sdp'] as string);
   const a = await relay.ng.ok({ ...common, command: 'answer', 'to-tag': 'B', sdp: sdp(callee.port, [PCMU, CN]) });
-  const toCaller = readSdp(a['sdp'] as string);
-  const callerSide = toCaller.medias[0]!.port;
-  const calleeSide = toCallee.medias[0]!.port;
+  const callerSdp = readSdp(a['sdp'] as string);
+  const callerSide = callerSdp.medias[0]!.port;
+  const calleeSide = calleeSdp.medias[0]!.port;
   caller.send(rtp(0, 1000, 3000, Buffer.alloc(160, 0xff)), callerSide, '127.0.0.1');
   await callee.waitFor(1);
   callee.send(rtp(0, 2000, 4000, Buffer.alloc(160, 0xff)), calleeSide, '127.0.0.1');
@@ -47,25 +47,32 @@ async function noiseToCaller(relay: Relay, id: string): Promise<Buffer[]> {
     callee.send(rtp(13, 2000 + i, 4000 + 160 * i, Buffer.from([LEVEL])), calleeSide, '127.0.0.1');
     await caller.waitFor(1 + i);
   }
-  const got = caller.received.slice(1).map((r) => r.data);
+  // 0xff is PCMU's zero, 0x00 its most negative value.
+  caller.send(rtp(0, 1001, 3160, Buffer.alloc(160, 0x00)), callerSide, '127.0.0.1');
+  await callee.waitFor(2);
+  const toCaller = caller.received.slice(1).map((r) => r.data);
+  const toCallee = callee.received.map((r) => r.data);
   await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'A' });
   caller.close();
   callee.close();
-  return got;
+  return { toCaller, toCallee };
 }
 
 describe('comfort noise (RFC 3389) between a party with CN and one without', () => {
   let relay: Relay;
   let reference: Relay;
   beforeAll(async () => {
-    [relay, reference] = await Promise.all([Relay.start({}), Relay.start({ rtpengine: true })]);
+    // Silence becomes CN at 1 % of full scale (rtpengine's suite runs it so).
+    const args = ['--silence-detect=1'];
+    [relay, reference] = await Promise.all([Relay.start({ args }), Relay.start({ rtpengine: true, args })]);
   });
   afterAll(async () => {
     await Promise.all([relay?.stop(), reference?.stop()]);
   });
 
-  it("CN packets reach the party without CN as noise in its codec: byte for byte rtpengine's, 6 dB under the signalled level", async () => {
-    const [ours, theirs] = await Promise.all([noiseToCaller(relay, 'cn-noise'), noiseToCaller(reference, 'cn-noise')]);
+  it("CN packets reach the party without CN as noise in its codec (byte for byte rtpengine's, 6 dB under the signalled level); its silence reaches the other as CN", async () => {
+    const [us, them] = await Promise.all([cnCall(relay, 'cn-noise'), cnCall(reference, 'cn-noise')]);
+    const [ours, theirs] = [us.toCaller, them.toCaller];
     expect(ours.map((p) => [p[1]! & 0x7f, p.length])).toEqual(Array.from({ length: PACKETS }, () => [0, 172]));
     expect(ours.map((p) => p.subarray(12).toString('hex'))).toEqual(theirs.map((p) => p.subarray(12).toString('hex')));
     // libavcodec's decoder (rtpengine's) makes its noise 6 dB under the level the payload signals.
@@ -78,5 +85,9 @@ describe('comfort noise (RFC 3389) between a party with CN and one without', () 
     expect(dBov).toBeGreaterThan(-(LEVEL + 6) - 0.5);
     expect(dBov).toBeLessThan(-(LEVEL + 6) + 0.5);
     expect(noiseLevel(pcm, pcm.length)).toBe(LEVEL + 6);
+    // Digital silence goes as a CN packet of level 32 (-32 dBov), a loud packet as audio.
+    for (const got of [us.toCallee, them.toCallee]) {
+      expect(got.map((p) => [p[1]! & 0x7f, p.readUInt32BE(4) - got[0]!.readUInt32BE(4), p.subarray(12).toString('hex').slice(0, 8)])).toEqual([[13, 0, '20'], [0, 160, '00000000']]);
+    }
   });
 });

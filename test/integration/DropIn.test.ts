@@ -92,7 +92,7 @@ describe("Debian's stock config and command lines", () => {
     expect(await r.cli('get loglevel internals')).toBe('7\n');
     const lines = r.output.split('\n').filter((l) => l.includes('not implemented'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('ignored: no-fallback, listen-udp, silence-detect\n'.trim());
+    expect(lines[0]).toContain('ignored: no-fallback, listen-udp\n'.trim());
   });
 
   it('names interfaces as rtpengine does: any, a system interface, NAME/IFNAME (compared with rtpengine 10.5)', async () => {

@@ -26,6 +26,11 @@ export interface TranscodeSettings {
   ptime: number;
   /** SSRC of the packets sent. */
   ssrc: number;
+  /**
+   * Towards a receiver with CN from a sender without: a packet whose samples are all within
+   * ±this (16-bit) is sent as CN (0: never).
+   */
+  silence?: number;
 }
 
 /** The most input formats a pipeline decodes: a hostile SDP cannot make it hold more codecs. */
@@ -50,5 +55,7 @@ export function transcodeSettingsOf(v: unknown): TranscodeSettings | null {
   const output = formatOf(v['output']);
   if (!output || input.some((f) => f === null) || extras.some((f) => f === null)) return null;
   if (!int(v['ptime'], 10, 120) || !int(v['ssrc'], 0, 0xffffffff)) return null;
-  return { input: input as PayloadFormat[], output, outputExtras: extras as PayloadFormat[], ptime: v['ptime'] as number, ssrc: v['ssrc'] as number };
+  const s: TranscodeSettings = { input: input as PayloadFormat[], output, outputExtras: extras as PayloadFormat[], ptime: v['ptime'] as number, ssrc: v['ssrc'] as number };
+  if (int(v['silence'], 1, 32767)) s.silence = v['silence'] as number;
+  return s;
 }

@@ -32,6 +32,8 @@ type Input = AudioInput | PassInput;
 const MAX_DECODED = 5760;
 const RING = PACKETS_IN_FLIGHT;
 const MAX_PAYLOAD = 1500;
+/** The CN payload silence is sent as: level 32 (-32 dBov), no spectral coefficients (rtpengine's default). */
+const SILENCE_LEVEL = 0x20;
 
 /** The ptime to packetise at: what opus can frame (10, 20, 40, 60 ms), else 10-120 ms in steps of 10. */
 function packetTime(s: TranscodeSettings): number {
@@ -99,6 +101,10 @@ export class Transcoder {
   private toneDone = 0;
   /** Digits are detected in the audio or played into it: every packet is converted. */
   private readonly digits: boolean;
+  /** Silence sent as CN: the receiver's CN format, the threshold, and which queued samples are silent. */
+  private readonly cnOut: PayloadFormat | null = null;
+  private readonly silence: number;
+  private readonly quiet: Uint8Array | null = null;
 
   constructor(settings: TranscodeSettings, private readonly sink: PacketSink) {
     this.settings = settings;
@@ -133,6 +139,12 @@ export class Transcoder {
     if (te && !settings.input.some(isTelephoneEvent)) {
       this.dtmf = DetectedDtmf.create(rate, MAX_DECODED, settings.output.clock, te.clock);
       this.dtmfOut = te;
+    }
+    this.silence = settings.silence ?? 0;
+    const cn = settings.outputExtras.find(isComfortNoise);
+    if (this.silence > 0 && cn) {
+      this.cnOut = cn;
+      this.quiet = new Uint8Array(this.fifo.length);
     }
     this.digits = this.dtmf !== null || this.byPt.some((i) => i?.kind === 'event' && i.out === null);
     for (let i = 0; i < RING; i++) {
@@ -275,6 +287,12 @@ export class Transcoder {
     const fifo = this.fifo;
     const at = this.fifoLength;
     for (let i = 0; i < n; i++) fifo[at + i] = samples[i]!;
+    if (this.quiet !== null) {
+      // rtpengine's test: each sample at or under the threshold, the packet's second sample at or over its negative.
+      const t = this.silence;
+      const low = n > 1 && samples[1]! >= -t;
+      for (let i = 0; i < n; i++) this.quiet[at + i] = low && samples[i]! <= t ? 1 : 0;
+    }
     this.fifoLength += n;
     while (this.fifoLength >= this.frame) this.encodeFrame(frameTicks);
   }
@@ -289,14 +307,27 @@ export class Transcoder {
     }
     const ts = this.fifoTs;
     const event = this.dtmf === null ? AUDIO_FRAME : this.dtmf.frame((ts - this.firstTs) >>> 0, frameTicks, payload);
-    const bytes = event === AUDIO_FRAME ? this.encoder.encode(pcm, this.frame, payload) : 0;
+    let bytes = event === AUDIO_FRAME ? this.encoder.encode(pcm, this.frame, payload) : 0;
+    let pt = this.output.pt;
+    if (bytes > 0 && this.quiet !== null && this.silent()) {
+      payload[0] = SILENCE_LEVEL;
+      bytes = 1;
+      pt = this.cnOut!.pt;
+    }
     this.fifo.copyWithin(0, this.frame, this.fifoLength);
+    this.quiet?.copyWithin(0, this.frame, this.fifoLength);
     this.fifoLength -= this.frame;
     this.fifoTs = (this.fifoTs + frameTicks) >>> 0;
     if (event !== AUDIO_FRAME) return this.sendEvent(buf, payload, event);
     if (bytes <= 0) return this.drop();
-    this.header(buf, this.output.pt, ts);
+    this.header(buf, pt, ts);
     this.sink(buf, 12 + bytes);
+  }
+
+  /** Whether every sample of the frame about to be sent is silent. */
+  private silent(): boolean {
+    for (let i = 0; i < this.frame; i++) if (this.quiet![i] === 0) return false;
+    return true;
   }
 
   /** A detected digit's event in place of an audio frame (payload written): its end three times. */
