@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDR, FailoverCluster, numSessions, type Kill } from '../helpers/FailoverCluster.js';
+import { ADDR, FailoverCluster, numSessions, type Kill, type RelayName } from '../helpers/FailoverCluster.js';
 import type { AgentSocket } from '../helpers/NetLab.js';
 import { waitFor } from '../helpers/Relay.js';
 import { CHROMIUM, CHROMIUM_ARGS, FRAME, PAGE } from '../helpers/webrtcPage.js';
@@ -34,7 +34,8 @@ const phoneSendTimes = (frames: number[][]): number[] => frames.map((f) => Buffe
 
 // Chromium in the caller's namespace, a plain RTP phone in the callee's, the call on relay1
 // (VIP1) with relay2 standing by, as docs/cluster.md sets them up. relay1 dies by SIGKILL and
-// its VIP moves to relay2: the browser's DTLS-SRTP session goes on through the survivor.
+// its VIP moves to relay2: the browser's DTLS-SRTP session goes on through the survivor; then
+// relay1, restarted as relay2's standby, takes it back the same way.
 describe('a browser call through a relay failover', () => {
   let c: FailoverCluster;
   let browser: BrowserContext;
@@ -66,7 +67,7 @@ describe('a browser call through a relay failover', () => {
     await c?.close();
   });
 
-  it('keeps audio flowing both ways through the standby without a new DTLS handshake or an SRTP failure', async () => {
+  it('keeps audio flowing both ways through the standby, and back through the restarted owner, without a new DTLS handshake or an SRTP failure', async () => {
     const callId = 'webrtc-failover';
     const relay1 = c.relays.relay1!;
     const offer = await page.evaluate(() => (window as unknown as Win).start());
@@ -87,42 +88,49 @@ describe('a browser call through a relay failover', () => {
     await waitFor('the browser\'s frames at the phone', () => browserFrames(phone.received).length >= 50, 20_000, 100);
     expect(await stats()).toMatchObject({ dtlsState: 'connected', fingerprint });
 
-    // The standby holds the call with the keys the handshake made before the owner dies.
-    await waitFor('the handshake keys in relay1\'s record', () => JSON.stringify(c.record(1, callId) ?? {}).includes('"dtlsKeys"'));
-    await c.holds('relay2', callId);
-    // The standby reads the record on its keyspace event (milliseconds).
-    await new Promise((r) => setTimeout(r, 500));
+    /** SIGKILLs `owner` (writing DB `db`) once `standby` holds the call, moves VIP1 over, and checks the media both ways through `standby`. */
+    const takeOver = async (owner: RelayName, db: number, standby: RelayName): Promise<void> => {
+      // The standby holds the call with the keys the handshake made before the owner dies.
+      await waitFor(`the handshake keys in ${owner}'s record`, () => JSON.stringify(c.record(db, callId) ?? {}).includes('"dtlsKeys"'));
+      await c.holds(standby, callId);
+      // The standby reads the record on its keyspace event (milliseconds).
+      await new Promise((r) => setTimeout(r, 500));
 
-    const before = await stats();
-    const heardBefore = await heard();
-    const lastBrowserFrame = Math.max(...browserFrames(phone.received));
-    const kill: Kill = await c.kill('relay1');
-    c.lab.moveAddress(ADDR.vip1, 'relay1', 'relay2');
+      const before = await stats();
+      // The page keeps the first 500 frames it receives: start afresh.
+      await page.evaluate(() => { (window as unknown as Win).received = []; });
+      const lastBrowserFrame = Math.max(...browserFrames(phone.received));
+      const kill: Kill = await c.kill(owner);
+      c.lab.moveAddress(ADDR.vip1, owner, standby);
 
-    // The phone gets the browser's later frames from the survivor, still from VIP1 and the same port.
-    await waitFor('the browser\'s frames at the phone through relay2', () => browserFrames(phone.since(kill.deadAt)).length >= 50, 20_000, 100);
-    const after = phone.since(kill.deadAt).filter((p) => browserFrames([p]).length === 1);
-    expect(after.every((p) => p.address === ADDR.vip1 && p.port === relayRtp)).toBe(true);
-    expect(Math.min(...browserFrames(after))).toBeGreaterThan(lastBrowserFrame);
-    // The browser keeps decrypting the phone's frames: sent after the kill, counted by its receiver.
-    await waitFor('the phone\'s frames in the browser through relay2', async () => (await stats()).packetsReceived >= before.packetsReceived + 100, 20_000, 200);
-    await waitFor('frames sent after the kill in the browser', async () => {
-      const frames = await page.evaluate((from) => (window as unknown as Win).received.slice(from), heardBefore);
-      return phoneSendTimes(frames).filter((t) => t > kill.deadAt).length >= 20;
-    }, 20_000, 200);
-    // Same DTLS session: still connected, still relay1's certificate (a new handshake with relay2 would show its own).
-    // getStats reports no SRTP failures as such; packetsReceived counts only packets that authenticated
-    // (packetsDiscarded is the jitter buffer's, which drops what the gap made late).
-    expect(await stats()).toMatchObject({ dtlsState: 'connected', fingerprint });
-    console.log(`browser failover: browser->phone gap ${after[0]!.at - kill.deadAt} ms after the owner died`);
-    expect(await page.evaluate(() => (window as unknown as Win).states())).toEqual({ ice: 'connected', conn: 'connected' });
-    // relay2 owns the call and counts no error (SRTP authentication included) on any stream.
-    const relay2 = c.relays.relay2!;
-    await waitFor('relay2 to own the call', async () => (await numSessions(relay2)).own === 1, 3000);
-    const listing = await relay2.cli(`list sessions ${callId}`);
-    expect(listing).toMatch(/ [1-9]\d* p, /);
-    expect(listing).not.toMatch(/ [1-9]\d* e, /);
+      // The phone gets the browser's later frames from the survivor, still from VIP1 and the same port.
+      await waitFor(`the browser's frames at the phone through ${standby}`, () => browserFrames(phone.since(kill.deadAt)).length >= 50, 20_000, 100);
+      const after = phone.since(kill.deadAt).filter((p) => browserFrames([p]).length === 1);
+      expect(after.every((p) => p.address === ADDR.vip1 && p.port === relayRtp)).toBe(true);
+      expect(Math.min(...browserFrames(after))).toBeGreaterThan(lastBrowserFrame);
+      // The browser keeps decrypting the phone's frames: sent after the kill, counted by its receiver.
+      await waitFor(`the phone's frames in the browser through ${standby}`, async () => (await stats()).packetsReceived >= before.packetsReceived + 100, 20_000, 200);
+      await waitFor('frames sent after the kill in the browser', async () => {
+        const frames = await page.evaluate(() => (window as unknown as Win).received);
+        return phoneSendTimes(frames).filter((t) => t > kill.deadAt).length >= 20;
+      }, 20_000, 200);
+      // Same DTLS session: still connected, still relay1's certificate (a new handshake with another relay would show its own).
+      // getStats reports no SRTP failures as such; packetsReceived counts only packets that authenticated
+      // (packetsDiscarded is the jitter buffer's, which drops what the gap made late).
+      expect(await stats()).toMatchObject({ dtlsState: 'connected', fingerprint });
+      console.log(`browser failover ${owner} -> ${standby}: browser->phone gap ${after[0]!.at - kill.deadAt} ms after the owner died`);
+      expect(await page.evaluate(() => (window as unknown as Win).states())).toEqual({ ice: 'connected', conn: 'connected' });
+      // The survivor owns the call and counts no error (SRTP authentication included) on any stream.
+      await waitFor(`${standby} to own the call`, async () => (await numSessions(c.relays[standby]!)).own === 1, 3000);
+      const listing = await c.relays[standby]!.cli(`list sessions ${callId}`);
+      expect(listing).toMatch(/ [1-9]\d* p, /);
+      expect(listing).not.toMatch(/ [1-9]\d* e, /);
+    };
+    await takeOver('relay1', 1, 'relay2');
+    // relay1 comes back as relay2's standby (restored from relay2's record) and takes the call back.
+    await c.startRelay('relay1');
+    await takeOver('relay2', 2, 'relay1');
     await phone.stop();
-    await relay2.ng.ok({ command: 'delete', 'call-id': callId, 'from-tag': 'browser' });
+    await c.relays.relay1!.ng.ok({ command: 'delete', 'call-id': callId, 'from-tag': 'browser' });
   }, 90_000);
 });
