@@ -300,12 +300,17 @@ for (const reference of [false, true]) {
       callee.close();
     });
 
-    it('hold and resume of a converted call: nothing reaches the held side while held, tones are converted both ways after', async () => {
+    it('hold and resume of a converted call: sendonly still gets media, 0.0.0.0 gets nothing while held, tones are converted both ways after', async () => {
       const [caller, callee] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open()]);
       const id = `hold-${reference}`;
       const first = await call(relay, id, sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA]), caller.port);
       const [a, b] = [pcmu(caller, first.toCaller.medias[0]!.port), pcma(callee, first.toCallee.medias[0]!.port)];
-      // The caller holds (0.0.0.0, inactive); the callee agrees.
+      // A hold with a=sendonly at its own address: the caller still gets the callee's media (rtpengine forwards it too).
+      await reoffer(id, 'A', sdp(caller.port, [PCMU]).replace('a=sendrecv', 'a=sendonly'), { codec: { transcode: ['PCMA'] } }, sdp(callee.port, [PCMA]).replace('a=sendrecv', 'a=recvonly'));
+      caller.received.length = 0;
+      await sendThree(b);
+      expect((await caller.waitFor(3)).filter((p) => (p.data[1]! & 0x7f) === 0).length).toBe(3);
+      // The caller holds with the null address (0.0.0.0, inactive); the callee agrees.
       const held = sdp(caller.port, [PCMU]).replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0').replace('a=sendrecv', 'a=inactive');
       const h = await reoffer(id, 'A', held, { codec: { transcode: ['PCMA'] } }, sdp(callee.port, [PCMA]).replace('a=sendrecv', 'a=inactive'));
       expect(h.toAnswerer.lines).toContain('a=inactive');
