@@ -47,6 +47,10 @@ async function cnCall(relay: Relay, id: string): Promise<{ toCaller: Buffer[]; t
     callee.send(rtp(13, 2000 + i, 4000 + 160 * i, Buffer.from([LEVEL])), calleeSide, '127.0.0.1');
     await caller.waitFor(1 + i);
   }
+  // A re-INVITE from the caller that changes the conversion of the callee's packets: the noise goes on.
+  await relay.ng.ok({ ...common, command: 'offer', sdp: sdp(caller.port, [PCMU, [8, 'PCMA/8000']]), codec: { transcode: ['CN'] } });
+  callee.send(rtp(13, 2001 + PACKETS, 4000 + 160 * (PACKETS + 1), Buffer.from([LEVEL])), calleeSide, '127.0.0.1');
+  await caller.waitFor(2 + PACKETS);
   // 0xff is PCMU's zero, 0x00 its most negative value.
   caller.send(rtp(0, 1001, 3160, Buffer.alloc(160, 0x00)), callerSide, '127.0.0.1');
   await callee.waitFor(2);
@@ -73,12 +77,12 @@ describe('comfort noise (RFC 3389) between a party with CN and one without', () 
   it("CN packets reach the party without CN as noise in its codec (byte for byte rtpengine's, 6 dB under the signalled level); its silence reaches the other as CN", async () => {
     const [us, them] = await Promise.all([cnCall(relay, 'cn-noise'), cnCall(reference, 'cn-noise')]);
     const [ours, theirs] = [us.toCaller, them.toCaller];
-    expect(ours.map((p) => [p[1]! & 0x7f, p.length])).toEqual(Array.from({ length: PACKETS }, () => [0, 172]));
+    expect(ours.map((p) => [p[1]! & 0x7f, p.length])).toEqual(Array.from({ length: PACKETS + 1 }, () => [0, 172]));
     expect(ours.map((p) => p.subarray(12).toString('hex'))).toEqual(theirs.map((p) => p.subarray(12).toString('hex')));
     // libavcodec's decoder (rtpengine's) makes its noise 6 dB under the level the payload signals.
     const pcm = new Int16Array(160 * (PACKETS - RAMP));
     const dec = new PcmuDecoder();
-    ours.slice(RAMP).forEach((p, i) => dec.decode(p, 12, 160, pcm.subarray(160 * i)));
+    ours.slice(RAMP, PACKETS).forEach((p, i) => dec.decode(p, 12, 160, pcm.subarray(160 * i)));
     let sum = 0;
     for (const v of pcm) sum += v * v;
     const dBov = 10 * Math.log10(sum / pcm.length / (32767 * 32767));

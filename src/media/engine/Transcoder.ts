@@ -106,7 +106,8 @@ export class Transcoder {
   private readonly silence: number;
   private readonly quiet: Uint8Array | null = null;
 
-  constructor(settings: TranscodeSettings, private readonly sink: PacketSink) {
+  /** `previous`: the pipeline this one replaces (a re-negotiation); its comfort-noise decoders go on here. */
+  constructor(settings: TranscodeSettings, private readonly sink: PacketSink, previous: Transcoder | null = null) {
     this.settings = settings;
     this.output = settings.output;
     const audioIn = settings.input.filter((f) => !isTelephoneEvent(f) && !isComfortNoise(f) && canTranscode(f)).slice(0, MAX_INPUT_FORMATS);
@@ -132,7 +133,8 @@ export class Transcoder {
       const same = settings.outputExtras.filter((o) => (kind === 'event' ? isTelephoneEvent(o) : isComfortNoise(o)));
       const out = same.find((o) => o.clock === f.clock) ?? same[0] ?? null;
       // CN towards a receiver without CN becomes noise in its codec, a packet's worth per payload.
-      const noise = kind === 'cn' && out === null ? createNoiseDecoder(this.frame, rate) : null;
+      // rtpengine keeps the decoder over a re-negotiation: the noise goes on where it was.
+      const noise = kind === 'cn' && out === null ? (previous?.takeNoise(f, this.frame, rate) ?? createNoiseDecoder(this.frame, rate)) : null;
       this.byPt[f.pt & 0x7f] = noise ? { kind: 'audio', format: f, decoder: noise, resampler: CN_RATE === rate ? null : new Resampler(CN_RATE, rate, MAX_DECODED) } : { kind, format: f, out };
     }
     const te = settings.outputExtras.find(isTelephoneEvent);
@@ -178,6 +180,14 @@ export class Transcoder {
     if (input.kind !== 'audio' && (input.kind !== 'event' || input.out !== null)) return this.pass(input, p, header, payload, outTs);
     if (input.kind === 'audio') this.audio(input, p, header, payload, outTs);
     else this.tone(input, p, header, payload, inTs, this.continued(outTs));
+  }
+
+  /** Hands this pipeline's CN decoder for `f` over to a successor with the same packet size and rate (null: none). */
+  private takeNoise(f: PayloadFormat, frame: number, rate: number): AudioDecoder | null {
+    const i = this.byPt[f.pt & 0x7f];
+    if (i?.kind !== 'audio' || !isComfortNoise(i.format) || frame !== this.frame || rate !== this.rate) return null;
+    this.byPt[f.pt & 0x7f] = undefined;
+    return i.decoder;
   }
 
   /** Frees the codecs. */

@@ -206,12 +206,12 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   setTranscoding(settings: TranscodeSettings | null): void {
     const id = settings === null ? '' : JSON.stringify(settings);
     if (id === this.transcodeId) return;
-    this.transcoder?.close();
+    const previous = this.transcoder;
     this.transcoder = null;
     this.transcodeId = id;
     if (settings !== null) {
       try {
-        this.transcoder = new Transcoder(settings, this.sendTranscoded);
+        this.transcoder = new Transcoder(settings, this.sendTranscoded, previous);
         // New settings for the same output stream (a re-INVITE) keep its counts.
         if (this.converted?.outSsrc !== settings.ssrc) this.converted = new ConvertedStream(settings.ssrc);
       } catch {
@@ -219,6 +219,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
         this.transcodeId = '';
       }
     }
+    previous?.close();
     if (this.transcoder === null) this.converted = null;
     this.changed();
   }
