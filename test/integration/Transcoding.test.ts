@@ -248,15 +248,14 @@ for (const reference of [false, true]) {
     it('re-INVITE from the caller: converted PCMU/PCMA, then a shared PCMA passes unchanged, then PCMU/G722 is converted', async () => {
       const [caller, callee] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open()]);
       const id = `reinvite-${reference}`;
-      const first = await call(relay, id, sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA]), caller.port);
-      await both(pcmu(caller, first.toCaller.medias[0]!.port), pcma(callee, first.toCallee.medias[0]!.port), 21, 30);
+      // Converted as in the first case above (its tones are checked there).
+      await call(relay, id, sdp(caller.port, [PCMU]), { codec: { transcode: ['PCMA'] } }, () => sdp(callee.port, [PCMA]), caller.port);
       // The caller now offers PCMA itself: the two sides share it, the relay converts nothing.
       const shared = await reoffer(id, 'A', sdp(caller.port, [PCMA]), {}, sdp(callee.port, [PCMA]));
       expect([m(shared.toAnswerer.lines), m(shared.toOfferer.lines)]).toEqual(['8', '8']);
       const [a, b] = [pcma(caller, shared.toOfferer.medias[0]!.port), pcma(callee, shared.toAnswerer.medias[0]!.port)];
       await passesUnchanged(a, b);
       await passesUnchanged(b, a);
-      await both(a, b, 23, 30);
       // Back to PCMU, this time towards a G.722-only callee: converted again, with the new codec.
       const wide = await reoffer(id, 'A', sdp(caller.port, [PCMU]), { codec: { transcode: ['G722'] } }, sdp(callee.port, [G722]));
       expect([m(wide.toAnswerer.lines), m(wide.toOfferer.lines)]).toEqual(['0 9', '0']);
