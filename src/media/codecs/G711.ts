@@ -2,12 +2,12 @@ import type { AudioDecoder, AudioEncoder } from './AudioCodec.js';
 
 /**
  * G.711 coding through tables (µ-law and A-law differ only in their tables, Pcmu.ts and
- * Pcma.ts): 8 kHz mono, one byte per sample, the encoder indexed by a sample's 16 bits.
+ * Pcma.ts): mono, one byte per sample (8 kHz, or the RTP clock an SDP gives it, as rtpengine
+ * runs G.711 at any rate), the encoder indexed by a sample's 16 bits.
  */
 export class G711Encoder implements AudioEncoder {
-  readonly sampleRate = 8000;
   readonly channels = 1;
-  constructor(private readonly table: Uint8Array) {}
+  constructor(private readonly table: Uint8Array, readonly sampleRate = 8000) {}
   encode(pcm: Int16Array, samples: number, out: Uint8Array): number {
     const table = this.table;
     for (let i = 0; i < samples; i++) out[i] = table[pcm[i]! & 0xffff]!;
@@ -17,9 +17,8 @@ export class G711Encoder implements AudioEncoder {
 }
 
 export class G711Decoder implements AudioDecoder {
-  readonly sampleRate = 8000;
   readonly channels = 1;
-  constructor(private readonly table: Int16Array) {}
+  constructor(private readonly table: Int16Array, readonly sampleRate = 8000) {}
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const table = this.table;
     const n = Math.min(length, out.length);

@@ -22,13 +22,13 @@ export const ALAW_DECODE = tables.decode;
 export const ALAW_SILENCE = 0xd5;
 
 export class PcmaEncoder extends G711Encoder {
-  constructor() {
-    super(ALAW_ENCODE);
+  constructor(rate = 8000) {
+    super(ALAW_ENCODE, rate);
   }
 }
 
 export class PcmaDecoder extends G711Decoder {
-  constructor() {
-    super(ALAW_DECODE);
+  constructor(rate = 8000) {
+    super(ALAW_DECODE, rate);
   }
 }

@@ -21,13 +21,13 @@ export const ULAW_DECODE = tables.decode;
 export const ULAW_SILENCE = 0xff;
 
 export class PcmuEncoder extends G711Encoder {
-  constructor() {
-    super(ULAW_ENCODE);
+  constructor(rate = 8000) {
+    super(ULAW_ENCODE, rate);
   }
 }
 
 export class PcmuDecoder extends G711Decoder {
-  constructor() {
-    super(ULAW_DECODE);
+  constructor(rate = 8000) {
+    super(ULAW_DECODE, rate);
   }
 }

@@ -21,11 +21,15 @@ export const isTelephoneEvent = (f: { encoding: string }): boolean => name(f) ==
 export const isComfortNoise = (f: { encoding: string }): boolean => name(f) === 'cn';
 const isOpus = (f: { encoding: string }): boolean => name(f) === 'opus';
 
+/** G.711 runs at its RTP clock, as rtpengine runs it: the rates the resampler converts between. */
+const isG711Rate = (clock: number): boolean => clock === 8000 || clock === 16000 || clock === 24000 || clock === 48000;
+
 /** Whether the engine can decode and encode this format. */
 export function canTranscode(f: { encoding: string; clock: number }): boolean {
   switch (name(f)) {
     case 'pcmu':
     case 'pcma':
+      return isG711Rate(f.clock);
     case 'g722':
       return f.clock === 8000;
     case 'opus':
@@ -76,9 +80,9 @@ export function createNoiseDecoder(frame: number, rate: number): AudioDecoder | 
 export function createDecoder(f: PayloadFormat, rate: number): AudioDecoder | null {
   switch (name(f)) {
     case 'pcmu':
-      return rate === 8000 ? new PcmuDecoder() : null;
+      return rate === f.clock && isG711Rate(rate) ? new PcmuDecoder(rate) : null;
     case 'pcma':
-      return rate === 8000 ? new PcmaDecoder() : null;
+      return rate === f.clock && isG711Rate(rate) ? new PcmaDecoder(rate) : null;
     case 'g722':
       return rate === 16000 ? new G722Decoder() : null;
     case 'g729':
@@ -100,9 +104,9 @@ export function createDecoder(f: PayloadFormat, rate: number): AudioDecoder | nu
 export function createEncoder(f: PayloadFormat, rate: number): AudioEncoder | null {
   switch (name(f)) {
     case 'pcmu':
-      return rate === 8000 ? new PcmuEncoder() : null;
+      return rate === f.clock && isG711Rate(rate) ? new PcmuEncoder(rate) : null;
     case 'pcma':
-      return rate === 8000 ? new PcmaEncoder() : null;
+      return rate === f.clock && isG711Rate(rate) ? new PcmaEncoder(rate) : null;
     case 'g722':
       return rate === 16000 ? new G722Encoder() : null;
     case 'g729':

@@ -215,7 +215,8 @@ export class Transcoder {
       this.started = true;
       this.seq = inSeq;
       this.lastInTs = inTs;
-      this.lastOutTs = Math.round((inTs * this.output.clock) / inClock) >>> 0;
+      // The sender's first timestamp as it is, whatever the clocks (rtpengine counts on from it).
+      this.lastOutTs = inTs;
       return this.lastOutTs;
     }
     const delta = (inTs - this.lastInTs) | 0;
