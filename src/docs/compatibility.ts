@@ -48,7 +48,7 @@ const OPTION_NOTES: Notes = notesOf({
   'dtls-rsa-key-size': { note: '1024 to 16384 bits (rtpengine takes any size its OpenSSL takes)' },
   'dtls-mtu': { note: 'handshake messages are cut into fragments of at most 1,240 bytes whatever it says' },
   'dtls-ciphers': { note: 'the cipher suite is ECDHE-ECDSA or ECDHE-RSA with AES-128-GCM, by the certificate\'s key' },
-  'media-num-threads': { note: 'there is no media player' },
+  'media-num-threads': { note: 'playback runs on the media threads (`num-threads`), beside the streams it plays into' },
 });
 
 /** Keys whose meaning here needs a word; `state` overrides what the parser's reading implies. */
