@@ -123,8 +123,8 @@ for (const reference of [false, true]) {
       const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 9, enc: new G722Encoder(), dec: new G722Decoder(), clock: 8000 };
       const ab = await hear(a, b, 440, 5, 25, !reference);
       const ba = await hear(b, a, 1000, 6, 25, !reference);
-      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
-      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 49);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 49);
       await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-g722-${reference}`, 'from-tag': 'A' });
       caller.close();
       callee.close();
@@ -180,8 +180,8 @@ for (const reference of [false, true]) {
       const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 96, enc: new SpeexEncoder(16000), dec: new SpeexDecoder(16000), clock: 16000 };
       const ab = await hear(a, b, 440, 11, 10, !reference);
       const ba = await hear(b, a, 1000, 12, 10, !reference);
-      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
-      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 49);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 49);
       await relay.ng.ok({ command: 'delete', 'call-id': `pcmu-speex-${reference}`, 'from-tag': 'A' });
       caller.close();
       callee.close();
@@ -198,17 +198,19 @@ for (const reference of [false, true]) {
       const b: Side = { ep: callee, relayPort: toCallee.medias[0]!.port, pt: 0, enc: new PcmuEncoder(), dec: new PcmuDecoder(), clock: 8000 };
       const ab = await hear(a, b, 440, 3, 12, !reference);
       const ba = await hear(b, a, 1000, 4, 12, !reference);
-      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
-      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(ab.packets).toBeGreaterThanOrEqual(reference ? 45 : 49);
+      expect(ba.packets).toBeGreaterThanOrEqual(reference ? 45 : 49);
       await relay.ng.ok({ command: 'delete', 'call-id': `opus-pcmu-${reference}`, 'from-tag': 'A' });
       caller.close();
       callee.close();
     });
 
+    // Of 50 packets through a rate conversion, 49 come out: the resampler holds back its start as
+    // rtpengine's does, and the rest waits in the encoder for the next packet.
     // Mid-call changes on a converted call: each phase is checked by tones both ways at once.
     const both = async (a: Side, b: Side, seed: number, minSnr: number): Promise<void> => {
       const [ab, ba] = await Promise.all([hear(a, b, 440, seed, minSnr, !reference), hear(b, a, 1000, seed + 1, minSnr, !reference)]);
-      expect(Math.min(ab.packets, ba.packets)).toBeGreaterThanOrEqual(reference ? 45 : 50);
+      expect(Math.min(ab.packets, ba.packets)).toBeGreaterThanOrEqual(reference ? 45 : 49);
     };
     /** An offer (re-INVITE) from `from` answered by `to`: the SDP each side then gets. */
     const reoffer = async (id: string, from: 'A' | 'B', offer: string, flags: Dict, answer: string): Promise<{ toOfferer: ReturnType<typeof readSdp>; toAnswerer: ReturnType<typeof readSdp> }> => {

@@ -5,10 +5,19 @@
  * towards 8 kHz, flat within 0.1 dB to 3.4 kHz, -35 dB at 4 kHz, below -80 dB from 4.2 kHz. State (the last input samples, the phase)
  * carries over between calls, so 20 ms frames resample as one continuous signal. Buffers are
  * allocated once for the largest frame.
+ *
+ * A stream starts as libswresample (rtpengine's resampler) starts one: nothing comes out until
+ * its filter's length of input has arrived, the signal before the first sample is that start
+ * mirrored (so the first output is clean, with no ramp from silence), and each output sample
+ * waits for half that filter's length of input after its own position. The output is thus as
+ * many samples short as rtpengine's (16 at the lower rate) and packets leave when rtpengine's do.
  */
 const ZERO_CROSSINGS = 24;
 const BETA = 7.5;
 const EDGE = 0.93;
+/** libswresample's default filter: 32 taps at the lower rate, cut off at 97 % of its Nyquist. */
+const SWR_FILTER_SIZE = 32;
+const SWR_CUTOFF = 0.97;
 
 function bessel0(x: number): number {
   let sum = 1;
@@ -33,8 +42,16 @@ export class Resampler {
   private readonly coeffs: Float32Array;
   /** The last `taps - 1` input samples, then the current frame. */
   private readonly work: Float32Array;
+  /** The input libswresample waits for before its first output: its filter's length (made even) and one. */
+  private readonly startAfter: number;
+  /** Input samples each output waits for after its own position (half that filter's length). */
+  private readonly lead: number;
   /** Position of the next output in upsampled units, relative to work[taps - 1]. */
-  private t = 0;
+  private t: number;
+  /** Whether the first samples have arrived and been mirrored into the history. */
+  private started = false;
+  /** Input held in work[taps - 1 ..] before the start. */
+  private pending = 0;
 
   /** `maxInput`: the most samples one call may pass. */
   constructor(inRate: number, outRate: number, maxInput: number) {
@@ -67,22 +84,39 @@ export class Resampler {
     for (let p = 0; p < this.up; p++) {
       for (let k = 0; k < this.taps; k++) this.coeffs[p * this.taps + k] = proto[p + k * this.up]!;
     }
-    this.work = new Float32Array(this.taps - 1 + maxInput);
+    const swrFactor = Math.min((outRate * SWR_CUTOFF) / inRate, 1);
+    const swrLength = Math.max(Math.ceil(SWR_FILTER_SIZE / swrFactor), 1);
+    this.lead = (swrLength + 1) >> 1;
+    this.startAfter = 2 * this.lead + 1;
+    this.t = this.lead * this.up;
+    this.work = new Float32Array(this.taps - 1 + this.startAfter + maxInput);
   }
 
   /** Output samples for `n` input samples at most (the exact count depends on the phase). */
   maxOutput(n: number): number {
-    return Math.ceil((n * this.up) / this.down) + 1;
+    return Math.ceil(((n + this.startAfter) * this.up) / this.down) + 1;
   }
 
   /** Resamples `n` samples of `input` into `out`; returns the number of samples written. */
   process(input: Int16Array, n: number, out: Int16Array): number {
     const { work, coeffs, taps, up, down } = this;
     const hist = taps - 1;
-    for (let i = 0; i < n; i++) work[hist + i] = input[i]!;
+    const at = hist + this.pending;
+    for (let i = 0; i < n; i++) work[at + i] = input[i]!;
+    const total = this.pending + n;
+    if (!this.started) {
+      if (total < this.startAfter) {
+        this.pending = total;
+        return 0;
+      }
+      // Before the first sample: the start mirrored around it.
+      for (let j = 1; j <= hist; j++) work[hist - j] = work[hist + Math.min(j, total - 1)]!;
+      this.started = true;
+    }
+    this.pending = 0;
     let t = this.t;
     let o = 0;
-    const end = n * up;
+    const end = total * up;
     while (t < end) {
       const base = hist + Math.floor(t / up);
       const c = (t % up) * taps;
@@ -93,13 +127,14 @@ export class Resampler {
       t += down;
     }
     this.t = t - end;
-    work.copyWithin(0, n, n + hist);
+    work.copyWithin(0, total, total + hist);
     return o;
   }
 
   /** Forgets the signal (after a gap), as if newly made. */
   reset(): void {
-    this.work.fill(0);
-    this.t = 0;
+    this.t = this.lead * this.up;
+    this.started = false;
+    this.pending = 0;
   }
 }

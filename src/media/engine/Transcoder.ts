@@ -99,6 +99,9 @@ export class Transcoder {
   private toneTs = -1;
   private toneCode = -1;
   private toneDone = 0;
+  /** The event passed on (telephone-event to telephone-event): its input timestamp, the duration sent so far. */
+  private eventInTs = -1;
+  private eventDone = 0;
   /** Digits are detected in the audio or played into it: every packet is converted. */
   private readonly digits: boolean;
   /** Silence sent as CN: the receiver's CN format, the threshold, and which queued samples are silent. */
@@ -177,7 +180,7 @@ export class Transcoder {
     const inTs = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
     let outTs = this.mapTimestamp(inTs, input.format.clock, (p[2]! << 8) | p[3]!);
     // Events towards a receiver without telephone-event become the digit's tone in the audio.
-    if (input.kind !== 'audio' && (input.kind !== 'event' || input.out !== null)) return this.pass(input, p, header, payload, outTs);
+    if (input.kind !== 'audio' && (input.kind !== 'event' || input.out !== null)) return this.pass(input, p, header, payload, inTs, outTs);
     if (input.kind === 'audio') this.audio(input, p, header, payload, outTs);
     else this.tone(input, p, header, payload, inTs, this.continued(outTs));
   }
@@ -357,7 +360,7 @@ export class Transcoder {
     }
   }
 
-  private pass(input: PassInput, p: Uint8Array, offset: number, length: number, outTs: number): void {
+  private pass(input: PassInput, p: Uint8Array, offset: number, length: number, inTs: number, outTs: number): void {
     if (input.out === null || length > MAX_PAYLOAD) return this.drop();
     const { buf, payload } = this.ring[this.slot]!;
     this.slot = (this.slot + 1) % RING;
@@ -365,12 +368,31 @@ export class Transcoder {
     if (input.kind === 'event') {
       bytes = translateEvents(p, offset, length, input.format.clock, payload, 0, input.out.clock);
       if (bytes === 0) return this.drop();
+      if (this.firstTs >= 0) outTs = this.eventTs(inTs, (payload[2]! << 8) | payload[3]!);
     } else {
       for (let i = 0; i < length; i++) payload[i] = p[offset + i]!;
       bytes = length;
     }
     this.header(buf, input.out.pt, outTs);
     this.sink(buf, 12 + bytes);
+  }
+
+  /**
+   * An event passed on amid converted audio, timed as rtpengine times it: at the next audio
+   * packet's timestamp when the event starts, and the audio after it moves on by the event's
+   * duration (the event stands in for that audio).
+   */
+  private eventTs(inTs: number, duration: number): number {
+    if (inTs !== this.eventInTs) {
+      this.eventInTs = inTs;
+      this.eventDone = 0;
+    }
+    const next = this.fifoLength > 0 ? this.fifoTs : this.nextOutTs;
+    const start = (next - this.eventDone) >>> 0;
+    this.fifoTs = (start + duration) >>> 0;
+    this.nextOutTs = (this.fifoTs + this.fifoLength * this.ticks) >>> 0;
+    this.eventDone = duration;
+    return start;
   }
 
   private header(buf: Buffer, pt: number, ts: number): void {
