@@ -39,26 +39,38 @@ const EPHEMERAL_MAX = 60999;
  */
 export async function controlPorts(count: number, o: { netns?: string; host?: string; avoid?: PortRange } = {}): Promise<number[]> {
   const host = o.host ?? '127.0.0.1';
-  const [min, max] = o.avoid ? [o.avoid.portMin, o.avoid.portMax] : [1, 0];
-  if (o.netns === undefined) {
+  const [min, max] = o.avoid ? [o.avoid.portMin, o.avoid.portMax + 1] : [1, 0];
+  const [from, to] = drawRange(min, max);
+  if (o.netns === undefined && from === EPHEMERAL_MIN) {
     const out: number[] = [];
     while (out.length < count) {
       const p = await freePort(host);
-      if ((p < min || p > max + 1) && !out.includes(p)) out.push(p);
+      if ((p < min || p > max) && !out.includes(p)) out.push(p);
     }
     return out;
   }
-  // What is bound in the namespace (TCP and UDP, any address), as `ss` lists it there.
-  const ns = o.netns;
+  // What is bound where the daemon runs (TCP and UDP, any address), as `ss` lists it there.
+  const ss = o.netns === undefined ? ['ss', '-Htuan'] : ['ip', 'netns', 'exec', o.netns, 'ss', '-Htuan'];
   const listing = await new Promise<string>((resolve, reject) =>
-    execFile('ip', ['netns', 'exec', ns, 'ss', '-Htuan'], (e, out, err) => (e ? reject(new Error(`ss in ${ns}: ${err || e.message}`)) : resolve(out))));
+    execFile(ss[0]!, ss.slice(1), (e, out, err) => (e ? reject(new Error(`ss in ${o.netns ?? 'the root namespace'}: ${err || e.message}`)) : resolve(out))));
   const bound = new Set(listing.split('\n').map((l) => Number(l.trim().split(/\s+/)[4]?.split(':').pop())));
   const out: number[] = [];
   while (out.length < count) {
-    const p = EPHEMERAL_MIN + Math.floor(Math.random() * (EPHEMERAL_MAX - EPHEMERAL_MIN + 1));
-    if (!bound.has(p) && (p < min || p > max + 1) && !out.includes(p)) out.push(p);
+    const p = from + Math.floor(Math.random() * (to - from + 1));
+    if (!bound.has(p) && (p < min || p > max) && !out.includes(p)) out.push(p);
   }
   return out;
+}
+
+/**
+ * Where control ports are drawn from: the ephemeral range, unless the daemon's media range
+ * (`min`..`max`, RTCP included) covers all of it; then the free stretch above or below it.
+ */
+function drawRange(min: number, max: number): [number, number] {
+  if (min > EPHEMERAL_MIN || max < EPHEMERAL_MAX) return [EPHEMERAL_MIN, EPHEMERAL_MAX];
+  if (max < 65000) return [max + 1, 65535];
+  if (min > 2024) return [1024, min - 1];
+  throw new Error(`no control port outside the media range ${min}-${max}`);
 }
 
 /** A media port range for one daemon, below Linux's ephemeral range so clients do not collide. */
