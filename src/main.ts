@@ -17,6 +17,7 @@ import type { MediaPlane } from './media/MediaPlane.js';
 import { UserspacePlane } from './media/userspace/UserspacePlane.js';
 import { WorkerPlane } from './media/workers/WorkerPlane.js';
 import { createIdentity, DEFAULT_CERTIFICATE, setIdentity } from './media/transforms/DtlsIdentity.js';
+import { setDtmfLogDestination } from './media/DtmfReport.js';
 import { KernelOffload } from './media/kernel/KernelOffload.js';
 import { Metrics } from './metrics/Metrics.js';
 import { MetricsServer } from './metrics/MetricsServer.js';
@@ -168,6 +169,8 @@ export async function main(argv: string[]): Promise<void> {
   const registry = new CallRegistry();
   // The DTLS certificate exists before the media threads, which get a copy.
   setIdentity(await createIdentity({ ...DEFAULT_CERTIFICATE, ...config.dtlsCertificate }));
+  // So is where DTMF reports go: every media thread sends its own.
+  setDtmfLogDestination(config.dtmfLogDest ? { address: config.dtmfLogDest.host, port: config.dtmfLogDest.port } : null);
   const media = await startMediaPlane(config, interfaces);
   const limits = limitsFrom(config);
   const rates = new MediaRates();

@@ -10,6 +10,9 @@ import { keying } from './SdesNegotiation.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
 import { Stream } from './Stream.js';
+import { dtmfLogDestination } from '../media/DtmfReport.js';
+import { rtpengineTagOrder } from './TagOrder.js';
+import { isTelephoneEvent } from '../media/engine/CodecCatalog.js';
 
 /** A bound RTP/RTCP port pair on `local`, as streams not yet given to any media. */
 export async function allocatePair(plane: MediaPlane, callId: string, local: LocalAddress): Promise<Stream[]> {
@@ -173,6 +176,20 @@ function sentFormats(m: Media): PayloadFormat[] {
 /** Gives every RTP leg of a party what blocking and silencing the call and the party ask for. */
 export function applyMediaControl(call: Call, ml: Monologue): void {
   for (const m of ml.medias) if (!m.transportOwner) m.rtp?.leg?.setMediaControl(m.rejected ? null : legControl(call.control, ml.control, sentFormats(m)));
+}
+
+/**
+ * With `dtmf-log-dest`, every RTP leg of a party reports the digits the party sends (its
+ * telephone-event formats, and what converted audio carries), for the call's tags as they are now.
+ */
+export function applyDtmfReporting(call: Call, ml: Monologue): void {
+  if (dtmfLogDestination() === null) return;
+  const tags = rtpengineTagOrder(call.parties().map((p) => p.tag).filter((t) => t !== ''));
+  for (const m of ml.medias) {
+    if (m.transportOwner) continue;
+    const events = sentFormats(m).filter(isTelephoneEvent).map((f) => ({ pt: f.pt, clock: f.clock }));
+    m.rtp?.leg?.setDtmfReporting(m.rejected ? null : { callId: call.callId, sourceTag: ml.tag, tags, events });
+  }
 }
 
 /** Hands the party's SDP endpoint to its legs (re-learning when it changed). */

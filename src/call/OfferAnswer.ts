@@ -12,7 +12,7 @@ import type { Call } from './Call.js';
 import { CallGoneError, UnknownInterfaceError } from './errors.js';
 import type { LegSettings } from './LegSettings.js';
 import { Media } from './Media.js';
-import { allocatePair, applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions, setPartyEndpoints } from './MediaSetup.js';
+import { allocatePair, applyCrypto, applyDtmfReporting, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions, setPartyEndpoints } from './MediaSetup.js';
 import { existing, resolveParty, type Dialogue } from './Dialogue.js';
 import { addIceAddresses, dropIceAddresses } from './IceAddresses.js';
 import type { Stream } from './Stream.js';
@@ -529,6 +529,8 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
   applyTranscoding(receiver);
   applyMediaControl(call, sender);
   applyMediaControl(call, receiver);
+  applyDtmfReporting(call, sender);
+  applyDtmfReporting(call, receiver);
   if (kind === 'offer') call.offerer = sender;
   return { sdp: sdpFor(receiver, sd, opts, advertised, rewrites, iceLite, firstTrickling), sender, receiver };
 }

@@ -26,6 +26,8 @@ export interface Config {
   maxTranscodedMedia: number;
   /** Silence level for CN in percent of full scale (0 = off), as rtpengine's silence-detect. */
   silenceDetect: number;
+  /** Where a JSON report of each DTMF digit goes (UDP), as rtpengine's dtmf-log-dest; off when absent. */
+  dtmfLogDest?: ListenAddress;
   foreground: boolean;
   pidfile?: string;
   logLevel: number;

@@ -38,6 +38,7 @@ export const OPTIONS: Record<string, OptionDef> = {
   'max-sessions': { kind: 'int', describe: 'Limit of concurrent own sessions (-1 = none)', default: '-1' },
   'silence-detect': { kind: 'string', describe: 'Level in percent of full scale at or under which converted audio is sent as CN, towards a party given CN by transcoding from one without (0 = off)', default: '0' },
   'max-transcoded-media': { kind: 'int', describe: 'Limit of concurrently converted streams, one per direction of an m= line (-1 = none)', default: '-1' },
+  'dtmf-log-dest': { kind: 'string', describe: 'IP:PORT a JSON report of each DTMF digit is sent to over UDP; off when not given' },
   foreground: { kind: 'bool', alias: 'f', describe: 'Stay in the foreground', default: 'false' },
   pidfile: { kind: 'string', alias: 'p', describe: 'Write the PID to this file' },
   'log-level': { kind: 'int', alias: 'L', describe: 'Syslog-style level 0-7', default: '6' },
@@ -253,6 +254,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const listenTcpNgRaw = str('listen-tcp-ng');
   const listenTcpNg = listenTcpNgRaw === undefined ? undefined
     : wrap('listen-tcp-ng', listenTcpNgRaw, () => parseListenAddress(listenTcpNgRaw, '127.0.0.1'));
+  const dtmfLogRaw = str('dtmf-log-dest');
+  const dtmfLogDest = dtmfLogRaw === undefined ? undefined : wrap('dtmf-log-dest', dtmfLogRaw, () => parseListenAddress(dtmfLogRaw, ''));
   const listenHttpRaw = str('listen-http');
   const listenHttp = listenHttpRaw === undefined ? undefined
     : wrap('listen-http', listenHttpRaw, () => parseListenAddress(listenHttpRaw, '127.0.0.1'));
@@ -289,6 +292,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     maxSessions: int('max-sessions', -1, 1e9),
     maxTranscodedMedia: int('max-transcoded-media', -1, 1e9),
     silenceDetect: percent('silence-detect', str('silence-detect')!),
+    dtmfLogDest,
     foreground: bool('foreground'),
     pidfile: str('pidfile'),
     logLevel: int('log-level', 0, 7),

@@ -38,7 +38,6 @@ export const IGNORED_OPTIONS = new Map<string, IgnoredOption>([
   ['log-facility-cdr', value()],
   ['log-facility-rtcp', value()],
   ['log-facility-dtmf', value()],
-  ['dtmf-log-dest', value()],
   ['dtmf-log-ng-tcp', bool()],
   ['dtmf-no-suppress', bool()],
   ['dtmf-digit-delay', value()],

@@ -3,6 +3,7 @@ import type { PlaybackSettings } from './engine/PlaybackSettings.js';
 import type { TranscodeSettings } from './engine/TranscodeSettings.js';
 import type { LocalAddress } from './LocalInterface.js';
 import type { MediaControl } from './MediaControl.js';
+import type { DtmfReporting } from './DtmfReport.js';
 
 /**
  * The media plane's contract: everything above `media/` (the call model, the store, the CLI)
@@ -177,6 +178,8 @@ export interface MediaLeg {
    * The same control again changes nothing. A controlled leg stays in userspace.
    */
   setMediaControl(control: MediaControl | null): void;
+  /** Report the party's digits (`dtmf-log-dest`); a leg whose party sends RFC 4733 events then stays in userspace. */
+  setDtmfReporting(reporting: DtmfReporting | null): void;
   /** Where what this leg receives goes: RTP (and everything on an RTCP port) to `rtp`, muxed RTCP to `rtcp` when given. */
   forwardTo(rtp: MediaLeg | null, rtcp: MediaLeg | null): void;
   /**

@@ -1,7 +1,7 @@
 import type { Call } from '../call/Call.js';
 import { Media } from '../call/Media.js';
 import { partyControlOf } from '../call/PartyControl.js';
-import { applyCrypto, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions } from '../call/MediaSetup.js';
+import { applyCrypto, applyDtmfReporting, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions } from '../call/MediaSetup.js';
 import { filePlayRecordOf, resumePlaybacks } from '../call/Playback.js';
 import { transcodeSettingsOf } from '../media/engine/TranscodeSettings.js';
 import { RELAY_CODECS } from '../call/CodecNegotiation.js';
@@ -309,6 +309,7 @@ export function relink(s: Services, call: Call, rec?: CallRecord): void {
     applyCrypto(ml, true);
     applyTranscoding(ml);
     applyMediaControl(call, ml);
+    applyDtmfReporting(call, ml);
   }
   resumePlaybacks(call);
 }

@@ -30,11 +30,11 @@ export class Kamailio {
     this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
   }
 
-  /** `netns`: run inside that network namespace (SIP and NG on its loopback). */
-  static async start(o: { ngPort: number; ngHost?: string; children?: number; cfg?: string; netns?: string }): Promise<Kamailio> {
+  /** `netns`: run inside that network namespace (SIP and NG on its loopback); `sipPort`: the port to listen on (default: a free one). */
+  static async start(o: { ngPort: number; ngHost?: string; children?: number; cfg?: string; netns?: string; sipPort?: number }): Promise<Kamailio> {
     const binary = requireTool('kamailio');
     requireTool('kamcmd');
-    const sipPort = (await controlPorts(1, { netns: o.netns }))[0]!;
+    const sipPort = o.sipPort ?? (await controlPorts(1, { netns: o.netns }))[0]!;
     const dir = mkdtempSync(join(tmpdir(), 'ngrelay-kamailio-'));
     const ctlSocket = `unixs:${join(dir, 'kamailio_ctl')}`;
     const args = [

@@ -1,5 +1,7 @@
 import { expect } from 'vitest';
 import type { AudioDecoder, AudioEncoder } from '../../src/media/codecs/AudioCodec.js';
+import { PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
+import { DtmfStream } from '../../src/media/engine/DtmfStream.js';
 import { dominantFrequency, snr, tone } from './audio.js';
 import { sleep } from './Relay.js';
 import type { ReceivedPacket, RtpEndpoint } from './RtpEndpoint.js';
@@ -84,4 +86,23 @@ export async function hear(from: Side, to: Side, freq: number, seed: number, min
   expect(s).toBeGreaterThan(minSnr);
   process.stdout.write(`${strict ? 'ngrelay' : 'rtpengine'} ${from.pt} -> ${to.pt}: ${got.length} packets, SNR ${s.toFixed(1)} dB\n`);
   return { packets: got.length, snr: s, first };
+}
+
+/**
+ * Nine 20 ms PCMU packets (seq 300-308, timestamps from 8000, SSRC 0x4321): two of silence,
+ * 60 ms of the digit '8' (852 + 1336 Hz, -16 dBm0 per tone), silence again.
+ */
+export function pcmuDigitEight(): Buffer[] {
+  const pcm = new Int16Array(9 * 160);
+  new DtmfStream({ kind: 'dtmf', digits: [{ code: 8, durationMs: 60, pauseMs: 0, volume: 16 }] }, 8000, false).next(pcm.subarray(320), 480, { event: 0, volume: 0, duration: 0, start: false, end: false });
+  const enc = new PcmuEncoder();
+  return Array.from({ length: 9 }, (_, i) => {
+    const p = Buffer.alloc(172);
+    p[0] = 0x80;
+    p.writeUInt16BE(300 + i, 2);
+    p.writeUInt32BE(8000 + i * 160, 4);
+    p.writeUInt32BE(0x4321, 8);
+    enc.encode(pcm.subarray(i * 160, (i + 1) * 160), 160, p.subarray(12));
+    return p;
+  });
 }

@@ -43,8 +43,10 @@ describe('an unmodified Kamailio driving ngrelay', () => {
   }
 
   beforeAll(async () => {
-    relay = await Relay.start({ args: ['--delete-delay=0', '--timeout=30'] });
-    kamailio = await Kamailio.start({ ngPort: relay.ngPort });
+    // The relay's DTMF reports go to Kamailio's SIP port, where its nosip module takes them.
+    const sipPort = await freePort();
+    relay = await Relay.start({ args: ['--delete-delay=0', '--timeout=30', `--dtmf-log-dest=127.0.0.1:${sipPort}`] });
+    kamailio = await Kamailio.start({ ngPort: relay.ngPort, sipPort });
   });
 
   afterAll(async () => {
@@ -182,6 +184,34 @@ describe('an unmodified Kamailio driving ngrelay', () => {
     expect(commands.map((r) => r.command)).toEqual(['block DTMF', 'silence media', 'unblock DTMF', 'unsilence media']);
     // "directional": the module names the sender's tag (Bob's for Bob's INFO); without it, only the call.
     for (const r of commands) expect(r.keys).toEqual(['supports', 'call-id', 'received-from', 'from-tag', 'command']);
+  });
+
+  it('logs each digit a phone sends, reported by the relay to its SIP port (nosip); a digit the relay plays is not reported', async () => {
+    /** A digit as a phone sends it: a start and three end packets at one timestamp. */
+    const digit = (seq: number, ts: number, ssrc: number, event: number): Buffer[] => [0, 0x80, 0x80, 0x80].map((end, i) => {
+      const p = rtpPacket(seq + i, ssrc, 101, 4);
+      p.writeUInt32BE(ts, 4);
+      p.set([event, end | 10, 800 >> 8, 800 & 0xff], 12);
+      return p;
+    });
+    const logged = (callId: string): string[] => [...kamailio.output.matchAll(new RegExp(`DTMF digit event (\\d+) duration (\\d+) from (\\S+) in ${callId.replace(/[.]/g, '\\.')}$`, 'gm'))].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    const media = await placeKamailioCall({
+      kamailio,
+      relay: { address: RELAY_IP, portMin: relay.portMin, portMax: relay.portMax },
+      beforeBye: async (c) => {
+        const { alice, aMedia, bMedia, toAlice, toBob } = c.phones;
+        // The relay plays '7' to Bob for Alice: Bob gets it, nobody is told.
+        const fromB = bMedia.rtp.received.length;
+        expect((await alice.request('INFO', undefined, [['X-Media-Control', 'play_dtmf'], ['X-Media-Digit', '7']])).status).toBe(200);
+        await waitFor('the played digit at Bob', () => bMedia.rtp.received.slice(fromB).filter((r) => (r.data[1]! & 0x7f) === 101 && (r.data[13]! & 0x80) !== 0).length >= 3);
+        for (const p of digit(500, 80_000, aMedia.ssrc, 4)) aMedia.rtp.send(p, toAlice.rtpPort, toAlice.address);
+        for (const p of digit(600, 90_000, bMedia.ssrc, 11)) bMedia.rtp.send(p, toBob.rtpPort, toBob.address);
+        // Alice's last digit is reported after everything she sent before.
+        for (const p of digit(510, 96_000, aMedia.ssrc, 1)) aMedia.rtp.send(p, toAlice.rtpPort, toAlice.address);
+        await waitFor("Kamailio's log of the digits", () => logged(c.callId).length >= 3);
+      },
+    });
+    expect(logged(media.callId).sort()).toEqual([`1 100 ${media.aliceTag}`, `11 100 ${media.bobTag}`, `4 100 ${media.aliceTag}`]);
   });
 
   it('runs play_media, stop_media and play_dtmf: the sender of the INFO hears the file, its peer hears the digit', async () => {

@@ -6,14 +6,13 @@ import { OpusDecoder, OpusEncoder } from '../../src/media/codecs/Opus.js';
 import { PcmaDecoder, PcmaEncoder } from '../../src/media/codecs/Pcma.js';
 import { PcmuDecoder, PcmuEncoder } from '../../src/media/codecs/Pcmu.js';
 import { SpeexDecoder, SpeexEncoder } from '../../src/media/codecs/Speex.js';
-import { DtmfStream } from '../../src/media/engine/DtmfStream.js';
 import type { Dict } from '../helpers/NgClient.js';
 import { clusterRelay } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import { Relay, sleep, waitFor } from '../helpers/Relay.js';
 import { RtpEndpoint } from '../helpers/RtpEndpoint.js';
 import { readSdp } from '../helpers/sdp.js';
-import { hear, sdp, type Side } from '../helpers/tones.js';
+import { hear, pcmuDigitEight, sdp, type Side } from '../helpers/tones.js';
 
 const PCMU: [number, string] = [0, 'PCMU/8000'];
 const PCMA: [number, string] = [8, 'PCMA/8000'];
@@ -84,16 +83,7 @@ for (const reference of [false, true]) {
       expect(m(toCallee.lines)).toBe('0 96');
       expect(m(toCaller.lines)).toBe('0');
       // Two packets of silence, 60 ms of '8' (852 + 1336 Hz, -16 dBm0 per tone), silence again.
-      const pcm = new Int16Array(9 * 160);
-      new DtmfStream({ kind: 'dtmf', digits: [{ code: 8, durationMs: 60, pauseMs: 0, volume: 16 }] }, 8000, false).next(pcm.subarray(320), 480, { event: 0, volume: 0, duration: 0, start: false, end: false });
-      const enc = new PcmuEncoder();
-      for (let i = 0; i < 9; i++) {
-        const p = Buffer.alloc(172);
-        p[0] = 0x80;
-        p.writeUInt16BE(300 + i, 2);
-        p.writeUInt32BE(8000 + i * 160, 4);
-        p.writeUInt32BE(0x4321, 8);
-        enc.encode(pcm.subarray(i * 160, (i + 1) * 160), 160, p.subarray(12));
+      for (const p of pcmuDigitEight()) {
         caller.send(p, toCaller.medias[0]!.port, '127.0.0.1');
         await sleep(20);
       }

@@ -50,6 +50,16 @@ describe('loadConfig', () => {
     expect(loadConfig([`--config-file=${file}`], {}).config.listenHttp).toEqual({ host: '0.0.0.0', port: 9103 });
   });
 
+  it('takes dtmf-log-dest as IP:PORT from the command line or the file (off when not given)', () => {
+    expect(loadConfig(noFile, {}).config.dtmfLogDest).toBeUndefined();
+    expect(loadConfig([...noFile, '--dtmf-log-dest=127.0.0.1:5566'], {}).config.dtmfLogDest).toEqual({ host: '127.0.0.1', port: 5566 });
+    const file = confFile('[rtpengine]\ninterface = 127.0.0.1\ndtmf-log-dest = [::1]:5566\n');
+    const { config, warnings } = loadConfig([`--config-file=${file}`], {});
+    expect(config.dtmfLogDest).toEqual({ host: '::1', port: 5566 });
+    expect(warnings.join('\n')).not.toContain('dtmf-log-dest');
+    expect(() => loadConfig([...noFile, '--dtmf-log-dest=5566'], {})).toThrow("Invalid value for 'dtmf-log-dest': '5566'");
+  });
+
   it('reads the file section, with ";" lists and booleans', () => {
     const file = confFile(['[rtpengine]', 'interface = pub/127.0.0.1;priv/127.0.0.2!192.0.2.2;', 'listen-ng = 127.0.0.1:22222',
       'foreground = true', 'log-stderr = false', 'redis = 127.0.0.1:6379/1', 'subscribe-keyspace = 2;3', 'timeout = 10'].join('\n'));

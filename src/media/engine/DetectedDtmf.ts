@@ -1,5 +1,6 @@
 import { DtmfReceiver } from '../codecs/DtmfReceiver.js';
 import { writeTelephoneEvent, type TelephoneEvent } from '../codecs/TelephoneEvent.js';
+import { durationMs, type DtmfDigit } from '../DtmfReport.js';
 import { Resampler } from './Resampler.js';
 
 /** The detector's rate. */
@@ -20,6 +21,11 @@ function eventCode(c: number): number {
   if (c === 0x23) return 11;
   if (c >= 0x41 && c <= 0x44) return c - 0x41 + 12;
   return -1;
+}
+
+/** RFC 4733 volume (-dBm0, 0-63) of a detector level in dBm0. */
+function dspVolume(level: number): number {
+  return level > 0 ? 0 : level >= -63 ? -level : 63;
 }
 
 /**
@@ -47,16 +53,25 @@ export class DetectedDtmf {
   private level = 0;
   private start = 0;
   private readonly te: TelephoneEvent = { event: 0, end: false, volume: 0, duration: 0 };
+  /** The detector's current digit (0: none), its level and report position, for `heard`. */
+  private heardCode = 0;
+  private heardLevel = 0;
+  private heardAt = 0;
+  private readonly heardDigit: DtmfDigit = { event: 0, durationMs: 0, volume: 0 };
+  /** Told each digit as it ends (DTMF reports), as rtpengine: the duration counted at the working rate, in the input's clock. */
+  heard: ((digit: DtmfDigit) => void) | null = null;
   /** Where the event of the last frame started (output ticks since the first sample). */
   eventStart = 0;
 
   private constructor(
     receiver: DtmfReceiver,
-    rate: number,
+    private readonly rate: number,
     maxInput: number,
     /** Output RTP clock ticks per detector sample, and the event format's ticks per output tick. */
     private readonly ticks: number,
     private readonly eventTicks: number,
+    /** The input's RTP clock, which reported durations are counted in. */
+    private readonly inputClock: number,
   ) {
     this.receiver = receiver;
     this.resampler = rate === DSP_RATE ? null : new Resampler(rate, DSP_RATE, maxInput);
@@ -64,9 +79,9 @@ export class DetectedDtmf {
   }
 
   /** Detection for audio at `rate`, or null when the relay was built without libspandsp. */
-  static create(rate: number, maxInput: number, outputClock: number, eventClock: number): DetectedDtmf | null {
+  static create(rate: number, maxInput: number, outputClock: number, eventClock: number, inputClock: number): DetectedDtmf | null {
     const r = DtmfReceiver.create();
-    return r ? new DetectedDtmf(r, rate, maxInput, outputClock / DSP_RATE, eventClock / outputClock) : null;
+    return r ? new DetectedDtmf(r, rate, maxInput, outputClock / DSP_RATE, eventClock / outputClock, inputClock) : null;
   }
 
   /** Decoded samples, in order, before they are queued for encoding. */
@@ -80,12 +95,31 @@ export class DetectedDtmf {
     const r = this.receiver.reports;
     for (let i = 0; i < reports; i++) {
       this.reportedAt += r[i * 3 + 2]!;
+      this.hear(r[i * 3]!, r[i * 3 + 1]!);
       if (this.qLength === QUEUE) continue;
       const at = (this.qHead + this.qLength++) % QUEUE;
       this.qCode[at] = r[i * 3]!;
       this.qLevel[at] = r[i * 3 + 1]!;
       this.qAt[at] = this.reportedAt * this.ticks;
     }
+  }
+
+  /** A change of digit: a digit that ends (and not one another digit follows) is told to `heard`. */
+  private hear(code: number, level: number): void {
+    const was = this.heardCode;
+    const since = this.heardAt;
+    const lvl = this.heardLevel;
+    this.heardCode = code;
+    this.heardLevel = level;
+    this.heardAt = this.reportedAt;
+    if (was === 0 || code !== 0 || this.heard === null) return;
+    const event = eventCode(was);
+    if (event < 0) return;
+    const d = this.heardDigit;
+    d.event = event;
+    d.volume = dspVolume(lvl);
+    d.durationMs = durationMs(Math.floor(((this.reportedAt - since) * this.rate) / DSP_RATE), this.inputClock);
+    this.heard(d);
   }
 
   /**
@@ -108,7 +142,7 @@ export class DetectedDtmf {
     const c = eventCode(ending ? before : this.code);
     if (c < 0) return AUDIO_FRAME;
     this.te.event = c;
-    this.te.volume = this.level > 0 ? 0 : this.level >= -63 ? -this.level : 63;
+    this.te.volume = dspVolume(this.level);
     this.te.end = ending;
     this.te.duration = Math.round((pts - this.start + frameTicks) * this.eventTicks);
     writeTelephoneEvent(out, 0, this.te);

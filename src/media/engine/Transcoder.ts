@@ -5,6 +5,7 @@ import { canTranscode, createDecoder, createEncoder, createNoiseDecoder, isComfo
 import { AUDIO_FRAME, DetectedDtmf, EVENT_END, EVENT_START } from './DetectedDtmf.js';
 import { writeDtmfTone } from './DtmfTone.js';
 import { translateEvents } from './DtmfTranslator.js';
+import type { DtmfDigit } from '../DtmfReport.js';
 import { Resampler } from './Resampler.js';
 import { MAX_INPUT_FORMATS, type PayloadFormat, type TranscodeSettings } from './TranscodeSettings.js';
 
@@ -142,7 +143,7 @@ export class Transcoder {
     }
     const te = settings.outputExtras.find(isTelephoneEvent);
     if (te && !settings.input.some(isTelephoneEvent)) {
-      this.dtmf = DetectedDtmf.create(rate, MAX_DECODED, settings.output.clock, te.clock);
+      this.dtmf = DetectedDtmf.create(rate, MAX_DECODED, settings.output.clock, te.clock, audioIn[0]?.clock ?? settings.output.clock);
       this.dtmfOut = te;
     }
     this.silence = settings.silence ?? 0;
@@ -191,6 +192,11 @@ export class Transcoder {
     if (i?.kind !== 'audio' || !isComfortNoise(i.format) || frame !== this.frame || rate !== this.rate) return null;
     this.byPt[f.pt & 0x7f] = undefined;
     return i.decoder;
+  }
+
+  /** Told each digit heard in the audio as it ends (DTMF reports); called rarely, never per packet. */
+  onDigit(listener: ((digit: DtmfDigit) => void) | null): void {
+    if (this.dtmf !== null) this.dtmf.heard = listener;
   }
 
   /** Frees the codecs. */

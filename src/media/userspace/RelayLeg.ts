@@ -17,6 +17,8 @@ import { BINDING_REQUEST, parseStun } from '../transforms/Stun.js';
 import { dtlsIdentityOf, iceIdentity, sdesIdentity, SrtpTransform } from '../transforms/SrtpTransform.js';
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC, ownCounters } from '../LegCounters.js';
 import type { OffloadableLeg, OffloadedCounts } from '../Offload.js';
+import { sendDtmfReport, type DtmfDigit, type DtmfReporting } from '../DtmfReport.js';
+import { DtmfEnds } from '../engine/DtmfEnds.js';
 
 /** rtpengine's learning window after the last signalling event. */
 export const LEARNING_WINDOW_MS = 3000;
@@ -103,6 +105,10 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   /** Block/silence media and block DTMF on what arrives here. */
   private filter: MediaFilter | null = null;
   private controlId = '';
+  /** DTMF reports: for whom, and the party's RFC 4733 events (null: it sends none). */
+  private dtmfReporting: DtmfReporting | null = null;
+  private dtmfEnds: DtmfEnds | null = null;
+  private dtmfId = '';
   private observer: LegObserver | null = null;
   /** What a faster path relayed for this leg (kernel fast path). */
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
@@ -176,7 +182,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     return this.copies.length !== 0;
   }
   get transformed(): boolean {
-    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.alts.length !== 0 || this.transcoder !== null || this.playout !== null || this.filter !== null || this.rtcpOf !== null;
+    return this.srtp !== null || this.dtls !== null || this.ice !== null || this.alts.length !== 0 || this.transcoder !== null || this.playout !== null || this.filter !== null || this.rtcpOf !== null || this.dtmfEnds !== null;
   }
 
   setMediaControl(control: MediaControl | null): void {
@@ -188,6 +194,30 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.controlId = id;
     this.changed();
   }
+
+  setDtmfReporting(reporting: DtmfReporting | null): void {
+    const id = reporting === null ? '' : JSON.stringify(reporting);
+    if (id === this.dtmfId) return;
+    this.dtmfId = id;
+    const events = reporting !== null && reporting.events.length !== 0 ? JSON.stringify(reporting.events) : '';
+    // New tags (the answer) keep the event in progress: its end is still reported once.
+    if (events !== (this.dtmfReporting === null ? '' : JSON.stringify(this.dtmfReporting.events))) this.dtmfEnds = events === '' ? null : new DtmfEnds(reporting!.events);
+    this.dtmfReporting = reporting;
+    this.changed();
+  }
+
+  /** A digit the party sent (an event's end, or heard in converted audio) is reported once. */
+  private reportDigit(source: string, digit: DtmfDigit): void {
+    if (this.dtmfReporting !== null) sendDtmfReport(this.dtmfReporting, source, digit);
+  }
+
+  /** Plain RTP from `source`: an RFC 4733 event's first end is reported. */
+  private watchEvents(msg: Buffer, source: string): void {
+    if (this.dtmfEnds!.ended(msg, msg.length)) this.reportDigit(source, this.dtmfEnds!.digit);
+  }
+
+  /** In-band digits have no packet of their own: the party's endpoint is their source. */
+  private readonly digitHeard = (digit: DtmfDigit): void => this.reportDigit(this.remoteAddr, digit);
 
   setPlayback(settings: PlaybackSettings | null): void {
     if (settings === null && this.playout === null) return;
@@ -212,6 +242,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     if (settings !== null) {
       try {
         this.transcoder = new Transcoder(settings, this.sendTranscoded, previous);
+        this.transcoder.onDigit(this.digitHeard);
         // New settings for the same output stream (a re-INVITE) keep its counts.
         if (this.converted?.outSsrc !== settings.ssrc) this.converted = new ConvertedStream(settings.ssrc);
       } catch {
@@ -607,9 +638,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       const t = this.demux.routes[i]!.target;
       out = rtcp && t.rtcp !== null ? t.rtcp : t.rtp;
     }
-    if (this.copies.length !== 0) return this.relayAndCopy(msg, rtcp, out, now);
+    if (this.copies.length !== 0) return this.relayAndCopy(msg, rtcp, out, now, rinfo.address);
     if (out === null || out.remotePortNo === 0 || out.closed) return;
-    if (this.transcoder !== null && !rtcp) return this.transcode(msg, now);
+    if (this.transcoder !== null && !rtcp) return this.transcode(msg, now, rinfo.address);
     const control = rtcp || this.rtcpPort;
     if (this.srtp !== null) {
       const plain = this.srtp.receive(msg, control, now);
@@ -619,6 +650,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       }
       msg = plain;
     }
+    if (this.dtmfEnds !== null && !control) this.watchEvents(msg, rinfo.address);
     if (control && !this.translatedRtcp(msg)) return this.sendError();
     if (this.filter !== null && !control) {
       const kept = this.filter.apply(msg, now);
@@ -658,13 +690,14 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   }
 
   /** A leg with subscribers: the packet is decrypted once, copied to each, then relayed as usual. */
-  private relayAndCopy(msg: Buffer, rtcp: boolean, out: RelayLeg | null, now: number): void {
+  private relayAndCopy(msg: Buffer, rtcp: boolean, out: RelayLeg | null, now: number, source: string): void {
     const control = rtcp || this.rtcpPort;
     if (this.srtp !== null) {
       const plain = this.srtp.receive(msg, control, now);
       if (plain === null) return this.sendError();
       msg = plain;
     }
+    if (this.dtmfEnds !== null && !control) this.watchEvents(msg, source);
     if (this.filter !== null && !control) {
       const kept = this.filter.apply(msg, now);
       if (kept === null) return;
@@ -686,12 +719,13 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   }
 
   /** RTP goes through the pipeline (decrypted first); RTCP of a transcoded stream stops here. */
-  private transcode(msg: Buffer, now: number): void {
+  private transcode(msg: Buffer, now: number, source: string): void {
     if (this.srtp !== null) {
       const plain = this.srtp.receive(msg, false, now);
       if (plain === null) return this.sendError();
       msg = plain;
     }
+    if (this.dtmfEnds !== null) this.watchEvents(msg, source);
     this.converted?.received(msg, msg.length);
     if (this.filter !== null) {
       const kept = this.filter.apply(msg, now);
@@ -804,6 +838,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.filter?.close();
     this.filter = null;
     this.controlId = '';
+    this.dtmfReporting = null;
+    this.dtmfEnds = null;
+    this.dtmfId = '';
     for (const c of this.copies) c.transcoder?.close();
     this.copies = NO_COPIES;
     this.dtls?.close();

@@ -4,6 +4,7 @@ import { cryptoIdentity } from '../transforms/SrtpTransform.js';
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import { isActive, type MediaControl } from '../MediaControl.js';
+import type { DtmfReporting } from '../DtmfReport.js';
 import type { OffloadableLeg, OffloadedCounts, OffloadWatcher } from '../Offload.js';
 import type { LegState, ToWorker } from './protocol.js';
 
@@ -44,6 +45,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   private played = false;
   private control: MediaControl | null = null;
   private controlId = '';
+  private dtmf: DtmfReporting | null = null;
+  private dtmfId = '';
   private observer: LegObserver | null = null;
   /** ICE: the addresses the worker bound for this leg besides its own. */
   private alts: AlternateAddress[] = [];
@@ -116,7 +119,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     return this.fanOut.targets.length !== 0;
   }
   get transformed(): boolean {
-    return this.crypto !== null || this.transcoding !== null || this.played || this.control !== null || this.alts.length !== 0 || this.rtcpOf !== null;
+    return this.crypto !== null || this.transcoding !== null || this.played || this.control !== null || this.alts.length !== 0 || this.rtcpOf !== null || (this.dtmf !== null && this.dtmf.events.length !== 0);
   }
 
   get alternates(): readonly AlternateAddress[] {
@@ -213,6 +216,15 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     this.control = c;
     this.controlId = id;
     this.host.send({ op: 'control', id: this.id, control: c });
+    this.changed();
+  }
+
+  setDtmfReporting(reporting: DtmfReporting | null): void {
+    const id = reporting === null ? '' : JSON.stringify(reporting);
+    if (id === this.dtmfId) return;
+    this.dtmf = reporting;
+    this.dtmfId = id;
+    this.host.send({ op: 'dtmf', id: this.id, reporting });
     this.changed();
   }
 
@@ -320,6 +332,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     // A playback goes on from where it stands by now (it counts from its start time).
     if (this.playback) m.push({ op: 'play', id: this.id, settings: this.playback });
     if (this.control) m.push({ op: 'control', id: this.id, control: this.control });
+    if (this.dtmf) m.push({ op: 'dtmf', id: this.id, reporting: this.dtmf });
     if (this.stopped) m.push({ op: 'stop', id: this.id });
     return m;
   }

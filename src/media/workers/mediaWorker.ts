@@ -8,6 +8,7 @@ import { shareThreadTotals, THREAD_GC_MS, THREAD_YOUNG_GCS, threadTotals } from 
 import type { FanOutTarget, LegObserver, PacketTap } from '../MediaPlane.js';
 import { RelayLeg, type LegWatcher } from '../userspace/RelayLeg.js';
 import { setIdentity } from '../transforms/DtlsIdentity.js';
+import { setDtmfLogDestination } from '../DtmfReport.js';
 import { bindUdp, bindUdpPair } from '../userspace/udp.js';
 import { eachToWorker, putFromWorker, type Batch, type FromWorker, type InjectedFault, type LegState, type ToWorker, type WorkerData } from './protocol.js';
 
@@ -17,8 +18,9 @@ import { eachToWorker, putFromWorker, type Batch, type FromWorker, type Injected
  * shared memory. It never sees NG, Redis or the call model.
  */
 keepBuiltinPrototypesFast();
-const { shared, identity, heartbeat, testHooks } = workerData as WorkerData;
+const { shared, identity, heartbeat, testHooks, dtmfLog } = workerData as WorkerData;
 setIdentity(identity);
+setDtmfLogDestination(dtmfLog);
 const port = parentPort!;
 shareThreadTotals(new Float64Array(shared, 0, COUNTER_SLOTS));
 // What the collector costs this thread, for operators (`list workers`): told once per collection, never per packet.
@@ -254,6 +256,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.setPlayback(m.settings);
     case 'control':
       return leg(m.id)?.setMediaControl(m.control);
+    case 'dtmf':
+      return leg(m.id)?.setDtmfReporting(m.reporting);
     case 'stop':
       return leg(m.id)?.stop();
     case 'close':

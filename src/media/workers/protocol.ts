@@ -2,6 +2,7 @@ import type { Endpoint, LegCrypto, LegPolicy, LegSrtpState, MediaPlane } from '.
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type { MediaControl } from '../MediaControl.js';
+import type { DtmfReporting } from '../DtmfReport.js';
 import type { DtlsIdentity } from '../transforms/DtlsIdentity.js';
 
 /**
@@ -16,6 +17,8 @@ export interface WorkerData {
   shared: SharedArrayBuffer;
   /** The relay's DTLS certificate (made once by the control thread). */
   identity: DtlsIdentity | null;
+  /** Where DTMF reports go (`dtmf-log-dest`), or null. */
+  dtmfLog: Endpoint | null;
   /** One Int32 the worker bumps while its event loop turns: the control thread's sign of life. */
   heartbeat: SharedArrayBuffer;
   /** Honour `fault` messages (set only by NGRELAY_TEST_HOOKS=1). */
@@ -54,6 +57,7 @@ export type ToWorker =
   | { op: 'rtcpOf'; id: number; rtp: number | null }
   | { op: 'play'; id: number; settings: PlaybackSettings | null }
   | { op: 'control'; id: number; control: MediaControl | null }
+  | { op: 'dtmf'; id: number; reporting: DtmfReporting | null }
   | { op: 'stop'; id: number }
   | { op: 'close'; id: number }
   | { op: 'sync'; req: number }
