@@ -10,7 +10,7 @@ import { keying } from './SdesNegotiation.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
 import { Stream } from './Stream.js';
-import { dtmfLogDestination } from '../media/DtmfReport.js';
+import { dtmfLogDestination, type DtmfReporting } from '../media/DtmfReport.js';
 import { rtpengineTagOrder } from './TagOrder.js';
 import { isTelephoneEvent } from '../media/engine/CodecCatalog.js';
 
@@ -183,13 +183,19 @@ export function applyMediaControl(call: Call, ml: Monologue): void {
  * telephone-event formats, and what converted audio carries), for the call's tags as they are now.
  */
 export function applyDtmfReporting(call: Call, ml: Monologue): void {
-  if (dtmfLogDestination() === null) return;
-  const tags = rtpengineTagOrder(call.parties().map((p) => p.tag).filter((t) => t !== ''));
+  const reporting = dtmfReportingOf(call, ml);
+  if (reporting === null) return;
   for (const m of ml.medias) {
     if (m.transportOwner) continue;
     const events = sentFormats(m).filter(isTelephoneEvent).map((f) => ({ pt: f.pt, clock: f.clock }));
-    m.rtp?.leg?.setDtmfReporting(m.rejected ? null : { callId: call.callId, sourceTag: ml.tag, tags, events });
+    m.rtp?.leg?.setDtmfReporting(m.rejected ? null : { ...reporting, events });
   }
+}
+
+/** Who the digits `ml` sends are reported for (no events yet), or null when reports are off. */
+export function dtmfReportingOf(call: Call, ml: Monologue): DtmfReporting | null {
+  if (dtmfLogDestination() === null) return null;
+  return { callId: call.callId, sourceTag: ml.tag, tags: rtpengineTagOrder(call.parties().map((p) => p.tag).filter((t) => t !== '')), events: [] };
 }
 
 /** Hands the party's SDP endpoint to its legs (re-learning when it changed). */

@@ -10,6 +10,8 @@ import { CallGoneError } from './errors.js';
 import type { Media } from './Media.js';
 import type { Monologue } from './Monologue.js';
 import { committed } from './Signalling.js';
+import { dtmfReportingOf } from './MediaSetup.js';
+import { durationMs, sendDtmfReport } from '../media/DtmfReport.js';
 
 /**
  * Playing files and digits into a call (`play media`, `stop media`, `play DTMF`): which party
@@ -42,6 +44,8 @@ export interface DtmfPlayRequest {
   durationMs: number;
   pauseMs: number;
   volume: number;
+  /** The volume its DTMF report names (rtpengine's: the command's, 63 when none was given). */
+  reportedVolume: number;
 }
 
 const log = moduleLogger('call');
@@ -211,11 +215,24 @@ export function playDigit(s: Services, call: Call, parties: Monologue[], req: Dt
       const source: DtmfSource = { kind: 'dtmf', digits: queued?.source.kind === 'dtmf' ? [...queued.source.digits, digit] : [digit] };
       m.playback = { settings: { id: nextId++, source, ...codecs, ptime: PTIME, startedAt: queued?.startedAt ?? startedAt }, file: null };
       applyPlayback(m);
+      reportPlayed(call, ml, index, codecs.audio.clock, req);
       playbackCounters.dtmfEvents++;
     }
     await s.media.settled();
     return null;
   });
+}
+
+/**
+ * rtpengine 10.5 reports a digit it plays (`dtmf-log-dest`) as one the party sent, when the
+ * command is taken: its length counted at the codec's clock, the source the party's endpoint.
+ */
+function reportPlayed(call: Call, ml: Monologue, index: number, clock: number, req: DtmfPlayRequest): void {
+  const reporting = dtmfReportingOf(call, ml);
+  if (reporting === null) return;
+  const leg = ml.medias[index]?.rtp?.leg;
+  const source = leg ? leg.remoteAddress || leg.sdpAddress : (ml.medias[index]?.sdpAddress ?? '');
+  sendDtmfReport(reporting, source, { event: req.code, durationMs: durationMs(Math.floor((req.durationMs * clock) / 1000), clock), volume: req.reportedVolume });
 }
 
 /** Playbacks still running on the relay's calls (a playback ends by itself when its time is up). */

@@ -28,7 +28,7 @@ const notesOf = (o: { [name: string]: { note: string; state?: State } }): Notes 
 const OPTION_NOTES: Notes = notesOf({
   interface: { note: '`any`, a system interface name, `NAME/IP`, `NAME/IFNAME`, `IP!ADVERTISED`; the first interface carries own calls, further names are peers\' addresses for failover' },
   table: { note: 'ngrelay\'s fast path is a tc eBPF program, not rtpengine\'s kernel module: the number only names its filters. It needs root (or `CAP_BPF` and `CAP_NET_ADMIN`); without them the relay logs `kernel fast path unavailable` once and relays in userspace. `-1` turns it off' },
-  'dtmf-log-dest': { note: 'rtpengine\'s JSON, one datagram per digit (RFC 4733 events at their first end packet, digits heard in converted audio), not for digits the relay plays; streams that carry telephone-event stay out of the kernel fast path while it is set (see transcoding.md)' },
+  'dtmf-log-dest': { note: 'rtpengine\'s JSON, one datagram per digit (RFC 4733 events at their first end packet, digits heard in converted audio, digits `play DTMF` plays); streams that carry telephone-event stay out of the kernel fast path while it is set (see transcoding.md)' },
   'num-threads': { note: 'media worker threads; `0` relays media on the control thread' },
   'listen-http': { note: 'serves `GET /metrics` (Prometheus), NG over WebSocket (`ng.rtpengine.com`) and `POST /ng`, `GET /ping`; no CLI, Janus or echo subprotocols' },
   'log-facility': { state: 'accepted', note: 'logs go to stdout/stderr (the journal under systemd), never to syslog' },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dict } from '../helpers/NgClient.js';
 import { Relay, waitFor } from '../helpers/Relay.js';
-import { RtpEndpoint } from '../helpers/RtpEndpoint.js';
+import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
 import { readSdp } from '../helpers/sdp.js';
 import { pcmuDigitEight, sdp } from '../helpers/tones.js';
 
@@ -62,25 +62,30 @@ for (const reference of [false, true]) {
     const report = (id: string, tag: string, event: number, duration: number, volume: number): string =>
       `{"callid":"${id}","source_tag":"${tag}","tags":["callee","caller"],"type":"DTMF","timestamp":0,"source_ip":"127.0.0.1","event":${event},"duration":${duration},"volume":${volume}}`;
 
-    it('PCMU+telephone-event passed through: one report per digit from either party, repeated end packets once', async () => {
+    it('PCMU+telephone-event passed through: one report per digit from either party, repeated end packets once, and one for a digit the relay plays', async () => {
       const caller = await RtpEndpoint.open();
       const callee = await RtpEndpoint.open();
       const id = `dtmflog-pass-${reference}`;
       const { toCaller, toCallee } = await call(id, caller, callee, [PCMU, TE], [PCMU, TE]);
       const before = log.received.length;
       const send = (from: RtpEndpoint, port: number, packets: Buffer[]): void => packets.forEach((p) => from.send(p, port, '127.0.0.1'));
+      send(caller, toCaller, [0, 1, 2].map((i) => rtpPacket(i, 0x1111)));
       send(caller, toCaller, digit(10, 8000, 0x1111, 5, 10, 800));
       send(caller, toCaller, digit(20, 16000, 0x1111, 11, 12, 1600));
       send(callee, toCallee, digit(30, 4000, 0x2222, 9, 7, 480));
       // The caller's last digit comes after every packet it sent before on the same socket.
       send(caller, toCaller, digit(40, 24000, 0x1111, 1, 20, 320));
       await waitFor('the reports', () => log.received.slice(before).some((r) => r.data.toString().includes('"event":1,')), 5000);
+      // A digit the relay plays into the caller's stream is reported as the caller's, at once.
+      await relay.ng.ok({ command: 'play DTMF', 'call-id': id, 'from-tag': 'caller', code: 'A', volume: 5, duration: 130 });
+      await waitFor('the played digit', () => log.received.slice(before).some((r) => r.data.toString().includes('"event":12,')), 5000);
       const got = log.received.slice(before).map((r) => normalised(r.data)).sort();
       expect(got).toEqual([
         report(id, 'caller', 5, 100, 10),
         report(id, 'caller', 11, 200, 12),
         report(id, 'callee', 9, 60, 7),
         report(id, 'caller', 1, 40, 20),
+        report(id, 'caller', 12, 130, 5),
       ].sort());
       await relay.ng.ok({ command: 'delete', 'call-id': id, 'from-tag': 'caller' });
       caller.close();

@@ -186,7 +186,7 @@ describe('an unmodified Kamailio driving ngrelay', () => {
     for (const r of commands) expect(r.keys).toEqual(['supports', 'call-id', 'received-from', 'from-tag', 'command']);
   });
 
-  it('logs each digit a phone sends, reported by the relay to its SIP port (nosip); a digit the relay plays is not reported', async () => {
+  it('logs each digit a phone sends or the relay plays for it, reported by the relay to its SIP port (nosip)', async () => {
     /** A digit as a phone sends it: a start and three end packets at one timestamp. */
     const digit = (seq: number, ts: number, ssrc: number, event: number): Buffer[] => [0, 0x80, 0x80, 0x80].map((end, i) => {
       const p = rtpPacket(seq + i, ssrc, 101, 4);
@@ -200,7 +200,7 @@ describe('an unmodified Kamailio driving ngrelay', () => {
       relay: { address: RELAY_IP, portMin: relay.portMin, portMax: relay.portMax },
       beforeBye: async (c) => {
         const { alice, aMedia, bMedia, toAlice, toBob } = c.phones;
-        // The relay plays '7' to Bob for Alice: Bob gets it, nobody is told.
+        // The relay plays '7' to Bob for Alice: reported as Alice's (250 ms, the default length).
         const fromB = bMedia.rtp.received.length;
         expect((await alice.request('INFO', undefined, [['X-Media-Control', 'play_dtmf'], ['X-Media-Digit', '7']])).status).toBe(200);
         await waitFor('the played digit at Bob', () => bMedia.rtp.received.slice(fromB).filter((r) => (r.data[1]! & 0x7f) === 101 && (r.data[13]! & 0x80) !== 0).length >= 3);
@@ -208,10 +208,10 @@ describe('an unmodified Kamailio driving ngrelay', () => {
         for (const p of digit(600, 90_000, bMedia.ssrc, 11)) bMedia.rtp.send(p, toBob.rtpPort, toBob.address);
         // Alice's last digit is reported after everything she sent before.
         for (const p of digit(510, 96_000, aMedia.ssrc, 1)) aMedia.rtp.send(p, toAlice.rtpPort, toAlice.address);
-        await waitFor("Kamailio's log of the digits", () => logged(c.callId).length >= 3);
+        await waitFor("Kamailio's log of the digits", () => logged(c.callId).length >= 4);
       },
     });
-    expect(logged(media.callId).sort()).toEqual([`1 100 ${media.aliceTag}`, `11 100 ${media.bobTag}`, `4 100 ${media.aliceTag}`]);
+    expect(logged(media.callId).sort()).toEqual([`1 100 ${media.aliceTag}`, `11 100 ${media.bobTag}`, `4 100 ${media.aliceTag}`, `7 250 ${media.aliceTag}`]);
   });
 
   it('runs play_media, stop_media and play_dtmf: the sender of the INFO hears the file, its peer hears the digit', async () => {

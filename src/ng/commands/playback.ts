@@ -125,8 +125,10 @@ export async function playDtmf(s: Services, req: NgRequest): Promise<NgDict> {
   const pauseMs = clamp(req.int('pause'), 100, 100, 5000);
   const code = eventCode(req);
   if (code < 0 || code > 15) throw new NgError(PlaybackErrorText.codeRange);
-  const volume = Math.min(63, Math.abs(req.int('volume') ?? 0) || 8);
-  const err = await gone(playDigit(s, target.call, target.parties, { code, durationMs, pauseMs, volume }));
+  const given = req.int('volume');
+  const volume = Math.min(63, Math.abs(given ?? 0) || 8);
+  const reportedVolume = given === undefined ? 63 : Math.min(63, Math.abs(given));
+  const err = await gone(playDigit(s, target.call, target.parties, { code, durationMs, pauseMs, volume, reportedVolume }));
   if (err) throw new NgError(err);
   return {};
 }
