@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import { instanceId } from '../media/InstanceId.js';
 import type { Services } from '../Services.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import { codecList, ptimeOf } from '../sdp/codecs.js';
@@ -29,12 +30,9 @@ import type { OfferAnswerOptions, RtcpMuxOption } from './OfferAnswerOptions.js'
 
 export type ExchangeKind = 'offer' | 'answer';
 
-/** This relay's `a=rtpengine:` marker (loop protect): 12 hex digits, new at each start, as rtpengine's. */
-export const INSTANCE_ID = randomBytes(6).toString('hex');
-
 /** Whether an SDP went through this relay already (every session carries our marker). */
 export function isLooped(sd: SessionDescription): boolean {
-  return sd.sessionLines.some((l) => l === `a=rtpengine:${INSTANCE_ID}`);
+  return sd.sessionLines.some((l) => l === `a=rtpengine:${instanceId()}`);
 }
 
 /** What an exchange will do to one m= line, decided before anything changes. */
@@ -607,7 +605,7 @@ function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOp
       originalSendrecv: opts.originalSendrecv,
       replaceZeroAddress: replace.has('zero-address') || trickling || hasIceCredentials(medias.find((m) => m.kind === 'relay')?.ice),
       replaceSessionConnection: replace.has('session-connection'),
-      instanceId: opts.loopProtect ? INSTANCE_ID : undefined,
+      instanceId: opts.loopProtect ? instanceId() : undefined,
       username: !firstSdp && replace.has('username') ? receiver.sdpUsername : undefined,
       sessionName: !firstSdp && replace.has('session-name') ? receiver.sdpSessionName : undefined,
       version: replace.has('sdp-version') ? String(receiver.sdpVersion) : undefined,

@@ -87,7 +87,7 @@ function formatsOf(m: Media): PayloadFormat[] {
 export function applyPlayback(m: Media): void {
   // A bundled member plays through its owner's port only when it owns it (the owner's playback is the port's).
   if (m.transportOwner) return;
-  m.rtp?.leg?.setPlayback(m.playback?.settings ?? null);
+  m.rtp?.leg?.setPlayback(m.playback?.settings ?? null, m.muxed ? null : (m.rtcp?.leg ?? null));
 }
 
 /**

@@ -170,9 +170,11 @@ export interface MediaLeg {
   /**
    * Plays a file or digits to this leg's party in place of what its peer sends (null: stop).
    * The same settings again change nothing; a playback ends by itself. A leg that has played
-   * stays in userspace (it renumbers the party's stream to keep it continuous).
+   * stays in userspace (it renumbers the party's stream to keep it continuous). A file's stream
+   * gets sender reports, as rtpengine sends them, through `rtcp` (the party's RTCP leg; null:
+   * this leg, RTCP muxed).
    */
-  setPlayback(settings: PlaybackSettings | null): void;
+  setPlayback(settings: PlaybackSettings | null, rtcp?: MediaLeg | null): void;
   /**
    * Block or silence what this leg receives, or its DTMF, before it is relayed (null: nothing).
    * The same control again changes nothing. A controlled leg stays in userspace.

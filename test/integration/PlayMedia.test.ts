@@ -13,7 +13,7 @@ import { freePort } from '../helpers/ports.js';
 import { parseExposition, valueOf } from '../helpers/prometheus.js';
 import { RedisServer } from '../helpers/RedisServer.js';
 import { Relay, sleep, waitFor } from '../helpers/Relay.js';
-import { RtpEndpoint, type ReceivedPacket } from '../helpers/RtpEndpoint.js';
+import { RtpEndpoint, rtpPacket, type ReceivedPacket } from '../helpers/RtpEndpoint.js';
 import { readSdp } from '../helpers/sdp.js';
 import { wavBytes } from '../helpers/wav.js';
 
@@ -216,6 +216,47 @@ describe('play media, stop media, play DTMF', () => {
     });
   }
 
+  it("sends rtpengine's RTCP for the played stream to the party's RTCP port: a sender report counting the first packet, a block about the party's stream, its SDES CNAME", async () => {
+    const [rtp, rtcp, peer, peerRtcp] = await Promise.all([RtpEndpoint.open(), RtpEndpoint.open(), RtpEndpoint.open(), RtpEndpoint.open()]);
+    const callId = 'play-rtcp';
+    try {
+      const withRtcp = (e: RtpEndpoint, c: RtpEndpoint): string => sdp(e.port, [PCMU]).replace('a=sendrecv', `a=rtcp:${c.port}\r\na=sendrecv`);
+      await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'A', sdp: withRtcp(rtp, rtcp) });
+      const ans = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'A', 'to-tag': 'B', sdp: withRtcp(peer, peerRtcp) });
+      const toA = readSdp(ans['sdp'] as string).medias[0]!.port;
+      // A's stream (one packet, seq 1000) and its sender report (NTP middle bits 0x56789abc).
+      rtp.send(rtpPacket(1000, 0x1234), toA, '127.0.0.1');
+      await peer.waitFor(1);
+      rtcp.send(Buffer.from('80c8000600001234000056789abc000000000bb800000001000000ac', 'hex'), toA + 1, '127.0.0.1');
+      await peerRtcp.waitFor(1);
+      const blob = wavBytes(tone({ freq: 440, rate: 8000, samples: 800, seed: 13, amplitude: 10000 }), 8000);
+      await relay.ng.ok({ command: 'play media', 'call-id': callId, 'from-tag': 'A', blob });
+      const [report] = await rtcp.waitFor(1);
+      await rtp.waitFor(1);
+      const first = rtp.received[0]!.data;
+      const r = report!.data;
+      expect(report!.port).toBe(toA + 1);
+      expect(r.length).toBe(76);
+      // SR with one report block: the played stream's SSRC, one packet of its length, its timestamp.
+      expect(r.subarray(0, 4).toString('hex')).toBe('81c8000c');
+      expect(r.readUInt32BE(4)).toBe(first.readUInt32BE(8));
+      expect(r.readUInt32BE(8) - 2208988800).toBeCloseTo(Date.now() / 1000, -2);
+      expect([r.readUInt32BE(16), r.readUInt32BE(20), r.readUInt32BE(24)]).toEqual([first.readUInt32BE(4), 1, first.length]);
+      // The block about A's stream: no loss, highest sequence 1000, no jitter, A's report and the delay since it.
+      expect(r.subarray(28, 48).toString('hex')).toBe('00001234000000000000' + '03e8' + '0000000056789abc');
+      expect(r.readUInt32BE(48)).toBeLessThan(65536 * 3);
+      // SDES: one chunk for the same SSRC, CNAME of 12 hex digits, a null item and padding.
+      expect(r.subarray(52, 56).toString('hex')).toBe('81ca0005');
+      expect(r.readUInt32BE(56)).toBe(first.readUInt32BE(8));
+      expect(r.subarray(60, 62).toString('hex')).toBe('010c');
+      expect(r.subarray(62, 74).toString('latin1')).toMatch(/^[0-9a-f]{12}$/);
+      expect(r.subarray(74).toString('hex')).toBe('0000');
+    } finally {
+      await relay.ng.request({ command: 'delete', 'call-id': callId, 'from-tag': 'A' });
+      for (const e of [rtp, rtcp, peer, peerRtcp]) e.close();
+    }
+  });
+
   it('stop media ends a long playback early; a blob plays with a duration limit; the peer is heard in between and after', async () => {
     const call = await TwoParty.open(relay, 'play-stop', pcmu, [PCMU]);
     try {
@@ -351,8 +392,8 @@ describe('play media, stop media, play DTMF', () => {
 
   it('counts playbacks and digits in /metrics', async () => {
     const samples = parseExposition(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
-    // Files: PCMU, opus, the stopped one, the blob; digits: three as RFC 4733 events, two as tones.
-    expect(valueOf(samples, 'ngrelay_players_started_total')).toBe(4);
+    // Files: PCMU, opus, the one with RTCP, the stopped one, the blob; digits: three as RFC 4733 events, two as tones.
+    expect(valueOf(samples, 'ngrelay_players_started_total')).toBe(5);
     expect(valueOf(samples, 'ngrelay_dtmf_events_sent_total')).toBe(5);
     expect(valueOf(samples, 'ngrelay_players_active')).toBe(0);
   });

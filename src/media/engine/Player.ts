@@ -7,6 +7,7 @@ import { DtmfStream } from './DtmfStream.js';
 import { FileStream } from './FileStream.js';
 import type { PlaybackSettings } from './PlaybackSettings.js';
 import { AUDIO, END, EVENT, PASS, type EventFrame, type PlaybackStream } from './PlaybackStream.js';
+import type { SentStream } from './SenderReport.js';
 import { PACKETS_IN_FLIGHT, type PacketSink } from './Transcoder.js';
 
 /** How long a player waits for the party's stream to take over its SSRC and numbering. */
@@ -18,6 +19,12 @@ const MAX_PAYLOAD = 1500;
 const MAX_PACKET_MS = 120;
 /** RFC 4733 §2.5.1.4: an event's end goes out three times. */
 const END_PACKETS = 3;
+/** rtpengine's period of a player's sender reports: 5 s and up to 2 s more at random. */
+const REPORT_MS = 5000;
+const REPORT_SPREAD_MS = 2000;
+
+/** Told when the player's stream is due a sender report (the player is its SentStream). */
+export type ReportSink = (player: Player) => void;
 
 /** The stream the player continues: its SSRC, and the numbers of the packet it replaced first. */
 export interface Anchor {
@@ -39,7 +46,7 @@ export interface Anchor {
  * timestamp, its sequence number moved on by the extra end packets sent so far), or goes
  * through where the digits leave a gap; G.711 packets are cut at the sample the tones end.
  */
-export class Player {
+export class Player implements SentStream {
   private readonly stream: PlaybackStream;
   private readonly encoder: AudioEncoder | null;
   private readonly frame: number;
@@ -72,6 +79,12 @@ export class Player {
   /** One byte per sample: the party's samples can fill a frame the digits end in. */
   private readonly g711: boolean;
   private readonly rate: number;
+  /** The stream's counts for its sender reports (a continued playback's stream counts on). */
+  sentPackets = 0;
+  sentOctets = 0;
+  lastTs = 0;
+  /** When the next sender report is due (epoch ms; 0: after the first packet). */
+  private reportDue = 0;
 
   constructor(
     public settings: PlaybackSettings,
@@ -80,6 +93,8 @@ export class Player {
     /** The playback this one follows with nothing in between: its stream goes on. */
     previous: Player | null = null,
     now = Date.now(),
+    /** Sender reports of a file's stream (digits go as rtpengine injects them: without). */
+    private readonly report: ReportSink | null = null,
   ) {
     const s = settings;
     const rate = nativeRate(s.audio);
@@ -105,6 +120,10 @@ export class Player {
       this.seq = previous.seq;
       this.ts = previous.timestampAt(now);
       this.continued = previous.continued;
+      this.sentPackets = previous.sentPackets;
+      this.sentOctets = previous.sentOctets;
+      this.lastTs = previous.lastTs;
+      this.reportDue = previous.reportDue;
       this.start(now);
     }
   }
@@ -281,6 +300,18 @@ export class Player {
       out.writeUInt32BE(this.ssrc >>> 0, 8);
       this.seq = (this.seq + 1) & 0xffff;
       this.sink(out, 12 + bytes);
+      this.sentPackets = (this.sentPackets + 1) >>> 0;
+      this.sentOctets = (this.sentOctets + 12 + bytes) >>> 0;
+      this.lastTs = ts >>> 0;
     }
+    if (this.report !== null && this.settings.source.kind === 'file') this.reportIfDue();
+  }
+
+  /** rtpengine's timing: right after the first packet, then every 5-7 s while packets go out. */
+  private reportIfDue(): void {
+    const now = Date.now();
+    if (now < this.reportDue) return;
+    this.reportDue = now + REPORT_MS + Math.floor(Math.random() * REPORT_SPREAD_MS);
+    this.report!(this);
   }
 }

@@ -1,5 +1,5 @@
 import type { PlaybackSettings } from './PlaybackSettings.js';
-import { Player } from './Player.js';
+import { Player, type ReportSink } from './Player.js';
 import type { PacketSink } from './Transcoder.js';
 
 /**
@@ -23,7 +23,11 @@ export class Playout {
   /** The last digits played: digits queued behind them that come after they ended play on their own. */
   private lastDigits: PlaybackSettings | null = null;
 
-  constructor(private readonly sink: PacketSink) {}
+  constructor(
+    private readonly sink: PacketSink,
+    /** Sender reports of the players' streams (null: none sent). */
+    private readonly report: ReportSink | null = null,
+  ) {}
 
   get playing(): boolean {
     return this.player !== null && !this.player.done;
@@ -43,7 +47,7 @@ export class Playout {
     if (old) this.last = old;
     if (settings === null) return;
     try {
-      this.player = new Player(settings, this.sink, this.ended, this.last);
+      this.player = new Player(settings, this.sink, this.ended, this.last, Date.now(), this.report);
       this.last = null;
     } catch {
       // A codec this build cannot run (opus without libopus): the party's stream goes on.

@@ -13,19 +13,14 @@
  * Everything is rewritten in place; nothing is allocated per packet.
  */
 
+import { ReceivedStream } from './ReceivedStream.js';
+
 const SR = 200;
 const RR = 201;
-/** Loss counts as RFC 3550 carries them: 24 bits, signed. */
-const MAX_LOST = 0x7fffff;
 
 /** One direction of a converted stream: what the relay received from the sender and what it sent on. */
 export class ConvertedStream {
-  /** The sender's SSRC (the last seen). */
-  inSsrc = 0;
-  inPackets = 0;
-  private baseSeq = 0;
-  private maxSeq = 0;
-  private cycles = 0;
+  readonly input = new ReceivedStream();
   outPackets = 0;
   /** Payload octets sent (RFC 3550's sender octet count). */
   outOctets = 0;
@@ -36,22 +31,7 @@ export class ConvertedStream {
 
   /** An RTP packet from the sender (plain). */
   received(p: Uint8Array, length: number): void {
-    if (length < 12) return;
-    const ssrc = ((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0;
-    const seq = (p[2]! << 8) | p[3]!;
-    if (this.inPackets === 0 || ssrc !== this.inSsrc) {
-      this.inSsrc = ssrc;
-      this.inPackets = 0;
-      this.baseSeq = seq;
-      this.maxSeq = seq;
-      this.cycles = 0;
-    }
-    this.inPackets++;
-    const ahead = (seq - this.maxSeq) & 0xffff;
-    if (ahead !== 0 && ahead < 0x8000) {
-      if (seq < this.maxSeq) this.cycles += 0x10000;
-      this.maxSeq = seq;
-    }
+    this.input.received(p, length);
   }
 
   /** A packet of the converted stream, as sent. */
@@ -61,13 +41,21 @@ export class ConvertedStream {
     this.lastOutTs = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
   }
 
-  /** RFC 3550's extended highest sequence number received. */
+  /** The sender's SSRC (the last seen). */
+  get inSsrc(): number {
+    return this.input.ssrc;
+  }
+
+  get inPackets(): number {
+    return this.input.packets;
+  }
+
   get highestSeq(): number {
-    return this.cycles + this.maxSeq;
+    return this.input.highestSeq;
   }
 
   get lost(): number {
-    return Math.min(MAX_LOST, Math.max(0, this.highestSeq - this.baseSeq + 1 - this.inPackets));
+    return this.input.lost;
   }
 }
 

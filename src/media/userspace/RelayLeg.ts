@@ -2,6 +2,10 @@ import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import { Playout } from '../engine/Playout.js';
 import { MediaFilter } from '../engine/MediaFilter.js';
 import { ConvertedStream, translateRtcp } from '../engine/RtcpTranslation.js';
+import { ReceivedStream } from '../engine/ReceivedStream.js';
+import { MAX_REPORT, writeSenderReport } from '../engine/SenderReport.js';
+import type { Player } from '../engine/Player.js';
+import { instanceIdBytes } from '../InstanceId.js';
 import { PACKETS_IN_FLIGHT, Transcoder } from '../engine/Transcoder.js';
 import { isActive, type MediaControl } from '../MediaControl.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
@@ -102,6 +106,11 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private rtcpOf: RelayLeg | null = null;
   /** Playbacks to this leg's party (made at the first one; it then renumbers the party's stream for good). */
   private playout: Playout | null = null;
+  /** Where the playbacks' sender reports leave (the party's RTCP leg, or this one when muxed). */
+  private reportVia: RelayLeg = this;
+  private reportBuf: Buffer | null = null;
+  /** The party's stream as received here (RTP), and its last sender report (RTCP on this port). */
+  readonly received = new ReceivedStream();
   /** Block/silence media and block DTMF on what arrives here. */
   private filter: MediaFilter | null = null;
   private controlId = '';
@@ -219,10 +228,12 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   /** In-band digits have no packet of their own: the party's endpoint is their source. */
   private readonly digitHeard = (digit: DtmfDigit): void => this.reportDigit(this.remoteAddr, digit);
 
-  setPlayback(settings: PlaybackSettings | null): void {
+  setPlayback(settings: PlaybackSettings | null, rtcp: MediaLeg | null = null): void {
     if (settings === null && this.playout === null) return;
+    this.reportVia = (rtcp as RelayLeg | null) ?? this;
     if (this.playout === null) {
-      this.playout = new Playout(this.sendPlayed);
+      this.reportBuf = Buffer.alloc(MAX_REPORT);
+      this.playout = new Playout(this.sendPlayed, this.sendReport);
       this.changed();
     }
     this.playout.set(settings);
@@ -231,6 +242,13 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   /** A played packet (a reused buffer) leaves through this leg to its party. */
   private readonly sendPlayed = (packet: Buffer, length: number): void => {
     this.deliver(this, packet, length);
+  };
+
+  /** A playback's sender report (about the party's stream as received here) goes to the party's RTCP port. */
+  private readonly sendReport = (player: Player): void => {
+    const via = this.reportVia;
+    const n = writeSenderReport(this.reportBuf!, Date.now(), player, this.received, via.received, instanceIdBytes());
+    this.deliver(via, this.reportBuf!, n, true);
   };
 
   setTranscoding(settings: TranscodeSettings | null): void {
@@ -272,7 +290,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   };
 
   /** Sends a packet made on this thread (reused buffer) to `out`'s party. */
-  private deliver(out: RelayLeg, packet: Buffer, length: number): void {
+  private deliver(out: RelayLeg, packet: Buffer, length: number, control = false): void {
     if (out.remotePortNo === 0 || out.closed || out.stopped) return;
     if (out.dtls !== null && out.srtp === null) return out.sendError();
     // A send still queued holds one of the pipeline's reused buffers.
@@ -280,7 +298,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     const srtp = out.madeSrtp ?? out.srtp;
     if (srtp !== null) {
       // Protecting writes a new buffer and leaves its input alone: a view of the ring's buffer is enough.
-      const wire = srtp.protect(packet.subarray(0, length), false, Date.now());
+      const wire = srtp.protect(packet.subarray(0, length), control, Date.now());
       if (wire === null) return out.sendError();
       out.tx.send(wire, out.remotePortNo, out.remoteAddr, out.onSent);
       return;
@@ -630,6 +648,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     const rtcp = b1 >= 192 && b1 <= 223;
     if (!rtcp && !this.rtcpPort && msg.length >= 12) {
       c[SSRC] = msg.readUInt32BE(8);
+      this.received.received(msg, msg.length);
     }
     let out = this.rtcpForward !== null && rtcp ? this.rtcpForward : this.forward;
     if (this.demux !== null) {
@@ -650,6 +669,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       }
       msg = plain;
     }
+    if (control) this.received.control(msg, msg.length, now);
     if (this.dtmfEnds !== null && !control) this.watchEvents(msg, rinfo.address);
     if (control && !this.translatedRtcp(msg)) return this.sendError();
     if (this.filter !== null && !control) {
@@ -697,6 +717,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       if (plain === null) return this.sendError();
       msg = plain;
     }
+    if (control) this.received.control(msg, msg.length, now);
     if (this.dtmfEnds !== null && !control) this.watchEvents(msg, source);
     if (this.filter !== null && !control) {
       const kept = this.filter.apply(msg, now);

@@ -42,6 +42,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   private rtcpOf: WorkerLeg | null = null;
   /** The playback last asked for; `played`: the leg renumbers its party's stream (stays in userspace). */
   private playback: PlaybackSettings | null = null;
+  /** The party's RTCP leg the playback's sender reports leave through (null: this one). */
+  private playbackRtcp: WorkerLeg | null = null;
   private played = false;
   private control: MediaControl | null = null;
   private controlId = '';
@@ -198,11 +200,12 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     this.changed();
   }
 
-  setPlayback(settings: PlaybackSettings | null): void {
+  setPlayback(settings: PlaybackSettings | null, rtcp: MediaLeg | null = null): void {
     if (settings?.id === this.playback?.id) return;
     if (settings === null && !this.played) return;
     this.playback = settings;
-    this.host.send({ op: 'play', id: this.id, settings });
+    this.playbackRtcp = rtcp as WorkerLeg | null;
+    this.host.send({ op: 'play', id: this.id, settings, rtcp: this.playbackRtcp?.id ?? null });
     if (!this.played) {
       this.played = true;
       this.changed();
@@ -329,8 +332,6 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     if (this.srtp) m.push({ op: 'srtp', id: this.id, state: this.srtp });
     if (this.crypto) m.push({ op: 'crypto', id: this.id, crypto: this.crypto });
     if (this.transcoding) m.push({ op: 'transcode', id: this.id, settings: this.transcoding });
-    // A playback goes on from where it stands by now (it counts from its start time).
-    if (this.playback) m.push({ op: 'play', id: this.id, settings: this.playback });
     if (this.control) m.push({ op: 'control', id: this.id, control: this.control });
     if (this.dtmf) m.push({ op: 'dtmf', id: this.id, reporting: this.dtmf });
     if (this.stopped) m.push({ op: 'stop', id: this.id });
@@ -342,6 +343,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
     const forward: ToWorker = { op: 'forward', id: this.id, rtp: this.forward?.id ?? null, rtcp: this.rtcpForward?.id ?? null };
     const links: ToWorker[] = this.fanOut.targets.length === 0 ? [forward] : [forward, this.fanOut];
     if (this.rtcpOf !== null) links.push({ op: 'rtcpOf', id: this.id, rtp: this.rtcpOf.id });
+    // A playback goes on from where it stands by now (it counts from its start time), its reports through the RTCP leg.
+    if (this.playback) links.push({ op: 'play', id: this.id, settings: this.playback, rtcp: this.playbackRtcp?.id ?? null });
     return this.demuxed ? [...links, this.demux] : links;
   }
 

@@ -7,6 +7,7 @@ import type { MediaLeg, MediaPlane, MediaThreadStats } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { dtmfLogDestination } from '../DtmfReport.js';
+import { instanceId } from '../InstanceId.js';
 import { eachFromWorker, putToWorker, type Batch, type FromWorker, type InjectedFault, type ToWorker, type WorkerData } from './protocol.js';
 import { workerHealth, type RestartCause } from './workerHealth.js';
 import { PairStock, type StockHost } from './PairStock.js';
@@ -83,7 +84,7 @@ class MediaWorker implements LegHost, StockHost {
     this.beatTick = this.tick;
     this.outbox = [];
     this.closing = [];
-    const data: WorkerData = { index: this.index, shared: this.shared, identity: dtlsIdentity(), dtmfLog: dtmfLogDestination(), heartbeat: this.beat.buffer as SharedArrayBuffer, testHooks: TEST_HOOKS };
+    const data: WorkerData = { index: this.index, shared: this.shared, identity: dtlsIdentity(), dtmfLog: dtmfLogDestination(), instanceId: instanceId(), heartbeat: this.beat.buffer as SharedArrayBuffer, testHooks: TEST_HOOKS };
     const thread = new Worker(WORKER_SCRIPT, { workerData: data, name: `media-${this.index}` });
     this.thread = thread;
     thread.on('message', (batch: Batch) => eachFromWorker(batch, this.onMessage));

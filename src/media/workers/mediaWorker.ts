@@ -9,6 +9,7 @@ import type { FanOutTarget, LegObserver, PacketTap } from '../MediaPlane.js';
 import { RelayLeg, type LegWatcher } from '../userspace/RelayLeg.js';
 import { setIdentity } from '../transforms/DtlsIdentity.js';
 import { setDtmfLogDestination } from '../DtmfReport.js';
+import { setInstanceId } from '../InstanceId.js';
 import { bindUdp, bindUdpPair } from '../userspace/udp.js';
 import { eachToWorker, putFromWorker, type Batch, type FromWorker, type InjectedFault, type LegState, type ToWorker, type WorkerData } from './protocol.js';
 
@@ -18,9 +19,10 @@ import { eachToWorker, putFromWorker, type Batch, type FromWorker, type Injected
  * shared memory. It never sees NG, Redis or the call model.
  */
 keepBuiltinPrototypesFast();
-const { shared, identity, heartbeat, testHooks, dtmfLog } = workerData as WorkerData;
+const { shared, identity, heartbeat, testHooks, dtmfLog, instanceId } = workerData as WorkerData;
 setIdentity(identity);
 setDtmfLogDestination(dtmfLog);
+setInstanceId(instanceId);
 const port = parentPort!;
 shareThreadTotals(new Float64Array(shared, 0, COUNTER_SLOTS));
 // What the collector costs this thread, for operators (`list workers`): told once per collection, never per packet.
@@ -253,7 +255,7 @@ function handle(m: ToWorker): void {
     case 'rtcpOf':
       return leg(m.id)?.translateRtcpOf(m.rtp === null ? null : (leg(m.rtp) ?? null));
     case 'play':
-      return leg(m.id)?.setPlayback(m.settings);
+      return leg(m.id)?.setPlayback(m.settings, m.rtcp === null ? null : (leg(m.rtcp) ?? null));
     case 'control':
       return leg(m.id)?.setMediaControl(m.control);
     case 'dtmf':

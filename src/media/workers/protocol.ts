@@ -19,6 +19,8 @@ export interface WorkerData {
   identity: DtlsIdentity | null;
   /** Where DTMF reports go (`dtmf-log-dest`), or null. */
   dtmfLog: Endpoint | null;
+  /** The relay's instance id (the CNAME of its own RTCP). */
+  instanceId: string;
   /** One Int32 the worker bumps while its event loop turns: the control thread's sign of life. */
   heartbeat: SharedArrayBuffer;
   /** Honour `fault` messages (set only by NGRELAY_TEST_HOOKS=1). */
@@ -55,7 +57,7 @@ export type ToWorker =
   | { op: 'transcode'; id: number; settings: TranscodeSettings | null }
   /** An RTCP port of a converted stream: its party's RTP leg (an id on the same worker), or null. */
   | { op: 'rtcpOf'; id: number; rtp: number | null }
-  | { op: 'play'; id: number; settings: PlaybackSettings | null }
+  | { op: 'play'; id: number; settings: PlaybackSettings | null; rtcp: number | null }
   | { op: 'control'; id: number; control: MediaControl | null }
   | { op: 'dtmf'; id: number; reporting: DtmfReporting | null }
   | { op: 'stop'; id: number }
