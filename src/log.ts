@@ -130,6 +130,9 @@ export function flushLogs(): void {
   else json.flush();
 }
 
+// Lines still batched when the process exits (process.exit() on any path) go out first.
+process.once('exit', flushLogs);
+
 /** systemd passes JOURNAL_STREAM=dev:ino when our stdout/stderr is the journal's stream. */
 export function isJournal(fd: number, env: NodeJS.ProcessEnv): boolean {
   const js = env['JOURNAL_STREAM'];

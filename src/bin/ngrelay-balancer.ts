@@ -1,5 +1,5 @@
 #!/bin/sh
-//bin/true; exec /usr/bin/env NODE_OPTIONS="--max-semi-space-size=8 --v8-pool-size=1 ${NODE_OPTIONS-}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" node "$0" "$@"
+//bin/true; exec /usr/bin/env NODE_OPTIONS="--max-semi-space-size=16 --v8-pool-size=1 ${NODE_OPTIONS-}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" node "$0" "$@"
 // The line above runs when this file is executed (the installed `ngrelay-balancer`): a shell
 // execs Node with the runtime settings, in place. To Node it is a comment (runtimeSettings.ts).
 import { runWithRuntimeSettings } from './runtimeSettings.js';

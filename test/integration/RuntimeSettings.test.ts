@@ -24,7 +24,7 @@ describe('runtime settings', () => {
       expect(readFileSync(pf, 'utf8').trim()).toBe(String(relay.pid));
       const env = environ(relay.pid);
       expect(env.get('MALLOC_ARENA_MAX')).toBe('2');
-      expect(env.get('NODE_OPTIONS')!.trim().split(/\s+/)).toEqual(['--max-semi-space-size=8', '--v8-pool-size=1']);
+      expect(env.get('NODE_OPTIONS')!.trim().split(/\s+/)).toEqual(['--max-semi-space-size=16', '--v8-pool-size=1']);
       expect(readFileSync(`/proc/${relay.pid}/cmdline`, 'utf8').split('\0')[1]).toBe(DAEMON);
     } finally {
       expect(await relay.stop()).toBe(0);
@@ -51,7 +51,7 @@ describe('runtime settings', () => {
       expect(child).not.toBe(relay.pid);
       expect(parentOf(child)).toBe(relay.pid);
       expect(environ(child).get('MALLOC_ARENA_MAX')).toBe('2');
-      expect(environ(child).get('NODE_OPTIONS')!.trim().split(/\s+/)).toEqual(['--max-semi-space-size=8', '--v8-pool-size=1']);
+      expect(environ(child).get('NODE_OPTIONS')!.trim().split(/\s+/)).toEqual(['--max-semi-space-size=16', '--v8-pool-size=1']);
 
       relay.proc.kill('SIGHUP');
       await waitFor('the reload', () => relay.output.includes('SIGHUP: config reloaded'));

@@ -13,13 +13,13 @@ describe('runtime settings', () => {
       expect(line).toBe(shellLauncherLine());
     }
     expect(shellLauncherLine()).toBe(
-      '//bin/true; exec /usr/bin/env NODE_OPTIONS="--max-semi-space-size=8 --v8-pool-size=1 ${NODE_OPTIONS-}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" node "$0" "$@"',
+      '//bin/true; exec /usr/bin/env NODE_OPTIONS="--max-semi-space-size=16 --v8-pool-size=1 ${NODE_OPTIONS-}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" node "$0" "$@"',
     );
   });
 
   it('counts as given whatever value an operator chose, in argv or NODE_OPTIONS, dashes or underscores', () => {
     expect(missingSettings([], {})).toEqual({ flags: [...RUNTIME_FLAGS], env: { ...RUNTIME_ENV } });
     expect(missingSettings(['--v8-pool-size=4'], { NODE_OPTIONS: '--max_semi_space_size=16', MALLOC_ARENA_MAX: '8' })).toEqual({ flags: [], env: {} });
-    expect(missingSettings(['--inspect'], { NODE_OPTIONS: '--v8-pool-size=2' })).toEqual({ flags: ['--max-semi-space-size=8'], env: { MALLOC_ARENA_MAX: '2' } });
+    expect(missingSettings(['--inspect'], { NODE_OPTIONS: '--v8-pool-size=2' })).toEqual({ flags: ['--max-semi-space-size=16'], env: { MALLOC_ARENA_MAX: '2' } });
   });
 });
