@@ -1,5 +1,5 @@
 import type { LocalAddress } from '../media/LocalInterface.js';
-import type { LegSrtpState, MediaLeg } from '../media/MediaPlane.js';
+import type { IcePair, LegSrtpState, MediaLeg } from '../media/MediaPlane.js';
 
 export type Component = 1 | 2;
 
@@ -25,6 +25,8 @@ export class Stream {
   recordEndpoint: { address: string; port: number; confirmed: boolean } | null = null;
   /** The SRTP indices a Redis record gave: handed to the leg like `recordEndpoint`. */
   recordSrtp: LegSrtpState | null = null;
+  /** ICE: the pair a Redis record gave, handed to the leg like `recordEndpoint`. */
+  recordIcePair: IcePair | null = null;
   /** ICE: the stream's ports on the interface's other addresses, in candidate order after its own (empty without ICE). */
   alternates: AlternatePort[] = [];
 

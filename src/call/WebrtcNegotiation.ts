@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { LegCrypto } from '../media/MediaPlane.js';
+import type { IcePair, LegCrypto } from '../media/MediaPlane.js';
 import { isFingerprintHash, type FingerprintHash } from '../media/transforms/DtlsFingerprint.js';
 import { dtlsIdentity } from '../media/transforms/DtlsIdentity.js';
 import { icePriority, passthroughPreference, type DtlsParams, type IceCredentials, type SdpCandidate } from '../sdp/webrtc.js';
 import type { IceSettings } from '../media/transforms/IceAgent.js';
 import type { Media } from './Media.js';
-import type { Stream } from './Stream.js';
+import type { AlternatePort, Stream } from './Stream.js';
 
 /** NG `DTLS`, `DTLS-reverse` and `ICE` choices of one request. */
 export interface WebrtcOptions {
@@ -73,10 +73,49 @@ interface CandidatePreference {
 }
 const HOST: CandidatePreference = { typePref: 126, localPref: 0 };
 
-/** A stream's host candidates: its own address first, then its ICE alternates (local preference counting up in that order). */
+/** A stream's local candidates: its own address first, then its ICE alternates (local preference counting up in that order). */
+const localCandidates = (st: Stream): AlternatePort[] => [{ local: st.local, port: st.localPort }, ...st.alternates];
+
+function candidateLine(a: AlternatePort, localPref: number, component: 1 | 2, pref: CandidatePreference, advertise: string | undefined): string {
+  return `a=candidate:${foundationOf(a.local.address)} ${component} UDP ${icePriority(pref.typePref, pref.localPref + localPref, component)} ${advertise ?? a.local.advertised} ${a.port} typ host`;
+}
+
+/** A stream's host candidates. */
 function candidateLines(st: Stream, component: 1 | 2, pref: CandidatePreference, advertise: string | undefined): string[] {
-  const all = [{ local: st.local, port: st.localPort }, ...st.alternates];
-  return all.map((a, i) => `a=candidate:${foundationOf(a.local.address)} ${component} UDP ${icePriority(pref.typePref, pref.localPref + i, component)} ${advertise ?? a.local.advertised} ${a.port} typ host`);
+  return localCandidates(st).map((a, i) => candidateLine(a, i, component, pref, advertise));
+}
+
+/** A stream's nominated pair under the relay's credentials `ufrag` and the index of its local candidate (null: none, or not nominated). */
+function nominatedIndex(st: Stream | null, ufrag: string): { pair: IcePair; index: number } | null {
+  const p = st?.leg?.icePair ?? null;
+  if (st === null || p === null || !p.nominated || p.ufrag !== ufrag) return null;
+  const index = localCandidates(st).findIndex((a) => a.local.address === p.local);
+  return index < 0 ? null : { pair: p, index };
+}
+
+/**
+ * rtpengine once ICE towards the party completed (a nominated pair for RTP and, unless muxed,
+ * for RTCP when the party listed RTCP candidates): only the selected local candidates, at the
+ * RTP pair's local preference, and in an offer while controlling `a=remote-candidates` with
+ * the party's side of each pair. Null while not complete.
+ */
+function completedLines(m: Media, w: WebrtcState, muxed: boolean, offer: boolean, advertise: string | undefined): string[] | null {
+  const ufrag = w.ourIce!.ufrag;
+  const rtp = nominatedIndex(m.rtp, ufrag);
+  if (rtp === null || m.rtp === null) return null;
+  const rtcpActive = !m.muxed && m.rtcp !== null && w.iceCandidates.some((c) => c.component === 2);
+  const rtcp = rtcpActive ? nominatedIndex(m.rtcp, ufrag) : null;
+  if (rtcpActive && rtcp === null) return null;
+  const lines = [candidateLine(localCandidates(m.rtp)[rtp.index]!, rtp.index, 1, HOST, advertise)];
+  if (!muxed && m.rtcp) {
+    const own = localCandidates(m.rtcp);
+    lines.push(candidateLine(own[rtcp?.index ?? rtp.index] ?? own[0]!, rtp.index, 2, HOST, advertise));
+  }
+  if (offer && w.iceControlling === true) {
+    const pairs = rtcp === null ? [rtp.pair] : [rtp.pair, rtcp.pair];
+    lines.push(`a=remote-candidates:${pairs.map((p, i) => `${i + 1} ${p.address} ${p.port}`).join(' ')}`);
+  }
+  return lines;
 }
 
 /** The peer side of a media (what its SDP said) and what the relay told it, kept on the Media. */
@@ -158,12 +197,14 @@ function fingerprintLine(w: WebrtcState, asked?: FingerprintHash): string | null
  * ICE attributes towards a party: credentials, host candidates per component, trickle's end
  * marker; passing through, only the relay's candidates (below `peer`'s own, which the SDP keeps).
  */
-function iceLines(m: Media, w: WebrtcState, muxed: boolean, peer: WebrtcState, advertise: string | undefined): string[] {
+function iceLines(m: Media, w: WebrtcState, muxed: boolean, peer: WebrtcState, offer: boolean, advertise: string | undefined): string[] {
   const ice = w.ourIce!;
   const lines = w.icePassthrough ? [] : [`a=ice-ufrag:${ice.ufrag}`, `a=ice-pwd:${ice.pwd}`];
   if (w.trickle) lines.push('a=ice-options:trickle');
   const pref = w.icePassthrough ? passthroughPreference(peer.iceCandidates) : HOST;
-  if (m.rtp) {
+  const completed = w.icePassthrough ? null : completedLines(m, w, muxed, offer, advertise);
+  if (completed !== null) lines.push(...completed);
+  else if (m.rtp) {
     lines.push(...candidateLines(m.rtp, 1, pref, advertise));
     if (!muxed && m.rtcp) lines.push(...candidateLines(m.rtcp, 2, pref, advertise));
   }
@@ -221,7 +262,7 @@ export function offerWebrtc(sm: Media, rm: Media, inSecure: boolean, outSecure: 
   if (opt.trickle) r.trickle = true;
   if (opt.ice === 'optional' && ice.credentials !== null) s.icePassthrough = r.icePassthrough = true;
   r.iceWanted = wantIceInOffer(opt, r, ice.credentials);
-  offerIce(rm, sm, out, r.iceWanted, muxed, opt.advertise);
+  offerIce(rm, sm, out, r.iceWanted, muxed, true, opt.advertise);
   return out;
 }
 
@@ -259,7 +300,7 @@ export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: Dtl
     r.ourSetup = null;
     r.dtls = null;
   }
-  offerIce(rm, sm, out, wantIceInAnswer(opt, r.icePeer, s.icePeer, r.icePassthrough), muxed, opt.advertise);
+  offerIce(rm, sm, out, wantIceInAnswer(opt, r.icePeer, s.icePeer, r.icePassthrough), muxed, false, opt.advertise);
   return out;
 }
 
@@ -267,13 +308,13 @@ function mediaIce(w: WebrtcState): MediaIce {
   return { ufrag: w.ourIce!.ufrag, pwd: w.ourIce!.pwd, remote: w.icePeer, controlling: w.iceControlling ?? false, lite: w.iceLiteSelf };
 }
 
-/** ICE towards rm's party (credentials kept across re-INVITEs), or none; sm is the media its SDP comes from. */
-function offerIce(rm: Media, sm: Media, out: WebrtcLines, want: boolean, muxed: boolean, advertise: string | undefined): void {
+/** ICE towards rm's party (credentials kept across re-INVITEs), or none; sm is the media its SDP comes from; `offer`: the SDP is an offer. */
+function offerIce(rm: Media, sm: Media, out: WebrtcLines, want: boolean, muxed: boolean, offer: boolean, advertise: string | undefined): void {
   const r = rm.webrtc;
   if (want) {
     r.ourIce ??= { ufrag: token(8), pwd: token(26) };
     r.ice = r.icePassthrough ? null : mediaIce(r);
-    out.ice = iceLines(rm, r, muxed, sm.webrtc, advertise);
+    out.ice = iceLines(rm, r, muxed, sm.webrtc, offer, advertise);
     out.icePassthrough = r.icePassthrough;
     out.iceLite = r.iceLiteSelf;
   } else {

@@ -105,6 +105,20 @@ export interface Endpoint {
 }
 
 /**
+ * ICE: the pair a leg's media uses: the local candidate (the address of the leg's own port or
+ * of an alternate) and the party's candidate (`address`, `port`); `nominated`: nominated and
+ * checked, the component's ICE is complete. `ufrag`: the relay's credentials it was found
+ * under (an ICE restart makes it stale).
+ */
+export interface IcePair {
+  local: string;
+  address: string;
+  port: number;
+  nominated: boolean;
+  ufrag: string;
+}
+
+/**
  * One local media port of a party: it receives what that party sends, and sends that party
  * what its peer sends. Counters cover every packet received on the port, whichever path
  * relayed it.
@@ -139,6 +153,13 @@ export interface MediaLeg {
   readonly alternates: readonly AlternateAddress[];
   /** Closes the alternates' sockets (their ports go back to their pools by the caller). */
   dropAlternates(): void;
+  /** ICE: the pair media uses now (null: none yet, or no ICE). */
+  readonly icePair: IcePair | null;
+  /**
+   * A pair from a record: media leaves from its local address at once and, when nominated,
+   * the agent carries on without checking again (an ICE restart drops it).
+   */
+  restoreIcePair(pair: IcePair): void;
 
   setPolicy(policy: LegPolicy): void;
   setObserver(observer: LegObserver | null): void;

@@ -1,10 +1,11 @@
+import { isIP } from 'node:net';
 import type { Call } from '../call/Call.js';
 import type { LegSettings } from '../call/LegSettings.js';
 import type { Media } from '../call/Media.js';
 import type { Monologue } from '../call/Monologue.js';
 import { isDefaultControl, type PartyControl } from '../call/PartyControl.js';
 import { playRecord, type FilePlayRecord } from '../call/Playback.js';
-import type { LegSrtpState, SrtpIndex, SrtpKeying } from '../media/MediaPlane.js';
+import type { IcePair, LegSrtpState, SrtpIndex, SrtpKeying } from '../media/MediaPlane.js';
 import { srtpSuite } from '../media/transforms/SrtpSuite.js';
 import type { TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { Codec } from '../sdp/codecs.js';
@@ -30,6 +31,11 @@ export interface StreamRecord {
   srtp?: SrtpStateRecord;
   /** ICE: the stream's ports on other addresses of its interface, in candidate order (absent: none). */
   alternates?: { address: string; port: number }[];
+  /**
+   * ICE: the pair media uses (absent: none yet): the local candidate's address, the party's
+   * candidate, whether it is nominated (ICE complete), and the relay's ufrag it belongs to.
+   */
+  icePair?: IcePair;
 }
 
 /** A leg's SRTP state as it travels in the record (keys of a DTLS handshake in base64). */
@@ -199,6 +205,17 @@ export function srtpStateOf(r: StreamRecord): LegSrtpState | null {
   return state.recv.length === 0 && state.send.length === 0 && !state.dtlsKeys ? null : state;
 }
 
+/** A stream record's ICE pair, checked (addresses as IP literals, a port, a ufrag); null when absent or malformed. */
+export function icePairOf(r: StreamRecord): IcePair | null {
+  const v = r.icePair as unknown;
+  if (typeof v !== 'object' || v === null) return null;
+  const p = v as Record<string, unknown>;
+  const { local, address, port, nominated, ufrag } = p;
+  if (typeof local !== 'string' || isIP(local) === 0 || typeof address !== 'string' || isIP(address) === 0) return null;
+  if (!isUint(port, 65535) || port === 0 || typeof nominated !== 'boolean' || typeof ufrag !== 'string' || ufrag.length > 256) return null;
+  return { local, address, port, nominated, ufrag };
+}
+
 function keyRecord(k: { suite: string; key: Uint8Array; salt: Uint8Array; mki?: Uint8Array }): KeyRecord {
   const r: KeyRecord = { suite: k.suite, key: Buffer.from(k.key).toString('base64'), salt: Buffer.from(k.salt).toString('base64') };
   if (k.mki) r.mki = Buffer.from(k.mki).toString('hex');
@@ -233,6 +250,10 @@ function iceRecord(w: Media['webrtc']): NonNullable<MediaRecord['ice']> {
     ...(w.iceControlling !== null ? { controlling: w.iceControlling } : {}),
     ...(w.iceLiteSelf ? { lite: true } : {}),
   };
+}
+
+function icePairRecord(p: IcePair | null): { icePair?: IcePair } {
+  return p === null ? {} : { icePair: { local: p.local, address: p.address, port: p.port, nominated: p.nominated, ufrag: p.ufrag } };
 }
 
 function mediaRecord(m: Media): MediaRecord {
@@ -274,6 +295,7 @@ function mediaRecord(m: Media): MediaRecord {
       endpoint: st.leg ? (st.leg.remotePort !== 0 ? { address: st.leg.remoteAddress, port: st.leg.remotePort, confirmed: st.leg.confirmed } : null) : st.recordEndpoint,
       ...srtpState(st.leg ? st.leg.srtpState : st.recordSrtp),
       ...(st.alternates.length > 0 ? { alternates: st.alternates.map((a) => ({ address: a.local.address, port: a.port })) } : {}),
+      ...icePairRecord(st.leg ? st.leg.icePair : st.recordIcePair),
     })),
   };
 }

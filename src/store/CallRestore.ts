@@ -16,7 +16,7 @@ import { Stream } from '../call/Stream.js';
 import { moduleLogger } from '../log.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { Services } from '../Services.js';
-import { isUint, keyOfRecord, srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
+import { icePairOf, isUint, keyOfRecord, srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
 import { originOf, restoreSent, restoreSubscriptions } from './SubscriptionRecord.js';
 
 const log = moduleLogger('restore');
@@ -239,6 +239,8 @@ function bundlesOf(ml: Monologue, list: unknown): BundleGroup[] {
 /** Points a bound leg at the record's endpoint: the learned one the owner had, else the SDP's. */
 function applyEndpoint(m: Media, st: Stream): void {
   const sdp = m.sdpAddress === null ? null : { address: m.sdpAddress, port: st.isRtcp ? m.sdpRtcpPort : m.sdpRtpPort };
+  // The pair first: the endpoint it names then leaves from its local address.
+  if (st.recordIcePair) st.leg?.restoreIcePair(st.recordIcePair);
   st.leg?.restore(sdp, st.recordEndpoint);
   if (st.recordSrtp) st.leg?.restoreSrtp(st.recordSrtp);
 }
@@ -256,6 +258,7 @@ function restoreEndpoints(call: Call, rec: CallRecord): void {
         if (!st) continue;
         st.recordEndpoint = sr.endpoint ?? null;
         st.recordSrtp = srtpStateOf(sr);
+        st.recordIcePair = icePairOf(sr);
         applyEndpoint(m, st);
       }
     });

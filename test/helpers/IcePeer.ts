@@ -68,15 +68,15 @@ export class IcePeer {
     this.relay = { ufrag: /^a=ice-ufrag:(\S+)/m.exec(sdp)![1]!, pwd: /^a=ice-pwd:(\S+)/m.exec(sdp)![1]! };
   }
 
-  /** A connectivity check to the relay's port from this socket. */
-  check(port: number, role: 'controlling' | 'controlled', useCandidate: boolean, tieBreaker = this.tieBreaker): void {
+  /** A connectivity check to the relay's port (on `address`: one of its candidates) from this socket. */
+  check(port: number, role: 'controlling' | 'controlled', useCandidate: boolean, tieBreaker = this.tieBreaker, address = this.relayAddress): void {
     const tid = Buffer.alloc(12);
     tid.write(`peer${String(this.seq++).padStart(8, '0')}`, 'latin1');
-    this.socket.send(bindingRequest(tid, `${this.relay.ufrag}:${this.ufrag}`, role === 'controlling', tieBreaker, 0x6e7f1eff, useCandidate, this.relay.pwd), port, this.relayAddress);
+    this.socket.send(bindingRequest(tid, `${this.relay.ufrag}:${this.ufrag}`, role === 'controlling', tieBreaker, 0x6e7f1eff, useCandidate, this.relay.pwd), port, address);
   }
 
-  send(data: Buffer, port: number): void {
-    this.socket.send(data, port, this.relayAddress);
+  send(data: Buffer, port: number, address = this.relayAddress): void {
+    this.socket.send(data, port, address);
   }
 
   /** Waits until `cond` holds (checked as packets arrive), or throws after `ms`. */

@@ -264,23 +264,64 @@ describe('full ICE', () => {
       expect(peer.responses.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
       await mediaBothWays(phone, mPort(String(o['sdp'])), peer, v6Port, 11);
       expect(peer.media.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
-      // A media worker that dies is replaced: the IPv6 port is bound again, and once the peer
-      // checks again media leaves from there as before.
+      // A media worker that dies is replaced: the IPv6 port is bound again, and media leaves
+      // from there as before at once, with no new checks (the agent carries on with its pair).
+      const checks = peer.checks.length;
       const busiest = async (): Promise<number[]> => [...(await relay.cli('list workers')).matchAll(/Worker \d+: (\d+) ports/g)].map((m) => Number(m[1]));
       const ports = await busiest();
       const index = ports.indexOf(Math.max(...ports));
       await relay.cli(`workers kill ${index}`);
       await waitFor('the worker restarted', () => relay.output.includes('media worker restarted'), 5000);
       await waitFor('its ports bound again', async () => (await busiest())[index] === ports[index], 5000);
+      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, v6Port, 12);
+      expect(peer.media.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
+      expect(peer.checks.length).toBe(checks);
       const before = peer.responses.length;
       peer.check(v6Port, 'controlling', true);
       await peer.until(() => peer.responses.length > before, 'success response from the new worker');
       expect(peer.responses.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
-      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, v6Port, 12);
-      expect(peer.media.at(-1)!.from).toEqual({ address: '::1', port: v6Port });
     } finally {
       peer.close();
       await relay.ng.ok({ command: 'delete', 'call-id': 'ice-11' });
+    }
+  });
+
+  it('names only the selected candidate once ICE completed, with a=remote-candidates in its offers while controlling', async () => {
+    // The answerer's only candidate is IPv6: the pair the relay nominates is on its second address.
+    const peer = await IcePeer.open('peerT1', 'peerpassword0123456789ab', '::1');
+    const iceOf = (x: string): string[] => x.split('\r\n').filter((l) => /^a=(candidate|remote-candidates|ice-ufrag)/.test(l));
+    try {
+      const phoneSdp = sdp(phone.port);
+      const offer = String((await relay.ng.ok({ command: 'offer', 'call-id': 'ice-15', 'from-tag': 'a', sdp: phoneSdp, ICE: 'force' }))['sdp']);
+      const ufrag = /^a=ice-ufrag:\S+/m.exec(offer)![0];
+      const selected = /^a=candidate:\S+ 1 UDP 2130706175 ::1 (\d+) typ host$/m.exec(offer)!;
+      peer.takeRelay(offer);
+      const peerSdp = sdp(peer.port, peer.sdpLines());
+      const a = await relay.ng.ok({ command: 'answer', 'call-id': 'ice-15', 'from-tag': 'a', 'to-tag': 't', sdp: peerSdp });
+      await peer.until(() => peer.checks.some((c) => c.useCandidate), 'nomination');
+      await mediaBothWays(phone, mPort(String(a['sdp'])), peer, Number(selected[1]), 15);
+      // A re-INVITE from the phone: the offer to the peer (the relay controls) has the selected candidate and the peer's side of the pair.
+      const reoffer = await waitFor('ICE completed towards the peer', async () => {
+        const x = String((await relay.ng.ok({ command: 'offer', 'call-id': 'ice-15', 'from-tag': 'a', 'to-tag': 't', sdp: phoneSdp, ICE: 'force' }))['sdp']);
+        return x.includes('a=remote-candidates:') ? x : null;
+      }, 5000);
+      expect(iceOf(reoffer)).toEqual([ufrag, selected[0], `a=remote-candidates:1 ::1 ${peer.port}`]);
+      await relay.ng.ok({ command: 'answer', 'call-id': 'ice-15', 'from-tag': 'a', 'to-tag': 't', sdp: peerSdp });
+      // A re-INVITE from the peer: its answer has the selected candidate only.
+      await relay.ng.ok({ command: 'offer', 'call-id': 'ice-15', 'from-tag': 't', 'to-tag': 'a', sdp: peerSdp, ICE: 'remove' });
+      const reanswer = String((await relay.ng.ok({ command: 'answer', 'call-id': 'ice-15', 'from-tag': 't', 'to-tag': 'a', sdp: phoneSdp }))['sdp']);
+      expect(iceOf(reanswer)).toEqual([ufrag, selected[0]]);
+      await mediaBothWays(phone, mPort(String(a['sdp'])), peer, Number(selected[1]), 16);
+      // An ICE restart from the peer starts over: new credentials, every candidate again.
+      const restart = peerSdp.replace('a=ice-ufrag:peerT1', 'a=ice-ufrag:peerT2');
+      await relay.ng.ok({ command: 'offer', 'call-id': 'ice-15', 'from-tag': 't', 'to-tag': 'a', sdp: restart, ICE: 'remove' });
+      const restarted = iceOf(String((await relay.ng.ok({ command: 'answer', 'call-id': 'ice-15', 'from-tag': 't', 'to-tag': 'a', sdp: phoneSdp }))['sdp']));
+      expect(restarted).toHaveLength(3);
+      expect(restarted[0]).not.toBe(ufrag);
+      expect(restarted[2]).toMatch(/^a=candidate:\S+ 1 UDP 2130706175 ::1 \d+ typ host$/);
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-15' });
     }
   });
 

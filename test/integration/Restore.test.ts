@@ -3,7 +3,7 @@ import { clusterRelay, numSessions, TestCall, waitSessions } from '../helpers/cl
 import { BundledCall } from '../helpers/BundledCall.js';
 import { IcePeer } from '../helpers/IcePeer.js';
 import { RedisServer } from '../helpers/RedisServer.js';
-import type { Relay } from '../helpers/Relay.js';
+import { waitFor, type Relay } from '../helpers/Relay.js';
 import { RtpEndpoint, rtpPacket } from '../helpers/RtpEndpoint.js';
 import { audioSdp } from '../helpers/sdp.js';
 
@@ -33,49 +33,61 @@ async function controlsHold(c: TestCall): Promise<void> {
 }
 
 /**
- * An ICE call whose peer has an IPv6 candidate only, on an interface with an IPv4 and an IPv6
- * address: the relay's IPv6 candidate is the working one.
+ * An ICE call on an interface with two IPv4 addresses and an IPv6 one: the peer (the offerer,
+ * controlling) nominates the relay's candidate on `nominated`, so media to the peer leaves from
+ * there (a browser drops media from any other address of the relay).
  */
-class IceOnIpv6 {
+class IceCall {
   private seq = 0;
   private constructor(
     readonly peer: IcePeer,
     readonly phone: RtpEndpoint,
-    /** The relay's port towards the peer on its IPv6 address, and towards the phone. */
-    readonly peerSide: number,
+    /** The relay's nominated candidate towards the peer, and its port towards the phone. */
+    readonly peerSide: { address: string; port: number },
     readonly phoneSide: number,
   ) {}
 
-  static async place(relay: Relay, callId: string): Promise<IceOnIpv6> {
-    const peer = await IcePeer.open('peerR1', 'peerpassword0123456789ab', '::1');
+  static async place(relay: Relay, callId: string, peerAddress: string, nominated: string): Promise<IceCall> {
+    const peer = await IcePeer.open(`peer${callId.replace(/\W/g, '')}`, 'peerpassword0123456789ab', peerAddress);
     const phone = await RtpEndpoint.open();
     const o = await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'ice-A', sdp: audioSdp('127.0.0.1', peer.port, { extra: peer.sdpLines() }), ICE: 'remove' });
     const a = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'ice-A', 'to-tag': 'ice-B', sdp: audioSdp('127.0.0.1', phone.port) });
     const answer = String(a['sdp']);
-    const peerSide = Number(/^a=candidate:\S+ 1 UDP 2130706175 ::1 (\d+) typ host/m.exec(answer)![1]);
+    const port = Number(new RegExp(`^a=candidate:\\S+ 1 UDP \\d+ ${nominated.replaceAll('.', '\\.')} (\\d+) typ host`, 'm').exec(answer)![1]);
     peer.takeRelay(answer);
-    peer.check(peerSide, 'controlling', true);
+    peer.check(port, 'controlling', true, undefined, nominated);
     await peer.until(() => peer.responses.some((r) => r.type === 0x0101), 'success response');
-    return new IceOnIpv6(peer, phone, peerSide, Number(/^m=audio (\d+)/m.exec(String(o['sdp']))![1]));
+    return new IceCall(peer, phone, { address: nominated, port }, Number(/^m=audio (\d+)/m.exec(String(o['sdp']))![1]));
   }
 
-  /** The phone's packet reaches the peer from the relay's IPv6 address, and the peer's reaches the phone. */
-  async mediaFlows(): Promise<void> {
-    const seq = ++this.seq;
-    const before = this.peer.media.length;
-    this.phone.send(rtpPacket(seq, 0x3333), this.phoneSide, '127.0.0.1');
-    await this.peer.until(() => this.peer.media.length > before, 'media from the relay');
-    expect(this.peer.media.at(-1)!.from).toEqual({ address: '::1', port: this.peerSide });
-    const n = this.phone.received.length;
-    this.peer.send(rtpPacket(seq, 0x4444), this.peerSide);
-    const got = await this.phone.waitFor(n + 1);
-    expect(got.at(-1)!.data.readUInt32BE(8)).toBe(0x4444);
+  /** `n` packets each way: every one arrives intact, the peer's from the nominated candidate. */
+  async mediaFlows(n = 1): Promise<void> {
+    const first = this.seq + 1;
+    const payload = (seq: number, ssrc: number): Buffer => rtpPacket(seq, ssrc).fill(seq & 0xff, 12);
+    const toPeer = this.peer.media.length;
+    const toPhone = this.phone.received.length;
+    for (let i = 0; i < n; i++) {
+      const seq = ++this.seq;
+      this.phone.send(payload(seq, 0x3333), this.phoneSide, '127.0.0.1');
+      this.peer.send(payload(seq, 0x4444), this.peerSide.port, this.peerSide.address);
+    }
+    await this.peer.until(() => this.peer.media.length >= toPeer + n, 'media from the relay');
+    const gotPhone = await this.phone.waitFor(toPhone + n);
+    const seqs = Array.from({ length: n }, (_, i) => first + i);
+    expect(this.peer.media.slice(toPeer).map((m) => [m.from, m.data.readUInt16BE(2), m.data.equals(payload(m.data.readUInt16BE(2), 0x3333))]))
+      .toEqual(seqs.map((q) => [this.peerSide, q, true]));
+    expect(gotPhone.slice(toPhone).map((m) => [m.data.readUInt16BE(2), m.data.equals(payload(m.data.readUInt16BE(2), 0x4444))])).toEqual(seqs.map((q) => [q, true]));
   }
 
   close(): void {
     this.peer.close();
     this.phone.close();
   }
+}
+
+/** Waits until the call's record names its ICE pair, nominated, on `local`. */
+async function pairRecorded(redis: RedisServer, callId: string, local: string): Promise<void> {
+  await waitFor(`${callId}'s nominated pair in its record`, async () => (await redis.client(1).smembers(callId)).some((r) => r.includes(`"icePair":{"local":"${local}"`) && /"nominated":true/.test(r)), 5000);
 }
 
 describe('a relay restarted on its DB restores its own calls', () => {
@@ -86,7 +98,10 @@ describe('a relay restarted on its DB restores its own calls', () => {
   /** A BUNDLE call: which m= lines share the caller's port must survive, or the port stops demultiplexing. */
   let bundled: BundledCall;
   /** ICE on the interface's IPv6 address: its candidates' ports are bound again and media leaves from the selected address. */
-  let ice: IceOnIpv6;
+  let ice: IceCall;
+  /** ICE on the interface's second IPv4 address: media goes on from there at once, with no new checks. */
+  let ice2: IceCall;
+  const INTERFACES = ['pub1/127.0.0.1', 'pub1/::1', 'pub1/127.0.0.2'];
 
   /** The subscriber of rs-2's caller gets a copy of what the caller sends. */
   async function subscriberHears(c: TestCall): Promise<void> {
@@ -98,7 +113,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1', 'pub1/::1'] });
+    relay = await clusterRelay(redis, 1, { interfaces: INTERFACES });
     for (const id of ['rs-1', 'rs-2']) {
       const c = await TestCall.place(relay, id);
       await c.mediaFlows();
@@ -113,8 +128,11 @@ describe('a relay restarted on its DB restores its own calls', () => {
     await relay.ng.ok({ command: 'subscribe answer', 'call-id': 'rs-2', 'to-tag': 'rs-2-S', sdp: audioSdp('127.0.0.1', subscriber.port, { direction: 'recvonly' }) });
     bundled = await BundledCall.place(relay, 'rs-bundle');
     await bundled.demultiplexes();
-    ice = await IceOnIpv6.place(relay, 'rs-ice');
+    ice = await IceCall.place(relay, 'rs-ice', '::1', '::1');
     await ice.mediaFlows();
+    ice2 = await IceCall.place(relay, 'rs-ice2', '127.0.0.1', '127.0.0.2');
+    await ice2.mediaFlows();
+    await pairRecorded(redis, 'rs-ice2', '127.0.0.2');
   });
 
   afterAll(async () => {
@@ -122,6 +140,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
     subscriber?.close();
     bundled?.close();
     ice?.close();
+    ice2?.close();
     await relay?.stop();
     await redis?.stop();
   });
@@ -131,10 +150,14 @@ describe('a relay restarted on its DB restores its own calls', () => {
       const before = await Promise.all(calls.map((c) => localPorts(relay, c.callId)));
       await controlsHold(calls[0]!);
       await subscriberHears(calls[1]!);
+      const checks = ice2.peer.checks.length;
       await relay.stop(signal);
-      expect(await redis.client(1).exists('rs-1', 'rs-2', 'rs-bundle', 'rs-ice')).toBe(4);
-      relay = await clusterRelay(redis, 1, { interfaces: ['pub1/127.0.0.1', 'pub1/::1'], portMin: relay.portMin, portMax: relay.portMax });
-      expect(await numSessions(relay)).toEqual({ own: 4, foreign: 0, total: 4 });
+      expect(await redis.client(1).exists('rs-1', 'rs-2', 'rs-bundle', 'rs-ice', 'rs-ice2')).toBe(5);
+      relay = await clusterRelay(redis, 1, { interfaces: INTERFACES, portMin: relay.portMin, portMax: relay.portMax });
+      expect(await numSessions(relay)).toEqual({ own: 5, foreign: 0, total: 5 });
+      // The nominated pair on the second IPv4 address carries every packet at once, with no checks either way.
+      await ice2.mediaFlows(50);
+      expect(ice2.peer.checks.length).toBe(checks);
       for (const [i, c] of calls.entries()) {
         expect(await localPorts(relay, c.callId)).toEqual(before[i]);
         await c.mediaFlows();
@@ -148,7 +171,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
       if (signal === 'SIGKILL') {
         await relay.ng.ok({ command: 'delete', 'call-id': 'rs-2', 'from-tag': 'rs-2-A' });
         expect(await redis.client(1).exists('rs-2')).toBe(0);
-        await waitSessions(relay, { own: 3, foreign: 0 });
+        await waitSessions(relay, { own: 4, foreign: 0 });
       }
     });
   }

@@ -10,13 +10,15 @@ const toWorker: ToWorker[] = [
   { op: 'sync', req: 6 },
   { op: 'close', id: 7 },
   { op: 'restore', id: 8, sdp: { address: '10.0.0.2', port: 5000 }, endpoint: null },
+  { op: 'icePair', id: 8, pair: { local: '10.0.0.9', address: '10.0.0.2', port: 5000, nominated: false, ufrag: 'AbCd1234' } },
   { op: 'unstock', req: 9, address: '127.0.0.1', port: 30002 },
 ];
 
 const fromWorker: FromWorker[] = [
   { ev: 'done', req: 5 },
   { ev: 'done', req: 6, error: 'bind failed' },
-  { ev: 'state', id: 7, state: { remoteAddress: '10.0.0.1', remotePort: 4000, sdpAddress: '10.0.0.1', sdpPort: 4000, confirmed: true }, learned: false },
+  { ev: 'state', id: 7, state: { remoteAddress: '10.0.0.1', remotePort: 4000, sdpAddress: '10.0.0.1', sdpPort: 4000, confirmed: true, ice: null }, learned: false },
+  { ev: 'state', id: 8, state: { remoteAddress: '10.0.0.1', remotePort: 4000, sdpAddress: '10.0.0.1', sdpPort: 4000, confirmed: true, ice: { local: '10.0.0.9', address: '10.0.0.1', port: 4000, nominated: true, ufrag: 'AbCd1234' } }, learned: true },
   { ev: 'activity', id: 7 },
   { ev: 'packet', id: 7, data: new Uint8Array([1, 2, 3]), src: { address: '10.0.0.1', port: 4000 }, dst: { address: '127.0.0.1', port: 30000 } },
 ];

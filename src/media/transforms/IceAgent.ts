@@ -34,8 +34,12 @@ export interface IceSettings {
  */
 export interface IceSocket {
   send(packet: Buffer, port: number, address: string, local: number): void;
-  /** Media goes to and comes from this endpoint, through this local address, now (a nominated pair, or a working one before nomination). */
-  select(address: string, port: number, local: number): void;
+  /**
+   * Media goes to and comes from this endpoint, through this local address, now (a nominated
+   * pair, or a working one before nomination). `valid`: nominated and checked (RFC 8445 7.2.5.3.4),
+   * this component's ICE is complete.
+   */
+  select(address: string, port: number, local: number, valid: boolean): void;
 }
 
 /** rtpengine's pacing (RFC 8445 Ta), first retransmit and retransmit count of a check. */
@@ -130,7 +134,10 @@ export class IceAgent {
     if (!checkFingerprint(m) || !checkIntegrity(m, this.settings.pwd)) return null;
     const nominated = m.attributes.has(ATTR_USE_CANDIDATE);
     if (this.settings.lite) {
-      if (nominated || this.selected === null) this.choose(this.pairFor(local, address, port, 0), nominated);
+      // The lite side does no checks of its own: the peer's check is the pair's success.
+      const pair = this.pairFor(local, address, port, 0);
+      if (pair !== null) pair.state = 'succeeded';
+      if (nominated || this.selected === null) this.choose(pair, nominated);
       return bindingSuccess(m.transactionId, address, port, this.settings.pwd);
     }
     // Role conflict (RFC 8445 7.3.1.1): the larger tie-breaker keeps controlling.
@@ -150,6 +157,7 @@ export class IceAgent {
       if (nominated && !this.controlling) {
         pair.nominated = true;
         // Media follows the peer's nomination at once; our own check on it confirms it.
+        if (pair.state === 'succeeded') this.completed = true;
         this.choose(pair, true);
       }
     }
@@ -183,6 +191,20 @@ export class IceAgent {
     }
   }
 
+  /**
+   * A pair from a record (restart, takeover, a new media worker): media goes on on it at once
+   * and, when it was nominated, ICE stays complete without checking again.
+   */
+  resume(local: number, address: string, port: number, nominated: boolean): void {
+    const pair = this.pairFor(local, address, port, 0);
+    if (pair === null) return;
+    pair.state = 'succeeded';
+    pair.nominated = nominated;
+    this.selected = pair;
+    this.selectedValid = nominated;
+    if (nominated) this.completed = true;
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
@@ -197,7 +219,7 @@ export class IceAgent {
     const moved = this.selected !== pair;
     this.selected = pair;
     this.selectedValid = valid;
-    if (moved || valid) this.socket.select(pair.address, pair.port, pair.local);
+    if (moved || valid) this.socket.select(pair.address, pair.port, pair.local, valid && pair.state === 'succeeded');
   }
 
   private pairFor(local: number, address: string, port: number, priority: number): Pair | null {

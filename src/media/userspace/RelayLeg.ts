@@ -13,7 +13,7 @@ import type dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { threadTotals, TOTAL_BYTES, TOTAL_ERRORS, TOTAL_PACKETS } from '../MediaCounters.js';
 import { BundleDemux } from '../transforms/BundleDemux.js';
-import type { AlternateAddress, BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap, SrtpKeying } from '../MediaPlane.js';
+import type { AlternateAddress, BundleTargets, Endpoint, FanOutTarget, IcePair, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap, SrtpKeying } from '../MediaPlane.js';
 import { DtlsEndpoint, type DtlsKeys } from '../transforms/DtlsEndpoint.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { IceAgent, type IceSocket } from '../transforms/IceAgent.js';
@@ -92,6 +92,8 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private iceId = '';
   /** ICE: sockets on the interface's other addresses (more local candidates). */
   private alts: AlternateSocket[] = [];
+  /** ICE: the pair media uses (from the agent, or a record until the agent has its own). */
+  private pair: IcePair | null = null;
   /** The local address (index) of the packet being handled: 0 unless it arrived on an alternate. */
   private rx = 0;
   /** Where media to this leg's party leaves from: its own socket, or the alternate ICE selected. */
@@ -361,6 +363,9 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       this.ice?.close();
       this.ice = crypto?.ice ? new IceAgent(crypto.ice, this.families(), this.iceSocket) : null;
       if (this.ice === null) this.sendFrom(0);
+      // New candidates under the same credentials keep the pair; an ICE restart starts over.
+      if (this.pair !== null && this.pair.ufrag !== crypto?.ice?.ufrag) this.pair = null;
+      this.resumePair();
       this.iceId = ice;
       changed = true;
     }
@@ -473,13 +478,60 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     send: (packet, port, address, local) => {
       if (!this.closed) this.socketAt(local).send(packet, port, address, this.onSent);
     },
-    select: (address, port, local) => {
+    select: (address, port, local, valid) => {
       if (this.closed) return;
+      const moved = this.takePair(this.addressAt(local), address, port, valid);
       this.sendFrom(local);
       if (address !== this.remoteAddr || port !== this.remotePortNo || !this.isConfirmed) this.learn(address, port, true);
+      else if (moved) {
+        // Recorded: a survivor sends from the same address at once.
+        this.observer?.endpointChanged(this);
+        this.changed();
+      }
       this.dtls?.start();
     },
   };
+
+  get icePair(): IcePair | null {
+    return this.pair;
+  }
+
+  restoreIcePair(pair: IcePair): void {
+    this.pair = { ...pair };
+    this.resumePair();
+    this.changed();
+  }
+
+  /** The agent's pair; true when it changed. */
+  private takePair(local: string, address: string, port: number, nominated: boolean): boolean {
+    const p = this.pair;
+    const ufrag = this.ice?.settings.ufrag ?? '';
+    if (p !== null && p.local === local && p.address === address && p.port === port && p.nominated === nominated && p.ufrag === ufrag) return false;
+    this.pair = { local, address, port, nominated, ufrag };
+    return true;
+  }
+
+  /** Media leaves from the recorded pair's local address, and the agent (if it has these credentials) carries on with it. */
+  private resumePair(): void {
+    const p = this.pair;
+    if (p === null) return;
+    const local = this.localIndex(p.local);
+    if (local < 0) return;
+    this.sendFrom(local);
+    if (this.ice !== null && this.ice.settings.ufrag === p.ufrag) this.ice.resume(local, p.address, p.port, p.nominated);
+  }
+
+  /** The address of local candidate `i` (0: the leg's own). */
+  private addressAt(i: number): string {
+    return i === 0 ? this.localAddress : (this.alts[i - 1]?.address ?? this.localAddress);
+  }
+
+  /** The index of the local candidate on `address` (-1: the leg has none there). */
+  private localIndex(address: string): number {
+    if (address === this.localAddress) return 0;
+    const i = this.alts.findIndex((a) => a.address === address);
+    return i < 0 ? -1 : i + 1;
+  }
 
   get alternates(): readonly AlternateAddress[] {
     return this.alts;
@@ -504,6 +556,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       this.c[ERRORS]!++;
     });
     this.restartIce();
+    this.resumePair();
   }
 
   dropAlternates(): void {
@@ -594,8 +647,11 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     this.remoteAddr = address;
     this.remotePortNo = port;
     this.isConfirmed = confirmed;
-    // With ICE's other addresses, media leaves from one of the endpoint's family (a restored leg has no selected pair yet).
+    // With ICE's other addresses, media leaves from the pair's local address, else from one of the endpoint's family.
     if (this.alts.length === 0) return;
+    const p = this.pair;
+    const paired = p !== null && p.address === address && p.port === port ? this.localIndex(p.local) : -1;
+    if (paired >= 0) return this.sendFrom(paired);
     const family = isIPv4(address) ? 4 : 6;
     if (family === this.txFamily) return;
     const i = this.family === family ? 0 : this.alts.findIndex((a) => a.family === family) + 1;

@@ -1,5 +1,5 @@
 import { BYTES, ERRORS, LAST_PACKET, PACKETS, SSRC } from '../LegCounters.js';
-import type { AlternateAddress, BundleTargets, Endpoint, FanOutTarget, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
+import type { AlternateAddress, BundleTargets, Endpoint, FanOutTarget, IcePair, LegCrypto, LegObserver, LegPolicy, LegSrtpState, MediaLeg, PacketTap } from '../MediaPlane.js';
 import { cryptoIdentity } from '../transforms/SrtpTransform.js';
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
@@ -23,7 +23,7 @@ export interface LegHost {
  * events (and is current once the plane has settled).
  */
 export class WorkerLeg implements MediaLeg, OffloadableLeg {
-  private state: LegState = { remoteAddress: '', remotePort: 0, sdpAddress: '', sdpPort: 0, confirmed: false };
+  private state: LegState = { remoteAddress: '', remotePort: 0, sdpAddress: '', sdpPort: 0, confirmed: false, ice: null };
   private pol: LegPolicy = DEFAULT_POLICY;
   forward: WorkerLeg | null = null;
   rtcpForward: WorkerLeg | null = null;
@@ -126,6 +126,15 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
 
   get alternates(): readonly AlternateAddress[] {
     return this.alts;
+  }
+
+  get icePair(): IcePair | null {
+    return this.state.ice;
+  }
+
+  restoreIcePair(pair: IcePair): void {
+    this.state = { ...this.state, ice: pair };
+    this.host.send({ op: 'icePair', id: this.id, pair });
   }
 
   /** The worker bound `a` for this leg (or a new worker bound it again). */
@@ -326,6 +335,8 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
       { op: 'policy', id: this.id, policy: this.pol },
       { op: 'restore', id: this.id, sdp: { address: this.state.sdpAddress, port: this.state.sdpPort }, endpoint: this.state.remotePort ? { address: this.state.remoteAddress, port: this.state.remotePort, confirmed: this.state.confirmed } : null },
     ];
+    // The new worker's agent carries on with the pair ICE had selected, from the same address.
+    if (this.state.ice) m.push({ op: 'icePair', id: this.id, pair: this.state.ice });
     if (this.watching) m.push({ op: 'watch', id: this.id, on: true });
     if (this.tap) m.push({ op: 'tap', id: this.id, on: true });
     // A new worker continues the SRTP streams from where the old one last reported them.

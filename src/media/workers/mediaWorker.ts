@@ -53,7 +53,7 @@ const post = (m: FromWorker): void => {
 };
 
 function stateOf(leg: RelayLeg): LegState {
-  return { remoteAddress: leg.remoteAddress, remotePort: leg.remotePort, sdpAddress: leg.sdpAddress, sdpPort: leg.sdpPort, confirmed: leg.confirmed };
+  return { remoteAddress: leg.remoteAddress, remotePort: leg.remotePort, sdpAddress: leg.sdpAddress, sdpPort: leg.sdpPort, confirmed: leg.confirmed, ice: leg.icePair };
 }
 
 /** Tells the control thread the leg's endpoint state whenever it changed since last told. */
@@ -62,7 +62,7 @@ function report(leg: RelayLeg, learned: boolean): void {
   if (id === undefined) return;
   const last = posted.get(id);
   if (!learned && last !== undefined && last.remoteAddress === leg.remoteAddress && last.remotePort === leg.remotePort
-    && last.sdpAddress === leg.sdpAddress && last.sdpPort === leg.sdpPort && last.confirmed === leg.confirmed) return;
+    && last.sdpAddress === leg.sdpAddress && last.sdpPort === leg.sdpPort && last.confirmed === leg.confirmed && last.ice === leg.icePair) return;
   const state = stateOf(leg);
   posted.set(id, state);
   post({ ev: 'state', id, state, learned });
@@ -242,6 +242,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.setSdpEndpoint(m.address, m.port, m.now);
     case 'restore':
       return leg(m.id)?.restore(m.sdp, m.endpoint);
+    case 'icePair':
+      return leg(m.id)?.restoreIcePair(m.pair);
     case 'watch':
       return leg(m.id)?.watchActivity(m.on);
     case 'tap':

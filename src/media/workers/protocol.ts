@@ -1,4 +1,4 @@
-import type { Endpoint, LegCrypto, LegPolicy, LegSrtpState, MediaPlane } from '../MediaPlane.js';
+import type { Endpoint, IcePair, LegCrypto, LegPolicy, LegSrtpState, MediaPlane } from '../MediaPlane.js';
 import type { PlaybackSettings } from '../engine/PlaybackSettings.js';
 import type { TranscodeSettings } from '../engine/TranscodeSettings.js';
 import type { MediaControl } from '../MediaControl.js';
@@ -49,6 +49,7 @@ export type ToWorker =
   | { op: 'fanout'; id: number; targets: { rtp: number; rtcp: number | null; transcoding: TranscodeSettings | null }[] }
   | { op: 'sdp'; id: number; address: string; port: number; now: number }
   | { op: 'restore'; id: number; sdp: Endpoint | null; endpoint: (Endpoint & { confirmed: boolean }) | null }
+  | { op: 'icePair'; id: number; pair: IcePair }
   | { op: 'watch'; id: number; on: boolean }
   | { op: 'tap'; id: number; on: boolean }
   | { op: 'crypto'; id: number; crypto: LegCrypto | null }
@@ -74,6 +75,8 @@ export interface LegState {
   sdpAddress: string;
   sdpPort: number;
   confirmed: boolean;
+  /** ICE: the pair media uses (null: none). */
+  ice: IcePair | null;
 }
 
 export type FromWorker =
@@ -169,7 +172,7 @@ export function putFromWorker(out: Batch, m: FromWorker): void {
       return;
     case 'state': {
       const s = m.state;
-      out.push(2, m.id, s.remoteAddress, s.remotePort, s.sdpAddress, s.sdpPort, s.confirmed, m.learned);
+      out.push(2, m.id, s.remoteAddress, s.remotePort, s.sdpAddress, s.sdpPort, s.confirmed, m.learned, s.ice);
       return;
     }
     case 'activity':
@@ -189,8 +192,8 @@ export function eachFromWorker(batch: Batch, handle: (m: FromWorker) => void): v
         i += 3;
         break;
       case 2:
-        handle({ ev: 'state', id: b[i + 1], state: { remoteAddress: b[i + 2], remotePort: b[i + 3], sdpAddress: b[i + 4], sdpPort: b[i + 5], confirmed: b[i + 6] }, learned: b[i + 7] });
-        i += 8;
+        handle({ ev: 'state', id: b[i + 1], state: { remoteAddress: b[i + 2], remotePort: b[i + 3], sdpAddress: b[i + 4], sdpPort: b[i + 5], confirmed: b[i + 6], ice: b[i + 8] }, learned: b[i + 7] });
+        i += 9;
         break;
       case 3:
         handle({ ev: 'activity', id: b[i + 1] });
