@@ -64,20 +64,14 @@ static napi_value encode(napi_env env, napi_callback_info info) {
 
 /* decode(coder, data Uint8Array, offset, length, out Int16Array) -> samples written, or -1. */
 static napi_value decode(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t dn, on;
-  uint8_t *data = arg_array(env, a[1], napi_uint8_array, &dn);
-  int32_t off = arg_i32(env, a[2]);
-  int32_t len = arg_i32(env, a[3]);
-  int16_t *out = arg_array(env, a[4], napi_int16_array, &on);
-  if (!c || !c->ctx || !data || !out || off < 0 || len <= 0 || (size_t) off + (size_t) len > dn || (size_t) c->samples > on)
-    return num(env, -1);
-  if (len > MAX_PAYLOAD) len = MAX_PAYLOAD;
+  payload_args_t d;
+  if (!read_payload_args(env, info, &d)) return num(env, -1);
+  coder_t *c = d.c;
+  if (!c || !c->ctx || d.len == 0 || (size_t) c->samples > d.out_len) return num(env, -1);
+  int32_t len = d.len > MAX_PAYLOAD ? MAX_PAYLOAD : d.len;
+  int16_t *out = d.out;
   /* The packet's own padded buffer is reused: the decoder is done with it once the frame is out. */
-  memcpy(c->pkt->data, data + off, (size_t) len);
+  memcpy(c->pkt->data, d.data + d.off, (size_t) len);
   c->pkt->size = len;
   c->ctx->frame_size = c->samples;
   int ret = avcodec_send_packet(c->ctx, c->pkt);

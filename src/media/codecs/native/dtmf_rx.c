@@ -51,18 +51,15 @@ static napi_value create(napi_env env, napi_callback_info info) {
 /* feed(detector, pcm Int16Array, samples, out Int32Array) -> reports written to out as
  * (digit character or 0, level, delay) triples, or -1. */
 static napi_value feed(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  detector_t *d = arg_external(env, a[0]);
-  size_t pn, on;
-  int16_t *pcm = arg_array(env, a[1], napi_int16_array, &pn);
-  int32_t *out = arg_array(env, a[3], napi_int32_array, &on);
-  int32_t samples = arg_i32(env, a[2]);
-  if (!d || !d->rx || !pcm || !out || samples < 0 || (size_t) samples > pn) return num(env, -1);
+  pcm_args_t e;
+  if (!read_pcm_args(env, info, napi_int32_array, &e)) return num(env, -1);
+  detector_t *d = e.c;
+  if (!d || !d->rx) return num(env, -1);
+  int32_t *out = e.out;
+  size_t on = e.out_len;
   d->count = 0;
-  int16_t *at = pcm;
-  int left = samples;
+  int16_t *at = e.pcm;
+  int left = e.samples;
   /* dtmf_rx returns what it left unprocessed; it takes everything in practice. */
   while (left > 0) {
     int rest = dtmf_rx(d->rx, at, left);

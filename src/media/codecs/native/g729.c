@@ -53,21 +53,14 @@ static napi_value decoder(napi_env env, napi_callback_info info) {
 
 /* encode(coder, pcm Int16Array, samples, out Uint8Array) -> bytes written, or -1 */
 static napi_value encode(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t pn, on;
-  int16_t *pcm = arg_array(env, a[1], napi_int16_array, &pn);
-  uint8_t *out = arg_array(env, a[3], napi_uint8_array, &on);
-  int32_t samples = arg_i32(env, a[2]);
-  if (!c || !c->enc || !pcm || !out || samples <= 0 || samples % FRAME_SAMPLES != 0 || (size_t) samples > pn) return num(env, -1);
-  size_t frames = (size_t) samples / FRAME_SAMPLES;
-  if (frames * FRAME_BYTES > on) return num(env, -1);
+  pcm_args_t e;
+  size_t frames;
+  if (!read_pcm_args(env, info, napi_uint8_array, &e) || !e.c || !e.c->enc || !(frames = whole_frames(&e, FRAME_SAMPLES, FRAME_BYTES))) return num(env, -1);
+  uint8_t *out = e.out;
   size_t written = 0;
   for (size_t f = 0; f < frames; f++) {
     uint8_t len = 0;
-    bcg729Encoder(c->enc, pcm + f * FRAME_SAMPLES, out + written, &len);
+    bcg729Encoder(e.c->enc, e.pcm + f * FRAME_SAMPLES, out + written, &len);
     written += len;
   }
   return num(env, (double) written);
@@ -77,30 +70,23 @@ static napi_value encode(napi_env env, napi_callback_info info) {
  * A payload is whole 10-byte frames, optionally ended by one 2-byte SID frame (RFC 3551);
  * a length of 0 conceals one lost frame. */
 static napi_value decode(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t dn, on;
-  uint8_t *data = arg_array(env, a[1], napi_uint8_array, &dn);
-  int32_t off = arg_i32(env, a[2]);
-  int32_t len = arg_i32(env, a[3]);
-  int16_t *out = arg_array(env, a[4], napi_int16_array, &on);
-  if (!c || !c->dec || !out || off < 0 || len < 0 || (size_t) off + (size_t) len > dn) return num(env, -1);
-  if (len == 0) {
-    if (on < FRAME_SAMPLES) return num(env, -1);
+  payload_args_t d;
+  if (!read_payload_args(env, info, &d) || !d.c || !d.c->dec) return num(env, -1);
+  int16_t *out = d.out;
+  if (d.len == 0) {
+    if (d.out_len < FRAME_SAMPLES) return num(env, -1);
     static const uint8_t none[FRAME_BYTES];
-    bcg729Decoder(c->dec, none, FRAME_BYTES, 1, 0, 0, out);
+    bcg729Decoder(d.c->dec, none, FRAME_BYTES, 1, 0, 0, out);
     return num(env, FRAME_SAMPLES);
   }
-  size_t frames = (size_t) len / FRAME_BYTES;
-  size_t rest = (size_t) len % FRAME_BYTES;
+  size_t frames = (size_t) d.len / FRAME_BYTES;
+  size_t rest = (size_t) d.len % FRAME_BYTES;
   if (rest != 0 && rest != SID_BYTES) return num(env, -1);
   size_t total = frames + (rest ? 1 : 0);
-  if (total * FRAME_SAMPLES > on) return num(env, -1);
-  const uint8_t *p = data + off;
-  for (size_t f = 0; f < frames; f++) bcg729Decoder(c->dec, p + f * FRAME_BYTES, FRAME_BYTES, 0, 0, 0, out + f * FRAME_SAMPLES);
-  if (rest) bcg729Decoder(c->dec, p + frames * FRAME_BYTES, SID_BYTES, 0, 1, 0, out + frames * FRAME_SAMPLES);
+  if (total * FRAME_SAMPLES > d.out_len) return num(env, -1);
+  const uint8_t *p = d.data + d.off;
+  for (size_t f = 0; f < frames; f++) bcg729Decoder(d.c->dec, p + f * FRAME_BYTES, FRAME_BYTES, 0, 0, 0, out + f * FRAME_SAMPLES);
+  if (rest) bcg729Decoder(d.c->dec, p + frames * FRAME_BYTES, SID_BYTES, 0, 1, 0, out + frames * FRAME_SAMPLES);
   return num(env, (double) (total * FRAME_SAMPLES));
 }
 

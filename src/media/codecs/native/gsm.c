@@ -37,18 +37,11 @@ static napi_value create(napi_env env, napi_callback_info info) {
 
 /* encode(coder, pcm Int16Array, samples, out Uint8Array) -> bytes written, or -1 */
 static napi_value encode(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t pn, on;
-  int16_t *pcm = arg_array(env, a[1], napi_int16_array, &pn);
-  uint8_t *out = arg_array(env, a[3], napi_uint8_array, &on);
-  int32_t samples = arg_i32(env, a[2]);
-  if (!c || !c->g || !pcm || !out || samples <= 0 || samples % FRAME_SAMPLES != 0 || (size_t) samples > pn) return num(env, -1);
-  size_t frames = (size_t) samples / FRAME_SAMPLES;
-  if (frames * FRAME_BYTES > on) return num(env, -1);
-  for (size_t f = 0; f < frames; f++) gsm_encode(c->g, pcm + f * FRAME_SAMPLES, out + f * FRAME_BYTES);
+  pcm_args_t e;
+  size_t frames;
+  if (!read_pcm_args(env, info, napi_uint8_array, &e) || !e.c || !e.c->g || !(frames = whole_frames(&e, FRAME_SAMPLES, FRAME_BYTES))) return num(env, -1);
+  uint8_t *out = e.out;
+  for (size_t f = 0; f < frames; f++) gsm_encode(e.c->g, e.pcm + f * FRAME_SAMPLES, out + f * FRAME_BYTES);
   return num(env, (double) (frames * FRAME_BYTES));
 }
 
@@ -56,23 +49,15 @@ static napi_value encode(napi_env env, napi_callback_info info) {
  * A payload is whole 33-byte frames, each with the GSM signature; anything else is refused
  * before any frame is decoded. */
 static napi_value decode(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t dn, on;
-  uint8_t *data = arg_array(env, a[1], napi_uint8_array, &dn);
-  int32_t off = arg_i32(env, a[2]);
-  int32_t len = arg_i32(env, a[3]);
-  int16_t *out = arg_array(env, a[4], napi_int16_array, &on);
-  if (!c || !c->g || !data || !out || off < 0 || len <= 0 || len % FRAME_BYTES != 0 || (size_t) off + (size_t) len > dn) return num(env, -1);
-  size_t frames = (size_t) len / FRAME_BYTES;
-  if (frames * FRAME_SAMPLES > on) return num(env, -1);
-  uint8_t *p = data + off;
+  payload_args_t d;
+  if (!read_payload_args(env, info, &d) || !d.c || !d.c->g || d.len == 0 || d.len % FRAME_BYTES != 0) return num(env, -1);
+  size_t frames = (size_t) d.len / FRAME_BYTES;
+  if (frames * FRAME_SAMPLES > d.out_len) return num(env, -1);
+  uint8_t *p = d.data + d.off;
   for (size_t f = 0; f < frames; f++)
     if (p[f * FRAME_BYTES] >> 4 != MAGIC) return num(env, -1);
   for (size_t f = 0; f < frames; f++)
-    if (gsm_decode(c->g, p + f * FRAME_BYTES, out + f * FRAME_SAMPLES) != 0) return num(env, -1);
+    if (gsm_decode(d.c->g, p + f * FRAME_BYTES, d.out + f * FRAME_SAMPLES) != 0) return num(env, -1);
   return num(env, (double) (frames * FRAME_SAMPLES));
 }
 

@@ -61,32 +61,17 @@ static napi_value decoder(napi_env env, napi_callback_info info) {
 
 /* encode(coder, pcm Int16Array, frameSize, out Uint8Array) -> bytes, or a negative libopus error */
 static napi_value encode(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t pn, on;
-  int16_t *pcm = arg_array(env, a[1], napi_int16_array, &pn);
-  uint8_t *out = arg_array(env, a[3], napi_uint8_array, &on);
-  int32_t frame = arg_i32(env, a[2]);
-  if (!c || !c->enc || !pcm || !out || frame <= 0 || (size_t) frame > pn) return num(env, OPUS_BAD_ARG);
-  return num(env, opus_encode(c->enc, pcm, frame, out, (opus_int32) on));
+  pcm_args_t e;
+  if (!read_pcm_args(env, info, napi_uint8_array, &e) || !e.c || !e.c->enc || e.samples == 0) return num(env, OPUS_BAD_ARG);
+  return num(env, opus_encode(e.c->enc, e.pcm, e.samples, e.out, (opus_int32) e.out_len));
 }
 
 /* decode(coder, data Uint8Array, offset, length, out Int16Array, fec) -> samples per channel,
  * or a negative libopus error; length 0 conceals a lost frame. */
 static napi_value decode(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value a[6];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t dn, on;
-  uint8_t *data = arg_array(env, a[1], napi_uint8_array, &dn);
-  int32_t off = arg_i32(env, a[2]);
-  int32_t len = arg_i32(env, a[3]);
-  int16_t *out = arg_array(env, a[4], napi_int16_array, &on);
-  if (!c || !c->dec || !out || off < 0 || len < 0 || (size_t) off + (size_t) len > dn) return num(env, OPUS_BAD_ARG);
-  return num(env, opus_decode(c->dec, len ? data + off : NULL, len, out, (int) (on / (size_t) c->channels), arg_i32(env, a[5])));
+  payload_args_t d;
+  if (!read_payload_args(env, info, &d) || !d.c || !d.c->dec) return num(env, OPUS_BAD_ARG);
+  return num(env, opus_decode(d.c->dec, d.len ? d.data + d.off : NULL, d.len, d.out, (int) (d.out_len / (size_t) d.c->channels), arg_i32(env, d.extra)));
 }
 
 CODEC_MODULE(CODEC_METHOD("encoder", encoder), CODEC_METHOD("decoder", decoder))

@@ -83,47 +83,37 @@ static napi_value decoder(napi_env env, napi_callback_info info) {
 
 /* encode(coder, pcm Int16Array, samples, out Uint8Array) -> bytes written, or -1 */
 static napi_value encode(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t pn, on;
-  int16_t *pcm = arg_array(env, a[1], napi_int16_array, &pn);
-  uint8_t *out = arg_array(env, a[3], napi_uint8_array, &on);
-  int32_t samples = arg_i32(env, a[2]);
-  if (!c || !c->state || !c->encoder || !pcm || !out || samples <= 0 || samples % c->frame != 0 || (size_t) samples > pn) return num(env, -1);
-  int frames = samples / c->frame;
+  pcm_args_t e;
+  if (!read_pcm_args(env, info, napi_uint8_array, &e)) return num(env, -1);
+  coder_t *c = e.c;
+  /* The encoded size is checked once the frames are in (speex's frames vary with the mode). */
+  size_t frames;
+  if (!c || !c->state || !c->encoder || !(frames = whole_frames(&e, c->frame, 0))) return num(env, -1);
   if (frames > MAX_FRAMES) return num(env, -1);
   speex_bits_reset(&c->bits);
   /* libspeex may overwrite its input: it gets a copy, the caller's samples stay as they were. */
   spx_int16_t frame[MAX_FRAME];
-  for (int f = 0; f < frames; f++) {
-    memcpy(frame, pcm + (size_t) f * c->frame, (size_t) c->frame * sizeof frame[0]);
+  for (size_t f = 0; f < frames; f++) {
+    memcpy(frame, e.pcm + (size_t) f * c->frame, (size_t) c->frame * sizeof frame[0]);
     speex_encode_int(c->state, frame, &c->bits);
   }
   speex_bits_insert_terminator(&c->bits);
-  if ((size_t) speex_bits_nbytes(&c->bits) > on) return num(env, -1);
-  return num(env, speex_bits_write(&c->bits, (char *) out, (int) on));
+  if ((size_t) speex_bits_nbytes(&c->bits) > e.out_len) return num(env, -1);
+  return num(env, speex_bits_write(&c->bits, (char *) e.out, (int) e.out_len));
 }
 
 /* decode(coder, data Uint8Array, offset, length, out Int16Array) -> samples written, or -1 when
  * no frame decodes (a bad mode, an empty or too long payload, no room). */
 static napi_value decode(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  coder_t *c = arg_external(env, a[0]);
-  size_t dn, on;
-  uint8_t *data = arg_array(env, a[1], napi_uint8_array, &dn);
-  int32_t off = arg_i32(env, a[2]);
-  int32_t len = arg_i32(env, a[3]);
-  int16_t *out = arg_array(env, a[4], napi_int16_array, &on);
-  if (!c || !c->state || c->encoder || !data || !out || off < 0 || len <= 0 || len > MAX_PACKET || (size_t) off + (size_t) len > dn) return num(env, -1);
-  speex_bits_read_from(&c->bits, (char *) data + off, len);
+  payload_args_t d;
+  if (!read_payload_args(env, info, &d)) return num(env, -1);
+  coder_t *c = d.c;
+  if (!c || !c->state || c->encoder || d.len == 0 || d.len > MAX_PACKET) return num(env, -1);
+  speex_bits_read_from(&c->bits, (char *) d.data + d.off, d.len);
   size_t written = 0;
-  for (int f = 0; f < MAX_FRAMES && written + (size_t) c->frame <= on; f++) {
+  for (int f = 0; f < MAX_FRAMES && written + (size_t) c->frame <= d.out_len; f++) {
     if (speex_bits_remaining(&c->bits) < 5) break;
-    int r = speex_decode_int(c->state, &c->bits, out + written);
+    int r = speex_decode_int(c->state, &c->bits, d.out + written);
     if (r == -1) break;
     if (r != 0) return num(env, -1);
     written += (size_t) c->frame;
