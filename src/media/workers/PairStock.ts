@@ -4,8 +4,8 @@ import type { ToWorker } from './protocol.js';
 
 /** Pairs one worker keeps bound per local address, when the port range is wide enough. */
 const STOCK_PAIRS = 16;
-/** Pairs of ended calls kept bound beyond the stock (up to this many times it): churn then needs no binds. */
-const KEPT_FACTOR = 2;
+/** Pairs of ended calls kept bound beyond the stock (up to this many times it): churn then needs no binds, also with a hundred calls being set up at once. */
+const KEPT_FACTOR = 8;
 /** No stock from a range narrower than this many pairs per stocked pair. */
 const RANGE_PER_STOCKED_PAIR = 64;
 
@@ -33,7 +33,7 @@ interface Stocked {
  * count as free ports (`list interfaces`, metrics); a restored call that needs one exactly
  * evicts it. The stock is not topped up while less than a quarter of the range is free.
  * A pair whose call ended comes back with its sockets still bound on top of a full stock (up
- * to twice its size), so a steady churn of calls binds and closes almost no sockets; what is
+ * to eight times its size), so a steady churn of calls binds and closes almost no sockets; what is
  * kept beyond the stock's size and not taken for a whole second is closed again.
  */
 export class PairStock {
