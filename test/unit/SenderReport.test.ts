@@ -35,6 +35,18 @@ describe('writeSenderReport (rtpengine 10.5 layout)', () => {
     expect(out.subarray(28, 52).toString('hex')).toBe('00001234' + '66000002' + '00010002' + '00000000' + '56789abc' + '00010000');
   });
 
+  it('packets another path relayed are not taken for loss: the stream starts again at the next one seen', () => {
+    const rx = new ReceivedStream();
+    const p = Buffer.alloc(12);
+    p.writeUInt32BE(0x1234, 8);
+    p.writeUInt16BE(10, 2);
+    rx.received(p, 12);
+    rx.restart();
+    p.writeUInt16BE(500, 2);
+    rx.received(p, 12);
+    expect([rx.packets, rx.highestSeq, rx.lost]).toEqual([1, 500, 0]);
+  });
+
   it("another SSRC's sender report is not taken as the stream's", () => {
     const rx = new ReceivedStream();
     const p = Buffer.alloc(12);

@@ -40,6 +40,11 @@ export class ReceivedStream {
     }
   }
 
+  /** Packets went by unseen (relayed by another path): the next one begins the stream anew. */
+  restart(): void {
+    this.packets = 0;
+  }
+
   /** A plain RTCP packet from the sender: a sender report first in it is remembered. */
   control(p: Uint8Array, length: number, now: number): void {
     if (length < 28 || p[1] !== 200) return;

@@ -123,7 +123,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
   private observer: LegObserver | null = null;
   /** What a faster path relayed for this leg (kernel fast path). */
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
-  offloaded = false;
+  private isOffloaded = false;
   private heuristicRank = -1;
   /** SRTP errors of transforms replaced by re-keying. */
   private oldSrtpErrors = 0;
@@ -147,6 +147,22 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
     socket.on('error', () => {
       this.c[ERRORS]!++;
     });
+  }
+
+  get offloaded(): boolean {
+    return this.isOffloaded;
+  }
+  set offloaded(on: boolean) {
+    if (on && !this.isOffloaded) this.relayedElsewhere();
+    this.isOffloaded = on;
+  }
+
+  /**
+   * The kernel fast path relays the party's packets from now on: the stream as received here
+   * starts again at its next packet here, so what went by is not taken for loss.
+   */
+  relayedElsewhere(): void {
+    this.received.restart();
   }
 
   get remoteAddress(): string {

@@ -56,7 +56,7 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   private watching = false;
   private closed = false;
   readonly offloadedCounts: OffloadedCounts = { packets: 0, bytes: 0, errors: 0, lastPacket: 0, ssrc: 0 };
-  offloaded = false;
+  private isOffloaded = false;
 
   constructor(
     readonly id: number,
@@ -74,6 +74,16 @@ export class WorkerLeg implements MediaLeg, OffloadableLeg {
   get remoteAddress(): string {
     return this.state.remoteAddress;
   }
+
+  get offloaded(): boolean {
+    return this.isOffloaded;
+  }
+  /** The worker's leg is told: what it saw of the party's stream has gaps from then on. */
+  set offloaded(on: boolean) {
+    if (on && !this.isOffloaded) this.host.send({ op: 'offloaded', id: this.id });
+    this.isOffloaded = on;
+  }
+
   get remotePort(): number {
     return this.state.remotePort;
   }

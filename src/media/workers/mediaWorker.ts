@@ -264,6 +264,8 @@ function handle(m: ToWorker): void {
       return leg(m.id)?.setDtmfReporting(m.reporting);
     case 'stop':
       return leg(m.id)?.stop();
+    case 'offloaded':
+      return leg(m.id)?.relayedElsewhere();
     case 'close':
       return close(m.id);
     case 'sync':

@@ -58,6 +58,8 @@ export type ToWorker =
   | { op: 'transcode'; id: number; settings: TranscodeSettings | null }
   /** An RTCP port of a converted stream: its party's RTP leg (an id on the same worker), or null. */
   | { op: 'rtcpOf'; id: number; rtp: number | null }
+  /** The kernel fast path relays the leg's packets now (they bypass the worker until it stops). */
+  | { op: 'offloaded'; id: number }
   | { op: 'play'; id: number; settings: PlaybackSettings | null; rtcp: number | null }
   | { op: 'control'; id: number; control: MediaControl | null }
   | { op: 'dtmf'; id: number; reporting: DtmfReporting | null }
