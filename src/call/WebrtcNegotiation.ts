@@ -95,8 +95,8 @@ function nominatedIndex(st: Stream | null, ufrag: string): { pair: IcePair; inde
 
 /**
  * rtpengine once ICE towards the party completed (a nominated pair for RTP and, unless muxed,
- * for RTCP when the party listed RTCP candidates): only the selected local candidates, at the
- * RTP pair's local preference, and in an offer while controlling `a=remote-candidates` with
+ * for RTCP when the party listed RTCP candidates): only the selected local candidates, both at
+ * the RTP pair's local preference, and in an offer while controlling `a=remote-candidates` with
  * the party's side of each pair. Null while not complete.
  */
 function completedLines(m: Media, w: WebrtcState, muxed: boolean, offer: boolean, advertise: string | undefined): string[] | null {
@@ -108,8 +108,9 @@ function completedLines(m: Media, w: WebrtcState, muxed: boolean, offer: boolean
   if (rtcpActive && rtcp === null) return null;
   const lines = [candidateLine(localCandidates(m.rtp)[rtp.index]!, rtp.index, 1, HOST, advertise)];
   if (!muxed && m.rtcp) {
+    // RTCP without ICE of its own (the party listed no RTCP candidates) names its own address.
     const own = localCandidates(m.rtcp);
-    lines.push(candidateLine(own[rtcp?.index ?? rtp.index] ?? own[0]!, rtp.index, 2, HOST, advertise));
+    lines.push(candidateLine(own[rtcp?.index ?? 0]!, rtp.index, 2, HOST, advertise));
   }
   if (offer && w.iceControlling === true) {
     const pairs = rtcp === null ? [rtp.pair] : [rtp.pair, rtcp.pair];
@@ -300,7 +301,10 @@ export function answerWebrtc(sm: Media, rm: Media, outSecure: boolean, dtls: Dtl
     r.ourSetup = null;
     r.dtls = null;
   }
-  offerIce(rm, sm, out, wantIceInAnswer(opt, r.icePeer, s.icePeer, r.icePassthrough), muxed, false, opt.advertise);
+  // As rtpengine: what the offerer is answered with is what later offers to it get by default
+  // (a re-INVITE from the other side keeps ICE towards an ICE offerer).
+  r.iceWanted = wantIceInAnswer(opt, r.icePeer, s.icePeer, r.icePassthrough);
+  offerIce(rm, sm, out, r.iceWanted, muxed, false, opt.advertise);
   return out;
 }
 

@@ -161,6 +161,8 @@ function restoreSecurity(m: Media, r: MediaRecord): void {
   w.icePeer = w.ourIce ? credentials(ice?.peer) : null;
   w.iceControlling = w.ourIce && typeof ice?.controlling === 'boolean' ? ice.controlling : null;
   w.iceLiteSelf = ice?.lite === true;
+  // A party that speaks ICE with the relay keeps getting it in later offers, as before the restart.
+  w.iceWanted = w.ourIce !== null && w.icePeer !== null ? true : null;
   // The party's candidates are not kept: its checks (consent, RFC 7675) name its endpoint again.
   w.ice = w.ourIce ? { ufrag: w.ourIce.ufrag, pwd: w.ourIce.pwd, remote: w.icePeer, controlling: w.iceControlling ?? false, lite: w.iceLiteSelf } : null;
   m.webrtc.dtls = dtlsOf(r.dtls);

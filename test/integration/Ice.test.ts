@@ -325,6 +325,30 @@ describe('full ICE', () => {
     }
   });
 
+  it('names only the selected candidate in a re-INVITE to an ICE offerer once ICE completed, with no a=remote-candidates (the relay is controlled)', async () => {
+    const peer = await IcePeer.open('peerU1', 'peerpassword0123456789ab', '::1');
+    try {
+      const peerSdp = sdp(peer.port, peer.sdpLines());
+      const phoneSdp = sdp(phone.port);
+      const o = await relay.ng.ok({ command: 'offer', 'call-id': 'ice-16', 'from-tag': 'u', sdp: peerSdp, ICE: 'remove' });
+      const answer = String((await relay.ng.ok({ command: 'answer', 'call-id': 'ice-16', 'from-tag': 'u', 'to-tag': 'a', sdp: phoneSdp }))['sdp']);
+      const selected = /^a=candidate:\S+ 1 UDP 2130706175 ::1 (\d+) typ host$/m.exec(answer)!;
+      peer.takeRelay(answer);
+      await peer.until(() => peer.checks.length > 0, 'check from the relay');
+      peer.check(Number(selected[1]), 'controlling', true);
+      await mediaBothWays(phone, mPort(String(o['sdp'])), peer, Number(selected[1]), 17);
+      // The phone's re-INVITE, without ICE flags: the peer keeps ICE, under the same credentials.
+      const reoffer = await waitFor('ICE completed towards the peer', async () => {
+        const x = String((await relay.ng.ok({ command: 'offer', 'call-id': 'ice-16', 'from-tag': 'a', 'to-tag': 'u', sdp: phoneSdp }))['sdp']);
+        return x.split('\r\n').filter((l) => l.startsWith('a=candidate:')).length === 1 ? x : null;
+      }, 5000);
+      expect(reoffer.split('\r\n').filter((l) => /^a=(candidate|remote-candidates|ice-ufrag)/.test(l))).toEqual([`a=ice-ufrag:${peer.relay.ufrag}`, selected[0]]);
+    } finally {
+      peer.close();
+      await relay.ng.ok({ command: 'delete', 'call-id': 'ice-16' });
+    }
+  });
+
   it('passes ICE through with ICE=optional between two ICE parties: their own ICE lines, the relay\'s candidates below them, checks relayed end to end', async () => {
     const a = await IcePeer.open('peerP1', 'peerpassword0123456789ab');
     const b = await IcePeer.open('peerQ1', 'peerpassword0123456789cd');

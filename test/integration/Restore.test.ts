@@ -45,19 +45,31 @@ class IceCall {
     /** The relay's nominated candidate towards the peer, and its port towards the phone. */
     readonly peerSide: { address: string; port: number },
     readonly phoneSide: number,
+    readonly callId: string,
+    private readonly peerSdp: string,
+    private readonly phoneSdp: string,
   ) {}
 
   static async place(relay: Relay, callId: string, peerAddress: string, nominated: string): Promise<IceCall> {
     const peer = await IcePeer.open(`peer${callId.replace(/\W/g, '')}`, 'peerpassword0123456789ab', peerAddress);
     const phone = await RtpEndpoint.open();
-    const o = await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'ice-A', sdp: audioSdp('127.0.0.1', peer.port, { extra: peer.sdpLines() }), ICE: 'remove' });
-    const a = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'ice-A', 'to-tag': 'ice-B', sdp: audioSdp('127.0.0.1', phone.port) });
+    const peerSdp = audioSdp('127.0.0.1', peer.port, { extra: peer.sdpLines() });
+    const phoneSdp = audioSdp('127.0.0.1', phone.port);
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': callId, 'from-tag': 'ice-A', sdp: peerSdp, ICE: 'remove' });
+    const a = await relay.ng.ok({ command: 'answer', 'call-id': callId, 'from-tag': 'ice-A', 'to-tag': 'ice-B', sdp: phoneSdp });
     const answer = String(a['sdp']);
     const port = Number(new RegExp(`^a=candidate:\\S+ 1 UDP \\d+ ${nominated.replaceAll('.', '\\.')} (\\d+) typ host`, 'm').exec(answer)![1]);
     peer.takeRelay(answer);
     peer.check(port, 'controlling', true, undefined, nominated);
     await peer.until(() => peer.responses.some((r) => r.type === 0x0101), 'success response');
-    return new IceCall(peer, phone, { address: nominated, port }, Number(/^m=audio (\d+)/m.exec(String(o['sdp']))![1]));
+    return new IceCall(peer, phone, { address: nominated, port }, Number(/^m=audio (\d+)/m.exec(String(o['sdp']))![1]), callId, peerSdp, phoneSdp);
+  }
+
+  /** The candidate lines of the phone's re-INVITE to the peer (the relay is controlled: no a=remote-candidates). */
+  async reofferCandidates(relay: Relay): Promise<string[]> {
+    const o = await relay.ng.ok({ command: 'offer', 'call-id': this.callId, 'from-tag': 'ice-B', 'to-tag': 'ice-A', sdp: this.phoneSdp });
+    await relay.ng.ok({ command: 'answer', 'call-id': this.callId, 'from-tag': 'ice-B', 'to-tag': 'ice-A', sdp: this.peerSdp });
+    return String(o['sdp']).split('\r\n').filter((l) => /^a=(candidate|remote-candidates)/.test(l));
   }
 
   /** `n` packets each way: every one arrives intact, the peer's from the nominated candidate. */
@@ -158,6 +170,13 @@ describe('a relay restarted on its DB restores its own calls', () => {
       // The nominated pair on the second IPv4 address carries every packet at once, with no checks either way.
       await ice2.mediaFlows(50);
       expect(ice2.peer.checks.length).toBe(checks);
+      // ICE stays complete: a re-INVITE to the peer names the selected candidate only.
+      // (RTCP, not muxed and without candidates of the peer's, names its own address at the RTP pair's preference, as rtpengine.)
+      expect(await ice2.reofferCandidates(relay)).toEqual([
+        expect.stringMatching(new RegExp(`^a=candidate:\\S+ 1 UDP 2130706175 127\\.0\\.0\\.2 ${ice2.peerSide.port} typ host$`)),
+        expect.stringMatching(/^a=candidate:\S+ 2 UDP 2130706174 127\.0\.0\.1 \d+ typ host$/),
+      ]);
+      await ice2.mediaFlows();
       for (const [i, c] of calls.entries()) {
         expect(await localPorts(relay, c.callId)).toEqual(before[i]);
         await c.mediaFlows();
