@@ -13,7 +13,7 @@ import { coreLevel, flushLogs, initLogging, isJournal, moduleLogger, setLogLevel
 import { versionText } from './version.js';
 import { LocalInterfaces } from './media/LocalInterface.js';
 import { bindUdp } from './media/userspace/udp.js';
-import type { MediaPlane } from './media/MediaPlane.js';
+import { SETTLED, type MediaPlane } from './media/MediaPlane.js';
 import { UserspacePlane } from './media/userspace/UserspacePlane.js';
 import { WorkerPlane } from './media/workers/WorkerPlane.js';
 import { createIdentity, DEFAULT_CERTIFICATE, setIdentity } from './media/transforms/DtlsIdentity.js';
@@ -191,7 +191,7 @@ export async function main(argv: string[]): Promise<void> {
   const hooks: CallHooks = {
     legObserver: (call) => store?.legObserver(call) ?? null,
     takeOver: (call) => redis?.takeOver(call),
-    flushed: (call) => store?.flushed(call) ?? Promise.resolve(),
+    flushed: (call) => store?.flushed(call) ?? SETTLED,
     tap: (call) => recorder.tap(call),
     startRecording: (call) => recorder.startRecording(call),
     stopRecording: (call) => recorder.stopRecording(call),

@@ -4,7 +4,7 @@ import { opusAvailable } from '../media/codecs/Opus.js';
 import type { PayloadFormat, TranscodeSettings } from '../media/engine/TranscodeSettings.js';
 import type { CodecOptions } from '../sdp/CodecOptions.js';
 import {
-  accept, checkEmpty, CodecStore, copyType, isEventType, offer, populate, populateReuse, sameType, sameTypeNoFormat,
+  accept, checkEmpty, CodecStore, copyType, isEventType, lower, offer, populate, populateReuse, sameType, sameTypeNoFormat,
   strip, track, trackerUpdate, transcode, type CodecSupport, type PayloadType,
 } from '../sdp/CodecStore.js';
 
@@ -91,8 +91,8 @@ function preferredOutput(cs: CodecStore): PayloadType | null {
 function sameCodec(cs: CodecStore, p: PayloadType): PayloadType | null {
   // A name with a slash (from a record) answers as a codec flag's would.
   if (p.encoding.includes('/')) return cs.byName(p.encoding).find((s) => s.clock === p.clock && s.channels === p.channels) ?? null;
-  const n = p.encoding.toLowerCase();
-  for (const s of cs.list) if (s.clock === p.clock && s.channels === p.channels && s.encoding.toLowerCase() === n) return s;
+  const n = lower(p.encoding);
+  for (const s of cs.list) if (s.clock === p.clock && s.channels === p.channels && lower(s.encoding) === n) return s;
   return null;
 }
 

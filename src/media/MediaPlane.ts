@@ -261,6 +261,9 @@ export interface MediaThreadStats {
   gcMs: number;
 }
 
+/** A wait that is over: what the media plane (or a store) returns when it has nothing to wait for. */
+export const SETTLED: Promise<void> = Promise.resolve();
+
 export interface MediaPlane {
   /**
    * A bound RTP/RTCP pair on consecutive ports of `local` (RTP even). Legs with the same

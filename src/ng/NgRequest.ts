@@ -94,11 +94,15 @@ export class NgRequest {
    * A list-valued option that may also come as prefixed flags, e.g. `replace: [origin]` or flag
    * `replace-origin`. `listOnly`: a single string under the key counts for nothing (as rtpengine reads it).
    */
-  option(key: string, listOnly = false): Set<string> {
-    const out = new Set(listOnly && !Array.isArray(this.raw(key)) ? [] : this.list(key));
-    const prefix = normalise(key) + '-';
-    for (const f of this.flags) if (f.startsWith(prefix)) out.add(f.slice(prefix.length));
-    return out;
+  option(key: string, listOnly = false): ReadonlySet<string> {
+    const listed = listOnly && !Array.isArray(this.raw(key)) ? [] : this.list(key);
+    let out: Set<string> | null = listed.length > 0 ? new Set(listed) : null;
+    if (this.flags.size > 0) {
+      const prefix = prefixOf(key);
+      for (const f of this.flags) if (f.startsWith(prefix)) (out ??= new Set()).add(f.slice(prefix.length));
+    }
+    // Most options are absent from most commands: one shared empty set for them.
+    return out ?? NONE;
   }
 
   get callId(): string | undefined {
@@ -116,6 +120,16 @@ export class NgRequest {
   get sdp(): string | undefined {
     return this.str('sdp');
   }
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** `key-`, the prefix of an option's flags; the keys are the code's own, a fixed few. */
+const prefixes = new Map<string, string>();
+function prefixOf(key: string): string {
+  let p = prefixes.get(key);
+  if (p === undefined) prefixes.set(key, (p = normalise(key) + '-'));
+  return p;
 }
 
 export function normalise(k: string): string {

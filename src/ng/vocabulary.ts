@@ -22,9 +22,9 @@ class RecordingRequest extends NgRequest {
     return super.has(flag);
   }
 
-  override option(key: string): Set<string> {
+  override option(key: string, listOnly = false): ReadonlySet<string> {
     this.prefixesAsked.add(normalise(key) + '-');
-    return super.option(key);
+    return super.option(key, listOnly);
   }
 }
 

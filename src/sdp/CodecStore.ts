@@ -61,7 +61,21 @@ const RFC_TYPES: ReadonlyMap<number, [string, number, number]> = new Map([
   [31, ['H261', 90000, 1]], [32, ['MPV', 90000, 1]], [33, ['MP2T', 90000, 1]], [34, ['H263', 90000, 1]],
 ]);
 
-const lower = (s: string): string => s.toLowerCase();
+const lowered = new Map<string, string>();
+const LOWERED_MAX = 256;
+/**
+ * A codec name in lower case. Names are compared many times per offer and SDPs repeat a few
+ * of them, so each answer is kept (the table starts over when a stream of odd names fills it).
+ */
+export function lower(name: string): string {
+  let l = lowered.get(name);
+  if (l === undefined) {
+    l = name.toLowerCase();
+    if (lowered.size >= LOWERED_MAX) lowered.clear();
+    lowered.set(name, l);
+  }
+  return l;
+}
 export const isSupplementalType = (p: { encoding: string }): boolean => lower(p.encoding) === 'telephone-event' || lower(p.encoding) === 'cn';
 export const isEventType = (p: { encoding: string }): boolean => lower(p.encoding) === 'telephone-event';
 

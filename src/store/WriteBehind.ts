@@ -1,4 +1,5 @@
 import { moduleLogger } from '../log.js';
+import { SETTLED } from '../media/MediaPlane.js';
 
 const log = moduleLogger('store');
 
@@ -59,7 +60,7 @@ export class WriteBehind<Op> {
   /** Resolves when the call's queued state reached the server, or after the bounded wait. */
   flushed(callId: string): Promise<void> {
     // While the server is away the write waits for the reconnection: reply at once, as rtpengine does.
-    if (this.maxWaitMs === 0 || !this.queue.has(callId) || !this.io.ready()) return Promise.resolve();
+    if (this.maxWaitMs === 0 || !this.queue.has(callId) || !this.io.ready()) return SETTLED;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         log.warn({ callId, waitedMs: this.maxWaitMs }, 'Redis write still pending; replying anyway');

@@ -1,6 +1,6 @@
 import type dgram from 'node:dgram';
 import type { LocalAddress } from '../LocalInterface.js';
-import type { MediaLeg, MediaPlane, MediaThreadStats } from '../MediaPlane.js';
+import { SETTLED, type MediaLeg, type MediaPlane, type MediaThreadStats } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
 import { RelayLeg } from './RelayLeg.js';
 import { bindUdp, bindUdpPair } from './udp.js';
@@ -33,7 +33,7 @@ export class UserspacePlane implements MediaPlane {
   }
 
   settled(): Promise<void> {
-    return this.offload?.settled() ?? Promise.resolve();
+    return this.offload?.settled() ?? SETTLED;
   }
 
   async allocatePair(local: LocalAddress): Promise<[MediaLeg, MediaLeg]> {

@@ -3,7 +3,7 @@ import { moduleLogger } from '../../log.js';
 import { COUNTER_SLOTS } from '../LegCounters.js';
 import type { LocalAddress } from '../LocalInterface.js';
 import { addWorkerTotals, removeWorkerTotals, THREAD_GC_MS, THREAD_YOUNG_GCS, TOTAL_PACKETS } from '../MediaCounters.js';
-import type { MediaLeg, MediaPlane, MediaThreadStats } from '../MediaPlane.js';
+import { SETTLED, type MediaLeg, type MediaPlane, type MediaThreadStats } from '../MediaPlane.js';
 import type { OffloadWatcher } from '../Offload.js';
 import { dtlsIdentity } from '../transforms/DtlsIdentity.js';
 import { dtmfLogDestination } from '../DtmfReport.js';
@@ -17,7 +17,6 @@ const log = moduleLogger('media');
 
 /** Legs one worker can hold (counter slots in its shared memory; slot 0 is its totals). */
 const SLOTS = 1 << 17;
-const SETTLED = Promise.resolve();
 const WORKER_SCRIPT = new URL('./mediaWorker.js', import.meta.url);
 /** Seconds (watchdog ticks) a worker may leave a request unanswered, or its event loop unturned: 4 to 5 s. */
 const DEADLINE_TICKS = 5;
