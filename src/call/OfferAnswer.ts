@@ -616,8 +616,13 @@ function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOp
   if (replace.has('sdp-version')) {
     // The next version when what the receiver gets changed, or where the sender wants media
     // (a new port with the same SDP otherwise, as rtpengine 10.5 counts it).
-    const key = [render(), ...sd.medias.map((m) => `${mediaConnection(sd, m)?.address ?? ''} ${m.port}`)].join('\n');
-    if (receiver.lastOutSdp !== undefined && receiver.lastOutSdp !== key) receiver.sdpVersion = receiver.sdpVersion! + 1n;
+    const keyOf = (): string => [render(), ...sd.medias.map((m) => `${mediaConnection(sd, m)?.address ?? ''} ${m.port}`)].join('\n');
+    let key = keyOf();
+    if (receiver.lastOutSdp !== undefined && receiver.lastOutSdp !== key) {
+      receiver.sdpVersion = receiver.sdpVersion! + 1n;
+      // Kept with the new version in it, so that the same SDP next time compares equal.
+      key = keyOf();
+    }
     receiver.lastOutSdp = key;
   }
   return render();

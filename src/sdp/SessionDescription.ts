@@ -27,6 +27,17 @@ export interface MediaDescription {
   /** payload type -> "ENCODING/CLOCK[/PARAMS]" from a=rtpmap. */
   rtpmap: Map<string, string>;
   hasIce: boolean;
+  /** The further session this section belongs to, when the body holds several (v= again after an m=). */
+  session?: FurtherSession;
+}
+
+/**
+ * A session after the first in one body (rtpengine takes a concatenation of SDPs): its lines
+ * from v= up to its first m=, and its c=, which its sections without their own use.
+ */
+export interface FurtherSession {
+  lines: string[];
+  connection?: Connection;
 }
 
 export interface SessionDescription {
@@ -110,6 +121,7 @@ export function parseSdp(text: string): SessionDescription {
   if (lines.length === 0 || !/^v=0\s*$/.test(lines[0]!)) throw new SdpParseError('SDP does not start with v=0');
   const sd: SessionDescription = { sessionLines: [], medias: [] };
   let media: MediaDescription | null = null;
+  let further: FurtherSession | undefined;
   for (const raw of lines) {
     // trimEnd, not /\s+$/: that regex is quadratic on a long run of blanks inside a line.
     const line = raw.trimEnd();
@@ -120,7 +132,18 @@ export function parseSdp(text: string): SessionDescription {
       media = parseMediaLine(line, value);
       // Passed on as it came (a rejected `m=application 0 * ` keeps its blank).
       media.lines[0] = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      media.session = further;
       sd.medias.push(media);
+      continue;
+    }
+    if (c0 === 0x76 /* v */ && media !== null) {
+      further = { lines: [line] };
+      media = null;
+      continue;
+    }
+    if (further !== undefined && media === null) {
+      further.lines.push(line);
+      if (line.startsWith('c=')) further.connection = parseConnection(value);
       continue;
     }
     if (media === null) {
@@ -147,7 +170,7 @@ export function parseSdp(text: string): SessionDescription {
     }
   }
   for (const m of sd.medias) {
-    if (m.port !== 0 && !m.connection && !sd.connection) {
+    if (m.port !== 0 && !mediaConnection(sd, m)) {
       throw new SdpIncompleteError(`no c= line for m=${m.type}`);
     }
     // RTCP on the RTP port asks for rtcp-mux as rtpengine reads it (not trickle ICE's placeholder: port 9 on the any address).
@@ -162,7 +185,7 @@ function isTrickleHolder(port: number, address: string | undefined): boolean {
 
 /** Where a media section's sender wants RTP: its c= (media, then session) and port. */
 export function mediaConnection(sd: SessionDescription, m: MediaDescription): Connection | undefined {
-  return m.connection ?? sd.connection;
+  return m.connection ?? (m.session ? m.session.connection : sd.connection);
 }
 
 /** RFC 3551 names of the static payload types rtpengine writes a=rtpmap lines for. */

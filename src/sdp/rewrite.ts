@@ -1,5 +1,5 @@
 import { isDtlsAttribute } from './webrtc.js';
-import { attributeName, isIceAttribute, STATIC_PAYLOADS, type MediaDescription, type SessionDescription } from './SessionDescription.js';
+import { attributeName, isIceAttribute, STATIC_PAYLOADS, type Connection, type MediaDescription, type SessionDescription } from './SessionDescription.js';
 
 /** What the relay puts into one m= section it relays. */
 export interface MediaRewrite {
@@ -172,16 +172,20 @@ function mLine(m: MediaDescription, port: number, protocol: string | undefined, 
   return [...words.slice(0, 3), ...formats].join(' ');
 }
 
-/** Produces the SDP to send on: addresses, ports, a=rtcp, ICE, o= if asked, attributes in rtpengine's order. */
-export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string {
+/**
+ * The session lines (v= to the first m=) of one session as passed on: its c= (unless every one
+ * of its sections has its own), o= and s= as the `replace` options say, the sender's ICE,
+ * BUNDLE groups and direction left out where the relay writes its own.
+ */
+function sessionHead(lines: readonly string[], connection: Connection | undefined, medias: readonly MediaDescription[], opt: RewriteOptions): string[] {
   const out: string[] = [];
   // A session-level direction goes into every media section the relay writes.
   const movesDirection = opt.medias.some((r) => r.kind === 'relay');
   // A null session c= (hold) stays null, in the family of the SDP passed on.
-  const sessionHold = !opt.replaceZeroAddress && isNullAddress(sd.connection?.address);
+  const sessionHold = !opt.replaceZeroAddress && isNullAddress(connection?.address);
   // A session c= that every media overrides is left as it came, unless asked (rtpengine 10.5).
-  const sessionConnection = opt.replaceSessionConnection || sd.medias.some((m) => !m.connection);
-  for (const line of sd.sessionLines) {
+  const sessionConnection = opt.replaceSessionConnection || medias.some((m) => !m.connection);
+  for (const line of lines) {
     if (line.startsWith('c=') && sessionConnection) {
       out.push(sessionHold ? `c=IN ${ipv(opt.family)} ${nullAddress(opt.family)}` : `c=IN ${ipv(opt.family)} ${opt.address}`);
     } else if (line.startsWith('o=')) {
@@ -211,11 +215,19 @@ export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string 
       continue;
     } else out.push(line);
   }
+  return out;
+}
+
+/** Produces the SDP to send on: addresses, ports, a=rtcp, ICE, o= if asked, attributes in rtpengine's order. */
+export function rewriteSdp(sd: SessionDescription, opt: RewriteOptions): string {
+  const out = sessionHead(sd.sessionLines, sd.connection, sd.medias.filter((m) => !m.session), opt);
   for (const g of opt.bundleGroups ?? []) if (g.length > 0) out.push(`a=group:BUNDLE ${g.join(' ')}`);
   if (opt.iceLite) out.push('a=ice-lite');
   if (opt.instanceId !== undefined) out.push(`a=rtpengine:${opt.instanceId}`);
   sd.medias.forEach((m, i) => {
     const r = opt.medias[i]!;
+    // A further session's lines come before its first section, rewritten as the first session's.
+    if (m.session && sd.medias[i - 1]?.session !== m.session) out.push(...sessionHead(m.session.lines, m.session.connection, sd.medias.filter((x) => x.session === m.session), opt));
     if (r.kind === 'passthrough') {
       out.push(m.lines[0]!);
       const rest = m.lines.slice(1);

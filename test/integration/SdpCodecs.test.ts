@@ -101,6 +101,23 @@ describe('SDP and codec handling as rtpengine 10.5', () => {
     expect(changed).toContain('o=alice 100 6 IN IP4');
   });
 
+  it('raises the o= version (replace SDP-version) once per changed SDP, never for a re-sent one, the same in every session of a multi-session body', async () => {
+    const replace = { replace: ['SDP version'] };
+    const c = call();
+    const versions: string[] = [];
+    for (const [v, port] of [[1, 2000], [1, 2000], [2, 2000], [1, 2002], [4, 2002], [5, 2002]] as const) {
+      versions.push(/^o=- 1545997027 (\d+) /m.exec(await c.offer(sdp(...head(`o=- 1545997027 ${v} IN IP4 198.51.100.1`), ...audio(port, '0')), replace))![1]!);
+    }
+    // The sender's own version never counts: a new port does, once.
+    expect(versions).toEqual(['1', '1', '1', '2', '2', '2']);
+    const multi = call();
+    const two = (v1: number, v2: number, port: number): string => sdp(...head(`o=- 1545997027 ${v1} IN IP4 198.51.100.1`), ...audio(port, '0'), ...head(`o=- 1545997027 ${v2} IN IP4 198.51.100.1`), ...audio(2002, '0'));
+    const first = await multi.offer(two(9999, 1, 2002), replace);
+    expect(first.match(/^o=.*$/gm)).toEqual(['o=- 1545997027 9999 IN IP4 198.51.100.1', 'o=- 1545997027 9999 IN IP4 198.51.100.1']);
+    expect(first).toContain('a=rtcp:PORT\r\nv=0\r\no=- 1545997027 9999 IN IP4 198.51.100.1\r\ns=tester\r\nt=0 0\r\nm=audio PORT RTP/AVP 0\r\n');
+    expect(await multi.offer(two(1, 1000, 2004), replace)).toContain('o=- 1545997027 10000 IN IP4');
+  });
+
   it('marks its SDP for loop protection and returns a looped SDP unchanged', async () => {
     const c = call();
     const out = await c.offer(sdp(...head(), ...audio(3000, '0')), { flags: ['loop-protect'] });
