@@ -12,6 +12,9 @@ import type { Monologue } from './Monologue.js';
 import type { FilePlayRecord } from './Playback.js';
 import type { Stream } from './Stream.js';
 
+/** Where a party's media goes instead of to its peer (`media echo`). */
+export type MediaEchoMode = 'echo' | 'blackhole';
+
 /** One m= line of a party: what it negotiated and the streams the relay holds for it. */
 export class Media {
   type = 'audio';
@@ -44,6 +47,11 @@ export class Media {
   playback: { settings: PlaybackSettings; file: string | null } | null = null;
   /** A file playback from a record, to continue once the call is ours and the file is loaded. */
   resumePlay: FilePlayRecord | null = null;
+  /**
+   * `media echo`: what this party sends goes back to it (`echo`) or nowhere (`blackhole`)
+   * instead of to its peer; null: relayed. Kept until an offer or answer sets it again.
+   */
+  echo: MediaEchoMode | null = null;
   /** Not relayed (`m=message` ...): passed on as it came. */
   passthrough = false;
   /** Rejected (port 0): no streams. */

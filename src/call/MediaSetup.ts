@@ -45,13 +45,15 @@ function rtcpOut(m: Media): MediaLeg | null {
   return (m.muxed ? m.rtp?.leg : m.rtcp?.leg) ?? null;
 }
 
-function linkOneWay(from: Media, to: Media): void {
+function linkOneWay(from: Media, peer: Media): void {
   // A bundled member's packets arrive on its owner's port: the owner's demultiplexer routes them.
   if (from.transportOwner) return;
   const rtp = from.rtp?.leg;
   const rtcp = from.rtcp?.leg;
-  rtp?.forwardTo(to.rtp?.leg ?? null, from.muxed ? rtcpOut(to) : null);
-  rtcp?.forwardTo(rtcpOut(to), null);
+  // `media echo`: back through the party's own legs, or dropped.
+  const to = from.echo === 'echo' ? from : from.echo === 'blackhole' ? null : peer;
+  rtp?.forwardTo(to?.rtp?.leg ?? null, from.muxed && to ? rtcpOut(to) : null);
+  rtcp?.forwardTo(to ? rtcpOut(to) : null, null);
 }
 
 /** Points each leg of a party at the matching leg of its peer, both ways, media by media. */

@@ -12,7 +12,7 @@ import { isNullAddress, originOf, rewriteSdp, type MediaOutput, type MediaRewrit
 import type { Call } from './Call.js';
 import { CallGoneError, UnknownInterfaceError } from './errors.js';
 import type { LegSettings } from './LegSettings.js';
-import { Media } from './Media.js';
+import { Media, type MediaEchoMode } from './Media.js';
 import { allocatePair, applyCrypto, applyDtmfReporting, applyMediaControl, applyTranscoding, configureLegs, linkParties, linkSubscriptions, setPartyEndpoints } from './MediaSetup.js';
 import { existing, resolveParty, type Dialogue } from './Dialogue.js';
 import { addIceAddresses, dropIceAddresses } from './IceAddresses.js';
@@ -26,7 +26,7 @@ import type { MediaDescription } from '../sdp/SessionDescription.js';
 import { negotiateSdes } from './SdesNegotiation.js';
 import { answerWebrtc, offerWebrtc, type IceOffer } from './WebrtcNegotiation.js';
 import type { Monologue } from './Monologue.js';
-import type { OfferAnswerOptions, RtcpMuxOption } from './OfferAnswerOptions.js';
+import type { MediaEcho, OfferAnswerOptions, RtcpMuxOption } from './OfferAnswerOptions.js';
 
 export type ExchangeKind = 'offer' | 'answer';
 
@@ -386,6 +386,7 @@ function applyExchange(s: Services, call: Call, plan: ExchangePlan, dialogue: Di
     const mp = plan.medias[i]!;
     const sm = sender.medias[i]!;
     const rm = receiver.medias[i]!;
+    if (opts.mediaEcho) setEcho(opts.mediaEcho, sm, rm);
     // A bundled member is reached where its group's port is (its own may be 0: bundle-only).
     const endpointMd = sm.transportOwner ? (sd.medias[sender.medias.indexOf(sm.transportOwner)] ?? md) : md;
     const conn = mediaConnection(sd, endpointMd);
@@ -569,6 +570,17 @@ function secureMedia(kind: ExchangeKind, sm: Media, rm: Media, sd: SessionDescri
     rewrite: { crypto, dtls: terminates ? lines.dtls : undefined, ice: lines.ice, keepIce: lines.icePassthrough, ...(kind === 'answer' ? { mid: rm.webrtc.mid, replaceMid: true } : {}) },
     iceLite: lines.iceLite,
   };
+}
+
+/**
+ * `media echo` as rtpengine 10.5 applies it, the same in an offer and an answer: `forward`
+ * sends the receiver's media back to it and drops the sender's, `backwards` the other way round.
+ */
+function setEcho(mode: MediaEcho, sm: Media, rm: Media): void {
+  const [sender, receiver]: [MediaEchoMode, MediaEchoMode] =
+    mode === 'forward' ? ['blackhole', 'echo'] : mode === 'backwards' ? ['echo', 'blackhole'] : mode === 'both' ? ['echo', 'echo'] : ['blackhole', 'blackhole'];
+  sm.echo = sender;
+  rm.echo = receiver;
 }
 
 /** After an answer: the relay runs ICE with the media's party, or passes ICE through between both parties. */

@@ -56,7 +56,7 @@ const OPTION_NOTES: Notes = notesOf({
 const KEY_NOTES: Notes = notesOf({
   'transport-protocol': { note: 'RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF or `accept`; anything else is refused with `Unsupported transport protocol \'P\'`' },
   direction: { note: 'an interface name that is not configured is refused with `Unknown logical interface \'NAME\'`' },
-  'media-echo': { state: 'accepted', note: 'parsed, not applied' },
+  'media-echo': { note: '`forward`, `backwards`, `both`, `blackhole` (and 10.5\'s short forms), as [protocol.md](protocol.md#offer-and-answer-keys) describes' },
   ptime: { note: 'repacketises where the two sides\' packet sizes then differ ([transcoding.md](transcoding.md))' },
   'ptime-reverse': { note: 'as `ptime`' },
   'reverse-ptime': { note: 'spelling of `ptime-reverse`' },

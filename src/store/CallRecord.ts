@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Call } from '../call/Call.js';
 import type { LegSettings } from '../call/LegSettings.js';
-import type { Media } from '../call/Media.js';
+import type { Media, MediaEchoMode } from '../call/Media.js';
 import type { Monologue } from '../call/Monologue.js';
 import { isDefaultControl, type PartyControl } from '../call/PartyControl.js';
 import { playRecord, type FilePlayRecord } from '../call/Playback.js';
@@ -74,6 +74,8 @@ export interface MediaRecord {
   codecList?: CodecListRecord;
   sdpPtime?: number;
   ptimeOverride?: boolean;
+  /** `media echo`: what this party sends goes back to it or nowhere (absent: to its peer). */
+  echo?: MediaEchoMode;
   /** The file this party hears in place of its peer, while it plays (absent: none). */
   play?: FilePlayRecord;
   /** The codecs of the party's own SDP and its a=ptime: what its subscribers are offered (absent: none). */
@@ -270,6 +272,7 @@ function mediaRecord(m: Media): MediaRecord {
     ...(m.codecStore ? { codecList: codecListRecord(m.codecStore) } : {}),
     ...(m.sdpPtime !== undefined ? { sdpPtime: m.sdpPtime } : {}),
     ...(m.ptimeOverride ? { ptimeOverride: true } : {}),
+    ...(m.echo ? { echo: m.echo } : {}),
     ...(m.sent.length > 0 ? { sent: m.sent } : {}),
     ...(m.ptime !== undefined ? { ptime: m.ptime } : {}),
     ...(m.subscription ? { subscription: subscriptionRecord(m.subscription) } : {}),

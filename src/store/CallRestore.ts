@@ -186,6 +186,7 @@ function syncMedia(s: Services, call: Call, m: Media, r: MediaRecord): void {
   m.codecStore = codecStoreOf(r.codecList, RELAY_CODECS);
   m.sdpPtime = isUint(r.sdpPtime, 1000) && r.sdpPtime > 0 ? r.sdpPtime : undefined;
   m.ptimeOverride = r.ptimeOverride === true;
+  m.echo = r.echo === 'echo' || r.echo === 'blackhole' ? r.echo : null;
   restoreSent(m, r);
   const play = filePlayRecordOf(r.play);
   // A playback this relay runs already goes on; one it does not know is continued from the record.

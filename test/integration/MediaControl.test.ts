@@ -134,6 +134,27 @@ describe('media control: block and silence media, block DTMF, forwarding', () =>
     call.close();
   });
 
+  it('media echo forward sends the callee its own media back and drops the caller\'s; a re-offer with backwards turns it round', async () => {
+    const call = await MediaCall.establish(relay, { offer: { 'media-echo': 'forward' } });
+    const ssrcs = (r: { data: Buffer }[]): number[] => r.map((p) => p.data.readUInt32BE(8));
+    call.callerSends(3, 0, 0xca11);
+    call.calleeSends(2, 0, 0xec0);
+    const echoed = await call.callee.waitFor(2);
+    // What the caller sent first never arrives; the callee's own packets come back from the port it sent to.
+    expect(ssrcs(echoed)).toEqual([0xec0, 0xec0]);
+    expect(echoed.map((p) => p.port)).toEqual([call.toCallee.port, call.toCallee.port]);
+    expect(call.caller.received).toEqual([]);
+    await call.offer(undefined, { 'media-echo': 'backwards' });
+    await call.answer();
+    call.calleeSends(3, 2, 0xec0);
+    call.callerSends(2, 3, 0xca11);
+    const back = await call.caller.waitFor(2);
+    expect(ssrcs(back)).toEqual([0xca11, 0xca11]);
+    expect(back.map((p) => p.port)).toEqual([call.toCaller.port, call.toCaller.port]);
+    expect(call.callee.received).toHaveLength(2);
+    call.close();
+  });
+
   it('selects the party by label (set with set-label) and refuses what it cannot match with rtpengine\'s texts', async () => {
     const call = await MediaCall.establish(relay);
     const err = async (extra: Record<string, unknown>): Promise<unknown> => (await relay.ng.request({ command: 'block media', ...extra }))['error-reason'];
