@@ -54,7 +54,7 @@ const OPTION_NOTES: Notes = notesOf({
 
 /** Keys whose meaning here needs a word; `state` overrides what the parser's reading implies. */
 const KEY_NOTES: Notes = notesOf({
-  'transport-protocol': { note: 'RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF or `accept`; anything else is refused with `Unsupported transport protocol \'P\'`' },
+  'transport-protocol': { note: 'RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF, UDP/TLS/RTP/SAVP, UDP/TLS/RTP/SAVPF (any case) or `accept`; `UDPTL` is refused with `Unsupported transport protocol \'P\'`; a name rtpengine 10.5 does not know (`transparent` ...) is ignored, as there' },
   direction: { note: 'an interface name that is not configured is refused with `Unknown logical interface \'NAME\'`' },
   'media-echo': { note: '`forward`, `backwards`, `both`, `blackhole` (and 10.5\'s short forms), as [protocol.md](protocol.md#offer-and-answer-keys) describes' },
   ptime: { note: 'repacketises where the two sides\' packet sizes then differ ([transcoding.md](transcoding.md))' },

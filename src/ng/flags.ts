@@ -76,14 +76,22 @@ function codecOptions(req: NgRequest, op: Opmode): CodecOptions {
   return out;
 }
 
-const TRANSPORTS = new Set<string>(['RTP/AVP', 'RTP/AVPF', 'RTP/SAVP', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'accept']);
+const TRANSPORTS: readonly TransportChoice[] = ['RTP/AVP', 'RTP/AVPF', 'RTP/SAVP', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF'];
+/** Names rtpengine 10.5 knows besides those (T.38's, its placeholder) and ngrelay cannot switch to. */
+const REFUSED_TRANSPORTS = new Set(['udptl', 'unknown (legacy)']);
 
-/** `transport protocol`: the RTP profiles rtpengine converts between, or `accept`. */
+/**
+ * `transport protocol`: the RTP profiles rtpengine converts between (any case), or `accept`. A
+ * name rtpengine 10.5 does not know leaves the profile alone, as there.
+ */
 function transport(req: NgRequest): TransportChoice | undefined {
   const v = req.str('transport-protocol');
   if (v === undefined || v === '') return undefined;
-  if (TRANSPORTS.has(v)) return v as TransportChoice;
-  throw new NgError(`Unsupported transport protocol '${v}'`);
+  if (v === 'accept') return 'accept';
+  const known = TRANSPORTS.find((t) => t.toLowerCase() === v.toLowerCase());
+  if (known) return known;
+  if (REFUSED_TRANSPORTS.has(v.toLowerCase())) throw new NgError(`Unsupported transport protocol '${v}'`);
+  return undefined;
 }
 
 /** `SDES: [off, no-<suite>, only-<suite>, static, pad, lifetime]` (a list) or the same as `SDES-...` flags. */

@@ -196,8 +196,16 @@ describe('ngrelay calls', () => {
     const changed = await relay.ng.ok({ ...kamailio('answer', 'proto-srtp', 'A', { sdp: savpf, 'to-tag': 'B' }), 'transport-protocol': 'accept' });
     expect(sdpOf(changed).lines).toContain(`m=audio ${portsOf(changed)[0]} RTP/SAVPF 0 101`);
     expect(sdpOf(changed).lines.filter((l) => l.startsWith('a=crypto:'))).toEqual([]);
-    expect(await relay.ng.request({ ...kamailio('offer', 'proto-bad', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'RTP/XAVP' }))
-      .toEqual({ result: 'error', 'error-reason': "Unsupported transport protocol 'RTP/XAVP'" });
+    // A name rtpengine 10.5 does not know (its suite sends `transparent`) leaves the profile as it was, as there;
+    // T.38's, which it knows, is refused.
+    const unknown = await relay.ng.ok({ ...kamailio('offer', 'proto-unknown', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'transparent' });
+    expect(sdpOf(unknown).lines).toContain(`m=audio ${portsOf(unknown)[0]} RTP/AVP 0 101`);
+    const lower = await relay.ng.ok({ ...kamailio('offer', 'proto-lower', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'rtp/avpf' });
+    expect(sdpOf(lower).lines).toContain(`m=audio ${portsOf(lower)[0]} RTP/AVPF 0 101`);
+    expect(await relay.ng.request({ ...kamailio('offer', 'proto-bad', 'A', { sdp: CAPTURE_OFFER }), 'transport protocol': 'UDPTL' }))
+      .toEqual({ result: 'error', 'error-reason': "Unsupported transport protocol 'UDPTL'" });
+    await relay.ng.ok(kamailio('delete', 'proto-unknown', 'A'));
+    await relay.ng.ok(kamailio('delete', 'proto-lower', 'A'));
     await relay.ng.ok(kamailio('delete', 'proto', 'A'));
     await relay.ng.ok(kamailio('delete', 'proto-srtp', 'A'));
   });
