@@ -31,8 +31,8 @@ export class Monologue {
   sdpUsername?: string;
   sdpSessionName?: string;
   sdpVersion?: bigint;
-  /** The last SDP for this party without its o= line (`replace: sdp-version` bumps the version when it changes). */
-  lastOutSdp?: string;
+  /** A digest of the last SDP for this party (`replace: sdp-version` raises the version when it changes). */
+  lastOutDigest?: string;
 
   constructor(
     public tag: string,

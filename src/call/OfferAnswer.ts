@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { instanceId } from '../media/InstanceId.js';
 import type { Services } from '../Services.js';
@@ -628,14 +628,16 @@ function sdpFor(receiver: Monologue, sd: SessionDescription, opts: OfferAnswerOp
   if (replace.has('sdp-version')) {
     // The next version when what the receiver gets changed, or where the sender wants media
     // (a new port with the same SDP otherwise, as rtpengine 10.5 counts it).
-    const keyOf = (): string => [render(), ...sd.medias.map((m) => `${mediaConnection(sd, m)?.address ?? ''} ${m.port}`)].join('\n');
+    // A digest, not the text: it goes into the call's record.
+    const keyOf = (): string =>
+      createHash('sha1').update([render(), ...sd.medias.map((m) => `${mediaConnection(sd, m)?.address ?? ''} ${m.port}`)].join('\n')).digest('base64');
     let key = keyOf();
-    if (receiver.lastOutSdp !== undefined && receiver.lastOutSdp !== key) {
+    if (receiver.lastOutDigest !== undefined && receiver.lastOutDigest !== key) {
       receiver.sdpVersion = receiver.sdpVersion! + 1n;
       // Kept with the new version in it, so that the same SDP next time compares equal.
       key = keyOf();
     }
-    receiver.lastOutSdp = key;
+    receiver.lastOutDigest = key;
   }
   return render();
 }

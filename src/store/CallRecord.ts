@@ -130,6 +130,11 @@ export interface PartyRecord {
    * the others have no streams of their own (absent: none).
    */
   bundles?: number[][];
+  /**
+   * What the SDPs sent to the party keep (`replace` username, session-name, SDP-version): the
+   * first o= username and s=, the o= version and a digest of the last SDP (absent: none sent).
+   */
+  sdpKept?: { username: string; sessionName: string; version: string; last?: string };
   /** The o= and s= values of the party's own SDP (absent: none seen). */
   origin?: { origin: string; sessionName: string; sessionConnection?: boolean };
 }
@@ -318,6 +323,9 @@ function partyRecord(ml: Monologue, pending: boolean): PartyRecord {
     ...(isDefaultControl(ml.control) ? {} : { control: ml.control }),
     ...(ml.subscriptions.length > 0 ? { subscriptions: ml.subscriptions.map((x) => x.tag) } : {}),
     ...(ml.ownOrigin ? { origin: ml.ownOrigin } : {}),
+    ...(ml.sdpUsername !== undefined
+      ? { sdpKept: { username: ml.sdpUsername, sessionName: ml.sdpSessionName ?? '', version: String(ml.sdpVersion ?? 0n), ...(ml.lastOutDigest !== undefined ? { last: ml.lastOutDigest } : {}) } }
+      : {}),
     ...(ml.bundles.length > 0 ? { bundles: ml.bundles.map((g) => g.members.map((m) => m.index)) } : {}),
   };
 }

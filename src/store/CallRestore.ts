@@ -17,7 +17,7 @@ import { moduleLogger } from '../log.js';
 import type { LocalAddress } from '../media/LocalInterface.js';
 import type { Services } from '../Services.js';
 import { icePairOf, isUint, keyOfRecord, srtpStateOf, type CallRecord, type MediaRecord, type PartyRecord, type StreamRecord } from './CallRecord.js';
-import { originOf, restoreSent, restoreSubscriptions } from './SubscriptionRecord.js';
+import { originOf, restoreSdpKept, restoreSent, restoreSubscriptions } from './SubscriptionRecord.js';
 
 const log = moduleLogger('restore');
 
@@ -218,6 +218,7 @@ function syncParty(s: Services, call: Call, r: PartyRecord): Monologue {
   ml.sdpSeen = !!r.sdpSeen;
   ml.control = partyControlOf(r.control);
   ml.ownOrigin = originOf(r);
+  restoreSdpKept(ml, r);
   r.medias.forEach((mr, i) => syncMedia(s, call, (ml!.medias[i] ??= new Media(mr.index)), mr));
   for (const extra of ml.medias.splice(r.medias.length)) extra.close();
   ml.bundles = bundlesOf(ml, r.bundles);

@@ -39,6 +39,17 @@ export function originOf(r: PartyRecord): Monologue['ownOrigin'] {
   return { origin: o['origin'], sessionName: o['sessionName'], sessionConnection: o['sessionConnection'] !== false };
 }
 
+/** What the SDPs sent to the party keep, from its record (nothing from one that is not well formed). */
+export function restoreSdpKept(ml: Monologue, r: PartyRecord): void {
+  const k = r.sdpKept as unknown;
+  const version = isObj(k) && shortText(k['version'], 20) && /^\d+$/.test(k['version']) ? BigInt(k['version']) : undefined;
+  const ok = isObj(k) && shortText(k['username'], 512) && shortText(k['sessionName'], 512) && version !== undefined;
+  ml.sdpUsername = ok ? k['username'] as string : undefined;
+  ml.sdpSessionName = ok ? k['sessionName'] as string : undefined;
+  ml.sdpVersion = ok ? version : undefined;
+  ml.lastOutDigest = ok && shortText(k['last'], 64) ? k['last'] : undefined;
+}
+
 /** Who subscribes to whom, and what each subscriber's media copies, as the record says (once every party exists). */
 export function restoreSubscriptions(call: Call, rec: CallRecord): void {
   for (const ml of call.parties()) {

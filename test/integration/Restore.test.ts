@@ -123,6 +123,14 @@ describe('a relay restarted on its DB restores its own calls', () => {
     expect(got.slice(before).every((p) => p.data.readUInt32BE(8) === 0x1111)).toBe(true);
   }
 
+  /** A re-INVITE of `c` whose offer asks for `replace: SDP-version`; the o= version the callee gets. */
+  async function reofferVersion(c: TestCall, origin: string): Promise<bigint> {
+    const keys = { 'call-id': c.callId, 'from-tag': c.fromTag, 'to-tag': c.toTag, 'received-from': ['IP4', '127.0.0.1'] };
+    const o = await relay.ng.ok({ ...keys, command: 'offer', sdp: audioSdp('127.0.0.1', c.caller.port, { origin }), replace: ['SDP-version'] });
+    await relay.ng.ok({ ...keys, command: 'answer', sdp: audioSdp('127.0.0.1', c.callee.port) });
+    return BigInt(/^o=\S+ \d+ (\d+) /m.exec(String(o['sdp']))![1]!);
+  }
+
   beforeAll(async () => {
     redis = await RedisServer.start();
     relay = await clusterRelay(redis, 1, { interfaces: INTERFACES });
@@ -163,6 +171,7 @@ describe('a relay restarted on its DB restores its own calls', () => {
       await controlsHold(calls[0]!);
       await subscriberHears(calls[1]!);
       const checks = ice2.peer.checks.length;
+      const version = await reofferVersion(calls[0]!, 'test');
       await relay.stop(signal);
       expect(await redis.client(1).exists('rs-1', 'rs-2', 'rs-bundle', 'rs-ice', 'rs-ice2')).toBe(5);
       relay = await clusterRelay(redis, 1, { interfaces: INTERFACES, portMin: relay.portMin, portMax: relay.portMax });
@@ -186,6 +195,8 @@ describe('a relay restarted on its DB restores its own calls', () => {
       expect(await relay.cli('list sessions own')).toMatch(/rs-1 \| deletionmark:  no \| .*redis_keyspace:1 \| foreign:no/);
       await controlsHold(calls[0]!);
       await subscriberHears(calls[1]!);
+      // The callee's o= version goes on from where it was (the caller's own is 1): a changed SDP raises it by one.
+      expect(await reofferVersion(calls[0]!, 'other')).toBe(version + 1n);
       // Still the owner: a delete removes the record.
       if (signal === 'SIGKILL') {
         await relay.ng.ok({ command: 'delete', 'call-id': 'rs-2', 'from-tag': 'rs-2-A' });
