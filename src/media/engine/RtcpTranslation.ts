@@ -13,26 +13,26 @@
  * Everything is rewritten in place; nothing is allocated per packet.
  */
 
-import { ReceivedStream } from './ReceivedStream.js';
+import type { ReceivedStream } from './ReceivedStream.js';
 
 const SR = 200;
 const RR = 201;
 
 /** One direction of a converted stream: what the relay received from the sender and what it sent on. */
 export class ConvertedStream {
-  readonly input = new ReceivedStream();
   outPackets = 0;
   /** Payload octets sent (RFC 3550's sender octet count). */
   outOctets = 0;
   lastOutTs = 0;
 
-  /** `outSsrc`: the SSRC of the converted stream. */
-  constructor(readonly outSsrc: number) {}
-
-  /** An RTP packet from the sender (plain). */
-  received(p: Uint8Array, length: number): void {
-    this.input.received(p, length);
-  }
+  /**
+   * `outSsrc`: the SSRC of the converted stream; `input`: the sender's stream as the leg
+   * receives it (the leg counts it for every RTP packet, converted or not).
+   */
+  constructor(
+    readonly outSsrc: number,
+    readonly input: ReceivedStream,
+  ) {}
 
   /** A packet of the converted stream, as sent. */
   sent(p: Uint8Array, length: number): void {

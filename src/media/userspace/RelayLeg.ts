@@ -280,7 +280,7 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
         this.transcoder = new Transcoder(settings, this.sendTranscoded, previous);
         this.transcoder.onDigit(this.digitHeard);
         // New settings for the same output stream (a re-INVITE) keep its counts.
-        if (this.converted?.outSsrc !== settings.ssrc) this.converted = new ConvertedStream(settings.ssrc);
+        if (this.converted?.outSsrc !== settings.ssrc) this.converted = new ConvertedStream(settings.ssrc, this.received);
       } catch {
         // A codec this build cannot run (opus without libopus): the stream's packets are dropped.
         this.transcodeId = '';
@@ -819,7 +819,6 @@ export class RelayLeg implements MediaLeg, OffloadableLeg {
       msg = plain;
     }
     if (this.dtmfEnds !== null) this.watchEvents(msg, source);
-    this.converted?.received(msg, msg.length);
     if (this.filter !== null) {
       const kept = this.filter.apply(msg, now);
       if (kept === null) return;
