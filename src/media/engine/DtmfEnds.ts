@@ -1,5 +1,6 @@
 import { durationMs, type DtmfDigit } from '../DtmfReport.js';
 import { rtpHeaderLength } from '../transforms/RtpHeader.js';
+import { readTelephoneEvent, type TelephoneEvent } from '../codecs/TelephoneEvent.js';
 
 /**
  * Finds the digits a party sends as RFC 4733 events, one per event, as rtpengine reports
@@ -13,6 +14,7 @@ export class DtmfEnds {
   private lastTs = -1;
   /** The digit of the last `ended` that returned true. */
   readonly digit: DtmfDigit = { event: 0, durationMs: 0, volume: 0 };
+  private readonly te: TelephoneEvent = { event: 0, end: false, volume: 0, duration: 0 };
 
   constructor(events: readonly { pt: number; clock: number }[]) {
     for (const e of events) this.clocks[e.pt & 0x7f] = e.clock;
@@ -24,13 +26,14 @@ export class DtmfEnds {
     const clock = this.clocks[p[1]! & 0x7f]!;
     if (clock === 0) return false;
     const off = rtpHeaderLength(p, length);
-    if (off < 0 || off + 4 > length || (p[off + 1]! & 0x80) === 0) return false;
+    const te = this.te;
+    if (off < 0 || !readTelephoneEvent(p, off, length - off, te) || !te.end) return false;
     const ts = ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0;
     if (ts === this.lastTs) return false;
     this.lastTs = ts;
-    this.digit.event = p[off]!;
-    this.digit.volume = p[off + 1]! & 0x3f;
-    this.digit.durationMs = durationMs((p[off + 2]! << 8) | p[off + 3]!, clock);
+    this.digit.event = te.event;
+    this.digit.volume = te.volume;
+    this.digit.durationMs = durationMs(te.duration, clock);
     return true;
   }
 }
